@@ -1,0 +1,144 @@
+//! [`ApiError`]: the only place that knows AWS's error names and message wording.
+//!
+//! Client errors are HTTP 400 with `{"__type": "<namespace>#<Name>", "message": "..."}`;
+//! internal faults are HTTP 500 with a generic message, their cause logged, never sent.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::{engine, store};
+
+const SFN: &str = "com.amazonaws.swf.service.v2.model";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    UnknownOperation(String),
+    #[error("{0}")]
+    Serialization(String),
+    /// Model constraint failures, each already worded as AWS words them.
+    #[error("{} validation error{} detected: {}", .0.len(), if .0.len() == 1 { "" } else { "s" }, .0.join("; "))]
+    Validation(Vec<String>),
+    /// A ValidationException whose whole message is given (not a model constraint).
+    #[error("{0}")]
+    ValidationMessage(String),
+    #[error("{0}")]
+    MissingRequiredParameter(String),
+    #[error("Invalid Arn: '{0}'")]
+    InvalidArn(String),
+    #[error("Invalid Name: '{0}'")]
+    InvalidName(String),
+    #[error("Invalid Token: '{0}'")]
+    InvalidToken(String),
+    #[error("{0}")]
+    InvalidDefinition(String),
+    #[error("Invalid State Machine Execution Input: '{0}'")]
+    InvalidExecutionInput(String),
+    #[error("Invalid Logging Configuration: {0}")]
+    InvalidLoggingConfiguration(String),
+    #[error("State Machine Does Not Exist: '{0}'")]
+    StateMachineDoesNotExist(String),
+    #[error("State Machine Already Exists: '{0}'")]
+    StateMachineAlreadyExists(String),
+    #[error("State Machine is being deleted: '{0}'")]
+    StateMachineDeleting(String),
+    #[error("Execution Does Not Exist: '{0}'")]
+    ExecutionDoesNotExist(String),
+    #[error("Execution Already Exists: '{0}'")]
+    ExecutionAlreadyExists(String),
+    #[error("Resource not found: '{0}'")]
+    ResourceNotFound(String),
+    #[error("Too many tags: {0}")]
+    TooManyTags(String),
+    #[error("Rate exceeded")]
+    Throttling,
+    #[error("internal failure")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    /// The `__type` AWS sends for this error.
+    pub fn type_name(&self) -> String {
+        let (ns, name) = match self {
+            ApiError::UnknownOperation(_) => {
+                ("com.amazon.coral.service", "UnknownOperationException")
+            }
+            ApiError::Serialization(_) => ("com.amazon.coral.service", "SerializationException"),
+            ApiError::Validation(_) | ApiError::ValidationMessage(_) => {
+                ("com.amazon.coral.validate", "ValidationException")
+            }
+            ApiError::Throttling => ("com.amazon.coral.availability", "ThrottlingException"),
+            ApiError::Internal(_) => ("com.amazon.coral.service", "InternalFailure"),
+            ApiError::MissingRequiredParameter(_) => (SFN, "MissingRequiredParameter"),
+            ApiError::InvalidArn(_) => (SFN, "InvalidArn"),
+            ApiError::InvalidName(_) => (SFN, "InvalidName"),
+            ApiError::InvalidToken(_) => (SFN, "InvalidToken"),
+            ApiError::InvalidDefinition(_) => (SFN, "InvalidDefinition"),
+            ApiError::InvalidExecutionInput(_) => (SFN, "InvalidExecutionInput"),
+            ApiError::InvalidLoggingConfiguration(_) => (SFN, "InvalidLoggingConfiguration"),
+            ApiError::StateMachineDoesNotExist(_) => (SFN, "StateMachineDoesNotExist"),
+            ApiError::StateMachineAlreadyExists(_) => (SFN, "StateMachineAlreadyExists"),
+            ApiError::StateMachineDeleting(_) => (SFN, "StateMachineDeleting"),
+            ApiError::ExecutionDoesNotExist(_) => (SFN, "ExecutionDoesNotExist"),
+            ApiError::ExecutionAlreadyExists(_) => (SFN, "ExecutionAlreadyExists"),
+            ApiError::ResourceNotFound(_) => (SFN, "ResourceNotFound"),
+            ApiError::TooManyTags(_) => (SFN, "TooManyTags"),
+        };
+        format!("{ns}#{name}")
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        ApiError::Internal(Box::new(e))
+    }
+}
+
+impl From<store::Error> for ApiError {
+    fn from(e: store::Error) -> Self {
+        match e {
+            store::Error::Busy => ApiError::Throttling,
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<engine::Error> for ApiError {
+    fn from(e: engine::Error) -> Self {
+        use engine::Error as E;
+        match e {
+            E::StateMachineDoesNotExist(a) => ApiError::StateMachineDoesNotExist(a),
+            E::StateMachineDeleting(a) => ApiError::StateMachineDeleting(a),
+            E::StateMachineAlreadyExists(a) => ApiError::StateMachineAlreadyExists(a),
+            E::ExecutionDoesNotExist(a) => ApiError::ExecutionDoesNotExist(a),
+            E::ExecutionAlreadyExists(a) => ApiError::ExecutionAlreadyExists(a),
+            E::InvalidDefinition(m) => ApiError::internal(engine::Error::InvalidDefinition(m)),
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = if let ApiError::Internal(cause) = &self {
+            tracing::error!(error = %cause, "internal failure");
+            "An internal error occurred.".to_owned()
+        } else {
+            self.to_string()
+        };
+        let body = json!({"__type": self.type_name(), "message": message});
+        (
+            status,
+            [("content-type", "application/x-amz-json-1.0")],
+            body.to_string(),
+        )
+            .into_response()
+    }
+}

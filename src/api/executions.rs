@@ -1,0 +1,223 @@
+//! StartExecution, DescribeExecution, StopExecution, ListExecutions,
+//! DescribeStateMachineForExecution.
+
+use serde_json::{json, Value};
+
+use super::shapes::{self, Checks, Req};
+use super::state_machines;
+use super::{ApiError, App};
+use crate::store::{ExecutionRow, StateMachineRow};
+
+const STATUSES: &[&str] = &[
+    "SUCCEEDED",
+    "TIMED_OUT",
+    "PENDING_REDRIVE",
+    "ABORTED",
+    "FAILED",
+    "RUNNING",
+];
+/// AWS's limit on execution input: 256 KiB.
+pub const MAX_PAYLOAD: usize = 262_144;
+
+pub async fn start_execution(app: &App, req: Value) -> Result<Value, ApiError> {
+    let req = Req::new(req);
+    let mut checks = Checks::new();
+    let sm_arn = checks.required("stateMachineArn", req.str("stateMachineArn")?);
+    checks.length("stateMachineArn", sm_arn, 1, 256);
+    let name = req.str("name")?;
+    if let Some(n) = name {
+        shapes::name("name", n, &mut checks)?;
+    }
+    let input_text = req.str("input")?;
+    checks.length_sensitive("input", input_text, 0, MAX_PAYLOAD);
+    checks.length("traceHeader", req.str("traceHeader")?, 0, 256);
+    checks.done()?;
+    let sm_arn = shapes::state_machine_arn(sm_arn.unwrap_or_default())?;
+    let input_text = input_text.unwrap_or("{}");
+    let input: Value = serde_json::from_str(input_text)
+        .map_err(|_| ApiError::InvalidExecutionInput("Invalid execution input.".into()))?;
+    let started = app
+        .engine
+        .start_execution(&sm_arn, name.map(str::to_owned), input_text, input)
+        .await?;
+    Ok(json!({
+        "executionArn": started.execution_arn,
+        "startDate": shapes::epoch_seconds(started.start_ms),
+    }))
+}
+
+fn execution_arn_member(req: &Req) -> Result<String, ApiError> {
+    let mut checks = Checks::new();
+    let arn = checks.required("executionArn", req.str("executionArn")?);
+    checks.length("executionArn", arn, 1, 256);
+    checks.done()?;
+    shapes::execution_arn(arn.unwrap_or_default())
+}
+
+pub(super) async fn existing(app: &App, arn: &str) -> Result<ExecutionRow, ApiError> {
+    app.engine
+        .store()
+        .execution_by_arn(arn)
+        .await?
+        .ok_or_else(|| ApiError::ExecutionDoesNotExist(arn.to_owned()))
+}
+
+pub async fn describe_execution(app: &App, req: Value) -> Result<Value, ApiError> {
+    let req = Req::new(req);
+    let arn = execution_arn_member(&req)?;
+    let e = existing(app, &arn).await?;
+    let mut out = json!({
+        "executionArn": e.arn,
+        "stateMachineArn": e.state_machine_arn,
+        "name": e.name,
+        "status": e.status,
+        "startDate": shapes::epoch_seconds(e.start_ms),
+        "input": e.input,
+        "inputDetails": {"included": true},
+        "redriveCount": 0,
+        // Redrive is not offered by this server, so no execution is redrivable.
+        "redriveStatus": "NOT_REDRIVABLE",
+        "redriveStatusReason": format!("Execution is {} and cannot be redriven", e.status),
+    });
+    if let Some(stop) = e.stop_ms {
+        out["stopDate"] = shapes::epoch_seconds(stop);
+    }
+    if let Some(o) = &e.output {
+        out["output"] = json!(o);
+        out["outputDetails"] = json!({"included": true});
+    }
+    if let Some(err) = &e.error {
+        out["error"] = json!(err);
+    }
+    if let Some(c) = &e.cause {
+        out["cause"] = json!(c);
+    }
+    Ok(out)
+}
+
+pub async fn stop_execution(app: &App, req: Value) -> Result<Value, ApiError> {
+    let req = Req::new(req);
+    let arn = execution_arn_member(&req)?;
+    let mut checks = Checks::new();
+    let error = req.str("error")?;
+    let cause = req.str("cause")?;
+    checks.length_sensitive("error", error, 0, 256);
+    checks.length_sensitive("cause", cause, 0, 32_768);
+    checks.done()?;
+    let stop_ms = app
+        .engine
+        .stop_execution(&arn, error.map(str::to_owned), cause.map(str::to_owned))
+        .await?;
+    Ok(json!({ "stopDate": shapes::epoch_seconds(stop_ms) }))
+}
+
+pub async fn list_executions(app: &App, req: Value) -> Result<Value, ApiError> {
+    let req = Req::new(req);
+    let mut checks = Checks::new();
+    let sm_arn = req.str("stateMachineArn")?;
+    checks.length("stateMachineArn", sm_arn, 1, 256);
+    let status = req.str("statusFilter")?;
+    checks.one_of("statusFilter", status, STATUSES);
+    let limit = shapes::page_size(&req, &mut checks)?;
+    let token = req.str("nextToken")?;
+    checks.length("nextToken", token, 1, 3096);
+    checks.done()?;
+    let Some(sm_arn) = sm_arn else {
+        return Err(ApiError::ValidationMessage(
+            "Must provide a StateMachine ARN or MapRun ARN".into(),
+        ));
+    };
+    let sm_arn = shapes::state_machine_arn(sm_arn)?;
+    if app.engine.store().state_machine(&sm_arn).await?.is_none() {
+        return Err(ApiError::StateMachineDoesNotExist(sm_arn));
+    }
+    let after = match shapes::decode_token("ex", token)? {
+        None => None,
+        Some(t) => {
+            let (s, i) = t
+                .split_once('.')
+                .and_then(|(s, i)| Some((s.parse().ok()?, i.parse().ok()?)))
+                .ok_or_else(|| ApiError::InvalidToken("Invalid Token".into()))?;
+            Some((s, i))
+        }
+    };
+    let mut rows = app
+        .engine
+        .store()
+        .list_executions(&sm_arn, status, after, limit + 1)
+        .await?;
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last()
+            .map(|r| shapes::encode_token("ex", &format!("{}.{}", r.start_ms, r.id)))
+    } else {
+        None
+    };
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|e| {
+            let mut item = json!({
+                "executionArn": e.arn,
+                "stateMachineArn": e.state_machine_arn,
+                "name": e.name,
+                "status": e.status,
+                "startDate": shapes::epoch_seconds(e.start_ms),
+            });
+            if let Some(stop) = e.stop_ms {
+                item["stopDate"] = shapes::epoch_seconds(stop);
+            }
+            item
+        })
+        .collect();
+    let mut out = json!({ "executions": items });
+    if let Some(t) = next {
+        out["nextToken"] = json!(t);
+    }
+    Ok(out)
+}
+
+pub async fn describe_state_machine_for_execution(
+    app: &App,
+    req: Value,
+) -> Result<Value, ApiError> {
+    let req = Req::new(req);
+    let arn = execution_arn_member(&req)?;
+    let e = existing(app, &arn).await?;
+    let store = app.engine.store();
+    let rev = store
+        .revision(&e.revision_id)
+        .await?
+        .ok_or_else(|| ApiError::ExecutionDoesNotExist(arn.clone()))?;
+    // The machine may since have been updated or deleted; answer with what the execution ran.
+    let sm = store.state_machine(&e.state_machine_arn).await?;
+    let base = sm.clone().unwrap_or_else(|| StateMachineRow {
+        arn: e.state_machine_arn.clone(),
+        name: e
+            .state_machine_arn
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+        machine_type: "STANDARD".into(),
+        status: "DELETING".into(),
+        revision_id: rev.revision_id.clone(),
+        creation_date_ms: rev.created_ms,
+        update_date_ms: None,
+        logging_configuration: None,
+        tracing_configuration: None,
+        definition: rev.definition.clone(),
+        role_arn: rev.role_arn.clone(),
+        description: None,
+    });
+    let full = state_machines::describe(&base);
+    Ok(json!({
+        "stateMachineArn": base.arn,
+        "name": base.name,
+        "definition": rev.definition,
+        "roleArn": rev.role_arn,
+        "updateDate": shapes::epoch_seconds(rev.created_ms),
+        "loggingConfiguration": full.get("loggingConfiguration").cloned().unwrap_or(Value::Null),
+        "tracingConfiguration": full.get("tracingConfiguration").cloned().unwrap_or(Value::Null),
+        "revisionId": rev.revision_id,
+    }))
+}

@@ -1,0 +1,201 @@
+//! The AWS JSON 1.0 edge: `POST /` with `X-Amz-Target: AWSStepFunctions.<Operation>`.
+//!
+//! Handlers are short: decode and check the request ([`shapes`]), make one engine or store
+//! call, encode the answer. They hold no SQL and evaluate no ASL.
+
+pub mod error;
+mod executions;
+mod history;
+pub mod shapes;
+mod state_machines;
+mod tags;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::Value;
+
+pub use error::ApiError;
+
+use crate::engine::Engine;
+use crate::metrics;
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct App {
+    pub engine: Arc<Engine>,
+    /// Set once recovery has finished; `/ready` answers 200 from then on.
+    pub ready: Arc<AtomicBool>,
+}
+
+/// The operations this server answers, by their `X-Amz-Target` suffix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    CreateStateMachine,
+    DescribeStateMachine,
+    UpdateStateMachine,
+    DeleteStateMachine,
+    ListStateMachines,
+    StartExecution,
+    DescribeExecution,
+    StopExecution,
+    ListExecutions,
+    GetExecutionHistory,
+    DescribeStateMachineForExecution,
+    ValidateStateMachineDefinition,
+    TagResource,
+    UntagResource,
+    ListTagsForResource,
+}
+
+impl Operation {
+    const ALL: [Operation; 15] = [
+        Operation::CreateStateMachine,
+        Operation::DescribeStateMachine,
+        Operation::UpdateStateMachine,
+        Operation::DeleteStateMachine,
+        Operation::ListStateMachines,
+        Operation::StartExecution,
+        Operation::DescribeExecution,
+        Operation::StopExecution,
+        Operation::ListExecutions,
+        Operation::GetExecutionHistory,
+        Operation::DescribeStateMachineForExecution,
+        Operation::ValidateStateMachineDefinition,
+        Operation::TagResource,
+        Operation::UntagResource,
+        Operation::ListTagsForResource,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::CreateStateMachine => "CreateStateMachine",
+            Operation::DescribeStateMachine => "DescribeStateMachine",
+            Operation::UpdateStateMachine => "UpdateStateMachine",
+            Operation::DeleteStateMachine => "DeleteStateMachine",
+            Operation::ListStateMachines => "ListStateMachines",
+            Operation::StartExecution => "StartExecution",
+            Operation::DescribeExecution => "DescribeExecution",
+            Operation::StopExecution => "StopExecution",
+            Operation::ListExecutions => "ListExecutions",
+            Operation::GetExecutionHistory => "GetExecutionHistory",
+            Operation::DescribeStateMachineForExecution => "DescribeStateMachineForExecution",
+            Operation::ValidateStateMachineDefinition => "ValidateStateMachineDefinition",
+            Operation::TagResource => "TagResource",
+            Operation::UntagResource => "UntagResource",
+            Operation::ListTagsForResource => "ListTagsForResource",
+        }
+    }
+
+    /// Parse `AWSStepFunctions.<Operation>`.
+    pub fn from_target(target: &str) -> Option<Self> {
+        let name = target.strip_prefix("AWSStepFunctions.")?;
+        Self::ALL.into_iter().find(|op| op.name() == name)
+    }
+}
+
+pub fn router(app: App) -> Router {
+    Router::new()
+        .route("/", post(dispatch))
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics_text))
+        .with_state(app)
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+async fn ready(State(app): State<App>) -> Response {
+    if app.ready.load(Ordering::Acquire) {
+        "ready".into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "recovering").into_response()
+    }
+}
+
+async fn metrics_text() -> Response {
+    (
+        [(
+            "content-type",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        metrics::render(),
+    )
+        .into_response()
+}
+
+async fn dispatch(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+    let started = Instant::now();
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let Some(op) = Operation::from_target(target) else {
+        return ApiError::UnknownOperation(String::new()).into_response();
+    };
+    let result = match decode(&body) {
+        Ok(req) => handle(&app, op, req).await,
+        Err(e) => Err(e),
+    };
+    let response = match result {
+        Ok(v) => (
+            StatusCode::OK,
+            [("content-type", "application/x-amz-json-1.0")],
+            v.to_string(),
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    };
+    metrics::record_request(op.name(), response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// The body must be a JSON object; an empty body counts as `{}` (as AWS treats it).
+fn decode(body: &[u8]) -> Result<Value, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Default::default()));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => Err(ApiError::Serialization(
+            "Start of structure or map expected".into(),
+        )),
+        Err(e) => Err(ApiError::Serialization(format!(
+            "Could not parse the request body as JSON: {e}"
+        ))),
+    }
+}
+
+#[tracing::instrument(skip_all, fields(operation = op.name()))]
+async fn handle(app: &App, op: Operation, req: Value) -> Result<Value, ApiError> {
+    match op {
+        Operation::CreateStateMachine => state_machines::create_state_machine(app, req).await,
+        Operation::DescribeStateMachine => state_machines::describe_state_machine(app, req).await,
+        Operation::UpdateStateMachine => state_machines::update_state_machine(app, req).await,
+        Operation::DeleteStateMachine => state_machines::delete_state_machine(app, req).await,
+        Operation::ListStateMachines => state_machines::list_state_machines(app, req).await,
+        Operation::ValidateStateMachineDefinition => {
+            state_machines::validate_state_machine_definition(req)
+        }
+        Operation::StartExecution => executions::start_execution(app, req).await,
+        Operation::DescribeExecution => executions::describe_execution(app, req).await,
+        Operation::StopExecution => executions::stop_execution(app, req).await,
+        Operation::ListExecutions => executions::list_executions(app, req).await,
+        Operation::DescribeStateMachineForExecution => {
+            executions::describe_state_machine_for_execution(app, req).await
+        }
+        Operation::GetExecutionHistory => history::get_execution_history(app, req).await,
+        Operation::TagResource => tags::tag_resource(app, req).await,
+        Operation::UntagResource => tags::untag_resource(app, req).await,
+        Operation::ListTagsForResource => tags::list_tags_for_resource(app, req).await,
+    }
+}

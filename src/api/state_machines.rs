@@ -1,0 +1,274 @@
+//! CreateStateMachine, DescribeStateMachine, UpdateStateMachine, DeleteStateMachine,
+//! ListStateMachines, ValidateStateMachineDefinition.
+
+use serde_json::{json, Map, Value};
+
+use super::shapes::{self, Checks, Req};
+use super::{ApiError, App};
+use crate::asl::validate;
+use crate::engine::{CreateStateMachine, UpdateStateMachine};
+use crate::store::StateMachineRow;
+
+const TYPES: &[&str] = &["STANDARD", "EXPRESS"];
+const LOG_LEVELS: &[&str] = &["ALL", "ERROR", "FATAL", "OFF"];
+/// AWS's limit on a definition: 1 MiB.
+const MAX_DEFINITION: usize = 1_048_576;
+
+/// Check a definition; `Err(InvalidDefinition)` with AWS's message when it is not valid.
+fn check_definition(definition: &str) -> Result<(), ApiError> {
+    let diags = validate::validate_definition(definition);
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidDefinition(
+            validate::invalid_definition_message(&diags),
+        ))
+    }
+}
+
+/// The logging configuration as stored (JSON text), after AWS's checks.
+fn logging_configuration(req: &Req, checks: &mut Checks) -> Result<Option<String>, ApiError> {
+    let Some(cfg) = req.object("loggingConfiguration")? else {
+        return Ok(None);
+    };
+    let cfg_req = Req::new(Value::Object(cfg.clone()));
+    let level = cfg_req.str("level")?;
+    checks.one_of("loggingConfiguration.level", level, LOG_LEVELS);
+    let destinations = cfg_req.array("destinations")?.map_or(0, Vec::len);
+    if level.is_some_and(|l| l != "OFF") && destinations != 1 {
+        return Err(ApiError::InvalidLoggingConfiguration(
+            "Must specify exactly one Log Destination.".into(),
+        ));
+    }
+    Ok(Some(Value::Object(cfg.clone()).to_string()))
+}
+
+fn tracing_configuration(req: &Req) -> Result<Option<String>, ApiError> {
+    Ok(req
+        .object("tracingConfiguration")?
+        .map(|m| Value::Object(m.clone()).to_string()))
+}
+
+fn stored_json(text: Option<&str>, default: Value) -> Value {
+    text.and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or(default)
+}
+
+fn default_logging() -> Value {
+    json!({"level": "OFF", "includeExecutionData": false})
+}
+
+fn default_tracing() -> Value {
+    json!({"enabled": false})
+}
+
+pub async fn create_state_machine(app: &App, req: Value) -> Result<Value, ApiError> {
+    let req = Req::new(req);
+    let mut checks = Checks::new();
+    let name = checks.required("name", req.str("name")?);
+    let definition = checks.required("definition", req.str("definition")?);
+    let role_arn = checks.required("roleArn", req.str("roleArn")?);
+    checks.length_sensitive("definition", definition, 1, MAX_DEFINITION);
+    checks.length("roleArn", role_arn, 1, 256);
+    let machine_type = req.str("type")?;
+    checks.one_of("type", machine_type, TYPES);
+    if let Some(n) = name {
+        shapes::name("name", n, &mut checks)?;
+    }
+    let tags = req.tags("tags", &mut checks)?;
+    let logging = logging_configuration(&req, &mut checks)?;
+    let tracing = tracing_configuration(&req)?;
+    checks.done()?;
+    if req.str("versionDescription")?.is_some() && req.bool("publish")? != Some(true) {
+        return Err(ApiError::ValidationMessage(
+            "Version description can only be set when publish is true".into(),
+        ));
+    }
+    let (Some(name), Some(definition), Some(role_arn)) = (name, definition, role_arn) else {
+        return Err(ApiError::Validation(vec![]));
+    };
+    check_definition(definition)?;
+    let sm = app
+        .engine
+        .create_state_machine(CreateStateMachine {
+            name: name.to_owned(),
+            definition: definition.to_owned(),
+            role_arn: role_arn.to_owned(),
+            machine_type: machine_type.unwrap_or("STANDARD").to_owned(),
+            logging_configuration: logging,
+            tracing_configuration: tracing,
+            tags,
+        })
+        .await?;
+    Ok(json!({
+        "stateMachineArn": sm.arn,
+        "creationDate": shapes::epoch_seconds(sm.creation_date_ms),
+    }))
+}
+
+/// DescribeStateMachine's answer (also the base of DescribeStateMachineForExecution's).
+pub fn describe(sm: &StateMachineRow) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("stateMachineArn".into(), json!(sm.arn));
+    m.insert("name".into(), json!(sm.name));
+    m.insert("status".into(), json!(sm.status));
+    m.insert("definition".into(), json!(sm.definition));
+    m.insert("roleArn".into(), json!(sm.role_arn));
+    m.insert("type".into(), json!(sm.machine_type));
+    m.insert(
+        "creationDate".into(),
+        shapes::epoch_seconds(sm.creation_date_ms),
+    );
+    m.insert(
+        "loggingConfiguration".into(),
+        stored_json(sm.logging_configuration.as_deref(), default_logging()),
+    );
+    m.insert(
+        "tracingConfiguration".into(),
+        stored_json(sm.tracing_configuration.as_deref(), default_tracing()),
+    );
+    if sm.update_date_ms.is_some() {
+        m.insert("revisionId".into(), json!(sm.revision_id));
+    }
+    if let Some(d) = &sm.description {
+        m.insert("description".into(), json!(d));
+    }
+    m
+}
+
+async fn existing(app: &App, arn: &str) -> Result<StateMachineRow, ApiError> {
+    app.engine
+        .store()
+        .state_machine(arn)
+        .await?
+        .ok_or_else(|| ApiError::StateMachineDoesNotExist(arn.to_owned()))
+}
+
+fn arn_member(req: &Req, field: &str) -> Result<String, ApiError> {
+    let mut checks = Checks::new();
+    let arn = checks.required(field, req.str(field)?);
+    checks.length(field, arn, 1, 256);
+    checks.done()?;
+    shapes::state_machine_arn(arn.unwrap_or_default())
+}
+
+pub async fn describe_state_machine(app: &App, req: Value) -> Result<Value, ApiError> {
+    let req = Req::new(req);
+    let arn = arn_member(&req, "stateMachineArn")?;
+    let sm = existing(app, &arn).await?;
+    Ok(Value::Object(describe(&sm)))
+}
+
+pub async fn update_state_machine(app: &App, req: Value) -> Result<Value, ApiError> {
+    let req = Req::new(req);
+    let arn = arn_member(&req, "stateMachineArn")?;
+    let mut checks = Checks::new();
+    let definition = req.str("definition")?;
+    let role_arn = req.str("roleArn")?;
+    checks.length_sensitive("definition", definition, 1, MAX_DEFINITION);
+    checks.length("roleArn", role_arn, 1, 256);
+    let logging = logging_configuration(&req, &mut checks)?;
+    let tracing = tracing_configuration(&req)?;
+    checks.done()?;
+    if definition.is_none() && role_arn.is_none() && logging.is_none() && tracing.is_none() {
+        return Err(ApiError::MissingRequiredParameter(
+            "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified".into(),
+        ));
+    }
+    if let Some(d) = definition {
+        check_definition(d)?;
+    }
+    let sm = app
+        .engine
+        .update_state_machine(UpdateStateMachine {
+            arn,
+            definition: definition.map(str::to_owned),
+            role_arn: role_arn.map(str::to_owned),
+            logging_configuration: logging,
+            tracing_configuration: tracing,
+        })
+        .await?;
+    Ok(json!({
+        "updateDate": shapes::epoch_seconds(sm.update_date_ms.unwrap_or(sm.creation_date_ms)),
+        "revisionId": sm.revision_id,
+    }))
+}
+
+pub async fn delete_state_machine(app: &App, req: Value) -> Result<Value, ApiError> {
+    let req = Req::new(req);
+    let arn = arn_member(&req, "stateMachineArn")?;
+    app.engine.delete_state_machine(&arn).await?;
+    Ok(json!({}))
+}
+
+pub async fn list_state_machines(app: &App, req: Value) -> Result<Value, ApiError> {
+    let req = Req::new(req);
+    let mut checks = Checks::new();
+    let limit = shapes::page_size(&req, &mut checks)?;
+    let token = req.str("nextToken")?;
+    checks.length("nextToken", token, 1, 1024);
+    checks.done()?;
+    let after = shapes::decode_token("sm", token)?;
+    let mut rows = app
+        .engine
+        .store()
+        .list_state_machines(after, limit + 1)
+        .await?;
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| shapes::encode_token("sm", &r.arn))
+    } else {
+        None
+    };
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|sm| {
+            json!({
+                "stateMachineArn": sm.arn,
+                "name": sm.name,
+                "type": sm.machine_type,
+                "creationDate": shapes::epoch_seconds(sm.creation_date_ms),
+            })
+        })
+        .collect();
+    let mut out = json!({ "stateMachines": items });
+    if let Some(t) = next {
+        out["nextToken"] = json!(t);
+    }
+    Ok(out)
+}
+
+pub fn validate_state_machine_definition(req: Value) -> Result<Value, ApiError> {
+    let req = Req::new(req);
+    let mut checks = Checks::new();
+    let definition = checks.required("definition", req.str("definition")?);
+    checks.length_sensitive("definition", definition, 1, MAX_DEFINITION);
+    checks.one_of("type", req.str("type")?, TYPES);
+    checks.one_of("severity", req.str("severity")?, &["ERROR", "WARNING"]);
+    let max = req.int("maxResults")?;
+    checks.range("maxResults", max, 0, 100);
+    checks.done()?;
+    let max = match max {
+        Some(n) if n > 0 => n as usize,
+        _ => 100,
+    };
+    let diags = validate::validate_definition(definition.unwrap_or_default());
+    let truncated = diags.len() > max;
+    let shown: Vec<Value> = diags
+        .iter()
+        .take(max)
+        .map(|d| {
+            json!({
+                "severity": d.severity.as_str(),
+                "code": d.code,
+                "message": d.message,
+                "location": d.location,
+            })
+        })
+        .collect();
+    Ok(json!({
+        "result": if diags.is_empty() { "OK" } else { "FAIL" },
+        "diagnostics": shown,
+        "truncated": truncated,
+    }))
+}

@@ -1,0 +1,199 @@
+//! The typed form of a definition, built once per revision from JSON that passed
+//! [`super::validate`]. Building never panics: a shape the interpreter cannot use is an `Err`.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use super::choice::{self, ChoiceRule};
+use super::timestamp;
+
+/// A parsed state machine.
+#[derive(Debug)]
+pub struct Definition {
+    pub start_at: String,
+    pub states: HashMap<String, State>,
+    /// The execution's own deadline (`TimeoutSeconds` at the top level).
+    pub timeout_seconds: Option<u64>,
+}
+
+/// Where a state goes when it completes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transition {
+    Next(String),
+    End,
+}
+
+/// A path-valued field: absent (the default applies), JSON `null`, or a path.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum PathField {
+    #[default]
+    Absent,
+    Null,
+    Path(String),
+}
+
+impl PathField {
+    fn from_json(v: Option<&Value>) -> Result<Self, String> {
+        match v {
+            None => Ok(Self::Absent),
+            Some(Value::Null) => Ok(Self::Null),
+            Some(Value::String(s)) => Ok(Self::Path(s.clone())),
+            Some(other) => Err(format!("expected a path string, found {other}")),
+        }
+    }
+}
+
+/// One state of the machine.
+#[derive(Debug)]
+pub struct State {
+    pub name: String,
+    /// The `Type` field as written (`Pass`, `Wait`, ...), used in history event names.
+    pub type_name: String,
+    pub kind: Kind,
+    /// `None` for Choice, Succeed and Fail, which do not use Next/End.
+    pub transition: Option<Transition>,
+    pub input_path: PathField,
+    pub output_path: PathField,
+    pub result_path: PathField,
+    pub parameters: Option<Value>,
+    pub result_selector: Option<Value>,
+}
+
+/// What a Wait state waits for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WaitFor {
+    Seconds(u64),
+    SecondsPath(String),
+    /// UTC milliseconds.
+    Timestamp(i64),
+    TimestampPath(String),
+}
+
+/// The type-specific part of a state.
+#[derive(Debug)]
+pub enum Kind {
+    Pass {
+        result: Option<Value>,
+    },
+    Succeed,
+    Fail {
+        error: Option<String>,
+        error_path: Option<String>,
+        cause: Option<String>,
+        cause_path: Option<String>,
+    },
+    Choice {
+        rules: Vec<ChoiceRule>,
+        default: Option<String>,
+    },
+    Wait(WaitFor),
+    /// A state type this build cannot run yet; the definition is still accepted.
+    Unsupported,
+}
+
+impl Definition {
+    /// Build from a definition that passed validation.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        Self::from_json(&v)
+    }
+
+    pub fn from_json(v: &Value) -> Result<Self, String> {
+        let top = v.as_object().ok_or("definition is not an object")?;
+        let start_at = str_field(top, "StartAt")?.ok_or("StartAt is missing")?;
+        let states_json = top
+            .get("States")
+            .and_then(Value::as_object)
+            .ok_or("States is missing")?;
+        let mut states = HashMap::with_capacity(states_json.len());
+        for (name, body) in states_json {
+            states.insert(name.clone(), State::from_json(name, body)?);
+        }
+        let timeout_seconds = top.get("TimeoutSeconds").and_then(Value::as_u64);
+        if !states.contains_key(&start_at) {
+            return Err(format!("StartAt '{start_at}' names no state"));
+        }
+        Ok(Self {
+            start_at,
+            states,
+            timeout_seconds,
+        })
+    }
+
+    pub fn state(&self, name: &str) -> Option<&State> {
+        self.states.get(name)
+    }
+}
+
+impl State {
+    fn from_json(name: &str, v: &Value) -> Result<Self, String> {
+        let m = v
+            .as_object()
+            .ok_or_else(|| format!("state {name} is not an object"))?;
+        let type_name = str_field(m, "Type")?.ok_or_else(|| format!("state {name} has no Type"))?;
+        let transition = match (str_field(m, "Next")?, m.get("End").and_then(Value::as_bool)) {
+            (Some(next), _) => Some(Transition::Next(next)),
+            (None, Some(true)) => Some(Transition::End),
+            _ => None,
+        };
+        let kind = match type_name.as_str() {
+            "Pass" => Kind::Pass {
+                result: m.get("Result").cloned(),
+            },
+            "Succeed" => Kind::Succeed,
+            "Fail" => Kind::Fail {
+                error: str_field(m, "Error")?,
+                error_path: str_field(m, "ErrorPath")?,
+                cause: str_field(m, "Cause")?,
+                cause_path: str_field(m, "CausePath")?,
+            },
+            "Choice" => Kind::Choice {
+                rules: choice::parse_choices(m.get("Choices").unwrap_or(&Value::Null))?,
+                default: str_field(m, "Default")?,
+            },
+            "Wait" => Kind::Wait(wait_for(m)?),
+            _ => Kind::Unsupported,
+        };
+        Ok(Self {
+            name: name.to_owned(),
+            type_name,
+            kind,
+            transition,
+            input_path: PathField::from_json(m.get("InputPath"))?,
+            output_path: PathField::from_json(m.get("OutputPath"))?,
+            result_path: PathField::from_json(m.get("ResultPath"))?,
+            parameters: m.get("Parameters").cloned(),
+            result_selector: m.get("ResultSelector").cloned(),
+        })
+    }
+}
+
+fn wait_for(m: &Map<String, Value>) -> Result<WaitFor, String> {
+    if let Some(s) = m.get("Seconds") {
+        return s
+            .as_u64()
+            .map(WaitFor::Seconds)
+            .ok_or_else(|| "Seconds must be a non-negative integer".to_owned());
+    }
+    if let Some(p) = str_field(m, "SecondsPath")? {
+        return Ok(WaitFor::SecondsPath(p));
+    }
+    if let Some(t) = str_field(m, "Timestamp")? {
+        return timestamp::parse_rfc3339_ms(&t)
+            .map(WaitFor::Timestamp)
+            .ok_or_else(|| "Timestamp is not RFC 3339".to_owned());
+    }
+    if let Some(p) = str_field(m, "TimestampPath")? {
+        return Ok(WaitFor::TimestampPath(p));
+    }
+    Err("Wait needs Seconds, SecondsPath, Timestamp or TimestampPath".to_owned())
+}
+
+fn str_field(m: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+    match m.get(key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(format!("{key} must be a string, found {other}")),
+    }
+}

@@ -1,0 +1,32 @@
+//! The Amazon States Language: parse, validate and run state machines. Pure code.
+//!
+//! Nothing here performs I/O or reads a clock: time, identities and the context object come in
+//! as arguments, and the interpreter ([`step::step`]) returns the history events it wrote and
+//! the effects its caller must perform after committing them (arm a timer, finish).
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`validate`] | definition checks with AWS's diagnostic codes and messages |
+//! | [`definition`] | the parsed, typed form of a validated definition |
+//! | [`path`] | JSONPath as Step Functions applies it; payload templates |
+//! | [`choice`] | Choice rules |
+//! | [`intrinsics`] | `States.*` intrinsic functions |
+//! | [`step`] | the interpreter: one event in, the next blocking point out |
+//! | [`history`] | history event types and their detail shapes |
+
+pub mod choice;
+pub mod definition;
+pub mod errors;
+pub mod history;
+pub mod intrinsics;
+pub mod path;
+pub mod scope;
+pub mod step;
+pub mod timestamp;
+pub mod validate;
+
+pub use definition::Definition;
+pub use errors::StatesError;
+pub use history::HistoryEvent;
+pub use scope::Scope;
+pub use step::{step, Effect, Event, ExecutionInfo, ExecutionState, Status, Step, StepConfig};

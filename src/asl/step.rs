@@ -1,0 +1,649 @@
+//! The interpreter: apply one event to an execution and run it to its next blocking point.
+//!
+//! `step` is pure. It mutates the [`ExecutionState`] it is given and returns the history events
+//! it appended and the [`Effect`]s its caller performs *after* committing both (write-ahead):
+//!
+//! ```text
+//!  Event::Start ──> ExecutionStarted, <S>StateEntered, ... ──> blocks on a Wait ──> Effect::ArmTimer
+//!  Event::TimerFired ──> WaitStateExited, ... ──> ExecutionSucceeded   (status becomes terminal)
+//! ```
+//!
+//! Timers are named by a sequence number the interpreter chooses: the id of the history event
+//! that armed them (`WaitStateEntered`), or [`EXECUTION_TIMEOUT_SEQ`] for the execution's
+//! `TimeoutSeconds`. A firing whose sequence is not the one the state waits for is stale and
+//! ignored, so a timer that fires after a StopExecution changes nothing.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::choice;
+use super::definition::{Definition, Kind, PathField, State, Transition, WaitFor};
+use super::errors::{names, StatesError};
+use super::history::{self, HistoryEvent};
+use super::intrinsics;
+use super::path;
+use super::scope::Scope;
+use super::timestamp;
+
+/// Sequence number of the execution-timeout timer (history event ids start at 1).
+pub const EXECUTION_TIMEOUT_SEQ: i64 = 0;
+
+/// Longest a single `step` call runs states without blocking before it fails the execution,
+/// so a Pass/Choice loop cannot spin forever inside one request.
+const MAX_TRANSITIONS_PER_STEP: usize = 10_000;
+
+/// An execution's status, with AWS's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Aborted,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Running => "RUNNING",
+            Status::Succeeded => "SUCCEEDED",
+            Status::Failed => "FAILED",
+            Status::TimedOut => "TIMED_OUT",
+            Status::Aborted => "ABORTED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "RUNNING" => Status::Running,
+            "SUCCEEDED" => Status::Succeeded,
+            "FAILED" => Status::Failed,
+            "TIMED_OUT" => Status::TimedOut,
+            "ABORTED" => Status::Aborted,
+            _ => return None,
+        })
+    }
+
+    pub fn is_terminal(self) -> bool {
+        self != Status::Running
+    }
+}
+
+/// A timer the execution is blocked on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiting {
+    pub seq: i64,
+    pub due_ms: i64,
+}
+
+/// Where an execution stands between two steps. Persisted as JSON (the executions' `cursor`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionState {
+    pub status: Status,
+    /// The state being run; `None` before the start and after the end.
+    pub current: Option<String>,
+    /// The raw input of `current`, as its StateEntered event shows it.
+    pub input: Value,
+    /// When `current` was entered (UTC ms), for `$$.State.EnteredTime`.
+    pub entered_ms: i64,
+    /// The Wait timer `current` is blocked on.
+    pub waiting: Option<Waiting>,
+    /// The execution's TimeoutSeconds deadline, while it is armed.
+    pub timeout_due_ms: Option<i64>,
+    /// Id of the last history event written.
+    pub last_event_id: i64,
+    /// Id of the last event the next StateEntered chains to (AWS chains the first one to 0).
+    pub chain_id: i64,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+impl ExecutionState {
+    /// A new execution that has not run yet.
+    pub fn new(input: Value) -> Self {
+        Self {
+            status: Status::Running,
+            current: None,
+            input,
+            entered_ms: 0,
+            waiting: None,
+            timeout_due_ms: None,
+            last_event_id: 0,
+            chain_id: 0,
+            output: None,
+            error: None,
+            cause: None,
+        }
+    }
+}
+
+/// Facts about the execution that do not change while it runs (the `$$.Execution` and
+/// `$$.StateMachine` parts of the context object).
+#[derive(Debug, Clone)]
+pub struct ExecutionInfo {
+    pub arn: String,
+    pub name: String,
+    pub role_arn: String,
+    pub start_ms: i64,
+    pub state_machine_arn: String,
+    pub state_machine_name: String,
+    /// The execution's input, for `$$.Execution.Input`.
+    pub input: Value,
+}
+
+/// Knobs that change how the interpreter computes deadlines.
+#[derive(Debug, Clone, Copy)]
+pub struct StepConfig {
+    /// Multiplies every Wait duration when its deadline is computed; 0 means no waiting.
+    pub wait_time_scale: f64,
+}
+
+impl Default for StepConfig {
+    fn default() -> Self {
+        Self {
+            wait_time_scale: 1.0,
+        }
+    }
+}
+
+/// What happened to the execution from outside.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The execution was just created.
+    Start,
+    /// The timer with this sequence number is due.
+    TimerFired { seq: i64 },
+    /// StopExecution.
+    Stop {
+        error: Option<String>,
+        cause: Option<String>,
+    },
+}
+
+/// Work for the caller once the step's events are committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Persist (in the same commit) and arm a timer.
+    ArmTimer { seq: i64, due_ms: i64 },
+    /// Remove (in the same commit) and disarm a timer.
+    CancelTimer { seq: i64 },
+}
+
+/// The result of one `step`.
+#[derive(Debug, Default)]
+pub struct Step {
+    pub events: Vec<HistoryEvent>,
+    pub effects: Vec<Effect>,
+}
+
+/// Apply `event` to `exec` and run until the execution blocks or ends.
+pub fn step(
+    def: &Definition,
+    exec: &mut ExecutionState,
+    info: &ExecutionInfo,
+    event: Event,
+    now_ms: i64,
+    cfg: &StepConfig,
+) -> Step {
+    let mut run = Run {
+        def,
+        exec,
+        info,
+        now_ms,
+        cfg,
+        out: Step::default(),
+    };
+    run.apply(event);
+    run.out
+}
+
+struct Run<'a> {
+    def: &'a Definition,
+    exec: &'a mut ExecutionState,
+    info: &'a ExecutionInfo,
+    now_ms: i64,
+    cfg: &'a StepConfig,
+    out: Step,
+}
+
+/// What running one state led to.
+enum Outcome {
+    /// Go on to the named state with this input.
+    Next(String, Value),
+    /// The execution ends successfully with this output.
+    Succeed(Value),
+    /// The execution fails.
+    Fail(StatesError),
+    /// The execution is blocked (a timer was armed).
+    Blocked,
+}
+
+impl Run<'_> {
+    fn apply(&mut self, event: Event) {
+        if self.exec.status.is_terminal() {
+            return;
+        }
+        match event {
+            Event::Start => self.start(),
+            Event::TimerFired { seq } if seq == EXECUTION_TIMEOUT_SEQ => {
+                if self.exec.timeout_due_ms.is_some() {
+                    self.exec.timeout_due_ms = None;
+                    self.time_out();
+                }
+            }
+            Event::TimerFired { seq } => {
+                if self.exec.waiting.map(|w| w.seq) == Some(seq) {
+                    self.exec.waiting = None;
+                    self.resume_wait();
+                }
+            }
+            Event::Stop { error, cause } => self.abort(error, cause),
+        }
+    }
+
+    fn start(&mut self) {
+        let input = self.exec.input.clone();
+        self.push(
+            "ExecutionStarted",
+            0,
+            history::execution_started(&input, &self.info.role_arn),
+        );
+        self.exec.chain_id = 0;
+        if let Some(secs) = self.def.timeout_seconds {
+            let due_ms = self
+                .info
+                .start_ms
+                .saturating_add(i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX));
+            self.exec.timeout_due_ms = Some(due_ms);
+            self.out.effects.push(Effect::ArmTimer {
+                seq: EXECUTION_TIMEOUT_SEQ,
+                due_ms,
+            });
+        }
+        let start_at = self.def.start_at.clone();
+        self.run_from(start_at, input);
+    }
+
+    /// Run states from `name` until the execution blocks or ends.
+    fn run_from(&mut self, mut name: String, mut input: Value) {
+        for _ in 0..MAX_TRANSITIONS_PER_STEP {
+            let outcome = self.enter(&name, input);
+            match outcome {
+                Outcome::Next(next, next_input) => {
+                    name = next;
+                    input = next_input;
+                }
+                Outcome::Succeed(output) => return self.succeed(output),
+                Outcome::Fail(err) => return self.fail(err),
+                Outcome::Blocked => return,
+            }
+        }
+        self.fail(StatesError::runtime(format!(
+            "The execution made more than {MAX_TRANSITIONS_PER_STEP} transitions without waiting."
+        )));
+    }
+
+    /// Enter a state and run it as far as it goes now.
+    fn enter(&mut self, name: &str, input: Value) -> Outcome {
+        let def = self.def;
+        let Some(state) = def.state(name) else {
+            return Outcome::Fail(StatesError::runtime(format!(
+                "The state '{name}' does not exist."
+            )));
+        };
+        self.exec.current = Some(name.to_owned());
+        self.exec.entered_ms = self.now_ms;
+        let prev = self.exec.chain_id;
+        self.push(
+            &format!("{}StateEntered", state.type_name),
+            prev,
+            history::state_entered(name, &input),
+        );
+        self.exec.input = input;
+        match self.run_state(state) {
+            Ok(outcome) => outcome,
+            Err(e) => Outcome::Fail(e),
+        }
+    }
+
+    fn run_state(&mut self, state: &State) -> Result<Outcome, StatesError> {
+        let raw = self.exec.input.clone();
+        let context = self.context(state);
+        let vars = Map::new();
+        let scope = Scope {
+            input: &raw,
+            context: &context,
+            variables: &vars,
+        };
+        match &state.kind {
+            Kind::Pass { result } => {
+                let effective = select(&state.input_path, &scope, "InputPath")?;
+                let effective = match &state.parameters {
+                    Some(template) => path::render_template(
+                        template,
+                        &Scope {
+                            input: &effective,
+                            ..scope
+                        },
+                    )?,
+                    None => effective,
+                };
+                let result = result.clone().unwrap_or(effective);
+                let output = self.result_and_output(state, raw.clone(), result, &context)?;
+                Ok(self.exit(state, output))
+            }
+            Kind::Succeed => {
+                let effective = select(&state.input_path, &scope, "InputPath")?;
+                let output = output_path(state, &effective, &context)?;
+                self.exit_event(state, &output);
+                Ok(Outcome::Succeed(output))
+            }
+            Kind::Fail {
+                error,
+                error_path,
+                cause,
+                cause_path,
+            } => {
+                let error = match error_path {
+                    Some(p) => Some(string_from_path(p, &scope, "ErrorPath")?),
+                    None => error.clone(),
+                };
+                let cause = match cause_path {
+                    Some(p) => Some(string_from_path(p, &scope, "CausePath")?),
+                    None => cause.clone(),
+                };
+                Ok(Outcome::Fail(StatesError {
+                    error: error.unwrap_or_default(),
+                    cause,
+                }))
+            }
+            Kind::Choice { rules, default } => {
+                let effective = select(&state.input_path, &scope, "InputPath")?;
+                let next = choice::choose(
+                    rules,
+                    default.as_deref(),
+                    &Scope {
+                        input: &effective,
+                        ..scope
+                    },
+                )?
+                .to_owned();
+                let output = output_path(state, &effective, &context)?;
+                self.exit_event(state, &output);
+                Ok(Outcome::Next(next, output))
+            }
+            Kind::Wait(wait_for) => {
+                let effective = select(&state.input_path, &scope, "InputPath")?;
+                let due_ms = self.deadline(
+                    wait_for,
+                    &Scope {
+                        input: &effective,
+                        ..scope
+                    },
+                )?;
+                if due_ms <= self.now_ms {
+                    let output = output_path(state, &effective, &context)?;
+                    return Ok(self.exit(state, output));
+                }
+                let seq = self.exec.last_event_id;
+                self.exec.waiting = Some(Waiting { seq, due_ms });
+                self.out.effects.push(Effect::ArmTimer { seq, due_ms });
+                Ok(Outcome::Blocked)
+            }
+            Kind::Unsupported => Err(StatesError::runtime(format!(
+                "The state type '{}' of state '{}' is not supported by this server yet.",
+                state.type_name, state.name
+            ))),
+        }
+    }
+
+    /// The Wait state's timer fired: finish the state and go on.
+    fn resume_wait(&mut self) {
+        let Some(name) = self.exec.current.clone() else {
+            return;
+        };
+        let def = self.def;
+        let Some(state) = def.state(&name) else {
+            return self.fail(StatesError::runtime(format!(
+                "The state '{name}' does not exist."
+            )));
+        };
+        let raw = self.exec.input.clone();
+        let context = self.context(state);
+        let vars = Map::new();
+        let scope = Scope {
+            input: &raw,
+            context: &context,
+            variables: &vars,
+        };
+        let outcome = select(&state.input_path, &scope, "InputPath")
+            .and_then(|effective| output_path(state, &effective, &context))
+            .map(|output| self.exit(state, output));
+        self.continue_with(outcome);
+    }
+
+    fn continue_with(&mut self, outcome: Result<Outcome, StatesError>) {
+        match outcome {
+            Ok(Outcome::Next(next, input)) => self.run_from(next, input),
+            Ok(Outcome::Succeed(output)) => self.succeed(output),
+            Ok(Outcome::Fail(e)) | Err(e) => self.fail(e),
+            Ok(Outcome::Blocked) => {}
+        }
+    }
+
+    /// Write the StateExited event and follow the state's transition.
+    fn exit(&mut self, state: &State, output: Value) -> Outcome {
+        self.exit_event(state, &output);
+        match &state.transition {
+            Some(Transition::Next(next)) => Outcome::Next(next.clone(), output),
+            Some(Transition::End) | None => Outcome::Succeed(output),
+        }
+    }
+
+    fn exit_event(&mut self, state: &State, output: &Value) {
+        let prev = self.exec.last_event_id;
+        self.push(
+            &format!("{}StateExited", state.type_name),
+            prev,
+            history::state_exited(&state.name, output),
+        );
+        self.exec.chain_id = self.exec.last_event_id;
+    }
+
+    fn result_and_output(
+        &self,
+        state: &State,
+        raw: Value,
+        result: Value,
+        context: &Value,
+    ) -> Result<Value, StatesError> {
+        let with_result = match &state.result_path {
+            PathField::Absent => result,
+            PathField::Null => raw,
+            PathField::Path(p) => path::apply_result_path(raw, Some(p), result)?,
+        };
+        output_path(state, &with_result, context)
+    }
+
+    fn deadline(&self, wait_for: &WaitFor, scope: &Scope<'_>) -> Result<i64, StatesError> {
+        let now = self.now_ms;
+        let scale = if self.cfg.wait_time_scale.is_finite() && self.cfg.wait_time_scale >= 0.0 {
+            self.cfg.wait_time_scale
+        } else {
+            1.0
+        };
+        let after = |delta_ms: f64| -> i64 {
+            let scaled = (delta_ms * scale).ceil();
+            // Saturate far-future deadlines instead of overflowing.
+            if scaled >= (i64::MAX - now) as f64 {
+                i64::MAX
+            } else {
+                now + scaled as i64
+            }
+        };
+        match wait_for {
+            WaitFor::Seconds(s) => Ok(after(*s as f64 * 1000.0)),
+            WaitFor::SecondsPath(p) => {
+                let v = query(p, scope, "SecondsPath")?;
+                match v.as_f64() {
+                    Some(s) if s >= 0.0 && v.is_u64() => Ok(after(s * 1000.0)),
+                    _ => Err(StatesError::runtime(format!(
+                        "The SecondsPath parameter does not reference a valid integer value: {v}"
+                    ))),
+                }
+            }
+            WaitFor::Timestamp(t) => Ok(after((*t - now).max(0) as f64)),
+            WaitFor::TimestampPath(p) => {
+                let v = query(p, scope, "TimestampPath")?;
+                let t = v
+                    .as_str()
+                    .and_then(timestamp::parse_rfc3339_ms)
+                    .ok_or_else(|| {
+                        StatesError::runtime(format!(
+                            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {v}"
+                        ))
+                    })?;
+                Ok(after((t - now).max(0) as f64))
+            }
+        }
+    }
+
+    fn context(&self, state: &State) -> Value {
+        json!({
+            "Execution": {
+                "Id": self.info.arn,
+                "Input": self.info.input,
+                "Name": self.info.name,
+                "RoleArn": self.info.role_arn,
+                "StartTime": timestamp::format_ms(self.info.start_ms),
+                "RedriveCount": 0,
+            },
+            "State": {
+                "EnteredTime": timestamp::format_ms(self.exec.entered_ms),
+                "Name": state.name,
+                "RetryCount": 0,
+            },
+            "StateMachine": {
+                "Id": self.info.state_machine_arn,
+                "Name": self.info.state_machine_name,
+            },
+        })
+    }
+
+    fn succeed(&mut self, output: Value) {
+        let prev = self.exec.last_event_id;
+        self.push(
+            "ExecutionSucceeded",
+            prev,
+            history::execution_succeeded(&output),
+        );
+        self.finish(Status::Succeeded);
+        self.exec.output = Some(output);
+    }
+
+    fn fail(&mut self, err: StatesError) {
+        let prev = self.exec.last_event_id;
+        let error = (!err.error.is_empty()).then_some(err.error.as_str());
+        self.push(
+            "ExecutionFailed",
+            prev,
+            history::execution_failed(error, err.cause.as_deref()),
+        );
+        self.finish(Status::Failed);
+        self.exec.error = error.map(str::to_owned);
+        self.exec.cause = err.cause;
+    }
+
+    fn abort(&mut self, error: Option<String>, cause: Option<String>) {
+        let prev = self.exec.last_event_id;
+        self.push(
+            "ExecutionAborted",
+            prev,
+            history::execution_aborted(error.as_deref(), cause.as_deref()),
+        );
+        self.finish(Status::Aborted);
+        self.exec.error = error;
+        self.exec.cause = cause;
+    }
+
+    fn time_out(&mut self) {
+        let prev = self.exec.last_event_id;
+        self.push(
+            "ExecutionTimedOut",
+            prev,
+            history::execution_timed_out(Some(names::TIMEOUT), None),
+        );
+        self.finish(Status::TimedOut);
+        self.exec.error = Some(names::TIMEOUT.to_owned());
+    }
+
+    /// Mark the execution ended and disarm whatever timers it still holds.
+    fn finish(&mut self, status: Status) {
+        self.exec.status = status;
+        self.exec.current = None;
+        if let Some(w) = self.exec.waiting.take() {
+            self.out.effects.push(Effect::CancelTimer { seq: w.seq });
+        }
+        if self.exec.timeout_due_ms.take().is_some() {
+            self.out.effects.push(Effect::CancelTimer {
+                seq: EXECUTION_TIMEOUT_SEQ,
+            });
+        }
+    }
+
+    fn push(&mut self, event_type: &str, previous_id: i64, details: Option<Value>) {
+        self.exec.last_event_id += 1;
+        self.out.events.push(HistoryEvent {
+            id: self.exec.last_event_id,
+            previous_id,
+            timestamp_ms: self.now_ms,
+            event_type: event_type.to_owned(),
+            details,
+        });
+    }
+}
+
+/// InputPath-style selection: absent → the whole input, null → `{}`, else the path's value.
+fn select(field: &PathField, scope: &Scope<'_>, field_name: &str) -> Result<Value, StatesError> {
+    match field {
+        PathField::Absent => Ok(scope.input.clone()),
+        PathField::Null => Ok(Value::Object(Map::new())),
+        PathField::Path(p) => query(p, scope, field_name),
+    }
+}
+
+fn output_path(state: &State, value: &Value, context: &Value) -> Result<Value, StatesError> {
+    let vars = Map::new();
+    select(
+        &state.output_path,
+        &Scope {
+            input: value,
+            context,
+            variables: &vars,
+        },
+        "OutputPath",
+    )
+}
+
+fn query(p: &str, scope: &Scope<'_>, _field_name: &str) -> Result<Value, StatesError> {
+    path::query(p, scope).map_err(|_| {
+        StatesError::runtime(format!(
+            "Invalid path '{p}' : No results for path: $['{}']",
+            p.trim_start_matches("$.")
+        ))
+    })
+}
+
+fn string_from_path(p: &str, scope: &Scope<'_>, field_name: &str) -> Result<String, StatesError> {
+    let v = if intrinsics::is_intrinsic(p) {
+        intrinsics::evaluate(p, scope)?
+    } else {
+        query(p, scope, field_name)?
+    };
+    match v {
+        Value::String(s) => Ok(s),
+        other => Ok(other.to_string()),
+    }
+}

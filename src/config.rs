@@ -1,0 +1,304 @@
+//! Configuration: every setting has a default, so `hourglass serve` needs no file.
+//!
+//! Sources, lowest priority first (later ones override earlier ones):
+//! 1. built-in defaults ([`Config::default`]);
+//! 2. `config/hourglass.toml` when it exists, or the file given with `--config`;
+//! 3. `HOURGLASS_*` environment variables, nested with `__` (`HOURGLASS_SQLITE__SYNCHRONOUS=NORMAL`);
+//! 4. the Step Functions Local variables `AWS_DEFAULT_REGION`, `AWS_ACCOUNT_ID`,
+//!    `LAMBDA_ENDPOINT` and `WAIT_TIME_SCALE`;
+//! 5. command-line flags.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// The file read when no `--config` is given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "config/hourglass.toml";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on. Default `127.0.0.1`.
+    pub bind: IpAddr,
+    /// Port to listen on; 0 picks a free one. Default `8083` (as Step Functions Local).
+    pub port: u16,
+    /// Where the database lives; created when missing. Default `./data`.
+    pub data_dir: PathBuf,
+    /// Account id in the ARNs this server issues. Default `123456789012`.
+    pub account_id: String,
+    /// Region in the ARNs this server issues. Default `us-east-1`.
+    pub region: String,
+    /// Multiplies every Wait duration when its deadline is computed; 0 means no waiting. Default `1.0`.
+    pub wait_time_scale: f64,
+    /// Base URL of the Lambda Invoke API. Default `http://127.0.0.1:3001`.
+    pub lambda_endpoint: String,
+    pub sqlite: SqliteConfig,
+    pub writer: WriterConfig,
+    pub timer: TimerConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SqliteConfig {
+    /// SQLite `synchronous` pragma: `FULL` (survives power loss) or `NORMAL` (survives a
+    /// process crash). Default `FULL`.
+    pub synchronous: Synchronous,
+    /// Connections for reads. Default `4`.
+    pub read_connections: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Synchronous {
+    Full,
+    Normal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WriterConfig {
+    /// Write requests that may wait for the writer; past this, callers are throttled. Default `16384`.
+    pub queue_capacity: usize,
+    /// Most write requests committed in one transaction. Default `1024`.
+    pub max_batch: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TimerConfig {
+    /// How far ahead (seconds) deadlines are held in memory; later ones stay on disk. Default `60`.
+    pub horizon_secs: u64,
+    /// Most timers loaded from disk per page. Default `10000`.
+    pub load_batch: usize,
+    /// Most timers being handled at once. Default `256`.
+    pub max_in_flight: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `pretty` for people, `json` for log pipelines. Default `pretty`.
+    pub format: LogFormat,
+    /// Filter when neither HOURGLASS_LOG nor RUST_LOG is set. Default `info`.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: IpAddr::from([127, 0, 0, 1]),
+            port: 8083,
+            data_dir: PathBuf::from("./data"),
+            account_id: "123456789012".into(),
+            region: "us-east-1".into(),
+            wait_time_scale: 1.0,
+            lambda_endpoint: "http://127.0.0.1:3001".into(),
+            sqlite: SqliteConfig::default(),
+            writer: WriterConfig::default(),
+            timer: TimerConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for SqliteConfig {
+    fn default() -> Self {
+        Self {
+            synchronous: Synchronous::Full,
+            read_connections: 4,
+        }
+    }
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 16_384,
+            max_batch: 1024,
+        }
+    }
+}
+
+impl Default for TimerConfig {
+    fn default() -> Self {
+        Self {
+            horizon_secs: 60,
+            load_batch: 10_000,
+            max_in_flight: 256,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Pretty,
+            level: "info".into(),
+        }
+    }
+}
+
+/// Values given on the command line; `None` leaves the lower layers in force.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<IpAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// The layered sources in priority order (see the module docs).
+    pub fn figment(config_file: Option<&Path>, overrides: &Overrides) -> Figment {
+        let mut f = Figment::from(Serialized::defaults(Config::default()));
+        match config_file {
+            Some(file) => f = f.merge(Toml::file_exact(file)),
+            None => {
+                if Path::new(DEFAULT_CONFIG_FILE).exists() {
+                    f = f.merge(Toml::file_exact(DEFAULT_CONFIG_FILE));
+                }
+            }
+        }
+        f.merge(Env::prefixed("HOURGLASS_").split("__").ignore(&["LOG"]))
+            .merge(
+                Env::raw()
+                    .only(&["AWS_DEFAULT_REGION"])
+                    .map(|_| "region".into()),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["AWS_ACCOUNT_ID"])
+                    .map(|_| "account_id".into()),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["LAMBDA_ENDPOINT"])
+                    .map(|_| "lambda_endpoint".into()),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["WAIT_TIME_SCALE"])
+                    .map(|_| "wait_time_scale".into()),
+            )
+            .merge(Serialized::defaults(overrides))
+    }
+
+    /// Load and check the configuration.
+    pub fn load(config_file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let config: Config = Self::figment(config_file, overrides)
+            .extract()
+            .map_err(|e| ConfigError(e.to_string()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if !(self.wait_time_scale.is_finite() && self.wait_time_scale >= 0.0) {
+            return Err(ConfigError(format!(
+                "wait_time_scale: must be a finite number >= 0, got {}",
+                self.wait_time_scale
+            )));
+        }
+        if self.account_id.len() != 12 || !self.account_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ConfigError(format!(
+                "account_id: must be 12 digits, got '{}'",
+                self.account_id
+            )));
+        }
+        if self.region.is_empty() {
+            return Err(ConfigError("region: must not be empty".into()));
+        }
+        if self.writer.queue_capacity == 0 || self.writer.max_batch == 0 {
+            return Err(ConfigError(
+                "writer: queue_capacity and max_batch must be at least 1".into(),
+            ));
+        }
+        if self.timer.load_batch == 0 || self.timer.max_in_flight == 0 {
+            return Err(ConfigError(
+                "timer: load_batch and max_in_flight must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The SQLite database file.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("hourglass.db")
+    }
+}
+
+/// A configuration that cannot be used; the text names the key and the problem.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_dir("config")?;
+            jail.create_file(
+                "config/hourglass.toml",
+                "port = 9000\nregion = \"eu-west-1\"\n[sqlite]\nsynchronous = \"NORMAL\"\n",
+            )?;
+            jail.set_env("HOURGLASS_PORT", "9100");
+            jail.set_env("AWS_DEFAULT_REGION", "ap-south-1");
+            jail.set_env("WAIT_TIME_SCALE", "0.5");
+            let c = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(c.port, 9100, "env beats file");
+            assert_eq!(
+                c.region, "ap-south-1",
+                "Step Functions Local variable beats file"
+            );
+            assert_eq!(
+                c.sqlite.synchronous,
+                Synchronous::Normal,
+                "file beats default"
+            );
+            assert_eq!(c.wait_time_scale, 0.5);
+            let flags = Overrides {
+                port: Some(0),
+                ..Default::default()
+            };
+            let c = Config::load(None, &flags).map_err(|e| e.to_string())?;
+            assert_eq!(c.port, 0, "flag beats env");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let cases = [
+            ("negative scale", "WAIT_TIME_SCALE", "-1", "wait_time_scale"),
+            ("short account", "AWS_ACCOUNT_ID", "42", "account_id"),
+            ("not a port", "HOURGLASS_PORT", "eighty", "port"),
+        ];
+        for (name, var, value, key) in cases {
+            figment::Jail::expect_with(|jail| {
+                jail.set_env(var, value);
+                let err = Config::load(None, &Overrides::default())
+                    .expect_err(name)
+                    .to_string();
+                assert!(err.contains(key), "{name}: {err}");
+                Ok(())
+            });
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! Starting, stopping and advancing executions.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::{Engine, Error, Result};
+use crate::arn;
+use crate::asl::{self, Definition, Effect, Event, ExecutionInfo, ExecutionState, Status};
+use crate::metrics;
+use crate::store::{ExecutionRow, ExecutionUpdate, NewEvents, TimerRow, WriteOp};
+use crate::timer::Fired;
+
+/// What StartExecution answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartedExecution {
+    pub execution_arn: String,
+    pub start_ms: i64,
+}
+
+impl Engine {
+    /// Create an execution and run it to its first blocking point. Returns once that is
+    /// committed (durability contract, rule 1).
+    ///
+    /// Same name and same input while the first is RUNNING returns the first; any other reuse
+    /// of a name is `ExecutionAlreadyExists`, as on AWS.
+    pub async fn start_execution(
+        &self,
+        state_machine_arn: &str,
+        name: Option<String>,
+        input_text: &str,
+        input: Value,
+    ) -> Result<StartedExecution> {
+        let sm = self
+            .store
+            .state_machine(state_machine_arn)
+            .await?
+            .ok_or_else(|| Error::StateMachineDoesNotExist(state_machine_arn.to_owned()))?;
+        if sm.status != "ACTIVE" {
+            return Err(Error::StateMachineDeleting(state_machine_arn.to_owned()));
+        }
+        let name = name.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let exec_arn = arn::execution_arn(
+            &self.config.region,
+            &self.config.account_id,
+            &sm.name,
+            &name,
+        );
+        let _guard = self.lock_for(&exec_arn).lock().await;
+        if let Some(existing) = self.store.execution_by_arn(&exec_arn).await? {
+            if existing.status == Status::Running.as_str() && existing.input == input_text {
+                return Ok(StartedExecution {
+                    execution_arn: existing.arn,
+                    start_ms: existing.start_ms,
+                });
+            }
+            return Err(Error::ExecutionAlreadyExists(exec_arn));
+        }
+        let def = self.definition(&sm.revision_id).await?;
+        let now = self.clock.now_ms();
+        let info = ExecutionInfo {
+            arn: exec_arn.clone(),
+            name: name.clone(),
+            role_arn: sm.role_arn.clone(),
+            start_ms: now,
+            state_machine_arn: sm.arn.clone(),
+            state_machine_name: sm.name.clone(),
+            input: input.clone(),
+        };
+        let mut state = ExecutionState::new(input);
+        let step = asl::step(
+            &def,
+            &mut state,
+            &info,
+            Event::Start,
+            now,
+            &self.config.step,
+        );
+        let id = self.allocate_execution_id();
+        let update = update_row(id, &state, now)?;
+        let mut ops = vec![WriteOp::InsertExecution(ExecutionRow {
+            id,
+            arn: exec_arn.clone(),
+            partition: arn::partition_of(&exec_arn),
+            state_machine_arn: sm.arn.clone(),
+            revision_id: sm.revision_id.clone(),
+            name,
+            status: update.status,
+            input: input_text.to_owned(),
+            output: update.output,
+            error: update.error,
+            cause: update.cause,
+            start_ms: now,
+            stop_ms: update.stop_ms,
+            cursor: update.cursor,
+            last_event_id: update.last_event_id,
+        })];
+        timer_ops(id, &step.effects, &mut ops);
+        ops.push(WriteOp::InsertEvents(NewEvents {
+            execution_id: id,
+            events: step.events,
+        }));
+        self.writer.try_write(ops).await?;
+        metrics::execution_started();
+        self.after_commit(id, &sm.arn, &state, &step.effects).await;
+        Ok(StartedExecution {
+            execution_arn: exec_arn,
+            start_ms: now,
+        })
+    }
+
+    /// StopExecution: abort a running execution. Returns the stop date; an execution that had
+    /// already ended keeps (and returns) its own.
+    pub async fn stop_execution(
+        &self,
+        execution_arn: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<i64> {
+        let _guard = self.lock_for(execution_arn).lock().await;
+        let row = self
+            .store
+            .execution_by_arn(execution_arn)
+            .await?
+            .ok_or_else(|| Error::ExecutionDoesNotExist(execution_arn.to_owned()))?;
+        if row.status != Status::Running.as_str() {
+            return Ok(row.stop_ms.unwrap_or(row.start_ms));
+        }
+        let now = self.clock.now_ms();
+        self.advance(&row, Event::Stop { error, cause }, now, None)
+            .await?;
+        Ok(now)
+    }
+
+    /// A timer is due: advance its execution. Failures are logged and the timer is retried a
+    /// second later (its row is still on disk, so a crash loses nothing either).
+    pub(super) async fn on_timer(&self, fired: Fired) {
+        let now = self.clock.now_ms();
+        metrics::timer_fired(now - fired.due_ms);
+        if let Err(e) = self.fire(fired, now).await {
+            tracing::error!(error = %e, execution_id = fired.execution_id, seq = fired.seq, "handling a timer failed; retrying in 1 s");
+            self.timers
+                .arm(fired.execution_id, fired.seq, now.saturating_add(1000));
+        }
+    }
+
+    async fn fire(&self, fired: Fired, now: i64) -> Result<()> {
+        let Some(row) = self.store.execution_by_id(fired.execution_id).await? else {
+            return Ok(());
+        };
+        let _guard = self.lock_for(&row.arn).lock().await;
+        // Re-read under the lock: a stop or another timer may have moved it on.
+        let Some(row) = self.store.execution_by_id(fired.execution_id).await? else {
+            return Ok(());
+        };
+        let delete = WriteOp::DeleteTimer {
+            execution_id: row.id,
+            seq: fired.seq,
+        };
+        if row.status != Status::Running.as_str() {
+            self.writer.write(vec![delete]).await?;
+            return Ok(());
+        }
+        self.advance(
+            &row,
+            Event::TimerFired { seq: fired.seq },
+            now,
+            Some(delete),
+        )
+        .await
+    }
+
+    /// Apply `event` to a running execution (its lock held), commit, then perform effects.
+    async fn advance(
+        &self,
+        row: &ExecutionRow,
+        event: Event,
+        now: i64,
+        extra: Option<WriteOp>,
+    ) -> Result<()> {
+        let def: Arc<Definition> = self.definition(&row.revision_id).await?;
+        let mut state: ExecutionState = match &row.cursor {
+            Some(c) => serde_json::from_str(c).map_err(crate::store::Error::from)?,
+            None => return Ok(()),
+        };
+        let input: Value = serde_json::from_str(&row.input).map_err(crate::store::Error::from)?;
+        let sm_name = match arn::parse(&row.state_machine_arn) {
+            Ok(arn::Resource::StateMachine { name }) => name,
+            _ => String::new(),
+        };
+        let info = ExecutionInfo {
+            arn: row.arn.clone(),
+            name: row.name.clone(),
+            role_arn: self.role_arn_of(&row.revision_id).await?,
+            start_ms: row.start_ms,
+            state_machine_arn: row.state_machine_arn.clone(),
+            state_machine_name: sm_name,
+            input,
+        };
+        let step = asl::step(&def, &mut state, &info, event, now, &self.config.step);
+        let mut ops: Vec<WriteOp> = extra.into_iter().collect();
+        ops.push(WriteOp::UpdateExecution(update_row(row.id, &state, now)?));
+        timer_ops(row.id, &step.effects, &mut ops);
+        ops.push(WriteOp::InsertEvents(NewEvents {
+            execution_id: row.id,
+            events: step.events,
+        }));
+        self.writer.write(ops).await?;
+        self.after_commit(row.id, &row.state_machine_arn, &state, &step.effects)
+            .await;
+        Ok(())
+    }
+
+    async fn role_arn_of(&self, revision_id: &str) -> Result<String> {
+        Ok(self
+            .store
+            .revision(revision_id)
+            .await?
+            .map(|r| r.role_arn)
+            .unwrap_or_default())
+    }
+
+    /// Effects, once the step is on disk.
+    async fn after_commit(
+        &self,
+        execution_id: i64,
+        state_machine_arn: &str,
+        state: &ExecutionState,
+        effects: &[Effect],
+    ) {
+        for effect in effects {
+            match *effect {
+                Effect::ArmTimer { seq, due_ms } => self.timers.arm(execution_id, seq, due_ms),
+                Effect::CancelTimer { seq } => self.timers.cancel(execution_id, seq),
+            }
+        }
+        if state.status.is_terminal() {
+            metrics::execution_finished(state.status.as_str());
+            if let Err(e) = self.finish_deleting(state_machine_arn).await {
+                tracing::warn!(error = %e, state_machine_arn, "could not complete a pending delete");
+            }
+        }
+    }
+}
+
+/// The execution row's changing columns after a step.
+fn update_row(id: i64, state: &ExecutionState, now: i64) -> Result<ExecutionUpdate> {
+    let terminal = state.status.is_terminal();
+    Ok(ExecutionUpdate {
+        id,
+        status: state.status.as_str().to_owned(),
+        output: state.output.as_ref().map(asl::history::to_text),
+        error: state.error.clone(),
+        cause: state.cause.clone(),
+        stop_ms: terminal.then_some(now),
+        cursor: if terminal {
+            None
+        } else {
+            Some(serde_json::to_string(state).map_err(crate::store::Error::from)?)
+        },
+        last_event_id: state.last_event_id,
+    })
+}
+
+/// Timer rows to write for a step's effects. A timer armed and cancelled in the same step
+/// never reaches the disk.
+fn timer_ops(execution_id: i64, effects: &[Effect], ops: &mut Vec<WriteOp>) {
+    for (i, effect) in effects.iter().enumerate() {
+        match *effect {
+            Effect::ArmTimer { seq, due_ms } => {
+                let cancelled_later = effects[i + 1..].contains(&Effect::CancelTimer { seq });
+                if !cancelled_later {
+                    ops.push(WriteOp::InsertTimer(TimerRow {
+                        due_ms,
+                        execution_id,
+                        seq,
+                    }));
+                }
+            }
+            Effect::CancelTimer { seq } => {
+                let armed_here = effects[..i]
+                    .iter()
+                    .any(|e| matches!(e, Effect::ArmTimer { seq: s, .. } if *s == seq));
+                if !armed_here {
+                    ops.push(WriteOp::DeleteTimer { execution_id, seq });
+                }
+            }
+        }
+    }
+}

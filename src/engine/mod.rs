@@ -1,0 +1,177 @@
+//! Execution lifecycles: event → [`asl::step`] → commit → effects.
+//!
+//! Every change follows the same order (write-ahead): run the interpreter on the event, commit
+//! the history events and state changes it produced in one write, and only then perform the
+//! effects (arm or disarm in-memory timers). A crash between commit and effect loses nothing:
+//! the timer rows are on disk and the loader picks them up at start.
+//!
+//! Work on one execution is serialised by a striped lock keyed by its ARN, held from the read
+//! of its state to the acknowledgement of its commit.
+
+mod executions;
+mod state_machines;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{mpsc, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+use crate::arn;
+use crate::asl::{Definition, StepConfig};
+use crate::store::{self, Store, Writer};
+use crate::timer::{Clock, Fired, TimerService};
+
+pub use executions::StartedExecution;
+pub use state_machines::{CreateStateMachine, UpdateStateMachine};
+
+/// Number of lock stripes; enough that unrelated executions rarely share one.
+const LOCK_STRIPES: usize = 1024;
+/// Parsed definitions kept in memory, by revision.
+const DEFINITION_CACHE: usize = 4096;
+
+/// Failures a caller reacts to. The API maps each to an AWS error.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("state machine does not exist: {0}")]
+    StateMachineDoesNotExist(String),
+    #[error("state machine is being deleted: {0}")]
+    StateMachineDeleting(String),
+    #[error("state machine already exists: {0}")]
+    StateMachineAlreadyExists(String),
+    #[error("execution does not exist: {0}")]
+    ExecutionDoesNotExist(String),
+    #[error("execution already exists: {0}")]
+    ExecutionAlreadyExists(String),
+    #[error("invalid definition: {0}")]
+    InvalidDefinition(String),
+    #[error(transparent)]
+    Store(#[from] store::Error),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Settings the engine needs.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub region: String,
+    pub account_id: String,
+    pub step: StepConfig,
+}
+
+pub struct Engine {
+    store: Store,
+    writer: Writer,
+    timers: Arc<TimerService>,
+    clock: Arc<dyn Clock>,
+    config: EngineConfig,
+    /// Next execution row id; ids are assigned here so one write can insert an execution
+    /// and its history together.
+    next_execution_id: AtomicI64,
+    locks: Vec<tokio::sync::Mutex<()>>,
+    definitions: Mutex<HashMap<String, Arc<Definition>>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl Engine {
+    pub async fn new(
+        store: Store,
+        writer: Writer,
+        timers: Arc<TimerService>,
+        clock: Arc<dyn Clock>,
+        config: EngineConfig,
+    ) -> Result<Self> {
+        let max_id = store.max_execution_id().await?;
+        Ok(Self {
+            store,
+            writer,
+            timers,
+            clock,
+            config,
+            next_execution_id: AtomicI64::new(max_id + 1),
+            locks: (0..LOCK_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
+            definitions: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    fn lock_for(&self, key: &str) -> &tokio::sync::Mutex<()> {
+        &self.locks[(arn::stable_hash(key) % LOCK_STRIPES as u64) as usize]
+    }
+
+    fn allocate_execution_id(&self) -> i64 {
+        self.next_execution_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The parsed definition of a revision, from the cache or the store.
+    async fn definition(&self, revision_id: &str) -> Result<Arc<Definition>> {
+        if let Some(d) = self
+            .definitions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(revision_id)
+        {
+            return Ok(d.clone());
+        }
+        let rev = self.store.revision(revision_id).await?.ok_or_else(|| {
+            Error::InvalidDefinition(format!("revision {revision_id} is missing"))
+        })?;
+        let def = Arc::new(Definition::parse(&rev.definition).map_err(Error::InvalidDefinition)?);
+        let mut cache = self.definitions.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= DEFINITION_CACHE {
+            cache.clear();
+        }
+        cache.insert(revision_id.to_owned(), def.clone());
+        Ok(def)
+    }
+
+    /// Handle due timers until `shutdown`: each one runs on its own task, at most
+    /// `max_in_flight` at once (the bound on the firing rate after a restart).
+    pub async fn run_timers(
+        self: Arc<Self>,
+        mut fired: mpsc::Receiver<Fired>,
+        max_in_flight: usize,
+        shutdown: CancellationToken,
+    ) {
+        let permits = Arc::new(Semaphore::new(max_in_flight.max(1)));
+        let tasks = tokio_util::task::TaskTracker::new();
+        loop {
+            let next = tokio::select! {
+                f = fired.recv() => f,
+                _ = shutdown.cancelled() => None,
+            };
+            let Some(f) = next else { break };
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                break;
+            };
+            let engine = self.clone();
+            tasks.spawn(async move {
+                engine.on_timer(f).await;
+                drop(permit);
+            });
+        }
+        tasks.close();
+        tasks.wait().await;
+    }
+}

@@ -1,0 +1,133 @@
+//! The `hourglass` binary: flags → configuration → logging → [`hourglass::serve`].
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use hourglass::config::{Config, Overrides};
+
+#[derive(Parser)]
+#[command(
+    name = "hourglass",
+    version,
+    about = "A durable delayed-task scheduler that speaks the AWS Step Functions API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the daemon.
+    Serve {
+        /// Address to listen on [default: 127.0.0.1]
+        #[arg(long)]
+        bind: Option<std::net::IpAddr>,
+        /// Port to listen on; 0 picks a free one [default: 8083]
+        #[arg(long)]
+        port: Option<u16>,
+        /// Where the database lives [default: ./data]
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Configuration file [default: config/hourglass.toml when it exists]
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Print the effective configuration (all layers applied) as TOML-like JSON and exit.
+    Config {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            bind,
+            port,
+            data_dir,
+            config,
+        } => {
+            let overrides = Overrides {
+                bind,
+                port,
+                data_dir,
+            };
+            let config = match Config::load(config.as_deref(), &overrides) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("hourglass: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            hourglass::telemetry::init(&config.log);
+            match run(config) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("hourglass: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Config { config } => {
+            match Config::load(config.as_deref(), &Overrides::default()) {
+                Ok(c) => match serde_json::to_string_pretty(&c) {
+                    Ok(text) => {
+                        println!("{text}");
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("hourglass: {e}");
+                        ExitCode::FAILURE
+                    }
+                },
+                Err(e) => {
+                    eprintln!("hourglass: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+    }
+}
+
+fn run(config: Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind((config.bind, config.port))
+            .await
+            .with_context(|| format!("binding {}:{}", config.bind, config.port))?;
+        let shutdown = CancellationToken::new();
+        tokio::spawn(watch_signals(shutdown.clone()));
+        hourglass::serve(config, listener, shutdown).await
+    })
+}
+
+/// Cancel `shutdown` on SIGTERM or ctrl-c.
+async fn watch_signals(shutdown: CancellationToken) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            let _ = tokio::signal::ctrl_c().await;
+            shutdown.cancel();
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    shutdown.cancel();
+}

@@ -1,0 +1,184 @@
+//! Every metric hourglass exports, and the helpers that update them.
+//!
+//! Names follow Prometheus conventions: `hourglass_` prefix, base units, counters end in
+//! `_total`. Label values come from bounded sets (operation names, statuses), never from ARNs
+//! or messages. Hot paths (the writer, the timer loop) record once per batch, not per row.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    operation: String,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabel {
+    operation: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabel {
+    status: &'static str,
+}
+
+type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    request_seconds: HistogramFamily<OperationLabel>,
+    executions_started: Counter,
+    executions_finished: Family<StatusLabel, Counter>,
+    commit_batch_requests: Histogram,
+    commit_seconds: Histogram,
+    timers_fired: Counter,
+    timer_lateness_seconds: Histogram,
+    timers_in_memory: Gauge,
+}
+
+fn latency_histogram() -> Histogram {
+    // 100 µs .. ~3.3 s
+    Histogram::new(exponential_buckets(0.0001, 2.0, 16))
+}
+
+fn metrics() -> &'static Metrics {
+    static METRICS: OnceLock<Metrics> = OnceLock::new();
+    METRICS.get_or_init(|| {
+        let mut registry = Registry::with_prefix("hourglass");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "api_requests",
+            "API requests by operation and outcome (ok, client_error, server_error)",
+            requests.clone(),
+        );
+        let request_seconds: HistogramFamily<OperationLabel> =
+            Family::new_with_constructor(latency_histogram);
+        registry.register(
+            "api_request_duration_seconds",
+            "API request latency by operation",
+            request_seconds.clone(),
+        );
+        let executions_started = Counter::default();
+        registry.register(
+            "executions_started",
+            "Executions started",
+            executions_started.clone(),
+        );
+        let executions_finished = Family::<StatusLabel, Counter>::default();
+        registry.register(
+            "executions_finished",
+            "Executions finished, by final status",
+            executions_finished.clone(),
+        );
+        let commit_batch_requests = Histogram::new(exponential_buckets(1.0, 2.0, 12));
+        registry.register(
+            "store_commit_batch_requests",
+            "Write requests committed per transaction",
+            commit_batch_requests.clone(),
+        );
+        let commit_seconds = latency_histogram();
+        registry.register(
+            "store_commit_duration_seconds",
+            "Time to commit one batch",
+            commit_seconds.clone(),
+        );
+        let timers_fired = Counter::default();
+        registry.register("timers_fired", "Timers that fired", timers_fired.clone());
+        let timer_lateness_seconds = Histogram::new(exponential_buckets(0.0005, 2.0, 16));
+        registry.register(
+            "timer_lateness_seconds",
+            "How long after its deadline a timer was handled",
+            timer_lateness_seconds.clone(),
+        );
+        let timers_in_memory = Gauge::default();
+        registry.register(
+            "timers_in_memory",
+            "Timers held in the in-memory window",
+            timers_in_memory.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            request_seconds,
+            executions_started,
+            executions_finished,
+            commit_batch_requests,
+            commit_seconds,
+            timers_fired,
+            timer_lateness_seconds,
+            timers_in_memory,
+        }
+    })
+}
+
+/// The Prometheus text exposition of every metric.
+pub fn render() -> String {
+    let mut out = String::new();
+    if prometheus_client::encoding::text::encode(&mut out, &metrics().registry).is_err() {
+        out.clear();
+    }
+    out
+}
+
+/// An API request finished. `status` is the HTTP status code.
+pub fn record_request(operation: &str, status: u16, elapsed: Duration) {
+    let m = metrics();
+    let outcome = match status {
+        200..=299 => "ok",
+        400..=499 => "client_error",
+        _ => "server_error",
+    };
+    m.requests
+        .get_or_create(&RequestLabels {
+            operation: operation.to_owned(),
+            outcome,
+        })
+        .inc();
+    m.request_seconds
+        .get_or_create(&OperationLabel {
+            operation: operation.to_owned(),
+        })
+        .observe(elapsed.as_secs_f64());
+}
+
+pub fn execution_started() {
+    metrics().executions_started.inc();
+}
+
+/// `status` is one of AWS's terminal statuses.
+pub fn execution_finished(status: &'static str) {
+    metrics()
+        .executions_finished
+        .get_or_create(&StatusLabel { status })
+        .inc();
+}
+
+/// The writer committed `requests` requests in `elapsed`.
+pub fn record_commit(requests: usize, elapsed: Duration) {
+    let m = metrics();
+    m.commit_batch_requests.observe(requests as f64);
+    m.commit_seconds.observe(elapsed.as_secs_f64());
+}
+
+/// A timer was handled `lateness_ms` after its deadline.
+pub fn timer_fired(lateness_ms: i64) {
+    let m = metrics();
+    m.timers_fired.inc();
+    m.timer_lateness_seconds
+        .observe(lateness_ms.max(0) as f64 / 1000.0);
+}
+
+pub fn set_timers_in_memory(n: usize) {
+    metrics()
+        .timers_in_memory
+        .set(i64::try_from(n).unwrap_or(i64::MAX));
+}

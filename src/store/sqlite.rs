@@ -1,0 +1,249 @@
+//! Opening the database and every read query.
+//!
+//! Reads go through a pool of read-only connections; in WAL mode they never block the writer and
+//! always see the last committed transaction.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection, SqliteConnection, SqlitePool};
+
+use super::{EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TimerRow};
+use crate::config::{Config, Synchronous};
+
+/// Read access to the database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+const STATE_MACHINE_COLUMNS: &str = "sm.arn, sm.name, sm.type, sm.status, sm.revision_id, \
+     sm.creation_date_ms, sm.update_date_ms, sm.logging_configuration, sm.tracing_configuration, \
+     r.definition, r.role_arn, r.description";
+
+const EXECUTION_COLUMNS: &str =
+    "id, arn, partition, state_machine_arn, revision_id, name, status, \
+     input, output, error, cause, start_ms, stop_ms, cursor, last_event_id";
+
+fn connect_options(config: &Config) -> Result<SqliteConnectOptions> {
+    let path = config.database_path();
+    let url = format!("sqlite://{}", path.display());
+    Ok(SqliteConnectOptions::from_str(&url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(match config.sqlite.synchronous {
+            Synchronous::Full => SqliteSynchronous::Full,
+            Synchronous::Normal => SqliteSynchronous::Normal,
+        })
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(false)
+        .pragma("temp_store", "memory")
+        .pragma("cache_size", "-16000")
+        .disable_statement_logging())
+}
+
+/// Create the data directory and database if needed, apply migrations, and return the read
+/// side plus the connection the writer will own.
+pub async fn open(config: &Config) -> Result<(Store, SqliteConnection)> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let opts = connect_options(config)?;
+    let mut write_conn = opts.clone().connect().await?;
+    sqlx::migrate!("./migrations").run(&mut write_conn).await?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(config.sqlite.read_connections.max(1))
+        .min_connections(1)
+        .connect_with(opts.read_only(true))
+        .await?;
+    Ok((Store { pool }, write_conn))
+}
+
+impl Store {
+    /// Close the read pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub async fn state_machine(&self, arn: &str) -> Result<Option<StateMachineRow>> {
+        let sql = format!(
+            "SELECT {STATE_MACHINE_COLUMNS} FROM state_machines sm \
+             JOIN state_machine_revisions r ON r.revision_id = sm.revision_id WHERE sm.arn = ?"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(arn)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// State machines ordered by ARN, after `after_arn`, at most `limit`.
+    pub async fn list_state_machines(
+        &self,
+        after_arn: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<StateMachineRow>> {
+        let sql = format!(
+            "SELECT {STATE_MACHINE_COLUMNS} FROM state_machines sm \
+             JOIN state_machine_revisions r ON r.revision_id = sm.revision_id \
+             WHERE sm.arn > ? ORDER BY sm.arn LIMIT ?"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(after_arn.unwrap_or(""))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    pub async fn revision(&self, revision_id: &str) -> Result<Option<RevisionRow>> {
+        Ok(sqlx::query_as(
+            "SELECT revision_id, state_machine_arn, definition, role_arn, description, created_ms \
+             FROM state_machine_revisions WHERE revision_id = ?",
+        )
+        .bind(revision_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn execution_by_arn(&self, arn: &str) -> Result<Option<ExecutionRow>> {
+        let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ?");
+        Ok(sqlx::query_as(&sql)
+            .bind(arn)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn execution_by_id(&self, id: i64) -> Result<Option<ExecutionRow>> {
+        let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE id = ?");
+        Ok(sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Executions of a state machine, newest first, strictly after the `(start_ms, id)` cursor.
+    pub async fn list_executions(
+        &self,
+        state_machine_arn: &str,
+        status: Option<&str>,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<ExecutionRow>> {
+        let (after_start, after_id) = after.unwrap_or((i64::MAX, i64::MAX));
+        let sql = format!(
+            "SELECT {EXECUTION_COLUMNS} FROM executions \
+             WHERE state_machine_arn = ?1 AND (?2 IS NULL OR status = ?2) \
+               AND (start_ms < ?3 OR (start_ms = ?3 AND id < ?4)) \
+             ORDER BY start_ms DESC, id DESC LIMIT ?5"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(state_machine_arn)
+            .bind(status)
+            .bind(after_start)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// History events after `after_id` (ascending) or before it (`reverse`), at most `limit`.
+    pub async fn history(
+        &self,
+        execution_id: i64,
+        after_id: Option<i64>,
+        limit: i64,
+        reverse: bool,
+    ) -> Result<Vec<EventRow>> {
+        let rows = if reverse {
+            sqlx::query_as(
+                "SELECT id, previous_id, type, timestamp_ms, details FROM history_events \
+                 WHERE execution_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+            )
+            .bind(execution_id)
+            .bind(after_id.unwrap_or(i64::MAX))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?
+        } else {
+            sqlx::query_as(
+                "SELECT id, previous_id, type, timestamp_ms, details FROM history_events \
+                 WHERE execution_id = ? AND id > ? ORDER BY id LIMIT ?",
+            )
+            .bind(execution_id)
+            .bind(after_id.unwrap_or(0))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?
+        };
+        Ok(rows)
+    }
+
+    pub async fn tags(&self, resource_arn: &str) -> Result<Vec<(String, String)>> {
+        Ok(
+            sqlx::query_as("SELECT key, value FROM tags WHERE resource_arn = ? ORDER BY key")
+                .bind(resource_arn)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn count_running(&self, state_machine_arn: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM executions WHERE status = 'RUNNING' AND state_machine_arn = ?",
+        )
+        .bind(state_machine_arn)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    pub async fn max_execution_id(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM executions")
+                .fetch_one(&self.pool)
+                .await?
+                .unwrap_or(0),
+        )
+    }
+
+    /// Timers due before `until_ms`, in `(due_ms, execution_id, seq)` order, strictly after
+    /// `after`, at most `limit`. The loader pages through the table with this.
+    pub async fn timers_due(
+        &self,
+        after: Option<TimerRow>,
+        until_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<TimerRow>> {
+        let a = after.unwrap_or(TimerRow {
+            due_ms: i64::MIN,
+            execution_id: i64::MIN,
+            seq: i64::MIN,
+        });
+        Ok(sqlx::query_as(
+            "SELECT due_ms, execution_id, seq FROM timers \
+             WHERE (due_ms, execution_id, seq) > (?1, ?2, ?3) AND due_ms < ?4 \
+             ORDER BY due_ms, execution_id, seq LIMIT ?5",
+        )
+        .bind(a.due_ms)
+        .bind(a.execution_id)
+        .bind(a.seq)
+        .bind(until_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// How many timers are stored.
+    pub async fn count_timers(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM timers")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+}
+
+/// Checkpoint the WAL into the main file and close the writer's connection.
+pub async fn close_writer(conn: SqliteConnection) -> Result<()> {
+    let mut conn = conn;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut conn)
+        .await?;
+    conn.close().await?;
+    Ok(())
+}

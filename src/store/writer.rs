@@ -1,0 +1,471 @@
+//! The single writer: every change to the database goes through here.
+//!
+//! Callers queue a request (a list of [`WriteOp`]s that must commit together) and await its
+//! acknowledgement. The writer task takes whatever has queued — up to `max_batch` requests — and
+//! commits it in **one transaction** (group commit), inserting rows of the same kind with
+//! multi-row statements. Only after the commit does it acknowledge each request, so a caller
+//! that got `Ok` knows its changes are on disk.
+//!
+//! If a batch fails (a constraint, a full disk), it is rolled back and each request is retried
+//! alone, so one bad request cannot fail its neighbours.
+
+use std::time::Instant;
+
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use super::{Error, ExecutionRow, ExecutionUpdate, NewEvents, Result, RevisionRow, TimerRow};
+use crate::metrics;
+
+/// SQLite allows 32766 bound parameters per statement; stay well under it.
+const MAX_PARAMS_PER_STATEMENT: usize = 30_000;
+
+/// One change.
+#[derive(Debug, Clone)]
+pub enum WriteOp {
+    InsertStateMachine {
+        arn: String,
+        name: String,
+        machine_type: String,
+        creation_date_ms: i64,
+        logging_configuration: Option<String>,
+        tracing_configuration: Option<String>,
+        revision: RevisionRow,
+    },
+    /// Point a state machine at a new revision and/or change its configuration.
+    UpdateStateMachine {
+        arn: String,
+        revision: Option<RevisionRow>,
+        update_date_ms: i64,
+        logging_configuration: Option<String>,
+        tracing_configuration: Option<String>,
+    },
+    SetStateMachineStatus {
+        arn: String,
+        status: String,
+    },
+    /// Remove a state machine and its tags; its revisions stay for its executions.
+    DeleteStateMachine {
+        arn: String,
+    },
+    InsertExecution(ExecutionRow),
+    UpdateExecution(ExecutionUpdate),
+    InsertEvents(NewEvents),
+    InsertTimer(TimerRow),
+    DeleteTimer {
+        execution_id: i64,
+        seq: i64,
+    },
+    PutTags {
+        arn: String,
+        tags: Vec<(String, String)>,
+    },
+    DeleteTags {
+        arn: String,
+        keys: Vec<String>,
+    },
+}
+
+struct Request {
+    ops: Vec<WriteOp>,
+    ack: oneshot::Sender<Result<()>>,
+}
+
+/// The handle callers use to submit writes. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Writer {
+    tx: mpsc::Sender<Request>,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("ops", &self.ops.len())
+            .finish()
+    }
+}
+
+impl Writer {
+    /// Start the writer task on `conn`. It runs until `shutdown` is cancelled and the queue is
+    /// drained, then returns the connection.
+    pub fn spawn(
+        conn: SqliteConnection,
+        queue_capacity: usize,
+        max_batch: usize,
+        shutdown: CancellationToken,
+    ) -> (Self, tokio::task::JoinHandle<Result<SqliteConnection>>) {
+        let (tx, rx) = mpsc::channel(queue_capacity);
+        let handle = tokio::spawn(run(conn, rx, max_batch, shutdown));
+        (Self { tx }, handle)
+    }
+
+    /// Queue `ops` and wait until they are committed. Waits for room when the queue is full.
+    pub async fn write(&self, ops: Vec<WriteOp>) -> Result<()> {
+        let (ack, done) = oneshot::channel();
+        self.tx
+            .send(Request { ops, ack })
+            .await
+            .map_err(|_| Error::WriterGone)?;
+        done.await.map_err(|_| Error::WriterGone)?
+    }
+
+    /// Like [`Writer::write`], but answers [`Error::Busy`] at once when the queue is full, so
+    /// the API can throttle instead of piling up requests.
+    pub async fn try_write(&self, ops: Vec<WriteOp>) -> Result<()> {
+        let (ack, done) = oneshot::channel();
+        self.tx
+            .try_send(Request { ops, ack })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => Error::Busy,
+                mpsc::error::TrySendError::Closed(_) => Error::WriterGone,
+            })?;
+        done.await.map_err(|_| Error::WriterGone)?
+    }
+}
+
+async fn run(
+    mut conn: SqliteConnection,
+    mut rx: mpsc::Receiver<Request>,
+    max_batch: usize,
+    shutdown: CancellationToken,
+) -> Result<SqliteConnection> {
+    let mut batch = Vec::with_capacity(max_batch);
+    loop {
+        let first = tokio::select! {
+            biased;
+            r = rx.recv() => r,
+            _ = shutdown.cancelled() => {
+                // Stop taking new requests, but commit what is already queued.
+                rx.close();
+                rx.recv().await
+            }
+        };
+        let Some(first) = first else { break };
+        batch.push(first);
+        while batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&mut conn, &mut batch).await;
+    }
+    Ok(conn)
+}
+
+/// Commit `batch` (emptying it) and acknowledge every request.
+async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<Request>) {
+    let started = Instant::now();
+    let size = batch.len();
+    let result = commit(conn, batch.iter().flat_map(|r| r.ops.iter())).await;
+    match result {
+        Ok(()) => {
+            for r in batch.drain(..) {
+                let _ = r.ack.send(Ok(()));
+            }
+        }
+        Err(e) if size == 1 => {
+            tracing::warn!(error = %e, "write failed");
+            if let Some(r) = batch.pop() {
+                let _ = r.ack.send(Err(e));
+            }
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, size, "batch failed; committing its requests one by one");
+            for r in batch.drain(..) {
+                let one = commit(conn, r.ops.iter()).await;
+                if let Err(e) = &one {
+                    tracing::warn!(error = %e, "write failed");
+                }
+                let _ = r.ack.send(one);
+            }
+        }
+    }
+    metrics::record_commit(size, started.elapsed());
+}
+
+/// Apply `ops` in one transaction. Rolls back on any error.
+async fn commit<'a>(
+    conn: &mut SqliteConnection,
+    ops: impl Iterator<Item = &'a WriteOp> + Clone,
+) -> Result<()> {
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+    match apply(conn, ops).await {
+        Ok(()) => match sqlx::query("COMMIT").execute(&mut *conn).await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            Err(e)
+        }
+    }
+}
+
+async fn apply<'a>(
+    conn: &mut SqliteConnection,
+    ops: impl Iterator<Item = &'a WriteOp> + Clone,
+) -> Result<()> {
+    // State machine and tag changes are rare: apply them one by one, in order, first.
+    for op in ops.clone() {
+        apply_single(conn, op).await?;
+    }
+    // Rows of the same kind from every request go into multi-row statements. Within one batch
+    // no two requests touch the same execution (the engine serialises per execution), so
+    // grouping by kind does not reorder anything that matters; inside one request, deletes of
+    // timers run before inserts and keys never repeat.
+    let inserts: Vec<&ExecutionRow> = ops
+        .clone()
+        .filter_map(|op| match op {
+            WriteOp::InsertExecution(row) => Some(row),
+            _ => None,
+        })
+        .collect();
+    insert_executions(conn, &inserts).await?;
+    for op in ops.clone() {
+        if let WriteOp::UpdateExecution(u) = op {
+            update_execution(conn, u).await?;
+        }
+    }
+    let events: Vec<&NewEvents> = ops
+        .clone()
+        .filter_map(|op| match op {
+            WriteOp::InsertEvents(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    insert_events(conn, &events).await?;
+    for op in ops.clone() {
+        if let WriteOp::DeleteTimer { execution_id, seq } = op {
+            sqlx::query("DELETE FROM timers WHERE execution_id = ? AND seq = ?")
+                .bind(execution_id)
+                .bind(seq)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    let timers: Vec<&TimerRow> = ops
+        .filter_map(|op| match op {
+            WriteOp::InsertTimer(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    insert_timers(conn, &timers).await?;
+    Ok(())
+}
+
+async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
+    match op {
+        WriteOp::InsertStateMachine {
+            arn,
+            name,
+            machine_type,
+            creation_date_ms,
+            logging_configuration,
+            tracing_configuration,
+            revision,
+        } => {
+            insert_revision(conn, revision).await?;
+            sqlx::query(
+                "INSERT INTO state_machines (arn, name, type, status, revision_id, creation_date_ms, \
+                 update_date_ms, logging_configuration, tracing_configuration) \
+                 VALUES (?, ?, ?, 'ACTIVE', ?, ?, NULL, ?, ?)",
+            )
+            .bind(arn)
+            .bind(name)
+            .bind(machine_type)
+            .bind(&revision.revision_id)
+            .bind(creation_date_ms)
+            .bind(logging_configuration)
+            .bind(tracing_configuration)
+            .execute(&mut *conn)
+            .await?;
+        }
+        WriteOp::UpdateStateMachine {
+            arn,
+            revision,
+            update_date_ms,
+            logging_configuration,
+            tracing_configuration,
+        } => {
+            if let Some(rev) = revision {
+                insert_revision(conn, rev).await?;
+                sqlx::query("UPDATE state_machines SET revision_id = ? WHERE arn = ?")
+                    .bind(&rev.revision_id)
+                    .bind(arn)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            sqlx::query(
+                "UPDATE state_machines SET update_date_ms = ?, \
+                 logging_configuration = COALESCE(?, logging_configuration), \
+                 tracing_configuration = COALESCE(?, tracing_configuration) WHERE arn = ?",
+            )
+            .bind(update_date_ms)
+            .bind(logging_configuration)
+            .bind(tracing_configuration)
+            .bind(arn)
+            .execute(&mut *conn)
+            .await?;
+        }
+        WriteOp::SetStateMachineStatus { arn, status } => {
+            sqlx::query("UPDATE state_machines SET status = ? WHERE arn = ?")
+                .bind(status)
+                .bind(arn)
+                .execute(&mut *conn)
+                .await?;
+        }
+        WriteOp::DeleteStateMachine { arn } => {
+            sqlx::query("DELETE FROM state_machines WHERE arn = ?")
+                .bind(arn)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("DELETE FROM tags WHERE resource_arn = ?")
+                .bind(arn)
+                .execute(&mut *conn)
+                .await?;
+        }
+        WriteOp::PutTags { arn, tags } => {
+            for (k, v) in tags {
+                sqlx::query(
+                    "INSERT INTO tags (resource_arn, key, value) VALUES (?, ?, ?) \
+                     ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value",
+                )
+                .bind(arn)
+                .bind(k)
+                .bind(v)
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+        WriteOp::DeleteTags { arn, keys } => {
+            for k in keys {
+                sqlx::query("DELETE FROM tags WHERE resource_arn = ? AND key = ?")
+                    .bind(arn)
+                    .bind(k)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+        WriteOp::InsertExecution(_)
+        | WriteOp::UpdateExecution(_)
+        | WriteOp::InsertEvents(_)
+        | WriteOp::InsertTimer(_)
+        | WriteOp::DeleteTimer { .. } => {}
+    }
+    Ok(())
+}
+
+async fn insert_revision(conn: &mut SqliteConnection, r: &RevisionRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO state_machine_revisions \
+         (revision_id, state_machine_arn, definition, role_arn, description, created_ms) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&r.revision_id)
+    .bind(&r.state_machine_arn)
+    .bind(&r.definition)
+    .bind(&r.role_arn)
+    .bind(&r.description)
+    .bind(r.created_ms)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn insert_executions(conn: &mut SqliteConnection, rows: &[&ExecutionRow]) -> Result<()> {
+    const COLUMNS: usize = 15;
+    for chunk in rows.chunks(MAX_PARAMS_PER_STATEMENT / COLUMNS) {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO executions (id, arn, partition, state_machine_arn, revision_id, name, \
+             status, input, output, error, cause, start_ms, stop_ms, cursor, last_event_id) ",
+        );
+        qb.push_values(chunk, |mut b, r| {
+            b.push_bind(r.id)
+                .push_bind(&r.arn)
+                .push_bind(r.partition)
+                .push_bind(&r.state_machine_arn)
+                .push_bind(&r.revision_id)
+                .push_bind(&r.name)
+                .push_bind(&r.status)
+                .push_bind(&r.input)
+                .push_bind(&r.output)
+                .push_bind(&r.error)
+                .push_bind(&r.cause)
+                .push_bind(r.start_ms)
+                .push_bind(r.stop_ms)
+                .push_bind(&r.cursor)
+                .push_bind(r.last_event_id);
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn update_execution(conn: &mut SqliteConnection, u: &ExecutionUpdate) -> Result<()> {
+    sqlx::query(
+        "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop_ms = ?, \
+         cursor = ?, last_event_id = ? WHERE id = ?",
+    )
+    .bind(&u.status)
+    .bind(&u.output)
+    .bind(&u.error)
+    .bind(&u.cause)
+    .bind(u.stop_ms)
+    .bind(&u.cursor)
+    .bind(u.last_event_id)
+    .bind(u.id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn insert_events(conn: &mut SqliteConnection, batches: &[&NewEvents]) -> Result<()> {
+    const COLUMNS: usize = 6;
+    let rows: Vec<(i64, &crate::asl::HistoryEvent, Option<String>)> = batches
+        .iter()
+        .flat_map(|b| {
+            b.events.iter().map(move |e| {
+                (
+                    b.execution_id,
+                    e,
+                    e.details.as_ref().map(ToString::to_string),
+                )
+            })
+        })
+        .collect();
+    for chunk in rows.chunks(MAX_PARAMS_PER_STATEMENT / COLUMNS) {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO history_events (execution_id, id, previous_id, type, timestamp_ms, details) ",
+        );
+        qb.push_values(chunk, |mut b, (exec_id, e, details)| {
+            b.push_bind(*exec_id)
+                .push_bind(e.id)
+                .push_bind(e.previous_id)
+                .push_bind(&e.event_type)
+                .push_bind(e.timestamp_ms)
+                .push_bind(details);
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn insert_timers(conn: &mut SqliteConnection, rows: &[&TimerRow]) -> Result<()> {
+    const COLUMNS: usize = 3;
+    for chunk in rows.chunks(MAX_PARAMS_PER_STATEMENT / COLUMNS) {
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new("INSERT INTO timers (execution_id, seq, due_ms) ");
+        qb.push_values(chunk, |mut b, t| {
+            b.push_bind(t.execution_id)
+                .push_bind(t.seq)
+                .push_bind(t.due_ms);
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,261 @@
+//! A hashed timing wheel: plain data, synchronous, no tokio.
+//!
+//! ```text
+//!  tick = 1 ms, SLOTS = 65 536 slots  →  one rotation covers 65.5 s
+//!
+//!  slot = (due_ms / tick) mod SLOTS          entry due at 10 000 042 ms → slot 38 538
+//!  ┌────┬────┬────┬─────┬────┐
+//!  │ 0  │ 1  │ …  │38538│ …  │   each slot: the (due, key) pairs of its ticks, any rotation
+//!  └────┴────┴────┴─────┴────┘
+//!           ▲ processed_tick: every tick up to here has been fired
+//! ```
+//!
+//! The timer service keeps only the deadlines before its horizon (60 s by default) in the
+//! wheel, so one rotation holds them all and a slot rarely holds more than one rotation's
+//! entries; entries of later rotations are still correct, just re-checked.
+//!
+//! Rules, checked by the property test below:
+//! - **Never early**: [`Wheel::advance`]`(now)` returns only entries with `due <= now`.
+//! - **Never lost**: every entry with `due <= now` is returned by the first `advance(now)`,
+//!   including those inserted with a deadline already past (they fire on the next advance, as
+//!   in Kafka's wheel, where the current bucket "is already expired").
+//! - **Never twice**: a key is held at most once; inserting it again moves it.
+//! - **In order**: one `advance` returns its entries sorted by `(due, key)`.
+//!
+//! Costs: insert O(1), cancel O(slot length), advance O(elapsed ticks + fired), capped at one
+//! full rotation however long the gap. The tokio-util `DelayQueue` is a timing wheel too, but it
+//! is driven by tokio's monotonic clock and wakes a task per deadline; ours is driven by the
+//! wall clock the deadlines are stored in, and fires in batches.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+/// Slots in one rotation.
+pub const SLOTS: usize = 1 << 16;
+/// Milliseconds per tick.
+pub const TICK_MS: i64 = 1;
+
+#[derive(Debug)]
+pub struct Wheel<K> {
+    slots: Vec<Vec<(i64, K)>>,
+    /// Where each key is, to cancel or move it.
+    index: HashMap<K, i64>,
+    /// Every tick `<= processed_tick` has been fired.
+    processed_tick: i64,
+    /// Entries inserted with a deadline at or before `processed_tick`.
+    overdue: Vec<(i64, K)>,
+}
+
+impl<K: Copy + Eq + Hash + Ord> Wheel<K> {
+    /// An empty wheel; everything due at or before `now_ms` is considered handled.
+    pub fn new(now_ms: i64) -> Self {
+        Self {
+            slots: (0..SLOTS).map(|_| Vec::new()).collect(),
+            index: HashMap::new(),
+            processed_tick: now_ms.div_euclid(TICK_MS) - 1,
+            overdue: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    fn slot_of(tick: i64) -> usize {
+        // rem_euclid of a positive modulus is in 0..SLOTS.
+        tick.rem_euclid(SLOTS as i64) as usize
+    }
+
+    /// Add `key` due at `due_ms`; a key already present is moved to the new deadline.
+    pub fn insert(&mut self, key: K, due_ms: i64) {
+        self.cancel(&key);
+        self.index.insert(key, due_ms);
+        let tick = due_ms.div_euclid(TICK_MS);
+        if tick <= self.processed_tick {
+            self.overdue.push((due_ms, key));
+        } else {
+            self.slots[Self::slot_of(tick)].push((due_ms, key));
+        }
+    }
+
+    /// Remove `key`; returns whether it was present.
+    pub fn cancel(&mut self, key: &K) -> bool {
+        let Some(due_ms) = self.index.remove(key) else {
+            return false;
+        };
+        let tick = due_ms.div_euclid(TICK_MS);
+        let list = if let Some(i) = self.overdue.iter().position(|(_, k)| k == key) {
+            self.overdue.swap_remove(i);
+            return true;
+        } else {
+            &mut self.slots[Self::slot_of(tick)]
+        };
+        if let Some(i) = list.iter().position(|(_, k)| k == key) {
+            list.swap_remove(i);
+        }
+        true
+    }
+
+    /// Remove and return every entry due at or before `now_ms`, in `(due, key)` order.
+    pub fn advance(&mut self, now_ms: i64) -> Vec<(i64, K)> {
+        let mut fired = std::mem::take(&mut self.overdue);
+        let now_tick = now_ms.div_euclid(TICK_MS);
+        if now_tick > self.processed_tick {
+            let first = self.processed_tick + 1;
+            // After a long gap, one pass over every slot sees everything.
+            let last = now_tick.min(first + SLOTS as i64 - 1);
+            for tick in first..=last {
+                let slot = &mut self.slots[Self::slot_of(tick)];
+                if slot.is_empty() {
+                    continue;
+                }
+                let mut i = 0;
+                while i < slot.len() {
+                    if slot[i].0 <= now_ms {
+                        fired.push(slot.swap_remove(i));
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            // The current tick may still receive entries due later within it.
+            self.processed_tick = now_tick - 1;
+        }
+        for (_, k) in &fired {
+            self.index.remove(k);
+        }
+        fired.sort_unstable();
+        debug_assert!(fired.iter().all(|(due, _)| *due <= now_ms));
+        fired
+    }
+
+    /// The earliest deadline held, if any. Scans forward from the processed tick, so it costs
+    /// at most one rotation; the timer loop calls it once per wake-up.
+    pub fn next_due(&self) -> Option<i64> {
+        if let Some(min) = self.overdue.iter().map(|(d, _)| *d).min() {
+            return Some(min);
+        }
+        if self.index.is_empty() {
+            return None;
+        }
+        let mut best: Option<i64> = None;
+        for offset in 1..=SLOTS as i64 {
+            let tick = self.processed_tick + offset;
+            if let Some(b) = best {
+                if tick.saturating_mul(TICK_MS) > b {
+                    break;
+                }
+            }
+            for (due, _) in &self.slots[Self::slot_of(tick)] {
+                best = Some(best.map_or(*due, |b| b.min(*due)));
+            }
+        }
+        best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn fires_due_entries_in_order_and_never_early() {
+        let mut w = Wheel::new(1_000);
+        w.insert(3u32, 1_010);
+        w.insert(1, 1_005);
+        w.insert(2, 1_005);
+        w.insert(4, 1_000 + SLOTS as i64 + 7); // a later rotation, same slot as tick 1007
+        assert_eq!(w.advance(1_004), vec![]);
+        assert_eq!(w.advance(1_007), vec![(1_005, 1), (1_005, 2)]);
+        assert_eq!(w.next_due(), Some(1_010));
+        assert_eq!(w.advance(1_010), vec![(1_010, 3)]);
+        assert_eq!(w.len(), 1);
+        assert_eq!(w.advance(1_000 + SLOTS as i64 + 6), vec![]);
+        assert_eq!(
+            w.advance(1_000 + SLOTS as i64 + 7),
+            vec![(1_000 + SLOTS as i64 + 7, 4)]
+        );
+        assert!(w.is_empty());
+    }
+
+    #[test]
+    fn past_deadlines_fire_on_the_next_advance() {
+        let mut w = Wheel::new(5_000);
+        w.advance(6_000);
+        w.insert(9u32, 100);
+        assert_eq!(w.next_due(), Some(100));
+        assert_eq!(w.advance(6_000), vec![(100, 9)]);
+    }
+
+    #[test]
+    fn cancel_and_reinsert() {
+        let mut w = Wheel::new(0);
+        w.insert(1u32, 50);
+        assert!(w.cancel(&1));
+        assert!(!w.cancel(&1));
+        w.insert(2, 60);
+        w.insert(2, 70); // moved, not duplicated
+        assert_eq!(w.advance(65), vec![]);
+        assert_eq!(w.advance(70), vec![(70, 2)]);
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert(u16, i64),
+        Cancel(u16),
+        Advance(i64),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            // Deadlines from the past to beyond one rotation ahead.
+            (0u16..64, -2_000i64..150_000).prop_map(|(k, d)| Op::Insert(k, d)),
+            (0u16..64).prop_map(Op::Cancel),
+            prop_oneof![0i64..5, 0i64..2_000, 0i64..100_000].prop_map(Op::Advance),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        /// Against a model: fires exactly the due timers, in deadline order, never early,
+        /// never twice, and loses none.
+        #[test]
+        fn behaves_like_a_sorted_set(ops in proptest::collection::vec(op(), 1..200)) {
+            let start = 10_000i64;
+            let mut now = start;
+            let mut wheel = Wheel::new(now);
+            let mut model: BTreeSet<(i64, u16)> = BTreeSet::new();
+            for op in ops {
+                match op {
+                    Op::Insert(k, rel) => {
+                        let due = now + rel;
+                        model.retain(|(_, key)| *key != k);
+                        model.insert((due, k));
+                        wheel.insert(k, due);
+                    }
+                    Op::Cancel(k) => {
+                        let had = model.iter().any(|(_, key)| *key == k);
+                        model.retain(|(_, key)| *key != k);
+                        prop_assert_eq!(wheel.cancel(&k), had);
+                    }
+                    Op::Advance(by) => {
+                        now += by;
+                        let fired = wheel.advance(now);
+                        let want: Vec<(i64, u16)> =
+                            model.iter().copied().filter(|(d, _)| *d <= now).collect();
+                        model.retain(|(d, _)| *d > now);
+                        prop_assert_eq!(fired, want);
+                    }
+                }
+                prop_assert_eq!(wheel.len(), model.len());
+                prop_assert_eq!(wheel.next_due(), model.iter().next().map(|(d, _)| *d));
+            }
+        }
+    }
+}
