@@ -28,6 +28,7 @@ pub struct Config {
     /// Where the database lives; created when missing. Default `./data`.
     pub data_dir: PathBuf,
     /// Account id in the ARNs this server issues. Default `123456789012`.
+    #[serde(deserialize_with = "string_or_number")]
     pub account_id: String,
     /// Region in the ARNs this server issues. Default `us-east-1`.
     pub region: String,
@@ -172,16 +173,26 @@ impl Config {
                 }
             }
         }
-        f.merge(Env::prefixed("HOURGLASS_").split("__").ignore(&["LOG"]))
+        // Account ids are digit strings that may start with 0: read them as text, never as
+        // numbers (figment's Env parses "000011112222" as an integer).
+        let account = |var: &str| {
+            std::env::var(var)
+                .ok()
+                .map(|v| Serialized::default("account_id", v))
+        };
+        let mut f = f.merge(
+            Env::prefixed("HOURGLASS_")
+                .split("__")
+                .ignore(&["LOG", "ACCOUNT_ID"]),
+        );
+        if let Some(a) = account("HOURGLASS_ACCOUNT_ID") {
+            f = f.merge(a);
+        }
+        f = f
             .merge(
                 Env::raw()
                     .only(&["AWS_DEFAULT_REGION"])
                     .map(|_| "region".into()),
-            )
-            .merge(
-                Env::raw()
-                    .only(&["AWS_ACCOUNT_ID"])
-                    .map(|_| "account_id".into()),
             )
             .merge(
                 Env::raw()
@@ -192,8 +203,11 @@ impl Config {
                 Env::raw()
                     .only(&["WAIT_TIME_SCALE"])
                     .map(|_| "wait_time_scale".into()),
-            )
-            .merge(Serialized::defaults(overrides))
+            );
+        if let Some(a) = account("AWS_ACCOUNT_ID") {
+            f = f.merge(a);
+        }
+        f.merge(Serialized::defaults(overrides))
     }
 
     /// Load and check the configuration.
@@ -240,6 +254,20 @@ impl Config {
     }
 }
 
+/// Account ids are digits, so environment variables deliver them as numbers.
+fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        S(String),
+        N(u64),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::S(s) => s,
+        Either::N(n) => n.to_string(),
+    })
+}
+
 /// A configuration that cannot be used; the text names the key and the problem.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {0}")]
@@ -261,6 +289,7 @@ mod tests {
             jail.set_env("HOURGLASS_PORT", "9100");
             jail.set_env("AWS_DEFAULT_REGION", "ap-south-1");
             jail.set_env("WAIT_TIME_SCALE", "0.5");
+            jail.set_env("AWS_ACCOUNT_ID", "000011112222");
             let c = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
             assert_eq!(c.port, 9100, "env beats file");
             assert_eq!(
@@ -273,6 +302,7 @@ mod tests {
                 "file beats default"
             );
             assert_eq!(c.wait_time_scale, 0.5);
+            assert_eq!(c.account_id, "000011112222", "digits stay a string");
             let flags = Overrides {
                 port: Some(0),
                 ..Default::default()
@@ -296,7 +326,7 @@ mod tests {
                 let err = Config::load(None, &Overrides::default())
                     .expect_err(name)
                     .to_string();
-                assert!(err.contains(key), "{name}: {err}");
+                assert!(err.to_lowercase().contains(key), "{name}: {err}");
                 Ok(())
             });
         }

@@ -32,6 +32,9 @@ pub const EXECUTION_TIMEOUT_SEQ: i64 = 0;
 /// so a Pass/Choice loop cannot spin forever inside one request.
 const MAX_TRANSITIONS_PER_STEP: usize = 10_000;
 
+/// The longest delay AWS accepts in a Wait state: 2^31 - 1 seconds (about 68 years).
+const MAX_WAIT_MS: i64 = i32::MAX as i64 * 1000;
+
 /// An execution's status, with AWS's names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -95,6 +98,9 @@ pub struct ExecutionState {
     pub last_event_id: i64,
     /// Id of the last event the next StateEntered chains to (AWS chains the first one to 0).
     pub chain_id: i64,
+    /// Id of `current`'s StateEntered event, quoted in runtime error causes.
+    #[serde(default)]
+    pub entered_event_id: i64,
     pub output: Option<Value>,
     pub error: Option<String>,
     pub cause: Option<String>,
@@ -112,6 +118,7 @@ impl ExecutionState {
             timeout_due_ms: None,
             last_event_id: 0,
             chain_id: 0,
+            entered_event_id: 0,
             output: None,
             error: None,
             cause: None,
@@ -301,11 +308,34 @@ impl Run<'_> {
             prev,
             history::state_entered(name, &input),
         );
+        self.exec.entered_event_id = self.exec.last_event_id;
         self.exec.input = input;
         match self.run_state(state) {
             Ok(outcome) => outcome,
-            Err(e) => Outcome::Fail(e),
+            Err(e) => Outcome::Fail(self.in_state(e)),
         }
+    }
+
+    /// AWS prefixes the cause of a runtime error with where it happened.
+    fn in_state(&self, mut e: StatesError) -> StatesError {
+        const PREFIX: &str = "An error occurred while executing the state";
+        let located = matches!(
+            e.error.as_str(),
+            names::RUNTIME | names::QUERY_EVALUATION_ERROR
+        );
+        if located {
+            let detail = e.cause.take().unwrap_or_default();
+            if detail.starts_with(PREFIX) {
+                e.cause = Some(detail);
+            } else {
+                e.cause = Some(format!(
+                    "{PREFIX} '{}' (entered at the event id #{}). {detail}",
+                    self.exec.current.as_deref().unwrap_or_default(),
+                    self.exec.entered_event_id
+                ));
+            }
+        }
+        e
     }
 
     fn run_state(&mut self, state: &State) -> Result<Outcome, StatesError> {
@@ -420,7 +450,8 @@ impl Run<'_> {
         };
         let outcome = select(&state.input_path, &scope, "InputPath")
             .and_then(|effective| output_path(state, &effective, &context))
-            .map(|output| self.exit(state, output));
+            .map(|output| self.exit(state, output))
+            .map_err(|e| self.in_state(e));
         self.continue_with(outcome);
     }
 
@@ -483,31 +514,46 @@ impl Run<'_> {
                 now + scaled as i64
             }
         };
-        match wait_for {
-            WaitFor::Seconds(s) => Ok(after(*s as f64 * 1000.0)),
+        let delay_ms = match wait_for {
+            WaitFor::Seconds(s) => i64::try_from(*s).unwrap_or(i64::MAX).saturating_mul(1000),
             WaitFor::SecondsPath(p) => {
-                let v = query(p, scope, "SecondsPath")?;
-                match v.as_f64() {
-                    Some(s) if s >= 0.0 && v.is_u64() => Ok(after(s * 1000.0)),
-                    _ => Err(StatesError::runtime(format!(
-                        "The SecondsPath parameter does not reference a valid integer value: {v}"
-                    ))),
+                let v = path::query(p, scope).map_err(|_| {
+                    StatesError::runtime(format!(
+                        "The SecondsPath parameter does not reference an input value: {p}"
+                    ))
+                })?;
+                match v.as_i64() {
+                    Some(s) if s >= 0 => s.saturating_mul(1000),
+                    _ => {
+                        return Err(StatesError::runtime(format!(
+                            "The SecondsPath parameter references an invalid value: {p} == {v}"
+                        )))
+                    }
                 }
             }
-            WaitFor::Timestamp(t) => Ok(after((*t - now).max(0) as f64)),
+            WaitFor::Timestamp(t) => t.saturating_sub(now).max(0),
             WaitFor::TimestampPath(p) => {
-                let v = query(p, scope, "TimestampPath")?;
+                let v = path::query(p, scope).map_err(|_| {
+                    StatesError::runtime(format!(
+                        "The TimestampPath parameter does not reference an input value: {p}"
+                    ))
+                })?;
+                let shown = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
                 let t = v
                     .as_str()
                     .and_then(timestamp::parse_rfc3339_ms)
                     .ok_or_else(|| {
                         StatesError::runtime(format!(
-                            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {v}"
+                            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {p} == {shown}"
                         ))
                     })?;
-                Ok(after((t - now).max(0) as f64))
+                t.saturating_sub(now).max(0)
             }
+        };
+        if delay_ms > MAX_WAIT_MS {
+            return Err(StatesError::runtime("Wait state delay is too long."));
         }
+        Ok(after(delay_ms as f64))
     }
 
     fn context(&self, state: &State) -> Value {
@@ -645,5 +691,264 @@ fn string_from_path(p: &str, scope: &Scope<'_>, field_name: &str) -> Result<Stri
     match v {
         Value::String(s) => Ok(s),
         other => Ok(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> ExecutionInfo {
+        ExecutionInfo {
+            arn: "arn:aws:states:us-east-1:123456789012:execution:sm:e".into(),
+            name: "e".into(),
+            role_arn: "arn:aws:iam::123456789012:role/r".into(),
+            start_ms: 1_000,
+            state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:sm".into(),
+            state_machine_name: "sm".into(),
+            input: json!({}),
+        }
+    }
+
+    fn run(
+        def: &str,
+        input: Value,
+        events: &[(Event, i64)],
+    ) -> (ExecutionState, Vec<String>, Vec<Effect>) {
+        let def = Definition::parse(def).expect("definition");
+        let mut state = ExecutionState::new(input);
+        let mut types = Vec::new();
+        let mut effects = Vec::new();
+        for (event, now) in events {
+            let s = step(
+                &def,
+                &mut state,
+                &info(),
+                event.clone(),
+                *now,
+                &StepConfig::default(),
+            );
+            types.extend(s.events.iter().map(|e| e.event_type.clone()));
+            effects.extend(s.effects);
+        }
+        (state, types, effects)
+    }
+
+    const WAIT_THEN_SUCCEED: &str = r#"{"StartAt":"W","States":{
+        "W":{"Type":"Wait","Seconds":10,"Next":"S"},
+        "S":{"Type":"Succeed"}}}"#;
+
+    #[test]
+    fn lifecycles() {
+        let cases: Vec<(&str, &str, Vec<(Event, i64)>, Status, Vec<&str>)> = vec![
+            (
+                "wait blocks, then fires",
+                WAIT_THEN_SUCCEED,
+                vec![
+                    (Event::Start, 1_000),
+                    (Event::TimerFired { seq: 2 }, 11_000),
+                ],
+                Status::Succeeded,
+                vec![
+                    "ExecutionStarted",
+                    "WaitStateEntered",
+                    "WaitStateExited",
+                    "SucceedStateEntered",
+                    "SucceedStateExited",
+                    "ExecutionSucceeded",
+                ],
+            ),
+            (
+                "a stale timer changes nothing",
+                WAIT_THEN_SUCCEED,
+                vec![
+                    (Event::Start, 1_000),
+                    (Event::TimerFired { seq: 7 }, 11_000),
+                ],
+                Status::Running,
+                vec!["ExecutionStarted", "WaitStateEntered"],
+            ),
+            (
+                "stop while waiting",
+                WAIT_THEN_SUCCEED,
+                vec![
+                    (Event::Start, 1_000),
+                    (
+                        Event::Stop {
+                            error: Some("E".into()),
+                            cause: None,
+                        },
+                        2_000,
+                    ),
+                    (Event::TimerFired { seq: 2 }, 11_000),
+                ],
+                Status::Aborted,
+                vec!["ExecutionStarted", "WaitStateEntered", "ExecutionAborted"],
+            ),
+            (
+                "execution timeout during a wait",
+                r#"{"StartAt":"W","TimeoutSeconds":5,"States":{"W":{"Type":"Wait","Seconds":10,"End":true}}}"#,
+                vec![
+                    (Event::Start, 1_000),
+                    (
+                        Event::TimerFired {
+                            seq: EXECUTION_TIMEOUT_SEQ,
+                        },
+                        6_000,
+                    ),
+                ],
+                Status::TimedOut,
+                vec!["ExecutionStarted", "WaitStateEntered", "ExecutionTimedOut"],
+            ),
+            (
+                "fail state",
+                r#"{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E","Cause":"C"}}}"#,
+                vec![(Event::Start, 1_000)],
+                Status::Failed,
+                vec!["ExecutionStarted", "FailStateEntered", "ExecutionFailed"],
+            ),
+            (
+                "zero-second wait does not block",
+                r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":0,"End":true}}}"#,
+                vec![(Event::Start, 1_000)],
+                Status::Succeeded,
+                vec![
+                    "ExecutionStarted",
+                    "WaitStateEntered",
+                    "WaitStateExited",
+                    "ExecutionSucceeded",
+                ],
+            ),
+        ];
+        for (name, def, events, want_status, want_types) in cases {
+            let (state, types, _) = run(def, json!({"a": 1}), &events);
+            assert_eq!(state.status, want_status, "{name}");
+            assert_eq!(types, want_types, "{name}");
+        }
+    }
+
+    #[test]
+    fn timers_are_armed_and_cancelled() {
+        let def = r#"{"StartAt":"W","TimeoutSeconds":100,"States":{"W":{"Type":"Wait","Seconds":10,"End":true}}}"#;
+        let (_, _, effects) = run(def, json!({}), &[(Event::Start, 1_000)]);
+        assert_eq!(
+            effects,
+            vec![
+                Effect::ArmTimer {
+                    seq: 0,
+                    due_ms: 101_000
+                },
+                Effect::ArmTimer {
+                    seq: 2,
+                    due_ms: 11_000
+                }
+            ]
+        );
+        let (_, _, effects) = run(
+            def,
+            json!({}),
+            &[
+                (Event::Start, 1_000),
+                (Event::TimerFired { seq: 2 }, 11_000),
+            ],
+        );
+        assert_eq!(effects.last(), Some(&Effect::CancelTimer { seq: 0 }));
+    }
+
+    #[test]
+    fn wait_time_scale_shrinks_deadlines() {
+        let def = Definition::parse(WAIT_THEN_SUCCEED).expect("definition");
+        for (scale, want_due) in [(1.0, 11_000), (0.001, 1_010), (0.5, 6_000)] {
+            let mut state = ExecutionState::new(json!({}));
+            let s = step(
+                &def,
+                &mut state,
+                &info(),
+                Event::Start,
+                1_000,
+                &StepConfig {
+                    wait_time_scale: scale,
+                },
+            );
+            assert_eq!(
+                s.effects,
+                vec![Effect::ArmTimer {
+                    seq: 2,
+                    due_ms: want_due
+                }],
+                "scale {scale}"
+            );
+        }
+        let mut state = ExecutionState::new(json!({}));
+        let s = step(
+            &def,
+            &mut state,
+            &info(),
+            Event::Start,
+            1_000,
+            &StepConfig {
+                wait_time_scale: 0.0,
+            },
+        );
+        assert!(s.effects.is_empty(), "scale 0 does not wait");
+        assert_eq!(state.status, Status::Succeeded);
+    }
+
+    #[test]
+    fn wait_runtime_errors_name_the_state() {
+        let cases = [
+            (
+                "seconds path missing",
+                r#"{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.s","End":true}}}"#,
+                json!({}),
+                "An error occurred while executing the state 'W' (entered at the event id #2). The SecondsPath parameter does not reference an input value: $.s",
+            ),
+            (
+                "timestamp without offset",
+                r#"{"StartAt":"W","States":{"W":{"Type":"Wait","TimestampPath":"$.t","End":true}}}"#,
+                json!({"t": "2016-12-05T21:29:29"}),
+                "An error occurred while executing the state 'W' (entered at the event id #2). The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: $.t == 2016-12-05T21:29:29",
+            ),
+            (
+                "too far ahead",
+                r#"{"StartAt":"W","States":{"W":{"Type":"Wait","TimestampPath":"$.t","End":true}}}"#,
+                json!({"t": "2094-12-14T01:11:51.000Z"}),
+                "An error occurred while executing the state 'W' (entered at the event id #2). Wait state delay is too long.",
+            ),
+        ];
+        for (name, def, input, cause) in cases {
+            let (state, _, _) = run(def, input, &[(Event::Start, 1_700_000_000_000)]);
+            assert_eq!(state.status, Status::Failed, "{name}");
+            assert_eq!(state.error.as_deref(), Some("States.Runtime"), "{name}");
+            assert_eq!(state.cause.as_deref(), Some(cause), "{name}");
+        }
+    }
+
+    #[test]
+    fn history_ids_chain_like_aws() {
+        let def = Definition::parse(WAIT_THEN_SUCCEED).expect("definition");
+        let mut state = ExecutionState::new(json!({}));
+        let mut all = step(
+            &def,
+            &mut state,
+            &info(),
+            Event::Start,
+            1_000,
+            &StepConfig::default(),
+        )
+        .events;
+        all.extend(
+            step(
+                &def,
+                &mut state,
+                &info(),
+                Event::TimerFired { seq: 2 },
+                11_000,
+                &StepConfig::default(),
+            )
+            .events,
+        );
+        let ids: Vec<(i64, i64)> = all.iter().map(|e| (e.id, e.previous_id)).collect();
+        assert_eq!(ids, vec![(1, 0), (2, 0), (3, 2), (4, 3), (5, 4), (6, 5)]);
     }
 }

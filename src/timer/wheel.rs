@@ -222,7 +222,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(512))]
+        #![proptest_config(ProptestConfig::with_cases(128))]
         /// Against a model: fires exactly the due timers, in deadline order, never early,
         /// never twice, and loses none.
         #[test]

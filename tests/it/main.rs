@@ -1,0 +1,6 @@
+//! The one integration-test binary: every test starts the real `hourglass` binary on an
+//! ephemeral port with a temporary data directory and talks to it with `aws-sdk-sfn`.
+
+mod support;
+
+mod smoke;

@@ -1,0 +1,155 @@
+//! [`TestDaemon`]: the `hourglass` binary on port 0 with its own data directory.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use aws_sdk_sfn::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_sfn::Client;
+
+/// How long the daemon may take to print its address.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct TestDaemon {
+    child: Option<Child>,
+    addr: String,
+    data_dir: PathBuf,
+    /// Owns the temporary directory so it lives as long as the daemon.
+    _temp: Option<tempfile::TempDir>,
+    env: Vec<(String, String)>,
+}
+
+impl TestDaemon {
+    /// Start with a fresh data directory.
+    pub async fn start() -> Self {
+        Self::start_with_env(&[]).await
+    }
+
+    /// Start with a fresh data directory and extra environment variables.
+    pub async fn start_with_env(env: &[(&str, &str)]) -> Self {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let data_dir = temp.path().to_path_buf();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let (child, addr) = spawn(&data_dir, &env);
+        Self {
+            child: Some(child),
+            addr,
+            data_dir,
+            _temp: Some(temp),
+            env,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).expect("daemon running")
+    }
+
+    /// An SFN client pointed at this daemon (no retries, so errors surface at once).
+    pub fn sfn(&self) -> Client {
+        let conf = aws_sdk_sfn::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+            .endpoint_url(self.url())
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .retry_config(aws_sdk_sfn::config::retry::RetryConfig::disabled())
+            .build();
+        Client::from_conf(conf)
+    }
+
+    /// SIGTERM, wait for a clean exit (asserting exit code 0), start again on the same data.
+    pub async fn restart(&mut self) {
+        let status = self.terminate();
+        assert!(status.success(), "daemon exited with {status} on SIGTERM");
+        self.start_again();
+    }
+
+    /// SIGKILL, then start again on the same data.
+    pub async fn kill9_and_restart(&mut self) {
+        self.kill9();
+        self.start_again();
+    }
+
+    /// SIGTERM and wait; returns the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("daemon running");
+        let ok = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("run kill")
+            .success();
+        assert!(ok, "kill -TERM failed");
+        child.wait().expect("wait for daemon")
+    }
+
+    /// SIGKILL and reap.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn start_again(&mut self) {
+        assert!(self.child.is_none(), "daemon still running");
+        let (child, addr) = spawn(&self.data_dir, &self.env);
+        self.child = Some(child);
+        self.addr = addr;
+    }
+}
+
+impl Drop for TestDaemon {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+fn spawn(data_dir: &Path, env: &[(String, String)]) -> (Child, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hourglass"));
+    cmd.args(["serve", "--port", "0", "--data-dir"])
+        .arg(data_dir)
+        // Run from the data dir so no config/hourglass.toml of the checkout is picked up.
+        .current_dir(data_dir)
+        .env("HOURGLASS_LOG", "warn")
+        .env_remove("WAIT_TIME_SCALE")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_ACCOUNT_ID")
+        .env_remove("LAMBDA_ENDPOINT")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn hourglass");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        while let Some(Ok(line)) = lines.next() {
+            if let Some(addr) = line.strip_prefix("hourglass listening on http://") {
+                let _ = tx.send(addr.to_owned());
+            }
+        }
+    });
+    match rx.recv_timeout(START_TIMEOUT) {
+        Ok(addr) => (child, addr),
+        Err(_) => {
+            let _ = child.kill();
+            panic!("hourglass did not print its address within {START_TIMEOUT:?}");
+        }
+    }
+}
