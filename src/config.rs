@@ -183,7 +183,7 @@ impl Config {
         let mut f = f.merge(
             Env::prefixed("HOURGLASS_")
                 .split("__")
-                .ignore(&["LOG", "ACCOUNT_ID"]),
+                .ignore(&["LOG", "ACCOUNT_ID", "TEST_VENV"]),
         );
         if let Some(a) = account("HOURGLASS_ACCOUNT_ID") {
             f = f.merge(a);
@@ -311,6 +311,15 @@ mod tests {
             assert_eq!(c.port, 0, "flag beats env");
             Ok(())
         });
+    }
+
+    #[test]
+    fn the_shipped_file_holds_the_defaults() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/hourglass.toml");
+        let c: Config = Figment::from(Toml::file_exact(path))
+            .extract()
+            .expect("config/hourglass.toml parses");
+        assert_eq!(c, Config::default());
     }
 
     #[test]

@@ -28,3 +28,16 @@ where
 /// A one-state Pass machine definition.
 pub const PASS_DEFINITION: &str = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
 pub const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/DummyRole";
+
+/// The Python virtual environment `scripts/test` prepares (boto3, the AWS CLI).
+pub fn test_venv() -> std::path::PathBuf {
+    let venv = std::env::var_os("HOURGLASS_TEST_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-test"));
+    assert!(
+        venv.join("bin/python").exists(),
+        "no Python test environment at {}: run the suite with scripts/test, which installs it",
+        venv.display()
+    );
+    venv
+}
