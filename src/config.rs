@@ -180,11 +180,11 @@ impl Config {
                 .ok()
                 .map(|v| Serialized::default("account_id", v))
         };
-        let mut f = f.merge(
-            Env::prefixed("HOURGLASS_")
-                .split("__")
-                .ignore(&["LOG", "ACCOUNT_ID", "TEST_VENV"]),
-        );
+        let mut f = f.merge(Env::prefixed("HOURGLASS_").split("__").ignore(&[
+            "LOG",
+            "ACCOUNT_ID",
+            "TEST_VENV",
+        ]));
         if let Some(a) = account("HOURGLASS_ACCOUNT_ID") {
             f = f.merge(a);
         }

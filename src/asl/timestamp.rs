@@ -4,10 +4,13 @@
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-/// Parse an RFC 3339 timestamp (an offset or `Z` is required) into UTC milliseconds.
+/// Parse an RFC 3339 timestamp (an offset or `Z` is required) into UTC milliseconds,
+/// rounding a sub-millisecond fraction up so a deadline built from it is never early.
 pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
     let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+    let nanos = t.unix_timestamp_nanos();
+    let ms = nanos.div_euclid(1_000_000) + i128::from(nanos.rem_euclid(1_000_000) > 0);
+    i64::try_from(ms).ok()
 }
 
 /// Format UTC milliseconds as AWS does in the context object: millisecond precision, `Z`.

@@ -5,4 +5,6 @@ mod support;
 
 mod cli;
 mod conformance;
+mod crash;
 mod smoke;
+mod wait;
