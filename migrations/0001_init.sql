@@ -70,13 +70,14 @@ CREATE TABLE timers (
 CREATE INDEX timers_by_due ON timers (due_ms, execution_id, seq);
 
 -- Task invocations scheduled and not yet recorded as finished (at-least-once redelivery).
+-- Named like timers: the execution and the id of the Scheduled event.
 CREATE TABLE tasks (
-    id                INTEGER PRIMARY KEY NOT NULL,
     execution_id      INTEGER NOT NULL,
+    seq               INTEGER NOT NULL,
     scheduled_ms      INTEGER NOT NULL,
-    request           TEXT NOT NULL                   -- the invocation as JSON
-);
-CREATE INDEX tasks_by_execution ON tasks (execution_id);
+    invocation        TEXT NOT NULL,                  -- asl::task::Invocation as JSON
+    PRIMARY KEY (execution_id, seq)
+) WITHOUT ROWID;
 
 CREATE TABLE tags (
     resource_arn      TEXT NOT NULL,

@@ -36,10 +36,42 @@ pub struct Config {
     pub wait_time_scale: f64,
     /// Base URL of the Lambda Invoke API. Default `http://127.0.0.1:3001`.
     pub lambda_endpoint: String,
+    pub lambda: LambdaConfig,
     pub sqlite: SqliteConfig,
     pub writer: WriterConfig,
     pub timer: TimerConfig,
     pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LambdaConfig {
+    /// Seconds to wait for a connection to the Lambda endpoint. Default `5`.
+    pub connect_timeout_secs: u64,
+    /// Seconds to wait for a function's answer (Lambda's own maximum is 900). Default `900`.
+    pub response_timeout_secs: u64,
+    /// Most calls in flight to one function. Default `100`.
+    pub max_concurrency_per_function: usize,
+    /// With `secret_access_key`, requests are SigV4-signed (for real AWS Lambda). Also read from
+    /// `AWS_ACCESS_KEY_ID`. Default: none, requests are not signed.
+    pub access_key_id: Option<String>,
+    /// Also read from `AWS_SECRET_ACCESS_KEY`. Default: none.
+    pub secret_access_key: Option<String>,
+    /// Also read from `AWS_SESSION_TOKEN`. Default: none.
+    pub session_token: Option<String>,
+}
+
+impl Default for LambdaConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout_secs: 5,
+            response_timeout_secs: 900,
+            max_concurrency_per_function: 100,
+            access_key_id: None,
+            secret_access_key: None,
+            session_token: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -105,6 +137,7 @@ impl Default for Config {
             region: "us-east-1".into(),
             wait_time_scale: 1.0,
             lambda_endpoint: "http://127.0.0.1:3001".into(),
+            lambda: LambdaConfig::default(),
             sqlite: SqliteConfig::default(),
             writer: WriterConfig::default(),
             timer: TimerConfig::default(),
@@ -246,6 +279,19 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// A copy safe to print: secrets replaced by `***`.
+    pub fn redacted(&self) -> Self {
+        let mut c = self.clone();
+        let hide = |v: &mut Option<String>| {
+            if v.is_some() {
+                *v = Some("***".into());
+            }
+        };
+        hide(&mut c.lambda.secret_access_key);
+        hide(&mut c.lambda.session_token);
+        c
     }
 
     /// The SQLite database file.

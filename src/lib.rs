@@ -6,6 +6,7 @@
 //! | [`engine`] | execution lifecycles: event → [`asl::step`] → commit → effects |
 //! | [`asl`] | the Amazon States Language, pure: parse, validate, evaluate, step |
 //! | [`store`] | SQLite: the single group-committing writer and the read queries |
+//! | [`invoke`] | calling Lambda over its Invoke HTTP API |
 //! | [`timer`] | the in-memory window of deadlines (a hashed timing wheel) and its loader |
 //! | [`config`], [`telemetry`], [`metrics`], [`arn`] | settings, logs, Prometheus metrics, ARNs |
 //!
@@ -18,6 +19,7 @@ pub mod arn;
 pub mod asl;
 pub mod config;
 pub mod engine;
+pub mod invoke;
 pub mod metrics;
 pub mod store;
 pub mod telemetry;
@@ -35,6 +37,8 @@ use tokio_util::task::TaskTracker;
 use crate::asl::StepConfig;
 use crate::config::Config;
 use crate::engine::{Engine, EngineConfig};
+use crate::invoke::lambda::{LambdaInvoker, LambdaSettings, SigningKeys};
+use crate::invoke::Invoker;
 use crate::timer::{SystemClock, TimerService};
 
 /// Run the daemon on `listener` until `shutdown` is cancelled, then stop in order: stop
@@ -71,6 +75,10 @@ pub async fn serve(
     // Recovery: the first window of deadlines, overdue ones included, before serving.
     while !timers.load().await.context("loading timers")? {}
 
+    let (calls_tx, calls_rx) = mpsc::channel(config.writer.queue_capacity.max(1));
+    let invoker: Arc<dyn Invoker> = Arc::new(
+        LambdaInvoker::new(lambda_settings(&config)).context("building the Lambda client")?,
+    );
     let engine = Arc::new(
         Engine::new(
             store.clone(),
@@ -84,6 +92,7 @@ pub async fn serve(
                     wait_time_scale: config.wait_time_scale,
                 },
             },
+            calls_tx,
         )
         .await
         .context("starting the engine")?,
@@ -98,7 +107,15 @@ pub async fn serve(
         config.timer.max_in_flight,
         timer_stop.clone(),
     ));
+    background.spawn(engine.clone().run_tasks(invoker, calls_rx, timer_stop.clone()));
     background.close();
+    let recovered = engine
+        .recover_tasks()
+        .await
+        .context("recovering scheduled tasks")?;
+    if recovered > 0 {
+        tracing::info!(recovered, "making Lambda calls that were in flight at the last stop again");
+    }
 
     let ready = Arc::new(AtomicBool::new(true));
     let app = api::App {
@@ -129,4 +146,24 @@ pub async fn serve(
     store.close().await;
     served.context("serving HTTP")?;
     Ok(())
+}
+
+fn lambda_settings(config: &Config) -> LambdaSettings {
+    let l = &config.lambda;
+    let signing = match (&l.access_key_id, &l.secret_access_key) {
+        (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => Some(SigningKeys {
+            access_key_id: id.clone(),
+            secret_access_key: secret.clone(),
+            session_token: l.session_token.clone(),
+            region: config.region.clone(),
+        }),
+        _ => None,
+    };
+    LambdaSettings {
+        endpoint: config.lambda_endpoint.clone(),
+        connect_timeout: std::time::Duration::from_secs(l.connect_timeout_secs),
+        response_timeout: std::time::Duration::from_secs(l.response_timeout_secs),
+        max_concurrency_per_function: l.max_concurrency_per_function,
+        signing,
+    }
 }

@@ -37,7 +37,7 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
-    /// Print the effective configuration (all layers applied) as TOML-like JSON and exit.
+    /// Print the effective configuration (all layers applied, secrets hidden) as JSON and exit.
     Config {
         #[arg(long)]
         config: Option<PathBuf>,
@@ -76,7 +76,7 @@ fn main() -> ExitCode {
         }
         Command::Config { config } => {
             match Config::load(config.as_deref(), &Overrides::default()) {
-                Ok(c) => match serde_json::to_string_pretty(&c) {
+                Ok(c) => match serde_json::to_string_pretty(&c.redacted()) {
                     Ok(text) => {
                         println!("{text}");
                         ExitCode::SUCCESS

@@ -43,6 +43,19 @@ struct Metrics {
     timers_fired: Counter,
     timer_lateness_seconds: Histogram,
     timers_in_memory: Gauge,
+    lambda_invocations: Family<LambdaLabels, Counter>,
+    lambda_seconds: HistogramFamily<FunctionLabel>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LambdaLabels {
+    function: String,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FunctionLabel {
+    function: String,
 }
 
 fn latency_histogram() -> Histogram {
@@ -105,8 +118,23 @@ fn metrics() -> &'static Metrics {
             "Timers held in the in-memory window",
             timers_in_memory.clone(),
         );
+        let lambda_invocations = Family::<LambdaLabels, Counter>::default();
+        registry.register(
+            "lambda_invocations",
+            "Lambda calls by function and outcome (ok, error)",
+            lambda_invocations.clone(),
+        );
+        let lambda_seconds: HistogramFamily<FunctionLabel> =
+            Family::new_with_constructor(latency_histogram);
+        registry.register(
+            "lambda_invocation_duration_seconds",
+            "Lambda call latency by function",
+            lambda_seconds.clone(),
+        );
         Metrics {
             registry,
+            lambda_invocations,
+            lambda_seconds,
             requests,
             request_seconds,
             executions_started,
@@ -181,4 +209,20 @@ pub fn set_timers_in_memory(n: usize) {
     metrics()
         .timers_in_memory
         .set(i64::try_from(n).unwrap_or(i64::MAX));
+}
+
+/// A Lambda call to `function` finished.
+pub fn lambda_invocation(function: &str, ok: bool, elapsed: Duration) {
+    let m = metrics();
+    m.lambda_invocations
+        .get_or_create(&LambdaLabels {
+            function: function.to_owned(),
+            outcome: if ok { "ok" } else { "error" },
+        })
+        .inc();
+    m.lambda_seconds
+        .get_or_create(&FunctionLabel {
+            function: function.to_owned(),
+        })
+        .observe(elapsed.as_secs_f64());
 }

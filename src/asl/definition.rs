@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::choice::{self, ChoiceRule};
+use super::task::{self, Catcher, Retrier, TaskResource};
 use super::timestamp;
 
 /// A parsed state machine.
@@ -58,6 +59,25 @@ pub struct State {
     pub result_path: PathField,
     pub parameters: Option<Value>,
     pub result_selector: Option<Value>,
+    pub retry: Vec<Retrier>,
+    pub catch: Vec<Catcher>,
+}
+
+/// A duration given as a number of seconds or as a path to one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Seconds {
+    Fixed(u64),
+    Path(String),
+}
+
+/// The Task-specific fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskSpec {
+    pub resource: TaskResource,
+    /// The `Resource` text as written.
+    pub resource_text: String,
+    pub timeout: Option<Seconds>,
+    pub heartbeat: Option<Seconds>,
 }
 
 /// What a Wait state waits for.
@@ -88,6 +108,7 @@ pub enum Kind {
         default: Option<String>,
     },
     Wait(WaitFor),
+    Task(TaskSpec),
     /// A state type this build cannot run yet; the definition is still accepted.
     Unsupported,
 }
@@ -153,6 +174,15 @@ impl State {
                 default: str_field(m, "Default")?,
             },
             "Wait" => Kind::Wait(wait_for(m)?),
+            "Task" => {
+                let resource_text = str_field(m, "Resource")?.unwrap_or_default();
+                Kind::Task(TaskSpec {
+                    resource: TaskResource::parse(&resource_text),
+                    resource_text,
+                    timeout: seconds(m, "TimeoutSeconds", "TimeoutSecondsPath")?,
+                    heartbeat: seconds(m, "HeartbeatSeconds", "HeartbeatSecondsPath")?,
+                })
+            }
             _ => Kind::Unsupported,
         };
         Ok(Self {
@@ -165,6 +195,8 @@ impl State {
             result_path: PathField::from_json(m.get("ResultPath"))?,
             parameters: m.get("Parameters").cloned(),
             result_selector: m.get("ResultSelector").cloned(),
+            retry: task::parse_retry(m.get("Retry"))?,
+            catch: task::parse_catch(m.get("Catch"))?,
         })
     }
 }
@@ -188,6 +220,16 @@ fn wait_for(m: &Map<String, Value>) -> Result<WaitFor, String> {
         return Ok(WaitFor::TimestampPath(p));
     }
     Err("Wait needs Seconds, SecondsPath, Timestamp or TimestampPath".to_owned())
+}
+
+fn seconds(m: &Map<String, Value>, fixed: &str, path: &str) -> Result<Option<Seconds>, String> {
+    if let Some(v) = m.get(fixed) {
+        return v
+            .as_u64()
+            .map(|n| Some(Seconds::Fixed(n)))
+            .ok_or_else(|| format!("{fixed} must be a positive integer"));
+    }
+    Ok(str_field(m, path)?.map(Seconds::Path))
 }
 
 fn str_field(m: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {

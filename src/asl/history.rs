@@ -93,3 +93,108 @@ pub fn strip_execution_data(details: &mut Value) {
         }
     }
 }
+
+fn task_fields(resource_type: &str, resource: &str) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("resourceType".into(), Value::String(resource_type.into()));
+    m.insert("resource".into(), Value::String(resource.into()));
+    m
+}
+
+pub fn task_scheduled(
+    resource_type: &str,
+    resource: &str,
+    region: &str,
+    parameters: &Value,
+    timeout_secs: Option<u64>,
+    heartbeat_secs: Option<u64>,
+) -> Option<Value> {
+    let mut m = task_fields(resource_type, resource);
+    m.insert("region".into(), Value::String(region.into()));
+    m.insert("parameters".into(), Value::String(to_text(parameters)));
+    if let Some(t) = timeout_secs {
+        m.insert("timeoutInSeconds".into(), json!(t));
+    }
+    if let Some(h) = heartbeat_secs {
+        m.insert("heartbeatInSeconds".into(), json!(h));
+    }
+    wrap("taskScheduledEventDetails", Value::Object(m))
+}
+
+pub fn task_started(resource_type: &str, resource: &str) -> Option<Value> {
+    wrap(
+        "taskStartedEventDetails",
+        Value::Object(task_fields(resource_type, resource)),
+    )
+}
+
+pub fn task_succeeded(resource_type: &str, resource: &str, output: &Value) -> Option<Value> {
+    let mut m = task_fields(resource_type, resource);
+    m.insert("output".into(), Value::String(to_text(output)));
+    m.insert("outputDetails".into(), json!({"truncated": false}));
+    wrap("taskSucceededEventDetails", Value::Object(m))
+}
+
+fn task_error(
+    key: &str,
+    resource_type: &str,
+    resource: &str,
+    error: Option<&str>,
+    cause: Option<&str>,
+) -> Option<Value> {
+    let mut m = task_fields(resource_type, resource);
+    if let Value::Object(ec) = error_cause(error, cause) {
+        m.extend(ec);
+    }
+    wrap(key, Value::Object(m))
+}
+
+pub fn task_failed(
+    resource_type: &str,
+    resource: &str,
+    error: Option<&str>,
+    cause: Option<&str>,
+) -> Option<Value> {
+    task_error("taskFailedEventDetails", resource_type, resource, error, cause)
+}
+
+pub fn task_timed_out(
+    resource_type: &str,
+    resource: &str,
+    error: Option<&str>,
+    cause: Option<&str>,
+) -> Option<Value> {
+    task_error(
+        "taskTimedOutEventDetails",
+        resource_type,
+        resource,
+        error,
+        cause,
+    )
+}
+
+pub fn lambda_scheduled(resource: &str, input: &Value, timeout_secs: Option<u64>) -> Option<Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("resource".into(), Value::String(resource.into()));
+    m.insert("input".into(), Value::String(to_text(input)));
+    m.insert("inputDetails".into(), json!({"truncated": false}));
+    if let Some(t) = timeout_secs {
+        m.insert("timeoutInSeconds".into(), json!(t));
+    }
+    wrap("lambdaFunctionScheduledEventDetails", Value::Object(m))
+}
+
+pub fn lambda_succeeded(output: &Value) -> Option<Value> {
+    wrap(
+        "lambdaFunctionSucceededEventDetails",
+        json!({"output": to_text(output), "outputDetails": {"truncated": false}}),
+    )
+}
+
+pub fn lambda_failed(error: Option<&str>, cause: Option<&str>) -> Option<Value> {
+    wrap("lambdaFunctionFailedEventDetails", error_cause(error, cause))
+}
+
+pub fn lambda_timed_out(error: Option<&str>, cause: Option<&str>) -> Option<Value> {
+    wrap("lambdaFunctionTimedOutEventDetails", error_cause(error, cause))
+}

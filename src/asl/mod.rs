@@ -12,6 +12,7 @@
 //! | [`choice`] | Choice rules |
 //! | [`intrinsics`] | `States.*` intrinsic functions |
 //! | [`step`] | the interpreter: one event in, the next blocking point out |
+//! | [`task`] | Task resources (Lambda), Retry and Catch |
 //! | [`history`] | history event types and their detail shapes |
 
 pub mod choice;
@@ -22,6 +23,7 @@ pub mod intrinsics;
 pub mod path;
 pub mod scope;
 pub mod step;
+pub mod task;
 pub mod timestamp;
 pub mod validate;
 

@@ -17,12 +17,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::choice;
-use super::definition::{Definition, Kind, PathField, State, Transition, WaitFor};
+use super::definition::{Definition, Kind, PathField, Seconds, State, TaskSpec, Transition, WaitFor};
 use super::errors::{names, StatesError};
 use super::history::{self, HistoryEvent};
 use super::intrinsics;
 use super::path;
 use super::scope::Scope;
+use super::task::{self, Invocation, InvokeOutput, TaskResource};
 use super::timestamp;
 
 /// Sequence number of the execution-timeout timer (history event ids start at 1).
@@ -31,6 +32,9 @@ pub const EXECUTION_TIMEOUT_SEQ: i64 = 0;
 /// Longest a single `step` call runs states without blocking before it fails the execution,
 /// so a Pass/Choice loop cannot spin forever inside one request.
 const MAX_TRANSITIONS_PER_STEP: usize = 10_000;
+
+/// AWS's limit on a state's input or output, and on a task's result: 256 KiB.
+pub const MAX_PAYLOAD_BYTES: usize = 262_144;
 
 /// The longest delay AWS accepts in a Wait state: 2^31 - 1 seconds (about 68 years).
 const MAX_WAIT_MS: i64 = i32::MAX as i64 * 1000;
@@ -101,9 +105,33 @@ pub struct ExecutionState {
     /// Id of `current`'s StateEntered event, quoted in runtime error causes.
     #[serde(default)]
     pub entered_event_id: i64,
+    /// The Task `current` is running, with its retry bookkeeping.
+    #[serde(default)]
+    pub task: Option<TaskProgress>,
     pub output: Option<Value>,
     pub error: Option<String>,
     pub cause: Option<String>,
+}
+
+/// A Task state between its Scheduled event and its result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskProgress {
+    /// The call to make (its `seq` is that of the latest attempt).
+    pub invocation: Invocation,
+    /// The effective parameters, shown again in every attempt's Scheduled event.
+    pub parameters: Value,
+    /// The Scheduled event id of the attempt in flight.
+    pub in_flight: Option<i64>,
+    /// The attempt's TimeoutSeconds timer.
+    pub timeout: Option<Waiting>,
+    /// The back-off timer before the next attempt.
+    pub backoff: Option<Waiting>,
+    pub timeout_secs: Option<u64>,
+    pub heartbeat_secs: Option<u64>,
+    /// Attempts made under each Retry rule.
+    pub attempts: Vec<u32>,
+    /// Retries so far, for `$$.State.RetryCount`.
+    pub retry_count: u32,
 }
 
 impl ExecutionState {
@@ -119,6 +147,7 @@ impl ExecutionState {
             last_event_id: 0,
             chain_id: 0,
             entered_event_id: 0,
+            task: None,
             output: None,
             error: None,
             cause: None,
@@ -138,6 +167,8 @@ pub struct ExecutionInfo {
     pub state_machine_name: String,
     /// The execution's input, for `$$.Execution.Input`.
     pub input: Value,
+    /// The region named in TaskScheduled events.
+    pub region: String,
 }
 
 /// Knobs that change how the interpreter computes deadlines.
@@ -162,6 +193,11 @@ pub enum Event {
     Start,
     /// The timer with this sequence number is due.
     TimerFired { seq: i64 },
+    /// A Lambda call finished: its output, or the error it maps to.
+    TaskResult {
+        seq: i64,
+        result: Result<InvokeOutput, StatesError>,
+    },
     /// StopExecution.
     Stop {
         error: Option<String>,
@@ -170,12 +206,15 @@ pub enum Event {
 }
 
 /// Work for the caller once the step's events are committed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Persist (in the same commit) and arm a timer.
     ArmTimer { seq: i64, due_ms: i64 },
     /// Remove (in the same commit) and disarm a timer.
     CancelTimer { seq: i64 },
+    /// Persist (in the same commit) and make a Lambda call; its result comes back as
+    /// [`Event::TaskResult`] with the same `seq`.
+    Invoke(Invocation),
 }
 
 /// The result of one `step`.
@@ -244,6 +283,24 @@ impl Run<'_> {
                 if self.exec.waiting.map(|w| w.seq) == Some(seq) {
                     self.exec.waiting = None;
                     self.resume_wait();
+                } else if let Some(tp) = self.exec.task.as_mut() {
+                    if tp.timeout.map(|w| w.seq) == Some(seq) {
+                        tp.timeout = None;
+                        tp.in_flight = None;
+                        self.task_timed_out();
+                    } else if tp.backoff.map(|w| w.seq) == Some(seq) {
+                        tp.backoff = None;
+                        self.with_current(|run, state| {
+                            run.schedule(state);
+                            Ok(Outcome::Blocked)
+                        });
+                    }
+                }
+            }
+            Event::TaskResult { seq, result } => {
+                let current = self.exec.task.as_ref().and_then(|t| t.in_flight);
+                if current == Some(seq) {
+                    self.task_result(seq, result);
                 }
             }
             Event::Stop { error, cause } => self.abort(error, cause),
@@ -422,6 +479,36 @@ impl Run<'_> {
                 self.out.effects.push(Effect::ArmTimer { seq, due_ms });
                 Ok(Outcome::Blocked)
             }
+            Kind::Task(spec) => {
+                let effective = select(&state.input_path, &scope, "InputPath")?;
+                let params = match &state.parameters {
+                    Some(template) => path::render_template(
+                        template,
+                        &Scope {
+                            input: &effective,
+                            ..scope
+                        },
+                    )?,
+                    None => effective.clone(),
+                };
+                let timeout_secs = seconds(spec.timeout.as_ref(), &effective, &scope, "TimeoutSecondsPath")?;
+                let heartbeat_secs =
+                    seconds(spec.heartbeat.as_ref(), &effective, &scope, "HeartbeatSecondsPath")?;
+                let invocation = invocation_for(spec, &params)?;
+                self.exec.task = Some(TaskProgress {
+                    invocation,
+                    parameters: params,
+                    in_flight: None,
+                    timeout: None,
+                    backoff: None,
+                    timeout_secs,
+                    heartbeat_secs,
+                    attempts: vec![0; state.retry.len()],
+                    retry_count: 0,
+                });
+                self.schedule(state);
+                Ok(Outcome::Blocked)
+            }
             Kind::Unsupported => Err(StatesError::runtime(format!(
                 "The state type '{}' of state '{}' is not supported by this server yet.",
                 state.type_name, state.name
@@ -453,6 +540,235 @@ impl Run<'_> {
             .map(|output| self.exit(state, output))
             .map_err(|e| self.in_state(e));
         self.continue_with(outcome);
+    }
+
+    /// Run `f` on the current state and follow what it leads to.
+    fn with_current(&mut self, f: impl FnOnce(&mut Self, &State) -> Result<Outcome, StatesError>) {
+        let Some(name) = self.exec.current.clone() else {
+            return;
+        };
+        let def = self.def;
+        let Some(state) = def.state(&name) else {
+            return self.fail(StatesError::runtime(format!(
+                "The state '{name}' does not exist."
+            )));
+        };
+        let outcome = f(self, state).map_err(|e| self.in_state(e));
+        self.continue_with(outcome);
+    }
+
+    /// Write the Scheduled and Started events of a new attempt and ask for the call.
+    fn schedule(&mut self, state: &State) {
+        let Kind::Task(spec) = &state.kind else { return };
+        let Some(tp) = self.exec.task.clone() else { return };
+        let prev = self.exec.last_event_id;
+        match &spec.resource {
+            TaskResource::LambdaInvoke => {
+                let details = history::task_scheduled(
+                    "lambda",
+                    "invoke",
+                    &self.info.region,
+                    &tp.parameters,
+                    tp.timeout_secs,
+                    tp.heartbeat_secs,
+                );
+                self.push("TaskScheduled", prev, details);
+                let seq = self.exec.last_event_id;
+                self.push("TaskStarted", seq, history::task_started("lambda", "invoke"));
+            }
+            _ => {
+                let details = history::lambda_scheduled(&spec.resource_text, &tp.parameters, tp.timeout_secs);
+                self.push("LambdaFunctionScheduled", prev, details);
+                let seq = self.exec.last_event_id;
+                self.push("LambdaFunctionStarted", seq, None);
+            }
+        }
+        let seq = self.exec.last_event_id - 1;
+        let mut invocation = tp.invocation.clone();
+        invocation.seq = seq;
+        let timeout = tp.timeout_secs.map(|t| Waiting {
+            seq,
+            due_ms: self
+                .now_ms
+                .saturating_add(i64::try_from(t).unwrap_or(i64::MAX / 1000).saturating_mul(1000)),
+        });
+        if let Some(w) = timeout {
+            self.out.effects.push(Effect::ArmTimer { seq: w.seq, due_ms: w.due_ms });
+        }
+        self.out.effects.push(Effect::Invoke(invocation.clone()));
+        if let Some(t) = self.exec.task.as_mut() {
+            t.invocation = invocation;
+            t.in_flight = Some(seq);
+            t.timeout = timeout;
+        }
+    }
+
+    fn task_result(&mut self, seq: i64, result: Result<InvokeOutput, StatesError>) {
+        let timeout = self.exec.task.as_mut().and_then(|t| {
+            t.in_flight = None;
+            t.timeout.take()
+        });
+        if timeout.is_some() {
+            self.out.effects.push(Effect::CancelTimer { seq });
+        }
+        self.with_current(|run, state| {
+            let Kind::Task(spec) = &state.kind else {
+                return Ok(Outcome::Blocked);
+            };
+            let result = result.and_then(|out| task_output(spec, &out));
+            let prev = run.exec.last_event_id;
+            match result {
+                Ok(output) => {
+                    match spec.resource {
+                        TaskResource::LambdaInvoke => run.push(
+                            "TaskSucceeded",
+                            prev,
+                            history::task_succeeded("lambda", "invoke", &output),
+                        ),
+                        _ => run.push("LambdaFunctionSucceeded", prev, history::lambda_succeeded(&output)),
+                    }
+                    run.task_done(state, output)
+                }
+                Err(err) => {
+                    match spec.resource {
+                        TaskResource::LambdaInvoke => run.push(
+                            "TaskFailed",
+                            prev,
+                            history::task_failed("lambda", "invoke", Some(&err.error), err.cause.as_deref()),
+                        ),
+                        _ => run.push(
+                            "LambdaFunctionFailed",
+                            prev,
+                            history::lambda_failed(Some(&err.error), err.cause.as_deref()),
+                        ),
+                    }
+                    run.task_error(state, err)
+                }
+            }
+        });
+    }
+
+    fn task_timed_out(&mut self) {
+        self.with_current(|run, state| {
+            let Kind::Task(spec) = &state.kind else {
+                return Ok(Outcome::Blocked);
+            };
+            let err = StatesError {
+                error: names::TIMEOUT.to_owned(),
+                cause: None,
+            };
+            let prev = run.exec.last_event_id;
+            match spec.resource {
+                TaskResource::LambdaInvoke => run.push(
+                    "TaskTimedOut",
+                    prev,
+                    history::task_timed_out("lambda", "invoke", Some(names::TIMEOUT), None),
+                ),
+                _ => run.push(
+                    "LambdaFunctionTimedOut",
+                    prev,
+                    history::lambda_timed_out(Some(names::TIMEOUT), None),
+                ),
+            }
+            run.task_error(state, err)
+        });
+    }
+
+    /// The task produced `result`: ResultSelector, ResultPath, OutputPath, then exit.
+    fn task_done(&mut self, state: &State, result: Value) -> Result<Outcome, StatesError> {
+        self.exec.task = None;
+        let raw = self.exec.input.clone();
+        let context = self.context(state);
+        let vars = Map::new();
+        let result = match &state.result_selector {
+            Some(selector) => path::render_template(
+                selector,
+                &Scope {
+                    input: &result,
+                    context: &context,
+                    variables: &vars,
+                },
+            )?,
+            None => result,
+        };
+        let output = self.result_and_output(state, raw, result, &context)?;
+        Ok(self.exit(state, output))
+    }
+
+    /// The task failed with `err`: retry, catch, or fail the execution.
+    fn task_error(&mut self, state: &State, err: StatesError) -> Result<Outcome, StatesError> {
+        if let Some(outcome) = self.retry(state, &err) {
+            return Ok(outcome);
+        }
+        self.exec.task = None;
+        self.catch(state, err)
+    }
+
+    /// Apply the first Retry rule that matches, if it has attempts left.
+    fn retry(&mut self, state: &State, err: &StatesError) -> Option<Outcome> {
+        let (index, retrier) = state
+            .retry
+            .iter()
+            .enumerate()
+            .find(|(_, r)| task::matches(&r.error_equals, &err.error))?;
+        let failed_seq = self.exec.last_event_id;
+        let scale = self.scale();
+        let tp = self.exec.task.as_mut()?;
+        let made = tp.attempts.get(index).copied().unwrap_or(u32::MAX);
+        if made >= retrier.max_attempts {
+            return None;
+        }
+        let seed = crate::arn::stable_hash(&self.info.arn) ^ failed_seq as u64;
+        let delay_ms = (retrier.delay_ms(made, task::jitter(seed)) as f64 * scale).ceil() as i64;
+        if let Some(a) = tp.attempts.get_mut(index) {
+            *a += 1;
+        }
+        tp.retry_count += 1;
+        if delay_ms <= 0 {
+            self.schedule(state);
+        } else {
+            let w = Waiting {
+                seq: failed_seq,
+                due_ms: self.now_ms.saturating_add(delay_ms),
+            };
+            tp.backoff = Some(w);
+            self.out.effects.push(Effect::ArmTimer { seq: w.seq, due_ms: w.due_ms });
+        }
+        Some(Outcome::Blocked)
+    }
+
+    /// Route `err` through the state's Catch rules, or fail the execution with it.
+    fn catch(&mut self, state: &State, err: StatesError) -> Result<Outcome, StatesError> {
+        let Some(catcher) = state
+            .catch
+            .iter()
+            .find(|c| task::matches(&c.error_equals, &err.error))
+        else {
+            return Ok(Outcome::Fail(err));
+        };
+        let raw = self.exec.input.clone();
+        let error_output = task::error_output(&err);
+        let output = match &catcher.result_path {
+            None => error_output,
+            Some(None) => raw,
+            Some(Some(p)) => path::apply_result_path(raw, Some(p), error_output)?,
+        };
+        let prev = self.exec.last_event_id;
+        self.push(
+            &format!("{}StateExited", state.type_name),
+            prev,
+            history::state_exited(&state.name, &output),
+        );
+        self.exec.chain_id = self.exec.last_event_id;
+        Ok(Outcome::Next(catcher.next.clone(), output))
+    }
+
+    fn scale(&self) -> f64 {
+        if self.cfg.wait_time_scale.is_finite() && self.cfg.wait_time_scale >= 0.0 {
+            self.cfg.wait_time_scale
+        } else {
+            1.0
+        }
     }
 
     fn continue_with(&mut self, outcome: Result<Outcome, StatesError>) {
@@ -569,7 +885,7 @@ impl Run<'_> {
             "State": {
                 "EnteredTime": timestamp::format_ms(self.exec.entered_ms),
                 "Name": state.name,
-                "RetryCount": 0,
+                "RetryCount": self.exec.task.as_ref().map_or(0, |t| t.retry_count),
             },
             "StateMachine": {
                 "Id": self.info.state_machine_arn,
@@ -632,6 +948,11 @@ impl Run<'_> {
         if let Some(w) = self.exec.waiting.take() {
             self.out.effects.push(Effect::CancelTimer { seq: w.seq });
         }
+        if let Some(tp) = self.exec.task.take() {
+            for w in [tp.timeout, tp.backoff].into_iter().flatten() {
+                self.out.effects.push(Effect::CancelTimer { seq: w.seq });
+            }
+        }
         if self.exec.timeout_due_ms.take().is_some() {
             self.out.effects.push(Effect::CancelTimer {
                 seq: EXECUTION_TIMEOUT_SEQ,
@@ -649,6 +970,102 @@ impl Run<'_> {
             details,
         });
     }
+}
+
+/// Resolve TimeoutSeconds / TimeoutSecondsPath (and the heartbeat pair).
+fn seconds(
+    spec: Option<&Seconds>,
+    effective: &Value,
+    scope: &Scope<'_>,
+    field: &str,
+) -> Result<Option<u64>, StatesError> {
+    match spec {
+        None => Ok(None),
+        Some(Seconds::Fixed(n)) => Ok(Some(*n)),
+        Some(Seconds::Path(p)) => {
+            let v = query(p, &Scope { input: effective, ..*scope }, field)?;
+            match v.as_u64() {
+                Some(n) if n > 0 => Ok(Some(n)),
+                _ => Err(StatesError::runtime(format!(
+                    "The {field} field refers to value {v} which is not a valid positive integer: {p}"
+                ))),
+            }
+        }
+    }
+}
+
+/// The Lambda call a Task state makes with these effective parameters.
+fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocation, StatesError> {
+    match &spec.resource {
+        TaskResource::LambdaInvoke => {
+            let field = |k: &str| params.get(k).and_then(Value::as_str).map(str::to_owned);
+            let function_name = field("FunctionName").ok_or_else(|| {
+                StatesError::runtime("The field 'FunctionName' is required by the lambda:invoke integration.")
+            })?;
+            let payload = match params.get("Payload") {
+                None => "{}".to_owned(),
+                // A string payload is sent as the text it holds, as the SDK does.
+                Some(Value::String(s)) => s.clone(),
+                Some(v) => v.to_string(),
+            };
+            Ok(Invocation {
+                seq: 0,
+                function_name,
+                qualifier: field("Qualifier"),
+                payload,
+                invocation_type: field("InvocationType").unwrap_or_else(|| "RequestResponse".into()),
+                client_context: field("ClientContext"),
+            })
+        }
+        TaskResource::LambdaFunction { function } => Ok(Invocation {
+            seq: 0,
+            function_name: function.clone(),
+            qualifier: None,
+            payload: params.to_string(),
+            invocation_type: "RequestResponse".into(),
+            client_context: None,
+        }),
+        TaskResource::Other(r) => Err(StatesError::runtime(format!(
+            "The resource '{r}' is not supported by this server: only Lambda tasks run here."
+        ))),
+    }
+}
+
+/// The task's result as the state sees it, or DataLimitExceeded when it is too large.
+fn task_output(spec: &TaskSpec, out: &InvokeOutput) -> Result<Value, StatesError> {
+    if out.payload.len() > MAX_PAYLOAD_BYTES {
+        return Err(StatesError::new(
+            names::DATA_LIMIT_EXCEEDED,
+            "The state/task 'lambda' returned a result with a size exceeding the maximum number of bytes service limit.",
+        ));
+    }
+    let payload = if out.payload.trim().is_empty() {
+        Value::String(String::new())
+    } else {
+        serde_json::from_str(&out.payload).unwrap_or_else(|_| Value::String(out.payload.clone()))
+    };
+    Ok(match spec.resource {
+        TaskResource::LambdaInvoke => {
+            let mut all = Map::new();
+            let mut flat = Map::new();
+            for (k, v) in &out.headers {
+                all.insert(k.clone(), json!([v]));
+                flat.insert(k.clone(), json!(v));
+            }
+            json!({
+                "ExecutedVersion": out.executed_version.clone().unwrap_or_else(|| "$LATEST".into()),
+                "Payload": payload,
+                "SdkHttpMetadata": {
+                    "AllHttpHeaders": all,
+                    "HttpHeaders": flat,
+                    "HttpStatusCode": out.status_code,
+                },
+                "SdkResponseMetadata": {"RequestId": out.request_id},
+                "StatusCode": out.status_code,
+            })
+        }
+        _ => payload,
+    })
 }
 
 /// InputPath-style selection: absent → the whole input, null → `{}`, else the path's value.

@@ -8,7 +8,8 @@ use super::{Engine, Error, Result};
 use crate::arn;
 use crate::asl::{self, Definition, Effect, Event, ExecutionInfo, ExecutionState, Status};
 use crate::metrics;
-use crate::store::{ExecutionRow, ExecutionUpdate, NewEvents, TimerRow, WriteOp};
+use crate::invoke::Outcome;
+use crate::store::{ExecutionRow, ExecutionUpdate, NewEvents, TaskRow, TimerRow, WriteOp};
 use crate::timer::Fired;
 
 /// What StartExecution answers.
@@ -66,6 +67,7 @@ impl Engine {
             state_machine_arn: sm.arn.clone(),
             state_machine_name: sm.name.clone(),
             input: input.clone(),
+            region: self.config.region.clone(),
         };
         let mut state = ExecutionState::new(input);
         let step = asl::step(
@@ -95,7 +97,7 @@ impl Engine {
             cursor: update.cursor,
             last_event_id: update.last_event_id,
         })];
-        timer_ops(id, &step.effects, &mut ops);
+        effect_ops(id, now, &step.effects, &mut ops);
         ops.push(WriteOp::InsertEvents(NewEvents {
             execution_id: id,
             events: step.events,
@@ -142,6 +144,36 @@ impl Engine {
             self.timers
                 .arm(fired.execution_id, fired.seq, now.saturating_add(1000));
         }
+    }
+
+    /// A Lambda call came back: record its result and run on. A result for an execution that
+    /// has since ended, or for an attempt it no longer waits for, is dropped.
+    pub(super) async fn on_task_result(&self, execution_id: i64, seq: i64, outcome: Outcome) {
+        if let Err(e) = self.task_result(execution_id, seq, outcome.clone()).await {
+            tracing::error!(error = %e, execution_id, seq, "recording a task result failed; retrying");
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            if let Err(e) = self.task_result(execution_id, seq, outcome).await {
+                tracing::error!(error = %e, execution_id, seq, "recording a task result failed again; the call will be made again at the next start");
+            }
+        }
+    }
+
+    async fn task_result(&self, execution_id: i64, seq: i64, outcome: Outcome) -> Result<()> {
+        let Some(row) = self.store.execution_by_id(execution_id).await? else {
+            return Ok(());
+        };
+        let _guard = self.lock_for(&row.arn).lock().await;
+        let Some(row) = self.store.execution_by_id(execution_id).await? else {
+            return Ok(());
+        };
+        let delete = WriteOp::DeleteTask { execution_id, seq };
+        if row.status != Status::Running.as_str() {
+            self.writer.write(vec![delete]).await?;
+            return Ok(());
+        }
+        let now = self.clock.now_ms();
+        self.advance(&row, Event::TaskResult { seq, result: outcome }, now, Some(delete))
+            .await
     }
 
     async fn fire(&self, fired: Fired, now: i64) -> Result<()> {
@@ -196,11 +228,15 @@ impl Engine {
             state_machine_arn: row.state_machine_arn.clone(),
             state_machine_name: sm_name,
             input,
+            region: self.config.region.clone(),
         };
         let step = asl::step(&def, &mut state, &info, event, now, &self.config.step);
         let mut ops: Vec<WriteOp> = extra.into_iter().collect();
         ops.push(WriteOp::UpdateExecution(update_row(row.id, &state, now)?));
-        timer_ops(row.id, &step.effects, &mut ops);
+        effect_ops(row.id, now, &step.effects, &mut ops);
+        if state.status.is_terminal() {
+            ops.push(WriteOp::DeleteTasksOf { execution_id: row.id });
+        }
         ops.push(WriteOp::InsertEvents(NewEvents {
             execution_id: row.id,
             events: step.events,
@@ -229,9 +265,14 @@ impl Engine {
         effects: &[Effect],
     ) {
         for effect in effects {
-            match *effect {
-                Effect::ArmTimer { seq, due_ms } => self.timers.arm(execution_id, seq, due_ms),
-                Effect::CancelTimer { seq } => self.timers.cancel(execution_id, seq),
+            match effect {
+                Effect::ArmTimer { seq, due_ms } => self.timers.arm(execution_id, *seq, *due_ms),
+                Effect::CancelTimer { seq } => self.timers.cancel(execution_id, *seq),
+                Effect::Invoke(inv) => {
+                    if self.calls.send((execution_id, inv.clone())).await.is_err() {
+                        tracing::warn!(execution_id, "shutting down; the call is made after the next start");
+                    }
+                }
             }
         }
         if state.status.is_terminal() {
@@ -262,11 +303,20 @@ fn update_row(id: i64, state: &ExecutionState, now: i64) -> Result<ExecutionUpda
     })
 }
 
-/// Timer rows to write for a step's effects. A timer armed and cancelled in the same step
-/// never reaches the disk.
-fn timer_ops(execution_id: i64, effects: &[Effect], ops: &mut Vec<WriteOp>) {
+/// Timer and task rows to write for a step's effects. A timer armed and cancelled in the
+/// same step never reaches the disk.
+fn effect_ops(execution_id: i64, now: i64, effects: &[Effect], ops: &mut Vec<WriteOp>) {
     for (i, effect) in effects.iter().enumerate() {
         match *effect {
+            Effect::Invoke(ref inv) => match serde_json::to_string(inv) {
+                Ok(invocation) => ops.push(WriteOp::InsertTask(TaskRow {
+                    execution_id,
+                    seq: inv.seq,
+                    scheduled_ms: now,
+                    invocation,
+                })),
+                Err(e) => tracing::error!(error = %e, "an invocation could not be serialised"),
+            },
             Effect::ArmTimer { seq, due_ms } => {
                 let cancelled_later = effects[i + 1..].contains(&Effect::CancelTimer { seq });
                 if !cancelled_later {

@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::arn;
 use crate::asl::{Definition, StepConfig};
+use crate::invoke::{Invocation, Invoker};
 use crate::store::{self, Store, Writer};
 use crate::timer::{Clock, Fired, TimerService};
 
@@ -71,7 +72,12 @@ pub struct Engine {
     next_execution_id: AtomicI64,
     locks: Vec<tokio::sync::Mutex<()>>,
     definitions: Mutex<HashMap<String, Arc<Definition>>>,
+    /// Calls to make, handed to [`Engine::run_tasks`] after their Scheduled event is committed.
+    calls: mpsc::Sender<(i64, Invocation)>,
 }
+
+/// A task that was scheduled: the execution it belongs to and the call.
+pub type ScheduledCall = (i64, Invocation);
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -88,9 +94,11 @@ impl Engine {
         timers: Arc<TimerService>,
         clock: Arc<dyn Clock>,
         config: EngineConfig,
+        calls: mpsc::Sender<ScheduledCall>,
     ) -> Result<Self> {
         let max_id = store.max_execution_id().await?;
         Ok(Self {
+            calls,
             store,
             writer,
             timers,
@@ -144,6 +152,55 @@ impl Engine {
         }
         cache.insert(revision_id.to_owned(), def.clone());
         Ok(def)
+    }
+
+    /// Make scheduled Lambda calls until `shutdown`, each on its own task, and feed each result
+    /// back into its execution. Calls cut short by shutdown are made again after the next
+    /// start (their rows are still on disk).
+    pub async fn run_tasks(
+        self: Arc<Self>,
+        invoker: Arc<dyn Invoker>,
+        mut calls: mpsc::Receiver<ScheduledCall>,
+        shutdown: CancellationToken,
+    ) {
+        let tasks = tokio_util::task::TaskTracker::new();
+        loop {
+            let next = tokio::select! {
+                c = calls.recv() => c,
+                _ = shutdown.cancelled() => None,
+            };
+            let Some((execution_id, invocation)) = next else { break };
+            let engine = self.clone();
+            let invoker = invoker.clone();
+            let shutdown = shutdown.clone();
+            tasks.spawn(async move {
+                let seq = invocation.seq;
+                let outcome = tokio::select! {
+                    o = invoker.invoke(invocation) => o,
+                    _ = shutdown.cancelled() => return,
+                };
+                engine.on_task_result(execution_id, seq, outcome).await;
+            });
+        }
+        tasks.close();
+        tasks.wait().await;
+    }
+
+    /// After a start: make again every call that was scheduled and never recorded as finished.
+    pub async fn recover_tasks(&self) -> Result<usize> {
+        let rows = self.store.pending_tasks().await?;
+        let n = rows.len();
+        for row in rows {
+            match serde_json::from_str::<Invocation>(&row.invocation) {
+                Ok(inv) => {
+                    if self.calls.send((row.execution_id, inv)).await.is_err() {
+                        break;
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, execution_id = row.execution_id, "a stored task is unreadable; skipping it"),
+            }
+        }
+        Ok(n)
     }
 
     /// Handle due timers until `shutdown`: each one runs on its own task, at most

@@ -106,6 +106,16 @@ pub struct TimerRow {
     pub seq: i64,
 }
 
+/// A Lambda call scheduled and not yet recorded as finished.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TaskRow {
+    pub execution_id: i64,
+    pub seq: i64,
+    pub scheduled_ms: i64,
+    /// `asl::task::Invocation` as JSON.
+    pub invocation: String,
+}
+
 /// History events of one execution, to be inserted.
 #[derive(Debug, Clone)]
 pub struct NewEvents {

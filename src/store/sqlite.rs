@@ -9,7 +9,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, SqliteConnection, SqlitePool};
 
-use super::{EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TimerRow};
+use super::{EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TaskRow, TimerRow};
 use crate::config::{Config, Synchronous};
 
 /// Read access to the database. Cheap to clone.
@@ -226,6 +226,15 @@ impl Store {
         .bind(a.seq)
         .bind(until_ms)
         .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Every Lambda call scheduled and not recorded as finished (to make again after a crash).
+    pub async fn pending_tasks(&self) -> Result<Vec<TaskRow>> {
+        Ok(sqlx::query_as(
+            "SELECT execution_id, seq, scheduled_ms, invocation FROM tasks ORDER BY scheduled_ms",
+        )
         .fetch_all(&self.pool)
         .await?)
     }

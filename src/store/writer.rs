@@ -15,7 +15,9 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use super::{Error, ExecutionRow, ExecutionUpdate, NewEvents, Result, RevisionRow, TimerRow};
+use super::{
+    Error, ExecutionRow, ExecutionUpdate, NewEvents, Result, RevisionRow, TaskRow, TimerRow,
+};
 use crate::metrics;
 
 /// SQLite allows 32766 bound parameters per statement; stay well under it.
@@ -56,6 +58,15 @@ pub enum WriteOp {
     DeleteTimer {
         execution_id: i64,
         seq: i64,
+    },
+    InsertTask(TaskRow),
+    DeleteTask {
+        execution_id: i64,
+        seq: i64,
+    },
+    /// Forget every task of an execution (it has ended).
+    DeleteTasksOf {
+        execution_id: i64,
     },
     PutTags {
         arn: String,
@@ -350,6 +361,30 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
                     .execute(&mut *conn)
                     .await?;
             }
+        }
+        WriteOp::InsertTask(t) => {
+            sqlx::query(
+                "INSERT INTO tasks (execution_id, seq, scheduled_ms, invocation) VALUES (?, ?, ?, ?)",
+            )
+            .bind(t.execution_id)
+            .bind(t.seq)
+            .bind(t.scheduled_ms)
+            .bind(&t.invocation)
+            .execute(&mut *conn)
+            .await?;
+        }
+        WriteOp::DeleteTask { execution_id, seq } => {
+            sqlx::query("DELETE FROM tasks WHERE execution_id = ? AND seq = ?")
+                .bind(execution_id)
+                .bind(seq)
+                .execute(&mut *conn)
+                .await?;
+        }
+        WriteOp::DeleteTasksOf { execution_id } => {
+            sqlx::query("DELETE FROM tasks WHERE execution_id = ?")
+                .bind(execution_id)
+                .execute(&mut *conn)
+                .await?;
         }
         WriteOp::InsertExecution(_)
         | WriteOp::UpdateExecution(_)

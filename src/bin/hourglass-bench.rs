@@ -1,0 +1,493 @@
+//! `hourglass-bench`: a load generator that starts a real daemon, drives it over HTTP with
+//! StartExecution requests as the AWS SDKs send them (AWS JSON 1.0), and prints figures.
+//!
+//! Scenarios:
+//! - `start`: acknowledged starts per second and latency p50/p99/p99.9 for a machine that
+//!   waits three days, with N concurrent clients; daemon RSS and CPU time.
+//! - `pending`: grow the number of pending executions through the given sizes; at each, the
+//!   start throughput, RSS, database size and restart-to-ready time.
+//! - `timers`: N executions all due in the same second; fires per second and lateness
+//!   p50/p99 (WaitStateExited time minus the deadline, read from the database afterwards).
+//!
+//! Figures go to stdout; BENCHMARKS.md records them with the command that produced them.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "hourglass-bench", about = "Load generator and benchmarks for hourglass")]
+struct Cli {
+    /// The hourglass binary to run [default: next to this one]
+    #[arg(long, global = true)]
+    daemon: Option<PathBuf>,
+    /// Data directory for the daemon [default: a new temporary directory]
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Concurrent clients
+    #[arg(long, default_value_t = 64, global = true)]
+    clients: usize,
+    /// sqlite.synchronous for the daemon (FULL or NORMAL)
+    #[arg(long, default_value = "FULL", global = true)]
+    synchronous: String,
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// StartExecution throughput and latency.
+    Start {
+        /// Executions to start
+        #[arg(long, default_value_t = 100_000)]
+        count: u64,
+    },
+    /// Pending executions at growing sizes.
+    Pending {
+        /// Sizes to reach, comma separated
+        #[arg(long, value_delimiter = ',', default_value = "100000,1000000")]
+        sizes: Vec<u64>,
+        /// Starts measured at each size
+        #[arg(long, default_value_t = 20_000)]
+        sample: u64,
+    },
+    /// Many timers due in the same second.
+    Timers {
+        #[arg(long, default_value_t = 100_000)]
+        count: u64,
+    },
+}
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/bench";
+const THREE_DAYS: &str =
+    r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":259200,"Next":"Done"},"Done":{"Type":"Succeed"}}}"#;
+const AT_TIMESTAMP: &str =
+    r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","TimestampPath":"$.at","Next":"Done"},"Done":{"Type":"Succeed"}}}"#;
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let daemon_bin = match &cli.daemon {
+        Some(p) => p.clone(),
+        None => std::env::current_exe()?
+            .parent()
+            .context("bench binary has no directory")?
+            .join("hourglass"),
+    };
+    let temp;
+    let data_dir = match &cli.data_dir {
+        Some(d) => d.clone(),
+        None => {
+            temp = tempfile::tempdir()?;
+            temp.path().to_path_buf()
+        }
+    };
+    println!(
+        "machine: {} cores; daemon {}; sqlite.synchronous={}; clients={}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        daemon_bin.display(),
+        cli.synchronous,
+        cli.clients
+    );
+    let mut daemon = Daemon::start(&daemon_bin, &data_dir, &cli.synchronous)?;
+    let mut client = Client::new(&daemon.url);
+    match cli.scenario {
+        Scenario::Start { count } => {
+            let sm = client.create_state_machine("bench-start", THREE_DAYS).await?;
+            let cpu0 = daemon.cpu_seconds()?;
+            let r = drive(&client, &sm, 0, count, cli.clients, |_| "{}".to_owned()).await?;
+            let cpu = daemon.cpu_seconds()? - cpu0;
+            r.print("start");
+            println!(
+                "daemon: rss {:.1} MiB, cpu {:.1} s ({:.0} µs per start)",
+                daemon.rss_mib()?,
+                cpu,
+                cpu * 1e6 / count as f64
+            );
+        }
+        Scenario::Pending { sizes, sample } => {
+            let sm = client.create_state_machine("bench-pending", THREE_DAYS).await?;
+            let mut done = 0u64;
+            let mut baseline: Option<f64> = None;
+            for size in sizes {
+                if size > done + sample {
+                    let fill = drive(&client, &sm, done, size - sample - done, cli.clients, |_| {
+                        "{}".to_owned()
+                    })
+                    .await?;
+                    fill.print(&format!("fill to {}", size - sample));
+                    done = size - sample;
+                }
+                let r = drive(&client, &sm, done, sample, cli.clients, |_| "{}".to_owned()).await?;
+                done += sample;
+                let rate = r.per_second();
+                let ratio = baseline.map_or(1.0, |b| rate / b);
+                baseline.get_or_insert(rate);
+                r.print(&format!("at {done} pending"));
+                let rss = daemon.rss_mib()?;
+                let db = db_size_mib(&data_dir);
+                let ready = daemon.restart()?;
+                client = Client::new(&daemon.url);
+                client.wait_ready().await?;
+                println!(
+                    "pending {done}: start {rate:.0}/s ({:.0}% of the first size), rss {rss:.1} MiB, \
+                     db {db:.1} MiB, restart-to-ready {:.0} ms, rss after restart {:.1} MiB",
+                    ratio * 100.0,
+                    ready.as_secs_f64() * 1000.0,
+                    daemon.rss_mib()?
+                );
+            }
+        }
+        Scenario::Timers { count } => {
+            let sm = client.create_state_machine("bench-timers", AT_TIMESTAMP).await?;
+            // Leave time to start them all (at ~2k/s in the worst case) plus a margin.
+            let lead_ms = (count as i64 / 2).max(3_000) + 2_000;
+            let due_ms = now_ms() + lead_ms;
+            let at = format_ms(due_ms);
+            let r = drive(&client, &sm, 0, count, cli.clients, move |_| {
+                format!(r#"{{"at":"{at}"}}"#)
+            })
+            .await?;
+            r.print("start (timers)");
+            let started_all = now_ms();
+            if started_all >= due_ms {
+                bail!("starting took longer than the lead time; use a smaller --count");
+            }
+            // Wait for every timer to fire.
+            let deadline = Instant::now() + Duration::from_secs(600);
+            loop {
+                let fired = count_fired(&data_dir).await?;
+                if fired >= count {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    bail!("only {fired} of {count} timers fired in 10 minutes");
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            let mut lateness = exited_times(&data_dir).await?;
+            lateness.iter_mut().for_each(|t| *t -= due_ms);
+            lateness.sort_unstable();
+            let early = lateness.iter().filter(|l| **l < 0).count();
+            let last = *lateness.last().unwrap_or(&0);
+            println!(
+                "timers: {count} due at the same instant; fired over {last} ms = {:.0} fires/s; \
+                 lateness p50 {} ms, p99 {} ms, max {last} ms; early {early}",
+                count as f64 * 1000.0 / last.max(1) as f64,
+                pct(&lateness, 50.0),
+                pct(&lateness, 99.0),
+            );
+        }
+    }
+    daemon.stop()?;
+    Ok(())
+}
+
+/// Results of a run of starts.
+struct Run {
+    count: u64,
+    elapsed: Duration,
+    latencies_us: Vec<u64>,
+    throttled: u64,
+}
+
+impl Run {
+    fn per_second(&self) -> f64 {
+        self.count as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn print(&self, label: &str) {
+        let mut l = self.latencies_us.clone();
+        l.sort_unstable();
+        println!(
+            "{label}: {} starts in {:.2} s = {:.0}/s; latency p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms; throttled {}",
+            self.count,
+            self.elapsed.as_secs_f64(),
+            self.per_second(),
+            pct(&l, 50.0) as f64 / 1000.0,
+            pct(&l, 99.0) as f64 / 1000.0,
+            pct(&l, 99.9) as f64 / 1000.0,
+            self.throttled,
+        );
+    }
+}
+
+fn pct<T: Copy + Default>(sorted: &[T], p: f64) -> T {
+    if sorted.is_empty() {
+        return T::default();
+    }
+    let i = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Start `count` executions named `e{offset..}` from `clients` concurrent clients.
+async fn drive(
+    client: &Client,
+    sm: &str,
+    offset: u64,
+    count: u64,
+    clients: usize,
+    input: impl Fn(u64) -> String + Send + Sync + 'static,
+) -> Result<Run> {
+    let next = Arc::new(AtomicU64::new(0));
+    let throttled = Arc::new(AtomicU64::new(0));
+    let input = Arc::new(input);
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let client = client.clone();
+        let sm = sm.to_owned();
+        let next = next.clone();
+        let throttled = throttled.clone();
+        let input = input.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= count {
+                    return Ok::<_, anyhow::Error>(lat);
+                }
+                let body = serde_json::json!({
+                    "stateMachineArn": sm,
+                    "name": format!("e{}", offset + i),
+                    "input": input(i),
+                });
+                loop {
+                    let t = Instant::now();
+                    match client.call("StartExecution", &body).await? {
+                        Ok(_) => {
+                            lat.push(t.elapsed().as_micros() as u64);
+                            break;
+                        }
+                        Err(e) if e.contains("ThrottlingException") => {
+                            throttled.fetch_add(1, Ordering::Relaxed);
+                            tokio::time::sleep(Duration::from_millis(5)).await;
+                        }
+                        Err(e) => bail!("StartExecution failed: {e}"),
+                    }
+                }
+            }
+        }));
+    }
+    let mut latencies_us = Vec::with_capacity(count as usize);
+    for t in tasks {
+        latencies_us.extend(t.await??);
+    }
+    Ok(Run {
+        count,
+        elapsed: started.elapsed(),
+        latencies_us,
+        throttled: throttled.load(Ordering::Relaxed),
+    })
+}
+
+/// A minimal AWS JSON 1.0 client.
+#[derive(Clone)]
+struct Client {
+    http: reqwest::Client,
+    url: String,
+}
+
+impl Client {
+    fn new(url: &str) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(1024)
+                .build()
+                .unwrap_or_default(),
+            url: url.to_owned(),
+        }
+    }
+
+    /// `Ok(Ok(body))` on 200, `Ok(Err(body))` on an AWS error.
+    async fn call(
+        &self,
+        op: &str,
+        body: &serde_json::Value,
+    ) -> Result<std::result::Result<String, String>> {
+        let resp = self
+            .http
+            .post(format!("{}/", self.url))
+            .header("X-Amz-Target", format!("AWSStepFunctions.{op}"))
+            .header("Content-Type", "application/x-amz-json-1.0")
+            .body(body.to_string())
+            .send()
+            .await?;
+        let ok = resp.status().is_success();
+        let text = resp.text().await?;
+        Ok(if ok { Ok(text) } else { Err(text) })
+    }
+
+    async fn create_state_machine(&self, name: &str, definition: &str) -> Result<String> {
+        let body = serde_json::json!({"name": name, "definition": definition, "roleArn": ROLE});
+        match self.call("CreateStateMachine", &body).await? {
+            Ok(text) => {
+                let v: serde_json::Value = serde_json::from_str(&text)?;
+                Ok(v["stateMachineArn"].as_str().unwrap_or_default().to_owned())
+            }
+            Err(e) => bail!("CreateStateMachine failed: {e}"),
+        }
+    }
+
+    async fn wait_ready(&self) -> Result<()> {
+        for _ in 0..500 {
+            if let Ok(r) = self.http.get(format!("{}/ready", self.url)).send().await {
+                if r.status().is_success() {
+                    return Ok(());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        bail!("daemon never became ready")
+    }
+}
+
+/// The daemon under test.
+struct Daemon {
+    bin: PathBuf,
+    data_dir: PathBuf,
+    synchronous: String,
+    child: Child,
+    url: String,
+}
+
+impl Daemon {
+    fn start(bin: &Path, data_dir: &Path, synchronous: &str) -> Result<Self> {
+        let (child, url, _) = spawn(bin, data_dir, synchronous)?;
+        Ok(Self {
+            bin: bin.to_owned(),
+            data_dir: data_dir.to_owned(),
+            synchronous: synchronous.to_owned(),
+            child,
+            url,
+        })
+    }
+
+    /// SIGTERM, wait, start again; returns the time from spawn to serving.
+    fn restart(&mut self) -> Result<Duration> {
+        self.stop()?;
+        let (child, url, took) = spawn(&self.bin, &self.data_dir, &self.synchronous)?;
+        self.child = child;
+        self.url = url;
+        Ok(took)
+    }
+
+    fn stop(&mut self) -> Result<()> {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()?;
+        let status = self.child.wait()?;
+        if !status.success() {
+            bail!("daemon exited with {status}");
+        }
+        Ok(())
+    }
+
+    fn rss_mib(&self) -> Result<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        let kb: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .context("VmRSS")?;
+        Ok(kb / 1024.0)
+    }
+
+    /// User + system CPU seconds (clock ticks of 1/100 s).
+    fn cpu_seconds(&self) -> Result<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
+        let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        // After the command name: state is field 3; utime 14, stime 15 (1-based in proc(5)).
+        let ticks: f64 = fields
+            .get(11)
+            .zip(fields.get(12))
+            .and_then(|(u, s)| Some(u.parse::<f64>().ok()? + s.parse::<f64>().ok()?))
+            .context("utime/stime")?;
+        Ok(ticks / 100.0)
+    }
+}
+
+fn spawn(bin: &Path, data_dir: &Path, synchronous: &str) -> Result<(Child, String, Duration)> {
+    let t = Instant::now();
+    let mut child = Command::new(bin)
+        .args(["serve", "--port", "0", "--data-dir"])
+        .arg(data_dir)
+        .env("HOURGLASS_SQLITE__SYNCHRONOUS", synchronous)
+        .env("HOURGLASS_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("starting {}", bin.display()))?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    while let Some(line) = lines.next().transpose()? {
+        if let Some(addr) = line.strip_prefix("hourglass listening on ") {
+            let took = t.elapsed();
+            // Keep draining stdout so the daemon never blocks on a full pipe.
+            std::thread::spawn(move || for _ in lines.by_ref() {});
+            return Ok((child, addr.to_owned(), took));
+        }
+    }
+    bail!("the daemon exited before serving")
+}
+
+fn db_size_mib(data_dir: &Path) -> f64 {
+    ["hourglass.db", "hourglass.db-wal"]
+        .iter()
+        .filter_map(|f| std::fs::metadata(data_dir.join(f)).ok())
+        .map(|m| m.len() as f64)
+        .sum::<f64>()
+        / (1024.0 * 1024.0)
+}
+
+async fn open_db(data_dir: &Path) -> Result<sqlx::SqliteConnection> {
+    use sqlx::ConnectOptions;
+    let opts = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(data_dir.join("hourglass.db"))
+        .read_only(true);
+    Ok(opts.connect().await?)
+}
+
+async fn count_fired(data_dir: &Path) -> Result<u64> {
+    let mut db = open_db(data_dir).await?;
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM history_events WHERE type = 'WaitStateExited'")
+            .fetch_one(&mut db)
+            .await?;
+    Ok(n as u64)
+}
+
+async fn exited_times(data_dir: &Path) -> Result<Vec<i64>> {
+    let mut db = open_db(data_dir).await?;
+    Ok(
+        sqlx::query_scalar("SELECT timestamp_ms FROM history_events WHERE type = 'WaitStateExited'")
+            .fetch_all(&mut db)
+            .await?,
+    )
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn format_ms(ms: i64) -> String {
+    hourglass::asl::timestamp::format_ms(ms)
+}

@@ -1,0 +1,293 @@
+//! The Lambda Invoke HTTP API: `POST {endpoint}/2015-03-31/functions/{name}/invocations`,
+//! served by real Lambda, `sam local start-lambda` and the Runtime Interface Emulator.
+//!
+//! One keep-alive client; at most `max_concurrency_per_function` calls in flight per function;
+//! connect and response timeouts from config; SigV4 signing when credentials are configured.
+//! Answers map to ASL errors as Step Functions maps them:
+//!
+//! | answer | error | cause |
+//! |---|---|---|
+//! | 2xx with `X-Amz-Function-Error` | the payload's `errorType`, else `Lambda.Unknown` | the payload |
+//! | 4xx/5xx | `Lambda.<x-amzn-ErrorType>` | `<message> (Service: AWSLambda; Status Code: N; Error Code: E; Request ID: R; Proxy: null)` |
+//! | no connection, timeout | `Lambda.SdkClientException` | `Unable to execute HTTP request: ...` |
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::Semaphore;
+
+use super::{split_function_name, Invocation, InvokeOutput, Invoker, Outcome};
+use crate::asl::StatesError;
+use crate::metrics;
+
+/// Credentials for signing requests to real Lambda.
+#[derive(Clone)]
+pub struct SigningKeys {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+    pub region: String,
+}
+
+impl std::fmt::Debug for SigningKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeys")
+            .field("access_key_id", &self.access_key_id)
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LambdaSettings {
+    pub endpoint: String,
+    pub connect_timeout: Duration,
+    pub response_timeout: Duration,
+    pub max_concurrency_per_function: usize,
+    pub signing: Option<SigningKeys>,
+}
+
+#[derive(Debug)]
+pub struct LambdaInvoker {
+    http: reqwest::Client,
+    settings: LambdaSettings,
+    /// One semaphore per function name, created on first use.
+    limits: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl LambdaInvoker {
+    pub fn new(settings: LambdaSettings) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.response_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()?;
+        Ok(Self {
+            http,
+            settings,
+            limits: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn limit_for(&self, name: &str) -> Arc<Semaphore> {
+        let mut limits = self.limits.lock().unwrap_or_else(|e| e.into_inner());
+        limits
+            .entry(name.to_owned())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.settings.max_concurrency_per_function.max(1))))
+            .clone()
+    }
+
+    async fn call(&self, inv: Invocation) -> Outcome {
+        let (name, qualifier) = split_function_name(&inv.function_name);
+        let qualifier = inv.qualifier.clone().or(qualifier);
+        let permit = self.limit_for(&name).acquire_owned().await;
+        let started = std::time::Instant::now();
+        let mut url = format!(
+            "{}/2015-03-31/functions/{}/invocations",
+            self.settings.endpoint.trim_end_matches('/'),
+            encode_path_segment(&name)
+        );
+        if let Some(q) = &qualifier {
+            url.push_str("?Qualifier=");
+            url.push_str(&encode_path_segment(q));
+        }
+        let mut headers: Vec<(String, String)> = vec![
+            ("content-type".into(), "application/json".into()),
+            ("x-amz-invocation-type".into(), inv.invocation_type.clone()),
+        ];
+        if let Some(cc) = &inv.client_context {
+            headers.push(("x-amz-client-context".into(), cc.clone()));
+        }
+        if let Some(keys) = &self.settings.signing {
+            match sign(keys, &url, &headers, inv.payload.as_bytes()) {
+                Ok(extra) => headers.extend(extra),
+                Err(e) => {
+                    return Err(StatesError::new(
+                        "Lambda.SdkClientException",
+                        format!("Unable to sign the request: {e}"),
+                    ))
+                }
+            }
+        }
+        let mut req = self.http.post(&url).body(inv.payload.clone());
+        for (k, v) in &headers {
+            req = req.header(k, v);
+        }
+        let result = match req.send().await {
+            Ok(resp) => map_response(resp).await,
+            Err(e) => Err(StatesError::new(
+                "Lambda.SdkClientException",
+                format!("Unable to execute HTTP request: {}", error_chain(&e)),
+            )),
+        };
+        drop(permit);
+        metrics::lambda_invocation(&name, result.is_ok(), started.elapsed());
+        result
+    }
+}
+
+impl Invoker for LambdaInvoker {
+    fn invoke(&self, invocation: Invocation) -> Pin<Box<dyn Future<Output = Outcome> + Send + '_>> {
+        Box::pin(self.call(invocation))
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    s
+}
+
+/// HTTP/1 header names arrive lower-cased; Step Functions shows them as Lambda spells them
+/// (`X-Amz-Executed-Version`, `x-amzn-RequestId`) in `SdkHttpMetadata`.
+fn header_case(lower: &str) -> String {
+    match lower {
+        "x-amzn-requestid" => "x-amzn-RequestId".into(),
+        "x-amzn-remapped-content-length" => "x-amzn-Remapped-Content-Length".into(),
+        "x-amzn-trace-id" => "X-Amzn-Trace-Id".into(),
+        "x-amz-executed-version" => "X-Amz-Executed-Version".into(),
+        "x-amz-function-error" => "X-Amz-Function-Error".into(),
+        "x-amz-log-result" => "X-Amz-Log-Result".into(),
+        _ => lower
+            .split('-')
+            .map(|part| {
+                let mut c = part.chars();
+                match c.next() {
+                    Some(first) => first.to_ascii_uppercase().to_string() + c.as_str(),
+                    None => String::new(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("-"),
+    }
+}
+
+/// Percent-encode a path segment (function names are plain, but qualifiers hold `$`).
+fn encode_path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+async fn map_response(resp: reqwest::Response) -> Outcome {
+    let status = resp.status().as_u16();
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let function_error = header("x-amz-function-error");
+    let error_type = header("x-amzn-errortype");
+    let executed_version = header("x-amz-executed-version");
+    let request_id = header("x-amzn-requestid").unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let headers: Vec<(String, String)> = resp
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| Some((header_case(k.as_str()), v.to_str().ok()?.to_owned())))
+        .collect();
+    let body = match resp.text().await {
+        Ok(b) => b,
+        Err(e) => {
+            return Err(StatesError::new(
+                "Lambda.SdkClientException",
+                format!("Unable to read the response: {}", error_chain(&e)),
+            ))
+        }
+    };
+    if (200..300).contains(&status) {
+        if function_error.is_some() {
+            let error = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.get("errorType").and_then(|t| t.as_str()).map(str::to_owned))
+                .unwrap_or_else(|| "Lambda.Unknown".to_owned());
+            return Err(StatesError::new(error, body));
+        }
+        return Ok(InvokeOutput {
+            status_code: status,
+            payload: body,
+            executed_version,
+            request_id,
+            headers,
+        });
+    }
+    let exception = error_type
+        .as_deref()
+        .and_then(|t| t.split(':').next())
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .unwrap_or_else(|| match status {
+            404 => "ResourceNotFoundException".into(),
+            429 => "TooManyRequestsException".into(),
+            400 => "InvalidRequestContentException".into(),
+            _ => "ServiceException".into(),
+        });
+    let message = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| {
+            v.get("message")
+                .or_else(|| v.get("Message"))
+                .and_then(|m| m.as_str())
+                .map(str::to_owned)
+        })
+        .unwrap_or(body);
+    Err(StatesError::new(
+        format!("Lambda.{exception}"),
+        format!(
+            "{message} (Service: AWSLambda; Status Code: {status}; Error Code: {exception}; Request ID: {request_id}; Proxy: null)"
+        ),
+    ))
+}
+
+/// SigV4 headers for a Lambda request.
+fn sign(
+    keys: &SigningKeys,
+    url: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<Vec<(String, String)>, Box<dyn std::error::Error + Send + Sync>> {
+    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+    use aws_sigv4::sign::v4;
+
+    let identity = aws_credential_types::Credentials::new(
+        &keys.access_key_id,
+        &keys.secret_access_key,
+        keys.session_token.clone(),
+        None,
+        "hourglass-config",
+    )
+    .into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(&keys.region)
+        .name("lambda")
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()?
+        .into();
+    let signable = SignableRequest::new(
+        "POST",
+        url,
+        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        SignableBody::Bytes(body),
+    )?;
+    let (instructions, _signature) = sign(signable, &params)?.into_parts();
+    Ok(instructions
+        .headers()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect())
+}

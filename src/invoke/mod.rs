@@ -1,0 +1,70 @@
+//! Calling functions: the [`Invoker`] trait the engine sees, and its Lambda implementation.
+
+pub mod lambda;
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub use crate::asl::task::{Invocation, InvokeOutput};
+use crate::asl::StatesError;
+
+/// A call's result: the function's output, or the ASL error it maps to
+/// (`Lambda.ResourceNotFoundException`, the function's own `errorType`, ...).
+pub type Outcome = Result<InvokeOutput, StatesError>;
+
+/// Something that can run an [`Invocation`].
+pub trait Invoker: Send + Sync + std::fmt::Debug {
+    fn invoke(&self, invocation: Invocation) -> Pin<Box<dyn Future<Output = Outcome> + Send + '_>>;
+}
+
+/// Split what a state names as its function into the name for the URL and a qualifier.
+///
+/// Accepts `name`, `name:qualifier`, `ACCOUNT:function:name[:qualifier]`,
+/// `arn:aws:lambda:REGION:ACCOUNT:function:name[:qualifier]`, and the account-less form
+/// Step Functions Local setups use, `arn:aws:lambda:REGION:function:name[:qualifier]`.
+/// `$LATEST` is the default version, so it is dropped.
+pub fn split_function_name(raw: &str) -> (String, Option<String>) {
+    let rest = match raw.split_once(":function:") {
+        Some((_, rest)) => rest,
+        None => raw,
+    };
+    let (name, qualifier) = match rest.split_once(':') {
+        Some((n, q)) => (n, Some(q)),
+        None => (rest, None),
+    };
+    let qualifier = qualifier
+        .filter(|q| !q.is_empty() && *q != "$LATEST")
+        .map(str::to_owned);
+    (name.to_owned(), qualifier)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_names() {
+        let cases = [
+            ("name", "f", ("f", None)),
+            ("name and qualifier", "f:prod", ("f", Some("prod"))),
+            ("partial arn", "123456789012:function:f", ("f", None)),
+            (
+                "full arn with version",
+                "arn:aws:lambda:us-east-1:123456789012:function:f:7",
+                ("f", Some("7")),
+            ),
+            (
+                "step functions local form",
+                "arn:aws:lambda:us-east-1:function:HelloWorldFunction:$LATEST",
+                ("HelloWorldFunction", None),
+            ),
+        ];
+        for (case, raw, (name, qualifier)) in cases {
+            assert_eq!(
+                split_function_name(raw),
+                (name.to_owned(), qualifier.map(str::to_owned)),
+                "{case}"
+            );
+        }
+    }
+}
