@@ -107,14 +107,21 @@ pub async fn serve(
         config.timer.max_in_flight,
         timer_stop.clone(),
     ));
-    background.spawn(engine.clone().run_tasks(invoker, calls_rx, timer_stop.clone()));
+    background.spawn(
+        engine
+            .clone()
+            .run_tasks(invoker, calls_rx, timer_stop.clone()),
+    );
     background.close();
     let recovered = engine
         .recover_tasks()
         .await
         .context("recovering scheduled tasks")?;
     if recovered > 0 {
-        tracing::info!(recovered, "making Lambda calls that were in flight at the last stop again");
+        tracing::info!(
+            recovered,
+            "making Lambda calls that were in flight at the last stop again"
+        );
     }
 
     let ready = Arc::new(AtomicBool::new(true));

@@ -155,7 +155,13 @@ pub fn task_failed(
     error: Option<&str>,
     cause: Option<&str>,
 ) -> Option<Value> {
-    task_error("taskFailedEventDetails", resource_type, resource, error, cause)
+    task_error(
+        "taskFailedEventDetails",
+        resource_type,
+        resource,
+        error,
+        cause,
+    )
 }
 
 pub fn task_timed_out(
@@ -192,9 +198,15 @@ pub fn lambda_succeeded(output: &Value) -> Option<Value> {
 }
 
 pub fn lambda_failed(error: Option<&str>, cause: Option<&str>) -> Option<Value> {
-    wrap("lambdaFunctionFailedEventDetails", error_cause(error, cause))
+    wrap(
+        "lambdaFunctionFailedEventDetails",
+        error_cause(error, cause),
+    )
 }
 
 pub fn lambda_timed_out(error: Option<&str>, cause: Option<&str>) -> Option<Value> {
-    wrap("lambdaFunctionTimedOutEventDetails", error_cause(error, cause))
+    wrap(
+        "lambdaFunctionTimedOutEventDetails",
+        error_cause(error, cause),
+    )
 }

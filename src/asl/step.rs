@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::choice;
-use super::definition::{Definition, Kind, PathField, Seconds, State, TaskSpec, Transition, WaitFor};
+use super::definition::{
+    Definition, Kind, PathField, Seconds, State, TaskSpec, Transition, WaitFor,
+};
 use super::errors::{names, StatesError};
 use super::history::{self, HistoryEvent};
 use super::intrinsics;
@@ -491,9 +493,18 @@ impl Run<'_> {
                     )?,
                     None => effective.clone(),
                 };
-                let timeout_secs = seconds(spec.timeout.as_ref(), &effective, &scope, "TimeoutSecondsPath")?;
-                let heartbeat_secs =
-                    seconds(spec.heartbeat.as_ref(), &effective, &scope, "HeartbeatSecondsPath")?;
+                let timeout_secs = seconds(
+                    spec.timeout.as_ref(),
+                    &effective,
+                    &scope,
+                    "TimeoutSecondsPath",
+                )?;
+                let heartbeat_secs = seconds(
+                    spec.heartbeat.as_ref(),
+                    &effective,
+                    &scope,
+                    "HeartbeatSecondsPath",
+                )?;
                 let invocation = invocation_for(spec, &params)?;
                 self.exec.task = Some(TaskProgress {
                     invocation,
@@ -559,8 +570,12 @@ impl Run<'_> {
 
     /// Write the Scheduled and Started events of a new attempt and ask for the call.
     fn schedule(&mut self, state: &State) {
-        let Kind::Task(spec) = &state.kind else { return };
-        let Some(tp) = self.exec.task.clone() else { return };
+        let Kind::Task(spec) = &state.kind else {
+            return;
+        };
+        let Some(tp) = self.exec.task.clone() else {
+            return;
+        };
         let prev = self.exec.last_event_id;
         match &spec.resource {
             TaskResource::LambdaInvoke => {
@@ -574,10 +589,15 @@ impl Run<'_> {
                 );
                 self.push("TaskScheduled", prev, details);
                 let seq = self.exec.last_event_id;
-                self.push("TaskStarted", seq, history::task_started("lambda", "invoke"));
+                self.push(
+                    "TaskStarted",
+                    seq,
+                    history::task_started("lambda", "invoke"),
+                );
             }
             _ => {
-                let details = history::lambda_scheduled(&spec.resource_text, &tp.parameters, tp.timeout_secs);
+                let details =
+                    history::lambda_scheduled(&spec.resource_text, &tp.parameters, tp.timeout_secs);
                 self.push("LambdaFunctionScheduled", prev, details);
                 let seq = self.exec.last_event_id;
                 self.push("LambdaFunctionStarted", seq, None);
@@ -588,12 +608,17 @@ impl Run<'_> {
         invocation.seq = seq;
         let timeout = tp.timeout_secs.map(|t| Waiting {
             seq,
-            due_ms: self
-                .now_ms
-                .saturating_add(i64::try_from(t).unwrap_or(i64::MAX / 1000).saturating_mul(1000)),
+            due_ms: self.now_ms.saturating_add(
+                i64::try_from(t)
+                    .unwrap_or(i64::MAX / 1000)
+                    .saturating_mul(1000),
+            ),
         });
         if let Some(w) = timeout {
-            self.out.effects.push(Effect::ArmTimer { seq: w.seq, due_ms: w.due_ms });
+            self.out.effects.push(Effect::ArmTimer {
+                seq: w.seq,
+                due_ms: w.due_ms,
+            });
         }
         self.out.effects.push(Effect::Invoke(invocation.clone()));
         if let Some(t) = self.exec.task.as_mut() {
@@ -625,7 +650,11 @@ impl Run<'_> {
                             prev,
                             history::task_succeeded("lambda", "invoke", &output),
                         ),
-                        _ => run.push("LambdaFunctionSucceeded", prev, history::lambda_succeeded(&output)),
+                        _ => run.push(
+                            "LambdaFunctionSucceeded",
+                            prev,
+                            history::lambda_succeeded(&output),
+                        ),
                     }
                     run.task_done(state, output)
                 }
@@ -634,7 +663,12 @@ impl Run<'_> {
                         TaskResource::LambdaInvoke => run.push(
                             "TaskFailed",
                             prev,
-                            history::task_failed("lambda", "invoke", Some(&err.error), err.cause.as_deref()),
+                            history::task_failed(
+                                "lambda",
+                                "invoke",
+                                Some(&err.error),
+                                err.cause.as_deref(),
+                            ),
                         ),
                         _ => run.push(
                             "LambdaFunctionFailed",
@@ -732,7 +766,10 @@ impl Run<'_> {
                 due_ms: self.now_ms.saturating_add(delay_ms),
             };
             tp.backoff = Some(w);
-            self.out.effects.push(Effect::ArmTimer { seq: w.seq, due_ms: w.due_ms });
+            self.out.effects.push(Effect::ArmTimer {
+                seq: w.seq,
+                due_ms: w.due_ms,
+            });
         }
         Some(Outcome::Blocked)
     }
@@ -983,7 +1020,14 @@ fn seconds(
         None => Ok(None),
         Some(Seconds::Fixed(n)) => Ok(Some(*n)),
         Some(Seconds::Path(p)) => {
-            let v = query(p, &Scope { input: effective, ..*scope }, field)?;
+            let v = query(
+                p,
+                &Scope {
+                    input: effective,
+                    ..*scope
+                },
+                field,
+            )?;
             match v.as_u64() {
                 Some(n) if n > 0 => Ok(Some(n)),
                 _ => Err(StatesError::runtime(format!(
@@ -1000,7 +1044,9 @@ fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocation, StatesE
         TaskResource::LambdaInvoke => {
             let field = |k: &str| params.get(k).and_then(Value::as_str).map(str::to_owned);
             let function_name = field("FunctionName").ok_or_else(|| {
-                StatesError::runtime("The field 'FunctionName' is required by the lambda:invoke integration.")
+                StatesError::runtime(
+                    "The field 'FunctionName' is required by the lambda:invoke integration.",
+                )
             })?;
             let payload = match params.get("Payload") {
                 None => "{}".to_owned(),
@@ -1013,7 +1059,8 @@ fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocation, StatesE
                 function_name,
                 qualifier: field("Qualifier"),
                 payload,
-                invocation_type: field("InvocationType").unwrap_or_else(|| "RequestResponse".into()),
+                invocation_type: field("InvocationType")
+                    .unwrap_or_else(|| "RequestResponse".into()),
                 client_context: field("ClientContext"),
             })
         }

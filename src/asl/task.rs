@@ -91,7 +91,11 @@ fn error_list(m: &Map<String, Value>) -> Result<Vec<String>, String> {
         .and_then(Value::as_array)
         .ok_or("ErrorEquals is missing")?
         .iter()
-        .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| "ErrorEquals holds a non-string".to_owned()))
+        .map(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| "ErrorEquals holds a non-string".to_owned())
+        })
         .collect()
 }
 
@@ -103,7 +107,10 @@ pub fn parse_retry(v: Option<&Value>) -> Result<Vec<Retrier>, String> {
             let m = r.as_object().ok_or("a Retry entry is not an object")?;
             Ok(Retrier {
                 error_equals: error_list(m)?,
-                interval_seconds: m.get("IntervalSeconds").and_then(Value::as_f64).unwrap_or(1.0),
+                interval_seconds: m
+                    .get("IntervalSeconds")
+                    .and_then(Value::as_f64)
+                    .unwrap_or(1.0),
                 max_attempts: m
                     .get("MaxAttempts")
                     .and_then(Value::as_u64)
@@ -155,7 +162,10 @@ impl Retrier {
     /// The delay before retry number `attempt` (0-based), in milliseconds. `jitter` is a
     /// number in [0, 1) the caller derives deterministically (the interpreter is pure).
     pub fn delay_ms(&self, attempt: u32, jitter: f64) -> i64 {
-        let mut secs = self.interval_seconds * self.backoff_rate.powi(i32::try_from(attempt).unwrap_or(i32::MAX));
+        let mut secs = self.interval_seconds
+            * self
+                .backoff_rate
+                .powi(i32::try_from(attempt).unwrap_or(i32::MAX));
         if let Some(max) = self.max_delay_seconds {
             secs = secs.min(max);
         }
@@ -200,10 +210,25 @@ mod tests {
             ("exact", vec!["Lambda.Unknown"], "Lambda.Unknown", true),
             ("other", vec!["Lambda.Unknown"], "Exception", false),
             ("all", vec!["States.ALL"], "Exception", true),
-            ("all not runtime", vec!["States.ALL"], "States.Runtime", false),
-            ("all takes data limit", vec!["States.ALL"], "States.DataLimitExceeded", true),
+            (
+                "all not runtime",
+                vec!["States.ALL"],
+                "States.Runtime",
+                false,
+            ),
+            (
+                "all takes data limit",
+                vec!["States.ALL"],
+                "States.DataLimitExceeded",
+                true,
+            ),
             ("task failed", vec!["States.TaskFailed"], "Exception", true),
-            ("task failed not timeout", vec!["States.TaskFailed"], "States.Timeout", false),
+            (
+                "task failed not timeout",
+                vec!["States.TaskFailed"],
+                "States.Timeout",
+                false,
+            ),
         ];
         for (name, list, error, want) in cases {
             let list: Vec<String> = list.into_iter().map(str::to_owned).collect();
@@ -218,8 +243,18 @@ mod tests {
         let delays: Vec<i64> = (0..4).map(|a| r[0].delay_ms(a, 0.5)).collect();
         assert_eq!(delays, vec![2_000, 6_000, 10_000, 10_000]);
         let d = parse_retry(Some(&json!([{"ErrorEquals": ["X"]}]))).expect("defaults");
-        assert_eq!((d[0].max_attempts, d[0].delay_ms(0, 0.0), d[0].delay_ms(1, 0.0)), (3, 1_000, 2_000));
-        let j = parse_retry(Some(&json!([{"ErrorEquals": ["X"], "JitterStrategy": "FULL", "IntervalSeconds": 4}]))).expect("jitter");
+        assert_eq!(
+            (
+                d[0].max_attempts,
+                d[0].delay_ms(0, 0.0),
+                d[0].delay_ms(1, 0.0)
+            ),
+            (3, 1_000, 2_000)
+        );
+        let j = parse_retry(Some(
+            &json!([{"ErrorEquals": ["X"], "JitterStrategy": "FULL", "IntervalSeconds": 4}]),
+        ))
+        .expect("jitter");
         assert_eq!(j[0].delay_ms(0, 0.25), 1_000);
         for seed in 0..100 {
             let x = jitter(seed);
@@ -229,11 +264,19 @@ mod tests {
 
     #[test]
     fn resources() {
-        assert_eq!(TaskResource::parse("arn:aws:states:::lambda:invoke"), TaskResource::LambdaInvoke);
+        assert_eq!(
+            TaskResource::parse("arn:aws:states:::lambda:invoke"),
+            TaskResource::LambdaInvoke
+        );
         assert_eq!(
             TaskResource::parse("arn:aws:lambda:us-east-1:function:HelloWorldFunction:$LATEST"),
-            TaskResource::LambdaFunction { function: "arn:aws:lambda:us-east-1:function:HelloWorldFunction:$LATEST".into() }
+            TaskResource::LambdaFunction {
+                function: "arn:aws:lambda:us-east-1:function:HelloWorldFunction:$LATEST".into()
+            }
         );
-        assert!(matches!(TaskResource::parse("arn:aws:states:::sqs:sendMessage"), TaskResource::Other(_)));
+        assert!(matches!(
+            TaskResource::parse("arn:aws:states:::sqs:sendMessage"),
+            TaskResource::Other(_)
+        ));
     }
 }

@@ -22,7 +22,10 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "hourglass-bench", about = "Load generator and benchmarks for hourglass")]
+#[command(
+    name = "hourglass-bench",
+    about = "Load generator and benchmarks for hourglass"
+)]
 struct Cli {
     /// The hourglass binary to run [default: next to this one]
     #[arg(long, global = true)]
@@ -65,10 +68,8 @@ enum Scenario {
 }
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/bench";
-const THREE_DAYS: &str =
-    r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":259200,"Next":"Done"},"Done":{"Type":"Succeed"}}}"#;
-const AT_TIMESTAMP: &str =
-    r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","TimestampPath":"$.at","Next":"Done"},"Done":{"Type":"Succeed"}}}"#;
+const THREE_DAYS: &str = r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":259200,"Next":"Done"},"Done":{"Type":"Succeed"}}}"#;
+const AT_TIMESTAMP: &str = r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","TimestampPath":"$.at","Next":"Done"},"Done":{"Type":"Succeed"}}}"#;
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -105,7 +106,9 @@ async fn run(cli: Cli) -> Result<()> {
     let mut client = Client::new(&daemon.url);
     match cli.scenario {
         Scenario::Start { count } => {
-            let sm = client.create_state_machine("bench-start", THREE_DAYS).await?;
+            let sm = client
+                .create_state_machine("bench-start", THREE_DAYS)
+                .await?;
             let cpu0 = daemon.cpu_seconds()?;
             let r = drive(&client, &sm, 0, count, cli.clients, |_| "{}".to_owned()).await?;
             let cpu = daemon.cpu_seconds()? - cpu0;
@@ -118,14 +121,21 @@ async fn run(cli: Cli) -> Result<()> {
             );
         }
         Scenario::Pending { sizes, sample } => {
-            let sm = client.create_state_machine("bench-pending", THREE_DAYS).await?;
+            let sm = client
+                .create_state_machine("bench-pending", THREE_DAYS)
+                .await?;
             let mut done = 0u64;
             let mut baseline: Option<f64> = None;
             for size in sizes {
                 if size > done + sample {
-                    let fill = drive(&client, &sm, done, size - sample - done, cli.clients, |_| {
-                        "{}".to_owned()
-                    })
+                    let fill = drive(
+                        &client,
+                        &sm,
+                        done,
+                        size - sample - done,
+                        cli.clients,
+                        |_| "{}".to_owned(),
+                    )
                     .await?;
                     fill.print(&format!("fill to {}", size - sample));
                     done = size - sample;
@@ -151,7 +161,9 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Scenario::Timers { count } => {
-            let sm = client.create_state_machine("bench-timers", AT_TIMESTAMP).await?;
+            let sm = client
+                .create_state_machine("bench-timers", AT_TIMESTAMP)
+                .await?;
             // Leave time to start them all (at ~2k/s in the worst case) plus a margin.
             let lead_ms = (count as i64 / 2).max(3_000) + 2_000;
             let due_ms = now_ms() + lead_ms;
@@ -475,9 +487,11 @@ async fn count_fired(data_dir: &Path) -> Result<u64> {
 async fn exited_times(data_dir: &Path) -> Result<Vec<i64>> {
     let mut db = open_db(data_dir).await?;
     Ok(
-        sqlx::query_scalar("SELECT timestamp_ms FROM history_events WHERE type = 'WaitStateExited'")
-            .fetch_all(&mut db)
-            .await?,
+        sqlx::query_scalar(
+            "SELECT timestamp_ms FROM history_events WHERE type = 'WaitStateExited'",
+        )
+        .fetch_all(&mut db)
+        .await?,
     )
 }
 

@@ -7,8 +7,8 @@ use serde_json::Value;
 use super::{Engine, Error, Result};
 use crate::arn;
 use crate::asl::{self, Definition, Effect, Event, ExecutionInfo, ExecutionState, Status};
-use crate::metrics;
 use crate::invoke::Outcome;
+use crate::metrics;
 use crate::store::{ExecutionRow, ExecutionUpdate, NewEvents, TaskRow, TimerRow, WriteOp};
 use crate::timer::Fired;
 
@@ -172,8 +172,16 @@ impl Engine {
             return Ok(());
         }
         let now = self.clock.now_ms();
-        self.advance(&row, Event::TaskResult { seq, result: outcome }, now, Some(delete))
-            .await
+        self.advance(
+            &row,
+            Event::TaskResult {
+                seq,
+                result: outcome,
+            },
+            now,
+            Some(delete),
+        )
+        .await
     }
 
     async fn fire(&self, fired: Fired, now: i64) -> Result<()> {
@@ -235,7 +243,9 @@ impl Engine {
         ops.push(WriteOp::UpdateExecution(update_row(row.id, &state, now)?));
         effect_ops(row.id, now, &step.effects, &mut ops);
         if state.status.is_terminal() {
-            ops.push(WriteOp::DeleteTasksOf { execution_id: row.id });
+            ops.push(WriteOp::DeleteTasksOf {
+                execution_id: row.id,
+            });
         }
         ops.push(WriteOp::InsertEvents(NewEvents {
             execution_id: row.id,
@@ -270,7 +280,10 @@ impl Engine {
                 Effect::CancelTimer { seq } => self.timers.cancel(execution_id, *seq),
                 Effect::Invoke(inv) => {
                     if self.calls.send((execution_id, inv.clone())).await.is_err() {
-                        tracing::warn!(execution_id, "shutting down; the call is made after the next start");
+                        tracing::warn!(
+                            execution_id,
+                            "shutting down; the call is made after the next start"
+                        );
                     }
                 }
             }

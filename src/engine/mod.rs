@@ -169,7 +169,9 @@ impl Engine {
                 c = calls.recv() => c,
                 _ = shutdown.cancelled() => None,
             };
-            let Some((execution_id, invocation)) = next else { break };
+            let Some((execution_id, invocation)) = next else {
+                break;
+            };
             let engine = self.clone();
             let invoker = invoker.clone();
             let shutdown = shutdown.clone();
@@ -197,7 +199,9 @@ impl Engine {
                         break;
                     }
                 }
-                Err(e) => tracing::error!(error = %e, execution_id = row.execution_id, "a stored task is unreadable; skipping it"),
+                Err(e) => {
+                    tracing::error!(error = %e, execution_id = row.execution_id, "a stored task is unreadable; skipping it")
+                }
             }
         }
         Ok(n)

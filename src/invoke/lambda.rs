@@ -76,7 +76,11 @@ impl LambdaInvoker {
         let mut limits = self.limits.lock().unwrap_or_else(|e| e.into_inner());
         limits
             .entry(name.to_owned())
-            .or_insert_with(|| Arc::new(Semaphore::new(self.settings.max_concurrency_per_function.max(1))))
+            .or_insert_with(|| {
+                Arc::new(Semaphore::new(
+                    self.settings.max_concurrency_per_function.max(1),
+                ))
+            })
             .clone()
     }
 
@@ -213,7 +217,11 @@ async fn map_response(resp: reqwest::Response) -> Outcome {
         if function_error.is_some() {
             let error = serde_json::from_str::<serde_json::Value>(&body)
                 .ok()
-                .and_then(|v| v.get("errorType").and_then(|t| t.as_str()).map(str::to_owned))
+                .and_then(|v| {
+                    v.get("errorType")
+                        .and_then(|t| t.as_str())
+                        .map(str::to_owned)
+                })
                 .unwrap_or_else(|| "Lambda.Unknown".to_owned());
             return Err(StatesError::new(error, body));
         }

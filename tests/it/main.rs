@@ -6,5 +6,6 @@ mod support;
 mod cli;
 mod conformance;
 mod crash;
+mod lambda;
 mod smoke;
 mod wait;

@@ -3,8 +3,10 @@
 #![allow(dead_code)]
 
 pub mod daemon;
+pub mod lambda;
 
 pub use daemon::TestDaemon;
+pub use lambda::FakeLambda;
 
 use std::future::Future;
 use std::time::{Duration, Instant};

@@ -1,0 +1,162 @@
+//! A fake Lambda Invoke API (axum, port 0, in the test process) that records every call.
+//!
+//! Functions, by name:
+//! - `echo`, `HelloWorldFunction`: answer the event (`HelloWorldFunction` wraps it as
+//!   `{"greeting": "Hello", "event": ...}`);
+//! - `fail-typed`: a function error with `errorType` `CustomError`;
+//! - `fail-untyped`: a function error without `errorType`;
+//! - `sleep`: answer the event after 3 s;
+//! - `flaky-N-...`: fail with `errorType` `Flaky` on the first N calls, then echo;
+//! - `huge`: a 300 KiB JSON string;
+//! - `throttle`: HTTP 429 `TooManyRequestsException`;
+//! - anything else: 404 `ResourceNotFoundException`, as Lambda answers.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+
+/// One call the fake received.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub function: String,
+    pub body: String,
+    pub at_ms: i64,
+    pub invocation_type: Option<String>,
+}
+
+#[derive(Default)]
+struct Inner {
+    calls: Vec<Call>,
+    counts: HashMap<String, u32>,
+}
+
+#[derive(Clone)]
+pub struct FakeLambda {
+    addr: SocketAddr,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl FakeLambda {
+    pub async fn start() -> Self {
+        let inner = Arc::new(Mutex::new(Inner::default()));
+        let app = Router::new()
+            .route("/2015-03-31/functions/{name}/invocations", post(invoke))
+            .with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake lambda");
+        let addr = listener.local_addr().expect("fake lambda address");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { addr, inner }
+    }
+
+    /// The value for LAMBDA_ENDPOINT.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.inner.lock().expect("calls").calls.clone()
+    }
+
+    pub fn calls_to(&self, function: &str) -> Vec<Call> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.function == function)
+            .collect()
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn json(status: StatusCode, extra: &[(&'static str, &str)], body: String) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert("content-type", "application/json".parse().expect("header"));
+    headers.insert("x-amzn-requestid", "req-1".parse().expect("header"));
+    for (k, v) in extra {
+        headers.insert(*k, v.parse().expect("header"));
+    }
+    (status, headers, body).into_response()
+}
+
+async fn invoke(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let body = String::from_utf8_lossy(&body).into_owned();
+    let count = {
+        let mut i = inner.lock().expect("fake lambda state");
+        i.calls.push(Call {
+            function: name.clone(),
+            body: body.clone(),
+            at_ms: now_ms(),
+            invocation_type: headers
+                .get("x-amz-invocation-type")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        });
+        let c = i.counts.entry(name.clone()).or_insert(0);
+        *c += 1;
+        *c
+    };
+    let ok = |b: String| json(StatusCode::OK, &[("x-amz-executed-version", "$LATEST")], b);
+    let function_error = |b: &str| {
+        json(
+            StatusCode::OK,
+            &[("x-amz-function-error", "Unhandled")],
+            b.to_owned(),
+        )
+    };
+    match name.as_str() {
+        "echo" => ok(body),
+        "HelloWorldFunction" => ok(format!(r#"{{"greeting":"Hello","event":{body}}}"#)),
+        "fail-typed" => function_error(r#"{"errorType":"CustomError","errorMessage":"boom"}"#),
+        "fail-untyped" => function_error(r#"{"errorMessage":"boom"}"#),
+        "sleep" => {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            ok(body)
+        }
+        "huge" => ok(format!("\"{}\"", "a".repeat(300 * 1024))),
+        "throttle" => json(
+            StatusCode::TOO_MANY_REQUESTS,
+            &[("x-amzn-errortype", "TooManyRequestsException")],
+            r#"{"Type":"User","message":"Rate Exceeded."}"#.to_owned(),
+        ),
+        n if n.starts_with("flaky-") => {
+            let fails: u32 = n
+                .split('-')
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1);
+            if count <= fails {
+                function_error(r#"{"errorType":"Flaky","errorMessage":"not yet"}"#)
+            } else {
+                ok(body)
+            }
+        }
+        other => json(
+            StatusCode::NOT_FOUND,
+            &[("x-amzn-errortype", "ResourceNotFoundException")],
+            format!(
+                r#"{{"Type":"User","message":"Function not found: arn:aws:lambda:us-east-1:123456789012:function:{other}"}}"#
+            ),
+        ),
+    }
+}
