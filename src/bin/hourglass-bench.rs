@@ -8,6 +8,8 @@
 //!   start throughput, RSS, database size and restart-to-ready time.
 //! - `timers`: N executions all due in the same second; fires per second and lateness
 //!   p50/p99 (WaitStateExited time minus the deadline, read from the database afterwards).
+//! - `tasks`: N executions of Wait 0 s → lambda:invoke → Pass against a no-op function
+//!   server run by the benchmark itself; Task round trips per second.
 //!
 //! Figures go to stdout; BENCHMARKS.md records them with the command that produced them.
 
@@ -65,10 +67,16 @@ enum Scenario {
         #[arg(long, default_value_t = 100_000)]
         count: u64,
     },
+    /// Task round trips against a no-op function.
+    Tasks {
+        #[arg(long, default_value_t = 20_000)]
+        count: u64,
+    },
 }
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/bench";
 const THREE_DAYS: &str = r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":259200,"Next":"Done"},"Done":{"Type":"Succeed"}}}"#;
+const TASK_FLOW: &str = r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":0,"Next":"Task"},"Task":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","OutputPath":"$.Payload","Parameters":{"Payload.$":"$","FunctionName":"noop"},"Next":"Pass"},"Pass":{"Type":"Pass","End":true}}}"#;
 const AT_TIMESTAMP: &str = r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","TimestampPath":"$.at","Next":"Done"},"Done":{"Type":"Succeed"}}}"#;
 
 fn main() -> Result<()> {
@@ -102,7 +110,11 @@ async fn run(cli: Cli) -> Result<()> {
         cli.synchronous,
         cli.clients
     );
-    let mut daemon = Daemon::start(&daemon_bin, &data_dir, &cli.synchronous)?;
+    let mut env: Vec<(String, String)> = vec![("HOURGLASS_SQLITE__SYNCHRONOUS".into(), cli.synchronous.clone())];
+    if matches!(cli.scenario, Scenario::Tasks { .. }) {
+        env.push(("LAMBDA_ENDPOINT".into(), noop_function_server().await?));
+    }
+    let mut daemon = Daemon::start(&daemon_bin, &data_dir, env)?;
     let mut client = Client::new(&daemon.url);
     match cli.scenario {
         Scenario::Start { count } => {
@@ -159,6 +171,30 @@ async fn run(cli: Cli) -> Result<()> {
                     daemon.rss_mib()?
                 );
             }
+        }
+        Scenario::Tasks { count } => {
+            let sm = client.create_state_machine("bench-tasks", TASK_FLOW).await?;
+            let t0 = Instant::now();
+            let r = drive(&client, &sm, 0, count, cli.clients, |_| r#"{"n":1}"#.to_owned()).await?;
+            r.print("start (tasks)");
+            let deadline = Instant::now() + Duration::from_secs(600);
+            loop {
+                let done = count_status(&data_dir, "SUCCEEDED").await?;
+                if done >= count {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    bail!("only {done} of {count} executions finished in 10 minutes");
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let took = t0.elapsed();
+            println!(
+                "tasks: {count} executions (Wait 0 → lambda:invoke → Pass) finished in {:.2} s = {:.0} Task round trips/s; daemon rss {:.1} MiB",
+                took.as_secs_f64(),
+                count as f64 / took.as_secs_f64(),
+                daemon.rss_mib()?
+            );
         }
         Scenario::Timers { count } => {
             let sm = client
@@ -370,18 +406,18 @@ impl Client {
 struct Daemon {
     bin: PathBuf,
     data_dir: PathBuf,
-    synchronous: String,
+    env: Vec<(String, String)>,
     child: Child,
     url: String,
 }
 
 impl Daemon {
-    fn start(bin: &Path, data_dir: &Path, synchronous: &str) -> Result<Self> {
-        let (child, url, _) = spawn(bin, data_dir, synchronous)?;
+    fn start(bin: &Path, data_dir: &Path, env: Vec<(String, String)>) -> Result<Self> {
+        let (child, url, _) = spawn(bin, data_dir, &env)?;
         Ok(Self {
             bin: bin.to_owned(),
             data_dir: data_dir.to_owned(),
-            synchronous: synchronous.to_owned(),
+            env,
             child,
             url,
         })
@@ -390,7 +426,7 @@ impl Daemon {
     /// SIGTERM, wait, start again; returns the time from spawn to serving.
     fn restart(&mut self) -> Result<Duration> {
         self.stop()?;
-        let (child, url, took) = spawn(&self.bin, &self.data_dir, &self.synchronous)?;
+        let (child, url, took) = spawn(&self.bin, &self.data_dir, &self.env)?;
         self.child = child;
         self.url = url;
         Ok(took)
@@ -433,12 +469,12 @@ impl Daemon {
     }
 }
 
-fn spawn(bin: &Path, data_dir: &Path, synchronous: &str) -> Result<(Child, String, Duration)> {
+fn spawn(bin: &Path, data_dir: &Path, env: &[(String, String)]) -> Result<(Child, String, Duration)> {
     let t = Instant::now();
     let mut child = Command::new(bin)
         .args(["serve", "--port", "0", "--data-dir"])
         .arg(data_dir)
-        .env("HOURGLASS_SQLITE__SYNCHRONOUS", synchronous)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env("HOURGLASS_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -482,6 +518,32 @@ async fn count_fired(data_dir: &Path) -> Result<u64> {
             .fetch_one(&mut db)
             .await?;
     Ok(n as u64)
+}
+
+async fn count_status(data_dir: &Path, status: &str) -> Result<u64> {
+    let mut db = open_db(data_dir).await?;
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM executions WHERE status = ?")
+        .bind(status)
+        .fetch_one(&mut db)
+        .await?;
+    Ok(n as u64)
+}
+
+/// A Lambda Invoke API that answers every call with its payload; returns its base URL.
+async fn noop_function_server() -> Result<String> {
+    use axum::routing::post;
+    let app = axum::Router::new().route(
+        "/2015-03-31/functions/{name}/invocations",
+        post(|body: axum::body::Bytes| async move {
+            ([("content-type", "application/json"), ("x-amz-executed-version", "$LATEST")], body)
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(format!("http://{addr}"))
 }
 
 async fn exited_times(data_dir: &Path) -> Result<Vec<i64>> {
