@@ -1171,6 +1171,7 @@ mod tests {
             state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:sm".into(),
             state_machine_name: "sm".into(),
             input: json!({}),
+            region: "us-east-1".into(),
         }
     }
 
@@ -1204,7 +1205,8 @@ mod tests {
 
     #[test]
     fn lifecycles() {
-        let cases: Vec<(&str, &str, Vec<(Event, i64)>, Status, Vec<&str>)> = vec![
+        type Case<'a> = (&'a str, &'a str, Vec<(Event, i64)>, Status, Vec<&'a str>);
+        let cases: Vec<Case> = vec![
             (
                 "wait blocks, then fires",
                 WAIT_THEN_SUCCEED,

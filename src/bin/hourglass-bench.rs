@@ -110,7 +110,10 @@ async fn run(cli: Cli) -> Result<()> {
         cli.synchronous,
         cli.clients
     );
-    let mut env: Vec<(String, String)> = vec![("HOURGLASS_SQLITE__SYNCHRONOUS".into(), cli.synchronous.clone())];
+    let mut env: Vec<(String, String)> = vec![(
+        "HOURGLASS_SQLITE__SYNCHRONOUS".into(),
+        cli.synchronous.clone(),
+    )];
     if matches!(cli.scenario, Scenario::Tasks { .. }) {
         env.push(("LAMBDA_ENDPOINT".into(), noop_function_server().await?));
     }
@@ -173,9 +176,14 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Scenario::Tasks { count } => {
-            let sm = client.create_state_machine("bench-tasks", TASK_FLOW).await?;
+            let sm = client
+                .create_state_machine("bench-tasks", TASK_FLOW)
+                .await?;
             let t0 = Instant::now();
-            let r = drive(&client, &sm, 0, count, cli.clients, |_| r#"{"n":1}"#.to_owned()).await?;
+            let r = drive(&client, &sm, 0, count, cli.clients, |_| {
+                r#"{"n":1}"#.to_owned()
+            })
+            .await?;
             r.print("start (tasks)");
             let deadline = Instant::now() + Duration::from_secs(600);
             loop {
@@ -469,7 +477,11 @@ impl Daemon {
     }
 }
 
-fn spawn(bin: &Path, data_dir: &Path, env: &[(String, String)]) -> Result<(Child, String, Duration)> {
+fn spawn(
+    bin: &Path,
+    data_dir: &Path,
+    env: &[(String, String)],
+) -> Result<(Child, String, Duration)> {
     let t = Instant::now();
     let mut child = Command::new(bin)
         .args(["serve", "--port", "0", "--data-dir"])
@@ -535,7 +547,13 @@ async fn noop_function_server() -> Result<String> {
     let app = axum::Router::new().route(
         "/2015-03-31/functions/{name}/invocations",
         post(|body: axum::body::Bytes| async move {
-            ([("content-type", "application/json"), ("x-amz-executed-version", "$LATEST")], body)
+            (
+                [
+                    ("content-type", "application/json"),
+                    ("x-amz-executed-version", "$LATEST"),
+                ],
+                body,
+            )
         }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -4,6 +4,23 @@ use super::{Engine, Error, Result};
 use crate::arn;
 use crate::store::{RevisionRow, StateMachineRow, WriteOp};
 
+/// What an absent logging configuration means.
+static DEFAULT_LOGGING: std::sync::LazyLock<serde_json::Value> =
+    std::sync::LazyLock::new(|| serde_json::json!({"level": "OFF", "includeExecutionData": false}));
+/// What an absent tracing configuration means.
+static DEFAULT_TRACING: std::sync::LazyLock<serde_json::Value> =
+    std::sync::LazyLock::new(|| serde_json::json!({"enabled": false}));
+
+/// Two stored configurations (JSON text) are the same when they parse to the same value,
+/// an absent one counting as `default`.
+fn same_config(a: Option<&str>, b: Option<&str>, default: &serde_json::Value) -> bool {
+    let parse = |t: Option<&str>| -> serde_json::Value {
+        t.and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_else(|| default.clone())
+    };
+    parse(a) == parse(b)
+}
+
 /// A validated CreateStateMachine request.
 #[derive(Debug, Clone)]
 pub struct CreateStateMachine {
@@ -34,10 +51,23 @@ impl Engine {
             arn::state_machine_arn(&self.config.region, &self.config.account_id, &req.name);
         let _guard = self.lock_for(&sm_arn).lock().await;
         if let Some(existing) = self.store.state_machine(&sm_arn).await? {
+            if existing.status == "DELETING" {
+                return Err(Error::StateMachineDeleting(sm_arn));
+            }
+            // AWS compares the definition, type and the logging and tracing configurations; a
+            // different role or tags are ignored and the original machine is returned.
             let same = existing.definition == req.definition
-                && existing.role_arn == req.role_arn
                 && existing.machine_type == req.machine_type
-                && existing.status == "ACTIVE";
+                && same_config(
+                    existing.logging_configuration.as_deref(),
+                    req.logging_configuration.as_deref(),
+                    &DEFAULT_LOGGING,
+                )
+                && same_config(
+                    existing.tracing_configuration.as_deref(),
+                    req.tracing_configuration.as_deref(),
+                    &DEFAULT_TRACING,
+                );
             if same {
                 return Ok(existing);
             }
@@ -92,8 +122,10 @@ impl Engine {
             .store
             .state_machine(&req.arn)
             .await?
-            .filter(|sm| sm.status == "ACTIVE")
             .ok_or_else(|| Error::StateMachineDoesNotExist(req.arn.clone()))?;
+        if existing.status == "DELETING" {
+            return Err(Error::StateMachineDeleting(req.arn));
+        }
         let now = self.clock.now_ms();
         let revision = (req.definition.is_some() || req.role_arn.is_some()).then(|| RevisionRow {
             revision_id: uuid::Uuid::new_v4().to_string(),

@@ -254,6 +254,51 @@ async fn a_status_filter_outside_the_enum_is_a_validation_exception() {
 }
 
 #[tokio::test]
+async fn a_next_token_the_daemon_did_not_issue_is_invalid_token() {
+    let daemon = TestDaemon::start().await;
+    let sfn = daemon.sfn();
+    let sm = create(&sfn, "tokens", PASS_DEFINITION).await;
+    let execution = crate::wait::start(&sfn, &sm, "run", "{}").await;
+
+    let machines = sfn
+        .list_state_machines()
+        .next_token("made-up")
+        .send()
+        .await
+        .expect_err("ListStateMachines");
+    let executions = sfn
+        .list_executions()
+        .state_machine_arn(&sm)
+        .next_token("made-up")
+        .send()
+        .await
+        .expect_err("ListExecutions");
+    let history = sfn
+        .get_execution_history()
+        .execution_arn(&execution)
+        .next_token("made-up")
+        .send()
+        .await
+        .expect_err("GetExecutionHistory");
+
+    assert_eq!(
+        code_and_message(&machines).0,
+        "InvalidToken",
+        "ListStateMachines"
+    );
+    assert_eq!(
+        code_and_message(&executions).0,
+        "InvalidToken",
+        "ListExecutions"
+    );
+    assert_eq!(
+        code_and_message(&history).0,
+        "InvalidToken",
+        "GetExecutionHistory"
+    );
+}
+
+#[tokio::test]
 async fn an_unknown_execution_is_execution_does_not_exist() {
     let daemon = TestDaemon::start().await;
     let sfn = daemon.sfn();

@@ -17,8 +17,8 @@ const EXECUTION_PREFIX: &str = "arn:aws:states:us-east-1:123456789012:execution:
 const WAITS_LONG: &str =
     r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":600,"End":true}}}"#;
 
-/// Waits one second, then a Pass that answers `{"done": true}`.
-const WAITS_A_SECOND: &str = r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":1,"Next":"Done"},"Done":{"Type":"Pass","Result":{"done":true},"End":true}}}"#;
+/// Waits two seconds, then a Pass that answers `{"done": true}`.
+const WAITS_TWO_SECONDS: &str = r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":2,"Next":"Done"},"Done":{"Type":"Pass","Result":{"done":true},"End":true}}}"#;
 
 const FAILS: &str = r#"{"StartAt":"Boom","States":{"Boom":{"Type":"Fail","Error":"OrderRejected","Cause":"the card was declined"}}}"#;
 
@@ -190,7 +190,7 @@ async fn start_execution_of_an_unknown_state_machine_is_state_machine_does_not_e
 async fn describe_execution_shows_running_then_succeeded_with_output_and_stop_date() {
     let daemon = TestDaemon::start().await;
     let sfn = daemon.sfn();
-    let sm = create(&sfn, "waits", WAITS_A_SECOND).await;
+    let sm = create(&sfn, "waits", WAITS_TWO_SECONDS).await;
     let arn = start(&sfn, &sm, "run", r#"{"order":7}"#).await;
 
     let running = describe(&sfn, &arn).await;
@@ -406,6 +406,24 @@ async fn list_executions_pages_through_every_execution_exactly_once() {
     let unique: HashSet<String> = listed.iter().cloned().collect();
     assert_eq!(unique.len(), listed.len(), "no execution twice: {listed:?}");
     assert_eq!(unique, started, "every execution listed");
+}
+
+#[tokio::test]
+async fn list_executions_of_an_unknown_state_machine_is_state_machine_does_not_exist() {
+    let daemon = TestDaemon::start().await;
+    let sfn = daemon.sfn();
+    let sm = "arn:aws:states:us-east-1:123456789012:stateMachine:missing";
+
+    let err = sfn
+        .list_executions()
+        .state_machine_arn(sm)
+        .send()
+        .await
+        .expect_err("a list of an unknown machine");
+
+    let (code, message) = code_and_message(&err);
+    assert_eq!(code, "StateMachineDoesNotExist");
+    assert_eq!(message, format!("State Machine Does Not Exist: '{sm}'"));
 }
 
 #[tokio::test]

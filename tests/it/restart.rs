@@ -157,6 +157,13 @@ async fn closed_executions(sfn: &Client) -> Vec<MachineView> {
     before
 }
 
+fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970");
+    i64::try_from(since.as_millis()).expect("milliseconds fit in i64")
+}
+
 fn millis(e: &HistoryEvent) -> i64 {
     let t = e.timestamp();
     t.secs() * 1000 + i64::from((t.subsec_nanos() + 500_000) / 1_000_000)
@@ -183,19 +190,15 @@ async fn waiting_execution_survives(daemon: &mut TestDaemon, sigkill: bool) {
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     if sigkill {
-        daemon.kill9_and_restart().await;
+        daemon.kill9();
     } else {
-        daemon.restart().await;
+        let status = daemon.terminate();
+        assert!(status.success(), "daemon exited with {status} on SIGTERM");
     }
+    let stopped_ms = now_ms();
+    daemon.start_again();
 
     let sfn = daemon.sfn();
-    let d = sfn
-        .describe_execution()
-        .execution_arn(&arn)
-        .send()
-        .await
-        .expect("describe after the restart");
-    assert_eq!(d.status(), &ExecutionStatus::Running, "still waiting");
     assert_eq!(
         finished(&sfn, &arn, Duration::from_secs(20)).await,
         ExecutionStatus::Succeeded
@@ -208,6 +211,10 @@ async fn waiting_execution_survives(daemon: &mut TestDaemon, sigkill: bool) {
         exited - entered >= WAIT_SECONDS * 1000,
         "the wait ended {} ms after it began, before its {WAIT_SECONDS} s",
         exited - entered
+    );
+    assert!(
+        exited >= stopped_ms,
+        "the wait ended at {exited}, before the first daemon stopped at {stopped_ms}: the restart did not fall inside it"
     );
     let ids: Vec<i64> = events.iter().map(HistoryEvent::id).collect();
     assert_eq!(

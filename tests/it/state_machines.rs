@@ -5,8 +5,9 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use aws_sdk_sfn::types::{
-    ExecutionStatus, LogLevel, StateMachineStatus, StateMachineType, Tag,
-    ValidateStateMachineDefinitionResultCode, ValidateStateMachineDefinitionSeverity,
+    CloudWatchLogsLogGroup, ExecutionStatus, LogDestination, LogLevel, LoggingConfiguration,
+    StateMachineStatus, StateMachineType, Tag, ValidateStateMachineDefinitionResultCode,
+    ValidateStateMachineDefinitionSeverity,
 };
 use aws_sdk_sfn::Client;
 
@@ -110,6 +111,99 @@ async fn create_state_machine_with_a_taken_name_and_another_definition_is_state_
         format!("State Machine Already Exists: '{ARN_PREFIX}taken'")
     );
     assert!(err.into_service_error().is_state_machine_already_exists());
+}
+
+#[tokio::test]
+async fn create_state_machine_again_with_another_role_returns_the_original_and_keeps_its_role() {
+    let daemon = TestDaemon::start().await;
+    let sfn = daemon.sfn();
+    let first = sfn
+        .create_state_machine()
+        .name("role-kept")
+        .definition(PASS_DEFINITION)
+        .role_arn(ROLE_ARN)
+        .send()
+        .await
+        .expect("first create");
+
+    let second = sfn
+        .create_state_machine()
+        .name("role-kept")
+        .definition(PASS_DEFINITION)
+        .role_arn("arn:aws:iam::123456789012:role/Other")
+        .send()
+        .await
+        .expect("AWS treats a different roleArn as the same request");
+
+    assert_eq!(second.state_machine_arn(), first.state_machine_arn());
+    assert_eq!(second.creation_date(), first.creation_date());
+    let d = sfn
+        .describe_state_machine()
+        .state_machine_arn(first.state_machine_arn())
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(d.role_arn(), ROLE_ARN, "the role is not updated");
+}
+
+#[tokio::test]
+async fn create_state_machine_again_with_another_logging_configuration_is_state_machine_already_exists(
+) {
+    let daemon = TestDaemon::start().await;
+    let sfn = daemon.sfn();
+    create(&sfn, "logged", PASS_DEFINITION).await;
+    let logging = LoggingConfiguration::builder()
+        .level(LogLevel::Error)
+        .include_execution_data(false)
+        .destinations(
+            LogDestination::builder()
+                .cloud_watch_logs_log_group(
+                    CloudWatchLogsLogGroup::builder()
+                        .log_group_arn("arn:aws:logs:us-east-1:123456789012:log-group:sfn:*")
+                        .build(),
+                )
+                .build(),
+        )
+        .build();
+
+    let err = sfn
+        .create_state_machine()
+        .name("logged")
+        .definition(PASS_DEFINITION)
+        .role_arn(ROLE_ARN)
+        .logging_configuration(logging)
+        .send()
+        .await
+        .expect_err("the same name with another logging configuration");
+
+    let (code, _) = code_and_message(&err);
+    assert_eq!(code, "StateMachineAlreadyExists");
+}
+
+#[tokio::test]
+async fn create_state_machine_with_the_name_of_a_deleting_machine_is_state_machine_deleting() {
+    let daemon = TestDaemon::start().await;
+    let sfn = daemon.sfn();
+    let sm = create(&sfn, "reborn", &wait_then_result(60, "done")).await;
+    start(&sfn, &sm, "keeps-it-open", "{}").await;
+    sfn.delete_state_machine()
+        .state_machine_arn(&sm)
+        .send()
+        .await
+        .expect("delete");
+
+    let err = sfn
+        .create_state_machine()
+        .name("reborn")
+        .definition(wait_then_result(60, "done"))
+        .role_arn(ROLE_ARN)
+        .send()
+        .await
+        .expect_err("a create while the old machine is deleting");
+
+    let (code, message) = code_and_message(&err);
+    assert_eq!(code, "StateMachineDeleting");
+    assert_eq!(message, format!("State Machine is being deleted: '{sm}'"));
 }
 
 #[tokio::test]
@@ -286,6 +380,50 @@ async fn update_state_machine_without_any_field_is_missing_required_parameter() 
         message,
         "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified"
     );
+}
+
+#[tokio::test]
+async fn update_state_machine_of_an_unknown_arn_is_state_machine_does_not_exist() {
+    let daemon = TestDaemon::start().await;
+    let sfn = daemon.sfn();
+    let arn = format!("{ARN_PREFIX}nobody");
+
+    let err = sfn
+        .update_state_machine()
+        .state_machine_arn(&arn)
+        .definition(PASS_DEFINITION)
+        .send()
+        .await
+        .expect_err("an update of an unknown machine");
+
+    let (code, message) = code_and_message(&err);
+    assert_eq!(code, "StateMachineDoesNotExist");
+    assert_eq!(message, format!("State Machine Does Not Exist: '{arn}'"));
+}
+
+#[tokio::test]
+async fn update_state_machine_on_a_deleting_state_machine_is_state_machine_deleting() {
+    let daemon = TestDaemon::start().await;
+    let sfn = daemon.sfn();
+    let sm = create(&sfn, "closing", &wait_then_result(60, "done")).await;
+    start(&sfn, &sm, "keeps-it-open", "{}").await;
+    sfn.delete_state_machine()
+        .state_machine_arn(&sm)
+        .send()
+        .await
+        .expect("delete");
+
+    let err = sfn
+        .update_state_machine()
+        .state_machine_arn(&sm)
+        .definition(PASS_DEFINITION)
+        .send()
+        .await
+        .expect_err("an update of a deleting machine");
+
+    let (code, message) = code_and_message(&err);
+    assert_eq!(code, "StateMachineDeleting");
+    assert_eq!(message, format!("State Machine is being deleted: '{sm}'"));
 }
 
 #[tokio::test]
