@@ -4,11 +4,12 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Engine, Error, Result};
+use super::{Engine, Error, Result, Revision};
 use crate::arn;
-use crate::asl::{self, Definition, Effect, Event, ExecutionInfo, ExecutionState, Status};
+use crate::asl::{self, Effect, Event, ExecutionInfo, ExecutionState, Status};
 use crate::invoke::Outcome;
 use crate::metrics;
+use crate::store;
 use crate::store::{ExecutionRow, ExecutionUpdate, NewEvents, TaskRow, TimerRow, WriteOp};
 use crate::timer::Fired;
 
@@ -33,8 +34,7 @@ impl Engine {
         input: Value,
     ) -> Result<StartedExecution> {
         let sm = self
-            .store
-            .state_machine(state_machine_arn)
+            .machine(state_machine_arn)
             .await?
             .ok_or_else(|| Error::StateMachineDoesNotExist(state_machine_arn.to_owned()))?;
         if sm.status != "ACTIVE" {
@@ -48,16 +48,7 @@ impl Engine {
             &name,
         );
         let _guard = self.lock_for(&exec_arn).lock().await;
-        if let Some(existing) = self.store.execution_by_arn(&exec_arn).await? {
-            if existing.status == Status::Running.as_str() && existing.input == input_text {
-                return Ok(StartedExecution {
-                    execution_arn: existing.arn,
-                    start_ms: existing.start_ms,
-                });
-            }
-            return Err(Error::ExecutionAlreadyExists(exec_arn));
-        }
-        let def = self.definition(&sm.revision_id).await?;
+        let rev = self.revision(&sm.revision_id).await?;
         let now = self.clock.now_ms();
         let info = ExecutionInfo {
             arn: exec_arn.clone(),
@@ -71,7 +62,7 @@ impl Engine {
         };
         let mut state = ExecutionState::new(input);
         let step = asl::step(
-            &def,
+            &rev.definition,
             &mut state,
             &info,
             Event::Start,
@@ -102,7 +93,26 @@ impl Engine {
             execution_id: id,
             events: step.events,
         }));
-        self.writer.try_write(ops).await?;
+        match self.writer.try_write(ops).await {
+            Ok(()) => {}
+            // The name is taken (the unique index on the ARN said so): same name and input
+            // while the first still runs is the same request again.
+            Err(store::Error::Sqlx(sqlx::Error::Database(db))) if db.is_unique_violation() => {
+                return match self.store.execution_by_arn(&exec_arn).await? {
+                    Some(existing)
+                        if existing.status == Status::Running.as_str()
+                            && existing.input == input_text =>
+                    {
+                        Ok(StartedExecution {
+                            execution_arn: existing.arn,
+                            start_ms: existing.start_ms,
+                        })
+                    }
+                    _ => Err(Error::ExecutionAlreadyExists(exec_arn)),
+                };
+            }
+            Err(e) => return Err(e.into()),
+        }
         metrics::execution_started();
         self.after_commit(id, &sm.arn, &state, &step.effects).await;
         Ok(StartedExecution {
@@ -119,10 +129,16 @@ impl Engine {
         error: Option<String>,
         cause: Option<String>,
     ) -> Result<i64> {
-        let _guard = self.lock_for(execution_arn).lock().await;
-        let row = self
+        let id = self
             .store
             .execution_by_arn(execution_arn)
+            .await?
+            .ok_or_else(|| Error::ExecutionDoesNotExist(execution_arn.to_owned()))?
+            .id;
+        let _guard = self.lock_execution(id).lock().await;
+        let row = self
+            .store
+            .execution_by_id(id)
             .await?
             .ok_or_else(|| Error::ExecutionDoesNotExist(execution_arn.to_owned()))?;
         if row.status != Status::Running.as_str() {
@@ -159,10 +175,7 @@ impl Engine {
     }
 
     async fn task_result(&self, execution_id: i64, seq: i64, outcome: Outcome) -> Result<()> {
-        let Some(row) = self.store.execution_by_id(execution_id).await? else {
-            return Ok(());
-        };
-        let _guard = self.lock_for(&row.arn).lock().await;
+        let _guard = self.lock_execution(execution_id).lock().await;
         let Some(row) = self.store.execution_by_id(execution_id).await? else {
             return Ok(());
         };
@@ -185,11 +198,7 @@ impl Engine {
     }
 
     async fn fire(&self, fired: Fired, now: i64) -> Result<()> {
-        let Some(row) = self.store.execution_by_id(fired.execution_id).await? else {
-            return Ok(());
-        };
-        let _guard = self.lock_for(&row.arn).lock().await;
-        // Re-read under the lock: a stop or another timer may have moved it on.
+        let _guard = self.lock_execution(fired.execution_id).lock().await;
         let Some(row) = self.store.execution_by_id(fired.execution_id).await? else {
             return Ok(());
         };
@@ -218,7 +227,7 @@ impl Engine {
         now: i64,
         extra: Option<WriteOp>,
     ) -> Result<()> {
-        let def: Arc<Definition> = self.definition(&row.revision_id).await?;
+        let rev: Arc<Revision> = self.revision(&row.revision_id).await?;
         let mut state: ExecutionState = match &row.cursor {
             Some(c) => serde_json::from_str(c).map_err(crate::store::Error::from)?,
             None => return Ok(()),
@@ -231,14 +240,21 @@ impl Engine {
         let info = ExecutionInfo {
             arn: row.arn.clone(),
             name: row.name.clone(),
-            role_arn: self.role_arn_of(&row.revision_id).await?,
+            role_arn: rev.role_arn.clone(),
             start_ms: row.start_ms,
             state_machine_arn: row.state_machine_arn.clone(),
             state_machine_name: sm_name,
             input,
             region: self.config.region.clone(),
         };
-        let step = asl::step(&def, &mut state, &info, event, now, &self.config.step);
+        let step = asl::step(
+            &rev.definition,
+            &mut state,
+            &info,
+            event,
+            now,
+            &self.config.step,
+        );
         let mut ops: Vec<WriteOp> = extra.into_iter().collect();
         ops.push(WriteOp::UpdateExecution(update_row(row.id, &state, now)?));
         effect_ops(row.id, now, &step.effects, &mut ops);
@@ -255,15 +271,6 @@ impl Engine {
         self.after_commit(row.id, &row.state_machine_arn, &state, &step.effects)
             .await;
         Ok(())
-    }
-
-    async fn role_arn_of(&self, revision_id: &str) -> Result<String> {
-        Ok(self
-            .store
-            .revision(revision_id)
-            .await?
-            .map(|r| r.role_arn)
-            .unwrap_or_default())
     }
 
     /// Effects, once the step is on disk.

@@ -5,8 +5,13 @@
 //! effects (arm or disarm in-memory timers). A crash between commit and effect loses nothing:
 //! the timer rows are on disk and the loader picks them up at start.
 //!
-//! Work on one execution is serialised by a striped lock keyed by its ARN, held from the read
-//! of its state to the acknowledgement of its commit.
+//! Work on one execution is serialised by a striped lock keyed by its row id, held from the
+//! read of its state to the acknowledgement of its commit. Starts are serialised per ARN (the
+//! execution has no row yet), and a second start of the same name is caught by the unique
+//! index on `executions.arn` rather than by a read before every start.
+//!
+//! State machines and parsed revisions are cached in memory; every change to a machine goes
+//! through this engine, which drops the cached entry after committing it.
 
 mod executions;
 mod state_machines;
@@ -71,9 +76,19 @@ pub struct Engine {
     /// and its history together.
     next_execution_id: AtomicI64,
     locks: Vec<tokio::sync::Mutex<()>>,
-    definitions: Mutex<HashMap<String, Arc<Definition>>>,
+    /// Parsed definitions (and their role) by revision id; revisions never change.
+    revisions: Mutex<HashMap<String, Arc<Revision>>>,
+    /// State machines by ARN.
+    machines: Mutex<HashMap<String, Arc<store::StateMachineRow>>>,
     /// Calls to make, handed to [`Engine::run_tasks`] after their Scheduled event is committed.
     calls: mpsc::Sender<(i64, Invocation)>,
+}
+
+/// A revision ready to run.
+#[derive(Debug)]
+pub struct Revision {
+    pub definition: Definition,
+    pub role_arn: String,
 }
 
 /// A task that was scheduled: the execution it belongs to and the call.
@@ -108,7 +123,8 @@ impl Engine {
             locks: (0..LOCK_STRIPES)
                 .map(|_| tokio::sync::Mutex::new(()))
                 .collect(),
-            definitions: Mutex::new(HashMap::new()),
+            revisions: Mutex::new(HashMap::new()),
+            machines: Mutex::new(HashMap::new()),
         })
     }
 
@@ -124,34 +140,73 @@ impl Engine {
         self.clock.now_ms()
     }
 
+    /// The lock for a state machine, or for starting an execution of this ARN.
     fn lock_for(&self, key: &str) -> &tokio::sync::Mutex<()> {
         &self.locks[(arn::stable_hash(key) % LOCK_STRIPES as u64) as usize]
+    }
+
+    /// The lock for an existing execution.
+    fn lock_execution(&self, id: i64) -> &tokio::sync::Mutex<()> {
+        &self.locks[(id.unsigned_abs() % LOCK_STRIPES as u64) as usize]
+    }
+
+    /// A state machine, from the cache or the store.
+    async fn machine(&self, arn: &str) -> Result<Option<Arc<store::StateMachineRow>>> {
+        if let Some(m) = self
+            .machines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(arn)
+        {
+            return Ok(Some(m.clone()));
+        }
+        let Some(row) = self.store.state_machine(arn).await? else {
+            return Ok(None);
+        };
+        let row = Arc::new(row);
+        let mut cache = self.machines.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= DEFINITION_CACHE {
+            cache.clear();
+        }
+        cache.insert(arn.to_owned(), row.clone());
+        Ok(Some(row))
+    }
+
+    /// Drop a machine from the cache after changing it.
+    fn forget_machine(&self, arn: &str) {
+        self.machines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(arn);
     }
 
     fn allocate_execution_id(&self) -> i64 {
         self.next_execution_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// The parsed definition of a revision, from the cache or the store.
-    async fn definition(&self, revision_id: &str) -> Result<Arc<Definition>> {
-        if let Some(d) = self
-            .definitions
+    /// A revision, parsed, from the cache or the store.
+    async fn revision(&self, revision_id: &str) -> Result<Arc<Revision>> {
+        if let Some(r) = self
+            .revisions
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(revision_id)
         {
-            return Ok(d.clone());
+            return Ok(r.clone());
         }
-        let rev = self.store.revision(revision_id).await?.ok_or_else(|| {
+        let row = self.store.revision(revision_id).await?.ok_or_else(|| {
             Error::InvalidDefinition(format!("revision {revision_id} is missing"))
         })?;
-        let def = Arc::new(Definition::parse(&rev.definition).map_err(Error::InvalidDefinition)?);
-        let mut cache = self.definitions.lock().unwrap_or_else(|e| e.into_inner());
+        let rev = Arc::new(Revision {
+            definition: Definition::parse(&row.definition).map_err(Error::InvalidDefinition)?,
+            role_arn: row.role_arn,
+        });
+        let mut cache = self.revisions.lock().unwrap_or_else(|e| e.into_inner());
         if cache.len() >= DEFINITION_CACHE {
             cache.clear();
         }
-        cache.insert(revision_id.to_owned(), def.clone());
-        Ok(def)
+        cache.insert(revision_id.to_owned(), rev.clone());
+        Ok(rev)
     }
 
     /// Make scheduled Lambda calls until `shutdown`, each on its own task, and feed each result

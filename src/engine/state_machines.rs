@@ -98,6 +98,7 @@ impl Engine {
             });
         }
         self.writer.write(ops).await?;
+        self.forget_machine(&sm_arn);
         Ok(StateMachineRow {
             arn: sm_arn,
             name: req.name,
@@ -150,6 +151,7 @@ impl Engine {
                 tracing_configuration: req.tracing_configuration.clone(),
             }])
             .await?;
+        self.forget_machine(&req.arn);
         let mut updated = existing;
         if let Some(rev) = revision {
             updated.revision_id = rev.revision_id;
@@ -187,13 +189,14 @@ impl Engine {
             }
         };
         self.writer.write(vec![op]).await?;
+        self.forget_machine(sm_arn);
         Ok(())
     }
 
     /// After an execution ends: if its state machine is DELETING and nothing else runs on it,
     /// delete it now.
     pub(super) async fn finish_deleting(&self, sm_arn: &str) -> Result<()> {
-        let Some(sm) = self.store.state_machine(sm_arn).await? else {
+        let Some(sm) = self.machine(sm_arn).await? else {
             return Ok(());
         };
         if sm.status != "DELETING" {
@@ -206,6 +209,7 @@ impl Engine {
                     arn: sm_arn.to_owned(),
                 }])
                 .await?;
+            self.forget_machine(sm_arn);
         }
         Ok(())
     }

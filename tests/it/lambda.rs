@@ -209,13 +209,8 @@ async fn lambda_answers_map_to_the_errors_step_functions_reports() {
 
 #[tokio::test]
 async fn an_unreachable_endpoint_is_an_sdk_client_exception() {
-    // Bind and drop a listener: nothing listens on its port afterwards.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let endpoint = format!("http://127.0.0.1:{port}");
+    // Port 1 (tcpmux) has no listener here; a port freed by another test could be reused.
+    let endpoint = "http://127.0.0.1:1".to_owned();
     let daemon = TestDaemon::start_with_env(&[("LAMBDA_ENDPOINT", &endpoint)]).await;
     let sfn = daemon.sfn();
     let sm = create(&sfn, "nowhere", &invoke_machine("echo", "")).await;
