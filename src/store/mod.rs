@@ -133,3 +133,6 @@ pub struct EventRow {
     pub timestamp_ms: i64,
     pub details: Option<String>,
 }
+
+#[cfg(test)]
+mod tests;

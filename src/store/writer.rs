@@ -237,11 +237,14 @@ async fn apply<'a>(
         })
         .collect();
     insert_executions(conn, &inserts).await?;
-    for op in ops.clone() {
-        if let WriteOp::UpdateExecution(u) = op {
-            update_execution(conn, u).await?;
-        }
-    }
+    let updates: Vec<&ExecutionUpdate> = ops
+        .clone()
+        .filter_map(|op| match op {
+            WriteOp::UpdateExecution(u) => Some(u),
+            _ => None,
+        })
+        .collect();
+    update_executions(conn, &updates).await?;
     let events: Vec<&NewEvents> = ops
         .clone()
         .filter_map(|op| match op {
@@ -250,15 +253,14 @@ async fn apply<'a>(
         })
         .collect();
     insert_events(conn, &events).await?;
-    for op in ops.clone() {
-        if let WriteOp::DeleteTimer { execution_id, seq } = op {
-            sqlx::query("DELETE FROM timers WHERE execution_id = ? AND seq = ?")
-                .bind(execution_id)
-                .bind(seq)
-                .execute(&mut *conn)
-                .await?;
-        }
-    }
+    let deletes: Vec<(i64, i64)> = ops
+        .clone()
+        .filter_map(|op| match op {
+            WriteOp::DeleteTimer { execution_id, seq } => Some((*execution_id, *seq)),
+            _ => None,
+        })
+        .collect();
+    delete_timers(conn, &deletes).await?;
     let timers: Vec<&TimerRow> = ops
         .filter_map(|op| match op {
             WriteOp::InsertTimer(t) => Some(t),
@@ -441,21 +443,42 @@ async fn insert_executions(conn: &mut SqliteConnection, rows: &[&ExecutionRow]) 
     Ok(())
 }
 
-async fn update_execution(conn: &mut SqliteConnection, u: &ExecutionUpdate) -> Result<()> {
-    sqlx::query(
-        "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop_ms = ?, \
-         cursor = ?, last_event_id = ? WHERE id = ?",
-    )
-    .bind(&u.status)
-    .bind(&u.output)
-    .bind(&u.error)
-    .bind(&u.cause)
-    .bind(u.stop_ms)
-    .bind(&u.cursor)
-    .bind(u.last_event_id)
-    .bind(u.id)
-    .execute(&mut *conn)
-    .await?;
+/// One `UPDATE ... FROM (VALUES ...)` per chunk instead of a statement per execution.
+async fn update_executions(conn: &mut SqliteConnection, rows: &[&ExecutionUpdate]) -> Result<()> {
+    const COLUMNS: usize = 8;
+    for chunk in rows.chunks(MAX_PARAMS_PER_STATEMENT / COLUMNS) {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "UPDATE executions SET status = v.column2, output = v.column3, error = v.column4, \
+             cause = v.column5, stop_ms = v.column6, cursor = v.column7, \
+             last_event_id = v.column8 FROM (",
+        );
+        qb.push_values(chunk, |mut b, u| {
+            b.push_bind(u.id)
+                .push_bind(&u.status)
+                .push_bind(&u.output)
+                .push_bind(&u.error)
+                .push_bind(&u.cause)
+                .push_bind(u.stop_ms)
+                .push_bind(&u.cursor)
+                .push_bind(u.last_event_id);
+        });
+        qb.push(") AS v WHERE executions.id = v.column1");
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn delete_timers(conn: &mut SqliteConnection, keys: &[(i64, i64)]) -> Result<()> {
+    const COLUMNS: usize = 2;
+    for chunk in keys.chunks(MAX_PARAMS_PER_STATEMENT / COLUMNS) {
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new("DELETE FROM timers WHERE (execution_id, seq) IN (");
+        qb.push_values(chunk, |mut b, (execution_id, seq)| {
+            b.push_bind(*execution_id).push_bind(*seq);
+        });
+        qb.push(")");
+        qb.build().execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

@@ -1,0 +1,325 @@
+//! Every query and write, against a real SQLite file in a temporary directory.
+
+use tokio_util::sync::CancellationToken;
+
+use super::*;
+use crate::asl::HistoryEvent;
+use crate::config::Config;
+
+async fn open_store() -> (Store, Writer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    let (store, conn) = sqlite::open(&config).await.expect("open");
+    let (writer, _task) = Writer::spawn(conn, 64, 16, CancellationToken::new());
+    (store, writer, dir)
+}
+
+fn execution(id: i64, name: &str, start_ms: i64) -> ExecutionRow {
+    ExecutionRow {
+        id,
+        arn: format!("arn:aws:states:us-east-1:123456789012:execution:sm:{name}"),
+        partition: 0,
+        state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:sm".into(),
+        revision_id: "r1".into(),
+        name: name.into(),
+        status: "RUNNING".into(),
+        input: "{}".into(),
+        output: None,
+        error: None,
+        cause: None,
+        start_ms,
+        stop_ms: None,
+        cursor: Some("{}".into()),
+        last_event_id: 1,
+    }
+}
+
+fn machine_ops() -> Vec<WriteOp> {
+    vec![WriteOp::InsertStateMachine {
+        arn: "arn:aws:states:us-east-1:123456789012:stateMachine:sm".into(),
+        name: "sm".into(),
+        machine_type: "STANDARD".into(),
+        creation_date_ms: 1,
+        logging_configuration: None,
+        tracing_configuration: None,
+        revision: RevisionRow {
+            revision_id: "r1".into(),
+            state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:sm".into(),
+            definition: "{}".into(),
+            role_arn: "role".into(),
+            description: None,
+            created_ms: 1,
+        },
+    }]
+}
+
+#[tokio::test]
+async fn state_machines_round_trip_through_update_and_delete() {
+    let (store, writer, _dir) = open_store().await;
+    let arn = "arn:aws:states:us-east-1:123456789012:stateMachine:sm";
+    writer.write(machine_ops()).await.expect("insert");
+    let sm = store
+        .state_machine(arn)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(
+        (
+            sm.name.as_str(),
+            sm.status.as_str(),
+            sm.revision_id.as_str()
+        ),
+        ("sm", "ACTIVE", "r1")
+    );
+    writer
+        .write(vec![WriteOp::UpdateStateMachine {
+            arn: arn.into(),
+            revision: Some(RevisionRow {
+                revision_id: "r2".into(),
+                state_machine_arn: arn.into(),
+                definition: "{\"v\":2}".into(),
+                role_arn: "role2".into(),
+                description: None,
+                created_ms: 2,
+            }),
+            update_date_ms: 2,
+            logging_configuration: None,
+            tracing_configuration: None,
+        }])
+        .await
+        .expect("update");
+    let sm = store
+        .state_machine(arn)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(
+        (sm.definition.as_str(), sm.update_date_ms),
+        ("{\"v\":2}", Some(2))
+    );
+    assert!(
+        store.revision("r1").await.expect("read").is_some(),
+        "old revision kept"
+    );
+    assert_eq!(
+        store
+            .list_state_machines(None, 10)
+            .await
+            .expect("list")
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .list_state_machines(Some(arn), 10)
+            .await
+            .expect("list")
+            .len(),
+        0
+    );
+    writer
+        .write(vec![
+            WriteOp::PutTags {
+                arn: arn.into(),
+                tags: vec![("a".into(), "1".into()), ("b".into(), "2".into())],
+            },
+            WriteOp::DeleteTags {
+                arn: arn.into(),
+                keys: vec!["a".into()],
+            },
+            WriteOp::SetStateMachineStatus {
+                arn: arn.into(),
+                status: "DELETING".into(),
+            },
+        ])
+        .await
+        .expect("tags");
+    assert_eq!(
+        store.tags(arn).await.expect("tags"),
+        vec![("b".to_owned(), "2".to_owned())]
+    );
+    assert_eq!(
+        store
+            .state_machine(arn)
+            .await
+            .expect("read")
+            .expect("exists")
+            .status,
+        "DELETING"
+    );
+    writer
+        .write(vec![WriteOp::DeleteStateMachine { arn: arn.into() }])
+        .await
+        .expect("delete");
+    assert!(store.state_machine(arn).await.expect("read").is_none());
+    assert!(store.tags(arn).await.expect("tags").is_empty());
+}
+
+#[tokio::test]
+async fn executions_events_timers_and_tasks() {
+    let (store, writer, _dir) = open_store().await;
+    let sm = "arn:aws:states:us-east-1:123456789012:stateMachine:sm";
+    let mut ops: Vec<WriteOp> = (1..=5)
+        .map(|i| WriteOp::InsertExecution(execution(i, &format!("e{i}"), 100 + i)))
+        .collect();
+    ops.push(WriteOp::InsertEvents(NewEvents {
+        execution_id: 1,
+        events: (1..=4)
+            .map(|id| HistoryEvent {
+                id,
+                previous_id: id - 1,
+                timestamp_ms: 100,
+                event_type: "X".into(),
+                details: Some(serde_json::json!({"d": id})),
+            })
+            .collect(),
+    }));
+    ops.extend((1..=3).map(|i| {
+        WriteOp::InsertTimer(TimerRow {
+            due_ms: 1_000 - i,
+            execution_id: i,
+            seq: 2,
+        })
+    }));
+    ops.push(WriteOp::InsertTask(TaskRow {
+        execution_id: 4,
+        seq: 3,
+        scheduled_ms: 7,
+        invocation: "{}".into(),
+    }));
+    writer.write(ops).await.expect("insert");
+    assert_eq!(store.max_execution_id().await.expect("max"), 5);
+    assert_eq!(store.count_running(sm).await.expect("count"), 5);
+
+    // Newest first, paged by (start, id).
+    let page = store
+        .list_executions(sm, None, None, 2)
+        .await
+        .expect("list");
+    assert_eq!(page.iter().map(|e| e.id).collect::<Vec<_>>(), vec![5, 4]);
+    let next = store
+        .list_executions(sm, None, Some((page[1].start_ms, page[1].id)), 10)
+        .await
+        .expect("list");
+    assert_eq!(next.iter().map(|e| e.id).collect::<Vec<_>>(), vec![3, 2, 1]);
+
+    // Batched updates.
+    let done = |id| ExecutionUpdate {
+        id,
+        status: "SUCCEEDED".into(),
+        output: Some("{}".into()),
+        error: None,
+        cause: None,
+        stop_ms: Some(200),
+        cursor: None,
+        last_event_id: 9,
+    };
+    writer
+        .write(vec![
+            WriteOp::UpdateExecution(done(1)),
+            WriteOp::UpdateExecution(done(2)),
+        ])
+        .await
+        .expect("update");
+    let e1 = store
+        .execution_by_id(1)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(
+        (e1.status.as_str(), e1.stop_ms, e1.last_event_id, e1.cursor),
+        ("SUCCEEDED", Some(200), 9, None)
+    );
+    assert_eq!(
+        store
+            .list_executions(sm, Some("SUCCEEDED"), None, 10)
+            .await
+            .expect("filter")
+            .len(),
+        2
+    );
+    assert_eq!(
+        store
+            .execution_by_arn(&e1.arn)
+            .await
+            .expect("read")
+            .map(|e| e.id),
+        Some(1)
+    );
+
+    // History paging both ways.
+    let fwd = store.history(1, Some(1), 2, false).await.expect("history");
+    assert_eq!(fwd.iter().map(|e| e.id).collect::<Vec<_>>(), vec![2, 3]);
+    let back = store.history(1, None, 3, true).await.expect("history");
+    assert_eq!(back.iter().map(|e| e.id).collect::<Vec<_>>(), vec![4, 3, 2]);
+    assert_eq!(fwd[0].details.as_deref(), Some("{\"d\":2}"));
+
+    // Timers in due order, paged after a cursor, deleted in a batch.
+    let due = store.timers_due(None, 10_000, 2).await.expect("timers");
+    assert_eq!(
+        due.iter().map(|t| t.execution_id).collect::<Vec<_>>(),
+        vec![3, 2]
+    );
+    let rest = store
+        .timers_due(due.last().copied(), 10_000, 10)
+        .await
+        .expect("timers");
+    assert_eq!(
+        rest.iter().map(|t| t.execution_id).collect::<Vec<_>>(),
+        vec![1]
+    );
+    assert!(
+        store.timers_due(None, 998, 10).await.expect("timers").len() == 1,
+        "until is exclusive"
+    );
+    writer
+        .write(vec![
+            WriteOp::DeleteTimer {
+                execution_id: 1,
+                seq: 2,
+            },
+            WriteOp::DeleteTimer {
+                execution_id: 3,
+                seq: 2,
+            },
+        ])
+        .await
+        .expect("delete timers");
+    assert_eq!(store.count_timers().await.expect("count"), 1);
+
+    // Tasks.
+    assert_eq!(store.pending_tasks().await.expect("tasks").len(), 1);
+    writer
+        .write(vec![WriteOp::DeleteTasksOf { execution_id: 4 }])
+        .await
+        .expect("delete tasks");
+    assert!(store.pending_tasks().await.expect("tasks").is_empty());
+}
+
+#[tokio::test]
+async fn a_failing_request_does_not_fail_its_batch_neighbours() {
+    let (store, writer, _dir) = open_store().await;
+    writer
+        .write(vec![WriteOp::InsertExecution(execution(1, "dup", 1))])
+        .await
+        .expect("first");
+    let dup = writer.clone();
+    let ok = writer.clone();
+    let (a, b) = tokio::join!(
+        dup.write(vec![WriteOp::InsertExecution(execution(2, "dup", 2))]),
+        ok.write(vec![WriteOp::InsertExecution(execution(3, "fresh", 3))]),
+    );
+    match a {
+        Err(Error::Sqlx(sqlx::Error::Database(db))) => assert!(db.is_unique_violation()),
+        other => panic!("expected a unique violation, got {other:?}"),
+    }
+    b.expect("the neighbour commits");
+    assert!(store.execution_by_id(3).await.expect("read").is_some());
+    assert!(
+        store.execution_by_id(2).await.expect("read").is_none(),
+        "nothing half-written"
+    );
+}
