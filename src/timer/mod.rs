@@ -202,3 +202,124 @@ impl TimerService {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::store::{sqlite, WriteOp, Writer};
+
+    async fn service(
+        horizon_secs: u64,
+        load_batch: usize,
+    ) -> (
+        Arc<TimerService>,
+        Arc<ManualClock>,
+        Writer,
+        tempfile::TempDir,
+    ) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = Config {
+            data_dir: dir.path().to_path_buf(),
+            ..Config::default()
+        };
+        let (store, conn) = sqlite::open(&config).await.expect("open");
+        let (writer, _task) = Writer::spawn(conn, 64, 64, CancellationToken::new());
+        let clock = Arc::new(ManualClock::new(1_000_000));
+        let svc = Arc::new(TimerService::new(
+            store,
+            clock.clone(),
+            horizon_secs,
+            load_batch,
+        ));
+        (svc, clock, writer, dir)
+    }
+
+    async fn store_timers(writer: &Writer, dues: &[(i64, i64)]) {
+        let ops = dues
+            .iter()
+            .map(|&(execution_id, due_ms)| {
+                WriteOp::InsertTimer(TimerRow {
+                    due_ms,
+                    execution_id,
+                    seq: 1,
+                })
+            })
+            .collect();
+        writer.write(ops).await.expect("insert timers");
+    }
+
+    fn ids(fired: &[Fired]) -> Vec<i64> {
+        fired.iter().map(|f| f.execution_id).collect()
+    }
+
+    #[tokio::test]
+    async fn only_the_horizon_is_in_memory_and_nothing_fires_early() {
+        let (svc, clock, writer, _dir) = service(60, 1000).await;
+        // Due in 10 s, 30 min and 2 days.
+        store_timers(&writer, &[(1, 1_010_000), (2, 2_800_000), (3, 173_800_000)]).await;
+        assert!(svc.load().await.expect("load"));
+        assert_eq!(
+            svc.lock().wheel.len(),
+            1,
+            "only the 10 s timer is within 60 s"
+        );
+        clock.set(1_009_999);
+        assert!(svc.take_due().is_empty(), "never early");
+        clock.set(1_010_000);
+        assert_eq!(ids(&svc.take_due()), vec![1]);
+        clock.set(2_790_000);
+        while !svc.load().await.expect("load") {}
+        assert!(svc.take_due().is_empty());
+        clock.set(2_800_000);
+        assert_eq!(ids(&svc.take_due()), vec![2]);
+        clock.set(173_800_000);
+        while !svc.load().await.expect("load") {}
+        assert_eq!(ids(&svc.take_due()), vec![3]);
+    }
+
+    #[tokio::test]
+    async fn arm_keeps_timers_inside_the_window_and_leaves_later_ones_to_the_loader() {
+        let (svc, clock, writer, _dir) = service(60, 1000).await;
+        assert!(svc.load().await.expect("load"));
+        svc.arm(7, 1, 1_005_000);
+        svc.arm(8, 1, 5_000_000); // beyond the window: stays on disk only
+        store_timers(&writer, &[(8, 5_000_000)]).await;
+        assert_eq!(svc.lock().wheel.len(), 1);
+        clock.set(5_000_000);
+        while !svc.load().await.expect("load") {}
+        assert_eq!(
+            ids(&svc.take_due()),
+            vec![7, 8],
+            "overdue ones fire oldest first"
+        );
+        svc.arm(9, 1, 5_001_000);
+        svc.cancel(9, 1);
+        clock.set(5_002_000);
+        assert!(svc.take_due().is_empty(), "a cancelled timer does not fire");
+    }
+
+    #[tokio::test]
+    async fn the_loader_pages_so_memory_stays_bounded() {
+        let (svc, clock, writer, _dir) = service(60, 100).await;
+        let many: Vec<(i64, i64)> = (0..1_000).map(|i| (i, 1_000_000 + i)).collect();
+        store_timers(&writer, &many).await;
+        assert!(
+            !svc.load().await.expect("load"),
+            "a full page asks for another"
+        );
+        assert_eq!(svc.lock().wheel.len(), 100);
+        clock.set(1_001_000);
+        let mut fired = Vec::new();
+        for _ in 0..20 {
+            svc.load().await.expect("load");
+            fired.extend(svc.take_due());
+            assert!(svc.lock().wheel.len() <= 100, "at most one page in memory");
+        }
+        assert_eq!(fired.len(), 1_000, "all fire, none lost");
+        assert!(
+            fired.windows(2).all(|w| w[0].due_ms <= w[1].due_ms),
+            "in due order"
+        );
+    }
+}
