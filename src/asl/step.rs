@@ -1138,12 +1138,8 @@ fn output_path(state: &State, value: &Value, context: &Value) -> Result<Value, S
 }
 
 fn query(p: &str, scope: &Scope<'_>, _field_name: &str) -> Result<Value, StatesError> {
-    path::query(p, scope).map_err(|_| {
-        StatesError::runtime(format!(
-            "Invalid path '{p}' : No results for path: $['{}']",
-            p.trim_start_matches("$.")
-        ))
-    })
+    path::query(p, scope)
+        .map_err(|e| StatesError::runtime(format!("Invalid path '{p}' : {}", e.reason)))
 }
 
 fn string_from_path(p: &str, scope: &Scope<'_>, field_name: &str) -> Result<String, StatesError> {
