@@ -817,8 +817,18 @@ impl Run<'_> {
         }
     }
 
-    /// Write the StateExited event and follow the state's transition.
+    /// Write the StateExited event and follow the state's transition. An output over AWS's
+    /// payload limit fails the execution instead.
     fn exit(&mut self, state: &State, output: Value) -> Outcome {
+        if history::to_text(&output).len() > MAX_PAYLOAD_BYTES {
+            return Outcome::Fail(StatesError::new(
+                names::DATA_LIMIT_EXCEEDED,
+                format!(
+                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                    state.name
+                ),
+            ));
+        }
         self.exit_event(state, &output);
         match &state.transition {
             Some(Transition::Next(next)) => Outcome::Next(next.clone(), output),
@@ -910,6 +920,15 @@ impl Run<'_> {
     }
 
     fn context(&self, state: &State) -> Value {
+        let mut state_part = json!({
+            "EnteredTime": timestamp::format_ms(self.exec.entered_ms),
+            "Name": state.name,
+        });
+        // AWS shows RetryCount only in the states that can retry.
+        if matches!(state.kind, Kind::Task(_)) {
+            state_part["RetryCount"] =
+                json!(self.exec.task.as_ref().map_or(0, |t| t.retry_count));
+        }
         json!({
             "Execution": {
                 "Id": self.info.arn,
@@ -919,11 +938,7 @@ impl Run<'_> {
                 "StartTime": timestamp::format_ms(self.info.start_ms),
                 "RedriveCount": 0,
             },
-            "State": {
-                "EnteredTime": timestamp::format_ms(self.exec.entered_ms),
-                "Name": state.name,
-                "RetryCount": self.exec.task.as_ref().map_or(0, |t| t.retry_count),
-            },
+            "State": state_part,
             "StateMachine": {
                 "Id": self.info.state_machine_arn,
                 "Name": self.info.state_machine_name,
@@ -1146,7 +1161,12 @@ fn string_from_path(p: &str, scope: &Scope<'_>, field_name: &str) -> Result<Stri
     let v = if intrinsics::is_intrinsic(p) {
         intrinsics::evaluate(p, scope)?
     } else {
-        query(p, scope, field_name)?
+        path::query(p, scope).map_err(|_| {
+            StatesError::runtime(format!(
+                "The JSONPath '{p}' specified for the field '{field_name}' could not be found in the input '{}'",
+                scope.input
+            ))
+        })?
     };
     match v {
         Value::String(s) => Ok(s),

@@ -179,13 +179,15 @@ impl Retrier {
     }
 }
 
-/// The `{"Error", "Cause"}` object a Catch passes on.
+/// The `{"Error", "Cause"}` object a Catch passes on; AWS writes an empty `Cause` for errors
+/// that have none (`States.Timeout`).
 pub fn error_output(err: &StatesError) -> Value {
     let mut m = Map::new();
     m.insert("Error".into(), Value::String(err.error.clone()));
-    if let Some(c) = &err.cause {
-        m.insert("Cause".into(), Value::String(c.clone()));
-    }
+    m.insert(
+        "Cause".into(),
+        Value::String(err.cause.clone().unwrap_or_default()),
+    );
     Value::Object(m)
 }
 

@@ -7,6 +7,10 @@ use time::OffsetDateTime;
 /// Parse an RFC 3339 timestamp (an offset or `Z` is required) into UTC milliseconds,
 /// rounding a sub-millisecond fraction up so a deadline built from it is never early.
 pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
+    // RFC 3339 lets a space stand for the `T`; Step Functions does not.
+    if s.as_bytes().get(10) != Some(&b'T') {
+        return None;
+    }
     let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
     let nanos = t.unix_timestamp_nanos();
     let ms = nanos.div_euclid(1_000_000) + i128::from(nanos.rem_euclid(1_000_000) > 0);
@@ -48,6 +52,7 @@ mod tests {
                 Some(1_457_920_740_000),
             ),
             ("no offset", "2016-03-14T01:59:00", None),
+            ("space for T", "2016-03-14 01:59:00Z", None),
             ("garbage", "tomorrow", None),
         ];
         for (name, text, want) in cases {
