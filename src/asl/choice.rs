@@ -1,32 +1,596 @@
-//! Placeholder until the Choice module lands.
-use super::errors::StatesError;
-use super::scope::Scope;
+//! Choice rules: parsing the `Choices` array and evaluating it.
+//!
+//! A rule compares the value at `Variable` with a literal or with the value at another path
+//! (the `...Path` operators), tests its type (`IsNull`, `IsPresent`, ...), or combines rules
+//! (`And`, `Or`, `Not`). As on AWS, a comparison between values of the wrong types is simply
+//! false (`StringEquals` on a number), while a `Variable` or operand path that selects
+//! nothing is a `States.Runtime` error — except under `IsPresent`, which exists to ask.
+
 use serde_json::Value;
-#[derive(Debug)]
+
+use super::errors::{names, StatesError};
+use super::path;
+use super::scope::Scope;
+use super::timestamp;
+
+/// One top-level entry of `Choices`: a condition and where it leads.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChoiceRule {
     next: String,
+    condition: Condition,
 }
+
+#[derive(Debug, Clone, PartialEq)]
+enum Condition {
+    And(Vec<Condition>),
+    Or(Vec<Condition>),
+    Not(Box<Condition>),
+    Compare {
+        variable: String,
+        op: Op,
+        operand: Operand,
+    },
+    Test {
+        variable: String,
+        test: TypeTest,
+        expect: bool,
+    },
+    /// A JSONata `Condition`; evaluated once JSONata lands.
+    Jsonata(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Operand {
+    Literal(Value),
+    Path(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    String,
+    Numeric,
+    Boolean,
+    Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cmp {
+    Equals,
+    LessThan,
+    GreaterThan,
+    LessThanEquals,
+    GreaterThanEquals,
+    Matches,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Op {
+    kind: Kind,
+    cmp: Cmp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TypeTest {
+    Null,
+    Present,
+    Numeric,
+    String,
+    Boolean,
+    Timestamp,
+}
+
+/// Operator names and what they mean, `...Path` forms derived from these.
+const OPERATORS: &[(&str, Kind, Cmp)] = &[
+    ("StringEquals", Kind::String, Cmp::Equals),
+    ("StringLessThan", Kind::String, Cmp::LessThan),
+    ("StringGreaterThan", Kind::String, Cmp::GreaterThan),
+    ("StringLessThanEquals", Kind::String, Cmp::LessThanEquals),
+    (
+        "StringGreaterThanEquals",
+        Kind::String,
+        Cmp::GreaterThanEquals,
+    ),
+    ("StringMatches", Kind::String, Cmp::Matches),
+    ("NumericEquals", Kind::Numeric, Cmp::Equals),
+    ("NumericLessThan", Kind::Numeric, Cmp::LessThan),
+    ("NumericGreaterThan", Kind::Numeric, Cmp::GreaterThan),
+    ("NumericLessThanEquals", Kind::Numeric, Cmp::LessThanEquals),
+    (
+        "NumericGreaterThanEquals",
+        Kind::Numeric,
+        Cmp::GreaterThanEquals,
+    ),
+    ("BooleanEquals", Kind::Boolean, Cmp::Equals),
+    ("TimestampEquals", Kind::Timestamp, Cmp::Equals),
+    ("TimestampLessThan", Kind::Timestamp, Cmp::LessThan),
+    ("TimestampGreaterThan", Kind::Timestamp, Cmp::GreaterThan),
+    (
+        "TimestampLessThanEquals",
+        Kind::Timestamp,
+        Cmp::LessThanEquals,
+    ),
+    (
+        "TimestampGreaterThanEquals",
+        Kind::Timestamp,
+        Cmp::GreaterThanEquals,
+    ),
+];
+
+const TESTS: &[(&str, TypeTest)] = &[
+    ("IsNull", TypeTest::Null),
+    ("IsPresent", TypeTest::Present),
+    ("IsNumeric", TypeTest::Numeric),
+    ("IsString", TypeTest::String),
+    ("IsBoolean", TypeTest::Boolean),
+    ("IsTimestamp", TypeTest::Timestamp),
+];
+
+/// Parse a definition's `Choices` array. Never panics; a shape it cannot use is an `Err`.
 pub fn parse_choices(choices: &Value) -> Result<Vec<ChoiceRule>, String> {
-    Ok(choices
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|c| ChoiceRule {
-                    next: c["Next"].as_str().unwrap_or_default().to_owned(),
-                })
-                .collect()
+    let list = choices.as_array().ok_or("Choices must be an array")?;
+    list.iter()
+        .map(|c| {
+            let next = c
+                .get("Next")
+                .and_then(Value::as_str)
+                .ok_or("a Choice rule has no Next")?
+                .to_owned();
+            Ok(ChoiceRule {
+                next,
+                condition: parse_condition(c)?,
+            })
         })
-        .unwrap_or_default())
+        .collect()
 }
+
+fn parse_condition(v: &Value) -> Result<Condition, String> {
+    let m = v.as_object().ok_or("a Choice rule must be an object")?;
+    if let Some(c) = m.get("Condition") {
+        return match c {
+            Value::String(s) => Ok(Condition::Jsonata(s.clone())),
+            Value::Bool(b) => Ok(Condition::Jsonata(b.to_string())),
+            _ => Err("Condition must be a string".into()),
+        };
+    }
+    let nested = |key: &str| -> Result<Vec<Condition>, String> {
+        m.get(key)
+            .and_then(Value::as_array)
+            .ok_or_else(|| format!("{key} must be an array"))?
+            .iter()
+            .map(parse_condition)
+            .collect()
+    };
+    if m.contains_key("And") {
+        return Ok(Condition::And(nested("And")?));
+    }
+    if m.contains_key("Or") {
+        return Ok(Condition::Or(nested("Or")?));
+    }
+    if let Some(inner) = m.get("Not") {
+        return Ok(Condition::Not(Box::new(parse_condition(inner)?)));
+    }
+    let variable = m
+        .get("Variable")
+        .and_then(Value::as_str)
+        .ok_or("a Choice rule has no Variable")?
+        .to_owned();
+    for (name, test) in TESTS {
+        if let Some(expect) = m.get(*name) {
+            let expect = expect
+                .as_bool()
+                .ok_or_else(|| format!("{name} must be true or false"))?;
+            return Ok(Condition::Test {
+                variable,
+                test: *test,
+                expect,
+            });
+        }
+    }
+    for (name, kind, cmp) in OPERATORS {
+        let op = Op {
+            kind: *kind,
+            cmp: *cmp,
+        };
+        if let Some(lit) = m.get(*name) {
+            return Ok(Condition::Compare {
+                variable,
+                op,
+                operand: Operand::Literal(lit.clone()),
+            });
+        }
+        if let Some(p) = m.get(&format!("{name}Path")) {
+            let p = p
+                .as_str()
+                .ok_or_else(|| format!("{name}Path must be a path"))?;
+            return Ok(Condition::Compare {
+                variable,
+                op,
+                operand: Operand::Path(p.to_owned()),
+            });
+        }
+    }
+    Err("a Choice rule has no comparison operator".into())
+}
+
 impl ChoiceRule {
     pub fn next(&self) -> &str {
         &self.next
     }
+
+    /// Does the rule match the scope's input?
+    pub fn matches(&self, scope: &Scope<'_>) -> Result<bool, StatesError> {
+        self.condition.eval(scope)
+    }
 }
+
+/// The first matching rule's Next, else `default`, else `States.NoChoiceMatched`.
 pub fn choose<'r>(
-    _rules: &'r [ChoiceRule],
+    rules: &'r [ChoiceRule],
     default: Option<&'r str>,
-    _scope: &Scope<'_>,
+    scope: &Scope<'_>,
 ) -> Result<&'r str, StatesError> {
-    default.ok_or_else(|| StatesError::new("States.NoChoiceMatched", "none"))
+    for rule in rules {
+        if rule.matches(scope)? {
+            return Ok(rule.next());
+        }
+    }
+    default.ok_or_else(|| StatesError::new(names::NO_CHOICE_MATCHED, "No Matches!"))
+}
+
+fn resolve(p: &str, scope: &Scope<'_>) -> Result<Value, StatesError> {
+    path::query(p, scope)
+        .map_err(|e| StatesError::runtime(format!("Invalid path '{p}' : {}", e.reason)))
+}
+
+impl Condition {
+    fn eval(&self, scope: &Scope<'_>) -> Result<bool, StatesError> {
+        match self {
+            Condition::And(all) => {
+                for c in all {
+                    if !c.eval(scope)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            Condition::Or(any) => {
+                for c in any {
+                    if c.eval(scope)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            Condition::Not(inner) => Ok(!inner.eval(scope)?),
+            Condition::Test {
+                variable,
+                test,
+                expect,
+            } => {
+                let value = path::query(variable, scope);
+                let holds = match (test, value) {
+                    (TypeTest::Present, v) => v.is_ok(),
+                    (_, Err(e)) => {
+                        return Err(StatesError::runtime(format!(
+                            "Invalid path '{variable}' : {}",
+                            e.reason
+                        )))
+                    }
+                    (TypeTest::Null, Ok(v)) => v.is_null(),
+                    (TypeTest::Numeric, Ok(v)) => v.is_number(),
+                    (TypeTest::String, Ok(v)) => v.is_string(),
+                    (TypeTest::Boolean, Ok(v)) => v.is_boolean(),
+                    (TypeTest::Timestamp, Ok(v)) => v
+                        .as_str()
+                        .is_some_and(|s| timestamp::parse_rfc3339_ms(s).is_some()),
+                };
+                Ok(holds == *expect)
+            }
+            Condition::Compare {
+                variable,
+                op,
+                operand,
+            } => {
+                let left = resolve(variable, scope)?;
+                let right = match operand {
+                    Operand::Literal(v) => v.clone(),
+                    Operand::Path(p) => resolve(p, scope)?,
+                };
+                Ok(compare(&left, *op, &right))
+            }
+            Condition::Jsonata(expr) => Err(StatesError::new(
+                names::QUERY_EVALUATION_ERROR,
+                format!("JSONata conditions are not supported by this server yet: {expr}"),
+            )),
+        }
+    }
+}
+
+fn ordered(cmp: Cmp, ord: std::cmp::Ordering) -> bool {
+    use std::cmp::Ordering::*;
+    match cmp {
+        Cmp::Equals => ord == Equal,
+        Cmp::LessThan => ord == Less,
+        Cmp::GreaterThan => ord == Greater,
+        Cmp::LessThanEquals => ord != Greater,
+        Cmp::GreaterThanEquals => ord != Less,
+        Cmp::Matches => false,
+    }
+}
+
+/// Compare two values under an operator; values of the wrong type never match.
+fn compare(left: &Value, op: Op, right: &Value) -> bool {
+    match op.kind {
+        Kind::String => match (left.as_str(), right.as_str()) {
+            (Some(l), Some(r)) if op.cmp == Cmp::Matches => wildcard_match(r, l),
+            (Some(l), Some(r)) => ordered(op.cmp, l.cmp(r)),
+            _ => false,
+        },
+        Kind::Numeric => match (left, right) {
+            (Value::Number(l), Value::Number(r)) => match (l.as_i64(), r.as_i64()) {
+                (Some(a), Some(b)) => ordered(op.cmp, a.cmp(&b)),
+                _ => match (l.as_f64(), r.as_f64()) {
+                    (Some(a), Some(b)) => a.partial_cmp(&b).is_some_and(|o| ordered(op.cmp, o)),
+                    _ => false,
+                },
+            },
+            _ => false,
+        },
+        Kind::Boolean => match (left.as_bool(), right.as_bool()) {
+            (Some(l), Some(r)) => op.cmp == Cmp::Equals && l == r,
+            _ => false,
+        },
+        Kind::Timestamp => {
+            let parse = |v: &Value| v.as_str().and_then(timestamp::parse_rfc3339_ms);
+            match (parse(left), parse(right)) {
+                (Some(l), Some(r)) => ordered(op.cmp, l.cmp(&r)),
+                _ => false,
+            }
+        }
+    }
+}
+
+/// `StringMatches`: `*` matches any run of characters; `\*` a literal star, `\\` a backslash.
+fn wildcard_match(pattern: &str, text: &str) -> bool {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Tok {
+        Star,
+        Char(char),
+    }
+    let mut toks = Vec::new();
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(escaped) => toks.push(Tok::Char(escaped)),
+                None => toks.push(Tok::Char('\\')),
+            },
+            '*' => toks.push(Tok::Star),
+            c => toks.push(Tok::Char(c)),
+        }
+    }
+    let text: Vec<char> = text.chars().collect();
+    // Iterative glob matching with one backtrack point.
+    let (mut t, mut p) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match toks.get(p) {
+            Some(Tok::Char(c)) if *c == text[t] => {
+                t += 1;
+                p += 1;
+            }
+            Some(Tok::Star) => {
+                star = Some((p, t));
+                p += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    p = sp + 1;
+                    t = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    toks[p..].iter().all(|t| *t == Tok::Star)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Map};
+
+    fn eval(rule: Value, input: Value) -> Result<bool, StatesError> {
+        let mut rule = rule;
+        rule["Next"] = json!("N");
+        let rules = parse_choices(&json!([rule])).expect("parse");
+        let context = json!({});
+        let vars = Map::new();
+        rules[0].matches(&Scope {
+            input: &input,
+            context: &context,
+            variables: &vars,
+        })
+    }
+
+    #[test]
+    fn comparisons() {
+        let cases = [
+            (
+                "string equals",
+                json!({"Variable": "$.v", "StringEquals": "a"}),
+                json!({"v": "a"}),
+                true,
+            ),
+            (
+                "string vs number",
+                json!({"Variable": "$.v", "StringEquals": "1"}),
+                json!({"v": 1}),
+                false,
+            ),
+            (
+                "string less",
+                json!({"Variable": "$.v", "StringLessThan": "b"}),
+                json!({"v": "a"}),
+                true,
+            ),
+            (
+                "int equals float",
+                json!({"Variable": "$.v", "NumericEquals": 1.0}),
+                json!({"v": 1}),
+                true,
+            ),
+            (
+                "float not equal",
+                json!({"Variable": "$.v", "NumericEquals": 0.0}),
+                json!({"v": 1.1}),
+                false,
+            ),
+            (
+                "numeric vs null",
+                json!({"Variable": "$.v", "NumericEquals": 0}),
+                json!({"v": null}),
+                false,
+            ),
+            (
+                "numeric vs string",
+                json!({"Variable": "$.v", "NumericEquals": 0}),
+                json!({"v": ""}),
+                false,
+            ),
+            (
+                "numeric gte",
+                json!({"Variable": "$.v", "NumericGreaterThanEquals": 2}),
+                json!({"v": 2}),
+                true,
+            ),
+            (
+                "boolean",
+                json!({"Variable": "$.v", "BooleanEquals": true}),
+                json!({"v": true}),
+                true,
+            ),
+            (
+                "boolean vs string",
+                json!({"Variable": "$.v", "BooleanEquals": true}),
+                json!({"v": "true"}),
+                false,
+            ),
+            (
+                "timestamp",
+                json!({"Variable": "$.v", "TimestampLessThan": "2020-01-01T00:00:00Z"}),
+                json!({"v": "2019-12-31T23:59:59Z"}),
+                true,
+            ),
+            (
+                "bad timestamp",
+                json!({"Variable": "$.v", "TimestampEquals": "2020-01-01T00:00:00Z"}),
+                json!({"v": "2020-01-01"}),
+                false,
+            ),
+            (
+                "path operand",
+                json!({"Variable": "$.a", "NumericEqualsPath": "$.b"}),
+                json!({"a": 3, "b": 3}),
+                true,
+            ),
+            (
+                "matches",
+                json!({"Variable": "$.v", "StringMatches": "log-*.txt"}),
+                json!({"v": "log-2024.txt"}),
+                true,
+            ),
+            (
+                "matches escaped star",
+                json!({"Variable": "$.v", "StringMatches": "a\\*b"}),
+                json!({"v": "a*b"}),
+                true,
+            ),
+            (
+                "escaped star is literal",
+                json!({"Variable": "$.v", "StringMatches": "a\\*b"}),
+                json!({"v": "axb"}),
+                false,
+            ),
+            (
+                "is present",
+                json!({"Variable": "$.x", "IsPresent": true}),
+                json!({}),
+                false,
+            ),
+            (
+                "is null",
+                json!({"Variable": "$.v", "IsNull": true}),
+                json!({"v": null}),
+                true,
+            ),
+            (
+                "is numeric false",
+                json!({"Variable": "$.v", "IsNumeric": false}),
+                json!({"v": "1"}),
+                true,
+            ),
+            (
+                "is timestamp",
+                json!({"Variable": "$.v", "IsTimestamp": true}),
+                json!({"v": "2016-03-14T01:59:00Z"}),
+                true,
+            ),
+            (
+                "and",
+                json!({"And": [{"Variable": "$.a", "IsPresent": true}, {"Variable": "$.a", "NumericLessThan": 5}]}),
+                json!({"a": 1}),
+                true,
+            ),
+            (
+                "or",
+                json!({"Or": [{"Variable": "$.a", "StringEquals": "x"}, {"Variable": "$.a", "StringEquals": "y"}]}),
+                json!({"a": "y"}),
+                true,
+            ),
+            (
+                "not",
+                json!({"Not": {"Variable": "$.a", "StringEquals": "x"}}),
+                json!({"a": "y"}),
+                true,
+            ),
+        ];
+        for (name, rule, input, want) in cases {
+            assert_eq!(eval(rule, input).expect(name), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_missing_variable_is_a_runtime_error() {
+        let err = eval(
+            json!({"Variable": "$.nope", "StringEquals": "a"}),
+            json!({}),
+        )
+        .expect_err("missing");
+        assert_eq!(err.error, "States.Runtime");
+        assert_eq!(
+            err.cause.as_deref(),
+            Some("Invalid path '$.nope' : No results for path: $['nope']")
+        );
+    }
+
+    #[test]
+    fn no_match_without_default() {
+        let rules = parse_choices(&json!([{"Variable": "$.a", "StringEquals": "x", "Next": "X"}]))
+            .expect("parse");
+        let input = json!({"a": "y"});
+        let context = json!({});
+        let vars = Map::new();
+        let scope = Scope {
+            input: &input,
+            context: &context,
+            variables: &vars,
+        };
+        assert_eq!(choose(&rules, Some("D"), &scope).expect("default"), "D");
+        assert_eq!(
+            choose(&rules, None, &scope).expect_err("none").error,
+            "States.NoChoiceMatched"
+        );
+    }
 }

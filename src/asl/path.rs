@@ -45,13 +45,12 @@ fn root_of<'a>(path: &str, scope: &Scope<'a>) -> Result<(&'a Value, String), Pat
     match rest.chars().next() {
         None | Some('.') | Some('[') => Ok((scope.input, path.to_owned())),
         Some(_) => {
-            let end = rest
-                .find(['.', '['])
-                .unwrap_or(rest.len());
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
             let (name, tail) = rest.split_at(end);
-            let value = scope.variables.get(name).ok_or_else(|| {
-                PathError::new(path, format!("Variable ${name} is not defined"))
-            })?;
+            let value = scope
+                .variables
+                .get(name)
+                .ok_or_else(|| PathError::new(path, format!("Variable ${name} is not defined")))?;
             Ok((value, format!("${tail}")))
         }
     }
@@ -96,6 +95,7 @@ pub fn query(path: &str, scope: &Scope<'_>) -> Result<Value, PathError> {
     if rfc_path == "$" {
         return Ok(root.clone());
     }
+    let rfc_path = bracket_unusual_names(&rfc_path);
     let compiled = JsonPath::parse(&rfc_path)
         .map_err(|e| PathError::new(path, format!("Invalid path '{path}': {e}")))?;
     let nodes = compiled.query_located(root);
@@ -106,6 +106,51 @@ pub fn query(path: &str, scope: &Scope<'_>) -> Result<Value, PathError> {
         }
     } else {
         Ok(Value::Array(nodes.nodes().cloned().collect()))
+    }
+}
+
+/// Jayway accepts dotted names that RFC 9535 does not (`$.input-value`, `$.a b`); rewrite
+/// those segments as bracketed names (`$['input-value']`). Brackets and filters are copied.
+fn bracket_unusual_names(path: &str) -> std::borrow::Cow<'_, str> {
+    let plain = |c: char| c.is_alphanumeric() || c == '_' || c == '*';
+    let mut out = String::with_capacity(path.len() + 8);
+    let mut depth = 0usize;
+    let mut chars = path.char_indices().peekable();
+    let mut changed = false;
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '[' => {
+                depth += 1;
+                out.push(c);
+            }
+            ']' => {
+                depth = depth.saturating_sub(1);
+                out.push(c);
+            }
+            '.' if depth == 0 && !path[i + 1..].starts_with('.') && !out.ends_with('.') => {
+                let rest = &path[i + 1..];
+                let end = rest.find(['.', '[']).unwrap_or(rest.len());
+                let name = &rest[..end];
+                if !name.is_empty() && !name.chars().all(plain) && !name.ends_with("()") {
+                    out.push_str(&format!(
+                        "['{}']",
+                        name.replace('\\', "\\\\").replace('\'', "\\'")
+                    ));
+                    for _ in 0..name.chars().count() {
+                        chars.next();
+                    }
+                    changed = true;
+                } else {
+                    out.push(c);
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    if changed {
+        std::borrow::Cow::Owned(out)
+    } else {
+        std::borrow::Cow::Borrowed(path)
     }
 }
 
@@ -178,12 +223,7 @@ fn missing_reason(root: &Value, rfc_path: &str) -> String {
             None if i + 1 == segments.len() => {
                 return format!("No results for path: {}", bracketed(&segments))
             }
-            None => {
-                return format!(
-                    "Missing property in path {}",
-                    bracketed(&segments[..=i])
-                )
-            }
+            None => return format!("Missing property in path {}", bracketed(&segments[..=i])),
         }
     }
     format!("No results for path: {}", bracketed(&segments))
@@ -220,7 +260,12 @@ pub fn apply_result_path(
                     .entry(k.clone())
                     .or_insert_with(|| Value::Object(Map::new())),
                 (Segment::Index(i), Value::Array(a)) if *i < a.len() => &mut a[*i],
-                _ => return Err(StatesError::new(names::RESULT_PATH_MATCH_FAILURE, format!("Unable to apply ResultPath \"{path}\""))),
+                _ => {
+                    return Err(StatesError::new(
+                        names::RESULT_PATH_MATCH_FAILURE,
+                        format!("Unable to apply ResultPath \"{path}\""),
+                    ))
+                }
             };
         }
         match (segments.last(), cur) {
@@ -303,7 +348,8 @@ mod tests {
 
     #[test]
     fn queries() {
-        let input = json!({"a": {"b": 1}, "items": [{"x": 1}, {"x": 2}, {"x": 3}], "k e": true});
+        let input =
+            json!({"a": {"b": 1}, "items": [{"x": 1}, {"x": 2}, {"x": 3}], "k e": true, "k-d": 5});
         let cases: Vec<(&str, &str, Result<Value, &str>)> = vec![
             ("root", "$", Ok(input.clone())),
             ("field", "$.a.b", Ok(json!(1))),
@@ -315,10 +361,19 @@ mod tests {
             ("descent", "$..x", Ok(json!([1, 2, 3]))),
             ("length", "$.items.length()", Ok(json!(3))),
             ("context", "$$.Execution.Name", Ok(json!("e"))),
+            ("dashed name", "$.k-d", Ok(json!(5))),
             ("variable", "$v.k", Ok(json!(9))),
             ("empty wildcard", "$.nothing[*]", Ok(json!([]))),
-            ("missing leaf", "$.a.c", Err("No results for path: $['a']['c']")),
-            ("missing step", "$.no.such.path", Err("Missing property in path $['no']")),
+            (
+                "missing leaf",
+                "$.a.c",
+                Err("No results for path: $['a']['c']"),
+            ),
+            (
+                "missing step",
+                "$.no.such.path",
+                Err("Missing property in path $['no']"),
+            ),
         ];
         for (name, path, want) in cases {
             let got = scope_eval(path, &input).map_err(|e| e.reason);
@@ -331,10 +386,34 @@ mod tests {
         let cases = [
             ("absent", None, json!({"a": 1}), json!(5), Ok(json!(5))),
             ("root", Some("$"), json!({"a": 1}), json!(5), Ok(json!(5))),
-            ("new field", Some("$.r"), json!({"a": 1}), json!(5), Ok(json!({"a": 1, "r": 5}))),
-            ("nested, created", Some("$.x.y"), json!({}), json!(5), Ok(json!({"x": {"y": 5}}))),
-            ("replace", Some("$.a"), json!({"a": 1}), json!(5), Ok(json!({"a": 5}))),
-            ("into a number", Some("$.a.b"), json!({"a": 1}), json!(5), Err(())),
+            (
+                "new field",
+                Some("$.r"),
+                json!({"a": 1}),
+                json!(5),
+                Ok(json!({"a": 1, "r": 5})),
+            ),
+            (
+                "nested, created",
+                Some("$.x.y"),
+                json!({}),
+                json!(5),
+                Ok(json!({"x": {"y": 5}})),
+            ),
+            (
+                "replace",
+                Some("$.a"),
+                json!({"a": 1}),
+                json!(5),
+                Ok(json!({"a": 5})),
+            ),
+            (
+                "into a number",
+                Some("$.a.b"),
+                json!({"a": 1}),
+                json!(5),
+                Err(()),
+            ),
         ];
         for (name, path, input, result, want) in cases {
             let got = apply_result_path(input, path, result).map_err(|_| ());

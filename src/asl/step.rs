@@ -926,8 +926,7 @@ impl Run<'_> {
         });
         // AWS shows RetryCount only in the states that can retry.
         if matches!(state.kind, Kind::Task(_)) {
-            state_part["RetryCount"] =
-                json!(self.exec.task.as_ref().map_or(0, |t| t.retry_count));
+            state_part["RetryCount"] = json!(self.exec.task.as_ref().map_or(0, |t| t.retry_count));
         }
         json!({
             "Execution": {

@@ -10,8 +10,10 @@ use std::process::Command;
 
 use crate::support::{test_venv, TestDaemon};
 
-/// Selection of cases this build is expected to run: the core ones that need no Lambda.
-const SELECTION: &[&str] = &["--core", "--no-lambda"];
+/// Selection of cases this build is expected to run: every core case (those a standalone
+/// server with a Lambda endpoint can pass), the Lambda ones against the corpus's own
+/// function server.
+const SELECTION: &[&str] = &["--core"];
 
 #[tokio::test]
 async fn conformance_cases_pass_above_the_recorded_floor() {
@@ -22,7 +24,15 @@ async fn conformance_cases_pass_above_the_recorded_floor() {
         .trim()
         .parse()
         .expect("FLOOR holds a percentage");
-    let daemon = TestDaemon::start_with_env(&[("WAIT_TIME_SCALE", "1")]).await;
+    // The runner starts the corpus's Lambda server on this port for the length of the run.
+    let lambda_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let endpoint = format!("http://127.0.0.1:{lambda_port}");
+    let daemon =
+        TestDaemon::start_with_env(&[("WAIT_TIME_SCALE", "1"), ("LAMBDA_ENDPOINT", &endpoint)])
+            .await;
     let report = tempfile::NamedTempFile::new().expect("report file");
     let out = Command::new(venv.join("bin/python"))
         .arg(corpus.join("run_corpus.py"))
@@ -30,6 +40,8 @@ async fn conformance_cases_pass_above_the_recorded_floor() {
         .arg(&corpus)
         .args(SELECTION)
         .args(["--timeout", "30", "--show-failures", "400"])
+        .arg("--lambda-server")
+        .arg(lambda_port.to_string())
         .arg("--min-pass-rate")
         .arg(floor.to_string())
         .arg("--report")
