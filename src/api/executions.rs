@@ -8,7 +8,8 @@ use super::state_machines;
 use super::{ApiError, App};
 use crate::store::{ExecutionRow, StateMachineRow};
 
-const STATUSES: &[&str] = &[
+/// ExecutionStatus in AWS's model order (the order its enum error message lists).
+pub const STATUSES: &[&str] = &[
     "SUCCEEDED",
     "TIMED_OUT",
     "PENDING_REDRIVE",

@@ -4,7 +4,7 @@
 //! call, encode the answer. They hold no SQL and evaluate no ASL.
 
 pub mod error;
-mod executions;
+pub mod executions;
 mod history;
 pub mod shapes;
 mod state_machines;

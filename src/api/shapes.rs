@@ -279,14 +279,7 @@ mod tests {
         c.one_of(
             "statusFilter",
             Some("succeeded"),
-            &[
-                "SUCCEEDED",
-                "TIMED_OUT",
-                "PENDING_REDRIVE",
-                "ABORTED",
-                "FAILED",
-                "RUNNING",
-            ],
+            crate::api::executions::STATUSES,
         );
         let e = c.done().expect_err("enum");
         assert_eq!(e.to_string(), "1 validation error detected: Value 'succeeded' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]");

@@ -409,16 +409,7 @@ impl Run<'_> {
         match &state.kind {
             Kind::Pass { result } => {
                 let effective = select(&state.input_path, &scope, "InputPath")?;
-                let effective = match &state.parameters {
-                    Some(template) => path::render_template(
-                        template,
-                        &Scope {
-                            input: &effective,
-                            ..scope
-                        },
-                    )?,
-                    None => effective,
-                };
+                let effective = parameters(state, effective, &scope)?;
                 let result = result.clone().unwrap_or(effective);
                 let output = self.result_and_output(state, raw.clone(), result, &context)?;
                 Ok(self.exit(state, output))
@@ -483,16 +474,7 @@ impl Run<'_> {
             }
             Kind::Task(spec) => {
                 let effective = select(&state.input_path, &scope, "InputPath")?;
-                let params = match &state.parameters {
-                    Some(template) => path::render_template(
-                        template,
-                        &Scope {
-                            input: &effective,
-                            ..scope
-                        },
-                    )?,
-                    None => effective.clone(),
-                };
+                let params = parameters(state, effective.clone(), &scope)?;
                 let timeout_secs = seconds(
                     spec.timeout.as_ref(),
                     &effective,
@@ -1020,6 +1002,20 @@ impl Run<'_> {
             event_type: event_type.to_owned(),
             details,
         });
+    }
+}
+
+/// The state's `Parameters` rendered against its effective input, or that input unchanged.
+fn parameters(state: &State, effective: Value, scope: &Scope<'_>) -> Result<Value, StatesError> {
+    match &state.parameters {
+        Some(template) => path::render_template(
+            template,
+            &Scope {
+                input: &effective,
+                ..*scope
+            },
+        ),
+        None => Ok(effective),
     }
 }
 
