@@ -36,6 +36,14 @@ pub struct Config {
     pub wait_time_scale: f64,
     /// Base URL of the Lambda Invoke API. Default `http://127.0.0.1:3001`.
     pub lambda_endpoint: String,
+    /// Days a closed execution and its history are kept (AWS keeps them 90); 0 keeps them
+    /// forever. Fractions are allowed. Default `90`.
+    pub retention_days: f64,
+    /// Seconds between retention sweeps. Default `60`.
+    pub retention_sweep_secs: u64,
+    /// On SIGTERM, seconds to let Lambda calls in flight finish before stopping anyway (their
+    /// executions call again after the next start). Default `4`.
+    pub shutdown_grace_secs: u64,
     pub lambda: LambdaConfig,
     pub sqlite: SqliteConfig,
     pub writer: WriterConfig,
@@ -137,6 +145,9 @@ impl Default for Config {
             region: "us-east-1".into(),
             wait_time_scale: 1.0,
             lambda_endpoint: "http://127.0.0.1:3001".into(),
+            retention_days: 90.0,
+            retention_sweep_secs: 60,
+            shutdown_grace_secs: 4,
             lambda: LambdaConfig::default(),
             sqlite: SqliteConfig::default(),
             writer: WriterConfig::default(),
@@ -236,6 +247,22 @@ impl Config {
                 Env::raw()
                     .only(&["WAIT_TIME_SCALE"])
                     .map(|_| "wait_time_scale".into()),
+            )
+            // The standard AWS credential variables sign Lambda calls.
+            .merge(
+                Env::raw()
+                    .only(&[
+                        "AWS_ACCESS_KEY_ID",
+                        "AWS_SECRET_ACCESS_KEY",
+                        "AWS_SESSION_TOKEN",
+                    ])
+                    .map(|k| {
+                        format!(
+                            "lambda.{}",
+                            k.as_str().to_ascii_lowercase().trim_start_matches("aws_")
+                        )
+                        .into()
+                    }),
             );
         if let Some(a) = account("AWS_ACCOUNT_ID") {
             f = f.merge(a);
@@ -271,6 +298,17 @@ impl Config {
         if self.writer.queue_capacity == 0 || self.writer.max_batch == 0 {
             return Err(ConfigError(
                 "writer: queue_capacity and max_batch must be at least 1".into(),
+            ));
+        }
+        if !(self.retention_days.is_finite() && self.retention_days >= 0.0) {
+            return Err(ConfigError(format!(
+                "retention_days: must be a finite number >= 0, got {}",
+                self.retention_days
+            )));
+        }
+        if self.retention_sweep_secs == 0 {
+            return Err(ConfigError(
+                "retention_sweep_secs: must be at least 1".into(),
             ));
         }
         if self.timer.load_batch == 0 || self.timer.max_in_flight == 0 {

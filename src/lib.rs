@@ -107,11 +107,19 @@ pub async fn serve(
         config.timer.max_in_flight,
         timer_stop.clone(),
     ));
-    background.spawn(
-        engine
-            .clone()
-            .run_tasks(invoker, calls_rx, timer_stop.clone()),
-    );
+    background.spawn(engine.clone().run_tasks(
+        invoker,
+        calls_rx,
+        timer_stop.clone(),
+        std::time::Duration::from_secs(config.shutdown_grace_secs),
+    ));
+    if config.retention_days > 0.0 {
+        background.spawn(engine.clone().run_retention(
+            std::time::Duration::from_secs_f64(config.retention_days * 86_400.0),
+            std::time::Duration::from_secs(config.retention_sweep_secs),
+            timer_stop.clone(),
+        ));
+    }
     background.close();
     let recovered = engine
         .recover_tasks()

@@ -43,6 +43,9 @@ struct Metrics {
     timers_fired: Counter,
     timer_lateness_seconds: Histogram,
     timers_in_memory: Gauge,
+    timers_on_disk: Gauge,
+    executions_running: Gauge,
+    retention_removed: Counter,
     lambda_invocations: Family<LambdaLabels, Counter>,
     lambda_seconds: HistogramFamily<FunctionLabel>,
 }
@@ -118,6 +121,24 @@ fn metrics() -> &'static Metrics {
             "Timers held in the in-memory window",
             timers_in_memory.clone(),
         );
+        let timers_on_disk = Gauge::default();
+        registry.register(
+            "timers_on_disk",
+            "Timers stored in the database (pending deadlines of every horizon)",
+            timers_on_disk.clone(),
+        );
+        let executions_running = Gauge::default();
+        registry.register(
+            "executions_running",
+            "Executions in the RUNNING state",
+            executions_running.clone(),
+        );
+        let retention_removed = Counter::default();
+        registry.register(
+            "retention_removed",
+            "Closed executions removed with their history after the retention period",
+            retention_removed.clone(),
+        );
         let lambda_invocations = Family::<LambdaLabels, Counter>::default();
         registry.register(
             "lambda_invocations",
@@ -133,6 +154,9 @@ fn metrics() -> &'static Metrics {
         );
         Metrics {
             registry,
+            timers_on_disk,
+            executions_running,
+            retention_removed,
             lambda_invocations,
             lambda_seconds,
             requests,
@@ -225,4 +249,18 @@ pub fn lambda_invocation(function: &str, ok: bool, elapsed: Duration) {
             function: function.to_owned(),
         })
         .observe(elapsed.as_secs_f64());
+}
+
+/// Timers were stored (`delta > 0`) or removed (`delta < 0`).
+pub fn timers_on_disk_add(delta: i64) {
+    metrics().timers_on_disk.inc_by(delta);
+}
+
+/// Executions entered (`delta > 0`) or left (`delta < 0`) the RUNNING state.
+pub fn executions_running_add(delta: i64) {
+    metrics().executions_running.inc_by(delta);
+}
+
+pub fn retention_removed(n: u64) {
+    metrics().retention_removed.inc_by(n);
 }

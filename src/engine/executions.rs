@@ -26,6 +26,7 @@ impl Engine {
     ///
     /// Same name and same input while the first is RUNNING returns the first; any other reuse
     /// of a name is `ExecutionAlreadyExists`, as on AWS.
+    #[tracing::instrument(skip_all, fields(state_machine_arn = %state_machine_arn))]
     pub async fn start_execution(
         &self,
         state_machine_arn: &str,
@@ -114,7 +115,11 @@ impl Engine {
             Err(e) => return Err(e.into()),
         }
         metrics::execution_started();
-        self.after_commit(id, &sm.arn, &state, &step.effects).await;
+        if !state.status.is_terminal() {
+            metrics::executions_running_add(1);
+        }
+        self.after_commit(id, &sm.arn, &state, &step.effects, false)
+            .await;
         Ok(StartedExecution {
             execution_arn: exec_arn,
             start_ms: now,
@@ -220,6 +225,7 @@ impl Engine {
     }
 
     /// Apply `event` to a running execution (its lock held), commit, then perform effects.
+    #[tracing::instrument(skip_all, fields(execution_arn = %row.arn))]
     async fn advance(
         &self,
         row: &ExecutionRow,
@@ -268,7 +274,7 @@ impl Engine {
             events: step.events,
         }));
         self.writer.write(ops).await?;
-        self.after_commit(row.id, &row.state_machine_arn, &state, &step.effects)
+        self.after_commit(row.id, &row.state_machine_arn, &state, &step.effects, true)
             .await;
         Ok(())
     }
@@ -280,6 +286,7 @@ impl Engine {
         state_machine_arn: &str,
         state: &ExecutionState,
         effects: &[Effect],
+        was_running: bool,
     ) {
         for effect in effects {
             match effect {
@@ -297,6 +304,10 @@ impl Engine {
         }
         if state.status.is_terminal() {
             metrics::execution_finished(state.status.as_str());
+            // A start that ended at once never counted as running.
+            if was_running {
+                metrics::executions_running_add(-1);
+            }
             if let Err(e) = self.finish_deleting(state_machine_arn).await {
                 tracing::warn!(error = %e, state_machine_arn, "could not complete a pending delete");
             }

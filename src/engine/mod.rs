@@ -19,6 +19,7 @@ mod state_machines;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::{mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
@@ -217,30 +218,82 @@ impl Engine {
         invoker: Arc<dyn Invoker>,
         mut calls: mpsc::Receiver<ScheduledCall>,
         shutdown: CancellationToken,
+        grace: Duration,
     ) {
-        let tasks = tokio_util::task::TaskTracker::new();
+        let mut tasks = tokio::task::JoinSet::new();
         loop {
             let next = tokio::select! {
                 c = calls.recv() => c,
                 _ = shutdown.cancelled() => None,
+                // Reap finished calls so the set does not grow.
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
             };
             let Some((execution_id, invocation)) = next else {
                 break;
             };
             let engine = self.clone();
             let invoker = invoker.clone();
-            let shutdown = shutdown.clone();
             tasks.spawn(async move {
                 let seq = invocation.seq;
-                let outcome = tokio::select! {
-                    o = invoker.invoke(invocation) => o,
-                    _ = shutdown.cancelled() => return,
-                };
+                let outcome = invoker.invoke(invocation).await;
                 engine.on_task_result(execution_id, seq, outcome).await;
             });
         }
-        tasks.close();
-        tasks.wait().await;
+        // Shutting down: let calls in flight finish (and their results commit) for a while.
+        let drained =
+            tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            tracing::warn!(
+                left = tasks.len(),
+                "Lambda calls still running at shutdown; they are made again after the next start"
+            );
+            tasks.shutdown().await;
+        }
+    }
+
+    /// Remove closed executions older than `retention` (with their history), in batches
+    /// small enough not to stall other writes, every `every`, until `shutdown`.
+    pub async fn run_retention(
+        self: Arc<Self>,
+        retention: Duration,
+        every: Duration,
+        shutdown: CancellationToken,
+    ) {
+        const BATCH: i64 = 500;
+        let retention_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = shutdown.cancelled() => return,
+            }
+            let cutoff = self.clock.now_ms().saturating_sub(retention_ms);
+            loop {
+                if shutdown.is_cancelled() {
+                    return;
+                }
+                let ids = match self.store.closed_before(cutoff, BATCH).await {
+                    Ok(ids) => ids,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "retention sweep failed; trying again later");
+                        break;
+                    }
+                };
+                if ids.is_empty() {
+                    break;
+                }
+                let n = ids.len() as u64;
+                if let Err(e) = self
+                    .writer
+                    .write(vec![store::WriteOp::DeleteExecutions { ids }])
+                    .await
+                {
+                    tracing::warn!(error = %e, "retention sweep failed; trying again later");
+                    break;
+                }
+                crate::metrics::retention_removed(n);
+                tokio::task::yield_now().await;
+            }
+        }
     }
 
     /// After a start: make again every call that was scheduled and never recorded as finished.

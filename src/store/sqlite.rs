@@ -239,6 +239,18 @@ impl Store {
         .await?)
     }
 
+    /// Ids of executions that closed before `before_ms`, oldest first, at most `limit`.
+    pub async fn closed_before(&self, before_ms: i64, limit: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM executions WHERE stop_ms IS NOT NULL AND stop_ms < ? \
+             ORDER BY stop_ms LIMIT ?",
+        )
+        .bind(before_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// How many timers are stored.
     pub async fn count_timers(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM timers")

@@ -68,6 +68,10 @@ pub enum WriteOp {
     DeleteTasksOf {
         execution_id: i64,
     },
+    /// Remove closed executions and their history (retention).
+    DeleteExecutions {
+        ids: Vec<i64>,
+    },
     PutTags {
         arn: String,
         tags: Vec<(String, String)>,
@@ -141,6 +145,17 @@ async fn run(
     max_batch: usize,
     shutdown: CancellationToken,
 ) -> Result<SqliteConnection> {
+    // The gauges of stored timers and running executions start from the database; from here
+    // on every commit moves them by exactly what it changed.
+    let timers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM timers")
+        .fetch_one(&mut conn)
+        .await?;
+    let running: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM executions WHERE status = 'RUNNING'")
+            .fetch_one(&mut conn)
+            .await?;
+    metrics::timers_on_disk_add(timers);
+    metrics::executions_running_add(running);
     let mut batch = Vec::with_capacity(max_batch);
     loop {
         let first = tokio::select! {
@@ -171,7 +186,8 @@ async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<Request>) {
     let size = batch.len();
     let result = commit(conn, batch.iter().flat_map(|r| r.ops.iter())).await;
     match result {
-        Ok(()) => {
+        Ok(timers) => {
+            metrics::timers_on_disk_add(timers);
             for r in batch.drain(..) {
                 let _ = r.ack.send(Ok(()));
             }
@@ -186,25 +202,27 @@ async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<Request>) {
             tracing::debug!(error = %e, size, "batch failed; committing its requests one by one");
             for r in batch.drain(..) {
                 let one = commit(conn, r.ops.iter()).await;
-                if let Err(e) = &one {
-                    tracing::warn!(error = %e, "write failed");
+                match &one {
+                    Ok(timers) => metrics::timers_on_disk_add(*timers),
+                    Err(e) => tracing::warn!(error = %e, "write failed"),
                 }
-                let _ = r.ack.send(one);
+                let _ = r.ack.send(one.map(|_| ()));
             }
         }
     }
     metrics::record_commit(size, started.elapsed());
 }
 
-/// Apply `ops` in one transaction. Rolls back on any error.
+/// Apply `ops` in one transaction. Rolls back on any error. Returns the change in the number
+/// of stored timers.
 async fn commit<'a>(
     conn: &mut SqliteConnection,
     ops: impl Iterator<Item = &'a WriteOp> + Clone,
-) -> Result<()> {
+) -> Result<i64> {
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
     match apply(conn, ops).await {
-        Ok(()) => match sqlx::query("COMMIT").execute(&mut *conn).await {
-            Ok(_) => Ok(()),
+        Ok(timers) => match sqlx::query("COMMIT").execute(&mut *conn).await {
+            Ok(_) => Ok(timers),
             Err(e) => {
                 let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
                 Err(e.into())
@@ -220,7 +238,7 @@ async fn commit<'a>(
 async fn apply<'a>(
     conn: &mut SqliteConnection,
     ops: impl Iterator<Item = &'a WriteOp> + Clone,
-) -> Result<()> {
+) -> Result<i64> {
     // State machine and tag changes are rare: apply them one by one, in order, first.
     for op in ops.clone() {
         apply_single(conn, op).await?;
@@ -260,15 +278,15 @@ async fn apply<'a>(
             _ => None,
         })
         .collect();
-    delete_timers(conn, &deletes).await?;
+    let deleted = delete_timers(conn, &deletes).await?;
     let timers: Vec<&TimerRow> = ops
         .filter_map(|op| match op {
             WriteOp::InsertTimer(t) => Some(t),
             _ => None,
         })
         .collect();
-    insert_timers(conn, &timers).await?;
-    Ok(())
+    let inserted = insert_timers(conn, &timers).await?;
+    Ok(inserted - deleted)
 }
 
 async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
@@ -388,6 +406,29 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
                 .execute(&mut *conn)
                 .await?;
         }
+        WriteOp::DeleteExecutions { ids } => {
+            for chunk in ids.chunks(MAX_PARAMS_PER_STATEMENT) {
+                for table in ["history_events", "timers", "tasks"] {
+                    let mut qb: QueryBuilder<Sqlite> =
+                        QueryBuilder::new(format!("DELETE FROM {table} WHERE execution_id IN ("));
+                    let mut sep = qb.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(id);
+                    }
+                    qb.push(")");
+                    qb.build().execute(&mut *conn).await?;
+                }
+                let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                    "DELETE FROM executions WHERE status != 'RUNNING' AND id IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(id);
+                }
+                qb.push(")");
+                qb.build().execute(&mut *conn).await?;
+            }
+        }
         WriteOp::InsertExecution(_)
         | WriteOp::UpdateExecution(_)
         | WriteOp::InsertEvents(_)
@@ -468,8 +509,9 @@ async fn update_executions(conn: &mut SqliteConnection, rows: &[&ExecutionUpdate
     Ok(())
 }
 
-async fn delete_timers(conn: &mut SqliteConnection, keys: &[(i64, i64)]) -> Result<()> {
+async fn delete_timers(conn: &mut SqliteConnection, keys: &[(i64, i64)]) -> Result<i64> {
     const COLUMNS: usize = 2;
+    let mut deleted = 0;
     for chunk in keys.chunks(MAX_PARAMS_PER_STATEMENT / COLUMNS) {
         let mut qb: QueryBuilder<Sqlite> =
             QueryBuilder::new("DELETE FROM timers WHERE (execution_id, seq) IN (");
@@ -477,9 +519,9 @@ async fn delete_timers(conn: &mut SqliteConnection, keys: &[(i64, i64)]) -> Resu
             b.push_bind(*execution_id).push_bind(*seq);
         });
         qb.push(")");
-        qb.build().execute(&mut *conn).await?;
+        deleted += qb.build().execute(&mut *conn).await?.rows_affected();
     }
-    Ok(())
+    Ok(i64::try_from(deleted).unwrap_or(i64::MAX))
 }
 
 async fn insert_events(conn: &mut SqliteConnection, batches: &[&NewEvents]) -> Result<()> {
@@ -513,8 +555,9 @@ async fn insert_events(conn: &mut SqliteConnection, batches: &[&NewEvents]) -> R
     Ok(())
 }
 
-async fn insert_timers(conn: &mut SqliteConnection, rows: &[&TimerRow]) -> Result<()> {
+async fn insert_timers(conn: &mut SqliteConnection, rows: &[&TimerRow]) -> Result<i64> {
     const COLUMNS: usize = 3;
+    let mut inserted = 0;
     for chunk in rows.chunks(MAX_PARAMS_PER_STATEMENT / COLUMNS) {
         let mut qb: QueryBuilder<Sqlite> =
             QueryBuilder::new("INSERT INTO timers (execution_id, seq, due_ms) ");
@@ -523,7 +566,7 @@ async fn insert_timers(conn: &mut SqliteConnection, rows: &[&TimerRow]) -> Resul
                 .push_bind(t.seq)
                 .push_bind(t.due_ms);
         });
-        qb.build().execute(&mut *conn).await?;
+        inserted += qb.build().execute(&mut *conn).await?.rows_affected();
     }
-    Ok(())
+    Ok(i64::try_from(inserted).unwrap_or(i64::MAX))
 }

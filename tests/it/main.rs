@@ -10,6 +10,7 @@ mod errors;
 mod executions;
 mod history;
 mod lambda;
+mod operations;
 mod restart;
 mod smoke;
 mod state_machines;

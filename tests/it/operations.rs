@@ -1,0 +1,200 @@
+//! Operations: metrics move with the work, retention removes old executions, bad
+//! configuration is refused before binding, SIGTERM under load loses nothing acknowledged.
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_sfn::types::ExecutionStatus;
+
+use crate::support::{eventually, TestDaemon, PASS_DEFINITION};
+use crate::wait::{create, finished, start};
+
+async fn metrics_text(daemon: &TestDaemon) -> String {
+    reqwest::get(format!("{}/metrics", daemon.url()))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("metrics body")
+}
+
+/// The value of one sample line (`name{labels} value`) in Prometheus text, by exact series.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
+        let (name, value) = l.rsplit_once(' ')?;
+        (name == series).then(|| value.parse().ok()).flatten()
+    })
+}
+
+#[tokio::test]
+async fn counters_and_gauges_move_when_executions_start_wait_and_finish() {
+    let daemon = TestDaemon::start().await;
+    let sfn = daemon.sfn();
+    let waiting = create(
+        &sfn,
+        "waiting",
+        r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}"#,
+    )
+    .await;
+    let quick = create(&sfn, "quick", PASS_DEFINITION).await;
+    start(&sfn, &waiting, "w1", "{}").await;
+    start(&sfn, &waiting, "w2", "{}").await;
+    let q = start(&sfn, &quick, "q1", "{}").await;
+    finished(&sfn, &q, Duration::from_secs(5)).await;
+    let text = metrics_text(&daemon).await;
+    assert_eq!(
+        sample(&text, "hourglass_executions_started_total"),
+        Some(3.0)
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "hourglass_executions_finished_total{status=\"SUCCEEDED\"}"
+        ),
+        Some(1.0)
+    );
+    assert_eq!(sample(&text, "hourglass_executions_running"), Some(2.0));
+    assert_eq!(sample(&text, "hourglass_timers_on_disk"), Some(2.0));
+    assert_eq!(
+        sample(
+            &text,
+            "hourglass_api_requests_total{operation=\"StartExecution\",outcome=\"ok\"}"
+        ),
+        Some(3.0)
+    );
+}
+
+#[tokio::test]
+async fn closed_executions_are_removed_after_the_retention_period() {
+    // 0.00002 days = 1.7 s.
+    let daemon = TestDaemon::start_with_env(&[
+        ("HOURGLASS_RETENTION_DAYS", "0.00002"),
+        ("HOURGLASS_RETENTION_SWEEP_SECS", "1"),
+    ])
+    .await;
+    let sfn = daemon.sfn();
+    let sm = create(&sfn, "short-lived", PASS_DEFINITION).await;
+    let arn = start(&sfn, &sm, "old", "{}").await;
+    assert_eq!(
+        finished(&sfn, &arn, Duration::from_secs(5)).await,
+        ExecutionStatus::Succeeded
+    );
+    eventually(
+        "the execution to be removed",
+        Duration::from_secs(15),
+        || {
+            let sfn = sfn.clone();
+            let arn = arn.clone();
+            async move {
+                let r = sfn.describe_execution().execution_arn(arn).send().await;
+                match r {
+                    Err(e) => e
+                        .into_service_error()
+                        .is_execution_does_not_exist()
+                        .then_some(()),
+                    Ok(_) => None,
+                }
+            }
+        },
+    )
+    .await;
+    let text = metrics_text(&daemon).await;
+    assert!(sample(&text, "hourglass_retention_removed_total").is_some_and(|n| n >= 1.0));
+}
+
+#[test]
+fn a_bad_configuration_value_names_the_key_and_exits_before_binding() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_hourglass"))
+        .args(["serve", "--port", "0", "--data-dir"])
+        .arg(dir.path())
+        .current_dir(dir.path())
+        .env("WAIT_TIME_SCALE", "-3")
+        .output()
+        .expect("run hourglass");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("wait_time_scale"), "stderr: {err}");
+    assert!(out.stdout.is_empty(), "it must not have started serving");
+}
+
+#[test]
+fn hourglass_config_prints_the_effective_configuration_without_secrets() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_hourglass"))
+        .arg("config")
+        .current_dir(dir.path())
+        .env("HOURGLASS_PORT", "9999")
+        .env("AWS_SECRET_ACCESS_KEY", "very-secret")
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .output()
+        .expect("run hourglass config");
+    assert!(out.status.success());
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(printed["port"], 9999);
+    assert_eq!(printed["lambda"]["access_key_id"], "AKIDEXAMPLE");
+    assert_eq!(printed["lambda"]["secret_access_key"], "***");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("very-secret"));
+}
+
+#[tokio::test]
+async fn sigterm_under_load_exits_zero_and_keeps_every_acknowledged_start() {
+    let mut daemon = TestDaemon::start().await;
+    let sfn = daemon.sfn();
+    let sm = create(
+        &sfn,
+        "load",
+        r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}"#,
+    )
+    .await;
+    let acknowledged = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut clients = Vec::new();
+    for c in 0..8 {
+        let sfn = sfn.clone();
+        let sm = sm.clone();
+        let acknowledged = acknowledged.clone();
+        clients.push(tokio::spawn(async move {
+            for i in 0.. {
+                match sfn
+                    .start_execution()
+                    .state_machine_arn(&sm)
+                    .name(format!("c{c}-{i}"))
+                    .send()
+                    .await
+                {
+                    Ok(r) => acknowledged
+                        .lock()
+                        .expect("list")
+                        .push(r.execution_arn().to_owned()),
+                    Err(_) => return,
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let started = std::time::Instant::now();
+    let status = daemon.terminate();
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?} to stop",
+        started.elapsed()
+    );
+    for c in clients {
+        let _ = c.await;
+    }
+    daemon.start_again();
+    let sfn = daemon.sfn();
+    let acknowledged = acknowledged.lock().expect("list").clone();
+    assert!(!acknowledged.is_empty(), "the load made no starts");
+    for arn in &acknowledged {
+        let d = sfn
+            .describe_execution()
+            .execution_arn(arn)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{arn} was acknowledged and lost: {e:?}"));
+        assert_eq!(d.status(), &ExecutionStatus::Running);
+    }
+}
