@@ -344,3 +344,6 @@ impl Engine {
         tasks.wait().await;
     }
 }
+
+#[cfg(test)]
+mod tests;

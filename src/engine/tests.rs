@@ -1,0 +1,226 @@
+//! The engine over a real store in a temporary directory, a manual clock and no HTTP: time is
+//! moved by hand, timers are taken from the window directly, Lambda results are fed in.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::*;
+use crate::asl::task::InvokeOutput;
+use crate::asl::StatesError;
+use crate::config::Config;
+use crate::store::{sqlite, Writer};
+use crate::timer::{ManualClock, TimerService};
+
+struct Harness {
+    engine: Arc<Engine>,
+    timers: Arc<TimerService>,
+    clock: Arc<ManualClock>,
+    calls: mpsc::Receiver<ScheduledCall>,
+    _dir: tempfile::TempDir,
+}
+
+const START_MS: i64 = 1_700_000_000_000;
+
+async fn harness() -> Harness {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    let (store, conn) = sqlite::open(&config).await.expect("open");
+    let (writer, _task) = Writer::spawn(conn, 64, 64, CancellationToken::new());
+    let clock = Arc::new(ManualClock::new(START_MS));
+    let timers = Arc::new(TimerService::new(store.clone(), clock.clone(), 60, 1000));
+    timers.load().await.expect("load");
+    let (tx, calls) = mpsc::channel(16);
+    let engine = Engine::new(
+        store,
+        writer,
+        timers.clone(),
+        clock.clone(),
+        EngineConfig {
+            region: "us-east-1".into(),
+            account_id: "123456789012".into(),
+            step: StepConfig::default(),
+        },
+        tx,
+    )
+    .await
+    .expect("engine");
+    Harness {
+        engine: Arc::new(engine),
+        timers,
+        clock,
+        calls,
+        _dir: dir,
+    }
+}
+
+impl Harness {
+    async fn machine(&self, name: &str, definition: serde_json::Value) -> String {
+        self.engine
+            .create_state_machine(CreateStateMachine {
+                name: name.into(),
+                definition: definition.to_string(),
+                role_arn: "arn:aws:iam::123456789012:role/r".into(),
+                machine_type: "STANDARD".into(),
+                logging_configuration: None,
+                tracing_configuration: None,
+                tags: vec![],
+            })
+            .await
+            .expect("create")
+            .arn
+    }
+
+    async fn start(&self, sm: &str, name: &str) -> String {
+        self.engine
+            .start_execution(sm, Some(name.into()), "{}", json!({}))
+            .await
+            .expect("start")
+            .execution_arn
+    }
+
+    async fn status(&self, arn: &str) -> String {
+        self.engine
+            .store()
+            .execution_by_arn(arn)
+            .await
+            .expect("read")
+            .expect("exists")
+            .status
+    }
+
+    async fn fire_due(&self) -> usize {
+        let due = self.timers.take_due();
+        for f in &due {
+            self.engine.on_timer(*f).await;
+        }
+        due.len()
+    }
+}
+
+#[tokio::test]
+async fn a_wait_is_committed_armed_and_fired_at_its_deadline() {
+    let h = harness().await;
+    let sm = h
+        .machine(
+            "w",
+            json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 30, "End": true}}}),
+        )
+        .await;
+    let arn = h.start(&sm, "e").await;
+    assert_eq!(h.status(&arn).await, "RUNNING");
+    assert_eq!(
+        h.engine.store().count_timers().await.expect("count"),
+        1,
+        "the deadline is on disk"
+    );
+    h.clock.advance(29_999);
+    assert_eq!(h.fire_due().await, 0, "not a millisecond early");
+    h.clock.advance(1);
+    assert_eq!(h.fire_due().await, 1);
+    assert_eq!(h.status(&arn).await, "SUCCEEDED");
+    assert_eq!(
+        h.engine.store().count_timers().await.expect("count"),
+        0,
+        "the timer row is gone"
+    );
+}
+
+#[tokio::test]
+async fn stop_wins_over_a_timer_that_fires_later() {
+    let h = harness().await;
+    let sm = h
+        .machine(
+            "s",
+            json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 5, "End": true}}}),
+        )
+        .await;
+    let arn = h.start(&sm, "e").await;
+    h.engine
+        .stop_execution(&arn, None, None)
+        .await
+        .expect("stop");
+    h.clock.advance(5_000);
+    h.fire_due().await;
+    assert_eq!(h.status(&arn).await, "ABORTED");
+    let row = h
+        .engine
+        .store()
+        .execution_by_arn(&arn)
+        .await
+        .expect("read")
+        .expect("exists");
+    let events = h
+        .engine
+        .store()
+        .history(row.id, None, 100, false)
+        .await
+        .expect("history");
+    let terminal = events
+        .iter()
+        .filter(|e| e.event_type.starts_with("Execution") && e.event_type != "ExecutionStarted")
+        .count();
+    assert_eq!(terminal, 1, "exactly one terminal event");
+}
+
+#[tokio::test]
+async fn a_task_is_scheduled_after_commit_and_its_result_moves_the_execution_on() {
+    let mut h = harness().await;
+    let sm = h
+        .machine(
+            "t",
+            json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+                "Retry": [{"ErrorEquals": ["Oops"], "IntervalSeconds": 2, "MaxAttempts": 1}], "End": true}}}),
+        )
+        .await;
+    let arn = h.start(&sm, "e").await;
+    let (exec_id, first) = h.calls.try_recv().expect("a call was scheduled");
+    assert_eq!(
+        h.engine.store().pending_tasks().await.expect("tasks").len(),
+        1,
+        "recorded before the call"
+    );
+    h.engine
+        .on_task_result(
+            exec_id,
+            first.seq,
+            Err(StatesError::new("Oops", "first try")),
+        )
+        .await;
+    assert!(
+        h.calls.try_recv().is_err(),
+        "the retry waits for its back-off"
+    );
+    h.clock.advance(1_999);
+    assert_eq!(h.fire_due().await, 0);
+    h.clock.advance(1);
+    assert_eq!(h.fire_due().await, 1);
+    let (_, second) = h.calls.try_recv().expect("the retry was scheduled");
+    assert_ne!(second.seq, first.seq);
+    // A late answer to the first attempt is ignored.
+    h.engine
+        .on_task_result(exec_id, first.seq, Err(StatesError::new("Oops", "late")))
+        .await;
+    assert_eq!(h.status(&arn).await, "RUNNING");
+    let ok = InvokeOutput {
+        status_code: 200,
+        payload: "{\"done\":true}".into(),
+        executed_version: None,
+        request_id: "r".into(),
+        headers: vec![],
+    };
+    h.engine.on_task_result(exec_id, second.seq, Ok(ok)).await;
+    assert_eq!(h.status(&arn).await, "SUCCEEDED");
+    assert!(h
+        .engine
+        .store()
+        .pending_tasks()
+        .await
+        .expect("tasks")
+        .is_empty());
+}
