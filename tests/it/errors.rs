@@ -394,7 +394,6 @@ async fn a_definition_that_is_not_json_is_invalid_definition() {
 }
 
 #[tokio::test]
-#[ignore = "src/asl/validate.rs is still a placeholder that only checks the text is JSON, so a missing StartAt is accepted"]
 async fn a_definition_without_start_at_is_invalid_definition() {
     let daemon = TestDaemon::start().await;
     let sfn = daemon.sfn();

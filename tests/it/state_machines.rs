@@ -593,7 +593,6 @@ async fn validate_state_machine_definition_accepts_a_valid_definition() {
 }
 
 #[tokio::test]
-#[ignore = "src/asl/validate.rs is still a placeholder that only checks the text is JSON, so a missing StartAt passes"]
 async fn validate_state_machine_definition_reports_a_missing_start_at() {
     let daemon = TestDaemon::start().await;
     let sfn = daemon.sfn();
