@@ -258,12 +258,16 @@ pub fn validate_state_machine_definition(req: Value) -> Result<Value, ApiError> 
         .iter()
         .take(max)
         .map(|d| {
-            json!({
+            let mut v = json!({
                 "severity": d.severity.as_str(),
                 "code": d.code,
                 "message": d.message,
-                "location": d.location,
-            })
+            });
+            // AWS leaves location out where there is none (MISSING_END_STATE).
+            if !d.location.is_empty() {
+                v["location"] = json!(d.location);
+            }
+            v
         })
         .collect();
     Ok(json!({

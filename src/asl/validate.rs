@@ -67,18 +67,7 @@ fn diag(code: &str, message: impl Into<String>, location: impl Into<String>) -> 
 pub fn validate_definition(text: &str) -> Vec<Diagnostic> {
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
-        Err(e) => {
-            let shown: String = text.chars().take(500).collect();
-            return vec![diag(
-                "INVALID_JSON_DESCRIPTION",
-                e.to_string(),
-                format!(
-                    "[Source: (String)\"{shown}\"; line: {}, column: {}]",
-                    e.line(),
-                    e.column()
-                ),
-            )];
-        }
+        Err(e) => return vec![invalid_json(text, &e)],
     };
     let mut schema = Vec::new();
     let Some(top) = value.as_object() else {
@@ -91,6 +80,51 @@ pub fn validate_definition(text: &str) -> Vec<Diagnostic> {
     let mut graph = Vec::new();
     check_graph(top, "", &mut graph);
     graph
+}
+
+/// AWS parses definitions with Jackson and quotes its message and position; reproduce them
+/// for the common case of a bare word where a value should be, and keep serde's message
+/// otherwise.
+fn invalid_json(text: &str, e: &serde_json::Error) -> Diagnostic {
+    let shown: String = text.chars().take(500).collect();
+    let line_text = text
+        .lines()
+        .nth(e.line().saturating_sub(1))
+        .unwrap_or_default();
+    // serde points inside the bad token; Jackson reports the column just after it.
+    let upto: String = line_text
+        .chars()
+        .take(e.column().saturating_sub(1))
+        .collect();
+    let start = upto
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let token: String = line_text[start..]
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    let (message, column) = if token.is_empty() {
+        (e.to_string(), e.column())
+    } else {
+        let column = line_text[..start].chars().count() + token.chars().count() + 1;
+        (
+            format!(
+                "Unrecognized token '{token}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
+            ),
+            column,
+        )
+    };
+    let location = format!(
+        "[Source: (String)\"{shown}\"; line: {}, column: {column}]",
+        e.line()
+    );
+    diag(
+        "INVALID_JSON_DESCRIPTION",
+        format!("{message}\n at {location}"),
+        location,
+    )
 }
 
 /// The message of the `InvalidDefinition` error for these diagnostics.
@@ -637,7 +671,14 @@ mod tests {
         let d = validate_definition("not a definition");
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].code, "INVALID_JSON_DESCRIPTION");
-        assert!(d[0].location.contains("line: 1"), "{:?}", d[0]);
+        assert_eq!(
+            d[0].location,
+            "[Source: (String)\"not a definition\"; line: 1, column: 4]"
+        );
+        assert_eq!(
+            d[0].message,
+            "Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')\n at [Source: (String)\"not a definition\"; line: 1, column: 4]"
+        );
     }
 
     /// Every definition that ran on AWS in the conformance cases is accepted.
