@@ -622,7 +622,9 @@ impl Run<'_> {
             let Kind::Task(spec) = &state.kind else {
                 return Ok(Outcome::Blocked);
             };
-            let result = result.and_then(|out| task_output(spec, &out));
+            let result = result
+                .map_err(|e| integration_error(spec, e))
+                .and_then(|out| task_output(spec, &out));
             let prev = run.exec.last_event_id;
             match result {
                 Ok(output) => {
@@ -1086,6 +1088,22 @@ fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocation, StatesE
             "The resource '{r}' is not supported by this server: only Lambda tasks run here."
         ))),
     }
+}
+
+/// A function error as the state sees it: the `lambda:invoke` integration re-serialises the
+/// error document compactly for the cause, while a function ARN passes it on as sent.
+fn integration_error(spec: &TaskSpec, mut e: StatesError) -> StatesError {
+    if spec.resource == TaskResource::LambdaInvoke {
+        if let Some(parsed) = e
+            .cause
+            .as_deref()
+            .and_then(|c| serde_json::from_str::<Value>(c).ok())
+            .filter(Value::is_object)
+        {
+            e.cause = Some(parsed.to_string());
+        }
+    }
+    e
 }
 
 /// The task's result as the state sees it, or DataLimitExceeded when it is too large.

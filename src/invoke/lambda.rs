@@ -215,18 +215,15 @@ async fn map_response(resp: reqwest::Response) -> Outcome {
     };
     if (200..300).contains(&status) {
         if function_error.is_some() {
-            // Step Functions re-serialises the error document compactly for the cause.
-            let parsed = serde_json::from_str::<serde_json::Value>(&body).ok();
-            let error = parsed
-                .as_ref()
+            let error = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
                 .and_then(|v| {
                     v.get("errorType")
                         .and_then(|t| t.as_str())
                         .map(str::to_owned)
                 })
                 .unwrap_or_else(|| "Lambda.Unknown".to_owned());
-            let cause = parsed.map_or(body, |v| v.to_string());
-            return Err(StatesError::new(error, cause));
+            return Err(StatesError::new(error, body));
         }
         return Ok(InvokeOutput {
             status_code: status,
