@@ -62,10 +62,13 @@ enum Scenario {
         #[arg(long, default_value_t = 20_000)]
         sample: u64,
     },
-    /// Many timers due in the same second.
+    /// Many timers due in the same second, or spread evenly over a window.
     Timers {
         #[arg(long, default_value_t = 100_000)]
         count: u64,
+        /// Spread the deadlines evenly over this many milliseconds (0: all at one instant)
+        #[arg(long, default_value_t = 0)]
+        spread_ms: i64,
     },
     /// Task round trips against a no-op function.
     Tasks {
@@ -204,16 +207,16 @@ async fn run(cli: Cli) -> Result<()> {
                 daemon.rss_mib()?
             );
         }
-        Scenario::Timers { count } => {
+        Scenario::Timers { count, spread_ms } => {
             let sm = client
                 .create_state_machine("bench-timers", AT_TIMESTAMP)
                 .await?;
             // Leave time to start them all (at ~2k/s in the worst case) plus a margin.
             let lead_ms = (count as i64 / 2).max(3_000) + 2_000;
             let due_ms = now_ms() + lead_ms;
-            let at = format_ms(due_ms);
-            let r = drive(&client, &sm, 0, count, cli.clients, move |_| {
-                format!(r#"{{"at":"{at}"}}"#)
+            let due_of = move |i: u64| due_ms + (i as i64 * spread_ms) / count.max(1) as i64;
+            let r = drive(&client, &sm, 0, count, cli.clients, move |i| {
+                format!(r#"{{"at":"{}"}}"#, format_ms(due_of(i)))
             })
             .await?;
             r.print("start (timers)");
@@ -233,17 +236,23 @@ async fn run(cli: Cli) -> Result<()> {
                 }
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
-            let mut lateness = exited_times(&data_dir).await?;
-            lateness.iter_mut().for_each(|t| *t -= due_ms);
+            // Each execution is named e{i}, so its deadline is due_of(i).
+            let exited = exited_times(&data_dir).await?;
+            let mut lateness: Vec<i64> = exited
+                .iter()
+                .filter_map(|(name, t)| Some(t - due_of(name.strip_prefix('e')?.parse().ok()?)))
+                .collect();
             lateness.sort_unstable();
             let early = lateness.iter().filter(|l| **l < 0).count();
-            let last = *lateness.last().unwrap_or(&0);
+            let last_fire = exited.iter().map(|(_, t)| *t).max().unwrap_or(due_ms);
+            let window = (last_fire - due_ms).max(1);
             println!(
-                "timers: {count} due at the same instant; fired over {last} ms = {:.0} fires/s; \
-                 lateness p50 {} ms, p99 {} ms, max {last} ms; early {early}",
-                count as f64 * 1000.0 / last.max(1) as f64,
+                "timers: {count} due over {spread_ms} ms; all fired {window} ms after the first deadline = {:.0} fires/s; \
+                 lateness p50 {} ms, p99 {} ms, max {} ms; early {early}",
+                count as f64 * 1000.0 / window as f64,
                 pct(&lateness, 50.0),
                 pct(&lateness, 99.0),
+                lateness.last().copied().unwrap_or(0),
             );
         }
     }
@@ -564,15 +573,15 @@ async fn noop_function_server() -> Result<String> {
     Ok(format!("http://{addr}"))
 }
 
-async fn exited_times(data_dir: &Path) -> Result<Vec<i64>> {
+/// (execution name, WaitStateExited time) for every fired wait.
+async fn exited_times(data_dir: &Path) -> Result<Vec<(String, i64)>> {
     let mut db = open_db(data_dir).await?;
-    Ok(
-        sqlx::query_scalar(
-            "SELECT timestamp_ms FROM history_events WHERE type = 'WaitStateExited'",
-        )
-        .fetch_all(&mut db)
-        .await?,
+    Ok(sqlx::query_as(
+        "SELECT e.name, h.timestamp_ms FROM history_events h \
+         JOIN executions e ON e.id = h.execution_id WHERE h.type = 'WaitStateExited'",
     )
+    .fetch_all(&mut db)
+    .await?)
 }
 
 fn now_ms() -> i64 {
