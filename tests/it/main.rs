@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod compose;
 mod conformance;
 mod crash;
 mod errors;

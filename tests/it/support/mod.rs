@@ -5,6 +5,7 @@
 pub mod api;
 pub mod daemon;
 pub mod lambda;
+pub mod prom;
 
 pub use daemon::TestDaemon;
 pub use lambda::FakeLambda;
