@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 
 use crate::support::{eventually, FakeLambda, TestDaemon};
-use crate::wait::{create, finished, history, start};
+use crate::wait::{create, describe, finished, history, start};
 
 async fn daemon_with(lambda: &FakeLambda, scale: &str) -> TestDaemon {
     TestDaemon::start_with_env(&[
@@ -39,12 +39,7 @@ async fn the_users_flow_waits_then_calls_the_function_then_passes() {
         finished(&sfn, &arn, Duration::from_secs(20)).await,
         ExecutionStatus::Succeeded
     );
-    let d = sfn
-        .describe_execution()
-        .execution_arn(&arn)
-        .send()
-        .await
-        .expect("describe");
+    let d = describe(&sfn, &arn).await;
     let output: serde_json::Value =
         serde_json::from_str(d.output().expect("output")).expect("output is JSON");
     assert_eq!(
@@ -101,12 +96,7 @@ async fn a_function_arn_resource_sends_the_input_and_returns_the_output() {
         finished(&sfn, &arn, Duration::from_secs(10)).await,
         ExecutionStatus::Succeeded
     );
-    let d = sfn
-        .describe_execution()
-        .execution_arn(&arn)
-        .send()
-        .await
-        .expect("describe");
+    let d = describe(&sfn, &arn).await;
     assert_eq!(d.output(), Some(r#"{"x":[1,2]}"#));
     let types: Vec<HistoryEventType> = history(&sfn, &arn)
         .await
@@ -189,12 +179,7 @@ async fn lambda_answers_map_to_the_errors_step_functions_reports() {
             ExecutionStatus::Failed,
             "{name}"
         );
-        let d = sfn
-            .describe_execution()
-            .execution_arn(&arn)
-            .send()
-            .await
-            .expect("describe");
+        let d = describe(&sfn, &arn).await;
         assert_eq!(d.error(), Some(error), "{name}");
         match cause_part {
             Some(part) => assert!(
@@ -219,12 +204,7 @@ async fn an_unreachable_endpoint_is_an_sdk_client_exception() {
         finished(&sfn, &arn, Duration::from_secs(15)).await,
         ExecutionStatus::Failed
     );
-    let d = sfn
-        .describe_execution()
-        .execution_arn(&arn)
-        .send()
-        .await
-        .expect("describe");
+    let d = describe(&sfn, &arn).await;
     assert_eq!(d.error(), Some("Lambda.SdkClientException"));
 }
 
@@ -244,12 +224,7 @@ async fn an_oversized_result_is_a_catchable_data_limit_error() {
         finished(&sfn, &arn, Duration::from_secs(10)).await,
         ExecutionStatus::Succeeded
     );
-    let d = sfn
-        .describe_execution()
-        .execution_arn(&arn)
-        .send()
-        .await
-        .expect("describe");
+    let d = describe(&sfn, &arn).await;
     let output: serde_json::Value =
         serde_json::from_str(d.output().expect("output")).expect("json");
     assert_eq!(output["Error"], "States.DataLimitExceeded");
@@ -321,12 +296,7 @@ async fn max_attempts_zero_never_retries_and_catch_keeps_the_input() {
         1,
         "no retry with MaxAttempts 0"
     );
-    let d = sfn
-        .describe_execution()
-        .execution_arn(&arn)
-        .send()
-        .await
-        .expect("describe");
+    let d = describe(&sfn, &arn).await;
     let output: serde_json::Value =
         serde_json::from_str(d.output().expect("output")).expect("json");
     assert_eq!(output["keep"], "me");

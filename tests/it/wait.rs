@@ -31,6 +31,17 @@ pub async fn start(sfn: &Client, sm: &str, name: &str, input: &str) -> String {
         .to_owned()
 }
 
+pub async fn describe(
+    sfn: &Client,
+    arn: &str,
+) -> aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput {
+    sfn.describe_execution()
+        .execution_arn(arn)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("describe {arn}: {e:?}"))
+}
+
 /// Wait until the execution is no longer RUNNING and return its status.
 pub async fn finished(sfn: &Client, arn: &str, timeout: Duration) -> ExecutionStatus {
     eventually("the execution to finish", timeout, || {
@@ -96,12 +107,7 @@ async fn a_three_day_wait_scaled_down_survives_a_sigterm_restart_and_fires_once_
     tokio::time::sleep(Duration::from_millis(1500)).await;
     daemon.restart().await;
     let sfn = daemon.sfn();
-    let d = sfn
-        .describe_execution()
-        .execution_arn(&arn)
-        .send()
-        .await
-        .expect("describe after restart");
+    let d = describe(&sfn, &arn).await;
     assert_eq!(
         d.status(),
         &ExecutionStatus::Running,
@@ -174,12 +180,7 @@ async fn stopping_a_waiting_execution_aborts_it_and_its_timer_never_fires() {
         .expect("stop");
     // Past the original deadline: nothing may have run after the abort.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let d = sfn
-        .describe_execution()
-        .execution_arn(&arn)
-        .send()
-        .await
-        .expect("describe");
+    let d = describe(&sfn, &arn).await;
     assert_eq!(d.status(), &ExecutionStatus::Aborted);
     let types: Vec<HistoryEventType> = history(&sfn, &arn)
         .await
