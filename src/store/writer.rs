@@ -280,13 +280,74 @@ async fn apply<'a>(
         .collect();
     let deleted = delete_timers(conn, &deletes).await?;
     let timers: Vec<&TimerRow> = ops
+        .clone()
         .filter_map(|op| match op {
             WriteOp::InsertTimer(t) => Some(t),
             _ => None,
         })
         .collect();
     let inserted = insert_timers(conn, &timers).await?;
+    write_tasks(conn, ops).await?;
     Ok(inserted - deleted)
+}
+
+/// Task rows: deletes (one by key, or all of an execution) then inserts, each kind in one
+/// statement per chunk.
+async fn write_tasks<'a>(
+    conn: &mut SqliteConnection,
+    ops: impl Iterator<Item = &'a WriteOp> + Clone,
+) -> Result<()> {
+    let keys: Vec<(i64, i64)> = ops
+        .clone()
+        .filter_map(|op| match op {
+            WriteOp::DeleteTask { execution_id, seq } => Some((*execution_id, *seq)),
+            _ => None,
+        })
+        .collect();
+    for chunk in keys.chunks(MAX_PARAMS_PER_STATEMENT / 2) {
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new("DELETE FROM tasks WHERE (execution_id, seq) IN (");
+        qb.push_values(chunk, |mut b, (execution_id, seq)| {
+            b.push_bind(*execution_id).push_bind(*seq);
+        });
+        qb.push(")");
+        qb.build().execute(&mut *conn).await?;
+    }
+    let ended: Vec<i64> = ops
+        .clone()
+        .filter_map(|op| match op {
+            WriteOp::DeleteTasksOf { execution_id } => Some(*execution_id),
+            _ => None,
+        })
+        .collect();
+    for chunk in ended.chunks(MAX_PARAMS_PER_STATEMENT) {
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new("DELETE FROM tasks WHERE execution_id IN (");
+        let mut sep = qb.separated(", ");
+        for id in chunk {
+            sep.push_bind(*id);
+        }
+        qb.push(")");
+        qb.build().execute(&mut *conn).await?;
+    }
+    let rows: Vec<&TaskRow> = ops
+        .filter_map(|op| match op {
+            WriteOp::InsertTask(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    for chunk in rows.chunks(MAX_PARAMS_PER_STATEMENT / 4) {
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new("INSERT INTO tasks (execution_id, seq, scheduled_ms, invocation) ");
+        qb.push_values(chunk, |mut b, t| {
+            b.push_bind(t.execution_id)
+                .push_bind(t.seq)
+                .push_bind(t.scheduled_ms)
+                .push_bind(&t.invocation);
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
@@ -382,30 +443,6 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
                     .await?;
             }
         }
-        WriteOp::InsertTask(t) => {
-            sqlx::query(
-                "INSERT INTO tasks (execution_id, seq, scheduled_ms, invocation) VALUES (?, ?, ?, ?)",
-            )
-            .bind(t.execution_id)
-            .bind(t.seq)
-            .bind(t.scheduled_ms)
-            .bind(&t.invocation)
-            .execute(&mut *conn)
-            .await?;
-        }
-        WriteOp::DeleteTask { execution_id, seq } => {
-            sqlx::query("DELETE FROM tasks WHERE execution_id = ? AND seq = ?")
-                .bind(execution_id)
-                .bind(seq)
-                .execute(&mut *conn)
-                .await?;
-        }
-        WriteOp::DeleteTasksOf { execution_id } => {
-            sqlx::query("DELETE FROM tasks WHERE execution_id = ?")
-                .bind(execution_id)
-                .execute(&mut *conn)
-                .await?;
-        }
         WriteOp::DeleteExecutions { ids } => {
             for chunk in ids.chunks(MAX_PARAMS_PER_STATEMENT) {
                 for table in ["history_events", "timers", "tasks"] {
@@ -429,7 +466,10 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
                 qb.build().execute(&mut *conn).await?;
             }
         }
-        WriteOp::InsertExecution(_)
+        WriteOp::InsertTask(_)
+        | WriteOp::DeleteTask { .. }
+        | WriteOp::DeleteTasksOf { .. }
+        | WriteOp::InsertExecution(_)
         | WriteOp::UpdateExecution(_)
         | WriteOp::InsertEvents(_)
         | WriteOp::InsertTimer(_)
