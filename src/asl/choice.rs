@@ -18,6 +18,10 @@ use super::timestamp;
 pub struct ChoiceRule {
     next: String,
     condition: Condition,
+    /// The rule's `Assign`, applied when it matches.
+    pub assign: Option<Value>,
+    /// The rule's JSONata `Output`, used when it matches.
+    pub output: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -138,6 +142,8 @@ pub fn parse_choices(choices: &Value) -> Result<Vec<ChoiceRule>, String> {
             Ok(ChoiceRule {
                 next,
                 condition: parse_condition(c)?,
+                assign: c.get("Assign").cloned(),
+                output: c.get("Output").cloned(),
             })
         })
         .collect()
@@ -215,6 +221,14 @@ fn parse_condition(v: &Value) -> Result<Condition, String> {
 impl ChoiceRule {
     pub fn next(&self) -> &str {
         &self.next
+    }
+
+    /// The JSONata `Condition`, for a rule written in JSONata.
+    pub fn jsonata_condition(&self) -> Option<&str> {
+        match &self.condition {
+            Condition::Jsonata(c) => Some(c),
+            _ => None,
+        }
     }
 
     /// Does the rule match the scope's input?

@@ -16,6 +16,8 @@ pub struct Definition {
     pub states: HashMap<String, State>,
     /// The execution's own deadline (`TimeoutSeconds` at the top level).
     pub timeout_seconds: Option<u64>,
+    /// `QueryLanguage: JSONata` at the top: the default of every state inside.
+    pub jsonata: bool,
 }
 
 /// Where a state goes when it completes.
@@ -61,6 +63,37 @@ pub struct State {
     pub result_selector: Option<Value>,
     pub retry: Vec<Retrier>,
     pub catch: Vec<Catcher>,
+    /// The state's query language is JSONata (its own `QueryLanguage`, or the machine's).
+    pub jsonata: bool,
+    /// `Assign`: variables to set when the state completes.
+    pub assign: Option<Value>,
+    /// JSONata `Output`.
+    pub output: Option<Value>,
+    /// JSONata `Arguments`.
+    pub arguments: Option<Value>,
+}
+
+/// A count given as a number, a JSONPath, or a JSONata expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Count {
+    Fixed(f64),
+    Path(String),
+    Expr(String),
+}
+
+/// The Map-specific fields.
+#[derive(Debug)]
+pub struct MapSpec {
+    /// `ItemProcessor` (or the older `Iterator`).
+    pub processor: Definition,
+    pub items_path: PathField,
+    /// JSONata `Items`: an array or an expression.
+    pub items: Option<Value>,
+    /// `ItemSelector` (or the older `Parameters`).
+    pub item_selector: Option<Value>,
+    pub max_concurrency: Option<Count>,
+    pub tolerated_count: Option<Count>,
+    pub tolerated_percentage: Option<Count>,
 }
 
 /// A duration given as a number of seconds or as a path to one.
@@ -68,6 +101,8 @@ pub struct State {
 pub enum Seconds {
     Fixed(u64),
     Path(String),
+    /// A JSONata expression.
+    Expr(String),
 }
 
 /// The Task-specific fields.
@@ -88,6 +123,9 @@ pub enum WaitFor {
     /// UTC milliseconds.
     Timestamp(i64),
     TimestampPath(String),
+    /// JSONata `Seconds` / `Timestamp` given as an expression.
+    SecondsExpr(String),
+    TimestampExpr(String),
 }
 
 /// The type-specific part of a state.
@@ -109,6 +147,10 @@ pub enum Kind {
     },
     Wait(WaitFor),
     Task(TaskSpec),
+    Parallel {
+        branches: Vec<Definition>,
+    },
+    Map(Box<MapSpec>),
     /// A state type this build cannot run yet; the definition is still accepted.
     Unsupported,
 }
@@ -121,7 +163,17 @@ impl Definition {
     }
 
     pub fn from_json(v: &Value) -> Result<Self, String> {
+        Self::nested(v, false)
+    }
+
+    /// Build a machine, a Parallel branch or a Map processor; `jsonata` is the language its
+    /// states default to.
+    fn nested(v: &Value, jsonata: bool) -> Result<Self, String> {
         let top = v.as_object().ok_or("definition is not an object")?;
+        let jsonata = match top.get("QueryLanguage").and_then(Value::as_str) {
+            Some(q) => q == "JSONata",
+            None => jsonata,
+        };
         let start_at = str_field(top, "StartAt")?.ok_or("StartAt is missing")?;
         let states_json = top
             .get("States")
@@ -129,7 +181,7 @@ impl Definition {
             .ok_or("States is missing")?;
         let mut states = HashMap::with_capacity(states_json.len());
         for (name, body) in states_json {
-            states.insert(name.clone(), State::from_json(name, body)?);
+            states.insert(name.clone(), State::from_json(name, body, jsonata)?);
         }
         let timeout_seconds = top.get("TimeoutSeconds").and_then(Value::as_u64);
         if !states.contains_key(&start_at) {
@@ -139,6 +191,7 @@ impl Definition {
             start_at,
             states,
             timeout_seconds,
+            jsonata,
         })
     }
 
@@ -148,10 +201,15 @@ impl Definition {
 }
 
 impl State {
-    fn from_json(name: &str, v: &Value) -> Result<Self, String> {
+    fn from_json(name: &str, v: &Value, machine_jsonata: bool) -> Result<Self, String> {
         let m = v
             .as_object()
             .ok_or_else(|| format!("state {name} is not an object"))?;
+        let jsonata = match m.get("QueryLanguage").and_then(Value::as_str) {
+            Some(q) => q == "JSONata",
+            None => machine_jsonata,
+        };
+        let mut parameters = m.get("Parameters").cloned();
         let type_name = str_field(m, "Type")?.ok_or_else(|| format!("state {name} has no Type"))?;
         let transition = match (str_field(m, "Next")?, m.get("End").and_then(Value::as_bool)) {
             (Some(next), _) => Some(Transition::Next(next)),
@@ -173,7 +231,7 @@ impl State {
                 rules: choice::parse_choices(m.get("Choices").unwrap_or(&Value::Null))?,
                 default: str_field(m, "Default")?,
             },
-            "Wait" => Kind::Wait(wait_for(m)?),
+            "Wait" => Kind::Wait(wait_for(m, jsonata)?),
             "Task" => {
                 let resource_text = str_field(m, "Resource")?.unwrap_or_default();
                 Kind::Task(TaskSpec {
@@ -182,6 +240,30 @@ impl State {
                     timeout: seconds(m, "TimeoutSeconds", "TimeoutSecondsPath")?,
                     heartbeat: seconds(m, "HeartbeatSeconds", "HeartbeatSecondsPath")?,
                 })
+            }
+            "Parallel" => Kind::Parallel {
+                branches: m
+                    .get("Branches")
+                    .and_then(Value::as_array)
+                    .ok_or("Parallel needs Branches")?
+                    .iter()
+                    .map(|b| Definition::nested(b, jsonata))
+                    .collect::<Result<_, _>>()?,
+            },
+            "Map" => {
+                let processor = m
+                    .get("ItemProcessor")
+                    .or_else(|| m.get("Iterator"))
+                    .ok_or("Map needs an ItemProcessor")?;
+                Kind::Map(Box::new(MapSpec {
+                    processor: Definition::nested(processor, jsonata)?,
+                    items_path: PathField::from_json(m.get("ItemsPath"))?,
+                    items: m.get("Items").cloned(),
+                    item_selector: m.get("ItemSelector").cloned().or_else(|| parameters.take()),
+                    max_concurrency: count(m, "MaxConcurrency")?,
+                    tolerated_count: count(m, "ToleratedFailureCount")?,
+                    tolerated_percentage: count(m, "ToleratedFailurePercentage")?,
+                }))
             }
             _ => Kind::Unsupported,
         };
@@ -193,15 +275,29 @@ impl State {
             input_path: PathField::from_json(m.get("InputPath"))?,
             output_path: PathField::from_json(m.get("OutputPath"))?,
             result_path: PathField::from_json(m.get("ResultPath"))?,
-            parameters: m.get("Parameters").cloned(),
+            parameters,
             result_selector: m.get("ResultSelector").cloned(),
             retry: task::parse_retry(m.get("Retry"))?,
             catch: task::parse_catch(m.get("Catch"))?,
+            jsonata,
+            assign: m.get("Assign").cloned(),
+            output: m.get("Output").cloned(),
+            arguments: m.get("Arguments").cloned(),
         })
     }
 }
 
-fn wait_for(m: &Map<String, Value>) -> Result<WaitFor, String> {
+fn wait_for(m: &Map<String, Value>, jsonata: bool) -> Result<WaitFor, String> {
+    if jsonata {
+        if let Some(Value::String(e)) = m.get("Seconds") {
+            return Ok(WaitFor::SecondsExpr(e.clone()));
+        }
+        if let Some(Value::String(e)) = m.get("Timestamp") {
+            if super::jsonata::expression(e).is_some() {
+                return Ok(WaitFor::TimestampExpr(e.clone()));
+            }
+        }
+    }
     if let Some(s) = m.get("Seconds") {
         return s
             .as_u64()
@@ -222,7 +318,21 @@ fn wait_for(m: &Map<String, Value>) -> Result<WaitFor, String> {
     Err("Wait needs Seconds, SecondsPath, Timestamp or TimestampPath".to_owned())
 }
 
+fn count(m: &Map<String, Value>, key: &str) -> Result<Option<Count>, String> {
+    if let Some(v) = m.get(key) {
+        return match v {
+            Value::Number(n) => Ok(Some(Count::Fixed(n.as_f64().unwrap_or(0.0)))),
+            Value::String(e) => Ok(Some(Count::Expr(e.clone()))),
+            _ => Err(format!("{key} must be a number")),
+        };
+    }
+    Ok(str_field(m, &format!("{key}Path"))?.map(Count::Path))
+}
+
 fn seconds(m: &Map<String, Value>, fixed: &str, path: &str) -> Result<Option<Seconds>, String> {
+    if let Some(Value::String(e)) = m.get(fixed) {
+        return Ok(Some(Seconds::Expr(e.clone())));
+    }
     if let Some(v) = m.get(fixed) {
         return v
             .as_u64()

@@ -7,7 +7,7 @@ use std::fmt;
 
 /// An error raised while running a state, named as AWS names it (`States.Runtime`,
 /// `States.NoChoiceMatched`, `States.IntrinsicFailure`, a Lambda `errorType`, ...).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StatesError {
     /// The error name matched by `ErrorEquals`.
     pub error: String,

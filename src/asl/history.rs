@@ -210,3 +210,23 @@ pub fn lambda_timed_out(error: Option<&str>, cause: Option<&str>) -> Option<Valu
         error_cause(error, cause),
     )
 }
+
+/// `MapStateStarted`: how many iterations the Map runs.
+pub fn map_state_started(length: usize) -> Option<Value> {
+    wrap("mapStateStartedEventDetails", json!({ "length": length }))
+}
+
+/// `MapIterationStarted`, `...Succeeded`, `...Failed`, `...Aborted`: `event` is the part
+/// after `MapIteration` (`Started`, ...).
+pub fn map_iteration(event: &str, name: &str, index: usize) -> Option<Value> {
+    wrap(
+        &format!("mapIteration{event}EventDetails"),
+        json!({ "name": name, "index": index }),
+    )
+}
+
+/// `ParallelStateFailed` / `MapStateFailed` carry no details; the error shows in the next
+/// event (the state's Catch, or ExecutionFailed).
+pub fn state_failed() -> Option<Value> {
+    None
+}

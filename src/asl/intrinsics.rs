@@ -43,6 +43,21 @@ pub fn evaluate(expr: &str, scope: &Scope<'_>) -> Result<Value, StatesError> {
     call.eval(scope, expr)
 }
 
+/// Call an intrinsic on values already evaluated (JSONata's `$partition`, `$hash`, ...).
+pub fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
+    let call = Call {
+        name: name.to_owned(),
+        args: args.iter().cloned().map(Arg::Lit).collect(),
+    };
+    let (input, context, variables) = (Value::Null, Value::Null, serde_json::Map::new());
+    let scope = Scope {
+        input: &input,
+        context: &context,
+        variables: &variables,
+    };
+    call.eval(&scope, name)
+}
+
 fn fail(msg: impl Into<String>) -> StatesError {
     StatesError::intrinsic(msg)
 }
@@ -251,12 +266,14 @@ impl Call {
                 if args.is_empty() {
                     return Err(fail("States.Format needs a format string"));
                 }
-                let Some(Arg::Str { raw, .. }) = self.args.first() else {
-                    return Err(fail(
-                        "The first argument of States.Format must be a string literal",
-                    ));
+                // A literal template keeps its escapes; one read from a path or variable is
+                // taken as it is.
+                let template = match (self.args.first(), &args[0]) {
+                    (Some(Arg::Str { raw, .. }), _) => raw.clone(),
+                    (_, Value::String(s)) => s.clone(),
+                    _ => return Err(fail("The first argument of States.Format must be a string")),
                 };
-                format(raw, &args[1..])
+                format(&template, &args[1..])
             }
             "States.StringToJson" => {
                 count(1..=1)?;

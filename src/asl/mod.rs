@@ -11,6 +11,7 @@
 //! | [`path`] | JSONPath as Step Functions applies it; payload templates |
 //! | [`choice`] | Choice rules |
 //! | [`intrinsics`] | `States.*` intrinsic functions |
+//! | [`jsonata`] | JSONata expressions, `$states` and AWS's added functions |
 //! | [`step`] | the interpreter: one event in, the next blocking point out |
 //! | [`task`] | Task resources (Lambda), Retry and Catch |
 //! | [`history`] | history event types and their detail shapes |
@@ -20,6 +21,7 @@ pub mod definition;
 pub mod errors;
 pub mod history;
 pub mod intrinsics;
+pub mod jsonata;
 pub mod path;
 pub mod scope;
 pub mod step;

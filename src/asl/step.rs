@@ -8,21 +8,32 @@
 //!  Event::TimerFired ──> WaitStateExited, ... ──> ExecutionSucceeded   (status becomes terminal)
 //! ```
 //!
-//! Timers are named by a sequence number the interpreter chooses: the id of the history event
-//! that armed them (`WaitStateEntered`), or [`EXECUTION_TIMEOUT_SEQ`] for the execution's
-//! `TimeoutSeconds`. A firing whose sequence is not the one the state waits for is stale and
-//! ignored, so a timer that fires after a StopExecution changes nothing.
+//! An execution is a tree of [`Frame`]s, each a thread of control running one set of states:
+//! the machine at the root, and under a Parallel or Map state in progress one frame per
+//! running branch or iteration ([`Fanout`]). The whole tree is persisted with the execution,
+//! so a Wait or a Task inside a branch survives a restart like one at the top.
+//!
+//! Timers and Lambda calls are named by a sequence number the interpreter chooses: the id of
+//! the history event that armed them (`WaitStateEntered`, `TaskScheduled`, ...), or
+//! [`EXECUTION_TIMEOUT_SEQ`] for the execution's `TimeoutSeconds`. Ids are unique across the
+//! tree, so an event finds its frame by its sequence; one that no frame waits for is stale
+//! and ignored (a timer that fires after a StopExecution changes nothing).
+//!
+//! Each state reads its data with JSONPath (`InputPath`, `Parameters`, `ResultSelector`,
+//! `ResultPath`, `OutputPath`) or, under `QueryLanguage: JSONata`, with `Arguments` and
+//! `Output` expressions over `$states`. Either way `Assign` sets variables, which nested
+//! frames can read and which do not leak out of a branch or iteration.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::choice;
 use super::definition::{
-    Definition, Kind, PathField, Seconds, State, TaskSpec, Transition, WaitFor,
+    Count, Definition, Kind, MapSpec, PathField, Seconds, State, TaskSpec, Transition, WaitFor,
 };
 use super::errors::{names, StatesError};
 use super::history::{self, HistoryEvent};
 use super::intrinsics;
+use super::jsonata::{self, Bindings};
 use super::path;
 use super::scope::Scope;
 use super::task::{self, Invocation, InvokeOutput, TaskResource};
@@ -31,7 +42,7 @@ use super::timestamp;
 /// Sequence number of the execution-timeout timer (history event ids start at 1).
 pub const EXECUTION_TIMEOUT_SEQ: i64 = 0;
 
-/// Longest a single `step` call runs states without blocking before it fails the execution,
+/// Longest a single `step` call runs states in one frame without blocking before it fails,
 /// so a Pass/Choice loop cannot spin forever inside one request.
 const MAX_TRANSITIONS_PER_STEP: usize = 10_000;
 
@@ -90,6 +101,21 @@ pub struct Waiting {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExecutionState {
     pub status: Status,
+    /// The machine's own thread of control.
+    #[serde(flatten)]
+    pub root: Frame,
+    /// The execution's TimeoutSeconds deadline, while it is armed.
+    pub timeout_due_ms: Option<i64>,
+    /// Id of the last history event written.
+    pub last_event_id: i64,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+/// One thread of control: the machine, a Parallel branch or a Map iteration.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Frame {
     /// The state being run; `None` before the start and after the end.
     pub current: Option<String>,
     /// The raw input of `current`, as its StateEntered event shows it.
@@ -98,21 +124,23 @@ pub struct ExecutionState {
     pub entered_ms: i64,
     /// The Wait timer `current` is blocked on.
     pub waiting: Option<Waiting>,
-    /// The execution's TimeoutSeconds deadline, while it is armed.
-    pub timeout_due_ms: Option<i64>,
-    /// Id of the last history event written.
-    pub last_event_id: i64,
-    /// Id of the last event the next StateEntered chains to (AWS chains the first one to 0).
+    /// Id of the event the next StateEntered chains to.
     pub chain_id: i64,
     /// Id of `current`'s StateEntered event, quoted in runtime error causes.
     #[serde(default)]
     pub entered_event_id: i64,
-    /// The Task `current` is running, with its retry bookkeeping.
+    /// The Task `current` is running.
     #[serde(default)]
     pub task: Option<TaskProgress>,
-    pub output: Option<Value>,
-    pub error: Option<String>,
-    pub cause: Option<String>,
+    /// Retry bookkeeping of `current`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryProgress>,
+    /// Variables assigned in this frame (outer frames' variables are visible too).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub variables: Map<String, Value>,
+    /// The branches or iterations of the Parallel or Map state `current` is running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fanout: Option<Box<Fanout>>,
 }
 
 /// A Task state between its Scheduled event and its result.
@@ -126,14 +154,45 @@ pub struct TaskProgress {
     pub in_flight: Option<i64>,
     /// The attempt's TimeoutSeconds timer.
     pub timeout: Option<Waiting>,
-    /// The back-off timer before the next attempt.
-    pub backoff: Option<Waiting>,
     pub timeout_secs: Option<u64>,
     pub heartbeat_secs: Option<u64>,
+}
+
+/// Retries of the current state.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RetryProgress {
     /// Attempts made under each Retry rule.
     pub attempts: Vec<u32>,
     /// Retries so far, for `$$.State.RetryCount`.
-    pub retry_count: u32,
+    pub count: u32,
+    /// The back-off timer before the next attempt.
+    pub backoff: Option<Waiting>,
+}
+
+/// The branches of a Parallel state, or the iterations of a Map state, in progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fanout {
+    /// The input of each branch or iteration.
+    pub inputs: Vec<Value>,
+    /// The index of the next one to start.
+    pub next: usize,
+    /// How many may run at once; 0 means all.
+    pub max_concurrency: usize,
+    pub running: Vec<Child>,
+    /// Outputs by index (`null` until one finishes).
+    pub results: Vec<Value>,
+    pub failures: usize,
+    /// Failures a Map tolerates; `None` when it tolerates none and fails with the first error.
+    pub tolerated: Option<usize>,
+    /// The error that fails the state once the running ones are stopped.
+    pub error: Option<StatesError>,
+}
+
+/// A running branch or iteration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Child {
+    pub index: usize,
+    pub frame: Frame,
 }
 
 impl ExecutionState {
@@ -141,15 +200,12 @@ impl ExecutionState {
     pub fn new(input: Value) -> Self {
         Self {
             status: Status::Running,
-            current: None,
-            input,
-            entered_ms: 0,
-            waiting: None,
+            root: Frame {
+                input,
+                ..Frame::default()
+            },
             timeout_due_ms: None,
             last_event_id: 0,
-            chain_id: 0,
-            entered_event_id: 0,
-            task: None,
             output: None,
             error: None,
             cause: None,
@@ -235,189 +291,352 @@ pub fn step(
     now_ms: i64,
     cfg: &StepConfig,
 ) -> Step {
+    if exec.status.is_terminal() {
+        return Step::default();
+    }
     let mut run = Run {
-        def,
-        exec,
         info,
         now_ms,
         cfg,
         out: Step::default(),
+        last_event_id: exec.last_event_id,
     };
-    run.apply(event);
+    let mut root = std::mem::take(&mut exec.root);
+    let top = Map::new();
+    let end = match event {
+        Event::Start => {
+            let input = root.input.clone();
+            run.push(
+                "ExecutionStarted",
+                0,
+                history::execution_started(&input, &info.role_arn),
+            );
+            root.chain_id = 0;
+            if let Some(secs) = def.timeout_seconds {
+                let due_ms = info
+                    .start_ms
+                    .saturating_add(i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX));
+                exec.timeout_due_ms = Some(due_ms);
+                run.out.effects.push(Effect::ArmTimer {
+                    seq: EXECUTION_TIMEOUT_SEQ,
+                    due_ms,
+                });
+            }
+            run.run_from(def, &mut root, &top, def.start_at.clone(), input)
+        }
+        Event::TimerFired { seq } if seq == EXECUTION_TIMEOUT_SEQ => {
+            if exec.timeout_due_ms.take().is_some() {
+                End::TimedOut
+            } else {
+                End::Blocked
+            }
+        }
+        Event::TimerFired { seq } => run
+            .deliver(def, &mut root, &top, &Delivery::Timer(seq))
+            .unwrap_or(End::Blocked),
+        Event::TaskResult { seq, result } => run
+            .deliver(def, &mut root, &top, &Delivery::Task(seq, result))
+            .unwrap_or(End::Blocked),
+        Event::Stop { error, cause } => End::Aborted(error, cause),
+    };
+    let prev = run.last_event_id;
+    let status = match end {
+        End::Blocked => None,
+        End::Succeeded(output) => {
+            run.push(
+                "ExecutionSucceeded",
+                prev,
+                history::execution_succeeded(&output),
+            );
+            exec.output = Some(output);
+            Some(Status::Succeeded)
+        }
+        End::Failed(err) => {
+            let error = (!err.error.is_empty()).then_some(err.error);
+            run.push(
+                "ExecutionFailed",
+                prev,
+                history::execution_failed(error.as_deref(), err.cause.as_deref()),
+            );
+            exec.error = error;
+            exec.cause = err.cause;
+            Some(Status::Failed)
+        }
+        End::Aborted(error, cause) => {
+            run.push(
+                "ExecutionAborted",
+                prev,
+                history::execution_aborted(error.as_deref(), cause.as_deref()),
+            );
+            exec.error = error;
+            exec.cause = cause;
+            Some(Status::Aborted)
+        }
+        End::TimedOut => {
+            run.push(
+                "ExecutionTimedOut",
+                prev,
+                history::execution_timed_out(Some(names::TIMEOUT), None),
+            );
+            exec.error = Some(names::TIMEOUT.to_owned());
+            Some(Status::TimedOut)
+        }
+    };
+    if let Some(status) = status {
+        // The execution ended: disarm whatever timers it still holds.
+        exec.status = status;
+        run.cancel_frame(&mut root);
+        if exec.timeout_due_ms.take().is_some() {
+            run.out.effects.push(Effect::CancelTimer {
+                seq: EXECUTION_TIMEOUT_SEQ,
+            });
+        }
+        root.current = None;
+    }
+    exec.root = root;
+    exec.last_event_id = run.last_event_id;
     run.out
 }
 
 struct Run<'a> {
-    def: &'a Definition,
-    exec: &'a mut ExecutionState,
     info: &'a ExecutionInfo,
     now_ms: i64,
     cfg: &'a StepConfig,
     out: Step,
+    last_event_id: i64,
+}
+
+/// How a frame's run ended for now.
+enum End {
+    Succeeded(Value),
+    Failed(StatesError),
+    Blocked,
+    /// Only at the root: StopExecution.
+    Aborted(Option<String>, Option<String>),
+    /// Only at the root: the execution's TimeoutSeconds passed.
+    TimedOut,
 }
 
 /// What running one state led to.
 enum Outcome {
     /// Go on to the named state with this input.
     Next(String, Value),
-    /// The execution ends successfully with this output.
+    /// The frame ends successfully with this output.
     Succeed(Value),
-    /// The execution fails.
+    /// The frame fails.
     Fail(StatesError),
-    /// The execution is blocked (a timer was armed).
+    /// The frame is blocked (a timer was armed, a call made, or branches are running).
     Blocked,
 }
 
+/// An event from outside, on its way to the frame that waits for it.
+enum Delivery {
+    Timer(i64),
+    Task(i64, Result<InvokeOutput, StatesError>),
+}
+
+/// The data one state reads: its raw input, the context object and the variables in scope.
+struct Data {
+    raw: Value,
+    context: Value,
+    vars: Map<String, Value>,
+}
+
+impl Data {
+    fn scope(&self) -> Scope<'_> {
+        Scope {
+            input: &self.raw,
+            context: &self.context,
+            variables: &self.vars,
+        }
+    }
+}
+
+/// Variables visible in a frame: the outer ones, overridden by the frame's own.
+fn visible(outer: &Map<String, Value>, frame: &Frame) -> Map<String, Value> {
+    if frame.variables.is_empty() {
+        return outer.clone();
+    }
+    let mut all = outer.clone();
+    for (k, v) in &frame.variables {
+        all.insert(k.clone(), v.clone());
+    }
+    all
+}
+
 impl Run<'_> {
-    fn apply(&mut self, event: Event) {
-        if self.exec.status.is_terminal() {
-            return;
-        }
-        match event {
-            Event::Start => self.start(),
-            Event::TimerFired { seq } if seq == EXECUTION_TIMEOUT_SEQ => {
-                if self.exec.timeout_due_ms.is_some() {
-                    self.exec.timeout_due_ms = None;
-                    self.time_out();
-                }
-            }
-            Event::TimerFired { seq } => {
-                if self.exec.waiting.map(|w| w.seq) == Some(seq) {
-                    self.exec.waiting = None;
-                    self.resume_wait();
-                } else if let Some(tp) = self.exec.task.as_mut() {
-                    if tp.timeout.map(|w| w.seq) == Some(seq) {
-                        tp.timeout = None;
-                        tp.in_flight = None;
-                        self.task_timed_out();
-                    } else if tp.backoff.map(|w| w.seq) == Some(seq) {
-                        tp.backoff = None;
-                        self.with_current(|run, state| {
-                            run.schedule(state);
-                            Ok(Outcome::Blocked)
-                        });
-                    }
-                }
-            }
-            Event::TaskResult { seq, result } => {
-                let current = self.exec.task.as_ref().and_then(|t| t.in_flight);
-                if current == Some(seq) {
-                    self.task_result(seq, result);
-                }
-            }
-            Event::Stop { error, cause } => self.abort(error, cause),
-        }
-    }
-
-    fn start(&mut self) {
-        let input = self.exec.input.clone();
-        self.push(
-            "ExecutionStarted",
-            0,
-            history::execution_started(&input, &self.info.role_arn),
-        );
-        self.exec.chain_id = 0;
-        if let Some(secs) = self.def.timeout_seconds {
-            let due_ms = self
-                .info
-                .start_ms
-                .saturating_add(i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX));
-            self.exec.timeout_due_ms = Some(due_ms);
-            self.out.effects.push(Effect::ArmTimer {
-                seq: EXECUTION_TIMEOUT_SEQ,
-                due_ms,
-            });
-        }
-        let start_at = self.def.start_at.clone();
-        self.run_from(start_at, input);
-    }
-
-    /// Run states from `name` until the execution blocks or ends.
-    fn run_from(&mut self, mut name: String, mut input: Value) {
+    /// Run states from `name` until the frame blocks or ends.
+    fn run_from(
+        &mut self,
+        def: &Definition,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+        mut name: String,
+        mut input: Value,
+    ) -> End {
         for _ in 0..MAX_TRANSITIONS_PER_STEP {
-            let outcome = self.enter(&name, input);
-            match outcome {
+            match self.enter(def, f, outer, &name, input) {
                 Outcome::Next(next, next_input) => {
                     name = next;
                     input = next_input;
                 }
-                Outcome::Succeed(output) => return self.succeed(output),
-                Outcome::Fail(err) => return self.fail(err),
-                Outcome::Blocked => return,
+                Outcome::Succeed(output) => {
+                    f.current = None;
+                    return End::Succeeded(output);
+                }
+                Outcome::Fail(err) => {
+                    f.current = None;
+                    return End::Failed(err);
+                }
+                Outcome::Blocked => return End::Blocked,
             }
         }
-        self.fail(StatesError::runtime(format!(
+        End::Failed(StatesError::runtime(format!(
             "The execution made more than {MAX_TRANSITIONS_PER_STEP} transitions without waiting."
-        )));
+        )))
+    }
+
+    fn continue_with(
+        &mut self,
+        def: &Definition,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+        outcome: Result<Outcome, StatesError>,
+    ) -> End {
+        match outcome {
+            Ok(Outcome::Next(next, input)) => self.run_from(def, f, outer, next, input),
+            Ok(Outcome::Succeed(output)) => {
+                f.current = None;
+                End::Succeeded(output)
+            }
+            Ok(Outcome::Fail(e)) | Err(e) => {
+                f.current = None;
+                End::Failed(e)
+            }
+            Ok(Outcome::Blocked) => End::Blocked,
+        }
     }
 
     /// Enter a state and run it as far as it goes now.
-    fn enter(&mut self, name: &str, input: Value) -> Outcome {
-        let def = self.def;
+    fn enter(
+        &mut self,
+        def: &Definition,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+        name: &str,
+        input: Value,
+    ) -> Outcome {
         let Some(state) = def.state(name) else {
             return Outcome::Fail(StatesError::runtime(format!(
                 "The state '{name}' does not exist."
             )));
         };
-        self.exec.current = Some(name.to_owned());
-        self.exec.entered_ms = self.now_ms;
-        let prev = self.exec.chain_id;
+        f.current = Some(name.to_owned());
+        f.entered_ms = self.now_ms;
+        f.retry = None;
+        f.task = None;
+        f.fanout = None;
+        let prev = f.chain_id;
         self.push(
             &format!("{}StateEntered", state.type_name),
             prev,
             history::state_entered(name, &input),
         );
-        self.exec.entered_event_id = self.exec.last_event_id;
-        self.exec.input = input;
-        match self.run_state(state) {
+        f.entered_event_id = self.last_event_id;
+        f.input = input;
+        match self.run_state(state, f, outer) {
             Ok(outcome) => outcome,
-            Err(e) => Outcome::Fail(self.in_state(e)),
+            Err(e) => Outcome::Fail(in_state(f, e)),
         }
     }
 
-    /// AWS prefixes the cause of a runtime error with where it happened.
-    fn in_state(&self, mut e: StatesError) -> StatesError {
-        const PREFIX: &str = "An error occurred while executing the state";
-        let located = matches!(
-            e.error.as_str(),
-            names::RUNTIME | names::QUERY_EVALUATION_ERROR
-        );
-        if located {
-            let detail = e.cause.take().unwrap_or_default();
-            if detail.starts_with(PREFIX) {
-                e.cause = Some(detail);
-            } else {
-                e.cause = Some(format!(
-                    "{PREFIX} '{}' (entered at the event id #{}). {detail}",
-                    self.exec.current.as_deref().unwrap_or_default(),
-                    self.exec.entered_event_id
-                ));
-            }
+    fn data(&self, state: &State, f: &Frame, outer: &Map<String, Value>) -> Data {
+        Data {
+            raw: f.input.clone(),
+            context: self.context(state, f, None),
+            vars: visible(outer, f),
         }
-        e
     }
 
-    fn run_state(&mut self, state: &State) -> Result<Outcome, StatesError> {
-        let raw = self.exec.input.clone();
-        let context = self.context(state);
-        let vars = Map::new();
-        let scope = Scope {
-            input: &raw,
-            context: &context,
-            variables: &vars,
-        };
+    /// `$states` for a JSONata expression.
+    fn states(d: &Data, result: Option<&Value>, error_output: Option<&Value>) -> Value {
+        let mut m = Map::new();
+        m.insert("input".into(), d.raw.clone());
+        m.insert("context".into(), d.context.clone());
+        if let Some(r) = result {
+            m.insert("result".into(), r.clone());
+        }
+        if let Some(e) = error_output {
+            m.insert("errorOutput".into(), e.clone());
+        }
+        Value::Object(m)
+    }
+
+    fn bindings<'b>(&self, states: &'b Value, d: &'b Data) -> Bindings<'b> {
+        Bindings {
+            states,
+            variables: &d.vars,
+            now_ms: self.now_ms,
+            seed: crate::arn::stable_hash(&self.info.arn) ^ self.last_event_id as u64,
+        }
+    }
+
+    /// Evaluate a JSONata field that may be a literal or a `{% %}` string.
+    fn jsonata_value(
+        &self,
+        d: &Data,
+        template: &Value,
+        field: &str,
+        result: Option<&Value>,
+        error_output: Option<&Value>,
+    ) -> Result<Value, StatesError> {
+        let states = Self::states(d, result, error_output);
+        jsonata::render(template, field, &self.bindings(&states, d))
+    }
+
+    fn run_state(
+        &mut self,
+        state: &State,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+    ) -> Result<Outcome, StatesError> {
+        let d = self.data(state, f, outer);
         match &state.kind {
             Kind::Pass { result } => {
+                if state.jsonata {
+                    let output = match &state.output {
+                        Some(o) => self.jsonata_value(&d, o, "Output", None, None)?,
+                        None => d.raw.clone(),
+                    };
+                    let assigned =
+                        self.assign(state.jsonata, state.assign.as_ref(), &d, None, None)?;
+                    return Ok(self.exit(state, f, output, assigned));
+                }
+                let scope = d.scope();
                 let effective = select(&state.input_path, &scope, "InputPath")?;
                 let effective = parameters(state, effective, &scope)?;
                 let result = result.clone().unwrap_or(effective);
-                let output = self.result_and_output(state, raw.clone(), result, &context)?;
-                Ok(self.exit(state, output))
+                let assigned = self.assign(
+                    state.jsonata,
+                    state.assign.as_ref(),
+                    &d,
+                    Some(&result),
+                    None,
+                )?;
+                let output = result_and_output(state, d.raw.clone(), result, &d.context, &d.vars)?;
+                Ok(self.exit(state, f, output, assigned))
             }
             Kind::Succeed => {
-                let effective = select(&state.input_path, &scope, "InputPath")?;
-                let output = output_path(state, &effective, &context)?;
-                self.exit_event(state, &output);
+                let output = if state.jsonata {
+                    match &state.output {
+                        Some(o) => self.jsonata_value(&d, o, "Output", None, None)?,
+                        None => d.raw.clone(),
+                    }
+                } else {
+                    let effective = select(&state.input_path, &d.scope(), "InputPath")?;
+                    output_path(state, &effective, &d.context, &d.vars)?
+                };
+                self.exit_event(state, f, &output);
                 Ok(Outcome::Succeed(output))
             }
             Kind::Fail {
@@ -426,13 +645,20 @@ impl Run<'_> {
                 cause,
                 cause_path,
             } => {
+                let scope = d.scope();
+                let text = |run: &Self, v: &Option<String>, field: &str| match v {
+                    Some(s) if state.jsonata && jsonata::expression(s).is_some() => run
+                        .jsonata_value(&d, &Value::String(s.clone()), field, None, None)
+                        .map(|v| Some(v.as_str().map_or_else(|| v.to_string(), str::to_owned))),
+                    other => Ok(other.clone()),
+                };
                 let error = match error_path {
                     Some(p) => Some(string_from_path(p, &scope, "ErrorPath")?),
-                    None => error.clone(),
+                    None => text(self, error, "Error")?,
                 };
                 let cause = match cause_path {
                     Some(p) => Some(string_from_path(p, &scope, "CausePath")?),
-                    None => cause.clone(),
+                    None => text(self, cause, "Cause")?,
                 };
                 Ok(Outcome::Fail(StatesError {
                     error: error.unwrap_or_default(),
@@ -440,125 +666,642 @@ impl Run<'_> {
                 }))
             }
             Kind::Choice { rules, default } => {
-                let effective = select(&state.input_path, &scope, "InputPath")?;
-                let next = choice::choose(
-                    rules,
-                    default.as_deref(),
-                    &Scope {
+                let (next, output, assign) = if state.jsonata {
+                    let states = Self::states(&d, None, None);
+                    let b = self.bindings(&states, &d);
+                    let mut chosen = None;
+                    for (i, rule) in rules.iter().enumerate() {
+                        let cond = rule.jsonata_condition().unwrap_or("false");
+                        let expr = jsonata::expression(cond).unwrap_or(cond);
+                        let field = format!("Choices[{i}].Condition");
+                        match jsonata::evaluate_field(expr, &field, &b)? {
+                            Value::Bool(true) => {
+                                chosen = Some(rule);
+                                break;
+                            }
+                            Value::Bool(false) => {}
+                            other => {
+                                return Err(StatesError::new(
+                                    names::QUERY_EVALUATION_ERROR,
+                                    format!(
+                                        "The JSONata expression '{expr}' specified for the field '{field}' returned an unexpected result type. Expected 'boolean', but was '{}' for value: {other}",
+                                        json_type(&other)
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                    let (next, out_t, assign) = match chosen {
+                        Some(r) => (
+                            r.next().to_owned(),
+                            r.output.as_ref().or(state.output.as_ref()),
+                            r.assign.as_ref().or(state.assign.as_ref()),
+                        ),
+                        None => (
+                            default.clone().ok_or_else(no_choice)?,
+                            state.output.as_ref(),
+                            state.assign.as_ref(),
+                        ),
+                    };
+                    let output = match out_t {
+                        Some(o) => self.jsonata_value(&d, o, "Output", None, None)?,
+                        None => d.raw.clone(),
+                    };
+                    (next, output, assign)
+                } else {
+                    let effective = select(&state.input_path, &d.scope(), "InputPath")?;
+                    let scope = Scope {
                         input: &effective,
-                        ..scope
-                    },
-                )?
-                .to_owned();
-                let output = output_path(state, &effective, &context)?;
-                self.exit_event(state, &output);
+                        ..d.scope()
+                    };
+                    let mut chosen = None;
+                    for rule in rules {
+                        if rule.matches(&scope)? {
+                            chosen = Some(rule);
+                            break;
+                        }
+                    }
+                    let (next, assign) = match chosen {
+                        Some(r) => (
+                            r.next().to_owned(),
+                            r.assign.as_ref().or(state.assign.as_ref()),
+                        ),
+                        None => (
+                            default.clone().ok_or_else(no_choice)?,
+                            state.assign.as_ref(),
+                        ),
+                    };
+                    let output = output_path(state, &effective, &d.context, &d.vars)?;
+                    (next, output, assign)
+                };
+                let assigned = self.assign(state.jsonata, assign, &d, None, None)?;
+                f.variables.extend(assigned);
+                self.exit_event(state, f, &output);
                 Ok(Outcome::Next(next, output))
             }
             Kind::Wait(wait_for) => {
-                let effective = select(&state.input_path, &scope, "InputPath")?;
-                let due_ms = self.deadline(
-                    wait_for,
-                    &Scope {
-                        input: &effective,
-                        ..scope
-                    },
-                )?;
+                let due_ms = if state.jsonata {
+                    self.jsonata_deadline(wait_for, &d)?
+                } else {
+                    let effective = select(&state.input_path, &d.scope(), "InputPath")?;
+                    self.deadline(
+                        wait_for,
+                        &Scope {
+                            input: &effective,
+                            ..d.scope()
+                        },
+                    )?
+                };
                 if due_ms <= self.now_ms {
-                    let output = output_path(state, &effective, &context)?;
-                    return Ok(self.exit(state, output));
+                    return self.finish_wait(state, f, outer);
                 }
-                let seq = self.exec.last_event_id;
-                self.exec.waiting = Some(Waiting { seq, due_ms });
+                let seq = self.last_event_id;
+                f.waiting = Some(Waiting { seq, due_ms });
                 self.out.effects.push(Effect::ArmTimer { seq, due_ms });
                 Ok(Outcome::Blocked)
             }
             Kind::Task(spec) => {
-                let effective = select(&state.input_path, &scope, "InputPath")?;
-                let params = parameters(state, effective.clone(), &scope)?;
-                let timeout_secs = seconds(
-                    spec.timeout.as_ref(),
-                    &effective,
-                    &scope,
-                    "TimeoutSecondsPath",
-                )?;
-                let heartbeat_secs = seconds(
-                    spec.heartbeat.as_ref(),
-                    &effective,
-                    &scope,
-                    "HeartbeatSecondsPath",
-                )?;
+                let (params, timeout_secs, heartbeat_secs) = if state.jsonata {
+                    let params = match &state.arguments {
+                        Some(a) => self.jsonata_value(&d, a, "Arguments", None, None)?,
+                        None => d.raw.clone(),
+                    };
+                    let t = self.jsonata_seconds(spec.timeout.as_ref(), &d, "TimeoutSeconds")?;
+                    let h =
+                        self.jsonata_seconds(spec.heartbeat.as_ref(), &d, "HeartbeatSeconds")?;
+                    (params, t, h)
+                } else {
+                    let scope = d.scope();
+                    let effective = select(&state.input_path, &scope, "InputPath")?;
+                    let params = parameters(state, effective.clone(), &scope)?;
+                    let t = seconds(
+                        spec.timeout.as_ref(),
+                        &effective,
+                        &scope,
+                        "TimeoutSecondsPath",
+                    )?;
+                    let h = seconds(
+                        spec.heartbeat.as_ref(),
+                        &effective,
+                        &scope,
+                        "HeartbeatSecondsPath",
+                    )?;
+                    (params, t, h)
+                };
                 let invocation = invocation_for(spec, &params)?;
-                self.exec.task = Some(TaskProgress {
+                f.task = Some(TaskProgress {
                     invocation,
                     parameters: params,
                     in_flight: None,
                     timeout: None,
-                    backoff: None,
                     timeout_secs,
                     heartbeat_secs,
-                    attempts: vec![0; state.retry.len()],
-                    retry_count: 0,
                 });
-                self.schedule(state);
+                self.schedule(state, f);
                 Ok(Outcome::Blocked)
             }
+            Kind::Parallel { .. } | Kind::Map(_) => self.start_fanout(state, f, outer, &d),
             Kind::Unsupported => Err(StatesError::runtime(format!(
-                "The state type '{}' of state '{}' is not supported by this server yet.",
+                "The state type '{}' of state '{}' is not supported by this server.",
                 state.type_name, state.name
             ))),
         }
     }
 
-    /// The Wait state's timer fired: finish the state and go on.
-    fn resume_wait(&mut self) {
-        let Some(name) = self.exec.current.clone() else {
-            return;
-        };
-        let def = self.def;
-        let Some(state) = def.state(&name) else {
-            return self.fail(StatesError::runtime(format!(
-                "The state '{name}' does not exist."
-            )));
-        };
-        let raw = self.exec.input.clone();
-        let context = self.context(state);
-        let vars = Map::new();
-        let scope = Scope {
-            input: &raw,
-            context: &context,
-            variables: &vars,
-        };
-        let outcome = select(&state.input_path, &scope, "InputPath")
-            .and_then(|effective| output_path(state, &effective, &context))
-            .map(|output| self.exit(state, output))
-            .map_err(|e| self.in_state(e));
-        self.continue_with(outcome);
+    /// The Wait is over: Output, Assign, and exit.
+    fn finish_wait(
+        &mut self,
+        state: &State,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+    ) -> Result<Outcome, StatesError> {
+        let d = self.data(state, f, outer);
+        if state.jsonata {
+            let output = match &state.output {
+                Some(o) => self.jsonata_value(&d, o, "Output", None, None)?,
+                None => d.raw.clone(),
+            };
+            let assigned = self.assign(state.jsonata, state.assign.as_ref(), &d, None, None)?;
+            return Ok(self.exit(state, f, output, assigned));
+        }
+        let effective = select(&state.input_path, &d.scope(), "InputPath")?;
+        let assigned = self.assign(
+            state.jsonata,
+            state.assign.as_ref(),
+            &d,
+            Some(&effective),
+            None,
+        )?;
+        let output = output_path(state, &effective, &d.context, &d.vars)?;
+        Ok(self.exit(state, f, output, assigned))
     }
 
-    /// Run `f` on the current state and follow what it leads to.
-    fn with_current(&mut self, f: impl FnOnce(&mut Self, &State) -> Result<Outcome, StatesError>) {
-        let Some(name) = self.exec.current.clone() else {
+    /// Evaluate `Assign`: every value is computed before any is set. Under JSONPath, `$` is
+    /// `result` (or the state input); under JSONata, `$states.result` is.
+    fn assign(
+        &self,
+        jsonata: bool,
+        assign: Option<&Value>,
+        d: &Data,
+        result: Option<&Value>,
+        error_output: Option<&Value>,
+    ) -> Result<Map<String, Value>, StatesError> {
+        let Some(template) = assign else {
+            return Ok(Map::new());
+        };
+        let rendered = if jsonata {
+            self.jsonata_value(d, template, "Assign", result, error_output)?
+        } else {
+            let input = result.or(error_output).unwrap_or(&d.raw);
+            path::render_template(
+                template,
+                &Scope {
+                    input,
+                    context: &d.context,
+                    variables: &d.vars,
+                },
+            )?
+        };
+        match rendered {
+            Value::Object(m) => Ok(m),
+            _ => Ok(Map::new()),
+        }
+    }
+
+    /// An event from outside: find the frame that waits for it and go on from there.
+    /// `None` when no frame in this tree waits for it.
+    fn deliver(
+        &mut self,
+        def: &Definition,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+        ev: &Delivery,
+    ) -> Option<End> {
+        let state = def.state(f.current.as_deref()?)?;
+        match ev {
+            Delivery::Timer(seq) => {
+                if f.waiting.map(|w| w.seq) == Some(*seq) {
+                    f.waiting = None;
+                    let outcome = self
+                        .finish_wait(state, f, outer)
+                        .map_err(|e| in_state(f, e));
+                    return Some(self.continue_with(def, f, outer, outcome));
+                }
+                let backoff = f.retry.as_ref().and_then(|r| r.backoff);
+                if backoff.map(|w| w.seq) == Some(*seq) {
+                    if let Some(r) = f.retry.as_mut() {
+                        r.backoff = None;
+                    }
+                    let outcome = self.reattempt(state, f, outer).map_err(|e| in_state(f, e));
+                    return Some(self.continue_with(def, f, outer, outcome));
+                }
+                if f.task.as_ref().and_then(|t| t.timeout).map(|w| w.seq) == Some(*seq) {
+                    if let Some(t) = f.task.as_mut() {
+                        t.timeout = None;
+                        t.in_flight = None;
+                    }
+                    let outcome = self.task_timed_out(state, f, outer);
+                    return Some(self.continue_with(def, f, outer, outcome));
+                }
+            }
+            Delivery::Task(seq, result) => {
+                if f.task.as_ref().and_then(|t| t.in_flight) == Some(*seq) {
+                    let outcome = self.task_result(state, f, outer, *seq, result.clone());
+                    return Some(self.continue_with(def, f, outer, outcome));
+                }
+            }
+        }
+        // Not this frame's: one of its branches or iterations, if any.
+        let vars = visible(outer, f);
+        let fan = f.fanout.as_mut()?;
+        let mut ended = None;
+        for i in 0..fan.running.len() {
+            let index = fan.running[i].index;
+            let child_def = child_definition(state, index)?;
+            if let Some(end) = self.deliver(child_def, &mut fan.running[i].frame, &vars, ev) {
+                match end {
+                    End::Blocked => return Some(End::Blocked),
+                    other => {
+                        fan.running.remove(i);
+                        ended = Some((index, other));
+                        break;
+                    }
+                }
+            }
+        }
+        let (index, end) = ended?;
+        self.child_ended(state, f, index, end);
+        let outcome = self.pump(state, f, outer).map_err(|e| in_state(f, e));
+        Some(self.continue_with(def, f, outer, outcome))
+    }
+
+    /// Start a Parallel state's branches or a Map state's iterations.
+    fn start_fanout(
+        &mut self,
+        state: &State,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+        d: &Data,
+    ) -> Result<Outcome, StatesError> {
+        let (inputs, max_concurrency, tolerated) = match &state.kind {
+            Kind::Parallel { branches } => {
+                let input = if state.jsonata {
+                    match &state.arguments {
+                        Some(a) => self.jsonata_value(d, a, "Arguments", None, None)?,
+                        None => d.raw.clone(),
+                    }
+                } else {
+                    let scope = d.scope();
+                    let effective = select(&state.input_path, &scope, "InputPath")?;
+                    parameters(state, effective, &scope)?
+                };
+                (vec![input; branches.len()], 0, None)
+            }
+            Kind::Map(spec) => self.map_inputs(state, spec, f, d)?,
+            _ => return Ok(Outcome::Blocked),
+        };
+        let prev = self.last_event_id;
+        if matches!(state.kind, Kind::Map(_)) {
+            self.push(
+                "MapStateStarted",
+                prev,
+                history::map_state_started(inputs.len()),
+            );
+        } else {
+            self.push("ParallelStateStarted", prev, None);
+        }
+        let n = inputs.len();
+        f.fanout = Some(Box::new(Fanout {
+            inputs,
+            next: 0,
+            max_concurrency,
+            running: Vec::new(),
+            results: vec![Value::Null; n],
+            failures: 0,
+            tolerated,
+            error: None,
+        }));
+        self.pump(state, f, outer)
+    }
+
+    /// A Map's iteration inputs (after ItemSelector), its concurrency and its tolerance.
+    fn map_inputs(
+        &self,
+        state: &State,
+        spec: &MapSpec,
+        f: &Frame,
+        d: &Data,
+    ) -> Result<(Vec<Value>, usize, Option<usize>), StatesError> {
+        let (items, effective) = if state.jsonata {
+            let items = match &spec.items {
+                Some(Value::String(s)) if jsonata::expression(s).is_some() => {
+                    let expr = jsonata::expression(s).unwrap_or_default();
+                    let states = Self::states(d, None, None);
+                    let v = match jsonata::evaluate(expr, &self.bindings(&states, d)) {
+                        Ok(Some(v)) => v,
+                        Ok(None) => {
+                            return Err(jsonata::Failure::Undefined.into_error(expr, "Items"))
+                        }
+                        Err(e) => return Err(e.into_error(expr, "Items")),
+                    };
+                    if !v.is_array() {
+                        return Err(StatesError::new(
+                            names::QUERY_EVALUATION_ERROR,
+                            format!(
+                                "The JSONata expression '{expr}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '{}' for value: {v}",
+                                json_type(&v)
+                            ),
+                        ));
+                    }
+                    v
+                }
+                Some(literal) => self.jsonata_value(d, literal, "Items", None, None)?,
+                None => d.raw.clone(),
+            };
+            (items, d.raw.clone())
+        } else {
+            let scope = d.scope();
+            let effective = select(&state.input_path, &scope, "InputPath")?;
+            let items = select(
+                &spec.items_path,
+                &Scope {
+                    input: &effective,
+                    ..scope
+                },
+                "ItemsPath",
+            )?;
+            (items, effective)
+        };
+        let Value::Array(items) = items else {
+            let error = if state.jsonata {
+                names::QUERY_EVALUATION_ERROR
+            } else {
+                names::RUNTIME
+            };
+            return Err(StatesError::new(
+                error,
+                format!("Map state input must be an array but was: {items}"),
+            ));
+        };
+        let mut inputs = Vec::with_capacity(items.len());
+        for (index, item) in items.into_iter().enumerate() {
+            let Some(selector) = &spec.item_selector else {
+                inputs.push(item);
+                continue;
+            };
+            let context = self.context(state, f, Some((index, &item)));
+            let input = if state.jsonata {
+                let dd = Data {
+                    raw: d.raw.clone(),
+                    context,
+                    vars: d.vars.clone(),
+                };
+                self.jsonata_value(&dd, selector, "ItemSelector", None, None)?
+            } else {
+                path::render_template(
+                    selector,
+                    &Scope {
+                        input: &effective,
+                        context: &context,
+                        variables: &d.vars,
+                    },
+                )?
+            };
+            inputs.push(input);
+        }
+        let count = |c: &Option<Count>, field: &str| -> Result<Option<f64>, StatesError> {
+            match c {
+                None => Ok(None),
+                Some(Count::Fixed(n)) => Ok(Some(*n)),
+                Some(Count::Path(p)) => {
+                    let v = query(
+                        p,
+                        &Scope {
+                            input: &effective,
+                            ..d.scope()
+                        },
+                        field,
+                    )?;
+                    // A numeric string counts, as AWS reads it.
+                    let n = v.as_f64().or_else(|| {
+                        v.as_str()
+                            .and_then(|s| s.trim().parse::<u64>().ok())
+                            .map(|n| n as f64)
+                    });
+                    match n {
+                        Some(n) if n >= 0.0 => Ok(Some(n)),
+                        _ => Err(StatesError::runtime(format!(
+                            "The {field}Path field refers to value {} which is not a valid integer: {p}",
+                            if v.is_string() { v.to_string() } else { format!("\"{v}\"") }
+                        ))),
+                    }
+                }
+                Some(Count::Expr(e)) => {
+                    let v = self.jsonata_value(d, &Value::String(e.clone()), field, None, None)?;
+                    v.as_f64().map(Some).ok_or_else(|| {
+                        StatesError::new(
+                            names::QUERY_EVALUATION_ERROR,
+                            format!("The {field} field must be a number but was: {v}"),
+                        )
+                    })
+                }
+            }
+        };
+        let max = count(&spec.max_concurrency, "MaxConcurrency")?.unwrap_or(0.0);
+        let tol_count = count(&spec.tolerated_count, "ToleratedFailureCount")?;
+        let tol_pct = count(&spec.tolerated_percentage, "ToleratedFailurePercentage")?;
+        let n = inputs.len();
+        let tolerated = match (tol_count, tol_pct) {
+            (None, None) => None,
+            (c, p) => {
+                let by_count = c.map(|c| c as usize);
+                let by_pct = p.map(|p| ((p / 100.0) * n as f64).floor() as usize);
+                Some(by_count.into_iter().chain(by_pct).max().unwrap_or(0))
+            }
+        };
+        Ok((inputs, max as usize, tolerated))
+    }
+
+    /// Start what may start, and settle the state when all have finished or it has failed.
+    fn pump(
+        &mut self,
+        state: &State,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+    ) -> Result<Outcome, StatesError> {
+        let vars = visible(outer, f);
+        let is_map = matches!(state.kind, Kind::Map(_));
+        loop {
+            let Some(fan) = f.fanout.as_mut() else {
+                return Ok(Outcome::Blocked);
+            };
+            if fan.error.is_some() {
+                break;
+            }
+            let room = fan.max_concurrency == 0 || fan.running.len() < fan.max_concurrency;
+            if fan.next >= fan.inputs.len() || !room {
+                break;
+            }
+            let index = fan.next;
+            fan.next += 1;
+            let input = std::mem::take(&mut fan.inputs[index]);
+            let prev = self.last_event_id;
+            if is_map {
+                self.push(
+                    "MapIterationStarted",
+                    prev,
+                    history::map_iteration("Started", &state.name, index),
+                );
+            }
+            let Some(child_def) = child_definition(state, index) else {
+                break;
+            };
+            let mut child = Frame {
+                chain_id: self.last_event_id,
+                ..Frame::default()
+            };
+            let end = self.run_from(
+                child_def,
+                &mut child,
+                &vars,
+                child_def.start_at.clone(),
+                input,
+            );
+            match end {
+                End::Blocked => {
+                    if let Some(fan) = f.fanout.as_mut() {
+                        fan.running.push(Child {
+                            index,
+                            frame: child,
+                        });
+                    }
+                }
+                other => self.child_ended(state, f, index, other),
+            }
+        }
+        let Some(fan) = f.fanout.as_mut() else {
+            return Ok(Outcome::Blocked);
+        };
+        if let Some(err) = fan.error.clone() {
+            // Stop the branches still running, then fail the state.
+            let running = std::mem::take(&mut fan.running);
+            for mut c in running {
+                self.cancel_frame(&mut c.frame);
+                if is_map {
+                    let prev = self.last_event_id;
+                    self.push(
+                        "MapIterationAborted",
+                        prev,
+                        history::map_iteration("Aborted", &state.name, c.index),
+                    );
+                }
+            }
+            f.fanout = None;
+            let prev = self.last_event_id;
+            let kind = if is_map {
+                "MapStateFailed"
+            } else {
+                "ParallelStateFailed"
+            };
+            self.push(kind, prev, history::state_failed());
+            return self.state_error(state, f, outer, err);
+        }
+        if fan.next < fan.inputs.len() || !fan.running.is_empty() {
+            return Ok(Outcome::Blocked);
+        }
+        let results = std::mem::take(&mut fan.results);
+        f.fanout = None;
+        let prev = self.last_event_id;
+        let kind = if is_map {
+            "MapStateSucceeded"
+        } else {
+            "ParallelStateSucceeded"
+        };
+        self.push(kind, prev, None);
+        self.complete(state, f, outer, Value::Array(results))
+    }
+
+    /// Record how a branch or iteration ended.
+    fn child_ended(&mut self, state: &State, f: &mut Frame, index: usize, end: End) {
+        let is_map = matches!(state.kind, Kind::Map(_));
+        let Some(fan) = f.fanout.as_mut() else {
             return;
         };
-        let def = self.def;
-        let Some(state) = def.state(&name) else {
-            return self.fail(StatesError::runtime(format!(
-                "The state '{name}' does not exist."
-            )));
-        };
-        let outcome = f(self, state).map_err(|e| self.in_state(e));
-        self.continue_with(outcome);
+        let prev = self.last_event_id;
+        match end {
+            End::Succeeded(output) => {
+                if let Some(slot) = fan.results.get_mut(index) {
+                    *slot = output;
+                }
+                if is_map {
+                    self.push(
+                        "MapIterationSucceeded",
+                        prev,
+                        history::map_iteration("Succeeded", &state.name, index),
+                    );
+                }
+            }
+            End::Failed(err) => {
+                fan.failures += 1;
+                if is_map {
+                    self.push(
+                        "MapIterationFailed",
+                        prev,
+                        history::map_iteration("Failed", &state.name, index),
+                    );
+                }
+                match fan.tolerated {
+                    None => {
+                        if fan.error.is_none() {
+                            fan.error = Some(err);
+                        }
+                    }
+                    Some(t) if fan.failures > t => {
+                        fan.error = Some(StatesError::new(
+                            names::EXCEEDED_TOLERATED_FAILURE_THRESHOLD,
+                            "The specified tolerated failure threshold was exceeded",
+                        ));
+                    }
+                    Some(_) => {
+                        if let Some(slot) = fan.results.get_mut(index) {
+                            *slot = task::error_output(&err);
+                        }
+                    }
+                }
+            }
+            End::Blocked | End::Aborted(..) | End::TimedOut => {}
+        }
+    }
+
+    /// Run the state again after a retry's back-off.
+    fn reattempt(
+        &mut self,
+        state: &State,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+    ) -> Result<Outcome, StatesError> {
+        match &state.kind {
+            Kind::Task(_) => {
+                self.schedule(state, f);
+                Ok(Outcome::Blocked)
+            }
+            Kind::Parallel { .. } | Kind::Map(_) => {
+                let d = self.data(state, f, outer);
+                self.start_fanout(state, f, outer, &d)
+            }
+            _ => Ok(Outcome::Blocked),
+        }
     }
 
     /// Write the Scheduled and Started events of a new attempt and ask for the call.
-    fn schedule(&mut self, state: &State) {
+    fn schedule(&mut self, state: &State, f: &mut Frame) {
         let Kind::Task(spec) = &state.kind else {
             return;
         };
-        let Some(tp) = self.exec.task.clone() else {
+        let Some(tp) = f.task.clone() else {
             return;
         };
-        let prev = self.exec.last_event_id;
+        let prev = self.last_event_id;
         match &spec.resource {
             TaskResource::LambdaInvoke => {
                 let details = history::task_scheduled(
@@ -570,7 +1313,7 @@ impl Run<'_> {
                     tp.heartbeat_secs,
                 );
                 self.push("TaskScheduled", prev, details);
-                let seq = self.exec.last_event_id;
+                let seq = self.last_event_id;
                 self.push(
                     "TaskStarted",
                     seq,
@@ -581,11 +1324,11 @@ impl Run<'_> {
                 let details =
                     history::lambda_scheduled(&spec.resource_text, &tp.parameters, tp.timeout_secs);
                 self.push("LambdaFunctionScheduled", prev, details);
-                let seq = self.exec.last_event_id;
+                let seq = self.last_event_id;
                 self.push("LambdaFunctionStarted", seq, None);
             }
         }
-        let seq = self.exec.last_event_id - 1;
+        let seq = self.last_event_id - 1;
         let mut invocation = tp.invocation.clone();
         invocation.seq = seq;
         let timeout = tp.timeout_secs.map(|t| Waiting {
@@ -603,163 +1346,223 @@ impl Run<'_> {
             });
         }
         self.out.effects.push(Effect::Invoke(invocation.clone()));
-        if let Some(t) = self.exec.task.as_mut() {
+        if let Some(t) = f.task.as_mut() {
             t.invocation = invocation;
             t.in_flight = Some(seq);
             t.timeout = timeout;
         }
     }
 
-    fn task_result(&mut self, seq: i64, result: Result<InvokeOutput, StatesError>) {
-        let timeout = self.exec.task.as_mut().and_then(|t| {
+    fn task_result(
+        &mut self,
+        state: &State,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+        seq: i64,
+        result: Result<InvokeOutput, StatesError>,
+    ) -> Result<Outcome, StatesError> {
+        let timeout = f.task.as_mut().and_then(|t| {
             t.in_flight = None;
             t.timeout.take()
         });
         if timeout.is_some() {
             self.out.effects.push(Effect::CancelTimer { seq });
         }
-        self.with_current(|run, state| {
-            let Kind::Task(spec) = &state.kind else {
-                return Ok(Outcome::Blocked);
-            };
-            let result = result
-                .map_err(|e| integration_error(spec, e))
-                .and_then(|out| task_output(spec, &out));
-            let prev = run.exec.last_event_id;
-            match result {
-                Ok(output) => {
-                    match spec.resource {
-                        TaskResource::LambdaInvoke => run.push(
-                            "TaskSucceeded",
-                            prev,
-                            history::task_succeeded("lambda", "invoke", &output),
-                        ),
-                        _ => run.push(
-                            "LambdaFunctionSucceeded",
-                            prev,
-                            history::lambda_succeeded(&output),
-                        ),
-                    }
-                    run.task_done(state, output)
+        let Kind::Task(spec) = &state.kind else {
+            return Ok(Outcome::Blocked);
+        };
+        let result = result
+            .map_err(|e| integration_error(spec, e))
+            .and_then(|out| task_output(spec, &out));
+        let prev = self.last_event_id;
+        let outcome = match result {
+            Ok(output) => {
+                match spec.resource {
+                    TaskResource::LambdaInvoke => self.push(
+                        "TaskSucceeded",
+                        prev,
+                        history::task_succeeded("lambda", "invoke", &output),
+                    ),
+                    _ => self.push(
+                        "LambdaFunctionSucceeded",
+                        prev,
+                        history::lambda_succeeded(&output),
+                    ),
                 }
-                Err(err) => {
-                    match spec.resource {
-                        TaskResource::LambdaInvoke => run.push(
-                            "TaskFailed",
-                            prev,
-                            history::task_failed(
-                                "lambda",
-                                "invoke",
-                                Some(&err.error),
-                                err.cause.as_deref(),
-                            ),
-                        ),
-                        _ => run.push(
-                            "LambdaFunctionFailed",
-                            prev,
-                            history::lambda_failed(Some(&err.error), err.cause.as_deref()),
-                        ),
-                    }
-                    run.task_error(state, err)
-                }
+                f.task = None;
+                self.complete(state, f, outer, output)
             }
-        });
+            Err(err) => {
+                match spec.resource {
+                    TaskResource::LambdaInvoke => self.push(
+                        "TaskFailed",
+                        prev,
+                        history::task_failed(
+                            "lambda",
+                            "invoke",
+                            Some(&err.error),
+                            err.cause.as_deref(),
+                        ),
+                    ),
+                    _ => self.push(
+                        "LambdaFunctionFailed",
+                        prev,
+                        history::lambda_failed(Some(&err.error), err.cause.as_deref()),
+                    ),
+                }
+                self.state_error(state, f, outer, err)
+            }
+        };
+        outcome.map_err(|e| in_state(f, e))
     }
 
-    fn task_timed_out(&mut self) {
-        self.with_current(|run, state| {
-            let Kind::Task(spec) = &state.kind else {
-                return Ok(Outcome::Blocked);
-            };
-            let err = StatesError {
-                error: names::TIMEOUT.to_owned(),
-                cause: None,
-            };
-            let prev = run.exec.last_event_id;
-            match spec.resource {
-                TaskResource::LambdaInvoke => run.push(
-                    "TaskTimedOut",
-                    prev,
-                    history::task_timed_out("lambda", "invoke", Some(names::TIMEOUT), None),
-                ),
-                _ => run.push(
-                    "LambdaFunctionTimedOut",
-                    prev,
-                    history::lambda_timed_out(Some(names::TIMEOUT), None),
-                ),
-            }
-            run.task_error(state, err)
-        });
+    fn task_timed_out(
+        &mut self,
+        state: &State,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+    ) -> Result<Outcome, StatesError> {
+        let Kind::Task(spec) = &state.kind else {
+            return Ok(Outcome::Blocked);
+        };
+        let err = StatesError {
+            error: names::TIMEOUT.to_owned(),
+            cause: None,
+        };
+        let prev = self.last_event_id;
+        match spec.resource {
+            TaskResource::LambdaInvoke => self.push(
+                "TaskTimedOut",
+                prev,
+                history::task_timed_out("lambda", "invoke", Some(names::TIMEOUT), None),
+            ),
+            _ => self.push(
+                "LambdaFunctionTimedOut",
+                prev,
+                history::lambda_timed_out(Some(names::TIMEOUT), None),
+            ),
+        }
+        self.state_error(state, f, outer, err)
+            .map_err(|e| in_state(f, e))
     }
 
-    /// The task produced `result`: ResultSelector, ResultPath, OutputPath, then exit.
-    fn task_done(&mut self, state: &State, result: Value) -> Result<Outcome, StatesError> {
-        self.exec.task = None;
-        let raw = self.exec.input.clone();
-        let context = self.context(state);
-        let vars = Map::new();
+    /// A Task, Parallel or Map state produced `result`: ResultSelector, Assign, ResultPath
+    /// and OutputPath (or JSONata's Output and Assign), then exit.
+    fn complete(
+        &mut self,
+        state: &State,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+        result: Value,
+    ) -> Result<Outcome, StatesError> {
+        f.task = None;
+        f.retry = None;
+        let d = self.data(state, f, outer);
+        if state.jsonata {
+            let output = match &state.output {
+                Some(o) => self.jsonata_value(&d, o, "Output", Some(&result), None)?,
+                None => result.clone(),
+            };
+            let assigned = self.assign(
+                state.jsonata,
+                state.assign.as_ref(),
+                &d,
+                Some(&result),
+                None,
+            )?;
+            return Ok(self.exit(state, f, output, assigned));
+        }
         let result = match &state.result_selector {
             Some(selector) => path::render_template(
                 selector,
                 &Scope {
                     input: &result,
-                    context: &context,
-                    variables: &vars,
+                    context: &d.context,
+                    variables: &d.vars,
                 },
             )?,
             None => result,
         };
-        let output = self.result_and_output(state, raw, result, &context)?;
-        Ok(self.exit(state, output))
+        let assigned = self.assign(
+            state.jsonata,
+            state.assign.as_ref(),
+            &d,
+            Some(&result),
+            None,
+        )?;
+        let output = result_and_output(state, d.raw.clone(), result, &d.context, &d.vars)?;
+        Ok(self.exit(state, f, output, assigned))
     }
 
-    /// The task failed with `err`: retry, catch, or fail the execution.
-    fn task_error(&mut self, state: &State, err: StatesError) -> Result<Outcome, StatesError> {
-        if let Some(outcome) = self.retry(state, &err) {
-            return Ok(outcome);
+    /// The state failed with `err`: retry, catch, or fail the frame.
+    fn state_error(
+        &mut self,
+        state: &State,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+        err: StatesError,
+    ) -> Result<Outcome, StatesError> {
+        if let Some(outcome) = self.retry(state, f, outer, &err) {
+            return outcome;
         }
-        self.exec.task = None;
-        self.catch(state, err)
+        f.task = None;
+        f.retry = None;
+        self.catch(state, f, outer, err)
     }
 
     /// Apply the first Retry rule that matches, if it has attempts left.
-    fn retry(&mut self, state: &State, err: &StatesError) -> Option<Outcome> {
+    fn retry(
+        &mut self,
+        state: &State,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+        err: &StatesError,
+    ) -> Option<Result<Outcome, StatesError>> {
         let (index, retrier) = state
             .retry
             .iter()
             .enumerate()
             .find(|(_, r)| task::matches(&r.error_equals, &err.error))?;
-        let failed_seq = self.exec.last_event_id;
+        let failed_seq = self.last_event_id;
         let scale = self.scale();
-        let tp = self.exec.task.as_mut()?;
-        let made = tp.attempts.get(index).copied().unwrap_or(u32::MAX);
+        let progress = f.retry.get_or_insert_with(|| RetryProgress {
+            attempts: vec![0; state.retry.len()],
+            count: 0,
+            backoff: None,
+        });
+        let made = progress.attempts.get(index).copied().unwrap_or(u32::MAX);
         if made >= retrier.max_attempts {
             return None;
         }
         let seed = crate::arn::stable_hash(&self.info.arn) ^ failed_seq as u64;
         let delay_ms = (retrier.delay_ms(made, task::jitter(seed)) as f64 * scale).ceil() as i64;
-        if let Some(a) = tp.attempts.get_mut(index) {
+        if let Some(a) = progress.attempts.get_mut(index) {
             *a += 1;
         }
-        tp.retry_count += 1;
+        progress.count += 1;
         if delay_ms <= 0 {
-            self.schedule(state);
-        } else {
-            let w = Waiting {
-                seq: failed_seq,
-                due_ms: self.now_ms.saturating_add(delay_ms),
-            };
-            tp.backoff = Some(w);
-            self.out.effects.push(Effect::ArmTimer {
-                seq: w.seq,
-                due_ms: w.due_ms,
-            });
+            return Some(self.reattempt(state, f, outer));
         }
-        Some(Outcome::Blocked)
+        let w = Waiting {
+            seq: failed_seq,
+            due_ms: self.now_ms.saturating_add(delay_ms),
+        };
+        progress.backoff = Some(w);
+        self.out.effects.push(Effect::ArmTimer {
+            seq: w.seq,
+            due_ms: w.due_ms,
+        });
+        Some(Ok(Outcome::Blocked))
     }
 
-    /// Route `err` through the state's Catch rules, or fail the execution with it.
-    fn catch(&mut self, state: &State, err: StatesError) -> Result<Outcome, StatesError> {
+    /// Route `err` through the state's Catch rules, or fail the frame with it.
+    fn catch(
+        &mut self,
+        state: &State,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+        err: StatesError,
+    ) -> Result<Outcome, StatesError> {
         let Some(catcher) = state
             .catch
             .iter()
@@ -767,20 +1570,37 @@ impl Run<'_> {
         else {
             return Ok(Outcome::Fail(err));
         };
-        let raw = self.exec.input.clone();
+        let d = self.data(state, f, outer);
         let error_output = task::error_output(&err);
-        let output = match &catcher.result_path {
-            None => error_output,
-            Some(None) => raw,
-            Some(Some(p)) => path::apply_result_path(raw, Some(p), error_output)?,
+        let output = if state.jsonata {
+            match &catcher.output {
+                Some(o) => self.jsonata_value(&d, o, "Output", None, Some(&error_output))?,
+                None => error_output.clone(),
+            }
+        } else {
+            match &catcher.result_path {
+                None => error_output.clone(),
+                Some(None) => d.raw.clone(),
+                Some(Some(p)) => {
+                    path::apply_result_path(d.raw.clone(), Some(p), error_output.clone())?
+                }
+            }
         };
-        let prev = self.exec.last_event_id;
+        let assigned = self.assign(
+            state.jsonata,
+            catcher.assign.as_ref(),
+            &d,
+            None,
+            Some(&error_output),
+        )?;
+        f.variables.extend(assigned);
+        let prev = self.last_event_id;
         self.push(
             &format!("{}StateExited", state.type_name),
             prev,
             history::state_exited(&state.name, &output),
         );
-        self.exec.chain_id = self.exec.last_event_id;
+        f.chain_id = self.last_event_id;
         Ok(Outcome::Next(catcher.next.clone(), output))
     }
 
@@ -792,18 +1612,15 @@ impl Run<'_> {
         }
     }
 
-    fn continue_with(&mut self, outcome: Result<Outcome, StatesError>) {
-        match outcome {
-            Ok(Outcome::Next(next, input)) => self.run_from(next, input),
-            Ok(Outcome::Succeed(output)) => self.succeed(output),
-            Ok(Outcome::Fail(e)) | Err(e) => self.fail(e),
-            Ok(Outcome::Blocked) => {}
-        }
-    }
-
-    /// Write the StateExited event and follow the state's transition. An output over AWS's
-    /// payload limit fails the execution instead.
-    fn exit(&mut self, state: &State, output: Value) -> Outcome {
+    /// Set the assigned variables, write the StateExited event and follow the state's
+    /// transition. An output over AWS's payload limit fails the frame instead.
+    fn exit(
+        &mut self,
+        state: &State,
+        f: &mut Frame,
+        output: Value,
+        assigned: Map<String, Value>,
+    ) -> Outcome {
         if history::to_text(&output).len() > MAX_PAYLOAD_BYTES {
             return Outcome::Fail(StatesError::new(
                 names::DATA_LIMIT_EXCEEDED,
@@ -813,45 +1630,82 @@ impl Run<'_> {
                 ),
             ));
         }
-        self.exit_event(state, &output);
+        f.variables.extend(assigned);
+        self.exit_event(state, f, &output);
         match &state.transition {
             Some(Transition::Next(next)) => Outcome::Next(next.clone(), output),
             Some(Transition::End) | None => Outcome::Succeed(output),
         }
     }
 
-    fn exit_event(&mut self, state: &State, output: &Value) {
-        let prev = self.exec.last_event_id;
+    fn exit_event(&mut self, state: &State, f: &mut Frame, output: &Value) {
+        let prev = self.last_event_id;
         self.push(
             &format!("{}StateExited", state.type_name),
             prev,
             history::state_exited(&state.name, output),
         );
-        self.exec.chain_id = self.exec.last_event_id;
+        f.chain_id = self.last_event_id;
     }
 
-    fn result_and_output(
+    fn jsonata_seconds(
         &self,
-        state: &State,
-        raw: Value,
-        result: Value,
-        context: &Value,
-    ) -> Result<Value, StatesError> {
-        let with_result = match &state.result_path {
-            PathField::Absent => result,
-            PathField::Null => raw,
-            PathField::Path(p) => path::apply_result_path(raw, Some(p), result)?,
-        };
-        output_path(state, &with_result, context)
+        spec: Option<&Seconds>,
+        d: &Data,
+        field: &str,
+    ) -> Result<Option<u64>, StatesError> {
+        match spec {
+            None => Ok(None),
+            Some(Seconds::Fixed(n)) => Ok(Some(*n)),
+            Some(Seconds::Path(_)) => Ok(None),
+            Some(Seconds::Expr(e)) => {
+                let v = self.jsonata_value(d, &Value::String(e.clone()), field, None, None)?;
+                match v.as_u64() {
+                    Some(n) if n > 0 => Ok(Some(n)),
+                    _ => Err(StatesError::new(
+                        names::QUERY_EVALUATION_ERROR,
+                        format!("The {field} field must be a positive integer but was: {v}"),
+                    )),
+                }
+            }
+        }
+    }
+
+    /// The deadline of a JSONata Wait.
+    fn jsonata_deadline(&self, wait_for: &WaitFor, d: &Data) -> Result<i64, StatesError> {
+        match wait_for {
+            WaitFor::SecondsExpr(e) => {
+                let v = self.jsonata_value(d, &Value::String(e.clone()), "Seconds", None, None)?;
+                match v.as_i64() {
+                    Some(s) if s >= 0 => self.deadline(&WaitFor::Seconds(s as u64), &d.scope()),
+                    _ => Err(StatesError::new(
+                        names::QUERY_EVALUATION_ERROR,
+                        format!("The Seconds field must be a non-negative integer but was: {v}"),
+                    )),
+                }
+            }
+            WaitFor::TimestampExpr(e) => {
+                let v =
+                    self.jsonata_value(d, &Value::String(e.clone()), "Timestamp", None, None)?;
+                let shown = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                let t = v
+                    .as_str()
+                    .and_then(timestamp::parse_rfc3339_ms)
+                    .ok_or_else(|| {
+                        StatesError::new(
+                            names::QUERY_EVALUATION_ERROR,
+                            format!("The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {shown}"),
+                        )
+                    })?;
+                self.deadline(&WaitFor::Timestamp(t), &d.scope())
+            }
+            other => self.deadline(other, &d.scope()),
+        }
     }
 
     fn deadline(&self, wait_for: &WaitFor, scope: &Scope<'_>) -> Result<i64, StatesError> {
         let now = self.now_ms;
-        let scale = if self.cfg.wait_time_scale.is_finite() && self.cfg.wait_time_scale >= 0.0 {
-            self.cfg.wait_time_scale
-        } else {
-            1.0
-        };
+        let scale = self.scale();
         let after = |delta_ms: f64| -> i64 {
             let scaled = (delta_ms * scale).ceil();
             // Saturate far-future deadlines instead of overflowing.
@@ -896,6 +1750,7 @@ impl Run<'_> {
                     })?;
                 t.saturating_sub(now).max(0)
             }
+            WaitFor::SecondsExpr(_) | WaitFor::TimestampExpr(_) => 0,
         };
         if delay_ms > MAX_WAIT_MS {
             return Err(StatesError::runtime("Wait state delay is too long."));
@@ -903,16 +1758,21 @@ impl Run<'_> {
         Ok(after(delay_ms as f64))
     }
 
-    fn context(&self, state: &State) -> Value {
+    /// The context object (`$$`) while `state` runs in `f`; `item` adds `$$.Map.Item` for a
+    /// Map's ItemSelector.
+    fn context(&self, state: &State, f: &Frame, item: Option<(usize, &Value)>) -> Value {
         let mut state_part = json!({
-            "EnteredTime": timestamp::format_ms(self.exec.entered_ms),
+            "EnteredTime": timestamp::format_ms(f.entered_ms),
             "Name": state.name,
         });
         // AWS shows RetryCount only in the states that can retry.
-        if matches!(state.kind, Kind::Task(_)) {
-            state_part["RetryCount"] = json!(self.exec.task.as_ref().map_or(0, |t| t.retry_count));
+        if matches!(
+            state.kind,
+            Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_)
+        ) {
+            state_part["RetryCount"] = json!(f.retry.as_ref().map_or(0, |r| r.count));
         }
-        json!({
+        let mut context = json!({
             "Execution": {
                 "Id": self.info.arn,
                 "Input": self.info.input,
@@ -926,85 +1786,103 @@ impl Run<'_> {
                 "Id": self.info.state_machine_arn,
                 "Name": self.info.state_machine_name,
             },
-        })
+        });
+        if let Some((index, value)) = item {
+            context["Map"] = json!({"Item": {"Index": index, "Value": value}});
+        }
+        context
     }
 
-    fn succeed(&mut self, output: Value) {
-        let prev = self.exec.last_event_id;
-        self.push(
-            "ExecutionSucceeded",
-            prev,
-            history::execution_succeeded(&output),
-        );
-        self.finish(Status::Succeeded);
-        self.exec.output = Some(output);
-    }
-
-    fn fail(&mut self, err: StatesError) {
-        let prev = self.exec.last_event_id;
-        let error = (!err.error.is_empty()).then_some(err.error.as_str());
-        self.push(
-            "ExecutionFailed",
-            prev,
-            history::execution_failed(error, err.cause.as_deref()),
-        );
-        self.finish(Status::Failed);
-        self.exec.error = error.map(str::to_owned);
-        self.exec.cause = err.cause;
-    }
-
-    fn abort(&mut self, error: Option<String>, cause: Option<String>) {
-        let prev = self.exec.last_event_id;
-        self.push(
-            "ExecutionAborted",
-            prev,
-            history::execution_aborted(error.as_deref(), cause.as_deref()),
-        );
-        self.finish(Status::Aborted);
-        self.exec.error = error;
-        self.exec.cause = cause;
-    }
-
-    fn time_out(&mut self) {
-        let prev = self.exec.last_event_id;
-        self.push(
-            "ExecutionTimedOut",
-            prev,
-            history::execution_timed_out(Some(names::TIMEOUT), None),
-        );
-        self.finish(Status::TimedOut);
-        self.exec.error = Some(names::TIMEOUT.to_owned());
-    }
-
-    /// Mark the execution ended and disarm whatever timers it still holds.
-    fn finish(&mut self, status: Status) {
-        self.exec.status = status;
-        self.exec.current = None;
-        if let Some(w) = self.exec.waiting.take() {
+    /// Disarm every timer a frame and its branches hold (the frame is being abandoned).
+    fn cancel_frame(&mut self, f: &mut Frame) {
+        if let Some(w) = f.waiting.take() {
             self.out.effects.push(Effect::CancelTimer { seq: w.seq });
         }
-        if let Some(tp) = self.exec.task.take() {
-            for w in [tp.timeout, tp.backoff].into_iter().flatten() {
-                self.out.effects.push(Effect::CancelTimer { seq: w.seq });
-            }
+        if let Some(w) = f.task.take().and_then(|t| t.timeout) {
+            self.out.effects.push(Effect::CancelTimer { seq: w.seq });
         }
-        if self.exec.timeout_due_ms.take().is_some() {
-            self.out.effects.push(Effect::CancelTimer {
-                seq: EXECUTION_TIMEOUT_SEQ,
-            });
+        if let Some(w) = f.retry.take().and_then(|r| r.backoff) {
+            self.out.effects.push(Effect::CancelTimer { seq: w.seq });
+        }
+        if let Some(mut fan) = f.fanout.take() {
+            for c in &mut fan.running {
+                self.cancel_frame(&mut c.frame);
+            }
         }
     }
 
     fn push(&mut self, event_type: &str, previous_id: i64, details: Option<Value>) {
-        self.exec.last_event_id += 1;
+        self.last_event_id += 1;
         self.out.events.push(HistoryEvent {
-            id: self.exec.last_event_id,
+            id: self.last_event_id,
             previous_id,
             timestamp_ms: self.now_ms,
             event_type: event_type.to_owned(),
             details,
         });
     }
+}
+
+/// AWS prefixes the cause of a runtime error with where it happened.
+fn in_state(f: &Frame, mut e: StatesError) -> StatesError {
+    const PREFIX: &str = "An error occurred while executing the state";
+    let located = matches!(
+        e.error.as_str(),
+        names::RUNTIME | names::QUERY_EVALUATION_ERROR
+    );
+    if located {
+        let detail = e.cause.take().unwrap_or_default();
+        if detail.starts_with(PREFIX) {
+            e.cause = Some(detail);
+        } else {
+            e.cause = Some(format!(
+                "{PREFIX} '{}' (entered at the event id #{}). {detail}",
+                f.current.as_deref().unwrap_or_default(),
+                f.entered_event_id
+            ));
+        }
+    }
+    e
+}
+
+/// The definition branch `index` of a Parallel runs, or a Map's processor.
+fn child_definition(state: &State, index: usize) -> Option<&Definition> {
+    match &state.kind {
+        Kind::Parallel { branches } => branches.get(index),
+        Kind::Map(spec) => Some(&spec.processor),
+        _ => None,
+    }
+}
+
+fn no_choice() -> StatesError {
+    StatesError::new(names::NO_CHOICE_MATCHED, "No Matches!")
+}
+
+/// JSONata's name for a JSON value's type, as AWS quotes it.
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn result_and_output(
+    state: &State,
+    raw: Value,
+    result: Value,
+    context: &Value,
+    vars: &Map<String, Value>,
+) -> Result<Value, StatesError> {
+    let with_result = match &state.result_path {
+        PathField::Absent => result,
+        PathField::Null => raw,
+        PathField::Path(p) => path::apply_result_path(raw, Some(p), result)?,
+    };
+    output_path(state, &with_result, context, vars)
 }
 
 /// The state's `Parameters` rendered against its effective input, or that input unchanged.
@@ -1031,6 +1909,9 @@ fn seconds(
     match spec {
         None => Ok(None),
         Some(Seconds::Fixed(n)) => Ok(Some(*n)),
+        Some(Seconds::Expr(e)) => Err(StatesError::runtime(format!(
+            "The {field} value '{e}' is not a positive integer."
+        ))),
         Some(Seconds::Path(p)) => {
             let v = query(
                 p,
@@ -1152,14 +2033,18 @@ fn select(field: &PathField, scope: &Scope<'_>, field_name: &str) -> Result<Valu
     }
 }
 
-fn output_path(state: &State, value: &Value, context: &Value) -> Result<Value, StatesError> {
-    let vars = Map::new();
+fn output_path(
+    state: &State,
+    value: &Value,
+    context: &Value,
+    vars: &Map<String, Value>,
+) -> Result<Value, StatesError> {
     select(
         &state.output_path,
         &Scope {
             input: value,
             context,
-            variables: &vars,
+            variables: vars,
         },
         "OutputPath",
     )

@@ -84,6 +84,10 @@ pub struct Catcher {
     pub next: String,
     /// `None`: absent ($, the error object replaces the input); `Some(None)`: null.
     pub result_path: Option<Option<String>>,
+    /// JSONata `Output` of the catcher.
+    pub output: Option<Value>,
+    /// `Assign` of the catcher.
+    pub assign: Option<Value>,
 }
 
 fn error_list(m: &Map<String, Value>) -> Result<Vec<String>, String> {
@@ -142,6 +146,8 @@ pub fn parse_catch(v: Option<&Value>) -> Result<Vec<Catcher>, String> {
                     Some(Value::String(s)) => Some(Some(s.clone())),
                     Some(_) => return Err("ResultPath must be a string or null".to_owned()),
                 },
+                output: m.get("Output").cloned(),
+                assign: m.get("Assign").cloned(),
             })
         })
         .collect()

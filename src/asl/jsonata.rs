@@ -1,0 +1,393 @@
+//! JSONata as Step Functions uses it: `{% expr %}` strings inside a state's fields, evaluated
+//! with `$states` (input, result, errorOutput, context) and the execution's variables bound.
+//!
+//! Parsing and evaluation are the `seuil` crate's. What is Step Functions' own lives here:
+//! telling an expression from a literal, rendering templates field by field, converting
+//! JSONata values back to JSON (integral numbers print without a fraction, as JavaScript
+//! prints them; `undefined` is kept apart from `null`), AWS's added functions (`$partition`,
+//! `$range`, `$hash`, `$random`, `$uuid`, `$parse`), and AWS's error causes.
+//!
+//! Evaluation is deterministic: `$now()`, `$millis()`, `$random()` and `$uuid()` read an
+//! environment built from the step's clock and a seed, never the machine's.
+
+use bumpalo::Bump;
+use serde_json::{Map, Value};
+use seuil::evaluator::engine::Evaluator;
+use seuil::evaluator::value::{FnContext, Value as JValue};
+
+use super::errors::{names, StatesError};
+use super::intrinsics;
+
+/// Longest an expression may run, and how deep it may recurse.
+const TIME_LIMIT_MS: u64 = 1_000;
+const MAX_DEPTH: usize = 500;
+
+/// The inner expression of a `{% ... %}` string, or `None` for a literal string.
+pub fn expression(s: &str) -> Option<&str> {
+    s.strip_prefix("{%")
+        .and_then(|r| r.strip_suffix("%}"))
+        .map(str::trim)
+}
+
+/// What an expression can read.
+#[derive(Debug, Clone, Copy)]
+pub struct Bindings<'a> {
+    /// `$states`: `{"input", "context", "result"?, "errorOutput"?}`.
+    pub states: &'a Value,
+    /// The variables in scope, without the `$`.
+    pub variables: &'a Map<String, Value>,
+    /// The step's clock, for `$now()` and `$millis()`.
+    pub now_ms: i64,
+    /// Seeds `$random()` and `$uuid()`.
+    pub seed: u64,
+}
+
+/// Why an evaluation failed, before it is worded as AWS words it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// The expression returned `undefined`.
+    Undefined,
+    /// The expression returned a function or another value JSON cannot hold.
+    Unsupported,
+    /// Parsing or evaluation raised this error.
+    Error(String),
+}
+
+impl Failure {
+    /// The `States.QueryEvaluationError` AWS raises for this failure of `expr` in `field`.
+    pub fn into_error(self, expr: &str, field: &str) -> StatesError {
+        let detail = match self {
+            Failure::Undefined => "returned nothing (undefined).".to_owned(),
+            Failure::Unsupported => "returned an unsupported result type.".to_owned(),
+            Failure::Error(e) => format!("threw an error during evaluation: {e}"),
+        };
+        StatesError::new(
+            names::QUERY_EVALUATION_ERROR,
+            format!("The JSONata expression '{expr}' specified for the field '{field}' {detail}"),
+        )
+    }
+}
+
+struct Env {
+    now_ms: i64,
+    seed: std::cell::Cell<u64>,
+    started: std::time::Instant,
+}
+
+impl Env {
+    fn next(&self) -> u64 {
+        let s = self.seed.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.seed.set(s);
+        let mut z = s;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+impl seuil::clock::Environment for Env {
+    fn now_iso(&self) -> String {
+        super::timestamp::format_ms(self.now_ms)
+    }
+    fn now_millis(&self) -> u64 {
+        u64::try_from(self.now_ms).unwrap_or(0)
+    }
+    fn random_f64(&self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn random_uuid(&self) -> String {
+        let hi = self.next();
+        let lo = self.next();
+        let bytes = ((u128::from(hi) << 64) | u128::from(lo)).to_be_bytes();
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .to_string()
+    }
+    fn elapsed_millis(&self, since: u64) -> u64 {
+        self.timestamp().saturating_sub(since)
+    }
+    fn timestamp(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+/// Evaluate one expression. `Ok(None)` is JSONata's `undefined`.
+pub fn evaluate(expr: &str, b: &Bindings<'_>) -> Result<Option<Value>, Failure> {
+    let ast = seuil::parser::parse(expr).map_err(|e| Failure::Error(e.to_string()))?;
+    let arena = Bump::new();
+    let env = Env {
+        now_ms: b.now_ms,
+        seed: std::cell::Cell::new(b.seed),
+        started: std::time::Instant::now(),
+    };
+    let ev = Evaluator::new(&arena, &env, None, MAX_DEPTH, Some(TIME_LIMIT_MS));
+    ev.bind_natives();
+    bind_aws_functions(&ev, &arena);
+    let input = JValue::from_json(&arena, b.states.get("input").unwrap_or(&Value::Null));
+    ev.bind("$", input);
+    ev.bind("states", JValue::from_json(&arena, b.states));
+    for (k, v) in b.variables {
+        let key = bumpalo::collections::String::from_str_in(k, &arena).into_bump_str();
+        ev.bind(key, JValue::from_json(&arena, v));
+    }
+    let out = ev
+        .evaluate(&ast, input)
+        .map_err(|e| Failure::Error(e.to_string()))?;
+    to_json(out)
+}
+
+/// Evaluate an expression and require a defined, JSON-representable result.
+pub fn evaluate_field(expr: &str, field: &str, b: &Bindings<'_>) -> Result<Value, StatesError> {
+    match evaluate(expr, b) {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err(Failure::Undefined.into_error(expr, field)),
+        Err(f) => Err(f.into_error(expr, field)),
+    }
+}
+
+/// Render a field's value: `{% %}` strings are evaluated, objects and arrays are walked,
+/// everything else is a literal. `field` names the field in errors (`Output/result`).
+pub fn render(template: &Value, field: &str, b: &Bindings<'_>) -> Result<Value, StatesError> {
+    match template {
+        Value::String(s) => match expression(s) {
+            Some(expr) => evaluate_field(expr, field, b),
+            None => Ok(template.clone()),
+        },
+        Value::Object(m) => {
+            let mut out = Map::with_capacity(m.len());
+            for (k, v) in m {
+                out.insert(k.clone(), render(v, &format!("{field}/{k}"), b)?);
+            }
+            Ok(Value::Object(out))
+        }
+        Value::Array(a) => {
+            let mut out = Vec::with_capacity(a.len());
+            for (i, v) in a.iter().enumerate() {
+                out.push(render(v, &format!("{field}[{i}]"), b)?);
+            }
+            Ok(Value::Array(out))
+        }
+        _ => Ok(template.clone()),
+    }
+}
+
+/// Convert a JSONata value to JSON; `undefined` is `None`.
+fn to_json(v: &JValue<'_>) -> Result<Option<Value>, Failure> {
+    Ok(Some(match v {
+        JValue::Undefined => return Ok(None),
+        JValue::Null => Value::Null,
+        JValue::Bool(b) => Value::Bool(*b),
+        JValue::Number(n) => number(*n)?,
+        JValue::String(s) => Value::String(s.as_str().to_owned()),
+        JValue::Array(items, _) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items.iter() {
+                if let Some(x) = to_json(item)? {
+                    out.push(x);
+                }
+            }
+            Value::Array(out)
+        }
+        JValue::Object(m) => {
+            let mut out = Map::new();
+            for (k, item) in m.iter() {
+                if let Some(x) = to_json(item)? {
+                    out.insert(k.as_str().to_owned(), x);
+                }
+            }
+            Value::Object(out)
+        }
+        JValue::Range(r) => Value::Array((r.start()..=r.end()).map(Value::from).collect()),
+        _ => return Err(Failure::Unsupported),
+    }))
+}
+
+/// A JSONata number as JavaScript would print it: integral values have no fraction.
+fn number(n: f64) -> Result<Value, Failure> {
+    if !n.is_finite() {
+        return Err(Failure::Error(
+            "D1001: Number out of range: the result is not a finite number".into(),
+        ));
+    }
+    if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
+        return Ok(Value::from(n as i64));
+    }
+    Ok(serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number))
+}
+
+type Native = for<'a, 'e> fn(FnContext<'a, 'e>, &[&'a JValue<'a>]) -> seuil::Result<&'a JValue<'a>>;
+
+fn bind_aws_functions<'a>(ev: &Evaluator<'a, '_>, arena: &'a Bump) {
+    let fns: [(&'static str, usize, Native); 4] = [
+        ("partition", 2, fn_partition),
+        ("range", 3, fn_range),
+        ("hash", 2, fn_hash),
+        ("parse", 1, fn_parse),
+    ];
+    for (name, arity, func) in fns {
+        let f = arena.alloc(JValue::NativeFn {
+            name: name.to_owned(),
+            arity,
+            func,
+        });
+        ev.bind(name, f);
+    }
+}
+
+/// Run one of the `States.*` intrinsics on JSONata arguments.
+fn via_intrinsic<'a>(
+    ctx: &FnContext<'a, '_>,
+    function: &str,
+    args: &[&'a JValue<'a>],
+) -> seuil::Result<&'a JValue<'a>> {
+    let mut json_args = Vec::with_capacity(args.len());
+    for a in args {
+        let v = to_json(a)
+            .ok()
+            .flatten()
+            .ok_or_else(|| seuil::Error::D3137Error(format!("${}: invalid argument", ctx.name)))?;
+        json_args.push(v);
+    }
+    let out = intrinsics::call(function, &json_args)
+        .map_err(|e| seuil::Error::D3137Error(e.cause.unwrap_or(e.error)))?;
+    Ok(JValue::from_json(ctx.arena, &out))
+}
+
+fn fn_partition<'a>(
+    ctx: FnContext<'a, '_>,
+    args: &[&'a JValue<'a>],
+) -> seuil::Result<&'a JValue<'a>> {
+    via_intrinsic(&ctx, "States.ArrayPartition", args)
+}
+
+fn fn_range<'a>(ctx: FnContext<'a, '_>, args: &[&'a JValue<'a>]) -> seuil::Result<&'a JValue<'a>> {
+    via_intrinsic(&ctx, "States.ArrayRange", args)
+}
+
+fn fn_hash<'a>(ctx: FnContext<'a, '_>, args: &[&'a JValue<'a>]) -> seuil::Result<&'a JValue<'a>> {
+    via_intrinsic(&ctx, "States.Hash", args)
+}
+
+fn fn_parse<'a>(ctx: FnContext<'a, '_>, args: &[&'a JValue<'a>]) -> seuil::Result<&'a JValue<'a>> {
+    via_intrinsic(&ctx, "States.StringToJson", args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn eval(expr: &str, states: Value, vars: Value) -> Result<Option<Value>, Failure> {
+        let vars = vars.as_object().cloned().unwrap_or_default();
+        evaluate(
+            expr,
+            &Bindings {
+                states: &states,
+                variables: &vars,
+                now_ms: 1_700_000_000_000,
+                seed: 7,
+            },
+        )
+    }
+
+    #[test]
+    fn expressions_evaluate_like_step_functions() {
+        let input = json!({"input": {"a": 2, "items": [1, 2, 3], "s": "x", "j": "{\"k\":[1]}"}});
+        let cases: &[(&str, Value)] = &[
+            ("$states.input.a", json!(2)),
+            ("$states.input.a * 2", json!(4)),
+            ("$states.input.a / 4", json!(0.5)),
+            ("$sum($states.input.items) + $v", json!(16)),
+            ("$states.input.items[1]", json!(2)),
+            ("$states.input.s & '!'", json!("x!")),
+            ("$states.input.a = 2 and $v > 3", json!(true)),
+            ("$not($states.input.a = 2)", json!(false)),
+            ("$number(\"2\")", json!(2)),
+            ("null", Value::Null),
+            ("[]", json!([])),
+            ("{'k': $states.input.a}", json!({"k": 2})),
+            ("$merge([{'a': 1}, {'b': 2}])", json!({"a": 1, "b": 2})),
+            ("$contains('hello$world', /^hello\\$/)", json!(true)),
+            ("$contains('hello$world', /^hello /)", json!(false)),
+            ("$partition([1,2,3,4,5], 2)", json!([[1, 2], [3, 4], [5]])),
+            ("$range(0, 10, 5)", json!([0, 5, 10])),
+            ("$parse($states.input.j)", json!({"k": [1]})),
+            ("$count($states.input.items)", json!(3)),
+            ("$v := 1", json!(1)),
+            ("$millis()", json!(1_700_000_000_000i64)),
+            (
+                "$hash('input data', 'SHA-1')",
+                json!("aaff4a450a104cd177d28d18d74485e8cae074b7"),
+            ),
+        ];
+        for (expr, want) in cases {
+            let got = eval(expr, input.clone(), json!({"v": 10}));
+            assert_eq!(got, Ok(Some(want.clone())), "{expr}");
+        }
+    }
+
+    #[test]
+    fn only_a_string_that_starts_and_ends_with_the_markers_is_an_expression() {
+        assert_eq!(expression("{% $x %}"), Some("$x"));
+        assert_eq!(expression("{%$x%}"), Some("$x"));
+        assert_eq!(expression(" {% $x %} "), None);
+        assert_eq!(expression("$states.input"), None);
+    }
+
+    #[test]
+    fn undefined_and_functions_are_told_apart_from_null() {
+        assert_eq!(eval("$nothing", json!({}), json!({})), Ok(None));
+        assert_eq!(
+            eval("$states.input.missing", json!({"input": {}}), json!({})),
+            Ok(None)
+        );
+        assert_eq!(
+            eval("$fn := function($x){$x}", json!({}), json!({})),
+            Err(Failure::Unsupported)
+        );
+        assert!(matches!(
+            eval("1 +", json!({}), json!({})),
+            Err(Failure::Error(_))
+        ));
+        assert!(matches!(
+            eval("'a' + 1", json!({}), json!({})),
+            Err(Failure::Error(_))
+        ));
+    }
+
+    #[test]
+    fn random_and_uuid_are_deterministic_per_seed() {
+        let a = eval("[$random(), $uuid()]", json!({}), json!({}));
+        let b = eval("[$random(), $uuid()]", json!({}), json!({}));
+        assert_eq!(a, b);
+        let Ok(Some(Value::Array(v))) = a else {
+            panic!("not an array: {a:?}")
+        };
+        assert!(v[0].as_f64().is_some_and(|r| (0.0..1.0).contains(&r)));
+        assert!(v[1].as_str().is_some_and(|u| u.len() == 36));
+    }
+
+    #[test]
+    fn templates_render_field_by_field_and_name_the_failing_field() {
+        let states = json!({"input": {"a": 1}});
+        let vars = Map::new();
+        let b = Bindings {
+            states: &states,
+            variables: &vars,
+            now_ms: 0,
+            seed: 0,
+        };
+        let t =
+            json!({"lit": "plain {x}", "n": 3, "e": "{% $states.input.a %}", "l": ["{% 1+1 %}"]});
+        assert_eq!(
+            render(&t, "Output", &b),
+            Ok(json!({"lit": "plain {x}", "n": 3, "e": 1, "l": [2]}))
+        );
+        let err = render(&json!({"result": "{% $doesNotExist %}"}), "Output", &b).unwrap_err();
+        assert_eq!(err.error, names::QUERY_EVALUATION_ERROR);
+        assert_eq!(
+            err.cause.as_deref(),
+            Some("The JSONata expression '$doesNotExist' specified for the field 'Output/result' returned nothing (undefined).")
+        );
+    }
+}
