@@ -2331,4 +2331,306 @@ mod tests {
         let ids: Vec<(i64, i64)> = all.iter().map(|e| (e.id, e.previous_id)).collect();
         assert_eq!(ids, vec![(1, 0), (2, 0), (3, 2), (4, 3), (5, 4), (6, 5)]);
     }
+
+    /// Drive an execution to its end the way the engine does, persisting the state as JSON
+    /// between events: fire the earliest armed timer, answer each Lambda call by echoing its
+    /// payload (or failing when the payload says `"fail"`).
+    fn drive(def: &str, input: Value) -> (ExecutionState, Vec<HistoryEvent>) {
+        let def = Definition::parse(def).expect("definition");
+        let mut state = ExecutionState::new(input);
+        let mut timers: Vec<(i64, i64)> = Vec::new();
+        let mut calls: Vec<Invocation> = Vec::new();
+        let mut history = Vec::new();
+        let mut next = Some((Event::Start, 1_000));
+        let mut guard = 0;
+        while let Some((event, now)) = next.take() {
+            guard += 1;
+            assert!(guard < 10_000, "the execution never ended");
+            let out = step(
+                &def,
+                &mut state,
+                &info(),
+                event,
+                now,
+                &StepConfig::default(),
+            );
+            // As if the cursor were committed and read back.
+            let text = serde_json::to_string(&state).expect("serialise");
+            state = serde_json::from_str(&text).expect("deserialise");
+            history.extend(out.events);
+            for e in out.effects {
+                match e {
+                    Effect::ArmTimer { seq, due_ms } => timers.push((due_ms, seq)),
+                    Effect::CancelTimer { seq } => timers.retain(|t| t.1 != seq),
+                    Effect::Invoke(inv) => calls.push(inv),
+                }
+            }
+            if state.status.is_terminal() {
+                break;
+            }
+            if let Some(inv) = (!calls.is_empty()).then(|| calls.remove(0)) {
+                let result = if inv.payload.contains("\"fail\"") {
+                    Err(StatesError::new("Boom", "asked to fail"))
+                } else {
+                    Ok(InvokeOutput {
+                        status_code: 200,
+                        payload: inv.payload.clone(),
+                        executed_version: None,
+                        request_id: "r".into(),
+                        headers: Vec::new(),
+                    })
+                };
+                next = Some((
+                    Event::TaskResult {
+                        seq: inv.seq,
+                        result,
+                    },
+                    now,
+                ));
+            } else if !timers.is_empty() {
+                timers.sort();
+                let (due, seq) = timers.remove(0);
+                next = Some((Event::TimerFired { seq }, due.max(now)));
+            }
+        }
+        (state, history)
+    }
+
+    #[test]
+    fn parallel_map_variables_and_jsonata_give_aws_outputs() {
+        let fn_arn = "arn:aws:lambda:us-east-1:123456789012:function:f";
+        /// (name, definition, input, output or (error, cause))
+        type Case<'a> = (&'a str, String, Value, Result<Value, (&'a str, &'a str)>);
+        let cases: Vec<Case> = vec![
+            (
+                "parallel branches see one input and give an array",
+                r#"{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+                    {"StartAt":"A","States":{"A":{"Type":"Pass","Result":1,"End":true}}},
+                    {"StartAt":"B","States":{"B":{"Type":"Wait","Seconds":5,"End":true}}}]}}}"#
+                    .into(),
+                json!({"x": 1}),
+                Ok(json!([1, {"x": 1}])),
+            ),
+            (
+                "a failing branch fails the execution with its error",
+                r#"{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+                    {"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":5,"End":true}}},
+                    {"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E","Cause":"C"}}}]}}}"#
+                    .into(),
+                json!({}),
+                Err(("E", "C")),
+            ),
+            (
+                "map with item selector, concurrency 1 and a wait in each iteration",
+                r#"{"StartAt":"M","States":{"M":{"Type":"Map","End":true,"MaxConcurrency":1,
+                    "ItemSelector":{"v.$":"$$.Map.Item.Value","i.$":"$$.Map.Item.Index"},
+                    "ItemProcessor":{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}}}}"#
+                    .into(),
+                json!(["a", "b", "c"]),
+                Ok(json!([{"v": "a", "i": 0}, {"v": "b", "i": 1}, {"v": "c", "i": 2}])),
+            ),
+            (
+                "map iterations call a function; results keep item order",
+                format!(
+                    r#"{{"StartAt":"M","States":{{"M":{{"Type":"Map","ItemsPath":"$.xs","End":true,
+                    "ItemProcessor":{{"StartAt":"T","States":{{"T":{{"Type":"Task","Resource":"{fn_arn}","End":true}}}}}}}}}}}}"#
+                ),
+                json!({"xs": [{"n": 1}, {"n": 2}]}),
+                Ok(json!([{"n": 1}, {"n": 2}])),
+            ),
+            (
+                "a tolerated failure keeps the map going",
+                format!(
+                    r#"{{"StartAt":"M","States":{{"M":{{"Type":"Map","End":true,"ToleratedFailureCount":1,
+                    "ItemProcessor":{{"StartAt":"T","States":{{"T":{{"Type":"Task","Resource":"{fn_arn}","End":true}}}}}}}}}}}}"#
+                ),
+                json!(["ok", "fail"]),
+                Ok(json!(["ok", {"Error": "Boom", "Cause": "asked to fail"}])),
+            ),
+            (
+                "failures past the tolerance fail the map",
+                format!(
+                    r#"{{"StartAt":"M","States":{{"M":{{"Type":"Map","End":true,"ToleratedFailurePercentage":40,
+                    "ItemProcessor":{{"StartAt":"T","States":{{"T":{{"Type":"Task","Resource":"{fn_arn}","End":true}}}}}}}}}}}}"#
+                ),
+                json!(["fail", "fail", "ok"]),
+                Err((
+                    "States.ExceedToleratedFailureThreshold",
+                    "The specified tolerated failure threshold was exceeded",
+                )),
+            ),
+            (
+                "a map that retries runs every iteration again",
+                r#"{"StartAt":"M","States":{"M":{"Type":"Map","End":true,
+                    "Retry":[{"ErrorEquals":["E"],"MaxAttempts":2,"IntervalSeconds":1}],
+                    "Catch":[{"ErrorEquals":["E"],"Next":"C"}],
+                    "ItemProcessor":{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E"}}}},
+                    "C":{"Type":"Pass","End":true}}}"#
+                    .into(),
+                json!([1]),
+                Ok(json!({"Error": "E", "Cause": ""})),
+            ),
+            (
+                "an empty map succeeds at once",
+                r#"{"StartAt":"M","States":{"M":{"Type":"Map","End":true,
+                    "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}}}"#
+                    .into(),
+                json!([]),
+                Ok(json!([])),
+            ),
+            (
+                "a map over a non-array fails",
+                r#"{"StartAt":"M","States":{"M":{"Type":"Map","End":true,
+                    "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}}}"#
+                    .into(),
+                json!({"a": 1}),
+                Err((
+                    "States.Runtime",
+                    "An error occurred while executing the state 'M' (entered at the event id #2). Map state input must be an array but was: {\"a\":1}",
+                )),
+            ),
+            (
+                "variables flow into branches and do not leak out of them",
+                r#"{"StartAt":"S","States":{
+                    "S":{"Type":"Pass","Assign":{"x":1},"Next":"M"},
+                    "M":{"Type":"Map","Next":"R",
+                      "ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","Assign":{"x":99,"y":2},
+                        "Parameters":{"outer.$":"$x"},"End":true}}}},
+                    "R":{"Type":"Pass","Parameters":{"x.$":"$x","seen.$":"$"},"End":true}}}"#
+                    .into(),
+                json!([0]),
+                Ok(json!({"x": 1, "seen": [{"outer": 1}]})),
+            ),
+            (
+                "jsonata output, arguments, assign and condition",
+                format!(
+                    r#"{{"QueryLanguage":"JSONata","StartAt":"T","States":{{
+                    "T":{{"Type":"Task","Resource":"{fn_arn}","Arguments":{{"n":"{{% $states.input.n * 2 %}}"}},
+                        "Assign":{{"got":"{{% $states.result.n %}}"}},"Output":"{{% $states.result %}}","Next":"C"}},
+                    "C":{{"Type":"Choice","Choices":[{{"Condition":"{{% $got > 5 %}}","Next":"Big"}}],"Default":"Small"}},
+                    "Big":{{"Type":"Pass","Output":{{"big":"{{% $got %}}"}},"End":true}},
+                    "Small":{{"Type":"Pass","Output":{{"small":"{{% $got %}}"}},"End":true}}}}}}"#
+                ),
+                json!({"n": 4}),
+                Ok(json!({"big": 8})),
+            ),
+            (
+                "jsonata map items and parallel arguments",
+                r#"{"QueryLanguage":"JSONata","StartAt":"M","States":{
+                    "M":{"Type":"Map","Items":"{% $states.input.xs %}","Next":"P",
+                      "ItemSelector":{"i":"{% $states.context.Map.Item.Index %}","v":"{% $states.context.Map.Item.Value %}"},
+                      "ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","Output":"{% $states.input.v * 10 + $states.input.i %}","End":true}}}},
+                    "P":{"Type":"Parallel","Arguments":{"sum":"{% $sum($states.input) %}"},"End":true,
+                      "Output":"{% $states.result[0] %}",
+                      "Branches":[{"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}}]}}}"#
+                    .into(),
+                json!({"xs": [1, 2]}),
+                Ok(json!({"sum": 31})),
+            ),
+            (
+                "an undefined jsonata result is a query evaluation error",
+                r#"{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":{"r":"{% $nope %}"},"End":true}}}"#
+                    .into(),
+                json!({}),
+                Err((
+                    "States.QueryEvaluationError",
+                    "An error occurred while executing the state 'P' (entered at the event id #2). The JSONata expression '$nope' specified for the field 'Output/r' returned nothing (undefined).",
+                )),
+            ),
+            (
+                "jsonata catch output sees the error",
+                r#"{"QueryLanguage":"JSONata","StartAt":"P","States":{
+                    "P":{"Type":"Parallel","Next":"X","Catch":[{"ErrorEquals":["States.ALL"],"Next":"C",
+                        "Output":{"e":"{% $states.errorOutput.Error %}","in":"{% $states.input %}"}}],
+                      "Branches":[{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Bad"}}}]},
+                    "X":{"Type":"Succeed"},"C":{"Type":"Succeed"}}}"#
+                    .into(),
+                json!({"k": 1}),
+                Ok(json!({"e": "Bad", "in": {"k": 1}})),
+            ),
+        ];
+        for (name, def, input, want) in cases {
+            let (state, history) = drive(&def, input);
+            let ids: Vec<i64> = history.iter().map(|e| e.id).collect();
+            assert_eq!(
+                ids,
+                (1..=history.len() as i64).collect::<Vec<_>>(),
+                "{name}: ids"
+            );
+            match want {
+                Ok(output) => {
+                    assert_eq!(state.status, Status::Succeeded, "{name}: {state:?}");
+                    assert_eq!(state.output, Some(output), "{name}");
+                }
+                Err((error, cause)) => {
+                    assert_eq!(state.status, Status::Failed, "{name}");
+                    assert_eq!(state.error.as_deref(), Some(error), "{name}");
+                    assert_eq!(state.cause.as_deref(), Some(cause), "{name}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn map_concurrency_bounds_the_timers_armed_at_once_and_stop_cancels_them() {
+        let def = Definition::parse(
+            r#"{"StartAt":"M","States":{"M":{"Type":"Map","End":true,"MaxConcurrency":2,
+                "ItemProcessor":{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":9,"End":true}}}}}}"#,
+        )
+        .expect("definition");
+        let mut state = ExecutionState::new(json!([1, 2, 3, 4, 5]));
+        let cfg = StepConfig::default();
+        let out = step(&def, &mut state, &info(), Event::Start, 1_000, &cfg);
+        let armed: Vec<i64> = out
+            .effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::ArmTimer { seq, .. } => Some(*seq),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(armed.len(), 2, "{:?}", out.effects);
+        let out = step(
+            &def,
+            &mut state,
+            &info(),
+            Event::TimerFired { seq: armed[0] },
+            10_000,
+            &cfg,
+        );
+        // One iteration finished and the next one started: one new timer.
+        let newly: Vec<i64> = out
+            .effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::ArmTimer { seq, .. } => Some(*seq),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(newly.len(), 1);
+        let out = step(
+            &def,
+            &mut state,
+            &info(),
+            Event::Stop {
+                error: None,
+                cause: None,
+            },
+            11_000,
+            &cfg,
+        );
+        let mut cancelled: Vec<i64> = out
+            .effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::CancelTimer { seq } => Some(*seq),
+                _ => None,
+            })
+            .collect();
+        cancelled.sort_unstable();
+        let mut want = vec![armed[1], newly[0]];
+        want.sort_unstable();
+        assert_eq!(cancelled, want);
+        assert_eq!(state.status, Status::Aborted);
+    }
 }

@@ -9,6 +9,7 @@ mod conformance;
 mod crash;
 mod errors;
 mod executions;
+mod fanout;
 mod history;
 mod lambda;
 mod operations;
