@@ -319,6 +319,67 @@ mod tests {
                 "$hash('input data', 'SHA-1')",
                 json!("aaff4a450a104cd177d28d18d74485e8cae074b7"),
             ),
+            // Paths, predicates, wildcards and descendants.
+            ("$states.input.items[$ > 1]", json!([2, 3])),
+            ("$states.input.items[-1]", json!(3)),
+            ("$count($states.**.a)", json!(1)),
+            // Operators: arithmetic, comparison, boolean, concatenation, ranges, conditionals.
+            ("7 % 3", json!(1)),
+            ("-$states.input.a", json!(-2)),
+            ("$states.input.a != 2", json!(false)),
+            ("2 in $states.input.items", json!(true)),
+            ("$states.input.a > 1 ? 'big' : 'small'", json!("big")),
+            ("[1..3]", json!([1, 2, 3])),
+            ("'a' & 1 & true", json!("a1true")),
+            // Blocks, bindings, lambdas, higher-order functions, chaining.
+            ("($x := 3; $y := 4; $x * $y)", json!(12)),
+            ("(function($n){$n * $n})(5)", json!(25)),
+            (
+                "$map($states.input.items, function($v){$v * 2})",
+                json!([2, 4, 6]),
+            ),
+            (
+                "$filter($states.input.items, function($v){$v % 2 = 1})",
+                json!([1, 3]),
+            ),
+            (
+                "$reduce($states.input.items, function($a, $b){$a + $b})",
+                json!(6),
+            ),
+            ("$states.input.items ~> $sum()", json!(6)),
+            ("$sort([3, 1, 2])", json!([1, 2, 3])),
+            ("[{'n': 2}, {'n': 1}]^(n).n", json!([1, 2])),
+            // Objects and arrays.
+            ("$keys({'a': 1, 'b': 2})", json!(["a", "b"])),
+            ("$lookup({'a': 1}, 'a')", json!(1)),
+            ("$append([1], [2, 3])", json!([1, 2, 3])),
+            ("$distinct([1, 1, 2])", json!([1, 2])),
+            (
+                "$states.input.items.{'v': $}",
+                json!([{"v": 1}, {"v": 2}, {"v": 3}]),
+            ),
+            ("$spread({'a': 1, 'b': 2})", json!([{"a": 1}, {"b": 2}])),
+            // Strings.
+            ("$string(12)", json!("12")),
+            ("$length('hello')", json!(5)),
+            ("$substring('hello', 1, 3)", json!("ell")),
+            ("$uppercase('abc')", json!("ABC")),
+            ("$join(['a', 'b'], '-')", json!("a-b")),
+            ("$split('a,b', ',')", json!(["a", "b"])),
+            ("$replace('abc', 'b', 'x')", json!("axc")),
+            ("$trim('  a  ')", json!("a")),
+            ("$match('ab12', /[0-9]+/).match", json!("12")),
+            // Numbers, booleans and types.
+            ("$round(2.567, 2)", json!(2.57)),
+            ("$floor(2.5)", json!(2)),
+            ("$max([1, 5, 3])", json!(5)),
+            ("$average([1, 2, 3])", json!(2)),
+            ("$boolean(0)", json!(false)),
+            ("$type('a')", json!("string")),
+            ("$exists($states.input.nope)", json!(false)),
+            // Time, from the step's clock.
+            ("$toMillis('1970-01-01T00:00:01.000Z')", json!(1000)),
+            ("$now()", json!("2023-11-14T22:13:20.000Z")),
         ];
         for (expr, want) in cases {
             let got = eval(expr, input.clone(), json!({"v": 10}));
