@@ -74,12 +74,128 @@ pub fn validate_definition(text: &str) -> Vec<Diagnostic> {
         return vec![diag(SCHEMA, "Expected an object", "/")];
     };
     check_machine(top, "", &mut schema);
+    if schema.is_empty() {
+        check_query_language(top, "", false, &mut schema);
+    }
     if !schema.is_empty() {
         return schema;
     }
     let mut graph = Vec::new();
     check_graph(top, "", &mut graph);
     graph
+}
+
+/// Fields that belong to one query language only.
+const JSONPATH_ONLY: &[&str] = &[
+    "InputPath",
+    "OutputPath",
+    "ResultPath",
+    "Parameters",
+    "ResultSelector",
+    "ItemsPath",
+    "SecondsPath",
+    "TimestampPath",
+    "ErrorPath",
+    "CausePath",
+    "TimeoutSecondsPath",
+    "HeartbeatSecondsPath",
+    "MaxConcurrencyPath",
+    "ToleratedFailureCountPath",
+    "ToleratedFailurePercentagePath",
+];
+const JSONATA_ONLY: &[&str] = &["Arguments", "Output", "Items"];
+
+/// Each state uses the fields of its query language (its own `QueryLanguage`, else its
+/// machine's), and every `{% %}` expression in a JSONata state parses.
+fn check_query_language(
+    m: &Map<String, Value>,
+    at: &str,
+    inherited: bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    let machine_jsonata = match m.get("QueryLanguage").and_then(Value::as_str) {
+        Some(q) => q == "JSONata",
+        None => inherited,
+    };
+    let Some(states) = m.get("States").and_then(Value::as_object) else {
+        return;
+    };
+    for (name, state) in states {
+        let Some(s) = state.as_object() else { continue };
+        let loc = format!("{at}/States/{name}");
+        let jsonata = match s.get("QueryLanguage").and_then(Value::as_str) {
+            Some(q) => q == "JSONata",
+            None => machine_jsonata,
+        };
+        // Only a machine that declares JSONata at its top forbids JSONPath states; a
+        // JSONata Map may run JSONPath states in its processor.
+        if at.is_empty() && machine_jsonata && !jsonata {
+            out.push(diag(
+                SCHEMA,
+                "A state cannot use JSONPath when its state machine uses JSONata",
+                format!("{loc}/QueryLanguage"),
+            ));
+        }
+        let (wrong, language) = if jsonata {
+            (JSONPATH_ONLY, "JSONata")
+        } else {
+            (JSONATA_ONLY, "JSONPath")
+        };
+        for field in wrong {
+            if s.contains_key(*field) {
+                out.push(diag(
+                    SCHEMA,
+                    format!("The field '{field}' is not supported when the query language is {language}"),
+                    format!("{loc}/{field}"),
+                ));
+            }
+        }
+        if jsonata {
+            check_expressions(state, &loc, out);
+        }
+        if let Some(branches) = s.get("Branches").and_then(Value::as_array) {
+            for (i, b) in branches.iter().enumerate() {
+                if let Some(b) = b.as_object() {
+                    check_query_language(b, &format!("{loc}/Branches[{i}]"), jsonata, out);
+                }
+            }
+        }
+        for field in ["ItemProcessor", "Iterator"] {
+            if let Some(p) = s.get(field).and_then(Value::as_object) {
+                check_query_language(p, &format!("{loc}/{field}"), jsonata, out);
+            }
+        }
+    }
+}
+
+/// Every `{% %}` string in a JSONata state (outside nested machines) must parse.
+fn check_expressions(v: &Value, loc: &str, out: &mut Vec<Diagnostic>) {
+    match v {
+        Value::String(text) => {
+            if let Some(expr) = super::jsonata::expression(text) {
+                if let Err(e) = seuil::parser::parse(expr) {
+                    out.push(diag(
+                        SCHEMA,
+                        format!("The JSONata expression '{expr}' is invalid: {e}"),
+                        loc,
+                    ));
+                }
+            }
+        }
+        Value::Object(m) => {
+            for (k, x) in m {
+                if !matches!(k.as_str(), "Branches" | "ItemProcessor" | "Iterator") {
+                    check_expressions(x, &format!("{loc}/{k}"), out);
+                }
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                check_expressions(x, &format!("{loc}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// AWS parses definitions with Jackson and quotes its message and position; reproduce them
@@ -660,9 +776,42 @@ mod tests {
                 r#"{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[{"StartAt":"X","States":{"X":{"Type":"Pass","Next":"Y"}}}],"End":true}}}"#,
                 Some("Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: Y at /States/P/Branches[0]/States/X/Next, MISSING_END_STATE: Workflow has no terminal state'"),
             ),
+            (
+                "jsonata state with a jsonpath field",
+                r#"{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","InputPath":"$.a","End":true}}}"#,
+                Some("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The field 'InputPath' is not supported when the query language is JSONata at /States/P/InputPath'"),
+            ),
+            (
+                "jsonpath state with a jsonata field",
+                r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Output":{"a":1},"End":true}}}"#,
+                Some("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The field 'Output' is not supported when the query language is JSONPath at /States/P/Output'"),
+            ),
+            (
+                "jsonpath state in a jsonata machine",
+                r#"{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","QueryLanguage":"JSONPath","End":true}}}"#,
+                Some("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: A state cannot use JSONPath when its state machine uses JSONata at /States/P/QueryLanguage'"),
+            ),
+            (
+                "jsonata expression that does not parse",
+                r#"{"StartAt":"P","States":{"P":{"Type":"Pass","QueryLanguage":"JSONata","Output":{"x":"{% 1 + %}"},"End":true}}}"#,
+                Some("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The JSONata expression '1 +' is invalid"),
+            ),
+            (
+                "jsonata fields inside a jsonata map processor",
+                r#"{"StartAt":"M","States":{"M":{"Type":"Map","QueryLanguage":"JSONata","Items":"{% [1] %}","End":true,"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% $states.input %}","End":true}}}}}}"#,
+                None,
+            ),
         ];
         for (name, def, want) in cases {
-            assert_eq!(message(def).as_deref(), *want, "{name}");
+            let got = message(def);
+            match want {
+                // A parser's message is checked up to where it starts.
+                Some(w) if w.ends_with("is invalid") => assert!(
+                    got.as_deref().is_some_and(|g| g.starts_with(w)),
+                    "{name}: {got:?}"
+                ),
+                _ => assert_eq!(got.as_deref(), *want, "{name}"),
+            }
         }
     }
 
