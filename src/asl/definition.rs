@@ -71,6 +71,10 @@ pub struct State {
     pub output: Option<Value>,
     /// JSONata `Arguments`.
     pub arguments: Option<Value>,
+    /// Whether anything in the state can read the context object (`$$`, `$states` as a
+    /// whole or its `context`, or an intrinsic seeded by it); when not, the interpreter does
+    /// not build it.
+    pub needs_context: bool,
 }
 
 /// A count given as a number, a JSONPath, or a JSONata expression.
@@ -283,8 +287,23 @@ impl State {
             assign: m.get("Assign").cloned(),
             output: m.get("Output").cloned(),
             arguments: m.get("Arguments").cloned(),
+            needs_context: reads_context(&v.to_string()),
         })
     }
+}
+
+/// Conservative: true when the state's text could read the context object.
+fn reads_context(text: &str) -> bool {
+    if text.contains("$$") || text.contains("States.UUID") || text.contains("States.MathRandom") {
+        return true;
+    }
+    // JSONata reads it through `$states.context`, or through `$states` as a whole.
+    text.match_indices("$states").any(|(i, m)| {
+        let rest = &text[i + m.len()..];
+        !(rest.starts_with(".input")
+            || rest.starts_with(".result")
+            || rest.starts_with(".errorOutput"))
+    })
 }
 
 fn wait_for(m: &Map<String, Value>, jsonata: bool) -> Result<WaitFor, String> {
@@ -347,5 +366,29 @@ fn str_field(m: &Map<String, Value>, key: &str) -> Result<Option<String>, String
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(other) => Err(format!("{key} must be a string, found {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reads_context;
+
+    #[test]
+    fn a_state_reads_the_context_when_its_text_can() {
+        let cases = [
+            (r#"{"Type":"Pass","End":true}"#, false),
+            (r#"{"Parameters":{"x.$":"$.a"}}"#, false),
+            (r#"{"Parameters":{"x.$":"$$.Execution.Id"}}"#, true),
+            (r#"{"Parameters":{"x.$":"States.UUID()"}}"#, true),
+            (r#"{"Parameters":{"x.$":"States.MathRandom(1, 9)"}}"#, true),
+            (r#"{"Output":"{% $states.input.a %}"}"#, false),
+            (r#"{"Output":"{% $states.result %}"}"#, false),
+            (r#"{"Output":"{% $states.context.Execution.Id %}"}"#, true),
+            (r#"{"Output":"{% $states %}"}"#, true),
+            (r#"{"Output":"{% $keys($states) %}"}"#, true),
+        ];
+        for (text, want) in cases {
+            assert_eq!(reads_context(text), want, "{text}");
+        }
     }
 }

@@ -553,7 +553,11 @@ impl Run<'_> {
     fn data(&self, state: &State, f: &Frame, outer: &Map<String, Value>) -> Data {
         Data {
             raw: f.input.clone(),
-            context: self.context(state, f, None),
+            context: if state.needs_context {
+                self.context(state, f, None)
+            } else {
+                Value::Null
+            },
             vars: visible(outer, f),
         }
     }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Engine, Error, Result, Revision};
+use super::{Engine, Error, Result, Revision, HOT_EXECUTIONS, HOT_MAX_BYTES};
 use crate::arn;
 use crate::asl::{self, Effect, Event, ExecutionInfo, ExecutionState, Status};
 use crate::invoke::Outcome;
@@ -12,6 +12,39 @@ use crate::metrics;
 use crate::store;
 use crate::store::{ExecutionRow, ExecutionUpdate, NewEvents, TaskRow, TimerRow, WriteOp};
 use crate::timer::Fired;
+
+/// A running execution as [`Engine::advance`] needs it: its identity, parsed input and
+/// last committed state.
+#[derive(Debug, Clone)]
+pub(super) struct Running {
+    id: i64,
+    arn: String,
+    name: String,
+    state_machine_arn: String,
+    revision_id: String,
+    start_ms: i64,
+    input: Value,
+    state: ExecutionState,
+}
+
+impl Running {
+    /// From a stored row; `None` when it has no cursor (it has ended).
+    fn from_row(row: &ExecutionRow) -> Result<Option<Self>> {
+        let Some(cursor) = &row.cursor else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            id: row.id,
+            arn: row.arn.clone(),
+            name: row.name.clone(),
+            state_machine_arn: row.state_machine_arn.clone(),
+            revision_id: row.revision_id.clone(),
+            start_ms: row.start_ms,
+            input: serde_json::from_str(&row.input).map_err(store::Error::from)?,
+            state: serde_json::from_str(cursor).map_err(store::Error::from)?,
+        }))
+    }
+}
 
 /// What StartExecution answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,7 +151,22 @@ impl Engine {
         if !state.status.is_terminal() {
             metrics::executions_running_add(1);
         }
-        self.after_commit(id, &sm.arn, &state, &step.effects, false)
+        let status = state.status;
+        self.keep_hot(
+            &step.effects,
+            Running {
+                id,
+                arn: exec_arn.clone(),
+                name: info.name,
+                state_machine_arn: sm.arn.clone(),
+                revision_id: sm.revision_id.clone(),
+                start_ms: now,
+                input: info.input,
+                state,
+            },
+            input_text.len(),
+        );
+        self.after_commit(id, &sm.arn, status, &step.effects, false)
             .await;
         Ok(StartedExecution {
             execution_arn: exec_arn,
@@ -181,17 +229,26 @@ impl Engine {
 
     async fn task_result(&self, execution_id: i64, seq: i64, outcome: Outcome) -> Result<()> {
         let _guard = self.lock_execution(execution_id).lock().await;
-        let Some(row) = self.store.execution_by_id(execution_id).await? else {
-            return Ok(());
-        };
         let delete = WriteOp::DeleteTask { execution_id, seq };
-        if row.status != Status::Running.as_str() {
-            self.writer.write(vec![delete]).await?;
-            return Ok(());
-        }
+        let hot = self.take_hot(execution_id);
+        let running = match hot {
+            Some(r) => r,
+            None => {
+                let Some(row) = self.store.execution_by_id(execution_id).await? else {
+                    return Ok(());
+                };
+                match Running::from_row(&row)? {
+                    Some(r) if row.status == Status::Running.as_str() => r,
+                    _ => {
+                        self.writer.write(vec![delete]).await?;
+                        return Ok(());
+                    }
+                }
+            }
+        };
         let now = self.clock.now_ms();
-        self.advance(
-            &row,
+        self.advance_running(
+            running,
             Event::TaskResult {
                 seq,
                 result: outcome,
@@ -200,6 +257,24 @@ impl Engine {
             Some(delete),
         )
         .await
+    }
+
+    /// Keep a running execution in memory when a call of its is in flight (its result comes
+    /// back to it); otherwise make sure no older copy stays.
+    fn keep_hot(&self, effects: &[Effect], running: Running, input_bytes: usize) {
+        let calls = effects.iter().any(|e| matches!(e, Effect::Invoke(_)));
+        let Ok(mut hot) = self.hot.lock() else {
+            return;
+        };
+        if !calls || running.state.status.is_terminal() || input_bytes > HOT_MAX_BYTES {
+            hot.remove(&running.id);
+        } else if hot.len() < HOT_EXECUTIONS || hot.contains_key(&running.id) {
+            hot.insert(running.id, running);
+        }
+    }
+
+    fn take_hot(&self, id: i64) -> Option<Running> {
+        self.hot.lock().ok()?.remove(&id)
     }
 
     async fn fire(&self, fired: Fired, now: i64) -> Result<()> {
@@ -225,7 +300,6 @@ impl Engine {
     }
 
     /// Apply `event` to a running execution (its lock held), commit, then perform effects.
-    #[tracing::instrument(skip_all, fields(execution_arn = %row.arn))]
     async fn advance(
         &self,
         row: &ExecutionRow,
@@ -233,22 +307,43 @@ impl Engine {
         now: i64,
         extra: Option<WriteOp>,
     ) -> Result<()> {
-        let rev: Arc<Revision> = self.revision(&row.revision_id).await?;
-        let mut state: ExecutionState = match &row.cursor {
-            Some(c) => serde_json::from_str(c).map_err(crate::store::Error::from)?,
-            None => return Ok(()),
-        };
-        let input: Value = serde_json::from_str(&row.input).map_err(crate::store::Error::from)?;
-        let sm_name = match arn::parse(&row.state_machine_arn) {
+        // Whatever was kept in memory is replaced by what this step commits.
+        drop(self.take_hot(row.id));
+        match Running::from_row(row)? {
+            Some(running) => self.advance_running(running, event, now, extra).await,
+            None => Ok(()),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(execution_arn = %running.arn))]
+    async fn advance_running(
+        &self,
+        running: Running,
+        event: Event,
+        now: i64,
+        extra: Option<WriteOp>,
+    ) -> Result<()> {
+        let Running {
+            id,
+            arn: exec_arn,
+            name,
+            state_machine_arn,
+            revision_id,
+            start_ms,
+            input,
+            mut state,
+        } = running;
+        let rev: Arc<Revision> = self.revision(&revision_id).await?;
+        let sm_name = match arn::parse(&state_machine_arn) {
             Ok(arn::Resource::StateMachine { name }) => name,
             _ => String::new(),
         };
         let info = ExecutionInfo {
-            arn: row.arn.clone(),
-            name: row.name.clone(),
+            arn: exec_arn,
+            name,
             role_arn: rev.role_arn.clone(),
-            start_ms: row.start_ms,
-            state_machine_arn: row.state_machine_arn.clone(),
+            start_ms,
+            state_machine_arn,
             state_machine_name: sm_name,
             input,
             region: self.config.region.clone(),
@@ -262,19 +357,35 @@ impl Engine {
             &self.config.step,
         );
         let mut ops: Vec<WriteOp> = extra.into_iter().collect();
-        ops.push(WriteOp::UpdateExecution(update_row(row.id, &state, now)?));
-        effect_ops(row.id, now, &step.effects, &mut ops);
+        let update = update_row(id, &state, now)?;
+        let state_bytes = update.cursor.as_ref().map_or(0, String::len);
+        ops.push(WriteOp::UpdateExecution(update));
+        effect_ops(id, now, &step.effects, &mut ops);
         if state.status.is_terminal() {
-            ops.push(WriteOp::DeleteTasksOf {
-                execution_id: row.id,
-            });
+            ops.push(WriteOp::DeleteTasksOf { execution_id: id });
         }
         ops.push(WriteOp::InsertEvents(NewEvents {
-            execution_id: row.id,
+            execution_id: id,
             events: step.events,
         }));
         self.writer.write(ops).await?;
-        self.after_commit(row.id, &row.state_machine_arn, &state, &step.effects, true)
+        let status = state.status;
+        let state_machine_arn = info.state_machine_arn.clone();
+        self.keep_hot(
+            &step.effects,
+            Running {
+                id,
+                arn: info.arn,
+                name: info.name,
+                state_machine_arn: info.state_machine_arn,
+                revision_id,
+                start_ms,
+                input: info.input,
+                state,
+            },
+            state_bytes,
+        );
+        self.after_commit(id, &state_machine_arn, status, &step.effects, true)
             .await;
         Ok(())
     }
@@ -284,7 +395,7 @@ impl Engine {
         &self,
         execution_id: i64,
         state_machine_arn: &str,
-        state: &ExecutionState,
+        status: Status,
         effects: &[Effect],
         was_running: bool,
     ) {
@@ -302,8 +413,8 @@ impl Engine {
                 }
             }
         }
-        if state.status.is_terminal() {
-            metrics::execution_finished(state.status.as_str());
+        if status.is_terminal() {
+            metrics::execution_finished(status.as_str());
             // A start that ended at once never counted as running.
             if was_running {
                 metrics::executions_running_add(-1);

@@ -37,6 +37,10 @@ pub use state_machines::{CreateStateMachine, UpdateStateMachine};
 const LOCK_STRIPES: usize = 1024;
 /// Parsed definitions kept in memory, by revision.
 const DEFINITION_CACHE: usize = 4096;
+/// Running executions kept in memory while a Lambda call of theirs is in flight.
+const HOT_EXECUTIONS: usize = 16_384;
+/// An execution whose input and state take more than this is read back from the store.
+const HOT_MAX_BYTES: usize = 64 * 1024;
 
 /// Failures a caller reacts to. The API maps each to an AWS error.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +87,10 @@ pub struct Engine {
     machines: Mutex<HashMap<String, Arc<store::StateMachineRow>>>,
     /// Calls to make, handed to [`Engine::run_tasks`] after their Scheduled event is committed.
     calls: mpsc::Sender<(i64, Invocation)>,
+    /// The last committed state of running executions waiting for a call, so its result needs
+    /// no read. Written and taken only under the execution's lock, after a commit; anything
+    /// missing here is read from the store.
+    hot: Mutex<HashMap<i64, executions::Running>>,
 }
 
 /// A revision ready to run.
@@ -126,6 +134,7 @@ impl Engine {
                 .collect(),
             revisions: Mutex::new(HashMap::new()),
             machines: Mutex::new(HashMap::new()),
+            hot: Mutex::new(HashMap::new()),
         })
     }
 

@@ -111,7 +111,28 @@ impl Writer {
         shutdown: CancellationToken,
     ) -> (Self, tokio::task::JoinHandle<Result<SqliteConnection>>) {
         let (tx, rx) = mpsc::channel(queue_capacity);
-        let handle = tokio::spawn(run(conn, rx, max_batch, shutdown));
+        // The writer gets a thread and a runtime of its own: each statement is a round trip to
+        // SQLite's worker thread, and on the shared runtime every one of them would queue
+        // behind API requests, stretching each commit and with it every caller's latency.
+        let (done_tx, done_rx) = oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name("hourglass-writer".into())
+            .spawn(move || {
+                let result = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt.block_on(run(conn, rx, max_batch, shutdown)),
+                    Err(e) => Err(Error::Io(e)),
+                };
+                let _ = done_tx.send(result);
+            });
+        let handle = tokio::spawn(async move {
+            if let Err(e) = spawned {
+                return Err(Error::Io(e));
+            }
+            done_rx.await.unwrap_or(Err(Error::WriterGone))
+        });
         (Self { tx }, handle)
     }
 
