@@ -10,6 +10,9 @@
 //!   p50/p99 (WaitStateExited time minus the deadline, read from the database afterwards).
 //! - `tasks`: N executions of Wait 0 s → lambda:invoke → Pass against a no-op function
 //!   server run by the benchmark itself; Task round trips per second.
+//! - `run`: N executions of Pass → Wait 0 s → Pass, started and run to completion, watched
+//!   through the API alone (ListExecutions), so it can drive any Step Functions endpoint
+//!   (`--endpoint`), such as moto's server, for a comparison on the same machine.
 //!
 //! Figures go to stdout; BENCHMARKS.md records them with the command that produced them.
 
@@ -41,6 +44,9 @@ struct Cli {
     /// sqlite.synchronous for the daemon (FULL or NORMAL)
     #[arg(long, default_value = "FULL", global = true)]
     synchronous: String,
+    /// Drive this Step Functions endpoint instead of starting a daemon (`run` only)
+    #[arg(long, global = true)]
+    endpoint: Option<String>,
     #[command(subcommand)]
     scenario: Scenario,
 }
@@ -69,10 +75,19 @@ enum Scenario {
         /// Spread the deadlines evenly over this many milliseconds (0: all at one instant)
         #[arg(long, default_value_t = 0)]
         spread_ms: i64,
+        /// Milliseconds from the first start to the first deadline [default: count / 2 + 2000,
+        /// enough to start them all at 2,000/s]
+        #[arg(long)]
+        lead_ms: Option<i64>,
     },
     /// Task round trips against a no-op function.
     Tasks {
         #[arg(long, default_value_t = 20_000)]
+        count: u64,
+    },
+    /// Start executions and run them to completion, through the API alone.
+    Run {
+        #[arg(long, default_value_t = 2_000)]
         count: u64,
     },
 }
@@ -80,6 +95,7 @@ enum Scenario {
 const ROLE: &str = "arn:aws:iam::123456789012:role/bench";
 const THREE_DAYS: &str = r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":259200,"Next":"Done"},"Done":{"Type":"Succeed"}}}"#;
 const TASK_FLOW: &str = r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":0,"Next":"Task"},"Task":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","OutputPath":"$.Payload","Parameters":{"Payload.$":"$","FunctionName":"noop"},"Next":"Pass"},"Pass":{"Type":"Pass","End":true}}}"#;
+const PASS_WAIT_PASS: &str = r#"{"StartAt":"First","States":{"First":{"Type":"Pass","Result":{"step":1},"ResultPath":"$.first","Next":"Wait"},"Wait":{"Type":"Wait","Seconds":0,"Next":"Last"},"Last":{"Type":"Pass","End":true}}}"#;
 const AT_TIMESTAMP: &str = r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","TimestampPath":"$.at","Next":"Done"},"Done":{"Type":"Succeed"}}}"#;
 
 fn main() -> Result<()> {
@@ -91,6 +107,17 @@ fn main() -> Result<()> {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    if let Some(endpoint) = &cli.endpoint {
+        let Scenario::Run { count } = cli.scenario else {
+            bail!("--endpoint drives the `run` scenario only");
+        };
+        println!(
+            "machine: {} cores; endpoint {endpoint}; clients={}",
+            std::thread::available_parallelism().map_or(0, |n| n.get()),
+            cli.clients
+        );
+        return run_to_completion(&Client::foreign(endpoint), count, cli.clients).await;
+    }
     let daemon_bin = match &cli.daemon {
         Some(p) => p.clone(),
         None => std::env::current_exe()?
@@ -207,12 +234,20 @@ async fn run(cli: Cli) -> Result<()> {
                 daemon.rss_mib()?
             );
         }
-        Scenario::Timers { count, spread_ms } => {
+        Scenario::Run { count } => {
+            run_to_completion(&client, count, cli.clients).await?;
+            println!("daemon: rss {:.1} MiB", daemon.rss_mib()?);
+        }
+        Scenario::Timers {
+            count,
+            spread_ms,
+            lead_ms,
+        } => {
             let sm = client
                 .create_state_machine("bench-timers", AT_TIMESTAMP)
                 .await?;
             // Leave time to start them all (at ~2k/s in the worst case) plus a margin.
-            let lead_ms = (count as i64 / 2).max(3_000) + 2_000;
+            let lead_ms = lead_ms.unwrap_or((count as i64 / 2).max(3_000) + 2_000);
             let due_ms = now_ms() + lead_ms;
             let due_of = move |i: u64| due_ms + (i as i64 * spread_ms) / count.max(1) as i64;
             let r = drive(&client, &sm, 0, count, cli.clients, move |i| {
@@ -257,6 +292,36 @@ async fn run(cli: Cli) -> Result<()> {
         }
     }
     daemon.stop()?;
+    Ok(())
+}
+
+/// Start `count` executions of Pass → Wait 0 → Pass and wait, through ListExecutions, until
+/// every one has succeeded.
+async fn run_to_completion(client: &Client, count: u64, clients: usize) -> Result<()> {
+    let name = format!("bench-run-{}", now_ms());
+    let sm = client.create_state_machine(&name, PASS_WAIT_PASS).await?;
+    let t0 = Instant::now();
+    let r = drive(client, &sm, 0, count, clients, |i| {
+        format!(r#"{{"i":{i}}}"#)
+    })
+    .await?;
+    r.print("start (run)");
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let done = client.count_succeeded(&sm).await?;
+        if done >= count {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("only {done} of {count} executions succeeded in 10 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    println!(
+        "run: {count} executions (Pass → Wait 0 → Pass) started and succeeded in {secs:.2} s = {:.0} executions/s",
+        count as f64 / secs
+    );
     Ok(())
 }
 
@@ -363,6 +428,9 @@ async fn drive(
 struct Client {
     http: reqwest::Client,
     url: String,
+    /// An `Authorization` header to send: servers that route by the SigV4 credential scope
+    /// (moto) need one; hourglass does not check it unless configured to.
+    authorization: Option<String>,
 }
 
 impl Client {
@@ -373,6 +441,20 @@ impl Client {
                 .build()
                 .unwrap_or_default(),
             url: url.to_owned(),
+            authorization: None,
+        }
+    }
+
+    /// A client for another Step Functions server: requests carry a SigV4-shaped
+    /// `Authorization` header naming the `states` service (its signature is not checked).
+    fn foreign(url: &str) -> Self {
+        Self {
+            authorization: Some(
+                "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/states/aws4_request, \
+                 SignedHeaders=content-type;host;x-amz-target, Signature=0"
+                    .to_owned(),
+            ),
+            ..Self::new(url)
         }
     }
 
@@ -382,14 +464,15 @@ impl Client {
         op: &str,
         body: &serde_json::Value,
     ) -> Result<std::result::Result<String, String>> {
-        let resp = self
+        let mut req = self
             .http
             .post(format!("{}/", self.url))
             .header("X-Amz-Target", format!("AWSStepFunctions.{op}"))
-            .header("Content-Type", "application/x-amz-json-1.0")
-            .body(body.to_string())
-            .send()
-            .await?;
+            .header("Content-Type", "application/x-amz-json-1.0");
+        if let Some(a) = &self.authorization {
+            req = req.header("Authorization", a);
+        }
+        let resp = req.body(body.to_string()).send().await?;
         let ok = resp.status().is_success();
         let text = resp.text().await?;
         Ok(if ok { Ok(text) } else { Err(text) })
@@ -403,6 +486,31 @@ impl Client {
                 Ok(v["stateMachineArn"].as_str().unwrap_or_default().to_owned())
             }
             Err(e) => bail!("CreateStateMachine failed: {e}"),
+        }
+    }
+
+    /// How many executions of `sm` have succeeded (ListExecutions, every page).
+    async fn count_succeeded(&self, sm: &str) -> Result<u64> {
+        let mut n = 0;
+        let mut token: Option<String> = None;
+        loop {
+            let mut body = serde_json::json!({
+                "stateMachineArn": sm,
+                "statusFilter": "SUCCEEDED",
+                "maxResults": 1000,
+            });
+            if let Some(t) = &token {
+                body["nextToken"] = serde_json::Value::String(t.clone());
+            }
+            let page: serde_json::Value = match self.call("ListExecutions", &body).await? {
+                Ok(text) => serde_json::from_str(&text)?,
+                Err(e) => bail!("ListExecutions failed: {e}"),
+            };
+            n += page["executions"].as_array().map_or(0, Vec::len) as u64;
+            match page["nextToken"].as_str() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => return Ok(n),
+            }
         }
     }
 
