@@ -49,6 +49,51 @@ pub struct Config {
     pub writer: WriterConfig,
     pub timer: TimerConfig,
     pub log: LogConfig,
+    pub auth: AuthConfig,
+    pub limits: LimitsConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Verify the SigV4 signature of every API request against `keys`. Default `false`: any
+    /// request is served, as Step Functions Local does.
+    pub enabled: bool,
+    /// Access key id → secret access key. From the environment:
+    /// `HOURGLASS_AUTH__KEYS__<ACCESS_KEY_ID>=<secret>`. Default: none.
+    pub keys: std::collections::BTreeMap<String, String>,
+    /// Most seconds a request's `X-Amz-Date` may be from the server's clock. Default `300`.
+    pub max_skew_secs: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            keys: Default::default(),
+            max_skew_secs: 300,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Most executions open (RUNNING) at once; past it StartExecution answers
+    /// `ExecutionLimitExceeded`. 0 means no cap. Default `0`.
+    pub max_open_executions: u64,
+    /// Most events in one execution's history; an execution that would write more fails
+    /// with `States.Runtime`, as AWS fails it at 25,000. Default `25000`.
+    pub max_history_events: i64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_open_executions: 0,
+            max_history_events: 25_000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,6 +135,10 @@ pub struct SqliteConfig {
     pub synchronous: Synchronous,
     /// Connections for reads. Default `4`.
     pub read_connections: u32,
+    /// Largest the database file may grow, in MiB; past it writes are refused with
+    /// `ServiceUnavailableException` as on a full disk, and reads go on. 0 means no cap.
+    /// Default `0`.
+    pub max_size_mib: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,6 +202,8 @@ impl Default for Config {
             writer: WriterConfig::default(),
             timer: TimerConfig::default(),
             log: LogConfig::default(),
+            auth: AuthConfig::default(),
+            limits: LimitsConfig::default(),
         }
     }
 }
@@ -162,6 +213,7 @@ impl Default for SqliteConfig {
         Self {
             synchronous: Synchronous::Full,
             read_connections: 4,
+            max_size_mib: 0,
         }
     }
 }
@@ -329,6 +381,9 @@ impl Config {
         };
         hide(&mut c.lambda.secret_access_key);
         hide(&mut c.lambda.session_token);
+        for secret in c.auth.keys.values_mut() {
+            *secret = "***".into();
+        }
         c
     }
 

@@ -90,7 +90,9 @@ pub async fn serve(
                 account_id: config.account_id.clone(),
                 step: StepConfig {
                     wait_time_scale: config.wait_time_scale,
+                    max_history_events: config.limits.max_history_events,
                 },
+                max_open_executions: config.limits.max_open_executions,
             },
             calls_tx,
         )
@@ -136,7 +138,16 @@ pub async fn serve(
     let app = api::App {
         engine: engine.clone(),
         ready: ready.clone(),
+        auth: config.auth.enabled.then(|| {
+            Arc::new(api::auth::Verifier::new(
+                &config.auth.keys,
+                std::time::Duration::from_secs(config.auth.max_skew_secs),
+            ))
+        }),
     };
+    if config.auth.enabled && config.auth.keys.is_empty() {
+        tracing::warn!("auth.enabled is set but auth.keys is empty: every request will be refused");
+    }
     ready.store(true, Ordering::Release);
     println!("hourglass listening on http://{addr}");
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "serving");

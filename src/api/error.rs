@@ -53,6 +53,19 @@ pub enum ApiError {
     TooManyTags(String),
     #[error("Rate exceeded")]
     Throttling,
+    #[error("Execution Limit Exceeded: {0}")]
+    ExecutionLimitExceeded(String),
+    #[error("Missing Authentication Token")]
+    MissingAuthenticationToken,
+    #[error("{0}")]
+    IncompleteSignature(String),
+    #[error("{0}")]
+    InvalidSignature(String),
+    #[error("The security token included in the request is invalid.")]
+    UnrecognizedClient,
+    /// The store cannot take writes (disk full, I/O error): retry later.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal failure")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -69,6 +82,24 @@ impl ApiError {
                 ("com.amazon.coral.validate", "ValidationException")
             }
             ApiError::Throttling => ("com.amazon.coral.availability", "ThrottlingException"),
+            ApiError::Unavailable(_) => (
+                "com.amazon.coral.availability",
+                "ServiceUnavailableException",
+            ),
+            ApiError::MissingAuthenticationToken => (
+                "com.amazon.coral.service",
+                "MissingAuthenticationTokenException",
+            ),
+            ApiError::IncompleteSignature(_) => {
+                ("com.amazon.coral.service", "IncompleteSignatureException")
+            }
+            ApiError::InvalidSignature(_) => {
+                ("com.amazon.coral.service", "InvalidSignatureException")
+            }
+            ApiError::UnrecognizedClient => {
+                ("com.amazon.coral.service", "UnrecognizedClientException")
+            }
+            ApiError::ExecutionLimitExceeded(_) => (SFN, "ExecutionLimitExceeded"),
             ApiError::Internal(_) => ("com.amazon.coral.service", "InternalFailure"),
             ApiError::MissingRequiredParameter(_) => (SFN, "MissingRequiredParameter"),
             ApiError::InvalidArn(_) => (SFN, "InvalidArn"),
@@ -91,6 +122,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -104,6 +136,13 @@ impl From<store::Error> for ApiError {
     fn from(e: store::Error) -> Self {
         match e {
             store::Error::Busy => ApiError::Throttling,
+            e if e.is_storage_fault() => {
+                tracing::error!(error = %e, "the store cannot write");
+                ApiError::Unavailable(
+                    "The service cannot store the request now (the disk is full or failing); nothing was written. Retry later."
+                        .into(),
+                )
+            }
             other => ApiError::internal(other),
         }
     }
@@ -118,6 +157,9 @@ impl From<engine::Error> for ApiError {
             E::StateMachineAlreadyExists(a) => ApiError::StateMachineAlreadyExists(a),
             E::ExecutionDoesNotExist(a) => ApiError::ExecutionDoesNotExist(a),
             E::ExecutionAlreadyExists(a) => ApiError::ExecutionAlreadyExists(a),
+            E::ExecutionLimitExceeded(n) => ApiError::ExecutionLimitExceeded(format!(
+                "{n} executions are already open, the most this server allows (limits.max_open_executions)"
+            )),
             E::InvalidDefinition(m) => ApiError::internal(engine::Error::InvalidDefinition(m)),
             E::Store(s) => s.into(),
         }

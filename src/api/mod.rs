@@ -3,6 +3,7 @@
 //! Handlers are short: decode and check the request ([`shapes`]), make one engine or store
 //! call, encode the answer. They hold no SQL and evaluate no ASL.
 
+pub mod auth;
 pub mod error;
 pub mod executions;
 mod history;
@@ -33,6 +34,8 @@ pub struct App {
     pub engine: Arc<Engine>,
     /// Set once recovery has finished; `/ready` answers 200 from then on.
     pub ready: Arc<AtomicBool>,
+    /// Verifies request signatures when `auth.enabled` is set.
+    pub auth: Option<Arc<auth::Verifier>>,
 }
 
 /// The operations this server answers, by their `X-Amz-Target` suffix.
@@ -101,9 +104,15 @@ impl Operation {
     }
 }
 
+/// Largest request body taken: a 1 MiB definition JSON-escaped inside a request, with room.
+pub const MAX_REQUEST_BYTES: usize = 4 << 20;
+
 pub fn router(app: App) -> Router {
     Router::new()
-        .route("/", post(dispatch))
+        .route(
+            "/",
+            post(dispatch).layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BYTES)),
+        )
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics_text))
@@ -133,8 +142,30 @@ async fn metrics_text() -> Response {
         .into_response()
 }
 
-async fn dispatch(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+async fn dispatch(
+    State(app): State<App>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
     let started = Instant::now();
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return ApiError::ValidationMessage(format!(
+                "The request body could not be read: {e} (the most accepted is {MAX_REQUEST_BYTES} bytes)"
+            ))
+            .into_response()
+        }
+    };
+    if let Some(verifier) = &app.auth {
+        let path = uri.path_and_query().map_or("/", |p| p.as_str());
+        if let Err(e) = verifier.verify("POST", path, &headers, &body, std::time::SystemTime::now())
+        {
+            tracing::info!(error = %e, "refused an unauthenticated request");
+            return e.into_response();
+        }
+    }
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())

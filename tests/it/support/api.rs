@@ -24,6 +24,15 @@ pub struct RawAnswer {
 }
 
 impl RawAnswer {
+    /// `ok` for a 200, else the error name.
+    pub fn error_type_or_ok(&self) -> String {
+        if self.status == 200 {
+            "ok".to_owned()
+        } else {
+            self.error_type().to_owned()
+        }
+    }
+
     /// The error name from `__type` without its namespace (`ns#Name` → `Name`).
     pub fn error_type(&self) -> &str {
         let t = self.body["__type"]
@@ -35,10 +44,24 @@ impl RawAnswer {
 
 /// POST `body` to the daemon at `url` with `X-Amz-Target: <target>`, as AWS JSON 1.0.
 pub async fn post_raw(url: &str, target: &str, body: &str) -> RawAnswer {
-    let response = reqwest::Client::new()
+    post_raw_with(url, target, body, &[]).await
+}
+
+/// [`post_raw`] with extra headers.
+pub async fn post_raw_with(
+    url: &str,
+    target: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> RawAnswer {
+    let mut request = reqwest::Client::new()
         .post(url)
         .header("content-type", "application/x-amz-json-1.0")
-        .header("x-amz-target", target)
+        .header("x-amz-target", target);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = request
         .body(body.to_owned())
         .send()
         .await

@@ -59,10 +59,21 @@ impl TestDaemon {
 
     /// An SFN client pointed at this daemon (no retries, so errors surface at once).
     pub fn sfn(&self) -> Client {
+        self.sfn_as("test", "test")
+    }
+
+    /// An SFN client signing with these keys.
+    pub fn sfn_as(&self, access_key_id: &str, secret: &str) -> Client {
         let conf = aws_sdk_sfn::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+            .credentials_provider(Credentials::new(
+                access_key_id,
+                secret,
+                None,
+                None,
+                "static",
+            ))
             .endpoint_url(self.url())
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .retry_config(aws_sdk_sfn::config::retry::RetryConfig::disabled())
@@ -101,6 +112,12 @@ impl TestDaemon {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Set an environment variable for the next [`TestDaemon::start_again`].
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_owned(), value.to_owned()));
     }
 
     pub fn start_again(&mut self) {
