@@ -257,6 +257,11 @@ pub fn timers_on_disk_add(delta: i64) {
 }
 
 /// Executions entered (`delta > 0`) or left (`delta < 0`) the RUNNING state.
+/// Executions RUNNING now (exact: every commit moves it by what it changed).
+pub fn executions_running() -> i64 {
+    metrics().executions_running.get()
+}
+
 pub fn executions_running_add(delta: i64) {
     metrics().executions_running.inc_by(delta);
 }

@@ -198,6 +198,21 @@ fn parse_condition(v: &Value) -> Result<Condition, String> {
             cmp: *cmp,
         };
         if let Some(lit) = m.get(*name) {
+            let fits = match kind {
+                Kind::String | Kind::Timestamp => lit.is_string(),
+                Kind::Numeric => lit.is_number(),
+                Kind::Boolean => lit.is_boolean(),
+            };
+            if !fits {
+                return Err(format!(
+                    "{name} expects {}, found {lit}",
+                    match kind {
+                        Kind::String | Kind::Timestamp => "a string",
+                        Kind::Numeric => "a number",
+                        Kind::Boolean => "true or false",
+                    }
+                ));
+            }
             return Ok(Condition::Compare {
                 variable,
                 op,

@@ -19,6 +19,8 @@
 pub mod choice;
 pub mod definition;
 pub mod errors;
+#[cfg(test)]
+mod fuzz;
 pub mod history;
 pub mod intrinsics;
 pub mod jsonata;

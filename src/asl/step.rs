@@ -234,12 +234,16 @@ pub struct ExecutionInfo {
 pub struct StepConfig {
     /// Multiplies every Wait duration when its deadline is computed; 0 means no waiting.
     pub wait_time_scale: f64,
+    /// Most events in one execution's history (0: no cap). The last one may only be the
+    /// execution's end; an execution that would write more fails, as on AWS.
+    pub max_history_events: i64,
 }
 
 impl Default for StepConfig {
     fn default() -> Self {
         Self {
             wait_time_scale: 1.0,
+            max_history_events: 25_000,
         }
     }
 }
@@ -300,6 +304,7 @@ pub fn step(
         cfg,
         out: Step::default(),
         last_event_id: exec.last_event_id,
+        overflowed: false,
     };
     let mut root = std::mem::take(&mut exec.root);
     let top = Map::new();
@@ -338,6 +343,16 @@ pub fn step(
             .deliver(def, &mut root, &top, &Delivery::Task(seq, result))
             .unwrap_or(End::Blocked),
         Event::Stop { error, cause } => End::Aborted(error, cause),
+    };
+    let end = if run.overflowed {
+        // Whatever this step did past the cap is dropped with the execution.
+        run.out.effects.retain(|e| !matches!(e, Effect::Invoke(_)));
+        End::Failed(StatesError::runtime(format!(
+            "The execution reached the maximum number of history events ({}).",
+            cfg.max_history_events
+        )))
+    } else {
+        end
     };
     let prev = run.last_event_id;
     let status = match end {
@@ -404,6 +419,8 @@ struct Run<'a> {
     cfg: &'a StepConfig,
     out: Step,
     last_event_id: i64,
+    /// An event was refused because the history is full; the execution fails.
+    overflowed: bool,
 }
 
 /// How a frame's run ended for now.
@@ -1816,6 +1833,15 @@ impl Run<'_> {
     }
 
     fn push(&mut self, event_type: &str, previous_id: i64, details: Option<Value>) {
+        let cap = self.cfg.max_history_events;
+        let is_end = matches!(
+            event_type,
+            "ExecutionSucceeded" | "ExecutionFailed" | "ExecutionAborted" | "ExecutionTimedOut"
+        );
+        if !is_end && (self.overflowed || (cap > 0 && self.last_event_id + 1 >= cap)) {
+            self.overflowed = true;
+            return;
+        }
         self.last_event_id += 1;
         self.out.events.push(HistoryEvent {
             id: self.last_event_id,
@@ -2252,6 +2278,7 @@ mod tests {
                 1_000,
                 &StepConfig {
                     wait_time_scale: scale,
+                    ..StepConfig::default()
                 },
             );
             assert_eq!(
@@ -2272,6 +2299,7 @@ mod tests {
             1_000,
             &StepConfig {
                 wait_time_scale: 0.0,
+                ..StepConfig::default()
             },
         );
         assert!(s.effects.is_empty(), "scale 0 does not wait");
@@ -2636,5 +2664,52 @@ mod tests {
         want.sort_unstable();
         assert_eq!(cancelled, want);
         assert_eq!(state.status, Status::Aborted);
+    }
+
+    #[test]
+    fn an_execution_that_would_pass_the_history_cap_fails_with_the_last_event() {
+        // A Pass loop that waits 1 s per turn writes 4 events a turn forever.
+        let def = Definition::parse(
+            r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Next":"W"},"W":{"Type":"Wait","Seconds":1,"Next":"P"}}}"#,
+        )
+        .expect("definition");
+        let cfg = StepConfig {
+            max_history_events: 20,
+            ..StepConfig::default()
+        };
+        let mut state = ExecutionState::new(json!({}));
+        let mut all = Vec::new();
+        let mut now = 1_000;
+        let mut out = step(&def, &mut state, &info(), Event::Start, now, &cfg);
+        loop {
+            all.extend(out.events);
+            let armed = out.effects.iter().find_map(|e| match e {
+                Effect::ArmTimer { seq, .. } => Some(*seq),
+                _ => None,
+            });
+            let Some(seq) = armed else { break };
+            now += 1_000;
+            out = step(
+                &def,
+                &mut state,
+                &info(),
+                Event::TimerFired { seq },
+                now,
+                &cfg,
+            );
+        }
+        assert_eq!(state.status, Status::Failed);
+        assert_eq!(state.error.as_deref(), Some("States.Runtime"));
+        assert_eq!(
+            state.cause.as_deref(),
+            Some("The execution reached the maximum number of history events (20).")
+        );
+        assert_eq!(all.len(), 20);
+        assert_eq!(
+            all.last().map(|e| e.event_type.as_str()),
+            Some("ExecutionFailed")
+        );
+        let ids: Vec<i64> = all.iter().map(|e| e.id).collect();
+        assert_eq!(ids, (1..=20).collect::<Vec<_>>());
     }
 }

@@ -77,6 +77,13 @@ pub fn validate_definition(text: &str) -> Vec<Diagnostic> {
     if schema.is_empty() {
         check_query_language(top, "", false, &mut schema);
     }
+    if schema.is_empty() {
+        // Whatever passes validation must build; a shape the checks above do not know
+        // (a field of the wrong type, say) is reported with the builder's words.
+        if let Err(e) = super::definition::Definition::from_json(&value) {
+            schema.push(diag(SCHEMA, e, "/"));
+        }
+    }
     if !schema.is_empty() {
         return schema;
     }
@@ -409,7 +416,17 @@ fn check_state(s: &Map<String, Value>, loc: &str, out: &mut Vec<Diagnostic>) {
                 for (i, r) in rules.iter().enumerate() {
                     let rl = format!("{loc}/Choices[{i}]");
                     match r.as_object() {
-                        Some(r) => require(r, &["Next"], &rl, out),
+                        Some(obj) => {
+                            require(obj, &["Next"], &rl, out);
+                            if obj.contains_key("Next") {
+                                // The rule must be one the interpreter can evaluate.
+                                if let Err(e) =
+                                    super::choice::parse_choices(&Value::Array(vec![r.clone()]))
+                                {
+                                    out.push(diag(SCHEMA, e, rl));
+                                }
+                            }
+                        }
                         None => out.push(diag(SCHEMA, "Expected an object", rl)),
                     }
                 }
@@ -457,6 +474,9 @@ fn check_state(s: &Map<String, Value>, loc: &str, out: &mut Vec<Diagnostic>) {
             }
         }
         "Fail" => {
+            for f in ["Error", "ErrorPath", "Cause", "CausePath"] {
+                expect_string(s, f, loc, out);
+            }
             for (a, b) in [("Error", "ErrorPath"), ("Cause", "CausePath")] {
                 if s.contains_key(a) && s.contains_key(b) {
                     out.push(diag(

@@ -74,6 +74,10 @@ impl Engine {
         if sm.status != "ACTIVE" {
             return Err(Error::StateMachineDeleting(state_machine_arn.to_owned()));
         }
+        let cap = self.config.max_open_executions;
+        if cap > 0 && u64::try_from(metrics::executions_running()).unwrap_or(0) >= cap {
+            return Err(Error::ExecutionLimitExceeded(cap));
+        }
         let name = name.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let exec_arn = arn::execution_arn(
             &self.config.region,

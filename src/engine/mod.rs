@@ -55,6 +55,8 @@ pub enum Error {
     ExecutionDoesNotExist(String),
     #[error("execution already exists: {0}")]
     ExecutionAlreadyExists(String),
+    #[error("{0} executions are open, the most allowed")]
+    ExecutionLimitExceeded(u64),
     #[error("invalid definition: {0}")]
     InvalidDefinition(String),
     #[error(transparent)]
@@ -69,6 +71,8 @@ pub struct EngineConfig {
     pub region: String,
     pub account_id: String,
     pub step: StepConfig,
+    /// Most executions RUNNING at once; 0 means no cap.
+    pub max_open_executions: u64,
 }
 
 pub struct Engine {

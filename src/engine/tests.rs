@@ -45,6 +45,7 @@ async fn harness() -> Harness {
             region: "us-east-1".into(),
             account_id: "123456789012".into(),
             step: StepConfig::default(),
+            max_open_executions: 0,
         },
         tx,
     )

@@ -34,6 +34,22 @@ pub enum Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+impl Error {
+    /// The disk is full or failing (SQLITE_FULL, SQLITE_IOERR and their extended codes):
+    /// the request was not written and may succeed later.
+    pub fn is_storage_fault(&self) -> bool {
+        let Error::Sqlx(sqlx::Error::Database(db)) = self else {
+            return matches!(self, Error::Sqlx(sqlx::Error::Io(_)));
+        };
+        let code = db
+            .code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .unwrap_or_default();
+        // Primary result codes are the low byte of extended ones.
+        matches!(code & 0xff, 10 | 13)
+    }
+}
+
 /// A state machine with its current revision.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct StateMachineRow {

@@ -50,6 +50,17 @@ pub async fn open(config: &Config) -> Result<(Store, SqliteConnection)> {
     let opts = connect_options(config)?;
     let mut write_conn = opts.clone().connect().await?;
     sqlx::migrate!("./migrations").run(&mut write_conn).await?;
+    if config.sqlite.max_size_mib > 0 {
+        // Writes past the cap fail with SQLITE_FULL, as on a full disk: the request is
+        // refused whole and the daemon goes on serving what it holds.
+        let page_size: i64 = sqlx::query_scalar("PRAGMA page_size")
+            .fetch_one(&mut write_conn)
+            .await?;
+        let pages = (config.sqlite.max_size_mib as i64 * 1024 * 1024) / page_size.max(512);
+        sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+            .execute(&mut write_conn)
+            .await?;
+    }
     let pool = SqlitePoolOptions::new()
         .max_connections(config.sqlite.read_connections.max(1))
         .min_connections(1)

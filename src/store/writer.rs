@@ -214,7 +214,14 @@ async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<Request>) {
             }
         }
         Err(e) if size == 1 => {
-            tracing::warn!(error = %e, "write failed");
+            let duplicate =
+                matches!(&e, Error::Sqlx(sqlx::Error::Database(db)) if db.is_unique_violation());
+            if duplicate {
+                // A second start of a name: the engine answers it; nothing went wrong here.
+                tracing::debug!(error = %e, "write refused");
+            } else {
+                tracing::warn!(error = %e, "write failed");
+            }
             if let Some(r) = batch.pop() {
                 let _ = r.ack.send(Err(e));
             }

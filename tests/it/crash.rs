@@ -1,4 +1,4 @@
-//! Crash consistency of waits: SIGKILL the daemon while thousands of executions are waiting.
+//! Crash consistency: SIGKILL the daemon while thousands of executions wait, and again and again under mixed load.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 use tokio::sync::Semaphore;
 
 use crate::support::TestDaemon;
-use crate::wait::{create, history, start};
+use crate::wait::{create, finished, history, start};
 
 const EXECUTIONS: usize = 2_000;
 
@@ -116,4 +116,141 @@ async fn two_thousand_waits_survive_a_sigkill_none_lost_none_early_none_twice() 
         let want: Vec<i64> = (1..=events.len() as i64).collect();
         assert_eq!(ids, want, "{arn}: history ids not contiguous");
     }
+}
+
+/// A small deterministic generator (xorshift64*), seeded per run and printed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+fn millis_of(e: &aws_sdk_sfn::types::HistoryEvent) -> i64 {
+    let t = e.timestamp();
+    t.secs() * 1000 + i64::from((t.subsec_nanos() + 500_000) / 1_000_000)
+}
+
+const MIXED_WAIT: &str = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","TimestampPath":"$.due","Next":"P"},"P":{"Type":"Pass","End":true}}}"#;
+const MIXED_TASK: &str = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","TimestampPath":"$.due","Next":"T"},"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"echo","Payload.$":"$"},"OutputPath":"$.Payload","End":true}}}"#;
+const MIXED_MAP: &str = r#"{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items","MaxConcurrency":2,"ItemSelector":{"due.$":"$.due","i.$":"$$.Map.Item.Value"},"ItemProcessor":{"StartAt":"W","States":{"W":{"Type":"Wait","TimestampPath":"$.due","Next":"T"},"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"echo","Payload.$":"$"},"OutputPath":"$.Payload","End":true}}},"End":true}}}"#;
+
+#[tokio::test]
+async fn thirty_sigkills_under_mixed_load_lose_nothing_fire_nothing_early_end_everything_once() {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        | 1;
+    println!("crash-consistency seed {seed}");
+    let mut rng = Rng(seed);
+    let lambda = crate::support::FakeLambda::start().await;
+    let mut daemon = TestDaemon::start_with_env(&[("LAMBDA_ENDPOINT", &lambda.endpoint())]).await;
+    let sfn = daemon.sfn();
+    let machines = [
+        create(&sfn, "mixed-wait", MIXED_WAIT).await,
+        create(&sfn, "mixed-task", MIXED_TASK).await,
+        create(&sfn, "mixed-map", MIXED_MAP).await,
+    ];
+    // (arn, deadline) of every acknowledged start; arns a stop was sent for.
+    let mut acknowledged: Vec<(String, i64)> = Vec::new();
+    let mut stopped: HashSet<String> = HashSet::new();
+    let mut n = 0;
+    for round in 0..30 {
+        let sfn = daemon.sfn();
+        let load_until = std::time::Instant::now() + Duration::from_millis(100 + rng.below(300));
+        while std::time::Instant::now() < load_until {
+            n += 1;
+            if !acknowledged.is_empty() && rng.below(5) == 0 {
+                let (arn, _) = &acknowledged[rng.below(acknowledged.len() as u64) as usize];
+                // A stop the crash cut off may still have been committed.
+                stopped.insert(arn.clone());
+                let _ = sfn.stop_execution().execution_arn(arn).send().await;
+                continue;
+            }
+            let due = time::OffsetDateTime::now_utc()
+                + time::Duration::milliseconds(rng.below(1_500) as i64);
+            let due_ms = (due.unix_timestamp_nanos() / 1_000_000) as i64;
+            let at = due
+                .format(&time::format_description::well_known::Rfc3339)
+                .expect("format");
+            let which = rng.below(3) as usize;
+            let input = if which == 2 {
+                format!(r#"{{"due":"{at}","items":[1,2,3]}}"#)
+            } else {
+                format!(r#"{{"due":"{at}"}}"#)
+            };
+            if let Ok(out) = sfn
+                .start_execution()
+                .state_machine_arn(&machines[which])
+                .name(format!("r{round}-{n}"))
+                .input(input)
+                .send()
+                .await
+            {
+                acknowledged.push((out.execution_arn().to_owned(), due_ms));
+            }
+        }
+        daemon.kill9();
+        daemon.start_again();
+    }
+    let sfn = daemon.sfn();
+    assert!(
+        acknowledged.len() > 100,
+        "only {} starts",
+        acknowledged.len()
+    );
+    for (arn, due_ms) in &acknowledged {
+        // Every acknowledged execution exists and ends.
+        let status = finished(&sfn, arn, Duration::from_secs(60)).await;
+        let events = history(&sfn, arn).await;
+        let ids: Vec<i64> = events.iter().map(|e| e.id()).collect();
+        assert_eq!(
+            ids,
+            (1..=events.len() as i64).collect::<Vec<_>>(),
+            "{arn}: ids"
+        );
+        let terminal = events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.r#type(),
+                    HistoryEventType::ExecutionSucceeded
+                        | HistoryEventType::ExecutionFailed
+                        | HistoryEventType::ExecutionAborted
+                        | HistoryEventType::ExecutionTimedOut
+                )
+            })
+            .count();
+        assert_eq!(terminal, 1, "{arn}: {terminal} terminal events");
+        // No wait ended before its deadline.
+        for e in events
+            .iter()
+            .filter(|e| e.r#type() == &HistoryEventType::WaitStateExited)
+        {
+            assert!(
+                millis_of(e) >= *due_ms,
+                "{arn}: a wait ended {} ms early",
+                due_ms - millis_of(e)
+            );
+        }
+        // Only an execution a stop was sent for ends aborted; the others succeed.
+        match status {
+            ExecutionStatus::Succeeded => {}
+            ExecutionStatus::Aborted => assert!(stopped.contains(arn), "{arn}: aborted unasked"),
+            other => panic!("{arn} ended {other:?}"),
+        }
+    }
+    println!(
+        "{} acknowledged executions, {} stops, 30 SIGKILLs: all consistent",
+        acknowledged.len(),
+        stopped.len()
+    );
 }

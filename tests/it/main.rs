@@ -3,6 +3,7 @@
 
 mod support;
 
+mod auth;
 mod cli;
 mod compose;
 mod conformance;
@@ -10,6 +11,8 @@ mod crash;
 mod errors;
 mod executions;
 mod fanout;
+mod fuzz;
+mod hardening;
 mod history;
 mod lambda;
 mod operations;

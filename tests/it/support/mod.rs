@@ -45,3 +45,15 @@ pub fn test_venv() -> std::path::PathBuf {
     );
     venv
 }
+
+/// Spawned tasks run at once; wait for each in turn.
+pub async fn join_all<T>(
+    handles: impl IntoIterator<Item = tokio::task::JoinHandle<T>>,
+) -> Vec<Result<T, tokio::task::JoinError>> {
+    let handles: Vec<_> = handles.into_iter().collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(h.await);
+    }
+    out
+}

@@ -1,0 +1,317 @@
+//! Limits, a full disk, and races: the daemon refuses what it cannot hold with AWS's errors,
+//! keeps what it acknowledged, and leaves one consistent history per execution.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use crate::support::api::code_and_message;
+use crate::support::{eventually, join_all, FakeLambda, TestDaemon};
+use crate::wait::{create, describe, finished, history, start};
+use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
+
+const WAIT_AN_HOUR: &str =
+    r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}"#;
+
+/// Terminal history events.
+fn is_terminal(t: &HistoryEventType) -> bool {
+    matches!(
+        t,
+        HistoryEventType::ExecutionSucceeded
+            | HistoryEventType::ExecutionFailed
+            | HistoryEventType::ExecutionAborted
+            | HistoryEventType::ExecutionTimedOut
+    )
+}
+
+/// One terminal event, ids 1..n without gaps, and a status that agrees with the history.
+async fn assert_consistent(sfn: &aws_sdk_sfn::Client, arn: &str) {
+    let events = history(sfn, arn).await;
+    let ids: Vec<i64> = events.iter().map(|e| e.id()).collect();
+    assert_eq!(ids, (1..=events.len() as i64).collect::<Vec<_>>(), "{arn}");
+    let terminal: Vec<&HistoryEventType> = events
+        .iter()
+        .map(|e| e.r#type())
+        .filter(|t| is_terminal(t))
+        .collect();
+    assert_eq!(terminal.len(), 1, "{arn}: {terminal:?}");
+    let status = describe(sfn, arn).await.status().clone();
+    let want = match terminal[0] {
+        HistoryEventType::ExecutionSucceeded => ExecutionStatus::Succeeded,
+        HistoryEventType::ExecutionFailed => ExecutionStatus::Failed,
+        HistoryEventType::ExecutionAborted => ExecutionStatus::Aborted,
+        _ => ExecutionStatus::TimedOut,
+    };
+    assert_eq!(status, want, "{arn}");
+    assert_eq!(
+        events.last().map(|e| e.r#type()),
+        Some(terminal[0]),
+        "{arn}: the terminal event is not the last"
+    );
+}
+
+#[tokio::test]
+async fn the_open_execution_cap_answers_execution_limit_exceeded_until_one_closes() {
+    let daemon =
+        TestDaemon::start_with_env(&[("HOURGLASS_LIMITS__MAX_OPEN_EXECUTIONS", "3")]).await;
+    let sfn = daemon.sfn();
+    let sm = create(&sfn, "capped", WAIT_AN_HOUR).await;
+    let mut open = Vec::new();
+    for i in 0..3 {
+        open.push(start(&sfn, &sm, &format!("e{i}"), "{}").await);
+    }
+    let err = sfn
+        .start_execution()
+        .state_machine_arn(&sm)
+        .name("one-too-many")
+        .send()
+        .await
+        .expect_err("past the cap");
+    let (code, message) = code_and_message(&err);
+    assert_eq!(code, "ExecutionLimitExceeded");
+    assert!(message.contains("max_open_executions"), "{message}");
+    sfn.stop_execution()
+        .execution_arn(&open[0])
+        .send()
+        .await
+        .expect("stop");
+    start(&sfn, &sm, "room-again", "{}").await;
+}
+
+#[tokio::test]
+async fn an_execution_that_fills_its_history_fails_with_the_last_event() {
+    let daemon =
+        TestDaemon::start_with_env(&[("HOURGLASS_LIMITS__MAX_HISTORY_EVENTS", "40")]).await;
+    let sfn = daemon.sfn();
+    // Counts down from the input, two events per state: runs past 40 events.
+    let sm = create(
+        &sfn,
+        "long",
+        r#"{"StartAt":"Dec","States":{
+            "Dec":{"Type":"Pass","Parameters":{"n.$":"States.MathAdd($.n, -1)"},"Next":"More"},
+            "More":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThan":0,"Next":"Dec"}],"Default":"Done"},
+            "Done":{"Type":"Succeed"}}}"#,
+    )
+    .await;
+    let short = start(&sfn, &sm, "short", r#"{"n":3}"#).await;
+    assert_eq!(
+        finished(&sfn, &short, Duration::from_secs(10)).await,
+        ExecutionStatus::Succeeded
+    );
+    let long = start(&sfn, &sm, "long", r#"{"n":100}"#).await;
+    assert_eq!(
+        finished(&sfn, &long, Duration::from_secs(10)).await,
+        ExecutionStatus::Failed
+    );
+    let d = describe(&sfn, &long).await;
+    assert_eq!(d.error(), Some("States.Runtime"));
+    assert_eq!(
+        d.cause(),
+        Some("The execution reached the maximum number of history events (40).")
+    );
+    let events = history(&sfn, &long).await;
+    assert_eq!(events.len(), 40);
+    assert_consistent(&sfn, &long).await;
+}
+
+#[tokio::test]
+async fn a_full_disk_refuses_writes_with_503_keeps_what_it_holds_and_recovers() {
+    let mut daemon = TestDaemon::start_with_env(&[("HOURGLASS_SQLITE__MAX_SIZE_MIB", "3")]).await;
+    let sfn = daemon.sfn();
+    let sm = create(&sfn, "fill", WAIT_AN_HOUR).await;
+    // 50 KB inputs: about sixty fit in 3 MiB with their history.
+    let input = format!(r#"{{"pad":"{}"}}"#, "x".repeat(50_000));
+    let mut acknowledged = Vec::new();
+    let mut refused = None;
+    for i in 0..1_000 {
+        let name = format!("e{i}");
+        match sfn
+            .start_execution()
+            .state_machine_arn(&sm)
+            .name(&name)
+            .input(&input)
+            .send()
+            .await
+        {
+            Ok(out) => acknowledged.push(out.execution_arn().to_owned()),
+            Err(e) => {
+                let (code, message) = code_and_message(&e);
+                assert_eq!(code, "ServiceUnavailableException", "{message}");
+                let raw = e.raw_response().map(|r| r.status().as_u16());
+                assert_eq!(raw, Some(503));
+                refused = Some(name);
+                break;
+            }
+        }
+    }
+    let refused = refused.expect("the cap was never reached");
+    assert!(acknowledged.len() > 10, "only {} fit", acknowledged.len());
+
+    // Nothing half-written: the refused start does not exist; reads go on.
+    let arn = acknowledged[0].replace(":e0", &format!(":{refused}"));
+    let err = sfn
+        .describe_execution()
+        .execution_arn(&arn)
+        .send()
+        .await
+        .expect_err("the refused execution was not written");
+    assert_eq!(code_and_message(&err).0, "ExecutionDoesNotExist");
+    for arn in &acknowledged {
+        assert_eq!(
+            describe(&sfn, arn).await.status(),
+            &ExecutionStatus::Running
+        );
+    }
+
+    // Space returns (a larger cap): every acknowledged execution is there and writes work.
+    daemon.terminate();
+    daemon.set_env("HOURGLASS_SQLITE__MAX_SIZE_MIB", "64");
+    daemon.start_again();
+    let sfn = daemon.sfn();
+    let listed = sfn
+        .list_executions()
+        .state_machine_arn(&sm)
+        .max_results(1000)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(listed.executions().len(), acknowledged.len());
+    start(&sfn, &sm, &refused, &input).await;
+}
+
+#[tokio::test]
+async fn stops_racing_firing_timers_leave_one_terminal_event_each() {
+    let daemon = TestDaemon::start().await;
+    let sfn = daemon.sfn();
+    let sm = create(
+        &sfn,
+        "race-timer",
+        r#"{"StartAt":"W","States":{"W":{"Type":"Wait","TimestampPath":"$.at","Next":"P"},"P":{"Type":"Pass","End":true}}}"#,
+    )
+    .await;
+    let due = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(1_500);
+    let at = due
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("format");
+    let mut arns = Vec::new();
+    for i in 0..100 {
+        arns.push(start(&sfn, &sm, &format!("e{i}"), &format!(r#"{{"at":"{at}"}}"#)).await);
+    }
+    // Stop them all around the moment they are due.
+    let until_due = due - time::OffsetDateTime::now_utc() - time::Duration::milliseconds(20);
+    if until_due.is_positive() {
+        tokio::time::sleep(Duration::from_millis(until_due.whole_milliseconds() as u64)).await;
+    }
+    let stops = arns.iter().map(|arn| {
+        let sfn = sfn.clone();
+        let arn = arn.clone();
+        tokio::spawn(async move { sfn.stop_execution().execution_arn(arn).send().await })
+    });
+    for s in join_all(stops).await {
+        s.expect("join").expect("stop answers");
+    }
+    let mut seen = HashSet::new();
+    for arn in &arns {
+        let status = finished(&sfn, arn, Duration::from_secs(10)).await;
+        seen.insert(status.as_str().to_owned());
+        assert_consistent(&sfn, arn).await;
+    }
+    assert!(seen.contains("ABORTED"), "no stop won: {seen:?}");
+}
+
+#[tokio::test]
+async fn a_stop_during_a_lambda_call_wins_and_the_late_result_changes_nothing() {
+    let lambda = FakeLambda::start().await;
+    let daemon = TestDaemon::start_with_env(&[("LAMBDA_ENDPOINT", &lambda.endpoint())]).await;
+    let sfn = daemon.sfn();
+    let sm = create(
+        &sfn,
+        "race-call",
+        r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"sleep","Payload.$":"$"},"End":true}}}"#,
+    )
+    .await;
+    let arn = start(&sfn, &sm, "e", "{}").await;
+    eventually("the call to arrive", Duration::from_secs(10), || async {
+        (!lambda.calls_to("sleep").is_empty()).then_some(())
+    })
+    .await;
+    sfn.stop_execution()
+        .execution_arn(&arn)
+        .send()
+        .await
+        .expect("stop");
+    // The sleeping function answers 3 s after the call; give its answer time to arrive.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_consistent(&sfn, &arn).await;
+    let types: Vec<HistoryEventType> = history(&sfn, &arn)
+        .await
+        .iter()
+        .map(|e| e.r#type().clone())
+        .collect();
+    assert_eq!(types.last(), Some(&HistoryEventType::ExecutionAborted));
+    assert!(!types.contains(&HistoryEventType::TaskSucceeded));
+}
+
+#[tokio::test]
+async fn duplicate_starts_racing_each_other_create_one_execution() {
+    let daemon = TestDaemon::start().await;
+    let sfn = daemon.sfn();
+    let sm = create(&sfn, "race-start", WAIT_AN_HOUR).await;
+    let same = (0..32).map(|_| {
+        let sfn = sfn.clone();
+        let sm = sm.clone();
+        tokio::spawn(async move {
+            sfn.start_execution()
+                .state_machine_arn(sm)
+                .name("once")
+                .input(r#"{"k":1}"#)
+                .send()
+                .await
+                .map(|o| o.execution_arn().to_owned())
+        })
+    });
+    let arns: HashSet<String> = join_all(same)
+        .await
+        .into_iter()
+        .map(|r| r.expect("join").expect("an identical start is idempotent"))
+        .collect();
+    assert_eq!(arns.len(), 1);
+    // Same name, different inputs: one wins, the others are told it exists.
+    let different = (0..16).map(|i| {
+        let sfn = sfn.clone();
+        let sm = sm.clone();
+        tokio::spawn(async move {
+            sfn.start_execution()
+                .state_machine_arn(sm)
+                .name("contested")
+                .input(format!(r#"{{"k":{i}}}"#))
+                .send()
+                .await
+                .map_err(|e| code_and_message(&e).0)
+        })
+    });
+    let results: Vec<_> = join_all(different)
+        .await
+        .into_iter()
+        .map(|r| r.expect("join"))
+        .collect();
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+    assert!(results
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .all(|c| c == "ExecutionAlreadyExists"));
+    let listed = sfn
+        .list_executions()
+        .state_machine_arn(&sm)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(listed.executions().len(), 2);
+    for e in listed.executions() {
+        let started = history(&sfn, e.execution_arn())
+            .await
+            .iter()
+            .filter(|h| h.r#type() == &HistoryEventType::ExecutionStarted)
+            .count();
+        assert_eq!(started, 1);
+    }
+}
