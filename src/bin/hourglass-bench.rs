@@ -10,6 +10,8 @@
 //!   p50/p99 (WaitStateExited time minus the deadline, read from the database afterwards).
 //! - `tasks`: N executions of Wait 0 s → lambda:invoke → Pass against a no-op function
 //!   server run by the benchmark itself; Task round trips per second.
+//! - `overload`: far more concurrent clients than the write queue holds; how many starts
+//!   were throttled, the daemon's peak RSS, and that every acknowledged start was stored.
 //! - `run`: N executions of Pass → Wait 0 s → Pass, started and run to completion, watched
 //!   through the API alone (ListExecutions), so it can drive any Step Functions endpoint
 //!   (`--endpoint`), such as moto's server, for a comparison on the same machine.
@@ -85,6 +87,14 @@ enum Scenario {
         #[arg(long, default_value_t = 20_000)]
         count: u64,
     },
+    /// Many more clients than the write queue holds: throttling, peak RSS, nothing lost.
+    Overload {
+        #[arg(long, default_value_t = 100_000)]
+        count: u64,
+        /// The daemon's writer.queue_capacity for the run
+        #[arg(long, default_value_t = 256)]
+        queue: usize,
+    },
     /// Start executions and run them to completion, through the API alone.
     Run {
         #[arg(long, default_value_t = 2_000)]
@@ -144,6 +154,9 @@ async fn run(cli: Cli) -> Result<()> {
         "HOURGLASS_SQLITE__SYNCHRONOUS".into(),
         cli.synchronous.clone(),
     )];
+    if let Scenario::Overload { queue, .. } = cli.scenario {
+        env.push(("HOURGLASS_WRITER__QUEUE_CAPACITY".into(), queue.to_string()));
+    }
     if matches!(cli.scenario, Scenario::Tasks { .. }) {
         env.push(("LAMBDA_ENDPOINT".into(), noop_function_server().await?));
     }
@@ -234,6 +247,40 @@ async fn run(cli: Cli) -> Result<()> {
                 daemon.rss_mib()?
             );
         }
+        Scenario::Overload { count, queue } => {
+            let sm = client
+                .create_state_machine("bench-overload", THREE_DAYS)
+                .await?;
+            let pid = daemon.child.id();
+            let peak = Arc::new(AtomicU64::new(0));
+            let sampling = {
+                let peak = peak.clone();
+                tokio::spawn(async move {
+                    loop {
+                        if let Ok(kb) = rss_kib(pid) {
+                            peak.fetch_max(kb, Ordering::Relaxed);
+                        }
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                })
+            };
+            let rss0 = daemon.rss_mib()?;
+            let r = drive(&client, &sm, 0, count, cli.clients, |_| "{}".to_owned()).await?;
+            sampling.abort();
+            r.print("start (overload)");
+            let stored = count_status(&data_dir, "RUNNING").await?;
+            println!(
+                "overload: {} clients against a queue of {queue}: {} of {} requests throttled and retried; \
+                 {stored} of {count} acknowledged starts stored; daemon rss {rss0:.1} MiB before, peak {:.1} MiB",
+                cli.clients,
+                r.throttled,
+                count + r.throttled,
+                peak.load(Ordering::Relaxed) as f64 / 1024.0
+            );
+            if stored != count {
+                bail!("{} acknowledged starts are missing", count - stored);
+            }
+        }
         Scenario::Run { count } => {
             run_to_completion(&client, count, cli.clients).await?;
             println!("daemon: rss {:.1} MiB", daemon.rss_mib()?);
@@ -293,6 +340,16 @@ async fn run(cli: Cli) -> Result<()> {
     }
     daemon.stop()?;
     Ok(())
+}
+
+fn rss_kib(pid: u32) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .context("VmRSS")
 }
 
 /// Start `count` executions of Pass → Wait 0 → Pass and wait, through ListExecutions, until

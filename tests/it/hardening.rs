@@ -315,3 +315,69 @@ async fn duplicate_starts_racing_each_other_create_one_execution() {
         assert_eq!(started, 1);
     }
 }
+
+#[tokio::test]
+async fn an_overloaded_write_queue_throttles_starts_and_loses_none_it_acknowledged() {
+    let daemon = TestDaemon::start_with_env(&[
+        ("HOURGLASS_WRITER__QUEUE_CAPACITY", "4"),
+        ("HOURGLASS_WRITER__MAX_BATCH", "4"),
+    ])
+    .await;
+    let sfn = daemon.sfn();
+    let sm = create(&sfn, "overload", WAIT_AN_HOUR).await;
+    let starts = (0..400).map(|i| {
+        let sfn = sfn.clone();
+        let sm = sm.clone();
+        tokio::spawn(async move {
+            sfn.start_execution()
+                .state_machine_arn(sm)
+                .name(format!("e{i}"))
+                .send()
+                .await
+                .map(|o| o.execution_arn().to_owned())
+                .map_err(|e| code_and_message(&e).0)
+        })
+    });
+    let results: Vec<_> = join_all(starts)
+        .await
+        .into_iter()
+        .map(|r| r.expect("join"))
+        .collect();
+    let acknowledged: HashSet<String> = results.iter().filter_map(|r| r.clone().ok()).collect();
+    let throttled = results
+        .iter()
+        .filter(|r| r.as_ref().err().map(String::as_str) == Some("ThrottlingException"))
+        .count();
+    assert_eq!(
+        acknowledged.len() + throttled,
+        400,
+        "other errors: {:?}",
+        results.iter().filter(|r| r.is_err()).collect::<Vec<_>>()
+    );
+    assert!(throttled > 0, "the queue never filled");
+    let mut listed = HashSet::new();
+    let mut token = None;
+    loop {
+        let page = sfn
+            .list_executions()
+            .state_machine_arn(&sm)
+            .max_results(1000)
+            .set_next_token(token)
+            .send()
+            .await
+            .expect("list");
+        listed.extend(
+            page.executions()
+                .iter()
+                .map(|e| e.execution_arn().to_owned()),
+        );
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(
+        listed, acknowledged,
+        "stored executions differ from acknowledged ones"
+    );
+}

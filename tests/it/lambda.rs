@@ -336,3 +336,73 @@ async fn a_call_in_flight_at_a_sigkill_is_made_again_and_the_execution_completes
     let ids: Vec<i64> = events.iter().map(|e| e.id()).collect();
     assert_eq!(ids, (1..=events.len() as i64).collect::<Vec<_>>());
 }
+
+#[tokio::test]
+async fn misbehaving_functions_become_asl_errors_and_the_daemon_keeps_serving() {
+    let lambda = FakeLambda::start().await;
+    let daemon = daemon_with(&lambda, "1").await;
+    let sfn = daemon.sfn();
+    // A body that is not JSON reaches the state as a string, as the integration passes it.
+    let sm = create(&sfn, "garbage", &invoke_machine("garbage", "")).await;
+    let arn = start(&sfn, &sm, "e", "{}").await;
+    assert_eq!(
+        finished(&sfn, &arn, Duration::from_secs(10)).await,
+        ExecutionStatus::Succeeded
+    );
+    let out: serde_json::Value =
+        serde_json::from_str(describe(&sfn, &arn).await.output().expect("output")).expect("json");
+    assert_eq!(out["Payload"], "this is {not json");
+    // A proxy's HTML error page is a Lambda service error.
+    let sm = create(&sfn, "gateway", &invoke_machine("gateway", "")).await;
+    let arn = start(&sfn, &sm, "e", "{}").await;
+    assert_eq!(
+        finished(&sfn, &arn, Duration::from_secs(10)).await,
+        ExecutionStatus::Failed
+    );
+    let error = describe(&sfn, &arn)
+        .await
+        .error()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(error.starts_with("Lambda."), "{error}");
+    // A slow function under TimeoutSeconds times out.
+    let sm = create(
+        &sfn,
+        "slow",
+        &invoke_machine("sleep", r#","TimeoutSeconds":1"#),
+    )
+    .await;
+    let arn = start(&sfn, &sm, "e", "{}").await;
+    assert_eq!(
+        finished(&sfn, &arn, Duration::from_secs(10)).await,
+        ExecutionStatus::Failed
+    );
+    assert_eq!(describe(&sfn, &arn).await.error(), Some("States.Timeout"));
+    // Still serving.
+    sfn.list_state_machines()
+        .send()
+        .await
+        .expect("still serving");
+}
+
+#[tokio::test]
+async fn a_function_endpoint_that_hangs_up_is_an_sdk_client_exception() {
+    let endpoint = crate::support::lambda::hang_up_endpoint().await;
+    let daemon = TestDaemon::start_with_env(&[("LAMBDA_ENDPOINT", &endpoint)]).await;
+    let sfn = daemon.sfn();
+    let sm = create(&sfn, "hangup", &invoke_machine("echo", "")).await;
+    let arn = start(&sfn, &sm, "e", "{}").await;
+    assert_eq!(
+        finished(&sfn, &arn, Duration::from_secs(15)).await,
+        ExecutionStatus::Failed
+    );
+    let d = describe(&sfn, &arn).await;
+    assert_eq!(d.error(), Some("Lambda.SdkClientException"));
+    assert!(d
+        .cause()
+        .is_some_and(|c| c.starts_with("Unable to execute HTTP request")));
+    sfn.list_state_machines()
+        .send()
+        .await
+        .expect("still serving");
+}

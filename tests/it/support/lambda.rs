@@ -9,6 +9,8 @@
 //! - `flaky-N-...`: fail with `errorType` `Flaky` on the first N calls, then echo;
 //! - `huge`: a 300 KiB JSON string;
 //! - `throttle`: HTTP 429 `TooManyRequestsException`;
+//! - `garbage`: HTTP 200 with a body that is not JSON;
+//! - `gateway`: HTTP 502 with an HTML page, as a broken proxy answers;
 //! - anything else: 404 `ResourceNotFoundException`, as Lambda answers.
 
 use std::collections::HashMap;
@@ -134,6 +136,13 @@ async fn invoke(
             ok(body)
         }
         "huge" => ok(format!("\"{}\"", "a".repeat(300 * 1024))),
+        "garbage" => ok("this is {not json".to_owned()),
+        "gateway" => (
+            StatusCode::BAD_GATEWAY,
+            [("content-type", "text/html")],
+            "<html><body>502 Bad Gateway</body></html>",
+        )
+            .into_response(),
         "throttle" => json(
             StatusCode::TOO_MANY_REQUESTS,
             &[("x-amzn-errortype", "TooManyRequestsException")],
@@ -159,4 +168,23 @@ async fn invoke(
             ),
         ),
     }
+}
+
+/// An endpoint that accepts a connection, reads the request and closes without answering.
+pub async fn hang_up_endpoint() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind hang-up endpoint");
+    let addr = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                use tokio::io::AsyncReadExt;
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                drop(socket);
+            });
+        }
+    });
+    format!("http://{addr}")
 }
