@@ -381,3 +381,44 @@ async fn an_overloaded_write_queue_throttles_starts_and_loses_none_it_acknowledg
         "stored executions differ from acknowledged ones"
     );
 }
+
+#[tokio::test]
+async fn definitions_over_1_mib_and_inputs_over_256_kib_are_refused_at_the_edge() {
+    let daemon = TestDaemon::start().await;
+    let sfn = daemon.sfn();
+    let pad = "x".repeat(1_048_576);
+    let big = format!(
+        r#"{{"Comment":"{pad}","StartAt":"P","States":{{"P":{{"Type":"Pass","End":true}}}}}}"#
+    );
+    let err = sfn
+        .create_state_machine()
+        .name("big")
+        .definition(big)
+        .role_arn("arn:aws:iam::123456789012:role/r")
+        .send()
+        .await
+        .expect_err("a definition over 1 MiB");
+    let (code, message) = code_and_message(&err);
+    assert_eq!(code, "ValidationException");
+    assert!(
+        message.contains("Member must have length less than or equal to 1048576"),
+        "{message}"
+    );
+    let sm = create(&sfn, "small", WAIT_AN_HOUR).await;
+    let at_limit = format!(r#""{}""#, "y".repeat(262_144 - 2));
+    start(&sfn, &sm, "at-limit", &at_limit).await;
+    let err = sfn
+        .start_execution()
+        .state_machine_arn(&sm)
+        .name("over")
+        .input(format!(r#""{}""#, "y".repeat(262_144 - 1)))
+        .send()
+        .await
+        .expect_err("an input over 256 KiB");
+    let (code, message) = code_and_message(&err);
+    assert_eq!(code, "ValidationException");
+    assert!(
+        message.contains("Member must have length less than or equal to 262144"),
+        "{message}"
+    );
+}
