@@ -6,9 +6,9 @@ use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::definition::Definition;
+use super::driver;
 use super::errors::StatesError;
-use super::step::{step, Effect, Event, ExecutionInfo, ExecutionState, StepConfig};
-use super::task::InvokeOutput;
+use super::step::StepConfig;
 use super::validate::validate_definition;
 
 const NAMES: [&str; 4] = ["A", "B", "C", "D"];
@@ -216,71 +216,21 @@ fn machine(depth: u32) -> BoxedStrategy<Value> {
         .boxed()
 }
 
-fn info() -> ExecutionInfo {
-    ExecutionInfo {
-        arn: "arn:aws:states:us-east-1:123456789012:execution:sm:e".into(),
-        name: "e".into(),
-        role_arn: "arn:aws:iam::123456789012:role/r".into(),
-        start_ms: 1_000,
-        state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:sm".into(),
-        state_machine_name: "sm".into(),
-        input: json!({}),
-        region: "us-east-1".into(),
-    }
-}
-
 /// Run a definition: fire timers in order, answer calls alternately with an echo and an error.
 fn run(def: &Definition, input: Value) {
-    let mut state = ExecutionState::new(input);
     let cfg = StepConfig {
         max_history_events: 500,
         ..StepConfig::default()
     };
-    let mut timers: Vec<(i64, i64)> = Vec::new();
-    let mut calls = Vec::new();
-    let mut next = Some((Event::Start, 1_000_i64));
     let mut answered = 0u32;
-    for _ in 0..300 {
-        let Some((event, now)) = next.take() else {
-            break;
-        };
-        let out = step(def, &mut state, &info(), event, now, &cfg);
-        for e in out.effects {
-            match e {
-                Effect::ArmTimer { seq, due_ms } => timers.push((due_ms, seq)),
-                Effect::CancelTimer { seq } => timers.retain(|t| t.1 != seq),
-                Effect::Invoke(inv) => calls.push(inv),
-            }
+    driver::drive(def, input, &cfg, 300, |inv| {
+        answered += 1;
+        if answered % 2 == 0 {
+            Err(StatesError::new("E", "generated failure"))
+        } else {
+            Ok(driver::echo(inv))
         }
-        if state.status.is_terminal() {
-            return;
-        }
-        if let Some(inv) = (!calls.is_empty()).then(|| calls.remove(0)) {
-            answered += 1;
-            let result = if answered % 2 == 0 {
-                Err(StatesError::new("E", "generated failure"))
-            } else {
-                Ok(InvokeOutput {
-                    status_code: 200,
-                    payload: inv.payload.clone(),
-                    executed_version: None,
-                    request_id: "r".into(),
-                    headers: Vec::new(),
-                })
-            };
-            next = Some((
-                Event::TaskResult {
-                    seq: inv.seq,
-                    result,
-                },
-                now,
-            ));
-        } else if !timers.is_empty() {
-            timers.sort_unstable();
-            let (due, seq) = timers.remove(0);
-            next = Some((Event::TimerFired { seq }, due.max(now)));
-        }
-    }
+    });
 }
 
 proptest! {

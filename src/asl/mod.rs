@@ -18,6 +18,8 @@
 
 pub mod choice;
 pub mod definition;
+#[cfg(test)]
+mod driver;
 pub mod errors;
 #[cfg(test)]
 mod fuzz;

@@ -625,27 +625,14 @@ impl Run<'_> {
         match &state.kind {
             Kind::Pass { result } => {
                 if state.jsonata {
-                    let output = match &state.output {
-                        Some(o) => self.jsonata_value(&d, o, "Output", None, None)?,
-                        None => d.raw.clone(),
-                    };
-                    let assigned =
-                        self.assign(state.jsonata, state.assign.as_ref(), &d, None, None)?;
-                    return Ok(self.exit(state, f, output, assigned));
+                    let input = d.raw.clone();
+                    return self.settle_jsonata(state, f, &d, None, input);
                 }
                 let scope = d.scope();
                 let effective = select(&state.input_path, &scope, "InputPath")?;
                 let effective = parameters(state, effective, &scope)?;
                 let result = result.clone().unwrap_or(effective);
-                let assigned = self.assign(
-                    state.jsonata,
-                    state.assign.as_ref(),
-                    &d,
-                    Some(&result),
-                    None,
-                )?;
-                let output = result_and_output(state, d.raw.clone(), result, &d.context, &d.vars)?;
-                Ok(self.exit(state, f, output, assigned))
+                self.settle_jsonpath(state, f, &d, result)
             }
             Kind::Succeed => {
                 let output = if state.jsonata {
@@ -838,12 +825,8 @@ impl Run<'_> {
     ) -> Result<Outcome, StatesError> {
         let d = self.data(state, f, outer);
         if state.jsonata {
-            let output = match &state.output {
-                Some(o) => self.jsonata_value(&d, o, "Output", None, None)?,
-                None => d.raw.clone(),
-            };
-            let assigned = self.assign(state.jsonata, state.assign.as_ref(), &d, None, None)?;
-            return Ok(self.exit(state, f, output, assigned));
+            let input = d.raw.clone();
+            return self.settle_jsonata(state, f, &d, None, input);
         }
         let effective = select(&state.input_path, &d.scope(), "InputPath")?;
         let assigned = self.assign(
@@ -1480,18 +1463,7 @@ impl Run<'_> {
         f.retry = None;
         let d = self.data(state, f, outer);
         if state.jsonata {
-            let output = match &state.output {
-                Some(o) => self.jsonata_value(&d, o, "Output", Some(&result), None)?,
-                None => result.clone(),
-            };
-            let assigned = self.assign(
-                state.jsonata,
-                state.assign.as_ref(),
-                &d,
-                Some(&result),
-                None,
-            )?;
-            return Ok(self.exit(state, f, output, assigned));
+            return self.settle_jsonata(state, f, &d, Some(&result), result.clone());
         }
         let result = match &state.result_selector {
             Some(selector) => path::render_template(
@@ -1504,14 +1476,37 @@ impl Run<'_> {
             )?,
             None => result,
         };
-        let assigned = self.assign(
-            state.jsonata,
-            state.assign.as_ref(),
-            &d,
-            Some(&result),
-            None,
-        )?;
+        self.settle_jsonpath(state, f, &d, result)
+    }
+
+    /// JSONPath: Assign (`$` is the result), ResultPath and OutputPath, then exit.
+    fn settle_jsonpath(
+        &mut self,
+        state: &State,
+        f: &mut Frame,
+        d: &Data,
+        result: Value,
+    ) -> Result<Outcome, StatesError> {
+        let assigned = self.assign(false, state.assign.as_ref(), d, Some(&result), None)?;
         let output = result_and_output(state, d.raw.clone(), result, &d.context, &d.vars)?;
+        Ok(self.exit(state, f, output, assigned))
+    }
+
+    /// JSONata: Output (or `default` without one) and Assign, both seeing `$states.result`
+    /// when there is one, then exit.
+    fn settle_jsonata(
+        &mut self,
+        state: &State,
+        f: &mut Frame,
+        d: &Data,
+        result: Option<&Value>,
+        default: Value,
+    ) -> Result<Outcome, StatesError> {
+        let output = match &state.output {
+            Some(o) => self.jsonata_value(d, o, "Output", result, None)?,
+            None => default,
+        };
+        let assigned = self.assign(true, state.assign.as_ref(), d, result, None)?;
         Ok(self.exit(state, f, output, assigned))
     }
 
@@ -2104,20 +2099,8 @@ fn string_from_path(p: &str, scope: &Scope<'_>, field_name: &str) -> Result<Stri
 
 #[cfg(test)]
 mod tests {
+    use super::super::driver::info;
     use super::*;
-
-    fn info() -> ExecutionInfo {
-        ExecutionInfo {
-            arn: "arn:aws:states:us-east-1:123456789012:execution:sm:e".into(),
-            name: "e".into(),
-            role_arn: "arn:aws:iam::123456789012:role/r".into(),
-            start_ms: 1_000,
-            state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:sm".into(),
-            state_machine_name: "sm".into(),
-            input: json!({}),
-            region: "us-east-1".into(),
-        }
-    }
 
     fn run(
         def: &str,
@@ -2364,68 +2347,17 @@ mod tests {
         assert_eq!(ids, vec![(1, 0), (2, 0), (3, 2), (4, 3), (5, 4), (6, 5)]);
     }
 
-    /// Drive an execution to its end the way the engine does, persisting the state as JSON
-    /// between events: fire the earliest armed timer, answer each Lambda call by echoing its
-    /// payload (or failing when the payload says `"fail"`).
+    /// Drive an execution to its end: echo each call, or fail it when its payload says
+    /// `"fail"`.
     fn drive(def: &str, input: Value) -> (ExecutionState, Vec<HistoryEvent>) {
         let def = Definition::parse(def).expect("definition");
-        let mut state = ExecutionState::new(input);
-        let mut timers: Vec<(i64, i64)> = Vec::new();
-        let mut calls: Vec<Invocation> = Vec::new();
-        let mut history = Vec::new();
-        let mut next = Some((Event::Start, 1_000));
-        let mut guard = 0;
-        while let Some((event, now)) = next.take() {
-            guard += 1;
-            assert!(guard < 10_000, "the execution never ended");
-            let out = step(
-                &def,
-                &mut state,
-                &info(),
-                event,
-                now,
-                &StepConfig::default(),
-            );
-            // As if the cursor were committed and read back.
-            let text = serde_json::to_string(&state).expect("serialise");
-            state = serde_json::from_str(&text).expect("deserialise");
-            history.extend(out.events);
-            for e in out.effects {
-                match e {
-                    Effect::ArmTimer { seq, due_ms } => timers.push((due_ms, seq)),
-                    Effect::CancelTimer { seq } => timers.retain(|t| t.1 != seq),
-                    Effect::Invoke(inv) => calls.push(inv),
-                }
+        super::super::driver::drive(&def, input, &StepConfig::default(), 10_000, |inv| {
+            if inv.payload.contains("\"fail\"") {
+                Err(StatesError::new("Boom", "asked to fail"))
+            } else {
+                Ok(super::super::driver::echo(inv))
             }
-            if state.status.is_terminal() {
-                break;
-            }
-            if let Some(inv) = (!calls.is_empty()).then(|| calls.remove(0)) {
-                let result = if inv.payload.contains("\"fail\"") {
-                    Err(StatesError::new("Boom", "asked to fail"))
-                } else {
-                    Ok(InvokeOutput {
-                        status_code: 200,
-                        payload: inv.payload.clone(),
-                        executed_version: None,
-                        request_id: "r".into(),
-                        headers: Vec::new(),
-                    })
-                };
-                next = Some((
-                    Event::TaskResult {
-                        seq: inv.seq,
-                        result,
-                    },
-                    now,
-                ));
-            } else if !timers.is_empty() {
-                timers.sort();
-                let (due, seq) = timers.remove(0);
-                next = Some((Event::TimerFired { seq }, due.max(now)));
-            }
-        }
-        (state, history)
+        })
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 use tokio::sync::Semaphore;
 
-use crate::support::TestDaemon;
+use crate::support::{is_terminal, TestDaemon};
 use crate::wait::{create, finished, history, start};
 
 const EXECUTIONS: usize = 2_000;
@@ -99,18 +99,7 @@ async fn two_thousand_waits_survive_a_sigkill_none_lost_none_early_none_twice() 
             "{arn} fired {} ms early",
             due_ms - exited_ms
         );
-        let terminal = events
-            .iter()
-            .filter(|e| {
-                matches!(
-                    e.r#type(),
-                    HistoryEventType::ExecutionSucceeded
-                        | HistoryEventType::ExecutionFailed
-                        | HistoryEventType::ExecutionAborted
-                        | HistoryEventType::ExecutionTimedOut
-                )
-            })
-            .count();
+        let terminal = events.iter().filter(|e| is_terminal(e.r#type())).count();
         assert_eq!(terminal, 1, "{arn}: {terminal} terminal events");
         let ids: Vec<i64> = events.iter().map(|e| e.id()).collect();
         let want: Vec<i64> = (1..=events.len() as i64).collect();
@@ -217,18 +206,7 @@ async fn thirty_sigkills_under_mixed_load_lose_nothing_fire_nothing_early_end_ev
             (1..=events.len() as i64).collect::<Vec<_>>(),
             "{arn}: ids"
         );
-        let terminal = events
-            .iter()
-            .filter(|e| {
-                matches!(
-                    e.r#type(),
-                    HistoryEventType::ExecutionSucceeded
-                        | HistoryEventType::ExecutionFailed
-                        | HistoryEventType::ExecutionAborted
-                        | HistoryEventType::ExecutionTimedOut
-                )
-            })
-            .count();
+        let terminal = events.iter().filter(|e| is_terminal(e.r#type())).count();
         assert_eq!(terminal, 1, "{arn}: {terminal} terminal events");
         // No wait ended before its deadline.
         for e in events

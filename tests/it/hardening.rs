@@ -5,23 +5,12 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use crate::support::api::code_and_message;
-use crate::support::{eventually, join_all, FakeLambda, TestDaemon};
+use crate::support::{eventually, is_terminal, join_all, FakeLambda, TestDaemon};
 use crate::wait::{create, describe, finished, history, start};
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 
 const WAIT_AN_HOUR: &str =
     r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}"#;
-
-/// Terminal history events.
-fn is_terminal(t: &HistoryEventType) -> bool {
-    matches!(
-        t,
-        HistoryEventType::ExecutionSucceeded
-            | HistoryEventType::ExecutionFailed
-            | HistoryEventType::ExecutionAborted
-            | HistoryEventType::ExecutionTimedOut
-    )
-}
 
 /// One terminal event, ids 1..n without gaps, and a status that agrees with the history.
 async fn assert_consistent(sfn: &aws_sdk_sfn::Client, arn: &str) {

@@ -57,3 +57,12 @@ pub async fn join_all<T>(
     }
     out
 }
+
+/// The history events that end an execution.
+pub fn is_terminal(t: &aws_sdk_sfn::types::HistoryEventType) -> bool {
+    use aws_sdk_sfn::types::HistoryEventType as T;
+    matches!(
+        t,
+        T::ExecutionSucceeded | T::ExecutionFailed | T::ExecutionAborted | T::ExecutionTimedOut
+    )
+}
