@@ -224,9 +224,3 @@ pub fn map_iteration(event: &str, name: &str, index: usize) -> Option<Value> {
         json!({ "name": name, "index": index }),
     )
 }
-
-/// `ParallelStateFailed` / `MapStateFailed` carry no details; the error shows in the next
-/// event (the state's Catch, or ExecutionFailed).
-pub fn state_failed() -> Option<Value> {
-    None
-}

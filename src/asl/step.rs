@@ -1207,7 +1207,8 @@ impl Run<'_> {
             } else {
                 "ParallelStateFailed"
             };
-            self.push(kind, prev, history::state_failed());
+            // No details: the error shows in the next event (a Catch, or ExecutionFailed).
+            self.push(kind, prev, None);
             return self.state_error(state, f, outer, err);
         }
         if fan.next < fan.inputs.len() || !fan.running.is_empty() {
