@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Engine, Error, Result, Revision, HOT_EXECUTIONS, HOT_MAX_BYTES};
+use super::{Engine, Error, Result, Revision, HOT_BUDGET_BYTES, HOT_MAX_BYTES};
 use crate::arn;
 use crate::asl::{self, Effect, Event, ExecutionInfo, ExecutionState, Status};
 use crate::invoke::Outcome;
@@ -25,6 +25,29 @@ pub(super) struct Running {
     start_ms: i64,
     input: Value,
     state: ExecutionState,
+}
+
+/// Running executions kept in memory, with what they weigh.
+#[derive(Debug, Default)]
+pub(super) struct Hot {
+    entries: std::collections::HashMap<i64, (Running, usize)>,
+    bytes: usize,
+}
+
+impl Hot {
+    fn remove(&mut self, id: i64) -> Option<Running> {
+        let (running, size) = self.entries.remove(&id)?;
+        self.bytes -= size;
+        Some(running)
+    }
+
+    fn insert(&mut self, running: Running, size: usize) {
+        self.remove(running.id);
+        if self.bytes + size <= HOT_BUDGET_BYTES {
+            self.bytes += size;
+            self.entries.insert(running.id, (running, size));
+        }
+    }
 }
 
 impl Running {
@@ -109,6 +132,7 @@ impl Engine {
         );
         let id = self.allocate_execution_id();
         let update = update_row(id, &state, now)?;
+        let state_bytes = update.cursor.as_ref().map_or(0, String::len) + input_text.len();
         let mut ops = vec![WriteOp::InsertExecution(ExecutionRow {
             id,
             arn: exec_arn.clone(),
@@ -168,7 +192,7 @@ impl Engine {
                 input: info.input,
                 state,
             },
-            input_text.len(),
+            state_bytes,
         );
         self.after_commit(id, &sm.arn, status, &step.effects, false)
             .await;
@@ -265,20 +289,20 @@ impl Engine {
 
     /// Keep a running execution in memory when a call of its is in flight (its result comes
     /// back to it); otherwise make sure no older copy stays.
-    fn keep_hot(&self, effects: &[Effect], running: Running, input_bytes: usize) {
+    fn keep_hot(&self, effects: &[Effect], running: Running, state_bytes: usize) {
         let calls = effects.iter().any(|e| matches!(e, Effect::Invoke(_)));
         let Ok(mut hot) = self.hot.lock() else {
             return;
         };
-        if !calls || running.state.status.is_terminal() || input_bytes > HOT_MAX_BYTES {
-            hot.remove(&running.id);
-        } else if hot.len() < HOT_EXECUTIONS || hot.contains_key(&running.id) {
-            hot.insert(running.id, running);
+        if !calls || running.state.status.is_terminal() || state_bytes > HOT_MAX_BYTES {
+            hot.remove(running.id);
+        } else {
+            hot.insert(running, state_bytes);
         }
     }
 
     fn take_hot(&self, id: i64) -> Option<Running> {
-        self.hot.lock().ok()?.remove(&id)
+        self.hot.lock().ok()?.remove(id)
     }
 
     async fn fire(&self, fired: Fired, now: i64) -> Result<()> {
@@ -482,5 +506,40 @@ fn effect_ops(execution_id: i64, now: i64, effects: &[Effect], ops: &mut Vec<Wri
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn running(id: i64) -> Running {
+        Running {
+            id,
+            arn: format!("arn:{id}"),
+            name: id.to_string(),
+            state_machine_arn: "arn:sm".into(),
+            revision_id: "r".into(),
+            start_ms: 0,
+            input: Value::Null,
+            state: ExecutionState::new(Value::Null),
+        }
+    }
+
+    #[test]
+    fn hot_executions_stay_within_their_memory_budget() {
+        let mut hot = Hot::default();
+        hot.insert(running(1), HOT_BUDGET_BYTES / 2);
+        hot.insert(running(2), HOT_BUDGET_BYTES / 2);
+        // Full: a third is not kept, and is read back from the store instead.
+        hot.insert(running(3), 1);
+        assert!(hot.remove(3).is_none());
+        assert_eq!(hot.bytes, HOT_BUDGET_BYTES);
+        // Replacing an entry re-weighs it; taking one frees its share.
+        hot.insert(running(1), 10);
+        assert_eq!(hot.bytes, HOT_BUDGET_BYTES / 2 + 10);
+        assert_eq!(hot.remove(2).map(|r| r.id), Some(2));
+        assert_eq!(hot.bytes, 10);
+        assert!(hot.remove(2).is_none());
     }
 }

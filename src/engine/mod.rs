@@ -37,9 +37,10 @@ pub use state_machines::{CreateStateMachine, UpdateStateMachine};
 const LOCK_STRIPES: usize = 1024;
 /// Parsed definitions kept in memory, by revision.
 const DEFINITION_CACHE: usize = 4096;
-/// Running executions kept in memory while a Lambda call of theirs is in flight.
-const HOT_EXECUTIONS: usize = 16_384;
-/// An execution whose input and state take more than this is read back from the store.
+/// Memory for running executions kept while a Lambda call of theirs is in flight (measured
+/// by the size of their stored state); past it, results read the execution back.
+const HOT_BUDGET_BYTES: usize = 64 << 20;
+/// An execution whose state takes more than this is always read back from the store.
 const HOT_MAX_BYTES: usize = 64 * 1024;
 
 /// Failures a caller reacts to. The API maps each to an AWS error.
@@ -94,7 +95,7 @@ pub struct Engine {
     /// The last committed state of running executions waiting for a call, so its result needs
     /// no read. Written and taken only under the execution's lock, after a commit; anything
     /// missing here is read from the store.
-    hot: Mutex<HashMap<i64, executions::Running>>,
+    hot: Mutex<executions::Hot>,
 }
 
 /// A revision ready to run.
@@ -138,7 +139,7 @@ impl Engine {
                 .collect(),
             revisions: Mutex::new(HashMap::new()),
             machines: Mutex::new(HashMap::new()),
-            hot: Mutex::new(HashMap::new()),
+            hot: Mutex::new(executions::Hot::default()),
         })
     }
 
