@@ -247,19 +247,60 @@ async fn commit<'a>(
     conn: &mut SqliteConnection,
     ops: impl Iterator<Item = &'a WriteOp> + Clone,
 ) -> Result<i64> {
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-    match apply(conn, ops).await {
-        Ok(timers) => match sqlx::query("COMMIT").execute(&mut *conn).await {
-            Ok(_) => Ok(timers),
-            Err(e) => {
-                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-                Err(e.into())
-            }
-        },
-        Err(e) => {
-            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-            Err(e)
+    let result = apply(conn, ops).await;
+    if result.is_err() {
+        // Whatever ran of the transaction is undone; when it never began this is a no-op.
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+    }
+    result
+}
+
+/// The statements of one commit, sent to SQLite as one multi-statement query: one round trip
+/// to SQLite's worker thread instead of one per statement. Each statement binds its own
+/// parameters (sqlx binds a multi-statement query's arguments statement by statement).
+struct Script<'a> {
+    qb: QueryBuilder<'a, Sqlite>,
+    /// For each statement, how its changed rows move the count of stored timers.
+    timer_sign: Vec<i64>,
+}
+
+impl<'a> Script<'a> {
+    fn new() -> Self {
+        Self {
+            qb: QueryBuilder::new(""),
+            timer_sign: Vec::new(),
         }
+    }
+
+    /// Start a statement; `timer_sign` is +1 for timer inserts, -1 for timer deletes.
+    fn statement(&mut self, sql: &str, timer_sign: i64) -> &mut QueryBuilder<'a, Sqlite> {
+        if !self.timer_sign.is_empty() {
+            self.qb.push("; ");
+        }
+        self.timer_sign.push(timer_sign);
+        self.qb.push(sql);
+        &mut self.qb
+    }
+
+    /// Run every statement; returns the change in stored timers.
+    async fn run(mut self, conn: &mut SqliteConnection) -> Result<i64> {
+        use futures_util::StreamExt;
+        use sqlx::Executor;
+
+        if self.timer_sign.is_empty() {
+            return Ok(0);
+        }
+        let query = self.qb.build().persistent(false);
+        let mut results = conn.fetch_many(query);
+        let mut signs = self.timer_sign.iter();
+        let mut timers = 0i64;
+        while let Some(item) = results.next().await {
+            if let sqlx::Either::Left(done) = item? {
+                let sign = signs.next().copied().unwrap_or(0);
+                timers += sign * i64::try_from(done.rows_affected()).unwrap_or(i64::MAX);
+            }
+        }
+        Ok(timers)
     }
 }
 
@@ -267,9 +308,29 @@ async fn apply<'a>(
     conn: &mut SqliteConnection,
     ops: impl Iterator<Item = &'a WriteOp> + Clone,
 ) -> Result<i64> {
-    // State machine and tag changes are rare: apply them one by one, in order, first.
-    for op in ops.clone() {
-        apply_single(conn, op).await?;
+    let mut script = Script::new();
+    // State machine and tag changes are rare: when there are any, they run one by one, in
+    // order, first, inside the transaction; the bulk statements follow in one round trip.
+    let rare = ops.clone().any(|op| {
+        !matches!(
+            op,
+            WriteOp::InsertTask(_)
+                | WriteOp::DeleteTask { .. }
+                | WriteOp::DeleteTasksOf { .. }
+                | WriteOp::InsertExecution(_)
+                | WriteOp::UpdateExecution(_)
+                | WriteOp::InsertEvents(_)
+                | WriteOp::InsertTimer(_)
+                | WriteOp::DeleteTimer { .. }
+        )
+    });
+    if rare {
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        for op in ops.clone() {
+            apply_single(conn, op).await?;
+        }
+    } else {
+        script.statement("BEGIN IMMEDIATE", 0);
     }
     // Rows of the same kind from every request go into multi-row statements. Within one batch
     // no two requests touch the same execution (the engine serialises per execution), so
@@ -282,7 +343,7 @@ async fn apply<'a>(
             _ => None,
         })
         .collect();
-    insert_executions(conn, &inserts).await?;
+    insert_executions(&mut script, &inserts);
     let updates: Vec<&ExecutionUpdate> = ops
         .clone()
         .filter_map(|op| match op {
@@ -290,7 +351,7 @@ async fn apply<'a>(
             _ => None,
         })
         .collect();
-    update_executions(conn, &updates).await?;
+    update_executions(&mut script, &updates);
     let events: Vec<&NewEvents> = ops
         .clone()
         .filter_map(|op| match op {
@@ -298,7 +359,7 @@ async fn apply<'a>(
             _ => None,
         })
         .collect();
-    insert_events(conn, &events).await?;
+    insert_events(&mut script, &events);
     let deletes: Vec<(i64, i64)> = ops
         .clone()
         .filter_map(|op| match op {
@@ -306,7 +367,7 @@ async fn apply<'a>(
             _ => None,
         })
         .collect();
-    let deleted = delete_timers(conn, &deletes).await?;
+    delete_timers(&mut script, &deletes);
     let timers: Vec<&TimerRow> = ops
         .clone()
         .filter_map(|op| match op {
@@ -314,17 +375,15 @@ async fn apply<'a>(
             _ => None,
         })
         .collect();
-    let inserted = insert_timers(conn, &timers).await?;
-    write_tasks(conn, ops).await?;
-    Ok(inserted - deleted)
+    insert_timers(&mut script, &timers);
+    write_tasks(&mut script, ops);
+    script.statement("COMMIT", 0);
+    script.run(conn).await
 }
 
 /// Task rows: deletes (one by key, or all of an execution) then inserts, each kind in one
 /// statement per chunk.
-async fn write_tasks<'a>(
-    conn: &mut SqliteConnection,
-    ops: impl Iterator<Item = &'a WriteOp> + Clone,
-) -> Result<()> {
+fn write_tasks<'a>(script: &mut Script<'a>, ops: impl Iterator<Item = &'a WriteOp> + Clone) {
     let keys: Vec<(i64, i64)> = ops
         .clone()
         .filter_map(|op| match op {
@@ -333,13 +392,11 @@ async fn write_tasks<'a>(
         })
         .collect();
     for chunk in keys.chunks(MAX_PARAMS_PER_STATEMENT / 2) {
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new("DELETE FROM tasks WHERE (execution_id, seq) IN (");
-        qb.push_values(chunk, |mut b, (execution_id, seq)| {
-            b.push_bind(*execution_id).push_bind(*seq);
+        let qb = script.statement("DELETE FROM tasks WHERE (execution_id, seq) IN (", 0);
+        qb.push_values(chunk.iter().copied(), |mut b, (execution_id, seq)| {
+            b.push_bind(execution_id).push_bind(seq);
         });
         qb.push(")");
-        qb.build().execute(&mut *conn).await?;
     }
     let ended: Vec<i64> = ops
         .clone()
@@ -349,14 +406,12 @@ async fn write_tasks<'a>(
         })
         .collect();
     for chunk in ended.chunks(MAX_PARAMS_PER_STATEMENT) {
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new("DELETE FROM tasks WHERE execution_id IN (");
+        let qb = script.statement("DELETE FROM tasks WHERE execution_id IN (", 0);
         let mut sep = qb.separated(", ");
         for id in chunk {
             sep.push_bind(*id);
         }
         qb.push(")");
-        qb.build().execute(&mut *conn).await?;
     }
     let rows: Vec<&TaskRow> = ops
         .filter_map(|op| match op {
@@ -365,17 +420,17 @@ async fn write_tasks<'a>(
         })
         .collect();
     for chunk in rows.chunks(MAX_PARAMS_PER_STATEMENT / 4) {
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new("INSERT INTO tasks (execution_id, seq, scheduled_ms, invocation) ");
-        qb.push_values(chunk, |mut b, t| {
+        let qb = script.statement(
+            "INSERT INTO tasks (execution_id, seq, scheduled_ms, invocation) ",
+            0,
+        );
+        qb.push_values(chunk.iter().copied(), |mut b, t| {
             b.push_bind(t.execution_id)
                 .push_bind(t.seq)
                 .push_bind(t.scheduled_ms)
-                .push_bind(&t.invocation);
+                .push_bind(t.invocation.as_str());
         });
-        qb.build().execute(&mut *conn).await?;
     }
-    Ok(())
 }
 
 async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
@@ -523,76 +578,70 @@ async fn insert_revision(conn: &mut SqliteConnection, r: &RevisionRow) -> Result
     Ok(())
 }
 
-async fn insert_executions(conn: &mut SqliteConnection, rows: &[&ExecutionRow]) -> Result<()> {
+fn insert_executions<'a>(script: &mut Script<'a>, rows: &[&'a ExecutionRow]) {
     const COLUMNS: usize = 15;
     for chunk in rows.chunks(MAX_PARAMS_PER_STATEMENT / COLUMNS) {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+        let qb = script.statement(
             "INSERT INTO executions (id, arn, partition, state_machine_arn, revision_id, name, \
              status, input, output, error, cause, start_ms, stop_ms, cursor, last_event_id) ",
+            0,
         );
-        qb.push_values(chunk, |mut b, r| {
+        qb.push_values(chunk.iter().copied(), |mut b, r| {
             b.push_bind(r.id)
-                .push_bind(&r.arn)
+                .push_bind(r.arn.as_str())
                 .push_bind(r.partition)
-                .push_bind(&r.state_machine_arn)
-                .push_bind(&r.revision_id)
-                .push_bind(&r.name)
-                .push_bind(&r.status)
-                .push_bind(&r.input)
-                .push_bind(&r.output)
-                .push_bind(&r.error)
-                .push_bind(&r.cause)
+                .push_bind(r.state_machine_arn.as_str())
+                .push_bind(r.revision_id.as_str())
+                .push_bind(r.name.as_str())
+                .push_bind(r.status.as_str())
+                .push_bind(r.input.as_str())
+                .push_bind(r.output.as_deref())
+                .push_bind(r.error.as_deref())
+                .push_bind(r.cause.as_deref())
                 .push_bind(r.start_ms)
                 .push_bind(r.stop_ms)
-                .push_bind(&r.cursor)
+                .push_bind(r.cursor.as_deref())
                 .push_bind(r.last_event_id);
         });
-        qb.build().execute(&mut *conn).await?;
     }
-    Ok(())
 }
 
 /// One `UPDATE ... FROM (VALUES ...)` per chunk instead of a statement per execution.
-async fn update_executions(conn: &mut SqliteConnection, rows: &[&ExecutionUpdate]) -> Result<()> {
+fn update_executions<'a>(script: &mut Script<'a>, rows: &[&'a ExecutionUpdate]) {
     const COLUMNS: usize = 8;
     for chunk in rows.chunks(MAX_PARAMS_PER_STATEMENT / COLUMNS) {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+        let qb = script.statement(
             "UPDATE executions SET status = v.column2, output = v.column3, error = v.column4, \
              cause = v.column5, stop_ms = v.column6, cursor = v.column7, \
              last_event_id = v.column8 FROM (",
+            0,
         );
-        qb.push_values(chunk, |mut b, u| {
+        qb.push_values(chunk.iter().copied(), |mut b, u| {
             b.push_bind(u.id)
-                .push_bind(&u.status)
-                .push_bind(&u.output)
-                .push_bind(&u.error)
-                .push_bind(&u.cause)
+                .push_bind(u.status.as_str())
+                .push_bind(u.output.as_deref())
+                .push_bind(u.error.as_deref())
+                .push_bind(u.cause.as_deref())
                 .push_bind(u.stop_ms)
-                .push_bind(&u.cursor)
+                .push_bind(u.cursor.as_deref())
                 .push_bind(u.last_event_id);
         });
         qb.push(") AS v WHERE executions.id = v.column1");
-        qb.build().execute(&mut *conn).await?;
     }
-    Ok(())
 }
 
-async fn delete_timers(conn: &mut SqliteConnection, keys: &[(i64, i64)]) -> Result<i64> {
+fn delete_timers(script: &mut Script<'_>, keys: &[(i64, i64)]) {
     const COLUMNS: usize = 2;
-    let mut deleted = 0;
     for chunk in keys.chunks(MAX_PARAMS_PER_STATEMENT / COLUMNS) {
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new("DELETE FROM timers WHERE (execution_id, seq) IN (");
-        qb.push_values(chunk, |mut b, (execution_id, seq)| {
-            b.push_bind(*execution_id).push_bind(*seq);
+        let qb = script.statement("DELETE FROM timers WHERE (execution_id, seq) IN (", -1);
+        qb.push_values(chunk.iter().copied(), |mut b, (execution_id, seq)| {
+            b.push_bind(execution_id).push_bind(seq);
         });
         qb.push(")");
-        deleted += qb.build().execute(&mut *conn).await?.rows_affected();
     }
-    Ok(i64::try_from(deleted).unwrap_or(i64::MAX))
 }
 
-async fn insert_events(conn: &mut SqliteConnection, batches: &[&NewEvents]) -> Result<()> {
+fn insert_events<'a>(script: &mut Script<'a>, batches: &[&'a NewEvents]) {
     const COLUMNS: usize = 6;
     let rows: Vec<(i64, &crate::asl::HistoryEvent, Option<String>)> = batches
         .iter()
@@ -607,34 +656,29 @@ async fn insert_events(conn: &mut SqliteConnection, batches: &[&NewEvents]) -> R
         })
         .collect();
     for chunk in rows.chunks(MAX_PARAMS_PER_STATEMENT / COLUMNS) {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+        let qb = script.statement(
             "INSERT INTO history_events (execution_id, id, previous_id, type, timestamp_ms, details) ",
+            0,
         );
-        qb.push_values(chunk, |mut b, (exec_id, e, details)| {
-            b.push_bind(*exec_id)
+        qb.push_values(chunk.iter().cloned(), |mut b, (exec_id, e, details)| {
+            b.push_bind(exec_id)
                 .push_bind(e.id)
                 .push_bind(e.previous_id)
-                .push_bind(&e.event_type)
+                .push_bind(e.event_type.as_str())
                 .push_bind(e.timestamp_ms)
                 .push_bind(details);
         });
-        qb.build().execute(&mut *conn).await?;
     }
-    Ok(())
 }
 
-async fn insert_timers(conn: &mut SqliteConnection, rows: &[&TimerRow]) -> Result<i64> {
+fn insert_timers(script: &mut Script<'_>, rows: &[&TimerRow]) {
     const COLUMNS: usize = 3;
-    let mut inserted = 0;
     for chunk in rows.chunks(MAX_PARAMS_PER_STATEMENT / COLUMNS) {
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new("INSERT INTO timers (execution_id, seq, due_ms) ");
-        qb.push_values(chunk, |mut b, t| {
+        let qb = script.statement("INSERT INTO timers (execution_id, seq, due_ms) ", 1);
+        qb.push_values(chunk.iter().copied(), |mut b, t| {
             b.push_bind(t.execution_id)
                 .push_bind(t.seq)
                 .push_bind(t.due_ms);
         });
-        inserted += qb.build().execute(&mut *conn).await?.rows_affected();
     }
-    Ok(i64::try_from(inserted).unwrap_or(i64::MAX))
 }
