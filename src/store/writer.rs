@@ -82,6 +82,24 @@ pub enum WriteOp {
     },
 }
 
+impl WriteOp {
+    /// Rows of this kind from every request of a batch go into shared multi-row statements;
+    /// the other kinds are rare and applied one by one.
+    fn is_bulk(&self) -> bool {
+        matches!(
+            self,
+            WriteOp::InsertTask(_)
+                | WriteOp::DeleteTask { .. }
+                | WriteOp::DeleteTasksOf { .. }
+                | WriteOp::InsertExecution(_)
+                | WriteOp::UpdateExecution(_)
+                | WriteOp::InsertEvents(_)
+                | WriteOp::InsertTimer(_)
+                | WriteOp::DeleteTimer { .. }
+        )
+    }
+}
+
 struct Request {
     ops: Vec<WriteOp>,
     ack: oneshot::Sender<Result<()>>,
@@ -311,19 +329,7 @@ async fn apply<'a>(
     let mut script = Script::new();
     // State machine and tag changes are rare: when there are any, they run one by one, in
     // order, first, inside the transaction; the bulk statements follow in one round trip.
-    let rare = ops.clone().any(|op| {
-        !matches!(
-            op,
-            WriteOp::InsertTask(_)
-                | WriteOp::DeleteTask { .. }
-                | WriteOp::DeleteTasksOf { .. }
-                | WriteOp::InsertExecution(_)
-                | WriteOp::UpdateExecution(_)
-                | WriteOp::InsertEvents(_)
-                | WriteOp::InsertTimer(_)
-                | WriteOp::DeleteTimer { .. }
-        )
-    });
+    let rare = ops.clone().any(|op| !op.is_bulk());
     if rare {
         sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
         for op in ops.clone() {
