@@ -193,22 +193,6 @@ async fn lambda_answers_map_to_the_errors_step_functions_reports() {
 }
 
 #[tokio::test]
-async fn an_unreachable_endpoint_is_an_sdk_client_exception() {
-    // Port 1 (tcpmux) has no listener here; a port freed by another test could be reused.
-    let endpoint = "http://127.0.0.1:1".to_owned();
-    let daemon = TestDaemon::start_with_env(&[("LAMBDA_ENDPOINT", &endpoint)]).await;
-    let sfn = daemon.sfn();
-    let sm = create(&sfn, "nowhere", &invoke_machine("echo", "")).await;
-    let arn = start(&sfn, &sm, "e", "{}").await;
-    assert_eq!(
-        finished(&sfn, &arn, Duration::from_secs(15)).await,
-        ExecutionStatus::Failed
-    );
-    let d = describe(&sfn, &arn).await;
-    assert_eq!(d.error(), Some("Lambda.SdkClientException"));
-}
-
-#[tokio::test]
 async fn an_oversized_result_is_a_catchable_data_limit_error() {
     let lambda = FakeLambda::start().await;
     let daemon = daemon_with(&lambda, "1").await;
@@ -386,23 +370,33 @@ async fn misbehaving_functions_become_asl_errors_and_the_daemon_keeps_serving() 
 }
 
 #[tokio::test]
-async fn a_function_endpoint_that_hangs_up_is_an_sdk_client_exception() {
-    let endpoint = crate::support::lambda::hang_up_endpoint().await;
-    let daemon = TestDaemon::start_with_env(&[("LAMBDA_ENDPOINT", &endpoint)]).await;
-    let sfn = daemon.sfn();
-    let sm = create(&sfn, "hangup", &invoke_machine("echo", "")).await;
-    let arn = start(&sfn, &sm, "e", "{}").await;
-    assert_eq!(
-        finished(&sfn, &arn, Duration::from_secs(15)).await,
-        ExecutionStatus::Failed
-    );
-    let d = describe(&sfn, &arn).await;
-    assert_eq!(d.error(), Some("Lambda.SdkClientException"));
-    assert!(d
-        .cause()
-        .is_some_and(|c| c.starts_with("Unable to execute HTTP request")));
-    sfn.list_state_machines()
-        .send()
-        .await
-        .expect("still serving");
+async fn an_unreachable_or_hanging_up_endpoint_is_an_sdk_client_exception() {
+    let endpoints = [
+        // Port 1 (tcpmux) has no listener here; a port freed by another test could be reused.
+        "http://127.0.0.1:1".to_owned(),
+        crate::support::lambda::hang_up_endpoint().await,
+    ];
+    for endpoint in endpoints {
+        let daemon = TestDaemon::start_with_env(&[("LAMBDA_ENDPOINT", &endpoint)]).await;
+        let sfn = daemon.sfn();
+        let sm = create(&sfn, "broken", &invoke_machine("echo", "")).await;
+        let arn = start(&sfn, &sm, "e", "{}").await;
+        assert_eq!(
+            finished(&sfn, &arn, Duration::from_secs(15)).await,
+            ExecutionStatus::Failed,
+            "{endpoint}"
+        );
+        let d = describe(&sfn, &arn).await;
+        assert_eq!(d.error(), Some("Lambda.SdkClientException"), "{endpoint}");
+        assert!(
+            d.cause()
+                .is_some_and(|c| c.starts_with("Unable to execute HTTP request")),
+            "{endpoint}: {:?}",
+            d.cause()
+        );
+        sfn.list_state_machines()
+            .send()
+            .await
+            .expect("still serving");
+    }
 }
