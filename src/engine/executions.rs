@@ -151,10 +151,7 @@ impl Engine {
             last_event_id: update.last_event_id,
         })];
         effect_ops(id, now, &step.effects, &mut ops);
-        ops.push(WriteOp::InsertEvents(NewEvents {
-            execution_id: id,
-            events: step.events,
-        }));
+        ops.push(WriteOp::InsertEvents(NewEvents::new(id, step.events)));
         match self.writer.try_write(ops).await {
             Ok(()) => {}
             // The name is taken (the unique index on the ARN said so): same name and input
@@ -392,10 +389,7 @@ impl Engine {
         if state.status.is_terminal() {
             ops.push(WriteOp::DeleteTasksOf { execution_id: id });
         }
-        ops.push(WriteOp::InsertEvents(NewEvents {
-            execution_id: id,
-            events: step.events,
-        }));
+        ops.push(WriteOp::InsertEvents(NewEvents::new(id, step.events)));
         self.writer.write(ops).await?;
         let status = state.status;
         let state_machine_arn = info.state_machine_arn.clone();

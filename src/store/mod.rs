@@ -5,6 +5,7 @@
 //!
 //! Rows here are storage shapes; the API and the engine convert them to their own types.
 
+mod bulk;
 pub mod sqlite;
 pub mod writer;
 
@@ -136,7 +137,27 @@ pub struct TaskRow {
 #[derive(Debug, Clone)]
 pub struct NewEvents {
     pub execution_id: i64,
-    pub events: Vec<HistoryEvent>,
+    pub events: Vec<EventRow>,
+}
+
+impl NewEvents {
+    /// The rows of `events`. Their details are rendered here, by the caller, rather than by
+    /// the single writer that every commit waits for.
+    pub fn new(execution_id: i64, events: Vec<HistoryEvent>) -> Self {
+        Self {
+            execution_id,
+            events: events
+                .into_iter()
+                .map(|e| EventRow {
+                    id: e.id,
+                    previous_id: e.previous_id,
+                    event_type: e.event_type,
+                    timestamp_ms: e.timestamp_ms,
+                    details: e.details.as_ref().map(crate::asl::history::to_text),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A stored history event.

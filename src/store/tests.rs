@@ -165,9 +165,9 @@ async fn executions_events_timers_and_tasks() {
     let mut ops: Vec<WriteOp> = (1..=5)
         .map(|i| WriteOp::InsertExecution(execution(i, &format!("e{i}"), 100 + i)))
         .collect();
-    ops.push(WriteOp::InsertEvents(NewEvents {
-        execution_id: 1,
-        events: (1..=4)
+    ops.push(WriteOp::InsertEvents(NewEvents::new(
+        1,
+        (1..=4)
             .map(|id| HistoryEvent {
                 id,
                 previous_id: id - 1,
@@ -176,7 +176,7 @@ async fn executions_events_timers_and_tasks() {
                 details: Some(serde_json::json!({"d": id})),
             })
             .collect(),
-    }));
+    )));
     ops.extend((1..=3).map(|i| {
         WriteOp::InsertTimer(TimerRow {
             due_ms: 1_000 - i,

@@ -15,6 +15,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use super::bulk::Rows;
 use super::{
     Error, ExecutionRow, ExecutionUpdate, NewEvents, Result, RevisionRow, TaskRow, TimerRow,
 };
@@ -273,170 +274,48 @@ async fn commit<'a>(
     result
 }
 
-/// The statements of one commit, sent to SQLite as one multi-statement query: one round trip
-/// to SQLite's worker thread instead of one per statement. Each statement binds its own
-/// parameters (sqlx binds a multi-statement query's arguments statement by statement).
-struct Script<'a> {
-    qb: QueryBuilder<'a, Sqlite>,
-    /// For each statement, how its changed rows move the count of stored timers.
-    timer_sign: Vec<i64>,
-}
-
-impl<'a> Script<'a> {
-    fn new() -> Self {
-        Self {
-            qb: QueryBuilder::new(""),
-            timer_sign: Vec::new(),
-        }
-    }
-
-    /// Start a statement; `timer_sign` is +1 for timer inserts, -1 for timer deletes.
-    fn statement(&mut self, sql: &str, timer_sign: i64) -> &mut QueryBuilder<'a, Sqlite> {
-        if !self.timer_sign.is_empty() {
-            self.qb.push("; ");
-        }
-        self.timer_sign.push(timer_sign);
-        self.qb.push(sql);
-        &mut self.qb
-    }
-
-    /// Run every statement; returns the change in stored timers.
-    async fn run(mut self, conn: &mut SqliteConnection) -> Result<i64> {
-        use futures_util::StreamExt;
-        use sqlx::Executor;
-
-        if self.timer_sign.is_empty() {
-            return Ok(0);
-        }
-        let query = self.qb.build().persistent(false);
-        let mut results = conn.fetch_many(query);
-        let mut signs = self.timer_sign.iter();
-        let mut timers = 0i64;
-        while let Some(item) = results.next().await {
-            if let sqlx::Either::Left(done) = item? {
-                let sign = signs.next().copied().unwrap_or(0);
-                timers += sign * i64::try_from(done.rows_affected()).unwrap_or(i64::MAX);
-            }
-        }
-        Ok(timers)
-    }
-}
-
 async fn apply<'a>(
     conn: &mut SqliteConnection,
     ops: impl Iterator<Item = &'a WriteOp> + Clone,
 ) -> Result<i64> {
-    let mut script = Script::new();
     // State machine and tag changes are rare: when there are any, they run one by one, in
-    // order, first, inside the transaction; the bulk statements follow in one round trip.
+    // order, first, inside the transaction; the rows of the common kinds follow.
     let rare = ops.clone().any(|op| !op.is_bulk());
     if rare {
         sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
         for op in ops.clone() {
             apply_single(conn, op).await?;
         }
-    } else {
-        script.statement("BEGIN IMMEDIATE", 0);
     }
-    // Rows of the same kind from every request go into multi-row statements. Within one batch
+    // Rows of the same kind from every request go into shared statements. Within one batch
     // no two requests touch the same execution (the engine serialises per execution), so
-    // grouping by kind does not reorder anything that matters; inside one request, deletes of
-    // timers run before inserts and keys never repeat.
-    let inserts: Vec<&ExecutionRow> = ops
-        .clone()
-        .filter_map(|op| match op {
-            WriteOp::InsertExecution(row) => Some(row),
-            _ => None,
-        })
-        .collect();
-    insert_executions(&mut script, &inserts);
-    let updates: Vec<&ExecutionUpdate> = ops
-        .clone()
-        .filter_map(|op| match op {
-            WriteOp::UpdateExecution(u) => Some(u),
-            _ => None,
-        })
-        .collect();
-    update_executions(&mut script, &updates);
-    let events: Vec<&NewEvents> = ops
-        .clone()
-        .filter_map(|op| match op {
-            WriteOp::InsertEvents(e) => Some(e),
-            _ => None,
-        })
-        .collect();
-    insert_events(&mut script, &events);
-    let deletes: Vec<(i64, i64)> = ops
-        .clone()
-        .filter_map(|op| match op {
-            WriteOp::DeleteTimer { execution_id, seq } => Some((*execution_id, *seq)),
-            _ => None,
-        })
-        .collect();
-    delete_timers(&mut script, &deletes);
-    let timers: Vec<&TimerRow> = ops
-        .clone()
-        .filter_map(|op| match op {
-            WriteOp::InsertTimer(t) => Some(t),
-            _ => None,
-        })
-        .collect();
-    insert_timers(&mut script, &timers);
-    write_tasks(&mut script, ops);
-    script.statement("COMMIT", 0);
-    script.run(conn).await
-}
-
-/// Task rows: deletes (one by key, or all of an execution) then inserts, each kind in one
-/// statement per chunk.
-fn write_tasks<'a>(script: &mut Script<'a>, ops: impl Iterator<Item = &'a WriteOp> + Clone) {
-    let keys: Vec<(i64, i64)> = ops
-        .clone()
-        .filter_map(|op| match op {
-            WriteOp::DeleteTask { execution_id, seq } => Some((*execution_id, *seq)),
-            _ => None,
-        })
-        .collect();
-    for chunk in keys.chunks(MAX_PARAMS_PER_STATEMENT / 2) {
-        let qb = script.statement("DELETE FROM tasks WHERE (execution_id, seq) IN (", 0);
-        qb.push_values(chunk.iter().copied(), |mut b, (execution_id, seq)| {
-            b.push_bind(execution_id).push_bind(seq);
-        });
-        qb.push(")");
-    }
-    let ended: Vec<i64> = ops
-        .clone()
-        .filter_map(|op| match op {
-            WriteOp::DeleteTasksOf { execution_id } => Some(*execution_id),
-            _ => None,
-        })
-        .collect();
-    for chunk in ended.chunks(MAX_PARAMS_PER_STATEMENT) {
-        let qb = script.statement("DELETE FROM tasks WHERE execution_id IN (", 0);
-        let mut sep = qb.separated(", ");
-        for id in chunk {
-            sep.push_bind(*id);
+    // grouping by kind does not reorder anything that matters; inside one request, keys never
+    // repeat.
+    let mut rows = Rows::default();
+    for op in ops {
+        match op {
+            WriteOp::InsertExecution(row) => rows.executions.push(row),
+            WriteOp::UpdateExecution(u) => rows.updates.push(u),
+            WriteOp::InsertEvents(e) => rows
+                .events
+                .extend(e.events.iter().map(|ev| (e.execution_id, ev))),
+            WriteOp::DeleteTimer { execution_id, seq } => {
+                rows.timer_deletes.push((*execution_id, *seq))
+            }
+            WriteOp::InsertTimer(t) => rows.timers.push(t),
+            WriteOp::DeleteTask { execution_id, seq } => {
+                rows.task_deletes.push((*execution_id, *seq))
+            }
+            WriteOp::DeleteTasksOf { execution_id } => rows.tasks_ended.push(*execution_id),
+            WriteOp::InsertTask(t) => rows.tasks.push(t),
+            _ => {}
         }
-        qb.push(")");
     }
-    let rows: Vec<&TaskRow> = ops
-        .filter_map(|op| match op {
-            WriteOp::InsertTask(t) => Some(t),
-            _ => None,
-        })
-        .collect();
-    for chunk in rows.chunks(MAX_PARAMS_PER_STATEMENT / 4) {
-        let qb = script.statement(
-            "INSERT INTO tasks (execution_id, seq, scheduled_ms, invocation) ",
-            0,
-        );
-        qb.push_values(chunk.iter().copied(), |mut b, t| {
-            b.push_bind(t.execution_id)
-                .push_bind(t.seq)
-                .push_bind(t.scheduled_ms)
-                .push_bind(t.invocation.as_str());
-        });
+    let timers = rows.write(conn, rare).await?;
+    if rare {
+        sqlx::query("COMMIT").execute(&mut *conn).await?;
     }
+    Ok(timers)
 }
 
 async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
@@ -582,109 +461,4 @@ async fn insert_revision(conn: &mut SqliteConnection, r: &RevisionRow) -> Result
     .execute(&mut *conn)
     .await?;
     Ok(())
-}
-
-fn insert_executions<'a>(script: &mut Script<'a>, rows: &[&'a ExecutionRow]) {
-    const COLUMNS: usize = 15;
-    for chunk in rows.chunks(MAX_PARAMS_PER_STATEMENT / COLUMNS) {
-        let qb = script.statement(
-            "INSERT INTO executions (id, arn, partition, state_machine_arn, revision_id, name, \
-             status, input, output, error, cause, start_ms, stop_ms, cursor, last_event_id) ",
-            0,
-        );
-        qb.push_values(chunk.iter().copied(), |mut b, r| {
-            b.push_bind(r.id)
-                .push_bind(r.arn.as_str())
-                .push_bind(r.partition)
-                .push_bind(r.state_machine_arn.as_str())
-                .push_bind(r.revision_id.as_str())
-                .push_bind(r.name.as_str())
-                .push_bind(r.status.as_str())
-                .push_bind(r.input.as_str())
-                .push_bind(r.output.as_deref())
-                .push_bind(r.error.as_deref())
-                .push_bind(r.cause.as_deref())
-                .push_bind(r.start_ms)
-                .push_bind(r.stop_ms)
-                .push_bind(r.cursor.as_deref())
-                .push_bind(r.last_event_id);
-        });
-    }
-}
-
-/// One `UPDATE ... FROM (VALUES ...)` per chunk instead of a statement per execution.
-fn update_executions<'a>(script: &mut Script<'a>, rows: &[&'a ExecutionUpdate]) {
-    const COLUMNS: usize = 8;
-    for chunk in rows.chunks(MAX_PARAMS_PER_STATEMENT / COLUMNS) {
-        let qb = script.statement(
-            "UPDATE executions SET status = v.column2, output = v.column3, error = v.column4, \
-             cause = v.column5, stop_ms = v.column6, cursor = v.column7, \
-             last_event_id = v.column8 FROM (",
-            0,
-        );
-        qb.push_values(chunk.iter().copied(), |mut b, u| {
-            b.push_bind(u.id)
-                .push_bind(u.status.as_str())
-                .push_bind(u.output.as_deref())
-                .push_bind(u.error.as_deref())
-                .push_bind(u.cause.as_deref())
-                .push_bind(u.stop_ms)
-                .push_bind(u.cursor.as_deref())
-                .push_bind(u.last_event_id);
-        });
-        qb.push(") AS v WHERE executions.id = v.column1");
-    }
-}
-
-fn delete_timers(script: &mut Script<'_>, keys: &[(i64, i64)]) {
-    const COLUMNS: usize = 2;
-    for chunk in keys.chunks(MAX_PARAMS_PER_STATEMENT / COLUMNS) {
-        let qb = script.statement("DELETE FROM timers WHERE (execution_id, seq) IN (", -1);
-        qb.push_values(chunk.iter().copied(), |mut b, (execution_id, seq)| {
-            b.push_bind(execution_id).push_bind(seq);
-        });
-        qb.push(")");
-    }
-}
-
-fn insert_events<'a>(script: &mut Script<'a>, batches: &[&'a NewEvents]) {
-    const COLUMNS: usize = 6;
-    let rows: Vec<(i64, &crate::asl::HistoryEvent, Option<String>)> = batches
-        .iter()
-        .flat_map(|b| {
-            b.events.iter().map(move |e| {
-                (
-                    b.execution_id,
-                    e,
-                    e.details.as_ref().map(ToString::to_string),
-                )
-            })
-        })
-        .collect();
-    for chunk in rows.chunks(MAX_PARAMS_PER_STATEMENT / COLUMNS) {
-        let qb = script.statement(
-            "INSERT INTO history_events (execution_id, id, previous_id, type, timestamp_ms, details) ",
-            0,
-        );
-        qb.push_values(chunk.iter().cloned(), |mut b, (exec_id, e, details)| {
-            b.push_bind(exec_id)
-                .push_bind(e.id)
-                .push_bind(e.previous_id)
-                .push_bind(e.event_type.as_str())
-                .push_bind(e.timestamp_ms)
-                .push_bind(details);
-        });
-    }
-}
-
-fn insert_timers(script: &mut Script<'_>, rows: &[&TimerRow]) {
-    const COLUMNS: usize = 3;
-    for chunk in rows.chunks(MAX_PARAMS_PER_STATEMENT / COLUMNS) {
-        let qb = script.statement("INSERT INTO timers (execution_id, seq, due_ms) ", 1);
-        qb.push_values(chunk.iter().copied(), |mut b, t| {
-            b.push_bind(t.execution_id)
-                .push_bind(t.seq)
-                .push_bind(t.due_ms);
-        });
-    }
 }

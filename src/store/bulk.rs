@@ -1,0 +1,551 @@
+//! The rows of a commit, written with statements of fixed shape that SQLite parses only once.
+//!
+//! A multi-row statement's text depends on how many rows it carries, so building one per
+//! commit made SQLite parse every commit afresh: under load that was about a third of the
+//! time of the thread that runs SQLite. Instead, every commit runs one of a few *scripts*,
+//! each prepared once and kept by the connection's statement cache. A script holds one
+//! statement per kind of row, each with room for a fixed number of rows (its *tier*), and each
+//! statement reads only as many rows of its `VALUES` list as it is given: its first parameter
+//! is that count, applied with `LIMIT`, so the rows past it are never evaluated. The unused
+//! rows are bound to NULL, except in the last statement, where they are left unbound (SQLite
+//! reads an unbound parameter as NULL, and sqlx stops binding when the arguments run out).
+//!
+//! A commit with more rows of some kind than the largest tier holds runs the largest script
+//! several times inside one transaction.
+
+use std::sync::LazyLock;
+
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{Arguments, Sqlite, SqliteConnection};
+
+use super::{EventRow, ExecutionRow, ExecutionUpdate, Result, TaskRow, TimerRow};
+
+/// Rows per kind at each tier (history events get [`EVENTS_PER_ROW`] times as many).
+const TIERS: [usize; 4] = [4, 16, 64, 256];
+/// History events a tier holds for each row of the other kinds: a step usually writes a few.
+const EVENTS_PER_ROW: usize = 8;
+
+/// The kinds of rows, in the order their statements run. Within one commit no two requests
+/// touch the same execution, and within one request no key is both deleted and inserted, so
+/// this order is free to differ from the order of the operations. History events come last:
+/// they are the most numerous, and the last statement's unused rows cost nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    InsertExecutions,
+    UpdateExecutions,
+    DeleteTimers,
+    InsertTimers,
+    DeleteTasks,
+    DeleteTasksOf,
+    InsertTasks,
+    InsertEvents,
+}
+
+const KINDS: [Kind; 8] = [
+    Kind::InsertExecutions,
+    Kind::UpdateExecutions,
+    Kind::DeleteTimers,
+    Kind::InsertTimers,
+    Kind::DeleteTasks,
+    Kind::DeleteTasksOf,
+    Kind::InsertTasks,
+    Kind::InsertEvents,
+];
+
+impl Kind {
+    fn columns(self) -> usize {
+        match self {
+            Kind::InsertExecutions => 15,
+            Kind::UpdateExecutions => 8,
+            Kind::DeleteTimers | Kind::DeleteTasks => 2,
+            Kind::InsertTimers => 3,
+            Kind::DeleteTasksOf => 1,
+            Kind::InsertTasks => 4,
+            Kind::InsertEvents => 6,
+        }
+    }
+
+    fn capacity(self, tier: usize) -> usize {
+        match self {
+            Kind::InsertEvents => tier * EVENTS_PER_ROW,
+            _ => tier,
+        }
+    }
+
+    /// How each changed row moves the count of stored timers.
+    fn timer_sign(self) -> i64 {
+        match self {
+            Kind::DeleteTimers => -1,
+            Kind::InsertTimers => 1,
+            _ => 0,
+        }
+    }
+
+    /// The statement with room for `rows` rows. `lim` holds the number of rows to use.
+    fn statement(self, rows: usize) -> String {
+        let one = format!("({})", vec!["?"; self.columns()].join(","));
+        let values = format!(
+            "(SELECT * FROM (VALUES {}) LIMIT (SELECT n FROM lim))",
+            vec![one.as_str(); rows].join(",")
+        );
+        let body = match self {
+            Kind::InsertExecutions => format!(
+                "INSERT INTO executions (id, arn, partition, state_machine_arn, revision_id, \
+                 name, status, input, output, error, cause, start_ms, stop_ms, cursor, \
+                 last_event_id) SELECT * FROM {values}"
+            ),
+            Kind::UpdateExecutions => format!(
+                "UPDATE executions SET status = v.column2, output = v.column3, \
+                 error = v.column4, cause = v.column5, stop_ms = v.column6, cursor = v.column7, \
+                 last_event_id = v.column8 FROM {values} AS v WHERE executions.id = v.column1"
+            ),
+            Kind::DeleteTimers => {
+                format!("DELETE FROM timers WHERE (execution_id, seq) IN {values}")
+            }
+            Kind::InsertTimers => {
+                format!("INSERT INTO timers (execution_id, seq, due_ms) SELECT * FROM {values}")
+            }
+            Kind::DeleteTasks => format!("DELETE FROM tasks WHERE (execution_id, seq) IN {values}"),
+            Kind::DeleteTasksOf => format!("DELETE FROM tasks WHERE execution_id IN {values}"),
+            Kind::InsertTasks => format!(
+                "INSERT INTO tasks (execution_id, seq, scheduled_ms, invocation) \
+                 SELECT * FROM {values}"
+            ),
+            Kind::InsertEvents => format!(
+                "INSERT INTO history_events (execution_id, id, previous_id, type, timestamp_ms, \
+                 details) SELECT * FROM {values}"
+            ),
+        };
+        format!("WITH lim(n) AS (SELECT ?) {body}")
+    }
+}
+
+/// The scripts of one tier: with its own transaction, and without (for a commit that opens
+/// and closes its transaction separately).
+struct Scripts {
+    whole: String,
+    bare: String,
+}
+
+static SCRIPTS: LazyLock<Vec<Scripts>> = LazyLock::new(|| {
+    TIERS
+        .iter()
+        .map(|&tier| {
+            let body = KINDS
+                .iter()
+                .map(|k| k.statement(k.capacity(tier)))
+                .collect::<Vec<_>>()
+                .join(";\n");
+            Scripts {
+                whole: format!("BEGIN IMMEDIATE;\n{body};\nCOMMIT"),
+                bare: body,
+            }
+        })
+        .collect()
+});
+
+/// Every row a commit writes, by kind.
+#[derive(Debug, Default)]
+pub(super) struct Rows<'a> {
+    pub executions: Vec<&'a ExecutionRow>,
+    pub updates: Vec<&'a ExecutionUpdate>,
+    pub timer_deletes: Vec<(i64, i64)>,
+    pub timers: Vec<&'a TimerRow>,
+    pub task_deletes: Vec<(i64, i64)>,
+    pub tasks_ended: Vec<i64>,
+    pub tasks: Vec<&'a TaskRow>,
+    pub events: Vec<(i64, &'a EventRow)>,
+}
+
+impl Rows<'_> {
+    fn len(&self, kind: Kind) -> usize {
+        match kind {
+            Kind::InsertExecutions => self.executions.len(),
+            Kind::UpdateExecutions => self.updates.len(),
+            Kind::DeleteTimers => self.timer_deletes.len(),
+            Kind::InsertTimers => self.timers.len(),
+            Kind::DeleteTasks => self.task_deletes.len(),
+            Kind::DeleteTasksOf => self.tasks_ended.len(),
+            Kind::InsertTasks => self.tasks.len(),
+            Kind::InsertEvents => self.events.len(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        KINDS.iter().all(|&k| self.len(k) == 0)
+    }
+
+    /// Bind rows `from..from + n` of `kind` (and `pad` unused rows after them).
+    fn bind<'q>(
+        &'q self,
+        args: &mut SqliteArguments<'q>,
+        kind: Kind,
+        from: usize,
+        n: usize,
+        pad: usize,
+    ) -> std::result::Result<(), sqlx::error::BoxDynError> {
+        args.add(i64::try_from(n).unwrap_or(i64::MAX))?;
+        let range = from..from + n;
+        match kind {
+            Kind::InsertExecutions => {
+                for r in &self.executions[range] {
+                    args.add(r.id)?;
+                    args.add(r.arn.as_str())?;
+                    args.add(r.partition)?;
+                    args.add(r.state_machine_arn.as_str())?;
+                    args.add(r.revision_id.as_str())?;
+                    args.add(r.name.as_str())?;
+                    args.add(r.status.as_str())?;
+                    args.add(r.input.as_str())?;
+                    args.add(r.output.as_deref())?;
+                    args.add(r.error.as_deref())?;
+                    args.add(r.cause.as_deref())?;
+                    args.add(r.start_ms)?;
+                    args.add(r.stop_ms)?;
+                    args.add(r.cursor.as_deref())?;
+                    args.add(r.last_event_id)?;
+                }
+            }
+            Kind::UpdateExecutions => {
+                for u in &self.updates[range] {
+                    args.add(u.id)?;
+                    args.add(u.status.as_str())?;
+                    args.add(u.output.as_deref())?;
+                    args.add(u.error.as_deref())?;
+                    args.add(u.cause.as_deref())?;
+                    args.add(u.stop_ms)?;
+                    args.add(u.cursor.as_deref())?;
+                    args.add(u.last_event_id)?;
+                }
+            }
+            Kind::DeleteTimers | Kind::DeleteTasks => {
+                let keys = if kind == Kind::DeleteTimers {
+                    &self.timer_deletes
+                } else {
+                    &self.task_deletes
+                };
+                for &(execution_id, seq) in &keys[range] {
+                    args.add(execution_id)?;
+                    args.add(seq)?;
+                }
+            }
+            Kind::InsertTimers => {
+                for t in &self.timers[range] {
+                    args.add(t.execution_id)?;
+                    args.add(t.seq)?;
+                    args.add(t.due_ms)?;
+                }
+            }
+            Kind::DeleteTasksOf => {
+                for &id in &self.tasks_ended[range] {
+                    args.add(id)?;
+                }
+            }
+            Kind::InsertTasks => {
+                for t in &self.tasks[range] {
+                    args.add(t.execution_id)?;
+                    args.add(t.seq)?;
+                    args.add(t.scheduled_ms)?;
+                    args.add(t.invocation.as_str())?;
+                }
+            }
+            Kind::InsertEvents => {
+                for &(execution_id, e) in &self.events[range] {
+                    args.add(execution_id)?;
+                    args.add(e.id)?;
+                    args.add(e.previous_id)?;
+                    args.add(e.event_type.as_str())?;
+                    args.add(e.timestamp_ms)?;
+                    args.add(e.details.as_deref())?;
+                }
+            }
+        }
+        for _ in 0..pad * kind.columns() {
+            args.add(None::<i64>)?;
+        }
+        Ok(())
+    }
+
+    /// Write every row. `in_transaction`: the caller has begun the transaction and commits
+    /// it; otherwise a single script does both when the rows fit one. Returns the change in
+    /// the number of stored timers.
+    pub(super) async fn write(
+        &self,
+        conn: &mut SqliteConnection,
+        in_transaction: bool,
+    ) -> Result<i64> {
+        if self.is_empty() {
+            return Ok(0);
+        }
+        let largest = TIERS.len() - 1;
+        // The smallest tier that holds every row from `from(kind)` on.
+        let tier_for = |from: &dyn Fn(Kind) -> usize| {
+            (0..TIERS.len()).find(|&t| {
+                KINDS
+                    .iter()
+                    .all(|&k| self.len(k) - from(k) <= k.capacity(TIERS[t]))
+            })
+        };
+        if !in_transaction {
+            if let Some(tier) = tier_for(&|_| 0) {
+                return self.run(conn, tier, &|_| 0, true).await;
+            }
+            sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        }
+        // Several scripts in one transaction: full ones of the largest tier, then the smallest
+        // that holds what is left.
+        let rounds = KINDS
+            .iter()
+            .map(|&k| self.len(k).div_ceil(k.capacity(TIERS[largest])))
+            .max()
+            .unwrap_or(0);
+        let mut timers = 0;
+        for round in 0..rounds {
+            let from = |k: Kind| (round * k.capacity(TIERS[largest])).min(self.len(k));
+            let tier = tier_for(&from).unwrap_or(largest);
+            timers += self.run(conn, tier, &from, false).await?;
+        }
+        if !in_transaction {
+            sqlx::query("COMMIT").execute(&mut *conn).await?;
+        }
+        Ok(timers)
+    }
+
+    /// Run the script of `tier` on the rows from `from(kind)` on (as many as it holds).
+    async fn run(
+        &self,
+        conn: &mut SqliteConnection,
+        tier: usize,
+        from: &dyn Fn(Kind) -> usize,
+        whole: bool,
+    ) -> Result<i64> {
+        use futures_util::StreamExt;
+        use sqlx::Executor;
+
+        let mut args = SqliteArguments::default();
+        let mut signs = Vec::with_capacity(KINDS.len() + 2);
+        if whole {
+            signs.push(0);
+        }
+        for (i, &kind) in KINDS.iter().enumerate() {
+            let cap = kind.capacity(TIERS[tier]);
+            let start = from(kind);
+            let n = self.len(kind).saturating_sub(start).min(cap);
+            let last = i + 1 == KINDS.len();
+            let pad = if last { 0 } else { cap - n };
+            self.bind(&mut args, kind, start, n, pad)
+                .map_err(sqlx::Error::Encode)?;
+            signs.push(kind.timer_sign());
+        }
+        let scripts = &SCRIPTS[tier];
+        let sql = if whole {
+            scripts.whole.as_str()
+        } else {
+            scripts.bare.as_str()
+        };
+        let query = sqlx::query_with::<Sqlite, _>(sql, args);
+        let mut results = conn.fetch_many(query);
+        let mut signs = signs.into_iter();
+        let mut timers = 0i64;
+        while let Some(item) = results.next().await {
+            if let sqlx::Either::Left(done) = item? {
+                let sign = signs.next().unwrap_or(0);
+                timers += sign * i64::try_from(done.rows_affected()).unwrap_or(i64::MAX);
+            }
+        }
+        Ok(timers)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::store::{sqlite, Store};
+
+    async fn open() -> (Store, SqliteConnection, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = Config {
+            data_dir: dir.path().to_path_buf(),
+            ..Config::default()
+        };
+        let (store, conn) = sqlite::open(&config).await.expect("open");
+        (store, conn, dir)
+    }
+
+    fn execution(id: i64) -> ExecutionRow {
+        ExecutionRow {
+            id,
+            arn: format!("arn:aws:states:us-east-1:123456789012:execution:sm:e{id}"),
+            partition: 0,
+            state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:sm".into(),
+            revision_id: "r1".into(),
+            name: format!("e{id}"),
+            status: "RUNNING".into(),
+            input: format!("{{\"n\":{id}}}"),
+            output: None,
+            error: None,
+            cause: None,
+            start_ms: id,
+            stop_ms: None,
+            cursor: Some("{}".into()),
+            last_event_id: 3,
+        }
+    }
+
+    fn event(id: i64) -> EventRow {
+        EventRow {
+            id,
+            previous_id: id - 1,
+            event_type: "PassStateEntered".into(),
+            timestamp_ms: id,
+            details: (id % 2 == 0).then(|| format!("{{\"id\":{id}}}")),
+        }
+    }
+
+    async fn count(conn: &mut SqliteConnection, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(conn)
+            .await
+            .expect("count")
+    }
+
+    /// Every row count around each tier's edge, and far past the largest (several scripts in
+    /// one transaction): exactly the given rows land, and the timer count moves by exactly
+    /// what was inserted and deleted.
+    #[tokio::test]
+    async fn every_row_lands_whatever_the_count() {
+        let (store, mut conn, _dir) = open().await;
+        let mut next = 1i64;
+        for n in [1usize, 4, 5, 16, 17, 64, 65, 256, 257, 700] {
+            let ids: Vec<i64> = (next..next + n as i64).collect();
+            next += n as i64;
+            let executions: Vec<ExecutionRow> = ids.iter().map(|&id| execution(id)).collect();
+            // Three events each: more than a tier's share when n is at its edge.
+            let events: Vec<(i64, EventRow)> = ids
+                .iter()
+                .flat_map(|&id| (1..=3).map(move |e| (id, event(e))))
+                .collect();
+            let timers: Vec<TimerRow> = ids
+                .iter()
+                .map(|&id| TimerRow {
+                    due_ms: 1_000 + id,
+                    execution_id: id,
+                    seq: 3,
+                })
+                .collect();
+            let tasks: Vec<TaskRow> = ids
+                .iter()
+                .map(|&id| TaskRow {
+                    execution_id: id,
+                    seq: 3,
+                    scheduled_ms: id,
+                    invocation: "{}".into(),
+                })
+                .collect();
+            let rows = Rows {
+                executions: executions.iter().collect(),
+                events: events.iter().map(|(id, e)| (*id, e)).collect(),
+                timers: timers.iter().collect(),
+                tasks: tasks.iter().collect(),
+                ..Rows::default()
+            };
+            let before = count(&mut conn, "SELECT COUNT(*) FROM history_events").await;
+            assert_eq!(rows.write(&mut conn, false).await.expect("write"), n as i64);
+            let after = count(&mut conn, "SELECT COUNT(*) FROM history_events").await;
+            assert_eq!(after - before, 3 * n as i64, "events for n = {n}");
+            assert_eq!(store.max_execution_id().await.expect("max"), next - 1);
+            let last = store
+                .execution_by_id(next - 1)
+                .await
+                .expect("read")
+                .expect("the last execution of the request");
+            assert_eq!(last.input, format!("{{\"n\":{}}}", next - 1));
+            let history = store
+                .history(next - 1, None, 10, false)
+                .await
+                .expect("history");
+            assert_eq!(history.len(), 3);
+            assert_eq!(history[1].details.as_deref(), Some("{\"id\":2}"));
+            assert_eq!(history[0].details, None);
+
+            // Then each of them ends: updates, and deletes of timers and tasks.
+            let updates: Vec<ExecutionUpdate> = ids
+                .iter()
+                .map(|&id| ExecutionUpdate {
+                    id,
+                    status: "SUCCEEDED".into(),
+                    output: Some("{}".into()),
+                    error: None,
+                    cause: None,
+                    stop_ms: Some(id + 1),
+                    cursor: None,
+                    last_event_id: 4,
+                })
+                .collect();
+            let keys: Vec<(i64, i64)> = ids.iter().map(|&id| (id, 3)).collect();
+            let rows = Rows {
+                updates: updates.iter().collect(),
+                timer_deletes: keys.clone(),
+                task_deletes: keys[..n / 2].to_vec(),
+                tasks_ended: ids[n / 2..].to_vec(),
+                ..Rows::default()
+            };
+            assert_eq!(
+                rows.write(&mut conn, false).await.expect("end"),
+                -(n as i64)
+            );
+            assert_eq!(
+                count(
+                    &mut conn,
+                    "SELECT COUNT(*) FROM executions WHERE status = 'RUNNING'"
+                )
+                .await,
+                0,
+                "n = {n}"
+            );
+            assert_eq!(store.count_timers().await.expect("timers"), 0);
+            assert!(store.pending_tasks().await.expect("tasks").is_empty());
+        }
+    }
+
+    /// A failure in a later script of a commit undoes the earlier ones: a commit is whole.
+    #[tokio::test]
+    async fn a_commit_of_several_scripts_fails_whole() {
+        let (store, mut conn, _dir) = open().await;
+        let executions: Vec<ExecutionRow> = (1..=600).map(execution).collect();
+        let mut clash = execution(9_999);
+        // The same ARN as the first row: the unique index refuses it in the third script.
+        clash.arn = executions[0].arn.clone();
+        let mut all: Vec<&ExecutionRow> = executions.iter().collect();
+        all.push(&clash);
+        let rows = Rows {
+            executions: all,
+            ..Rows::default()
+        };
+        let result = rows.write(&mut conn, false).await;
+        assert!(result.is_err(), "a duplicate ARN must fail the commit");
+        let _ = sqlx::query("ROLLBACK").execute(&mut conn).await;
+        assert_eq!(store.max_execution_id().await.expect("max"), 0);
+    }
+
+    #[test]
+    fn every_statement_stays_under_sqlites_parameter_limit() {
+        for &tier in &TIERS {
+            for kind in KINDS {
+                assert!(
+                    1 + kind.capacity(tier) * kind.columns() < 32_766,
+                    "{kind:?} {tier}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn scripts_have_one_statement_per_kind() {
+        for s in SCRIPTS.iter() {
+            assert_eq!(s.bare.matches("WITH lim(n)").count(), KINDS.len());
+            assert!(s.whole.starts_with("BEGIN IMMEDIATE;") && s.whole.ends_with("COMMIT"));
+        }
+    }
+}
