@@ -223,6 +223,7 @@ async fn run(cli: Cli) -> Result<()> {
                 .create_state_machine("bench-tasks", TASK_FLOW)
                 .await?;
             let t0 = Instant::now();
+            let cpu0 = daemon.cpu_seconds()?;
             let r = drive(&client, &sm, 0, count, cli.clients, |_| {
                 r#"{"n":1}"#.to_owned()
             })
@@ -240,11 +241,13 @@ async fn run(cli: Cli) -> Result<()> {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             let took = t0.elapsed();
+            let cpu = daemon.cpu_seconds()? - cpu0;
             println!(
-                "tasks: {count} executions (Wait 0 → lambda:invoke → Pass) finished in {:.2} s = {:.0} Task round trips/s; daemon rss {:.1} MiB",
+                "tasks: {count} executions (Wait 0 → lambda:invoke → Pass) finished in {:.2} s = {:.0} Task round trips/s; daemon rss {:.1} MiB, cpu {:.0} µs per execution",
                 took.as_secs_f64(),
                 count as f64 / took.as_secs_f64(),
-                daemon.rss_mib()?
+                daemon.rss_mib()?,
+                cpu * 1e6 / count as f64
             );
         }
         Scenario::Overload { count, queue } => {

@@ -279,7 +279,7 @@ impl Rows<'_> {
         }
         let largest = TIERS.len() - 1;
         // The smallest tier that holds every row from `from(kind)` on.
-        let tier_for = |from: &dyn Fn(Kind) -> usize| {
+        let tier_for = |from: &(dyn Fn(Kind) -> usize + Sync)| {
             (0..TIERS.len()).find(|&t| {
                 KINDS
                     .iter()
@@ -316,7 +316,7 @@ impl Rows<'_> {
         &self,
         conn: &mut SqliteConnection,
         tier: usize,
-        from: &dyn Fn(Kind) -> usize,
+        from: &(dyn Fn(Kind) -> usize + Sync),
         whole: bool,
     ) -> Result<i64> {
         use futures_util::StreamExt;
