@@ -344,6 +344,15 @@ impl Config {
                 self.account_id
             )));
         }
+        match reqwest::Url::parse(&self.lambda_endpoint) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {}
+            _ => {
+                return Err(ConfigError(format!(
+                    "lambda_endpoint: must be an http:// or https:// URL, got '{}'",
+                    self.lambda_endpoint
+                )))
+            }
+        }
         if self.region.is_empty() {
             return Err(ConfigError("region: must not be empty".into()));
         }
@@ -467,6 +476,18 @@ mod tests {
             ("negative scale", "WAIT_TIME_SCALE", "-1", "wait_time_scale"),
             ("short account", "AWS_ACCOUNT_ID", "42", "account_id"),
             ("not a port", "HOURGLASS_PORT", "eighty", "port"),
+            (
+                "not a URL",
+                "LAMBDA_ENDPOINT",
+                "localhost:3001",
+                "lambda_endpoint",
+            ),
+            (
+                "not http",
+                "LAMBDA_ENDPOINT",
+                "ftp://localhost",
+                "lambda_endpoint",
+            ),
         ];
         for (name, var, value, key) in cases {
             figment::Jail::expect_with(|jail| {

@@ -250,7 +250,9 @@ impl Engine {
             tasks.spawn(async move {
                 let seq = invocation.seq;
                 let outcome = invoker.invoke(invocation).await;
-                engine.on_task_result(execution_id, seq, outcome).await;
+                // Boxed: handling a result is a deep chain of futures, and an unboxed one
+                // would make every spawned call that large (copied on each spawn).
+                Box::pin(engine.on_task_result(execution_id, seq, outcome)).await;
             });
         }
         // Shutting down: let calls in flight finish (and their results commit) for a while.

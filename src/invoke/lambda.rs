@@ -54,12 +54,19 @@ pub struct LambdaSettings {
 pub struct LambdaInvoker {
     http: reqwest::Client,
     settings: LambdaSettings,
+    /// `{endpoint}/2015-03-31/functions/`, parsed once: each call only appends to its path.
+    functions: reqwest::Url,
     /// One semaphore per function name, created on first use.
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
 impl LambdaInvoker {
-    pub fn new(settings: LambdaSettings) -> Result<Self, reqwest::Error> {
+    pub fn new(settings: LambdaSettings) -> anyhow::Result<Self> {
+        let functions = reqwest::Url::parse(&format!(
+            "{}/2015-03-31/functions/",
+            settings.endpoint.trim_end_matches('/')
+        ))
+        .map_err(|e| anyhow::anyhow!("lambda_endpoint '{}': {e}", settings.endpoint))?;
         let http = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.response_timeout)
@@ -68,6 +75,7 @@ impl LambdaInvoker {
         Ok(Self {
             http,
             settings,
+            functions,
             limits: Mutex::new(HashMap::new()),
         })
     }
@@ -89,14 +97,14 @@ impl LambdaInvoker {
         let qualifier = inv.qualifier.clone().or(qualifier);
         let permit = self.limit_for(&name).acquire_owned().await;
         let started = std::time::Instant::now();
-        let mut url = format!(
-            "{}/2015-03-31/functions/{}/invocations",
-            self.settings.endpoint.trim_end_matches('/'),
+        let mut url = self.functions.clone();
+        url.set_path(&format!(
+            "{}{}/invocations",
+            self.functions.path(),
             encode_path_segment(&name)
-        );
+        ));
         if let Some(q) = &qualifier {
-            url.push_str("?Qualifier=");
-            url.push_str(&encode_path_segment(q));
+            url.set_query(Some(&format!("Qualifier={}", encode_path_segment(q))));
         }
         let mut headers: Vec<(String, String)> = vec![
             ("content-type".into(), "application/json".into()),
@@ -106,7 +114,7 @@ impl LambdaInvoker {
             headers.push(("x-amz-client-context".into(), cc.clone()));
         }
         if let Some(keys) = &self.settings.signing {
-            match sign(keys, &url, &headers, inv.payload.as_bytes()) {
+            match sign(keys, url.as_str(), &headers, inv.payload.as_bytes()) {
                 Ok(extra) => headers.extend(extra),
                 Err(e) => {
                     return Err(StatesError::new(
@@ -116,7 +124,7 @@ impl LambdaInvoker {
                 }
             }
         }
-        let mut req = self.http.post(&url).body(inv.payload.clone());
+        let mut req = self.http.post(url).body(inv.payload.clone());
         for (k, v) in &headers {
             req = req.header(k, v);
         }

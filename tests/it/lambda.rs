@@ -118,6 +118,42 @@ async fn a_function_arn_resource_sends_the_input_and_returns_the_output() {
     assert_eq!(lambda.calls_to("echo")[0].body, r#"{"x":[1,2]}"#);
 }
 
+/// Every way of naming a version or alias reaches the Invoke API as its `Qualifier`
+/// parameter, and an endpoint written with a trailing slash works the same.
+#[tokio::test]
+async fn qualifiers_reach_the_invoke_api_as_the_qualifier_parameter() {
+    let lambda = FakeLambda::start().await;
+    let endpoint = format!("{}/", lambda.endpoint());
+    let daemon = TestDaemon::start_with_env(&[("LAMBDA_ENDPOINT", endpoint.as_str())]).await;
+    let sfn = daemon.sfn();
+    let cases = [
+        ("echo", None),
+        ("echo:live", Some("live")),
+        (
+            "arn:aws:lambda:us-east-1:123456789012:function:echo:7",
+            Some("7"),
+        ),
+        // `$LATEST` is the default version: no qualifier at all.
+        ("arn:aws:lambda:us-east-1:function:echo:$LATEST", None),
+    ];
+    for (i, (function, _)) in cases.iter().enumerate() {
+        let sm = create(&sfn, &format!("q{i}"), &invoke_machine(function, "")).await;
+        let arn = start(&sfn, &sm, "e", r#"{"i":1}"#).await;
+        assert_eq!(
+            finished(&sfn, &arn, Duration::from_secs(10)).await,
+            ExecutionStatus::Succeeded,
+            "{function}"
+        );
+    }
+    let got: Vec<Option<String>> = lambda
+        .calls_to("echo")
+        .into_iter()
+        .map(|c| c.qualifier)
+        .collect();
+    let want: Vec<Option<String>> = cases.iter().map(|(_, q)| q.map(str::to_owned)).collect();
+    assert_eq!(got, want);
+}
+
 fn invoke_machine(function: &str, extra: &str) -> String {
     format!(
         r#"{{"StartAt":"T","States":{{"T":{{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{{"FunctionName":"{function}","Payload.$":"$"}}{extra},"End":true}}}}}}"#

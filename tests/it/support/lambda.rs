@@ -32,6 +32,8 @@ pub struct Call {
     pub body: String,
     pub at_ms: i64,
     pub invocation_type: Option<String>,
+    /// The `Qualifier` query parameter, decoded.
+    pub qualifier: Option<String>,
 }
 
 #[derive(Default)]
@@ -79,6 +81,24 @@ impl FakeLambda {
     }
 }
 
+/// The decoded `Qualifier` of a query string.
+fn qualifier(query: &str) -> Option<String> {
+    let raw = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("Qualifier="))?;
+    let mut out = Vec::new();
+    let mut bytes = raw.bytes();
+    while let Some(b) = bytes.next() {
+        if b == b'%' {
+            let hex: String = bytes.by_ref().take(2).map(char::from).collect();
+            out.push(u8::from_str_radix(&hex, 16).ok()?);
+        } else {
+            out.push(b);
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -99,6 +119,7 @@ fn json(status: StatusCode, extra: &[(&'static str, &str)], body: String) -> Res
 async fn invoke(
     State(inner): State<Arc<Mutex<Inner>>>,
     Path(name): Path<String>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -113,6 +134,7 @@ async fn invoke(
                 .get("x-amz-invocation-type")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
+            qualifier: uri.query().and_then(qualifier),
         });
         let c = i.counts.entry(name.clone()).or_insert(0);
         *c += 1;
