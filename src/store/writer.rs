@@ -2,9 +2,10 @@
 //!
 //! Callers queue a request (a list of [`WriteOp`]s that must commit together) and await its
 //! acknowledgement. The writer task takes whatever has queued — up to `max_batch` requests — and
-//! commits it in **one transaction** (group commit), inserting rows of the same kind with
-//! multi-row statements. Only after the commit does it acknowledge each request, so a caller
-//! that got `Ok` knows its changes are on disk.
+//! commits it in **one transaction** (group commit), writing rows of the same kind from every
+//! request with one statement (see `store::bulk` for the fixed-shape scripts that carry
+//! them). Only after the commit does it acknowledge each request, so a caller that got `Ok`
+//! knows its changes are on disk.
 //!
 //! If a batch fails (a constraint, a full disk), it is rolled back and each request is retried
 //! alone, so one bad request cannot fail its neighbours.
