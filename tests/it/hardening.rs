@@ -177,18 +177,24 @@ async fn stops_racing_firing_timers_leave_one_terminal_event_each() {
         r#"{"StartAt":"W","States":{"W":{"Type":"Wait","TimestampPath":"$.at","Next":"P"},"P":{"Type":"Pass","End":true}}}"#,
     )
     .await;
-    let due = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(1_500);
-    let at = due
-        .format(&time::format_description::well_known::Rfc3339)
-        .expect("format");
+    // Deadlines 4 ms apart over 400 ms, and every stop sent at the middle one: the first
+    // half fire before their stop, the second half are stopped first (the stops have 200 ms
+    // to land), and the ones around the middle race.
+    let base = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(1_500);
     let mut arns = Vec::new();
     for i in 0..100 {
+        let at = (base + time::Duration::milliseconds(4 * i))
+            .format(&time::format_description::well_known::Rfc3339)
+            .expect("format");
         arns.push(start(&sfn, &sm, &format!("e{i}"), &format!(r#"{{"at":"{at}"}}"#)).await);
     }
-    // Stop them all around the moment they are due.
-    let until_due = due - time::OffsetDateTime::now_utc() - time::Duration::milliseconds(20);
-    if until_due.is_positive() {
-        tokio::time::sleep(Duration::from_millis(until_due.whole_milliseconds() as u64)).await;
+    let middle = base + time::Duration::milliseconds(200);
+    let until_middle = middle - time::OffsetDateTime::now_utc();
+    if until_middle.is_positive() {
+        tokio::time::sleep(Duration::from_millis(
+            until_middle.whole_milliseconds() as u64
+        ))
+        .await;
     }
     let stops = arns.iter().map(|arn| {
         let sfn = sfn.clone();
