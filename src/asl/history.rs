@@ -4,8 +4,14 @@
 //! object holding the one `<kind>EventDetails` member AWS sends beside `id`/`type`, e.g.
 //! `{"stateEnteredEventDetails": {"name": "P", "input": "{}", "inputDetails": {"truncated": false}}}`.
 //! Inputs and outputs inside details are JSON *text*, as the API returns them.
+//!
+//! Details are written straight to JSON text from borrowed fields: every step writes several
+//! events, and building each as a `serde_json::Value` tree only to print it was a tenth of the
+//! worker threads' time under load.
 
-use serde_json::{json, Value};
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use serde_json::Value;
 
 /// One entry of an execution's history.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,8 +21,8 @@ pub struct HistoryEvent {
     pub timestamp_ms: i64,
     /// AWS's event type, e.g. `ExecutionStarted`, `PassStateEntered`.
     pub event_type: String,
-    /// `{"<kind>EventDetails": {...}}`, or `None` for events without details.
-    pub details: Option<Value>,
+    /// `{"<kind>EventDetails": {...}}` as JSON text, or `None` for events without details.
+    pub details: Option<String>,
 }
 
 /// Compact JSON text of a value, as AWS shows inputs and outputs in history and API answers.
@@ -24,61 +30,115 @@ pub fn to_text(v: &Value) -> String {
     v.to_string()
 }
 
-fn wrap(key: &str, inner: Value) -> Option<Value> {
-    let mut m = serde_json::Map::with_capacity(1);
-    m.insert(key.to_owned(), inner);
-    Some(Value::Object(m))
+/// `{"truncated": false}`: this server never truncates an input or output.
+#[derive(Serialize)]
+struct Truncated {
+    truncated: bool,
 }
 
-pub fn execution_started(input: &Value, role_arn: &str) -> Option<Value> {
+const NOT_TRUNCATED: Truncated = Truncated { truncated: false };
+
+/// `{"<key>": inner}` as JSON text.
+fn wrap(key: &str, inner: &impl Serialize) -> Option<String> {
+    struct One<'a, T>(&'a str, &'a T);
+    impl<T: Serialize> Serialize for One<'_, T> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut m = s.serialize_map(Some(1))?;
+            m.serialize_entry(self.0, self.1)?;
+            m.end()
+        }
+    }
+    // Plain structs of strings, numbers and booleans always serialise.
+    serde_json::to_string(&One(key, inner)).ok()
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Input<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    input: String,
+    input_details: Truncated,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role_arn: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Output<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    output: String,
+    output_details: Truncated,
+}
+
+#[derive(Serialize)]
+struct ErrorCause<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cause: Option<&'a str>,
+}
+
+pub fn execution_started(input: &Value, role_arn: &str) -> Option<String> {
     wrap(
         "executionStartedEventDetails",
-        json!({"input": to_text(input), "inputDetails": {"truncated": false}, "roleArn": role_arn}),
+        &Input {
+            name: None,
+            input: to_text(input),
+            input_details: NOT_TRUNCATED,
+            role_arn: Some(role_arn),
+        },
     )
 }
 
-pub fn state_entered(name: &str, input: &Value) -> Option<Value> {
+pub fn state_entered(name: &str, input: &Value) -> Option<String> {
     wrap(
         "stateEnteredEventDetails",
-        json!({"name": name, "input": to_text(input), "inputDetails": {"truncated": false}}),
+        &Input {
+            name: Some(name),
+            input: to_text(input),
+            input_details: NOT_TRUNCATED,
+            role_arn: None,
+        },
     )
 }
 
-pub fn state_exited(name: &str, output: &Value) -> Option<Value> {
+pub fn state_exited(name: &str, output: &Value) -> Option<String> {
     wrap(
         "stateExitedEventDetails",
-        json!({"name": name, "output": to_text(output), "outputDetails": {"truncated": false}}),
+        &Output {
+            name: Some(name),
+            output: to_text(output),
+            output_details: NOT_TRUNCATED,
+        },
     )
 }
 
-pub fn execution_succeeded(output: &Value) -> Option<Value> {
+pub fn execution_succeeded(output: &Value) -> Option<String> {
     wrap(
         "executionSucceededEventDetails",
-        json!({"output": to_text(output), "outputDetails": {"truncated": false}}),
+        &Output {
+            name: None,
+            output: to_text(output),
+            output_details: NOT_TRUNCATED,
+        },
     )
 }
 
-fn error_cause(error: Option<&str>, cause: Option<&str>) -> Value {
-    let mut m = serde_json::Map::new();
-    if let Some(e) = error {
-        m.insert("error".into(), Value::String(e.into()));
-    }
-    if let Some(c) = cause {
-        m.insert("cause".into(), Value::String(c.into()));
-    }
-    Value::Object(m)
+pub fn execution_failed(error: Option<&str>, cause: Option<&str>) -> Option<String> {
+    wrap("executionFailedEventDetails", &ErrorCause { error, cause })
 }
 
-pub fn execution_failed(error: Option<&str>, cause: Option<&str>) -> Option<Value> {
-    wrap("executionFailedEventDetails", error_cause(error, cause))
+pub fn execution_aborted(error: Option<&str>, cause: Option<&str>) -> Option<String> {
+    wrap("executionAbortedEventDetails", &ErrorCause { error, cause })
 }
 
-pub fn execution_aborted(error: Option<&str>, cause: Option<&str>) -> Option<Value> {
-    wrap("executionAbortedEventDetails", error_cause(error, cause))
-}
-
-pub fn execution_timed_out(error: Option<&str>, cause: Option<&str>) -> Option<Value> {
-    wrap("executionTimedOutEventDetails", error_cause(error, cause))
+pub fn execution_timed_out(error: Option<&str>, cause: Option<&str>) -> Option<String> {
+    wrap(
+        "executionTimedOutEventDetails",
+        &ErrorCause { error, cause },
+    )
 }
 
 /// Drop `input`/`output` text from details, for `includeExecutionData: false`.
@@ -94,12 +154,29 @@ pub fn strip_execution_data(details: &mut Value) {
     }
 }
 
-fn task_fields(resource_type: &str, resource: &str) -> serde_json::Map<String, Value> {
-    let mut m = serde_json::Map::new();
-    m.insert("resourceType".into(), Value::String(resource_type.into()));
-    m.insert("resource".into(), Value::String(resource.into()));
-    m
+/// The fields every task event starts with, then the event's own.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Task<'a, T: Serialize> {
+    resource_type: &'a str,
+    resource: &'a str,
+    #[serde(flatten)]
+    rest: T,
 }
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Scheduled<'a> {
+    region: &'a str,
+    parameters: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeout_in_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    heartbeat_in_seconds: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Nothing {}
 
 pub fn task_scheduled(
     resource_type: &str,
@@ -108,45 +185,46 @@ pub fn task_scheduled(
     parameters: &Value,
     timeout_secs: Option<u64>,
     heartbeat_secs: Option<u64>,
-) -> Option<Value> {
-    let mut m = task_fields(resource_type, resource);
-    m.insert("region".into(), Value::String(region.into()));
-    m.insert("parameters".into(), Value::String(to_text(parameters)));
-    if let Some(t) = timeout_secs {
-        m.insert("timeoutInSeconds".into(), json!(t));
-    }
-    if let Some(h) = heartbeat_secs {
-        m.insert("heartbeatInSeconds".into(), json!(h));
-    }
-    wrap("taskScheduledEventDetails", Value::Object(m))
-}
-
-pub fn task_started(resource_type: &str, resource: &str) -> Option<Value> {
+) -> Option<String> {
     wrap(
-        "taskStartedEventDetails",
-        Value::Object(task_fields(resource_type, resource)),
+        "taskScheduledEventDetails",
+        &Task {
+            resource_type,
+            resource,
+            rest: Scheduled {
+                region,
+                parameters: to_text(parameters),
+                timeout_in_seconds: timeout_secs,
+                heartbeat_in_seconds: heartbeat_secs,
+            },
+        },
     )
 }
 
-pub fn task_succeeded(resource_type: &str, resource: &str, output: &Value) -> Option<Value> {
-    let mut m = task_fields(resource_type, resource);
-    m.insert("output".into(), Value::String(to_text(output)));
-    m.insert("outputDetails".into(), json!({"truncated": false}));
-    wrap("taskSucceededEventDetails", Value::Object(m))
+pub fn task_started(resource_type: &str, resource: &str) -> Option<String> {
+    wrap(
+        "taskStartedEventDetails",
+        &Task {
+            resource_type,
+            resource,
+            rest: Nothing {},
+        },
+    )
 }
 
-fn task_error(
-    key: &str,
-    resource_type: &str,
-    resource: &str,
-    error: Option<&str>,
-    cause: Option<&str>,
-) -> Option<Value> {
-    let mut m = task_fields(resource_type, resource);
-    if let Value::Object(ec) = error_cause(error, cause) {
-        m.extend(ec);
-    }
-    wrap(key, Value::Object(m))
+pub fn task_succeeded(resource_type: &str, resource: &str, output: &Value) -> Option<String> {
+    wrap(
+        "taskSucceededEventDetails",
+        &Task {
+            resource_type,
+            resource,
+            rest: Output {
+                name: None,
+                output: to_text(output),
+                output_details: NOT_TRUNCATED,
+            },
+        },
+    )
 }
 
 pub fn task_failed(
@@ -154,13 +232,14 @@ pub fn task_failed(
     resource: &str,
     error: Option<&str>,
     cause: Option<&str>,
-) -> Option<Value> {
-    task_error(
+) -> Option<String> {
+    wrap(
         "taskFailedEventDetails",
-        resource_type,
-        resource,
-        error,
-        cause,
+        &Task {
+            resource_type,
+            resource,
+            rest: ErrorCause { error, cause },
+        },
     )
 }
 
@@ -169,58 +248,207 @@ pub fn task_timed_out(
     resource: &str,
     error: Option<&str>,
     cause: Option<&str>,
-) -> Option<Value> {
-    task_error(
+) -> Option<String> {
+    wrap(
         "taskTimedOutEventDetails",
-        resource_type,
-        resource,
-        error,
-        cause,
+        &Task {
+            resource_type,
+            resource,
+            rest: ErrorCause { error, cause },
+        },
     )
 }
 
-pub fn lambda_scheduled(resource: &str, input: &Value, timeout_secs: Option<u64>) -> Option<Value> {
-    let mut m = serde_json::Map::new();
-    m.insert("resource".into(), Value::String(resource.into()));
-    m.insert("input".into(), Value::String(to_text(input)));
-    m.insert("inputDetails".into(), json!({"truncated": false}));
-    if let Some(t) = timeout_secs {
-        m.insert("timeoutInSeconds".into(), json!(t));
-    }
-    wrap("lambdaFunctionScheduledEventDetails", Value::Object(m))
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LambdaScheduled<'a> {
+    resource: &'a str,
+    input: String,
+    input_details: Truncated,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeout_in_seconds: Option<u64>,
 }
 
-pub fn lambda_succeeded(output: &Value) -> Option<Value> {
+pub fn lambda_scheduled(
+    resource: &str,
+    input: &Value,
+    timeout_secs: Option<u64>,
+) -> Option<String> {
+    wrap(
+        "lambdaFunctionScheduledEventDetails",
+        &LambdaScheduled {
+            resource,
+            input: to_text(input),
+            input_details: NOT_TRUNCATED,
+            timeout_in_seconds: timeout_secs,
+        },
+    )
+}
+
+pub fn lambda_succeeded(output: &Value) -> Option<String> {
     wrap(
         "lambdaFunctionSucceededEventDetails",
-        json!({"output": to_text(output), "outputDetails": {"truncated": false}}),
+        &Output {
+            name: None,
+            output: to_text(output),
+            output_details: NOT_TRUNCATED,
+        },
     )
 }
 
-pub fn lambda_failed(error: Option<&str>, cause: Option<&str>) -> Option<Value> {
+pub fn lambda_failed(error: Option<&str>, cause: Option<&str>) -> Option<String> {
     wrap(
         "lambdaFunctionFailedEventDetails",
-        error_cause(error, cause),
+        &ErrorCause { error, cause },
     )
 }
 
-pub fn lambda_timed_out(error: Option<&str>, cause: Option<&str>) -> Option<Value> {
+pub fn lambda_timed_out(error: Option<&str>, cause: Option<&str>) -> Option<String> {
     wrap(
         "lambdaFunctionTimedOutEventDetails",
-        error_cause(error, cause),
+        &ErrorCause { error, cause },
     )
 }
 
 /// `MapStateStarted`: how many iterations the Map runs.
-pub fn map_state_started(length: usize) -> Option<Value> {
-    wrap("mapStateStartedEventDetails", json!({ "length": length }))
+pub fn map_state_started(length: usize) -> Option<String> {
+    #[derive(Serialize)]
+    struct Length {
+        length: usize,
+    }
+    wrap("mapStateStartedEventDetails", &Length { length })
 }
 
 /// `MapIterationStarted`, `...Succeeded`, `...Failed`, `...Aborted`: `event` is the part
 /// after `MapIteration` (`Started`, ...).
-pub fn map_iteration(event: &str, name: &str, index: usize) -> Option<Value> {
+pub fn map_iteration(event: &str, name: &str, index: usize) -> Option<String> {
+    #[derive(Serialize)]
+    struct Iteration<'a> {
+        name: &'a str,
+        index: usize,
+    }
     wrap(
         &format!("mapIteration{event}EventDetails"),
-        json!({ "name": name, "index": index }),
+        &Iteration { name, index },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The exact text stored for each kind of details: AWS's member names, in AWS's order,
+    /// inputs and outputs as escaped JSON text, optional members left out when absent.
+    #[test]
+    fn details_text() {
+        let input = json!({"a": [1, "x"]});
+        let cases: Vec<(&str, Option<String>, &str)> = vec![
+            (
+                "execution started",
+                execution_started(&input, "arn:role"),
+                r#"{"executionStartedEventDetails":{"input":"{\"a\":[1,\"x\"]}","inputDetails":{"truncated":false},"roleArn":"arn:role"}}"#,
+            ),
+            (
+                "state entered",
+                state_entered("P", &json!({})),
+                r#"{"stateEnteredEventDetails":{"name":"P","input":"{}","inputDetails":{"truncated":false}}}"#,
+            ),
+            (
+                "state exited",
+                state_exited("P \"q\"", &json!("s")),
+                r#"{"stateExitedEventDetails":{"name":"P \"q\"","output":"\"s\"","outputDetails":{"truncated":false}}}"#,
+            ),
+            (
+                "execution succeeded",
+                execution_succeeded(&json!(null)),
+                r#"{"executionSucceededEventDetails":{"output":"null","outputDetails":{"truncated":false}}}"#,
+            ),
+            (
+                "execution failed, error only",
+                execution_failed(Some("E"), None),
+                r#"{"executionFailedEventDetails":{"error":"E"}}"#,
+            ),
+            (
+                "execution aborted, nothing",
+                execution_aborted(None, None),
+                r#"{"executionAbortedEventDetails":{}}"#,
+            ),
+            (
+                "execution timed out",
+                execution_timed_out(Some("States.Timeout"), Some("c")),
+                r#"{"executionTimedOutEventDetails":{"error":"States.Timeout","cause":"c"}}"#,
+            ),
+            (
+                "task scheduled",
+                task_scheduled(
+                    "lambda",
+                    "invoke",
+                    "us-east-1",
+                    &json!({"x": 1}),
+                    Some(5),
+                    None,
+                ),
+                r#"{"taskScheduledEventDetails":{"resourceType":"lambda","resource":"invoke","region":"us-east-1","parameters":"{\"x\":1}","timeoutInSeconds":5}}"#,
+            ),
+            (
+                "task scheduled with heartbeat",
+                task_scheduled("lambda", "invoke", "r", &json!(1), None, Some(9)),
+                r#"{"taskScheduledEventDetails":{"resourceType":"lambda","resource":"invoke","region":"r","parameters":"1","heartbeatInSeconds":9}}"#,
+            ),
+            (
+                "task started",
+                task_started("lambda", "invoke"),
+                r#"{"taskStartedEventDetails":{"resourceType":"lambda","resource":"invoke"}}"#,
+            ),
+            (
+                "task succeeded",
+                task_succeeded("lambda", "invoke", &json!({"Payload": 1})),
+                r#"{"taskSucceededEventDetails":{"resourceType":"lambda","resource":"invoke","output":"{\"Payload\":1}","outputDetails":{"truncated":false}}}"#,
+            ),
+            (
+                "task failed",
+                task_failed("lambda", "invoke", Some("Lambda.Unknown"), Some("boom")),
+                r#"{"taskFailedEventDetails":{"resourceType":"lambda","resource":"invoke","error":"Lambda.Unknown","cause":"boom"}}"#,
+            ),
+            (
+                "task timed out",
+                task_timed_out("lambda", "invoke", Some("States.Timeout"), None),
+                r#"{"taskTimedOutEventDetails":{"resourceType":"lambda","resource":"invoke","error":"States.Timeout"}}"#,
+            ),
+            (
+                "lambda scheduled",
+                lambda_scheduled("arn:f", &json!([]), Some(3)),
+                r#"{"lambdaFunctionScheduledEventDetails":{"resource":"arn:f","input":"[]","inputDetails":{"truncated":false},"timeoutInSeconds":3}}"#,
+            ),
+            (
+                "lambda succeeded",
+                lambda_succeeded(&json!(2)),
+                r#"{"lambdaFunctionSucceededEventDetails":{"output":"2","outputDetails":{"truncated":false}}}"#,
+            ),
+            (
+                "lambda failed",
+                lambda_failed(Some("E"), Some("C")),
+                r#"{"lambdaFunctionFailedEventDetails":{"error":"E","cause":"C"}}"#,
+            ),
+            (
+                "lambda timed out",
+                lambda_timed_out(Some("States.Timeout"), None),
+                r#"{"lambdaFunctionTimedOutEventDetails":{"error":"States.Timeout"}}"#,
+            ),
+            (
+                "map state started",
+                map_state_started(3),
+                r#"{"mapStateStartedEventDetails":{"length":3}}"#,
+            ),
+            (
+                "map iteration",
+                map_iteration("Succeeded", "M", 2),
+                r#"{"mapIterationSucceededEventDetails":{"name":"M","index":2}}"#,
+            ),
+        ];
+        for (case, got, want) in cases {
+            assert_eq!(got.as_deref(), Some(want), "{case}");
+        }
+    }
 }

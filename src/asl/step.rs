@@ -1828,7 +1828,7 @@ impl Run<'_> {
         }
     }
 
-    fn push(&mut self, event_type: &str, previous_id: i64, details: Option<Value>) {
+    fn push(&mut self, event_type: &str, previous_id: i64, details: Option<String>) {
         let cap = self.cfg.max_history_events;
         let is_end = matches!(
             event_type,

@@ -153,7 +153,7 @@ impl NewEvents {
                     previous_id: e.previous_id,
                     event_type: e.event_type,
                     timestamp_ms: e.timestamp_ms,
-                    details: e.details.as_ref().map(crate::asl::history::to_text),
+                    details: e.details,
                 })
                 .collect(),
         }

@@ -173,7 +173,7 @@ async fn executions_events_timers_and_tasks() {
                 previous_id: id - 1,
                 timestamp_ms: 100,
                 event_type: "X".into(),
-                details: Some(serde_json::json!({"d": id})),
+                details: Some(format!(r#"{{"d":{id}}}"#)),
             })
             .collect(),
     )));
