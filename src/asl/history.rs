@@ -227,19 +227,35 @@ pub fn task_succeeded(resource_type: &str, resource: &str, output: &Value) -> Op
     )
 }
 
-pub fn task_failed(
+fn task_error(
+    key: &str,
     resource_type: &str,
     resource: &str,
     error: Option<&str>,
     cause: Option<&str>,
 ) -> Option<String> {
     wrap(
-        "taskFailedEventDetails",
+        key,
         &Task {
             resource_type,
             resource,
             rest: ErrorCause { error, cause },
         },
+    )
+}
+
+pub fn task_failed(
+    resource_type: &str,
+    resource: &str,
+    error: Option<&str>,
+    cause: Option<&str>,
+) -> Option<String> {
+    task_error(
+        "taskFailedEventDetails",
+        resource_type,
+        resource,
+        error,
+        cause,
     )
 }
 
@@ -249,13 +265,12 @@ pub fn task_timed_out(
     error: Option<&str>,
     cause: Option<&str>,
 ) -> Option<String> {
-    wrap(
+    task_error(
         "taskTimedOutEventDetails",
-        &Task {
-            resource_type,
-            resource,
-            rest: ErrorCause { error, cause },
-        },
+        resource_type,
+        resource,
+        error,
+        cause,
     )
 }
 

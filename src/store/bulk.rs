@@ -360,36 +360,13 @@ impl Rows<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::store::{sqlite, Store};
+    use crate::store::tests::open_database as open;
 
-    async fn open() -> (Store, SqliteConnection, tempfile::TempDir) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let config = Config {
-            data_dir: dir.path().to_path_buf(),
-            ..Config::default()
-        };
-        let (store, conn) = sqlite::open(&config).await.expect("open");
-        (store, conn, dir)
-    }
-
+    /// A running execution whose input names it.
     fn execution(id: i64) -> ExecutionRow {
         ExecutionRow {
-            id,
-            arn: format!("arn:aws:states:us-east-1:123456789012:execution:sm:e{id}"),
-            partition: 0,
-            state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:sm".into(),
-            revision_id: "r1".into(),
-            name: format!("e{id}"),
-            status: "RUNNING".into(),
             input: format!("{{\"n\":{id}}}"),
-            output: None,
-            error: None,
-            cause: None,
-            start_ms: id,
-            stop_ms: None,
-            cursor: Some("{}".into()),
-            last_event_id: 3,
+            ..crate::store::tests::execution(id, &format!("e{id}"), id)
         }
     }
 

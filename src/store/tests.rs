@@ -6,18 +6,24 @@ use super::*;
 use crate::asl::HistoryEvent;
 use crate::config::Config;
 
-async fn open_store() -> (Store, Writer, tempfile::TempDir) {
+/// A new database in a temporary directory: its read side and the writer's connection.
+pub(super) async fn open_database() -> (Store, sqlx::SqliteConnection, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = Config {
         data_dir: dir.path().to_path_buf(),
         ..Config::default()
     };
     let (store, conn) = sqlite::open(&config).await.expect("open");
+    (store, conn, dir)
+}
+
+async fn open_store() -> (Store, Writer, tempfile::TempDir) {
+    let (store, conn, dir) = open_database().await;
     let (writer, _task) = Writer::spawn(conn, 64, 16, CancellationToken::new());
     (store, writer, dir)
 }
 
-fn execution(id: i64, name: &str, start_ms: i64) -> ExecutionRow {
+pub(super) fn execution(id: i64, name: &str, start_ms: i64) -> ExecutionRow {
     ExecutionRow {
         id,
         arn: format!("arn:aws:states:us-east-1:123456789012:execution:sm:{name}"),
