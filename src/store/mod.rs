@@ -141,8 +141,8 @@ pub struct NewEvents {
 }
 
 impl NewEvents {
-    /// The rows of `events`. Their details are rendered here, by the caller, rather than by
-    /// the single writer that every commit waits for.
+    /// The rows of `events` (their details are already JSON text, rendered by the step that
+    /// made them rather than by the single writer every commit waits for).
     pub fn new(execution_id: i64, events: Vec<HistoryEvent>) -> Self {
         Self {
             execution_id,
