@@ -84,24 +84,6 @@ pub enum WriteOp {
     },
 }
 
-impl WriteOp {
-    /// Rows of this kind from every request of a batch go into shared multi-row statements;
-    /// the other kinds are rare and applied one by one.
-    fn is_bulk(&self) -> bool {
-        matches!(
-            self,
-            WriteOp::InsertTask(_)
-                | WriteOp::DeleteTask { .. }
-                | WriteOp::DeleteTasksOf { .. }
-                | WriteOp::InsertExecution(_)
-                | WriteOp::UpdateExecution(_)
-                | WriteOp::InsertEvents(_)
-                | WriteOp::InsertTimer(_)
-                | WriteOp::DeleteTimer { .. }
-        )
-    }
-}
-
 struct Request {
     ops: Vec<WriteOp>,
     ack: oneshot::Sender<Result<()>>,
@@ -265,7 +247,7 @@ async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<Request>) {
 /// of stored timers.
 async fn commit<'a>(
     conn: &mut SqliteConnection,
-    ops: impl Iterator<Item = &'a WriteOp> + Clone,
+    ops: impl Iterator<Item = &'a WriteOp>,
 ) -> Result<i64> {
     let result = apply(conn, ops).await;
     if result.is_err() {
@@ -277,22 +259,14 @@ async fn commit<'a>(
 
 async fn apply<'a>(
     conn: &mut SqliteConnection,
-    ops: impl Iterator<Item = &'a WriteOp> + Clone,
+    ops: impl Iterator<Item = &'a WriteOp>,
 ) -> Result<i64> {
-    // State machine and tag changes are rare: when there are any, they run one by one, in
-    // order, first, inside the transaction; the rows of the common kinds follow.
-    let rare = ops.clone().any(|op| !op.is_bulk());
-    if rare {
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-        for op in ops.clone() {
-            apply_single(conn, op).await?;
-        }
-    }
     // Rows of the same kind from every request go into shared statements. Within one batch
     // no two requests touch the same execution (the engine serialises per execution), so
     // grouping by kind does not reorder anything that matters; inside one request, keys never
     // repeat.
     let mut rows = Rows::default();
+    let mut rare = Vec::new();
     for op in ops {
         match op {
             WriteOp::InsertExecution(row) => rows.executions.push(row),
@@ -309,11 +283,20 @@ async fn apply<'a>(
             }
             WriteOp::DeleteTasksOf { execution_id } => rows.tasks_ended.push(*execution_id),
             WriteOp::InsertTask(t) => rows.tasks.push(t),
-            _ => {}
+            other => rare.push(other),
         }
     }
-    let timers = rows.write(conn, rare).await?;
-    if rare {
+    // State machine and tag changes are rare: when there are any, they run one by one, in
+    // order, first, inside the transaction; the rows of the common kinds follow.
+    let in_transaction = !rare.is_empty();
+    if in_transaction {
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        for op in rare {
+            apply_single(conn, op).await?;
+        }
+    }
+    let timers = rows.write(conn, in_transaction).await?;
+    if in_transaction {
         sqlx::query("COMMIT").execute(&mut *conn).await?;
     }
     Ok(timers)
@@ -435,6 +418,7 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
                 qb.build().execute(&mut *conn).await?;
             }
         }
+        // Written together by `apply`.
         WriteOp::InsertTask(_)
         | WriteOp::DeleteTask { .. }
         | WriteOp::DeleteTasksOf { .. }
