@@ -85,6 +85,12 @@ pub struct LimitsConfig {
     /// Most events in one execution's history; an execution that would write more fails
     /// with `States.Runtime`, as AWS fails it at 25,000. Default `25000`.
     pub max_history_events: i64,
+    /// Most API requests handled at once; past it requests are answered
+    /// `ThrottlingException` at once (the AWS SDKs retry it). Default `1024`.
+    pub max_concurrent_requests: usize,
+    /// Seconds a client waits for an answer before `ServiceUnavailableException` (the work
+    /// goes on and may still take effect, as with any timed-out request). Default `30`.
+    pub request_timeout_secs: u64,
 }
 
 impl Default for LimitsConfig {
@@ -92,6 +98,8 @@ impl Default for LimitsConfig {
         Self {
             max_open_executions: 0,
             max_history_events: 25_000,
+            max_concurrent_requests: 1024,
+            request_timeout_secs: 30,
         }
     }
 }
@@ -105,8 +113,16 @@ pub struct LambdaConfig {
     pub response_timeout_secs: u64,
     /// Most calls in flight to one function. Default `100`.
     pub max_concurrency_per_function: usize,
-    /// With `secret_access_key`, requests are SigV4-signed (for real AWS Lambda). Also read from
-    /// `AWS_ACCESS_KEY_ID`. Default: none, requests are not signed.
+    /// Most calls in flight over all functions; each holds its result until it is recorded.
+    /// Default `1024`.
+    pub max_calls_in_flight: usize,
+    /// SigV4-sign calls with the credentials below. Calls to an `https://` endpoint on
+    /// `amazonaws.com` are signed whatever this says; calls elsewhere (`sam local`, the Runtime
+    /// Interface Emulator) only when this is `true`, so credentials are never sent to a local
+    /// emulator, nor a session token over plain HTTP, unless asked for. Default `false`.
+    pub sign: bool,
+    /// With `secret_access_key`, the key calls are signed with. Also read from
+    /// `AWS_ACCESS_KEY_ID`. Default: none.
     pub access_key_id: Option<String>,
     /// Also read from `AWS_SECRET_ACCESS_KEY`. Default: none.
     pub secret_access_key: Option<String>,
@@ -120,6 +136,8 @@ impl Default for LambdaConfig {
             connect_timeout_secs: 5,
             response_timeout_secs: 900,
             max_concurrency_per_function: 100,
+            max_calls_in_flight: 1024,
+            sign: false,
             access_key_id: None,
             secret_access_key: None,
             session_token: None,
@@ -173,7 +191,8 @@ pub struct TimerConfig {
 pub struct LogConfig {
     /// `pretty` for people, `json` for log pipelines. Default `pretty`.
     pub format: LogFormat,
-    /// Filter when neither HOURGLASS_LOG nor RUST_LOG is set. Default `info`.
+    /// Which events are logged, as a `tracing` filter (`debug`, `info,hourglass=debug`); also
+    /// read from `RUST_LOG` and, above it, `HOURGLASS_LOG`. Default `info`.
     pub level: String,
 }
 
@@ -300,7 +319,13 @@ impl Config {
                     .only(&["WAIT_TIME_SCALE"])
                     .map(|_| "wait_time_scale".into()),
             )
-            // The standard AWS credential variables sign Lambda calls.
+            .merge(Env::raw().only(&["RUST_LOG"]).map(|_| "log.level".into()))
+            .merge(
+                Env::raw()
+                    .only(&["HOURGLASS_LOG"])
+                    .map(|_| "log.level".into()),
+            )
+            // The standard AWS credential variables are the keys Lambda calls are signed with.
             .merge(
                 Env::raw()
                     .only(&[
@@ -377,6 +402,24 @@ impl Config {
                 "timer: load_batch and max_in_flight must be at least 1".into(),
             ));
         }
+        if self.limits.max_concurrent_requests == 0 || self.limits.request_timeout_secs == 0 {
+            return Err(ConfigError(
+                "limits: max_concurrent_requests and request_timeout_secs must be at least 1"
+                    .into(),
+            ));
+        }
+        if self.lambda.max_calls_in_flight == 0 || self.lambda.max_concurrency_per_function == 0 {
+            return Err(ConfigError(
+                "lambda: max_calls_in_flight and max_concurrency_per_function must be at least 1"
+                    .into(),
+            ));
+        }
+        crate::telemetry::check_filter(&self.log.level).map_err(|e| {
+            ConfigError(format!(
+                "log.level (also HOURGLASS_LOG, RUST_LOG): '{}' is not a log filter: {e}",
+                self.log.level
+            ))
+        })?;
         Ok(())
     }
 

@@ -25,8 +25,10 @@ pub mod store;
 pub mod telemetry;
 pub mod timer;
 
+use std::future::IntoFuture;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -36,26 +38,64 @@ use tokio_util::task::TaskTracker;
 
 use crate::asl::StepConfig;
 use crate::config::Config;
-use crate::engine::{Engine, EngineConfig};
+use crate::engine::{CallLimits, Engine, EngineConfig};
 use crate::invoke::lambda::{LambdaInvoker, LambdaSettings, SigningKeys};
 use crate::invoke::Invoker;
 use crate::timer::{SystemClock, TimerService};
 
-/// Run the daemon on `listener` until `shutdown` is cancelled, then stop in order: stop
-/// accepting requests → stop firing timers → let in-flight work reach the writer → commit the
-/// last batch → close the database.
+/// Run the daemon on `listener` until `shutdown` is cancelled.
 ///
-/// Recovery (loading the first window of due timers) finishes before the first request is
-/// served; the line `hourglass listening on http://ADDR` is printed on stdout at that point.
+/// The HTTP server starts at once: `/health` answers from the first moment, `/ready` answers
+/// 503 (and every API request `ServiceUnavailableException`) until recovery is done — the
+/// database opened and migrated, the first page of due timers loaded, and the first pass over
+/// unfinished calls started. The line `hourglass listening on http://ADDR` is printed on stdout
+/// as soon as the socket serves.
+///
+/// On `shutdown`, in order: stop accepting requests → stop firing timers → let calls in
+/// flight finish for `shutdown_grace_secs` → commit the last batch → close the database.
 pub async fn serve(
     config: Config,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr().context("reading the bound address")?;
-    let (store, write_conn) = store::sqlite::open(&config)
-        .await
-        .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
+    let ready = Arc::new(AtomicBool::new(false));
+    let engine_slot = Arc::new(OnceLock::new());
+    if config.auth.enabled && config.auth.keys.is_empty() {
+        tracing::warn!("auth.enabled is set but auth.keys is empty: every request will be refused");
+    }
+    let app = api::App {
+        engine: engine_slot.clone(),
+        ready: ready.clone(),
+        auth: config.auth.enabled.then(|| {
+            Arc::new(api::auth::Verifier::new(
+                &config.auth.keys,
+                &config.region,
+                Duration::from_secs(config.auth.max_skew_secs),
+            ))
+        }),
+        requests: Arc::new(tokio::sync::Semaphore::new(
+            config.limits.max_concurrent_requests.max(1),
+        )),
+        request_timeout: Duration::from_secs(config.limits.request_timeout_secs.max(1)),
+    };
+    let http = tokio::spawn(
+        axum::serve(listener, api::router(app))
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+            .into_future(),
+    );
+    println!("hourglass listening on http://{addr}");
+    tracing::info!(%addr, data_dir = %config.data_dir.display(), "serving; recovering");
+
+    let opened = tokio::select! {
+        r = store::sqlite::open_waiting(&config) => Some(r),
+        _ = shutdown.cancelled() => None,
+    };
+    let Some(opened) = opened else {
+        return stop_http(http).await;
+    };
+    let (store, write_conn) =
+        opened.with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
 
     let writer_stop = CancellationToken::new();
     let (writer, writer_task) = store::Writer::spawn(
@@ -72,10 +112,6 @@ pub async fn serve(
         config.timer.horizon_secs,
         config.timer.load_batch,
     ));
-    // Recovery: the first window of deadlines, overdue ones included, before serving.
-    while !timers.load().await.context("loading timers")? {}
-
-    let (calls_tx, calls_rx) = mpsc::channel(config.writer.queue_capacity.max(1));
     let invoker: Arc<dyn Invoker> = Arc::new(
         LambdaInvoker::new(lambda_settings(&config)).context("building the Lambda client")?,
     );
@@ -93,13 +129,26 @@ pub async fn serve(
                     max_history_events: config.limits.max_history_events,
                 },
                 max_open_executions: config.limits.max_open_executions,
+                calls: CallLimits {
+                    max_in_flight: config.lambda.max_calls_in_flight,
+                    max_queued: config.writer.queue_capacity,
+                    page: config.timer.load_batch,
+                    ..CallLimits::default()
+                },
             },
-            calls_tx,
         )
         .await
         .context("starting the engine")?,
     );
 
+    // Recovery: the first page of due timers (overdue ones first; later pages follow as these
+    // fire, so memory stays bounded however long the daemon was down), pending deletes that
+    // lost their last execution to a crash, and the first pass over unfinished calls.
+    timers.load().await.context("loading timers")?;
+    engine
+        .finish_pending_deletes()
+        .await
+        .context("finishing pending deletes")?;
     let background = TaskTracker::new();
     let timer_stop = CancellationToken::new();
     let (fired_tx, fired_rx) = mpsc::channel(config.timer.max_in_flight.max(1));
@@ -109,57 +158,29 @@ pub async fn serve(
         config.timer.max_in_flight,
         timer_stop.clone(),
     ));
-    background.spawn(engine.clone().run_tasks(
+    background.spawn(engine.clone().run_calls(
         invoker,
-        calls_rx,
         timer_stop.clone(),
-        std::time::Duration::from_secs(config.shutdown_grace_secs),
+        Duration::from_secs(config.shutdown_grace_secs),
     ));
     if config.retention_days > 0.0 {
         background.spawn(engine.clone().run_retention(
-            std::time::Duration::from_secs_f64(config.retention_days * 86_400.0),
-            std::time::Duration::from_secs(config.retention_sweep_secs),
+            Duration::from_secs_f64(config.retention_days * 86_400.0),
+            Duration::from_secs(config.retention_sweep_secs),
             timer_stop.clone(),
         ));
     }
     background.close();
-    let recovered = engine
-        .recover_tasks()
-        .await
-        .context("recovering scheduled tasks")?;
-    if recovered > 0 {
-        tracing::info!(
-            recovered,
-            "making Lambda calls that were in flight at the last stop again"
-        );
-    }
-
-    let ready = Arc::new(AtomicBool::new(true));
-    let app = api::App {
-        engine: engine.clone(),
-        ready: ready.clone(),
-        auth: config.auth.enabled.then(|| {
-            Arc::new(api::auth::Verifier::new(
-                &config.auth.keys,
-                std::time::Duration::from_secs(config.auth.max_skew_secs),
-            ))
-        }),
-    };
-    if config.auth.enabled && config.auth.keys.is_empty() {
-        tracing::warn!("auth.enabled is set but auth.keys is empty: every request will be refused");
-    }
+    let _ = engine_slot.set(engine.clone());
     ready.store(true, Ordering::Release);
-    println!("hourglass listening on http://{addr}");
-    tracing::info!(%addr, data_dir = %config.data_dir.display(), "serving");
+    tracing::info!("ready");
 
-    let served = axum::serve(listener, api::router(app))
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .await;
-
+    shutdown.cancelled().await;
+    let served = http.await;
     tracing::info!("shutting down");
     timer_stop.cancel();
     background.wait().await;
-    drop(engine);
+    drop((engine, engine_slot));
     writer_stop.cancel();
     drop(writer);
     let conn = writer_task
@@ -170,26 +191,52 @@ pub async fn serve(
         .await
         .context("closing the database")?;
     store.close().await;
-    served.context("serving HTTP")?;
+    served
+        .context("the HTTP server panicked")?
+        .context("serving HTTP")?;
+    Ok(())
+}
+
+/// Shut down before recovery finished: only the HTTP server is running.
+async fn stop_http(http: tokio::task::JoinHandle<std::io::Result<()>>) -> anyhow::Result<()> {
+    http.await
+        .context("the HTTP server panicked")?
+        .context("serving HTTP")?;
     Ok(())
 }
 
 fn lambda_settings(config: &Config) -> LambdaSettings {
     let l = &config.lambda;
     let signing = match (&l.access_key_id, &l.secret_access_key) {
-        (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => Some(SigningKeys {
-            access_key_id: id.clone(),
-            secret_access_key: secret.clone(),
-            session_token: l.session_token.clone(),
-            region: config.region.clone(),
-        }),
+        (Some(id), Some(secret))
+            if !id.is_empty() && !secret.is_empty() && signs_lambda_calls(config) =>
+        {
+            Some(SigningKeys {
+                access_key_id: id.clone(),
+                secret_access_key: secret.clone(),
+                session_token: l.session_token.clone(),
+                region: config.region.clone(),
+            })
+        }
         _ => None,
     };
     LambdaSettings {
         endpoint: config.lambda_endpoint.clone(),
-        connect_timeout: std::time::Duration::from_secs(l.connect_timeout_secs),
-        response_timeout: std::time::Duration::from_secs(l.response_timeout_secs),
+        connect_timeout: Duration::from_secs(l.connect_timeout_secs),
+        response_timeout: Duration::from_secs(l.response_timeout_secs),
         max_concurrency_per_function: l.max_concurrency_per_function,
         signing,
     }
+}
+
+/// Whether Lambda calls are signed: when `lambda.sign` says so, or always for AWS's own
+/// endpoints over https (which refuse unsigned calls). Credentials in the environment alone
+/// never make calls to a local emulator carry them.
+fn signs_lambda_calls(config: &Config) -> bool {
+    config.lambda.sign
+        || reqwest::Url::parse(&config.lambda_endpoint).is_ok_and(|u| {
+            u.scheme() == "https"
+                && u.host_str()
+                    .is_some_and(|h| h == "amazonaws.com" || h.ends_with(".amazonaws.com"))
+        })
 }

@@ -1,18 +1,38 @@
-//! Logging with `tracing`: level from `HOURGLASS_LOG`, else `RUST_LOG`, else the config;
-//! human-readable or JSON lines on stderr.
+//! Logging with `tracing`: the filter is `log.level` (which `HOURGLASS_LOG` and `RUST_LOG`
+//! set, see [`crate::config`]); human-readable or JSON lines on stderr.
 
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogConfig, LogFormat};
 
-/// Install the global subscriber. Call once, early in `main`.
+const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+
+/// Check a filter: comma-separated directives, each a level (`debug`) or `target=level`
+/// (`hourglass::engine=debug`). A bare word that is not a level would be taken by `tracing`
+/// as a target to log at every level, silently logging nothing else (`HOURGLASS_LOG=loud`),
+/// so it is refused.
+pub fn check_filter(filter: &str) -> Result<(), String> {
+    for directive in filter.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let level = match directive.rsplit_once('=') {
+            Some((_, level)) => level,
+            None if directive.contains("::") || directive.contains('[') => continue,
+            None => directive,
+        };
+        if !LEVELS.iter().any(|l| l.eq_ignore_ascii_case(level)) {
+            return Err(format!(
+                "'{directive}' names no level (one of {})",
+                LEVELS.join(", ")
+            ));
+        }
+    }
+    EnvFilter::try_new(filter)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Install the global subscriber. Call once, early in `main`, with a checked configuration.
 pub fn init(log: &LogConfig) {
-    let filter = std::env::var("HOURGLASS_LOG")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .ok()
-        .and_then(|s| EnvFilter::try_new(s).ok())
-        .or_else(|| EnvFilter::try_new(&log.level).ok())
-        .unwrap_or_else(|| EnvFilter::new("info"));
+    let filter = EnvFilter::try_new(&log.level).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -21,4 +41,26 @@ pub fn init(log: &LogConfig) {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Pretty => builder.try_init(),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_filters() {
+        let cases = [
+            ("a level", "debug", true),
+            ("upper case", "WARN", true),
+            ("targets", "info,hourglass::engine=debug,sqlx=warn", true),
+            ("a crate name with a level", "hourglass=trace", true),
+            ("a word that is no level", "loud", false),
+            ("a bad level for a target", "hourglass=loud", false),
+            ("a number", "5", false),
+            ("empty", "", true),
+        ];
+        for (name, filter, ok) in cases {
+            assert_eq!(check_filter(filter).is_ok(), ok, "{name}: {filter}");
+        }
+    }
 }

@@ -8,6 +8,12 @@
 //! `Authorization` header, one whose header cannot be parsed, one from an unknown access key
 //! and one whose date is further than `auth.max_skew_secs` from the server's clock. Each
 //! gets the error AWS answers with.
+//!
+//! A signature must also cover what decides what the request does: `host`, `x-amz-date`,
+//! `x-amz-target` (the operation: a signature that left it out could be replayed as another
+//! operation on the same body), `content-type` and every other `x-amz-*` header sent; and its
+//! scope must name this server's region and the `states` service. The Authorization header
+//! is never written to the logs.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -17,12 +23,18 @@ use axum::http::HeaderMap;
 use super::ApiError;
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+/// The signing name of Step Functions.
+const SERVICE: &str = "states";
+/// Headers every signature must cover, beside every `x-amz-*` header present.
+const MUST_SIGN: [&str; 4] = ["host", "x-amz-date", "x-amz-target", "content-type"];
 
 /// Access keys and their secrets, and how far a request's date may stray.
 #[derive(Debug, Clone)]
 pub struct Verifier {
     /// By access key id, upper-cased (configuration from the environment arrives lower-cased).
     keys: BTreeMap<String, String>,
+    /// The region a credential scope must name.
+    region: String,
     max_skew: Duration,
 }
 
@@ -37,12 +49,13 @@ struct Parsed<'a> {
 }
 
 impl Verifier {
-    pub fn new(keys: &BTreeMap<String, String>, max_skew: Duration) -> Self {
+    pub fn new(keys: &BTreeMap<String, String>, region: &str, max_skew: Duration) -> Self {
         Self {
             keys: keys
                 .iter()
                 .map(|(k, v)| (k.to_ascii_uppercase(), v.clone()))
                 .collect(),
+            region: region.to_owned(),
             max_skew,
         }
     }
@@ -88,7 +101,22 @@ impl Verifier {
                 self.max_skew.as_secs() / 60
             )));
         }
-        for required in ["host", "x-amz-date"] {
+        if parsed.region != self.region {
+            return Err(ApiError::InvalidSignature(format!(
+                "Credential should be scoped to a valid region, not '{}'. ",
+                parsed.region
+            )));
+        }
+        if parsed.service != SERVICE {
+            return Err(ApiError::InvalidSignature(format!(
+                "Credential should be scoped to correct service: '{SERVICE}'. "
+            )));
+        }
+        let present = headers
+            .keys()
+            .map(|name| name.as_str())
+            .filter(|name| name.starts_with("x-amz-") && *name != "x-amz-security-token");
+        for required in MUST_SIGN.into_iter().chain(present) {
             if !parsed.signed_headers.contains(&required) {
                 return Err(ApiError::IncompleteSignature(format!(
                     "'{required}' must be a 'SignedHeader' in the AWS Authorization."

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::shapes::{self, Checks, Req};
 use super::state_machines;
-use super::{ApiError, App};
+use super::{ApiError, Ctx};
 use crate::store::{ExecutionRow, StateMachineRow};
 
 /// ExecutionStatus in AWS's model order (the order its enum error message lists).
@@ -20,7 +20,7 @@ pub const STATUSES: &[&str] = &[
 /// AWS's limit on execution input: 256 KiB.
 pub const MAX_PAYLOAD: usize = 262_144;
 
-pub async fn start_execution(app: &App, req: Value) -> Result<Value, ApiError> {
+pub async fn start_execution(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
     let mut checks = Checks::new();
     let sm_arn = checks.required("stateMachineArn", req.str("stateMachineArn")?);
@@ -55,7 +55,7 @@ fn execution_arn_member(req: &Req) -> Result<String, ApiError> {
     shapes::execution_arn(arn.unwrap_or_default())
 }
 
-pub(super) async fn existing(app: &App, arn: &str) -> Result<ExecutionRow, ApiError> {
+pub(super) async fn existing(app: &Ctx, arn: &str) -> Result<ExecutionRow, ApiError> {
     app.engine
         .store()
         .execution_by_arn(arn)
@@ -63,7 +63,7 @@ pub(super) async fn existing(app: &App, arn: &str) -> Result<ExecutionRow, ApiEr
         .ok_or_else(|| ApiError::ExecutionDoesNotExist(arn.to_owned()))
 }
 
-pub async fn describe_execution(app: &App, req: Value) -> Result<Value, ApiError> {
+pub async fn describe_execution(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
     let arn = execution_arn_member(&req)?;
     let e = existing(app, &arn).await?;
@@ -96,7 +96,7 @@ pub async fn describe_execution(app: &App, req: Value) -> Result<Value, ApiError
     Ok(out)
 }
 
-pub async fn stop_execution(app: &App, req: Value) -> Result<Value, ApiError> {
+pub async fn stop_execution(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
     let arn = execution_arn_member(&req)?;
     let mut checks = Checks::new();
@@ -112,7 +112,7 @@ pub async fn stop_execution(app: &App, req: Value) -> Result<Value, ApiError> {
     Ok(json!({ "stopDate": shapes::epoch_seconds(stop_ms) }))
 }
 
-pub async fn list_executions(app: &App, req: Value) -> Result<Value, ApiError> {
+pub async fn list_executions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
     let mut checks = Checks::new();
     let sm_arn = req.str("stateMachineArn")?;
@@ -178,7 +178,7 @@ pub async fn list_executions(app: &App, req: Value) -> Result<Value, ApiError> {
 }
 
 pub async fn describe_state_machine_for_execution(
-    app: &App,
+    app: &Ctx,
     req: Value,
 ) -> Result<Value, ApiError> {
     let req = Req::new(req);

@@ -4,10 +4,10 @@ use serde_json::{json, Map, Value};
 
 use super::executions::existing;
 use super::shapes::{self, Checks, Req};
-use super::{ApiError, App};
+use super::{ApiError, Ctx};
 use crate::asl::history::strip_execution_data;
 
-pub async fn get_execution_history(app: &App, req: Value) -> Result<Value, ApiError> {
+pub async fn get_execution_history(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
     let mut checks = Checks::new();
     let arn = checks.required("executionArn", req.str("executionArn")?);

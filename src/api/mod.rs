@@ -12,8 +12,8 @@ mod state_machines;
 mod tags;
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -27,15 +27,28 @@ pub use error::ApiError;
 
 use crate::engine::Engine;
 use crate::metrics;
+use tokio::sync::Semaphore;
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
 pub struct App {
-    pub engine: Arc<Engine>,
+    /// Set once the database is open; until then API requests are answered 503.
+    pub engine: Arc<OnceLock<Arc<Engine>>>,
     /// Set once recovery has finished; `/ready` answers 200 from then on.
     pub ready: Arc<AtomicBool>,
     /// Verifies request signatures when `auth.enabled` is set.
     pub auth: Option<Arc<auth::Verifier>>,
+    /// One permit per API request being handled (`limits.max_concurrent_requests`); a request
+    /// that finds none is answered ThrottlingException at once.
+    pub requests: Arc<Semaphore>,
+    /// How long a client waits for an answer (`limits.request_timeout_secs`).
+    pub request_timeout: Duration,
+}
+
+/// What a handler works with once recovery is done.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    pub engine: Arc<Engine>,
 }
 
 /// The operations this server answers, by their `X-Amz-Target` suffix.
@@ -149,6 +162,25 @@ async fn dispatch(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     let started = Instant::now();
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let op = Operation::from_target(target);
+    let response = answer(app, uri, &headers, body, op).await;
+    if let Some(op) = op {
+        metrics::record_request(op.name(), response.status().as_u16(), started.elapsed());
+    }
+    response
+}
+
+async fn answer(
+    app: App,
+    uri: axum::http::Uri,
+    headers: &HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    op: Option<Operation>,
+) -> Response {
     let body = match body {
         Ok(b) => b,
         Err(e) => {
@@ -160,24 +192,48 @@ async fn dispatch(
     };
     if let Some(verifier) = &app.auth {
         let path = uri.path_and_query().map_or("/", |p| p.as_str());
-        if let Err(e) = verifier.verify("POST", path, &headers, &body, std::time::SystemTime::now())
+        if let Err(e) = verifier.verify("POST", path, headers, &body, std::time::SystemTime::now())
         {
-            tracing::info!(error = %e, "refused an unauthenticated request");
+            tracing::info!(error = e.type_name(), "refused an unauthenticated request");
             return e.into_response();
         }
     }
-    let target = headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let Some(op) = Operation::from_target(target) else {
+    let Some(op) = op else {
         return ApiError::UnknownOperation(String::new()).into_response();
     };
-    let result = match decode(&body) {
-        Ok(req) => handle(&app, op, req).await,
-        Err(e) => Err(e),
+    let Ok(permit) = app.requests.clone().try_acquire_owned() else {
+        return ApiError::Throttling.into_response();
     };
-    let response = match result {
+    let engine = match app.engine.get() {
+        Some(engine) if app.ready.load(Ordering::Acquire) => engine.clone(),
+        _ => {
+            return ApiError::Unavailable(
+                "The service is starting (recovering its pending work); retry shortly.".into(),
+            )
+            .into_response()
+        }
+    };
+    let req = match decode(&body) {
+        Ok(req) => req,
+        Err(e) => return e.into_response(),
+    };
+    // The request runs on its own task, holding its permit to the end: a client that hangs up
+    // or times out cannot cut an engine change short between its commit and its effects, and
+    // the work it leaves behind still counts against the limit.
+    let work = tokio::spawn(async move {
+        let result = handle(&Ctx { engine }, op, req).await;
+        drop(permit);
+        result
+    });
+    let result = match tokio::time::timeout(app.request_timeout, work).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(e)) => Err(ApiError::internal(e)),
+        Err(_) => Err(ApiError::Unavailable(format!(
+            "The request did not complete within {} s; it may still take effect.",
+            app.request_timeout.as_secs()
+        ))),
+    };
+    match result {
         Ok(v) => (
             StatusCode::OK,
             [("content-type", "application/x-amz-json-1.0")],
@@ -185,9 +241,7 @@ async fn dispatch(
         )
             .into_response(),
         Err(e) => e.into_response(),
-    };
-    metrics::record_request(op.name(), response.status().as_u16(), started.elapsed());
-    response
+    }
 }
 
 /// The body must be a JSON object; an empty body counts as `{}` (as AWS treats it).
@@ -207,7 +261,7 @@ fn decode(body: &[u8]) -> Result<Value, ApiError> {
 }
 
 #[tracing::instrument(skip_all, fields(operation = op.name()))]
-async fn handle(app: &App, op: Operation, req: Value) -> Result<Value, ApiError> {
+async fn handle(app: &Ctx, op: Operation, req: Value) -> Result<Value, ApiError> {
     match op {
         Operation::CreateStateMachine => state_machines::create_state_machine(app, req).await,
         Operation::DescribeStateMachine => state_machines::describe_state_machine(app, req).await,

@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use super::shapes::{self, Checks, Req};
-use super::{ApiError, App};
+use super::{ApiError, Ctx};
 use crate::asl::validate;
 use crate::engine::{CreateStateMachine, UpdateStateMachine};
 use crate::store::StateMachineRow;
@@ -62,7 +62,7 @@ fn default_tracing() -> Value {
     json!({"enabled": false})
 }
 
-pub async fn create_state_machine(app: &App, req: Value) -> Result<Value, ApiError> {
+pub async fn create_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
     let mut checks = Checks::new();
     let name = checks.required("name", req.str("name")?);
@@ -136,7 +136,7 @@ pub fn describe(sm: &StateMachineRow) -> Map<String, Value> {
     m
 }
 
-async fn existing(app: &App, arn: &str) -> Result<StateMachineRow, ApiError> {
+async fn existing(app: &Ctx, arn: &str) -> Result<StateMachineRow, ApiError> {
     app.engine
         .store()
         .state_machine(arn)
@@ -152,14 +152,14 @@ fn arn_member(req: &Req, field: &str) -> Result<String, ApiError> {
     shapes::state_machine_arn(arn.unwrap_or_default())
 }
 
-pub async fn describe_state_machine(app: &App, req: Value) -> Result<Value, ApiError> {
+pub async fn describe_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
     let arn = arn_member(&req, "stateMachineArn")?;
     let sm = existing(app, &arn).await?;
     Ok(Value::Object(describe(&sm)))
 }
 
-pub async fn update_state_machine(app: &App, req: Value) -> Result<Value, ApiError> {
+pub async fn update_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
     let arn = arn_member(&req, "stateMachineArn")?;
     let mut checks = Checks::new();
@@ -194,14 +194,14 @@ pub async fn update_state_machine(app: &App, req: Value) -> Result<Value, ApiErr
     }))
 }
 
-pub async fn delete_state_machine(app: &App, req: Value) -> Result<Value, ApiError> {
+pub async fn delete_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
     let arn = arn_member(&req, "stateMachineArn")?;
     app.engine.delete_state_machine(&arn).await?;
     Ok(json!({}))
 }
 
-pub async fn list_state_machines(app: &App, req: Value) -> Result<Value, ApiError> {
+pub async fn list_state_machines(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
     let mut checks = Checks::new();
     let limit = shapes::page_size(&req, &mut checks)?;

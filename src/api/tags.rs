@@ -3,13 +3,13 @@
 use serde_json::{json, Value};
 
 use super::shapes::{Checks, Req};
-use super::{ApiError, App};
+use super::{ApiError, Ctx};
 use crate::arn::{self, Resource};
 
 /// AWS allows at most 50 tags on a resource.
 const MAX_TAGS: usize = 50;
 
-async fn tagged_resource(app: &App, req: &Req) -> Result<String, ApiError> {
+async fn tagged_resource(app: &Ctx, req: &Req) -> Result<String, ApiError> {
     let mut checks = Checks::new();
     let arn = checks.required("resourceArn", req.str("resourceArn")?);
     checks.length("resourceArn", arn, 1, 256);
@@ -26,7 +26,7 @@ async fn tagged_resource(app: &App, req: &Req) -> Result<String, ApiError> {
     Ok(arn.to_owned())
 }
 
-pub async fn tag_resource(app: &App, req: Value) -> Result<Value, ApiError> {
+pub async fn tag_resource(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
     let mut checks = Checks::new();
     checks.required("tags", req.array("tags")?);
@@ -46,7 +46,7 @@ pub async fn tag_resource(app: &App, req: Value) -> Result<Value, ApiError> {
     Ok(json!({}))
 }
 
-pub async fn untag_resource(app: &App, req: Value) -> Result<Value, ApiError> {
+pub async fn untag_resource(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
     let mut checks = Checks::new();
     checks.required("tagKeys", req.array("tagKeys")?);
@@ -57,7 +57,7 @@ pub async fn untag_resource(app: &App, req: Value) -> Result<Value, ApiError> {
     Ok(json!({}))
 }
 
-pub async fn list_tags_for_resource(app: &App, req: Value) -> Result<Value, ApiError> {
+pub async fn list_tags_for_resource(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
     let arn = tagged_resource(app, &req).await?;
     let tags: Vec<Value> = app

@@ -4,8 +4,10 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Engine, Error, Result, Revision, HOT_BUDGET_BYTES, HOT_MAX_BYTES};
+use super::locks::Unlocked;
+use super::{Engine, Error, Queue, Result, Revision, HOT_BUDGET_BYTES, HOT_MAX_BYTES};
 use crate::arn;
+use crate::asl::step::Frame;
 use crate::asl::{self, Effect, Event, ExecutionInfo, ExecutionState, Status};
 use crate::invoke::Outcome;
 use crate::metrics;
@@ -90,8 +92,15 @@ impl Engine {
         input_text: &str,
         input: Value,
     ) -> Result<StartedExecution> {
+        let mut none = Unlocked::at_entry();
+        // Held shared until the start is committed: no update or delete of the machine can
+        // fall between reading its revision and acknowledging the start.
+        let mut machine = self
+            .locks
+            .machine_shared(state_machine_arn, &mut none)
+            .await;
         let sm = self
-            .machine(state_machine_arn)
+            .machine(state_machine_arn, &machine)
             .await?
             .ok_or_else(|| Error::StateMachineDoesNotExist(state_machine_arn.to_owned()))?;
         if sm.status != "ACTIVE" {
@@ -108,7 +117,7 @@ impl Engine {
             &sm.name,
             &name,
         );
-        let _guard = self.lock_for(&exec_arn).lock().await;
+        let _execution = self.locks.execution(exec_arn.as_str(), &mut machine).await;
         let rev = self.revision(&sm.revision_id).await?;
         let now = self.clock.now_ms();
         let info = ExecutionInfo {
@@ -191,8 +200,7 @@ impl Engine {
             },
             state_bytes,
         );
-        self.after_commit(id, &sm.arn, status, &step.effects, false)
-            .await;
+        self.after_commit(id, status, &step.effects, &[], false);
         Ok(StartedExecution {
             execution_arn: exec_arn,
             start_ms: now,
@@ -207,24 +215,28 @@ impl Engine {
         error: Option<String>,
         cause: Option<String>,
     ) -> Result<i64> {
+        let mut none = Unlocked::at_entry();
         let id = self
             .store
             .execution_by_arn(execution_arn)
             .await?
             .ok_or_else(|| Error::ExecutionDoesNotExist(execution_arn.to_owned()))?
             .id;
-        let _guard = self.lock_execution(id).lock().await;
-        let row = self
-            .store
-            .execution_by_id(id)
-            .await?
-            .ok_or_else(|| Error::ExecutionDoesNotExist(execution_arn.to_owned()))?;
-        if row.status != Status::Running.as_str() {
-            return Ok(row.stop_ms.unwrap_or(row.start_ms));
-        }
         let now = self.clock.now_ms();
-        self.advance(&row, Event::Stop { error, cause }, now, None)
-            .await?;
+        let ended = {
+            let _execution = self.locks.execution(id, &mut none).await;
+            let row = self
+                .store
+                .execution_by_id(id)
+                .await?
+                .ok_or_else(|| Error::ExecutionDoesNotExist(execution_arn.to_owned()))?;
+            if row.status != Status::Running.as_str() {
+                return Ok(row.stop_ms.unwrap_or(row.start_ms));
+            }
+            self.advance(&row, Event::Stop { error, cause }, now, None, Queue::Refuse)
+                .await?
+        };
+        self.after_end(ended, &mut none).await;
         Ok(now)
     }
 
@@ -233,55 +245,59 @@ impl Engine {
     pub(super) async fn on_timer(&self, fired: Fired) {
         let now = self.clock.now_ms();
         metrics::timer_fired(now - fired.due_ms);
-        if let Err(e) = self.fire(fired, now).await {
-            tracing::error!(error = %e, execution_id = fired.execution_id, seq = fired.seq, "handling a timer failed; retrying in 1 s");
-            self.timers
-                .arm(fired.execution_id, fired.seq, now.saturating_add(1000));
-        }
-    }
-
-    /// A Lambda call came back: record its result and run on. A result for an execution that
-    /// has since ended, or for an attempt it no longer waits for, is dropped.
-    pub(super) async fn on_task_result(&self, execution_id: i64, seq: i64, outcome: Outcome) {
-        if let Err(e) = self.task_result(execution_id, seq, outcome.clone()).await {
-            tracing::error!(error = %e, execution_id, seq, "recording a task result failed; retrying");
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-            if let Err(e) = self.task_result(execution_id, seq, outcome).await {
-                tracing::error!(error = %e, execution_id, seq, "recording a task result failed again; the call will be made again at the next start");
+        let mut none = Unlocked::at_entry();
+        match self.fire(fired, now, &mut none).await {
+            Ok(ended) => self.after_end(ended, &mut none).await,
+            Err(e) => {
+                tracing::error!(error = %e, execution_id = fired.execution_id, seq = fired.seq, "handling a timer failed; retrying in 1 s");
+                self.timers
+                    .arm(fired.execution_id, fired.seq, now.saturating_add(1000));
             }
         }
     }
 
-    async fn task_result(&self, execution_id: i64, seq: i64, outcome: Outcome) -> Result<()> {
-        let _guard = self.lock_execution(execution_id).lock().await;
-        let delete = WriteOp::DeleteTask { execution_id, seq };
-        let hot = self.take_hot(execution_id);
-        let running = match hot {
-            Some(r) => r,
-            None => {
-                let Some(row) = self.store.execution_by_id(execution_id).await? else {
-                    return Ok(());
-                };
-                match Running::from_row(&row)? {
-                    Some(r) if row.status == Status::Running.as_str() => r,
-                    _ => {
-                        self.writer.write(vec![delete]).await?;
+    /// Record a call's result and run on. A result for an execution that has since ended, or
+    /// for an attempt it no longer waits for, only removes the call's row.
+    pub(super) async fn task_result(
+        &self,
+        execution_id: i64,
+        seq: i64,
+        outcome: Outcome,
+    ) -> Result<()> {
+        let mut none = Unlocked::at_entry();
+        let ended = {
+            let _execution = self.locks.execution(execution_id, &mut none).await;
+            let delete = WriteOp::DeleteTask { execution_id, seq };
+            let running = match self.take_hot(execution_id) {
+                Some(r) => r,
+                None => {
+                    let Some(row) = self.store.execution_by_id(execution_id).await? else {
                         return Ok(());
+                    };
+                    match Running::from_row(&row)? {
+                        Some(r) if row.status == Status::Running.as_str() => r,
+                        _ => {
+                            self.writer.write(vec![delete]).await?;
+                            return Ok(());
+                        }
                     }
                 }
-            }
+            };
+            let now = self.clock.now_ms();
+            self.advance_running(
+                running,
+                Event::TaskResult {
+                    seq,
+                    result: outcome,
+                },
+                now,
+                Some(delete),
+                Queue::Wait,
+            )
+            .await?
         };
-        let now = self.clock.now_ms();
-        self.advance_running(
-            running,
-            Event::TaskResult {
-                seq,
-                result: outcome,
-            },
-            now,
-            Some(delete),
-        )
-        .await
+        self.after_end(ended, &mut none).await;
+        Ok(())
     }
 
     /// Keep a running execution in memory when a call of its is in flight (its result comes
@@ -302,10 +318,10 @@ impl Engine {
         self.hot.lock().ok()?.remove(id)
     }
 
-    async fn fire(&self, fired: Fired, now: i64) -> Result<()> {
-        let _guard = self.lock_execution(fired.execution_id).lock().await;
+    async fn fire(&self, fired: Fired, now: i64, none: &mut Unlocked) -> Result<Option<String>> {
+        let _execution = self.locks.execution(fired.execution_id, none).await;
         let Some(row) = self.store.execution_by_id(fired.execution_id).await? else {
-            return Ok(());
+            return Ok(None);
         };
         let delete = WriteOp::DeleteTimer {
             execution_id: row.id,
@@ -313,30 +329,36 @@ impl Engine {
         };
         if row.status != Status::Running.as_str() {
             self.writer.write(vec![delete]).await?;
-            return Ok(());
+            return Ok(None);
         }
         self.advance(
             &row,
             Event::TimerFired { seq: fired.seq },
             now,
             Some(delete),
+            Queue::Wait,
         )
         .await
     }
 
     /// Apply `event` to a running execution (its lock held), commit, then perform effects.
+    /// Returns its state machine's ARN when the execution ended.
     async fn advance(
         &self,
         row: &ExecutionRow,
         event: Event,
         now: i64,
         extra: Option<WriteOp>,
-    ) -> Result<()> {
+        queue: Queue,
+    ) -> Result<Option<String>> {
         // Whatever was kept in memory is replaced by what this step commits.
         drop(self.take_hot(row.id));
         match Running::from_row(row)? {
-            Some(running) => self.advance_running(running, event, now, extra).await,
-            None => Ok(()),
+            Some(running) => {
+                self.advance_running(running, event, now, extra, queue)
+                    .await
+            }
+            None => Ok(None),
         }
     }
 
@@ -347,7 +369,8 @@ impl Engine {
         event: Event,
         now: i64,
         extra: Option<WriteOp>,
-    ) -> Result<()> {
+        queue: Queue,
+    ) -> Result<Option<String>> {
         let Running {
             id,
             arn: exec_arn,
@@ -373,6 +396,11 @@ impl Engine {
             input,
             region: self.config.region.clone(),
         };
+        let answered = match &event {
+            Event::TaskResult { seq, .. } => Some(*seq),
+            _ => None,
+        };
+        let before = calls_in_flight(&state);
         let step = asl::step(
             &rev.definition,
             &mut state,
@@ -381,6 +409,17 @@ impl Engine {
             now,
             &self.config.step,
         );
+        // Calls whose state was left (a timeout, a stop, a failed sibling): their rows go in
+        // this commit, and they are cancelled once it is on disk.
+        let after = if state.status.is_terminal() {
+            Vec::new()
+        } else {
+            calls_in_flight(&state)
+        };
+        let abandoned: Vec<i64> = before
+            .into_iter()
+            .filter(|seq| Some(*seq) != answered && !after.contains(seq))
+            .collect();
         let mut ops: Vec<WriteOp> = extra.into_iter().collect();
         let update = update_row(id, &state, now)?;
         let state_bytes = update.cursor.as_ref().map_or(0, String::len);
@@ -388,9 +427,14 @@ impl Engine {
         effect_ops(id, now, &step.effects, &mut ops);
         if state.status.is_terminal() {
             ops.push(WriteOp::DeleteTasksOf { execution_id: id });
+        } else {
+            ops.extend(abandoned.iter().map(|&seq| WriteOp::DeleteTask {
+                execution_id: id,
+                seq,
+            }));
         }
         ops.push(WriteOp::InsertEvents(NewEvents::new(id, step.events)));
-        self.writer.write(ops).await?;
+        self.commit(ops, queue).await?;
         let status = state.status;
         let state_machine_arn = info.state_machine_arn.clone();
         self.keep_hot(
@@ -407,32 +451,28 @@ impl Engine {
             },
             state_bytes,
         );
-        self.after_commit(id, &state_machine_arn, status, &step.effects, true)
-            .await;
-        Ok(())
+        self.after_commit(id, status, &step.effects, &abandoned, true);
+        Ok(status.is_terminal().then_some(state_machine_arn))
     }
 
-    /// Effects, once the step is on disk.
-    async fn after_commit(
+    /// Effects, once the step is on disk. None of them waits, so they run under the
+    /// execution's lock: a later step of the same execution sees them done.
+    fn after_commit(
         &self,
         execution_id: i64,
-        state_machine_arn: &str,
         status: Status,
         effects: &[Effect],
+        abandoned: &[i64],
         was_running: bool,
     ) {
+        for seq in abandoned {
+            self.calls.cancel((execution_id, *seq));
+        }
         for effect in effects {
             match effect {
                 Effect::ArmTimer { seq, due_ms } => self.timers.arm(execution_id, *seq, *due_ms),
                 Effect::CancelTimer { seq } => self.timers.cancel(execution_id, *seq),
-                Effect::Invoke(inv) => {
-                    if self.calls.send((execution_id, inv.clone())).await.is_err() {
-                        tracing::warn!(
-                            execution_id,
-                            "shutting down; the call is made after the next start"
-                        );
-                    }
-                }
+                Effect::Invoke(inv) => self.calls.submit((execution_id, inv.seq), inv.clone()),
             }
         }
         if status.is_terminal() {
@@ -441,11 +481,36 @@ impl Engine {
             if was_running {
                 metrics::executions_running_add(-1);
             }
-            if let Err(e) = self.finish_deleting(state_machine_arn).await {
-                tracing::warn!(error = %e, state_machine_arn, "could not complete a pending delete");
+        }
+    }
+
+    /// After an execution ended (and its lock was released): finish a pending delete of its
+    /// state machine.
+    async fn after_end(&self, state_machine_arn: Option<String>, none: &mut Unlocked) {
+        let Some(sm_arn) = state_machine_arn else {
+            return;
+        };
+        if let Err(e) = self.finish_deleting(&sm_arn, none).await {
+            tracing::warn!(error = %e, state_machine_arn = sm_arn, "could not complete a pending delete");
+        }
+    }
+}
+
+/// The calls an execution waits for: the in-flight attempt of every Task in its frame tree.
+fn calls_in_flight(state: &ExecutionState) -> Vec<i64> {
+    fn walk(frame: &Frame, out: &mut Vec<i64>) {
+        if let Some(seq) = frame.task.as_ref().and_then(|t| t.in_flight) {
+            out.push(seq);
+        }
+        if let Some(fanout) = &frame.fanout {
+            for child in &fanout.running {
+                walk(&child.frame, out);
             }
         }
     }
+    let mut out = Vec::new();
+    walk(&state.root, &mut out);
+    out
 }
 
 /// The execution row's changing columns after a step.

@@ -13,7 +13,9 @@
 //! State machines and parsed revisions are cached in memory; every change to a machine goes
 //! through this engine, which drops the cached entry after committing it.
 
+mod calls;
 mod executions;
+pub mod locks;
 mod state_machines;
 
 use std::collections::HashMap;
@@ -23,18 +25,18 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-use crate::arn;
-use crate::asl::{Definition, StepConfig};
-use crate::invoke::{Invocation, Invoker};
+use crate::asl::{Definition, StatesError, StepConfig};
+use crate::invoke::{Invocation, Invoker, Outcome};
 use crate::store::{self, Store, Writer};
 use crate::timer::{Clock, Fired, TimerService};
+use calls::{CallKey, Calls, Next};
+use locks::Locks;
 
 pub use executions::StartedExecution;
 pub use state_machines::{CreateStateMachine, UpdateStateMachine};
 
-/// Number of lock stripes; enough that unrelated executions rarely share one.
-const LOCK_STRIPES: usize = 1024;
 /// Parsed definitions kept in memory, by revision.
 const DEFINITION_CACHE: usize = 4096;
 /// Memory for running executions kept while a Lambda call of theirs is in flight (measured
@@ -42,6 +44,8 @@ const DEFINITION_CACHE: usize = 4096;
 const HOT_BUDGET_BYTES: usize = 64 << 20;
 /// An execution whose state takes more than this is always read back from the store.
 const HOT_MAX_BYTES: usize = 64 * 1024;
+/// Longest pause between two attempts to record a call's result.
+const RESULT_RETRY_MAX: Duration = Duration::from_secs(5);
 
 /// Failures a caller reacts to. The API maps each to an AWS error.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +70,17 @@ pub enum Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// What a write does when the writer's queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Queue {
+    /// Refuse at once ([`store::Error::Busy`]): an API request, answered with
+    /// ThrottlingException, so requests cannot pile up.
+    Refuse,
+    /// Wait for room: work the daemon already owes (a due timer, a call's result), whose
+    /// waiters are bounded by the timers and calls in flight.
+    Wait,
+}
+
 /// Settings the engine needs.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -74,6 +89,31 @@ pub struct EngineConfig {
     pub step: StepConfig,
     /// Most executions RUNNING at once; 0 means no cap.
     pub max_open_executions: u64,
+    pub calls: CallLimits,
+}
+
+/// Bounds on the calls the engine makes.
+#[derive(Debug, Clone, Copy)]
+pub struct CallLimits {
+    /// Calls in flight at once, over all functions (each holds its result until committed).
+    pub max_in_flight: usize,
+    /// Calls queued in memory; past it they wait in the table for a later pass.
+    pub max_queued: usize,
+    /// Payload bytes queued in memory.
+    pub max_queued_bytes: usize,
+    /// Rows read from the table per page.
+    pub page: usize,
+}
+
+impl Default for CallLimits {
+    fn default() -> Self {
+        Self {
+            max_in_flight: 1024,
+            max_queued: 16_384,
+            max_queued_bytes: 64 << 20,
+            page: 1_000,
+        }
+    }
 }
 
 pub struct Engine {
@@ -85,13 +125,15 @@ pub struct Engine {
     /// Next execution row id; ids are assigned here so one write can insert an execution
     /// and its history together.
     next_execution_id: AtomicI64,
-    locks: Vec<tokio::sync::Mutex<()>>,
+    /// State machine and execution locks (see [`locks`] for their order).
+    locks: Locks,
     /// Parsed definitions (and their role) by revision id; revisions never change.
     revisions: Mutex<HashMap<String, Arc<Revision>>>,
-    /// State machines by ARN.
+    /// State machines by ARN. Filled only under the machine's lock and emptied by every change
+    /// to it before that change releases the lock, so an entry is never older than the store.
     machines: Mutex<HashMap<String, Arc<store::StateMachineRow>>>,
-    /// Calls to make, handed to [`Engine::run_tasks`] after their Scheduled event is committed.
-    calls: mpsc::Sender<(i64, Invocation)>,
+    /// Calls to make, submitted after their Scheduled event is committed.
+    calls: Calls,
     /// The last committed state of running executions waiting for a call, so its result needs
     /// no read. Written and taken only under the execution's lock, after a commit; anything
     /// missing here is read from the store.
@@ -104,9 +146,6 @@ pub struct Revision {
     pub definition: Definition,
     pub role_arn: String,
 }
-
-/// A task that was scheduled: the execution it belongs to and the call.
-pub type ScheduledCall = (i64, Invocation);
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -123,20 +162,17 @@ impl Engine {
         timers: Arc<TimerService>,
         clock: Arc<dyn Clock>,
         config: EngineConfig,
-        calls: mpsc::Sender<ScheduledCall>,
     ) -> Result<Self> {
         let max_id = store.max_execution_id().await?;
         Ok(Self {
-            calls,
+            calls: Calls::new(config.calls.max_queued, config.calls.max_queued_bytes),
             store,
             writer,
             timers,
             clock,
             config,
             next_execution_id: AtomicI64::new(max_id + 1),
-            locks: (0..LOCK_STRIPES)
-                .map(|_| tokio::sync::Mutex::new(()))
-                .collect(),
+            locks: Locks::default(),
             revisions: Mutex::new(HashMap::new()),
             machines: Mutex::new(HashMap::new()),
             hot: Mutex::new(executions::Hot::default()),
@@ -155,25 +191,15 @@ impl Engine {
         self.clock.now_ms()
     }
 
-    /// The lock for a state machine, or for starting an execution of this ARN.
-    fn lock_for(&self, key: &str) -> &tokio::sync::Mutex<()> {
-        &self.locks[(arn::stable_hash(key) % LOCK_STRIPES as u64) as usize]
-    }
-
-    /// The lock for an existing execution.
-    fn lock_execution(&self, id: i64) -> &tokio::sync::Mutex<()> {
-        &self.locks[(id.unsigned_abs() % LOCK_STRIPES as u64) as usize]
-    }
-
-    /// A state machine, from the cache or the store.
-    async fn machine(&self, arn: &str) -> Result<Option<Arc<store::StateMachineRow>>> {
-        if let Some(m) = self
-            .machines
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(arn)
-        {
-            return Ok(Some(m.clone()));
+    /// A state machine, from the cache or the store. The caller holds the machine's lock,
+    /// so what it caches is current.
+    async fn machine(
+        &self,
+        arn: &str,
+        _held: &impl locks::HoldsMachine,
+    ) -> Result<Option<Arc<store::StateMachineRow>>> {
+        if let Some(m) = self.cached_machine(arn) {
+            return Ok(Some(m));
         }
         let Some(row) = self.store.state_machine(arn).await? else {
             return Ok(None);
@@ -187,12 +213,27 @@ impl Engine {
         Ok(Some(row))
     }
 
-    /// Drop a machine from the cache after changing it.
-    fn forget_machine(&self, arn: &str) {
+    fn cached_machine(&self, arn: &str) -> Option<Arc<store::StateMachineRow>> {
+        self.machines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(arn)
+            .cloned()
+    }
+
+    /// Drop a machine from the cache after changing it (its exclusive lock held).
+    fn forget_machine(&self, arn: &str, _held: &locks::MachineExclusive<'_>) {
         self.machines
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(arn);
+    }
+
+    async fn commit(&self, ops: Vec<store::WriteOp>, queue: Queue) -> store::Result<()> {
+        match queue {
+            Queue::Refuse => self.writer.try_write(ops).await,
+            Queue::Wait => self.writer.write(ops).await,
+        }
     }
 
     fn allocate_execution_id(&self) -> i64 {
@@ -224,46 +265,167 @@ impl Engine {
         Ok(rev)
     }
 
-    /// Make scheduled Lambda calls until `shutdown`, each on its own task, and feed each result
-    /// back into its execution. Calls cut short by shutdown are made again after the next
-    /// start (their rows are still on disk).
-    pub async fn run_tasks(
+    /// Make the calls executions are waiting for until `shutdown`, at most
+    /// `calls.max_in_flight` at once, each on its own task, and record each result. The first
+    /// pass over the `tasks` table makes again the calls left unfinished by the last stop.
+    ///
+    /// On `shutdown`, calls in flight get `grace` to finish and record their results; the
+    /// rest are cut short and made again after the next start (their rows are still there).
+    pub async fn run_calls(
         self: Arc<Self>,
         invoker: Arc<dyn Invoker>,
-        mut calls: mpsc::Receiver<ScheduledCall>,
         shutdown: CancellationToken,
         grace: Duration,
     ) {
-        let mut tasks = tokio::task::JoinSet::new();
-        loop {
-            let next = tokio::select! {
-                c = calls.recv() => c,
-                _ = shutdown.cancelled() => None,
-                // Reap finished calls so the set does not grow.
-                Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
+        let permits = Arc::new(Semaphore::new(self.config.calls.max_in_flight.max(1)));
+        let tasks = TaskTracker::new();
+        let hard_stop = CancellationToken::new();
+        // While a pass over the table runs: the last key it read.
+        let mut pass: Option<Option<CallKey>> = None;
+        'calls: loop {
+            let permit = tokio::select! {
+                p = permits.clone().acquire_owned() => match p {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+                _ = shutdown.cancelled() => break,
             };
-            let Some((execution_id, invocation)) = next else {
-                break;
+            let next = loop {
+                if let Some(next) = self.calls.next() {
+                    break next;
+                }
+                if pass.is_none() && self.calls.take_overflow() {
+                    pass = Some(None);
+                }
+                if let Some(after) = pass {
+                    pass = match self.read_calls_page(after, &shutdown).await {
+                        Ok(next) => next.map(Some),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "reading scheduled calls failed; retrying");
+                            tokio::select! {
+                                _ = tokio::time::sleep(Duration::from_secs(1)) => Some(after),
+                                _ = shutdown.cancelled() => break 'calls,
+                            }
+                        }
+                    };
+                    continue;
+                }
+                tokio::select! {
+                    _ = self.calls.submitted() => {}
+                    _ = shutdown.cancelled() => break 'calls,
+                }
             };
             let engine = self.clone();
             let invoker = invoker.clone();
+            let hard_stop = hard_stop.clone();
             tasks.spawn(async move {
-                let seq = invocation.seq;
-                let outcome = invoker.invoke(invocation).await;
-                // Boxed: handling a result is a deep chain of futures, and an unboxed one
-                // would make every spawned call that large (copied on each spawn).
-                Box::pin(engine.on_task_result(execution_id, seq, outcome)).await;
+                let Next {
+                    key,
+                    invocation,
+                    cancelled,
+                } = next;
+                let outcome = tokio::select! {
+                    biased;
+                    _ = cancelled.cancelled() => None,
+                    _ = hard_stop.cancelled() => None,
+                    o = invoker.invoke(invocation) => Some(o),
+                };
+                if let Some(outcome) = outcome {
+                    // Boxed: recording a result is a deep chain of futures, and an unboxed one
+                    // would make every spawned call that large (copied on each spawn).
+                    Box::pin(engine.record_result(key, outcome, &hard_stop)).await;
+                }
+                engine.calls.finish(key);
+                drop(permit);
             });
         }
-        // Shutting down: let calls in flight finish (and their results commit) for a while.
-        let drained =
-            tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
-        if drained.is_err() {
+        tasks.close();
+        if tokio::time::timeout(grace, tasks.wait()).await.is_err() {
             tracing::warn!(
                 left = tasks.len(),
-                "Lambda calls still running at shutdown; they are made again after the next start"
+                "calls still running at shutdown; they are made again after the next start"
             );
-            tasks.shutdown().await;
+            hard_stop.cancel();
+            tasks.wait().await;
+        }
+    }
+
+    /// Read one page of the `tasks` table after `after` into the queue. Returns the last key
+    /// considered, or `None` when the pass reached the end of the table.
+    async fn read_calls_page(
+        &self,
+        after: Option<CallKey>,
+        shutdown: &CancellationToken,
+    ) -> Result<Option<CallKey>> {
+        let limit = self
+            .config
+            .calls
+            .page
+            .clamp(1, self.config.calls.max_queued.max(1));
+        self.calls.begin_page();
+        let rows = match self.store.tasks_after(after, limit as i64).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                self.calls.end_page(Vec::new());
+                return Err(e.into());
+            }
+        };
+        let full = rows.len() >= limit;
+        let mut readable = Vec::with_capacity(rows.len());
+        let mut unreadable = Vec::new();
+        let mut last = after;
+        for row in &rows {
+            let key = (row.execution_id, row.seq);
+            match serde_json::from_str::<Invocation>(&row.invocation) {
+                Ok(inv) => readable.push((key, inv)),
+                Err(e) => unreadable.push((key, e)),
+            }
+        }
+        let considered = self.calls.end_page(readable.clone());
+        if let Some((key, _)) = readable.get(considered.wrapping_sub(1)) {
+            last = Some(*key);
+        }
+        for (key, e) in unreadable {
+            tracing::error!(error = %e, execution_id = key.0, seq = key.1, "a stored call is unreadable; failing its state");
+            let outcome = Err(StatesError::runtime(format!(
+                "The scheduled call could not be read back from the database: {e}"
+            )));
+            self.record_result(key, outcome, shutdown).await;
+            last = last.max(Some(key));
+        }
+        if considered < readable.len() {
+            // The queue filled: the pass goes on from the last row taken.
+            return Ok(last.or(after).or(Some((i64::MIN, i64::MIN))));
+        }
+        Ok(if full {
+            rows.last().map(|r| (r.execution_id, r.seq))
+        } else {
+            None
+        })
+    }
+
+    /// Record a call's result, trying again with back-off until it commits. Gives up only on
+    /// `hard_stop` (the row stays, so the call is made again after the next start), or when
+    /// the execution's stored state cannot be read (nothing could ever record it).
+    async fn record_result(&self, key: CallKey, outcome: Outcome, hard_stop: &CancellationToken) {
+        let mut pause = Duration::from_millis(50);
+        loop {
+            match self.task_result(key.0, key.1, outcome.clone()).await {
+                Ok(()) => return,
+                Err(Error::Store(store::Error::Json(e))) => {
+                    tracing::error!(error = %e, execution_id = key.0, seq = key.1, "the execution's stored state is unreadable; its result cannot be recorded");
+                    return;
+                }
+                Err(Error::Store(store::Error::WriterGone)) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, execution_id = key.0, seq = key.1, retry_in_ms = pause.as_millis() as u64, "recording a call's result failed; trying again");
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = hard_stop.cancelled() => return,
+            }
+            pause = (pause * 2).min(RESULT_RETRY_MAX);
         }
     }
 
@@ -310,25 +472,6 @@ impl Engine {
                 tokio::task::yield_now().await;
             }
         }
-    }
-
-    /// After a start: make again every call that was scheduled and never recorded as finished.
-    pub async fn recover_tasks(&self) -> Result<usize> {
-        let rows = self.store.pending_tasks().await?;
-        let n = rows.len();
-        for row in rows {
-            match serde_json::from_str::<Invocation>(&row.invocation) {
-                Ok(inv) => {
-                    if self.calls.send((row.execution_id, inv)).await.is_err() {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, execution_id = row.execution_id, "a stored task is unreadable; skipping it")
-                }
-            }
-        }
-        Ok(n)
     }
 
     /// Handle due timers until `shutdown`: each one runs on its own task, at most

@@ -1,6 +1,7 @@
 //! Creating, updating and deleting state machines.
 
-use super::{Engine, Error, Result};
+use super::locks::Unlocked;
+use super::{Engine, Error, Queue, Result};
 use crate::arn;
 use crate::store::{RevisionRow, StateMachineRow, WriteOp};
 
@@ -49,7 +50,8 @@ impl Engine {
     pub async fn create_state_machine(&self, req: CreateStateMachine) -> Result<StateMachineRow> {
         let sm_arn =
             arn::state_machine_arn(&self.config.region, &self.config.account_id, &req.name);
-        let _guard = self.lock_for(&sm_arn).lock().await;
+        let mut none = Unlocked::at_entry();
+        let held = self.locks.machine_exclusive(&sm_arn, &mut none).await;
         if let Some(existing) = self.store.state_machine(&sm_arn).await? {
             if existing.status == "DELETING" {
                 return Err(Error::StateMachineDeleting(sm_arn));
@@ -97,8 +99,8 @@ impl Engine {
                 tags: req.tags,
             });
         }
-        self.writer.write(ops).await?;
-        self.forget_machine(&sm_arn);
+        self.commit(ops, Queue::Refuse).await?;
+        self.forget_machine(&sm_arn, &held);
         Ok(StateMachineRow {
             arn: sm_arn,
             name: req.name,
@@ -118,7 +120,8 @@ impl Engine {
     /// Update a state machine. A new definition or role makes a new revision; executions
     /// already running keep the revision they started with. Returns the updated row.
     pub async fn update_state_machine(&self, req: UpdateStateMachine) -> Result<StateMachineRow> {
-        let _guard = self.lock_for(&req.arn).lock().await;
+        let mut none = Unlocked::at_entry();
+        let held = self.locks.machine_exclusive(&req.arn, &mut none).await;
         let existing = self
             .store
             .state_machine(&req.arn)
@@ -142,16 +145,18 @@ impl Engine {
             description: None,
             created_ms: now,
         });
-        self.writer
-            .write(vec![WriteOp::UpdateStateMachine {
+        self.commit(
+            vec![WriteOp::UpdateStateMachine {
                 arn: req.arn.clone(),
                 revision: revision.clone(),
                 update_date_ms: now,
                 logging_configuration: req.logging_configuration.clone(),
                 tracing_configuration: req.tracing_configuration.clone(),
-            }])
-            .await?;
-        self.forget_machine(&req.arn);
+            }],
+            Queue::Refuse,
+        )
+        .await?;
+        self.forget_machine(&req.arn, &held);
         let mut updated = existing;
         if let Some(rev) = revision {
             updated.revision_id = rev.revision_id;
@@ -171,45 +176,80 @@ impl Engine {
     /// Delete a state machine: at once when nothing runs on it, else mark it DELETING and
     /// finish when its last execution ends. An unknown ARN is not an error (as on AWS).
     pub async fn delete_state_machine(&self, sm_arn: &str) -> Result<()> {
-        let _guard = self.lock_for(sm_arn).lock().await;
+        let mut none = Unlocked::at_entry();
+        let held = self.locks.machine_exclusive(sm_arn, &mut none).await;
         let Some(sm) = self.store.state_machine(sm_arn).await? else {
             return Ok(());
         };
-        let op = if self.store.count_running(sm_arn).await? > 0 {
-            if sm.status == "DELETING" {
+        if self.store.count_running(sm_arn).await? > 0 {
+            if sm.status != "DELETING" {
+                self.commit(
+                    vec![WriteOp::SetStateMachineStatus {
+                        arn: sm_arn.to_owned(),
+                        status: "DELETING".into(),
+                    }],
+                    Queue::Refuse,
+                )
+                .await?;
+                self.forget_machine(sm_arn, &held);
+            }
+            // The last execution may have ended after the count and before DELETING was
+            // committed, and seen the machine still ACTIVE: count again now that it is not.
+            if self.store.count_running(sm_arn).await? > 0 {
                 return Ok(());
             }
-            WriteOp::SetStateMachineStatus {
+        }
+        self.commit(
+            vec![WriteOp::DeleteStateMachine {
                 arn: sm_arn.to_owned(),
-                status: "DELETING".into(),
-            }
-        } else {
-            WriteOp::DeleteStateMachine {
-                arn: sm_arn.to_owned(),
-            }
-        };
-        self.writer.write(vec![op]).await?;
-        self.forget_machine(sm_arn);
+            }],
+            Queue::Refuse,
+        )
+        .await?;
+        self.forget_machine(sm_arn, &held);
+        Ok(())
+    }
+
+    /// At a start: delete the machines left DELETING with nothing running (their last
+    /// execution ended just before a crash).
+    pub async fn finish_pending_deletes(&self) -> Result<()> {
+        let mut none = Unlocked::at_entry();
+        for arn in self.store.deleting_state_machines().await? {
+            self.finish_deleting(&arn, &mut none).await?;
+        }
         Ok(())
     }
 
     /// After an execution ends: if its state machine is DELETING and nothing else runs on it,
     /// delete it now.
-    pub(super) async fn finish_deleting(&self, sm_arn: &str) -> Result<()> {
-        let Some(sm) = self.machine(sm_arn).await? else {
-            return Ok(());
+    pub(super) async fn finish_deleting(&self, sm_arn: &str, none: &mut Unlocked) -> Result<()> {
+        // Most machines are not being deleted: look without the lock first. The cache is never
+        // older than the store outside a change's exclusive section, and a delete counts again
+        // after committing DELETING, so a change this look misses is finished by the delete.
+        let deleting = match self.cached_machine(sm_arn) {
+            Some(sm) => sm.status == "DELETING",
+            None => self
+                .store
+                .state_machine(sm_arn)
+                .await?
+                .is_some_and(|sm| sm.status == "DELETING"),
         };
-        if sm.status != "DELETING" {
+        if !deleting {
             return Ok(());
         }
-        let _guard = self.lock_for(sm_arn).lock().await;
-        if self.store.count_running(sm_arn).await? == 0 {
+        let held = self.locks.machine_exclusive(sm_arn, none).await;
+        let still_deleting = self
+            .store
+            .state_machine(sm_arn)
+            .await?
+            .is_some_and(|sm| sm.status == "DELETING");
+        if still_deleting && self.store.count_running(sm_arn).await? == 0 {
             self.writer
                 .write(vec![WriteOp::DeleteStateMachine {
                     arn: sm_arn.to_owned(),
                 }])
                 .await?;
-            self.forget_machine(sm_arn);
+            self.forget_machine(sm_arn, &held);
         }
         Ok(())
     }
@@ -217,22 +257,18 @@ impl Engine {
 
 impl Engine {
     pub async fn put_tags(&self, arn: &str, tags: Vec<(String, String)>) -> Result<()> {
-        self.writer
-            .write(vec![WriteOp::PutTags {
-                arn: arn.to_owned(),
-                tags,
-            }])
-            .await?;
-        Ok(())
+        let op = WriteOp::PutTags {
+            arn: arn.to_owned(),
+            tags,
+        };
+        Ok(self.commit(vec![op], Queue::Refuse).await?)
     }
 
     pub async fn delete_tags(&self, arn: &str, keys: Vec<String>) -> Result<()> {
-        self.writer
-            .write(vec![WriteOp::DeleteTags {
-                arn: arn.to_owned(),
-                keys,
-            }])
-            .await?;
-        Ok(())
+        let op = WriteOp::DeleteTags {
+            arn: arn.to_owned(),
+            keys,
+        };
+        Ok(self.commit(vec![op], Queue::Refuse).await?)
     }
 }

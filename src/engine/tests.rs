@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::*;
@@ -18,7 +17,6 @@ struct Harness {
     engine: Arc<Engine>,
     timers: Arc<TimerService>,
     clock: Arc<ManualClock>,
-    calls: mpsc::Receiver<ScheduledCall>,
     _dir: tempfile::TempDir,
 }
 
@@ -35,7 +33,6 @@ async fn harness() -> Harness {
     let clock = Arc::new(ManualClock::new(START_MS));
     let timers = Arc::new(TimerService::new(store.clone(), clock.clone(), 60, 1000));
     timers.load().await.expect("load");
-    let (tx, calls) = mpsc::channel(16);
     let engine = Engine::new(
         store,
         writer,
@@ -46,8 +43,8 @@ async fn harness() -> Harness {
             account_id: "123456789012".into(),
             step: StepConfig::default(),
             max_open_executions: 0,
+            calls: CallLimits::default(),
         },
-        tx,
     )
     .await
     .expect("engine");
@@ -55,7 +52,6 @@ async fn harness() -> Harness {
         engine: Arc::new(engine),
         timers,
         clock,
-        calls,
         _dir: dir,
     }
 }
@@ -93,6 +89,11 @@ impl Harness {
             .expect("read")
             .expect("exists")
             .status
+    }
+
+    /// The next call the engine submitted, as the dispatcher would take it.
+    fn next_call(&self) -> Option<(i64, Invocation)> {
+        self.engine.calls.next().map(|n| (n.key.0, n.invocation))
     }
 
     async fn fire_due(&self) -> usize {
@@ -171,7 +172,7 @@ async fn stop_wins_over_a_timer_that_fires_later() {
 
 #[tokio::test]
 async fn a_task_is_scheduled_after_commit_and_its_result_moves_the_execution_on() {
-    let mut h = harness().await;
+    let h = harness().await;
     let sm = h
         .machine(
             "t",
@@ -180,33 +181,37 @@ async fn a_task_is_scheduled_after_commit_and_its_result_moves_the_execution_on(
         )
         .await;
     let arn = h.start(&sm, "e").await;
-    let (exec_id, first) = h.calls.try_recv().expect("a call was scheduled");
+    let (exec_id, first) = h.next_call().expect("a call was scheduled");
     assert_eq!(
-        h.engine.store().pending_tasks().await.expect("tasks").len(),
+        h.engine
+            .store()
+            .tasks_after(None, 1000)
+            .await
+            .expect("tasks")
+            .len(),
         1,
         "recorded before the call"
     );
     h.engine
-        .on_task_result(
+        .task_result(
             exec_id,
             first.seq,
             Err(StatesError::new("Oops", "first try")),
         )
-        .await;
-    assert!(
-        h.calls.try_recv().is_err(),
-        "the retry waits for its back-off"
-    );
+        .await
+        .expect("recorded");
+    assert!(h.next_call().is_none(), "the retry waits for its back-off");
     h.clock.advance(1_999);
     assert_eq!(h.fire_due().await, 0);
     h.clock.advance(1);
     assert_eq!(h.fire_due().await, 1);
-    let (_, second) = h.calls.try_recv().expect("the retry was scheduled");
+    let (_, second) = h.next_call().expect("the retry was scheduled");
     assert_ne!(second.seq, first.seq);
     // A late answer to the first attempt is ignored.
     h.engine
-        .on_task_result(exec_id, first.seq, Err(StatesError::new("Oops", "late")))
-        .await;
+        .task_result(exec_id, first.seq, Err(StatesError::new("Oops", "late")))
+        .await
+        .expect("recorded");
     assert_eq!(h.status(&arn).await, "RUNNING");
     let ok = InvokeOutput {
         status_code: 200,
@@ -215,12 +220,15 @@ async fn a_task_is_scheduled_after_commit_and_its_result_moves_the_execution_on(
         request_id: "r".into(),
         headers: vec![],
     };
-    h.engine.on_task_result(exec_id, second.seq, Ok(ok)).await;
+    h.engine
+        .task_result(exec_id, second.seq, Ok(ok))
+        .await
+        .expect("recorded");
     assert_eq!(h.status(&arn).await, "SUCCEEDED");
     assert!(h
         .engine
         .store()
-        .pending_tasks()
+        .tasks_after(None, 1000)
         .await
         .expect("tasks")
         .is_empty());

@@ -482,7 +482,11 @@ mod tests {
                 "n = {n}"
             );
             assert_eq!(store.count_timers().await.expect("timers"), 0);
-            assert!(store.pending_tasks().await.expect("tasks").is_empty());
+            assert!(store
+                .tasks_after(None, 1000)
+                .await
+                .expect("tasks")
+                .is_empty());
         }
     }
 

@@ -36,6 +36,18 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
+    /// Another connection holds the database locked (SQLITE_BUSY, SQLITE_LOCKED).
+    pub fn is_busy(&self) -> bool {
+        let Error::Sqlx(sqlx::Error::Database(db)) = self else {
+            return false;
+        };
+        let code = db
+            .code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .unwrap_or_default();
+        matches!(code & 0xff, 5 | 6)
+    }
+
     /// The disk is full or failing (SQLITE_FULL, SQLITE_IOERR and their extended codes):
     /// the request was not written and may succeed later.
     pub fn is_storage_fault(&self) -> bool {

@@ -26,6 +26,9 @@ const EXECUTION_COLUMNS: &str =
     "id, arn, partition, state_machine_arn, revision_id, name, status, \
      input, output, error, cause, start_ms, stop_ms, cursor, last_event_id";
 
+/// How long a statement waits for a lock another process holds before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Page cache of the writer's connection, in KiB (SQLite's default).
 const WRITER_CACHE_KIB: u32 = 2_000;
 /// Page cache of each reading connection, in KiB.
@@ -41,10 +44,25 @@ fn connect_options(config: &Config) -> Result<SqliteConnectOptions> {
             Synchronous::Full => SqliteSynchronous::Full,
             Synchronous::Normal => SqliteSynchronous::Normal,
         })
-        .busy_timeout(Duration::from_secs(10))
+        .busy_timeout(BUSY_TIMEOUT)
         .foreign_keys(false)
         .pragma("temp_store", "memory")
         .disable_statement_logging())
+}
+
+/// [`open`], waiting while another process holds the database locked (SQLite answers
+/// `SQLITE_BUSY` past its busy timeout): the daemon serves `/health` meanwhile and starts when
+/// the lock is released. Any other failure is returned.
+pub async fn open_waiting(config: &Config) -> Result<(Store, SqliteConnection)> {
+    loop {
+        match open(config).await {
+            Err(e) if e.is_busy() => {
+                tracing::warn!(error = %e, "the database is locked by another process; waiting");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Create the data directory and database if needed, apply migrations, and return the read
@@ -211,6 +229,15 @@ impl Store {
         )
     }
 
+    /// State machines marked DELETING.
+    pub async fn deleting_state_machines(&self) -> Result<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT arn FROM state_machines WHERE status = 'DELETING'")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     pub async fn count_running(&self, state_machine_arn: &str) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "SELECT COUNT(*) FROM executions WHERE status = 'RUNNING' AND state_machine_arn = ?",
@@ -256,11 +283,18 @@ impl Store {
         .await?)
     }
 
-    /// Every Lambda call scheduled and not recorded as finished (to make again after a crash).
-    pub async fn pending_tasks(&self) -> Result<Vec<TaskRow>> {
+    /// Calls scheduled and not recorded as finished, in key order strictly after `after`,
+    /// at most `limit`. The dispatcher pages through the table with this (at a start, to make
+    /// again the calls a crash interrupted; later, for calls its queue had no room for).
+    pub async fn tasks_after(&self, after: Option<(i64, i64)>, limit: i64) -> Result<Vec<TaskRow>> {
+        let (execution_id, seq) = after.unwrap_or((i64::MIN, i64::MIN));
         Ok(sqlx::query_as(
-            "SELECT execution_id, seq, scheduled_ms, invocation FROM tasks ORDER BY scheduled_ms",
+            "SELECT execution_id, seq, scheduled_ms, invocation FROM tasks \
+             WHERE (execution_id, seq) > (?1, ?2) ORDER BY execution_id, seq LIMIT ?3",
         )
+        .bind(execution_id)
+        .bind(seq)
+        .bind(limit)
         .fetch_all(&self.pool)
         .await?)
     }

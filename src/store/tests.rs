@@ -297,12 +297,16 @@ async fn executions_events_timers_and_tasks() {
     assert_eq!(store.count_timers().await.expect("count"), 1);
 
     // Tasks.
-    assert_eq!(store.pending_tasks().await.expect("tasks").len(), 1);
+    assert_eq!(store.tasks_after(None, 1000).await.expect("tasks").len(), 1);
     writer
         .write(vec![WriteOp::DeleteTasksOf { execution_id: 4 }])
         .await
         .expect("delete tasks");
-    assert!(store.pending_tasks().await.expect("tasks").is_empty());
+    assert!(store
+        .tasks_after(None, 1000)
+        .await
+        .expect("tasks")
+        .is_empty());
 }
 
 #[tokio::test]

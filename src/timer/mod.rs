@@ -5,6 +5,10 @@
 //! the [`wheel::Wheel`]; the loader pages later ones in as the horizon advances, so memory is
 //! bounded by the horizon, not by the number of pending executions.
 //!
+//! The loader stops while the wheel holds a page of timers (`load_batch`) and goes on as they
+//! fire, so however many deadlines passed while the daemon was down (a million after a long
+//! outage), memory holds one page of them at a time, and they fire oldest first.
+//!
 //! A deadline committed while a page is being read could be missed by both the page and the
 //! wheel; to close that gap the window's new end is published *before* the page is read, and
 //! [`TimerService::arm`] inserts anything below it. Inserting a key twice is harmless (the
@@ -105,8 +109,10 @@ impl TimerService {
         metrics::set_timers_in_memory(w.wheel.len());
     }
 
-    /// Read the next page(s) of deadlines into the window, up to `now + horizon`.
-    /// Returns whether the window now reaches the horizon (false: a page was full, call again).
+    /// Read the next page of deadlines into the window, up to `now + horizon`, unless the
+    /// wheel already holds a page's worth.
+    /// Returns whether the window now reaches the horizon (false: a page was full, or the wheel
+    /// was; call again once timers have fired).
     pub async fn load(&self) -> crate::store::Result<bool> {
         let now = self.clock.now_ms();
         let target = now.saturating_add(self.horizon_ms);
@@ -114,6 +120,9 @@ impl TimerService {
             let mut w = self.lock();
             if w.loaded_until >= target {
                 return Ok(true);
+            }
+            if w.wheel.len() >= self.load_batch {
+                return Ok(false);
             }
             // Publish the new end first (see the module docs).
             w.loaded_until = w.loaded_until.max(target);
@@ -159,11 +168,16 @@ impl TimerService {
             .collect()
     }
 
-    /// How long the loop may sleep: until the next deadline or the next page load.
+    /// How long the loop may sleep: until the next deadline or the next page load (no page is
+    /// loaded while the wheel is full, so then only the next deadline counts).
     fn sleep_for(&self) -> Duration {
         let now = self.clock.now_ms();
         let w = self.lock();
-        let reload_at = w.loaded_until.saturating_sub(self.horizon_ms / 2);
+        let reload_at = if w.wheel.len() >= self.load_batch {
+            i64::MAX
+        } else {
+            w.loaded_until.saturating_sub(self.horizon_ms / 2)
+        };
         let wake_at = w.wheel.next_due().map_or(reload_at, |d| d.min(reload_at));
         Duration::from_millis(
             u64::try_from(wake_at.saturating_sub(now))

@@ -15,6 +15,7 @@ mod fuzz;
 mod hardening;
 mod history;
 mod lambda;
+mod locking;
 mod operations;
 mod restart;
 mod smoke;

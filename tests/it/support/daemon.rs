@@ -36,6 +36,7 @@ impl TestDaemon {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let (child, addr) = spawn(&data_dir, &env);
+        wait_ready(&addr);
         Self {
             child: Some(child),
             addr,
@@ -97,13 +98,32 @@ impl TestDaemon {
     /// SIGTERM and wait; returns the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().expect("daemon running");
-        let ok = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("run kill")
-            .success();
-        assert!(ok, "kill -TERM failed");
+        signal(&child, "-TERM");
         child.wait().expect("wait for daemon")
+    }
+
+    /// SIGTERM and wait at most `limit`; panics (after a SIGKILL) if the daemon is still
+    /// running then. Returns the exit status.
+    pub fn terminate_within(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("daemon running");
+        signal(&child, "-TERM");
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = child.try_wait().expect("wait for daemon") {
+                return status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the daemon did not exit within {limit:?} of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Send `sig` (`-STOP`, `-CONT`, ...) to the daemon.
+    pub fn signal(&self, sig: &str) {
+        signal(self.child.as_ref().expect("daemon running"), sig);
     }
 
     /// SIGKILL and reap.
@@ -120,11 +140,23 @@ impl TestDaemon {
         self.env.push((key.to_owned(), value.to_owned()));
     }
 
+    /// Start again on the same data and wait until `/ready` says recovery is done.
     pub fn start_again(&mut self) {
+        self.start_again_unready();
+        wait_ready(&self.addr);
+    }
+
+    /// Start again on the same data, returning as soon as the daemon serves `/health`.
+    pub fn start_again_unready(&mut self) {
         assert!(self.child.is_none(), "daemon still running");
         let (child, addr) = spawn(&self.data_dir, &self.env);
         self.child = Some(child);
         self.addr = addr;
+    }
+
+    /// The HTTP status of `GET path` (`/health`, `/ready`), or `None` when nothing answered.
+    pub fn get_status(&self, path: &str) -> Option<u16> {
+        get_status(&self.addr, path)
     }
 }
 
@@ -134,8 +166,52 @@ impl Drop for TestDaemon {
     }
 }
 
+/// `GET path` over a plain TCP connection; the status code of the answer.
+fn get_status(addr: &str, path: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    answer.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Wait until `/ready` answers 200.
+fn wait_ready(addr: &str) {
+    let deadline = std::time::Instant::now() + START_TIMEOUT;
+    while get_status(addr, "/ready") != Some(200) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "hourglass was not ready within {START_TIMEOUT:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .expect("run kill")
+        .success();
+    assert!(ok, "kill {sig} failed");
+}
+
+/// The binary under test: this build's, or `TEST_DAEMON_BIN` (to run a test against
+/// another build, such as the one before a fix).
+pub fn binary() -> PathBuf {
+    std::env::var_os("TEST_DAEMON_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_hourglass")))
+}
+
 fn spawn(data_dir: &Path, env: &[(String, String)]) -> (Child, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hourglass"));
+    let mut cmd = Command::new(binary());
     cmd.args(["serve", "--port", "0", "--data-dir"])
         .arg(data_dir)
         // Run from the data dir so no config/hourglass.toml of the checkout is picked up.
