@@ -111,8 +111,26 @@ fn run(config: Config) -> anyhow::Result<()> {
             .with_context(|| format!("binding {}:{}", config.bind, config.port))?;
         let shutdown = CancellationToken::new();
         tokio::spawn(watch_signals(shutdown.clone()));
+        #[cfg(unix)]
+        tokio::spawn(survive_file_size_limit());
         hourglass::serve(config, listener, shutdown).await
     })
+}
+
+/// A write past the file size limit (RLIMIT_FSIZE) raises SIGXFSZ, whose default action kills
+/// the process. Catching it turns the write into an error (EFBIG), which the store answers as
+/// it answers a full disk: the write is refused and the daemon goes on.
+#[cfg(unix)]
+async fn survive_file_size_limit() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::from_raw(libc::SIGXFSZ)) {
+        Ok(mut xfsz) => {
+            while xfsz.recv().await.is_some() {
+                tracing::debug!("a write went past the file size limit (SIGXFSZ)");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot catch SIGXFSZ"),
+    }
 }
 
 /// Cancel `shutdown` on SIGTERM or ctrl-c.

@@ -4,6 +4,7 @@
 mod support;
 
 mod auth;
+mod calls;
 mod cli;
 mod compose;
 mod conformance;
@@ -17,6 +18,7 @@ mod history;
 mod lambda;
 mod locking;
 mod operations;
+mod recovery;
 mod restart;
 mod smoke;
 mod state_machines;

@@ -11,6 +11,9 @@
 //! - `throttle`: HTTP 429 `TooManyRequestsException`;
 //! - `garbage`: HTTP 200 with a body that is not JSON;
 //! - `gateway`: HTTP 502 with an HTML page, as a broken proxy answers;
+//! - `hang`: answer the event only once [`FakeLambda::release_hang`] is called (calls in
+//!   progress are counted, so a test sees a call the daemon abandoned end);
+//! - `stream`: HTTP 200 with an endless body (64 MiB of a JSON string, sent in chunks);
 //! - anything else: 404 `ResourceNotFoundException`, as Lambda answers.
 
 use std::collections::HashMap;
@@ -40,20 +43,62 @@ pub struct Call {
 struct Inner {
     calls: Vec<Call>,
     counts: HashMap<String, u32>,
+    /// Calls that have not answered yet (or whose caller has gone), by function.
+    in_progress: HashMap<String, i64>,
+}
+
+/// Counts a call in progress from its start until its handler ends or is dropped.
+struct InProgress {
+    inner: Arc<Mutex<Inner>>,
+    function: String,
+}
+
+impl InProgress {
+    fn new(inner: &Arc<Mutex<Inner>>, function: &str) -> Self {
+        *inner
+            .lock()
+            .expect("fake lambda state")
+            .in_progress
+            .entry(function.to_owned())
+            .or_default() += 1;
+        Self {
+            inner: inner.clone(),
+            function: function.to_owned(),
+        }
+    }
+}
+
+impl Drop for InProgress {
+    fn drop(&mut self) {
+        if let Ok(mut i) = self.inner.lock() {
+            *i.in_progress.entry(self.function.clone()).or_default() -= 1;
+        }
+    }
 }
 
 #[derive(Clone)]
 pub struct FakeLambda {
     addr: SocketAddr,
     inner: Arc<Mutex<Inner>>,
+    release: tokio::sync::watch::Sender<bool>,
+}
+
+#[derive(Clone)]
+struct Shared {
+    inner: Arc<Mutex<Inner>>,
+    released: tokio::sync::watch::Receiver<bool>,
 }
 
 impl FakeLambda {
     pub async fn start() -> Self {
         let inner = Arc::new(Mutex::new(Inner::default()));
+        let (release, released) = tokio::sync::watch::channel(false);
         let app = Router::new()
             .route("/2015-03-31/functions/{name}/invocations", post(invoke))
-            .with_state(inner.clone());
+            .with_state(Shared {
+                inner: inner.clone(),
+                released,
+            });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind fake lambda");
@@ -61,7 +106,27 @@ impl FakeLambda {
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Self { addr, inner }
+        Self {
+            addr,
+            inner,
+            release,
+        }
+    }
+
+    /// From now on `hang` answers (the calls waiting answer too).
+    pub fn release_hang(&self) {
+        let _ = self.release.send(true);
+    }
+
+    /// Calls to `function` that have not answered yet and whose caller has not gone.
+    pub fn in_progress(&self, function: &str) -> i64 {
+        self.inner
+            .lock()
+            .expect("calls")
+            .in_progress
+            .get(function)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// The value for LAMBDA_ENDPOINT.
@@ -117,7 +182,10 @@ fn json(status: StatusCode, extra: &[(&'static str, &str)], body: String) -> Res
 }
 
 async fn invoke(
-    State(inner): State<Arc<Mutex<Inner>>>,
+    State(Shared {
+        inner,
+        mut released,
+    }): State<Shared>,
     Path(name): Path<String>,
     uri: axum::http::Uri,
     headers: HeaderMap,
@@ -156,6 +224,23 @@ async fn invoke(
         "sleep" => {
             tokio::time::sleep(Duration::from_secs(3)).await;
             ok(body)
+        }
+        "hang" => {
+            let _counted = InProgress::new(&inner, "hang");
+            let _ = released.wait_for(|r| *r).await;
+            ok(body)
+        }
+        "stream" => {
+            let chunk = Bytes::from(vec![b'a'; 64 * 1024]);
+            let chunks = std::iter::once(Bytes::from_static(b"\""))
+                .chain(std::iter::repeat_n(chunk, 1024))
+                .map(Ok::<_, std::io::Error>);
+            (
+                StatusCode::OK,
+                [("content-type", "application/json")],
+                axum::body::Body::from_stream(futures_util::stream::iter(chunks)),
+            )
+                .into_response()
         }
         "huge" => ok(format!("\"{}\"", "a".repeat(300 * 1024))),
         "garbage" => ok("this is {not json".to_owned()),

@@ -6,6 +6,7 @@ pub mod api;
 pub mod daemon;
 pub mod lambda;
 pub mod prom;
+pub mod sqlite;
 
 pub use daemon::TestDaemon;
 pub use lambda::FakeLambda;
