@@ -235,20 +235,44 @@ pub fn set_timers_in_memory(n: usize) {
         .set(i64::try_from(n).unwrap_or(i64::MAX));
 }
 
+/// Distinct `function` label values; calls to further functions are counted under
+/// [`OTHER_FUNCTIONS`], since a state's input can name any function (`FunctionName.$`).
+const MAX_FUNCTION_LABELS: usize = 100;
+/// The `function` label of calls past [`MAX_FUNCTION_LABELS`].
+pub const OTHER_FUNCTIONS: &str = "_other";
+
+/// The label a call to `function` is counted under.
+fn function_label(function: &str) -> String {
+    static SEEN: OnceLock<std::sync::Mutex<std::collections::HashSet<String>>> = OnceLock::new();
+    let mut seen = SEEN
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if seen.contains(function) {
+        return function.to_owned();
+    }
+    if seen.len() < MAX_FUNCTION_LABELS {
+        seen.insert(function.to_owned());
+        return function.to_owned();
+    }
+    OTHER_FUNCTIONS.to_owned()
+}
+
 /// A Lambda call to `function` finished.
 pub fn lambda_invocation(function: &str, ok: bool, elapsed: Duration) {
     let m = metrics();
+    let function = function_label(function);
+    m.lambda_seconds
+        .get_or_create(&FunctionLabel {
+            function: function.clone(),
+        })
+        .observe(elapsed.as_secs_f64());
     m.lambda_invocations
         .get_or_create(&LambdaLabels {
-            function: function.to_owned(),
+            function,
             outcome: if ok { "ok" } else { "error" },
         })
         .inc();
-    m.lambda_seconds
-        .get_or_create(&FunctionLabel {
-            function: function.to_owned(),
-        })
-        .observe(elapsed.as_secs_f64());
 }
 
 /// Timers were stored (`delta > 0`) or removed (`delta < 0`).
@@ -268,4 +292,24 @@ pub fn executions_running_add(delta: i64) {
 
 pub fn retention_removed(n: u64) {
     metrics().retention_removed.inc_by(n);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_labels_are_bounded() {
+        for i in 0..3 * MAX_FUNCTION_LABELS {
+            lambda_invocation(&format!("fn-{i}"), true, Duration::from_millis(1));
+        }
+        let text = render();
+        let labels: std::collections::HashSet<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("hourglass_lambda_invocations_total{"))
+            .filter_map(|l| l.split("function=\"").nth(1)?.split('"').next())
+            .collect();
+        assert!(labels.len() <= MAX_FUNCTION_LABELS + 1, "{}", labels.len());
+        assert!(labels.contains(OTHER_FUNCTIONS));
+    }
 }

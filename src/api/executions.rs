@@ -30,7 +30,7 @@ pub async fn start_execution(app: &Ctx, req: Value) -> Result<Value, ApiError> {
         shapes::name("name", n, &mut checks)?;
     }
     let input_text = req.str("input")?;
-    checks.length_sensitive("input", input_text, 0, MAX_PAYLOAD);
+    checks.byte_length_sensitive("input", input_text, 0, MAX_PAYLOAD);
     checks.length("traceHeader", req.str("traceHeader")?, 0, 256);
     checks.done()?;
     let sm_arn = shapes::state_machine_arn(sm_arn.unwrap_or_default())?;

@@ -139,9 +139,26 @@ impl Checks {
         self.length_inner(field, v, min, max, false);
     }
 
+    /// Length bounds in UTF-8 bytes of a sensitive member: AWS's 256 KiB payload and 1 MiB
+    /// definition limits count bytes, so `é` counts twice. The value is not echoed.
+    pub fn byte_length_sensitive(&mut self, field: &str, v: Option<&str>, min: usize, max: usize) {
+        self.bounds(field, v, v.map(str::len), min, max, false);
+    }
+
     fn length_inner(&mut self, field: &str, v: Option<&str>, min: usize, max: usize, show: bool) {
-        let Some(s) = v else { return };
-        let n = s.chars().count();
+        self.bounds(field, v, v.map(|s| s.chars().count()), min, max, show);
+    }
+
+    fn bounds(
+        &mut self,
+        field: &str,
+        v: Option<&str>,
+        n: Option<usize>,
+        min: usize,
+        max: usize,
+        show: bool,
+    ) {
+        let (Some(s), Some(n)) = (v, n) else { return };
         let shown = show.then_some(s);
         if n > max {
             self.push(

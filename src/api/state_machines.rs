@@ -68,7 +68,7 @@ pub async fn create_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiErr
     let name = checks.required("name", req.str("name")?);
     let definition = checks.required("definition", req.str("definition")?);
     let role_arn = checks.required("roleArn", req.str("roleArn")?);
-    checks.length_sensitive("definition", definition, 1, MAX_DEFINITION);
+    checks.byte_length_sensitive("definition", definition, 1, MAX_DEFINITION);
     checks.length("roleArn", role_arn, 1, 256);
     let machine_type = req.str("type")?;
     checks.one_of("type", machine_type, TYPES);
@@ -165,7 +165,7 @@ pub async fn update_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiErr
     let mut checks = Checks::new();
     let definition = req.str("definition")?;
     let role_arn = req.str("roleArn")?;
-    checks.length_sensitive("definition", definition, 1, MAX_DEFINITION);
+    checks.byte_length_sensitive("definition", definition, 1, MAX_DEFINITION);
     checks.length("roleArn", role_arn, 1, 256);
     let logging = logging_configuration(&req, &mut checks)?;
     let tracing = tracing_configuration(&req)?;
@@ -242,7 +242,7 @@ pub fn validate_state_machine_definition(req: Value) -> Result<Value, ApiError> 
     let req = Req::new(req);
     let mut checks = Checks::new();
     let definition = checks.required("definition", req.str("definition")?);
-    checks.length_sensitive("definition", definition, 1, MAX_DEFINITION);
+    checks.byte_length_sensitive("definition", definition, 1, MAX_DEFINITION);
     checks.one_of("type", req.str("type")?, TYPES);
     checks.one_of("severity", req.str("severity")?, &["ERROR", "WARNING"]);
     let max = req.int("maxResults")?;

@@ -23,6 +23,9 @@ use super::{split_function_name, Invocation, InvokeOutput, Invoker, Outcome};
 use crate::asl::StatesError;
 use crate::metrics;
 
+/// Functions whose concurrency limits are kept while idle.
+const MAX_TRACKED_FUNCTIONS: usize = 1024;
+
 /// Credentials for signing requests to real Lambda.
 #[derive(Clone)]
 pub struct SigningKeys {
@@ -80,15 +83,18 @@ impl LambdaInvoker {
         })
     }
 
+    /// The concurrency limit of one function. `FunctionName.$` lets any input name a function,
+    /// so limits of functions with nothing in flight are forgotten once more than
+    /// [`MAX_TRACKED_FUNCTIONS`] are held: the map grows only with functions called at once.
     fn limit_for(&self, name: &str) -> Arc<Semaphore> {
+        let max = self.settings.max_concurrency_per_function.max(1);
         let mut limits = self.limits.lock().unwrap_or_else(|e| e.into_inner());
+        if limits.len() >= MAX_TRACKED_FUNCTIONS && !limits.contains_key(name) {
+            limits.retain(|_, s| s.available_permits() < max);
+        }
         limits
             .entry(name.to_owned())
-            .or_insert_with(|| {
-                Arc::new(Semaphore::new(
-                    self.settings.max_concurrency_per_function.max(1),
-                ))
-            })
+            .or_insert_with(|| Arc::new(Semaphore::new(max)))
             .clone()
     }
 
@@ -139,6 +145,11 @@ impl LambdaInvoker {
         metrics::lambda_invocation(&name, result.is_ok(), started.elapsed());
         result
     }
+
+    #[cfg(test)]
+    fn tracked_functions(&self) -> usize {
+        self.limits.lock().map(|l| l.len()).unwrap_or(0)
+    }
 }
 
 impl Invoker for LambdaInvoker {
@@ -156,6 +167,27 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = inner.source();
     }
     s
+}
+
+/// The most of a response kept: one byte past the largest result a state may take, so a
+/// longer one is still seen as too long (States.DataLimitExceeded) without being held whole.
+const MAX_RESPONSE_BYTES: usize = crate::asl::step::MAX_PAYLOAD_BYTES + 1;
+
+/// The response body as text, cut at `cap` bytes (the rest is not read; the connection is
+/// dropped with it).
+async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<String, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        let room = cap - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= cap {
+            break;
+        }
+    }
+    Ok(match String::from_utf8(body) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
 }
 
 /// HTTP/1 header names arrive lower-cased; Step Functions shows them as Lambda spells them
@@ -212,7 +244,7 @@ async fn map_response(resp: reqwest::Response) -> Outcome {
         .iter()
         .filter_map(|(k, v)| Some((header_case(k.as_str()), v.to_str().ok()?.to_owned())))
         .collect();
-    let body = match resp.text().await {
+    let body = match read_capped(resp, MAX_RESPONSE_BYTES).await {
         Ok(b) => b,
         Err(e) => {
             return Err(StatesError::new(
@@ -306,4 +338,31 @@ fn sign(
         .headers()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_of_idle_functions_are_forgotten_past_the_cap() {
+        let invoker = LambdaInvoker::new(LambdaSettings {
+            endpoint: "http://127.0.0.1:1".into(),
+            connect_timeout: Duration::from_secs(1),
+            response_timeout: Duration::from_secs(1),
+            max_concurrency_per_function: 2,
+            signing: None,
+        })
+        .expect("invoker");
+        let busy = invoker.limit_for("busy");
+        let _held = busy.clone().try_acquire_owned().expect("a permit");
+        for i in 0..10 * MAX_TRACKED_FUNCTIONS {
+            drop(invoker.limit_for(&format!("f{i}")));
+        }
+        assert!(invoker.tracked_functions() <= MAX_TRACKED_FUNCTIONS);
+        assert!(
+            Arc::ptr_eq(&busy, &invoker.limit_for("busy")),
+            "a function with a call in flight keeps its limit"
+        );
+    }
 }

@@ -30,6 +30,26 @@ fn signed(
     secret: &str,
     time: SystemTime,
 ) -> Vec<(String, String)> {
+    signed_as(
+        url,
+        body,
+        (key, secret),
+        time,
+        ("us-east-1", "states"),
+        &[("x-amz-target", LIST)],
+    )
+}
+
+/// SigV4 headers for a request signed for this scope (region, service) over `host`,
+/// `content-type` and `extra` headers only.
+fn signed_as(
+    url: &str,
+    body: &str,
+    (key, secret): (&str, &str),
+    time: SystemTime,
+    (region, service): (&str, &str),
+    extra: &[(&str, &str)],
+) -> Vec<(String, String)> {
     use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
     use aws_sigv4::sign::v4;
 
@@ -37,8 +57,8 @@ fn signed(
     let identity = aws_credential_types::Credentials::new(key, secret, None, None, "test").into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
-        .region("us-east-1")
-        .name("states")
+        .region(region)
+        .name(service)
         .time(time)
         .settings(SigningSettings::default())
         .build()
@@ -47,12 +67,11 @@ fn signed(
     let headers = [
         ("content-type", "application/x-amz-json-1.0"),
         ("host", host),
-        ("x-amz-target", LIST),
     ];
     let signable = SignableRequest::new(
         "POST",
         url,
-        headers.into_iter(),
+        headers.into_iter().chain(extra.iter().copied()),
         SignableBody::Bytes(body.as_bytes()),
     )
     .expect("signable");
@@ -192,4 +211,71 @@ async fn without_auth_enabled_unsigned_requests_are_served() {
     let daemon = TestDaemon::start().await;
     let answer = post_raw(&format!("{}/", daemon.url()), LIST, "{}").await;
     assert_eq!(answer.status, 200);
+}
+
+/// Send `body` as `target` with these headers; the answer's status and error name.
+async fn post_as(url: &str, target: &str, body: &str, headers: &[(String, String)]) -> String {
+    let h: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    post_raw_with(url, target, body, &h)
+        .await
+        .error_type_or_ok()
+}
+
+#[tokio::test]
+async fn a_signature_must_cover_the_operation_and_name_this_region_and_service() {
+    let daemon = daemon_with_auth().await;
+    let sfn = daemon.sfn_as(KEY, SECRET);
+    let sm = create(&sfn, "kept", PASS).await;
+    let url = format!("{}/", daemon.url());
+    let body = format!(r#"{{"stateMachineArn":"{sm}"}}"#);
+    let describe = "AWSStepFunctions.DescribeStateMachine";
+    let delete = "AWSStepFunctions.DeleteStateMachine";
+    let now = SystemTime::now();
+    let keys = (KEY, SECRET);
+    let here = ("us-east-1", "states");
+
+    // A signature of a DescribeStateMachine that left the operation out cannot be replayed
+    // as a DeleteStateMachine on the same body.
+    let without_target = signed_as(&url, &body, keys, now, here, &[]);
+    assert_eq!(
+        post_as(&url, delete, &body, &without_target).await,
+        "IncompleteSignatureException"
+    );
+    assert_eq!(
+        post_as(&url, describe, &body, &without_target).await,
+        "IncompleteSignatureException"
+    );
+    // The same signature with the operation in it: served as signed, refused as another.
+    let with_target = signed_as(&url, &body, keys, now, here, &[("x-amz-target", describe)]);
+    assert_eq!(post_as(&url, describe, &body, &with_target).await, "ok");
+    assert_eq!(
+        post_as(&url, delete, &body, &with_target).await,
+        "InvalidSignatureException"
+    );
+    sfn.describe_state_machine()
+        .state_machine_arn(&sm)
+        .send()
+        .await
+        .expect("the machine was not deleted");
+
+    // Another region's or another service's scope.
+    for scope in [("eu-west-1", "states"), ("us-east-1", "lambda")] {
+        let other = signed_as(&url, &body, keys, now, scope, &[("x-amz-target", describe)]);
+        assert_eq!(
+            post_as(&url, describe, &body, &other).await,
+            "InvalidSignatureException",
+            "{scope:?}"
+        );
+    }
+
+    // An x-amz-* header sent but not signed.
+    let mut unsigned_extra = with_target.clone();
+    unsigned_extra.push(("x-amz-meta-note".into(), "added later".into()));
+    assert_eq!(
+        post_as(&url, describe, &body, &unsigned_extra).await,
+        "IncompleteSignatureException"
+    );
 }

@@ -417,3 +417,77 @@ async fn definitions_over_1_mib_and_inputs_over_256_kib_are_refused_at_the_edge(
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn the_256_kib_input_limit_counts_utf8_bytes_not_characters() {
+    let daemon = TestDaemon::start().await;
+    let sfn = daemon.sfn();
+    let sm = create(&sfn, "bytes", WAIT_AN_HOUR).await;
+    // "é" is two bytes: 131,071 of them and the quotes are 262,144 bytes, 131,073 characters.
+    let at_limit = format!(r#""{}""#, "é".repeat(131_071));
+    assert_eq!(at_limit.len(), 262_144);
+    start(&sfn, &sm, "at-limit", &at_limit).await;
+    // One more byte: still far fewer characters than the limit, but too many bytes.
+    let over = format!(r#""{}x""#, "é".repeat(131_071));
+    assert_eq!(over.len(), 262_145);
+    let err = sfn
+        .start_execution()
+        .state_machine_arn(&sm)
+        .name("over")
+        .input(over)
+        .send()
+        .await
+        .expect_err("an input over 256 KiB in bytes");
+    let (code, message) = code_and_message(&err);
+    assert_eq!(code, "ValidationException");
+    assert!(
+        message.contains("Member must have length less than or equal to 262144"),
+        "{message}"
+    );
+    // The 1 MiB definition limit counts bytes too.
+    let pad = "é".repeat(524_288);
+    let big = format!(
+        r#"{{"Comment":"{pad}","StartAt":"P","States":{{"P":{{"Type":"Pass","End":true}}}}}}"#
+    );
+    let err = sfn
+        .create_state_machine()
+        .name("wide")
+        .definition(big)
+        .role_arn("arn:aws:iam::123456789012:role/r")
+        .send()
+        .await
+        .expect_err("a definition over 1 MiB in bytes");
+    assert_eq!(code_and_message(&err).0, "ValidationException");
+}
+
+#[tokio::test]
+async fn an_endless_function_answer_is_cut_at_the_limit_without_being_held() {
+    let lambda = FakeLambda::start().await;
+    let endpoint = lambda.endpoint();
+    let daemon = TestDaemon::start_with_env(&[("LAMBDA_ENDPOINT", &endpoint)]).await;
+    let sfn = daemon.sfn();
+    let sm = create(
+        &sfn,
+        "stream",
+        r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:stream","End":true}}}"#,
+    )
+    .await;
+    let rss_before = crate::support::rss_kib(daemon.pid());
+    let mut arns = Vec::new();
+    for i in 0..8 {
+        arns.push(start(&sfn, &sm, &format!("s{i}"), "{}").await);
+    }
+    for arn in &arns {
+        assert_eq!(
+            finished(&sfn, arn, Duration::from_secs(30)).await,
+            ExecutionStatus::Failed
+        );
+        assert_eq!(
+            describe(&sfn, arn).await.error(),
+            Some("States.DataLimitExceeded")
+        );
+    }
+    let grown_mib = crate::support::peak_rss_kib(daemon.pid()).saturating_sub(rss_before) / 1024;
+    // Eight 64 MiB answers held whole would take 512 MiB.
+    assert!(grown_mib < 64, "the daemon grew by {grown_mib} MiB");
+}

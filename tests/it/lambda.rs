@@ -436,3 +436,56 @@ async fn an_unreachable_or_hanging_up_endpoint_is_an_sdk_client_exception() {
             .expect("still serving");
     }
 }
+
+#[tokio::test]
+async fn calls_are_signed_only_when_lambda_sign_is_set() {
+    let lambda = FakeLambda::start().await;
+    let endpoint = lambda.endpoint();
+    let credentials = [
+        ("LAMBDA_ENDPOINT", endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", "AKIDFROMTHEENVIRONMENT"),
+        ("AWS_SECRET_ACCESS_KEY", "secret-from-the-environment"),
+        ("AWS_SESSION_TOKEN", "session-token-from-the-environment"),
+    ];
+    let definition = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:echo","End":true}}}"#;
+
+    // Credentials in the environment alone: a plain-HTTP emulator gets none of them.
+    let daemon = TestDaemon::start_with_env(&credentials).await;
+    let sfn = daemon.sfn();
+    let sm = create(&sfn, "unsigned", definition).await;
+    let arn = start(&sfn, &sm, "e", "{}").await;
+    assert_eq!(
+        finished(&sfn, &arn, Duration::from_secs(10)).await,
+        ExecutionStatus::Succeeded
+    );
+    let call = &lambda.calls_to("echo")[0];
+    assert_eq!(call.authorization, None, "signed without lambda.sign");
+    assert_eq!(
+        call.security_token, None,
+        "a session token went out in clear"
+    );
+    drop(daemon);
+
+    // Asked for: signed for Lambda in the configured region.
+    let mut env = credentials.to_vec();
+    env.push(("HOURGLASS_LAMBDA__SIGN", "true"));
+    let daemon = TestDaemon::start_with_env(&env).await;
+    let sfn = daemon.sfn();
+    let sm = create(&sfn, "signed", definition).await;
+    let arn = start(&sfn, &sm, "e", "{}").await;
+    assert_eq!(
+        finished(&sfn, &arn, Duration::from_secs(10)).await,
+        ExecutionStatus::Succeeded
+    );
+    let call = &lambda.calls_to("echo")[1];
+    let authorization = call.authorization.as_deref().unwrap_or_default();
+    assert!(
+        authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIDFROMTHEENVIRONMENT/")
+            && authorization.contains("/us-east-1/lambda/aws4_request"),
+        "{authorization}"
+    );
+    assert_eq!(
+        call.security_token.as_deref(),
+        Some("session-token-from-the-environment")
+    );
+}

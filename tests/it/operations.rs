@@ -105,18 +105,35 @@ async fn closed_executions_are_removed_after_the_retention_period() {
 
 #[test]
 fn a_bad_configuration_value_names_the_key_and_exits_before_binding() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let out = Command::new(env!("CARGO_BIN_EXE_hourglass"))
-        .args(["serve", "--port", "0", "--data-dir"])
-        .arg(dir.path())
-        .current_dir(dir.path())
-        .env("WAIT_TIME_SCALE", "-3")
-        .output()
-        .expect("run hourglass");
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("wait_time_scale"), "stderr: {err}");
-    assert!(out.stdout.is_empty(), "it must not have started serving");
+    let cases = [
+        ("WAIT_TIME_SCALE", "-3", "wait_time_scale"),
+        ("HOURGLASS_LOG", "loud", "HOURGLASS_LOG"),
+        ("RUST_LOG", "hourglass=chatty", "log.level"),
+        (
+            "HOURGLASS_LIMITS__REQUEST_TIMEOUT_SECS",
+            "0",
+            "request_timeout_secs",
+        ),
+    ];
+    for (var, value, named) in cases {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = Command::new(crate::support::daemon::binary())
+            .args(["serve", "--port", "0", "--data-dir"])
+            .arg(dir.path())
+            .current_dir(dir.path())
+            .env_remove("HOURGLASS_LOG")
+            .env_remove("RUST_LOG")
+            .env(var, value)
+            .output()
+            .expect("run hourglass");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{var}={value}: {err}");
+        assert!(err.contains(named), "{var}={value}: stderr: {err}");
+        assert!(
+            out.stdout.is_empty(),
+            "{var}={value}: it must not have started serving"
+        );
+    }
 }
 
 #[test]

@@ -37,6 +37,10 @@ pub struct Call {
     pub invocation_type: Option<String>,
     /// The `Qualifier` query parameter, decoded.
     pub qualifier: Option<String>,
+    /// The `Authorization` header, when the call was signed.
+    pub authorization: Option<String>,
+    /// The `X-Amz-Security-Token` header, when one was sent.
+    pub security_token: Option<String>,
 }
 
 #[derive(Default)]
@@ -192,17 +196,22 @@ async fn invoke(
     body: Bytes,
 ) -> Response {
     let body = String::from_utf8_lossy(&body).into_owned();
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     let count = {
         let mut i = inner.lock().expect("fake lambda state");
         i.calls.push(Call {
             function: name.clone(),
             body: body.clone(),
             at_ms: now_ms(),
-            invocation_type: headers
-                .get("x-amz-invocation-type")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
+            invocation_type: header("x-amz-invocation-type"),
             qualifier: uri.query().and_then(qualifier),
+            authorization: header("authorization"),
+            security_token: header("x-amz-security-token"),
         });
         let c = i.counts.entry(name.clone()).or_insert(0);
         *c += 1;
