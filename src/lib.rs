@@ -129,6 +129,7 @@ pub async fn serve(
                     max_history_events: config.limits.max_history_events,
                 },
                 max_open_executions: config.limits.max_open_executions,
+                max_steps: std::thread::available_parallelism().map_or(2, |n| n.get()),
                 calls: CallLimits {
                     max_in_flight: config.lambda.max_calls_in_flight,
                     max_queued: config.writer.queue_capacity,

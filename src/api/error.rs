@@ -160,7 +160,7 @@ impl From<engine::Error> for ApiError {
             E::ExecutionLimitExceeded(n) => ApiError::ExecutionLimitExceeded(format!(
                 "{n} executions are already open, the most this server allows (limits.max_open_executions)"
             )),
-            E::InvalidDefinition(m) => ApiError::internal(engine::Error::InvalidDefinition(m)),
+            e @ (E::InvalidDefinition(_) | E::Interpreter(_)) => ApiError::internal(e),
             E::Store(s) => s.into(),
         }
     }

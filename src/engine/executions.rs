@@ -130,15 +130,9 @@ impl Engine {
             input: input.clone(),
             region: self.config.region.clone(),
         };
-        let mut state = ExecutionState::new(input);
-        let step = asl::step(
-            &rev.definition,
-            &mut state,
-            &info,
-            Event::Start,
-            now,
-            &self.config.step,
-        );
+        let (state, info, step) = self
+            .run_step(rev, ExecutionState::new(input), info, Event::Start, now)
+            .await?;
         let id = self.allocate_execution_id();
         let update = update_row(id, &state, now)?;
         let state_bytes = update.cursor.as_ref().map_or(0, String::len) + input_text.len();
@@ -248,6 +242,9 @@ impl Engine {
         let mut none = Unlocked::at_entry();
         match self.fire(fired, now, &mut none).await {
             Ok(ended) => self.after_end(ended, &mut none).await,
+            Err(e @ Error::Interpreter(_)) => {
+                tracing::error!(error = %e, execution_id = fired.execution_id, seq = fired.seq, "the interpreter failed on a timer; it is left for the next start");
+            }
             Err(e) => {
                 tracing::error!(error = %e, execution_id = fired.execution_id, seq = fired.seq, "handling a timer failed; retrying in 1 s");
                 self.timers
@@ -298,6 +295,31 @@ impl Engine {
         };
         self.after_end(ended, &mut none).await;
         Ok(())
+    }
+
+    /// Run the interpreter from `event` to the next blocking point, on the blocking pool: a
+    /// step may evaluate JSONata for a second or run 10,000 transitions, and must not hold
+    /// a worker the API and the timers need meanwhile. At most `steps` run at once.
+    async fn run_step(
+        &self,
+        rev: Arc<Revision>,
+        mut state: ExecutionState,
+        info: ExecutionInfo,
+        event: Event,
+        now: i64,
+    ) -> Result<(ExecutionState, ExecutionInfo, asl::Step)> {
+        let _permit = self
+            .steps
+            .acquire()
+            .await
+            .map_err(|e| Error::Interpreter(e.to_string()))?;
+        let config = self.config.step;
+        tokio::task::spawn_blocking(move || {
+            let step = asl::step(&rev.definition, &mut state, &info, event, now, &config);
+            (state, info, step)
+        })
+        .await
+        .map_err(|e| Error::Interpreter(e.to_string()))
     }
 
     /// Keep a running execution in memory when a call of its is in flight (its result comes
@@ -379,7 +401,7 @@ impl Engine {
             revision_id,
             start_ms,
             input,
-            mut state,
+            state,
         } = running;
         let rev: Arc<Revision> = self.revision(&revision_id).await?;
         let sm_name = match arn::parse(&state_machine_arn) {
@@ -401,14 +423,7 @@ impl Engine {
             _ => None,
         };
         let before = calls_in_flight(&state);
-        let step = asl::step(
-            &rev.definition,
-            &mut state,
-            &info,
-            event,
-            now,
-            &self.config.step,
-        );
+        let (state, info, step) = self.run_step(rev, state, info, event, now).await?;
         // Calls whose state was left (a timeout, a stop, a failed sibling): their rows go in
         // this commit, and they are cancelled once it is on disk.
         let after = if state.status.is_terminal() {

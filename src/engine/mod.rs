@@ -64,6 +64,9 @@ pub enum Error {
     ExecutionLimitExceeded(u64),
     #[error("invalid definition: {0}")]
     InvalidDefinition(String),
+    /// The interpreter panicked on this execution (a bug); nothing was written.
+    #[error("the interpreter failed: {0}")]
+    Interpreter(String),
     #[error(transparent)]
     Store(#[from] store::Error),
 }
@@ -90,6 +93,8 @@ pub struct EngineConfig {
     /// Most executions RUNNING at once; 0 means no cap.
     pub max_open_executions: u64,
     pub calls: CallLimits,
+    /// Interpreter steps run at once (each on a thread of the blocking pool).
+    pub max_steps: usize,
 }
 
 /// Bounds on the calls the engine makes.
@@ -134,6 +139,8 @@ pub struct Engine {
     machines: Mutex<HashMap<String, Arc<store::StateMachineRow>>>,
     /// Calls to make, submitted after their Scheduled event is committed.
     calls: Calls,
+    /// Interpreter steps running at once on the blocking pool.
+    steps: Semaphore,
     /// The last committed state of running executions waiting for a call, so its result needs
     /// no read. Written and taken only under the execution's lock, after a commit; anything
     /// missing here is read from the store.
@@ -166,6 +173,7 @@ impl Engine {
         let max_id = store.max_execution_id().await?;
         Ok(Self {
             calls: Calls::new(config.calls.max_queued, config.calls.max_queued_bytes),
+            steps: Semaphore::new(config.max_steps.max(1)),
             store,
             writer,
             timers,
@@ -412,8 +420,8 @@ impl Engine {
         loop {
             match self.task_result(key.0, key.1, outcome.clone()).await {
                 Ok(()) => return,
-                Err(Error::Store(store::Error::Json(e))) => {
-                    tracing::error!(error = %e, execution_id = key.0, seq = key.1, "the execution's stored state is unreadable; its result cannot be recorded");
+                Err(e @ (Error::Store(store::Error::Json(_)) | Error::Interpreter(_))) => {
+                    tracing::error!(error = %e, execution_id = key.0, seq = key.1, "the execution cannot take this result; it is left for the next start");
                     return;
                 }
                 Err(Error::Store(store::Error::WriterGone)) => return,

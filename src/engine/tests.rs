@@ -44,6 +44,7 @@ async fn harness() -> Harness {
             step: StepConfig::default(),
             max_open_executions: 0,
             calls: CallLimits::default(),
+            max_steps: 2,
         },
     )
     .await

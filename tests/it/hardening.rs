@@ -491,3 +491,74 @@ async fn an_endless_function_answer_is_cut_at_the_limit_without_being_held() {
     // Eight 64 MiB answers held whole would take 512 MiB.
     assert!(grown_mib < 64, "the daemon grew by {grown_mib} MiB");
 }
+
+#[tokio::test]
+async fn executions_evaluating_heavy_expressions_delay_neither_health_nor_other_waits() {
+    let daemon = TestDaemon::start_with_env(&[("WAIT_TIME_SCALE", "1")]).await;
+    let sfn = daemon.sfn();
+    // A quarter of a second of JSONata per execution in a debug build, four at once: more
+    // than this machine has cores.
+    let heavy = create(
+        &sfn,
+        "heavy",
+        r#"{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","End":true,
+            "Output":"{% $sum($map([1..200000], function($v){ $v * 2 })) %}"}}}"#,
+    )
+    .await;
+    let light = create(
+        &sfn,
+        "light",
+        r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}"#,
+    )
+    .await;
+    let addr = daemon.url().trim_start_matches("http://").to_owned();
+    // /health is probed from a thread of its own, so the test's own runtime cannot delay it.
+    let probe = std::thread::spawn(move || {
+        let mut worst = Duration::ZERO;
+        let until = std::time::Instant::now() + Duration::from_secs(4);
+        while std::time::Instant::now() < until {
+            let started = std::time::Instant::now();
+            let status = crate::support::daemon::get_status(&addr, "/health");
+            assert_eq!(status, Some(200));
+            worst = worst.max(started.elapsed());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        worst
+    });
+    let waiting = start(&sfn, &light, "w", "{}").await;
+    let mut heavies = Vec::new();
+    for i in 0..4 {
+        let (sfn, heavy) = (sfn.clone(), heavy.clone());
+        heavies.push(tokio::spawn(async move {
+            start(&sfn, &heavy, &format!("h{i}"), "{}").await
+        }));
+    }
+    let started = join_all(heavies).await;
+    let worst = tokio::task::spawn_blocking(move || probe.join().expect("probe"))
+        .await
+        .expect("probe");
+    for h in started {
+        let arn = h.expect("start");
+        assert_eq!(
+            finished(&sfn, &arn, Duration::from_secs(60)).await,
+            ExecutionStatus::Succeeded
+        );
+    }
+    assert_eq!(
+        finished(&sfn, &waiting, Duration::from_secs(10)).await,
+        ExecutionStatus::Succeeded
+    );
+    let events = history(&sfn, &waiting).await;
+    let at = |t: HistoryEventType| {
+        events
+            .iter()
+            .find(|e| e.r#type() == &t)
+            .map(|e| e.timestamp().as_secs_f64())
+            .expect("event")
+    };
+    let late_ms =
+        (at(HistoryEventType::WaitStateExited) - at(HistoryEventType::WaitStateEntered) - 1.0)
+            * 1000.0;
+    assert!(worst < Duration::from_millis(50), "/health took {worst:?}");
+    assert!(late_ms < 50.0, "the wait ended {late_ms:.0} ms late");
+}

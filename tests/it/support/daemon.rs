@@ -167,7 +167,7 @@ impl Drop for TestDaemon {
 }
 
 /// `GET path` over a plain TCP connection; the status code of the answer.
-fn get_status(addr: &str, path: &str) -> Option<u16> {
+pub fn get_status(addr: &str, path: &str) -> Option<u16> {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
