@@ -12,6 +12,7 @@ mod crash;
 mod errors;
 mod executions;
 mod fanout;
+mod fidelity;
 mod fuzz;
 mod hardening;
 mod history;

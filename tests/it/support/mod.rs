@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod corpus;
 pub mod daemon;
 pub mod lambda;
 pub mod prom;
