@@ -562,3 +562,144 @@ async fn executions_evaluating_heavy_expressions_delay_neither_health_nor_other_
     assert!(worst < Duration::from_millis(50), "/health took {worst:?}");
     assert!(late_ms < 50.0, "the wait ended {late_ms:.0} ms late");
 }
+
+/// What one client of the mixed load did and was told.
+#[derive(Default)]
+struct Mixed {
+    started: Vec<String>,
+    stopped: Vec<String>,
+    tagged: Vec<(String, String)>,
+    throttled: HashSet<&'static str>,
+    answered: usize,
+}
+
+/// The error code of a failed call; `None` when it succeeded.
+fn refused<T, E: aws_sdk_sfn::error::ProvideErrorMetadata + std::fmt::Debug>(
+    r: &Result<T, E>,
+) -> Option<String> {
+    r.as_ref().err().map(|e| code_and_message(e).0)
+}
+
+#[tokio::test]
+async fn under_2048_clients_every_operation_is_throttled_not_queued_and_nothing_acknowledged_is_lost(
+) {
+    let daemon = TestDaemon::start_with_env(&[
+        ("HOURGLASS_WRITER__QUEUE_CAPACITY", "8"),
+        ("HOURGLASS_WRITER__MAX_BATCH", "8"),
+        ("HOURGLASS_LIMITS__MAX_CONCURRENT_REQUESTS", "256"),
+    ])
+    .await;
+    let sfn = daemon.sfn();
+    // 32 clients a machine, under AWS's 50 tags a resource.
+    let mut machines = Vec::new();
+    for i in 0..64 {
+        machines.push(create(&sfn, &format!("mixed{i}"), WAIT_AN_HOUR).await);
+    }
+    let rss_before = crate::support::rss_kib(daemon.pid());
+    let clients = (0..2048).map(|c| {
+        let sfn = sfn.clone();
+        let sm = machines[c % machines.len()].clone();
+        tokio::spawn(async move {
+            let mut m = Mixed::default();
+            let mut note = |m: &mut Mixed, op: &'static str, code: Option<String>| {
+                m.answered += 1;
+                match code.as_deref() {
+                    None => true,
+                    Some("ThrottlingException") => {
+                        m.throttled.insert(op);
+                        false
+                    }
+                    Some(other) => panic!("{op}: {other}"),
+                }
+            };
+            let started = sfn
+                .start_execution()
+                .state_machine_arn(&sm)
+                .name(format!("c{c}"))
+                .send()
+                .await;
+            if note(&mut m, "StartExecution", refused(&started)) {
+                m.started
+                    .push(started.expect("started").execution_arn().to_owned());
+            }
+            let key = format!("k{c}");
+            let tagged = sfn
+                .tag_resource()
+                .resource_arn(&sm)
+                .tags(
+                    aws_sdk_sfn::types::Tag::builder()
+                        .key(&key)
+                        .value("v")
+                        .build(),
+                )
+                .send()
+                .await;
+            if note(&mut m, "TagResource", refused(&tagged)) {
+                m.tagged.push((sm.clone(), key));
+            }
+            let updated = sfn
+                .update_state_machine()
+                .state_machine_arn(&sm)
+                .definition(WAIT_AN_HOUR)
+                .send()
+                .await;
+            note(&mut m, "UpdateStateMachine", refused(&updated));
+            let listed = sfn.list_executions().state_machine_arn(&sm).send().await;
+            note(&mut m, "ListExecutions", refused(&listed));
+            if let Some(arn) = m.started.first().cloned() {
+                let described = sfn.describe_execution().execution_arn(&arn).send().await;
+                note(&mut m, "DescribeExecution", refused(&described));
+                let history = sfn.get_execution_history().execution_arn(&arn).send().await;
+                note(&mut m, "GetExecutionHistory", refused(&history));
+                let stopped = sfn.stop_execution().execution_arn(&arn).send().await;
+                if note(&mut m, "StopExecution", refused(&stopped)) {
+                    m.stopped.push(arn);
+                }
+            }
+            m
+        })
+    });
+    let results: Vec<Mixed> = tokio::time::timeout(Duration::from_secs(120), join_all(clients))
+        .await
+        .expect("every client was answered")
+        .into_iter()
+        .map(|r| r.expect("client"))
+        .collect();
+    let grown_mib = crate::support::peak_rss_kib(daemon.pid()).saturating_sub(rss_before) / 1024;
+    let throttled: HashSet<&str> = results.iter().flat_map(|m| m.throttled.clone()).collect();
+    let answered: usize = results.iter().map(|m| m.answered).sum();
+    println!("{answered} requests; throttled operations: {throttled:?}; RSS grew {grown_mib} MiB");
+    assert!(
+        throttled.iter().any(|op| *op != "StartExecution"),
+        "only StartExecution was ever throttled: {throttled:?}"
+    );
+    assert!(grown_mib < 256, "the daemon grew by {grown_mib} MiB");
+    // Everything acknowledged is stored.
+    for m in &results {
+        for arn in &m.started {
+            let status = describe(&sfn, arn).await.status().clone();
+            let want = if m.stopped.contains(arn) {
+                ExecutionStatus::Aborted
+            } else {
+                ExecutionStatus::Running
+            };
+            assert_eq!(status, want, "{arn}");
+        }
+    }
+    for sm in &machines {
+        let tags = sfn
+            .list_tags_for_resource()
+            .resource_arn(sm)
+            .send()
+            .await
+            .expect("tags");
+        let stored: HashSet<&str> = tags.tags().iter().filter_map(|t| t.key()).collect();
+        for (_, key) in results
+            .iter()
+            .flat_map(|m| &m.tagged)
+            .filter(|(s, _)| s == sm)
+        {
+            assert!(stored.contains(key.as_str()), "tag {key} of {sm} was lost");
+        }
+    }
+}
