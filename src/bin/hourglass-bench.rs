@@ -12,6 +12,8 @@
 //!   server run by the benchmark itself; Task round trips per second.
 //! - `overload`: far more concurrent clients than the write queue holds; how many starts
 //!   were throttled, the daemon's peak RSS, and that every acknowledged start was stored.
+//! - `recovery`: N executions whose deadlines all pass while the daemon is stopped; at the
+//!   restart, time to ready, RSS (peak while the backlog fires), and the firing rate.
 //! - `run`: N executions of Pass → Wait 0 s → Pass, started and run to completion, watched
 //!   through the API alone (ListExecutions), so it can drive any Step Functions endpoint
 //!   (`--endpoint`), such as moto's server, for a comparison on the same machine.
@@ -94,6 +96,14 @@ enum Scenario {
         /// The daemon's writer.queue_capacity for the run
         #[arg(long, default_value_t = 256)]
         queue: usize,
+    },
+    /// Deadlines that all pass while the daemon is down: memory and readiness at the restart.
+    Recovery {
+        #[arg(long, default_value_t = 1_000_000)]
+        count: u64,
+        /// Seconds from the first start to the deadlines; the starts must fit in it
+        #[arg(long, default_value_t = 150)]
+        lead_secs: i64,
     },
     /// Start executions and run them to completion, through the API alone.
     Run {
@@ -283,6 +293,65 @@ async fn run(cli: Cli) -> Result<()> {
             if stored != count {
                 bail!("{} acknowledged starts are missing", count - stored);
             }
+        }
+        Scenario::Recovery { count, lead_secs } => {
+            let sm = client
+                .create_state_machine("bench-recovery", AT_TIMESTAMP)
+                .await?;
+            // Deadlines spread over one second, `lead_secs` from now.
+            let due_ms = now_ms() + lead_secs * 1000;
+            let due_of = move |i: u64| due_ms + (i as i64 * 1000) / count.max(1) as i64;
+            let r = drive(&client, &sm, 0, count, cli.clients, move |i| {
+                format!(r#"{{"at":"{}"}}"#, format_ms(due_of(i)))
+            })
+            .await?;
+            r.print("start (recovery)");
+            if now_ms() >= due_ms {
+                bail!("starting took longer than --lead-secs; raise it");
+            }
+            daemon.stop()?;
+            let overdue_at = due_ms + 2_000;
+            tokio::time::sleep(Duration::from_millis((overdue_at - now_ms()).max(0) as u64)).await;
+            println!("recovery: {count} deadlines passed while the daemon was stopped");
+            let t0 = Instant::now();
+            let (child, url, ready) = spawn(&daemon_bin, &data_dir, &daemon.env)?;
+            daemon.child = child;
+            daemon.url = url;
+            let rss_ready = daemon.rss_mib()?;
+            let pid = daemon.child.id();
+            let peak = Arc::new(AtomicU64::new(0));
+            let sampling = {
+                let peak = peak.clone();
+                tokio::spawn(async move {
+                    loop {
+                        if let Ok(kb) = rss_kib(pid) {
+                            peak.fetch_max(kb, Ordering::Relaxed);
+                        }
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                })
+            };
+            let deadline = Instant::now() + Duration::from_secs(900);
+            loop {
+                let left = count_status(&data_dir, "RUNNING").await?;
+                if left == 0 {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    bail!("{left} of {count} overdue executions had not fired in 15 minutes");
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            sampling.abort();
+            let all = t0.elapsed();
+            let firing = all.saturating_sub(ready);
+            println!(
+                "recovery: ready {:.0} ms after start (rss {rss_ready:.1} MiB); all {count} fired {:.1} s after that                  = {:.0} fires/s; peak rss {:.1} MiB",
+                ready.as_secs_f64() * 1000.0,
+                firing.as_secs_f64(),
+                count as f64 / firing.as_secs_f64().max(0.001),
+                peak.load(Ordering::Relaxed) as f64 / 1024.0
+            );
         }
         Scenario::Run { count } => {
             run_to_completion(&client, count, cli.clients).await?;
@@ -608,7 +677,7 @@ impl Daemon {
         })
     }
 
-    /// SIGTERM, wait, start again; returns the time from spawn to serving.
+    /// SIGTERM, wait, start again; returns the time from spawn to ready.
     fn restart(&mut self) -> Result<Duration> {
         self.stop()?;
         let (child, url, took) = spawn(&self.bin, &self.data_dir, &self.env)?;
@@ -673,14 +742,36 @@ fn spawn(
     let stdout = child.stdout.take().context("stdout")?;
     let mut lines = BufReader::new(stdout).lines();
     while let Some(line) = lines.next().transpose()? {
-        if let Some(addr) = line.strip_prefix("hourglass listening on ") {
-            let took = t.elapsed();
+        if let Some(url) = line.strip_prefix("hourglass listening on ") {
             // Keep draining stdout so the daemon never blocks on a full pipe.
             std::thread::spawn(move || for _ in lines.by_ref() {});
-            return Ok((child, addr.to_owned(), took));
+            // Serving starts at once; ready means recovery is done.
+            let addr = url.trim_start_matches("http://").to_owned();
+            while get_status(&addr, "/ready") != Some(200) {
+                if t.elapsed() > Duration::from_secs(600) {
+                    bail!("the daemon was not ready within 10 minutes");
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            return Ok((child, url.to_owned(), t.elapsed()));
         }
     }
     bail!("the daemon exited before serving")
+}
+
+/// `GET path` over a plain TCP connection; the status code of the answer.
+fn get_status(addr: &str, path: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    answer.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn db_size_mib(data_dir: &Path) -> f64 {
