@@ -31,6 +31,18 @@ impl TestDaemon {
     pub async fn start_with_env(env: &[(&str, &str)]) -> Self {
         let temp = tempfile::tempdir().expect("temp dir");
         let data_dir = temp.path().to_path_buf();
+        Self::start_on(temp, data_dir, env)
+    }
+
+    /// Start on a copy of the database file `db` (a fixture), in a fresh directory.
+    pub async fn start_from(db: &Path, env: &[(&str, &str)]) -> Self {
+        let temp = tempfile::tempdir().expect("temp dir");
+        std::fs::copy(db, temp.path().join("hourglass.db")).expect("copy the database");
+        let data_dir = temp.path().to_path_buf();
+        Self::start_on(temp, data_dir, env)
+    }
+
+    fn start_on(temp: tempfile::TempDir, data_dir: PathBuf, env: &[(&str, &str)]) -> Self {
         let env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
