@@ -8,19 +8,20 @@
 //! | [`store`] | SQLite: the single group-committing writer and the read queries |
 //! | [`invoke`] | calling Lambda over its Invoke HTTP API |
 //! | [`timer`] | the in-memory window of deadlines (a hashed timing wheel) and its loader |
-//! | [`config`], [`telemetry`], [`metrics`], [`arn`] | settings, logs, Prometheus metrics, ARNs |
+//! | [`model`] | the shared vocabulary: ARNs, names, ids, statuses, event types, hash, random |
+//! | [`config`], [`telemetry`], [`metrics`] | settings, logs, Prometheus metrics |
 //!
 //! [`serve`] wires them together; `main.rs` only parses flags and calls it.
 
 #![forbid(unsafe_code)]
 
 pub mod api;
-pub mod arn;
 pub mod asl;
 pub mod config;
 pub mod engine;
 pub mod invoke;
 pub mod metrics;
+pub mod model;
 pub mod store;
 pub mod telemetry;
 pub mod timer;

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::ApiError;
-use crate::arn::{self, Resource};
+use crate::model::arn::{self, Resource};
 
 /// A request body: typed access to its members. A member of the wrong JSON type is a
 /// SerializationException, as AWS answers it.
@@ -254,7 +254,7 @@ pub fn execution_arn(arn: &str) -> Result<String, ApiError> {
 /// A name for a state machine or execution.
 pub fn name(field: &str, v: &str, checks: &mut Checks) -> Result<(), ApiError> {
     checks.length(field, Some(v), 1, 80);
-    if !v.is_empty() && v.chars().count() <= 80 && !arn::is_valid_name(v) {
+    if !v.is_empty() && v.chars().count() <= 80 && !crate::model::name::is_valid_name(v) {
         return Err(ApiError::InvalidName(v.to_owned()));
     }
     Ok(())

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use super::shapes::{Checks, Req};
 use super::{ApiError, Ctx};
-use crate::arn::{self, Resource};
+use crate::model::arn::{self, Resource};
 
 /// AWS allows at most 50 tags on a resource.
 const MAX_TAGS: usize = 50;

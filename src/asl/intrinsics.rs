@@ -484,7 +484,7 @@ fn seed_from(scope: &Scope<'_>, expr: &str) -> u64 {
         "{}|{}|{}",
         scope.context["Execution"]["Id"], scope.context["State"]["EnteredTime"], expr
     );
-    crate::arn::stable_hash(&key)
+    crate::model::hash::stable_hash(&key)
 }
 
 fn splitmix(seed: u64) -> u64 {

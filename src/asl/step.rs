@@ -598,7 +598,7 @@ impl Run<'_> {
             states,
             variables: &d.vars,
             now_ms: self.now_ms,
-            seed: crate::arn::stable_hash(&self.info.arn) ^ self.last_event_id as u64,
+            seed: crate::model::hash::stable_hash(&self.info.arn) ^ self.last_event_id as u64,
         }
     }
 
@@ -1551,7 +1551,7 @@ impl Run<'_> {
         if made >= retrier.max_attempts {
             return None;
         }
-        let seed = crate::arn::stable_hash(&self.info.arn) ^ failed_seq as u64;
+        let seed = crate::model::hash::stable_hash(&self.info.arn) ^ failed_seq as u64;
         let delay_ms = (retrier.delay_ms(made, task::jitter(seed)) as f64 * scale).ceil() as i64;
         if let Some(a) = progress.attempts.get_mut(index) {
             *a += 1;

@@ -6,11 +6,11 @@ use serde_json::Value;
 
 use super::locks::Unlocked;
 use super::{Engine, Error, Queue, Result, Revision, HOT_BUDGET_BYTES, HOT_MAX_BYTES};
-use crate::arn;
 use crate::asl::step::Frame;
 use crate::asl::{self, Effect, Event, ExecutionInfo, ExecutionState, Status};
 use crate::invoke::Outcome;
 use crate::metrics;
+use crate::model::arn;
 use crate::store;
 use crate::store::{ExecutionRow, ExecutionUpdate, NewEvents, TaskRow, TimerRow, WriteOp};
 use crate::timer::Fired;

@@ -38,8 +38,6 @@
 
 use tokio::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use crate::arn;
-
 /// Stripes per namespace: enough that unrelated keys rarely share one.
 const STRIPES: usize = 1024;
 
@@ -113,13 +111,13 @@ impl ExecutionLockKey for i64 {
 
 impl ExecutionLockKey for &str {
     fn stripe(&self) -> usize {
-        (arn::stable_hash(self) % STRIPES as u64) as usize
+        (crate::model::hash::stable_hash(self) % STRIPES as u64) as usize
     }
 }
 
 impl Locks {
     fn machine_stripe(&self, arn: &str) -> &RwLock<()> {
-        &self.machines[(arn::stable_hash(arn) % STRIPES as u64) as usize]
+        &self.machines[(crate::model::hash::stable_hash(arn) % STRIPES as u64) as usize]
     }
 
     /// Hold a state machine shared (starting one of its executions).
@@ -168,7 +166,7 @@ mod tests {
     async fn a_machine_and_an_execution_in_the_same_stripe_do_not_wait_on_each_other() {
         let locks = Locks::default();
         let machine = "arn:aws:states:us-east-1:123456789012:stateMachine:m948";
-        let execution_id = (arn::stable_hash(machine) % STRIPES as u64) as i64;
+        let execution_id = (crate::model::hash::stable_hash(machine) % STRIPES as u64) as i64;
         let mut none = Unlocked::at_entry();
         let mut held = locks.machine_exclusive(machine, &mut none).await;
         let taken = tokio::time::timeout(

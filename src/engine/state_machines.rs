@@ -2,7 +2,7 @@
 
 use super::locks::Unlocked;
 use super::{Engine, Error, Queue, Result};
-use crate::arn;
+use crate::model::arn;
 use crate::store::{RevisionRow, StateMachineRow, WriteOp};
 
 /// What an absent logging configuration means.

@@ -1,0 +1,260 @@
+//! ARNs: building them the way AWS does and parsing what clients send. A typed ARN
+//! ([`StateMachineArn`], [`ExecutionArn`]) has been checked once and names what it says.
+
+use super::hash::stable_hash;
+
+/// Partitions executions are spread over (for scale-out; one node holds them all today).
+pub const PARTITIONS: u64 = 256;
+
+pub fn partition_of(execution_arn: &str) -> i64 {
+    (stable_hash(execution_arn) % PARTITIONS) as i64
+}
+
+pub fn state_machine_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:states:{region}:{account}:stateMachine:{name}")
+}
+
+pub fn execution_arn(region: &str, account: &str, machine: &str, name: &str) -> String {
+    format!("arn:aws:states:{region}:{account}:execution:{machine}:{name}")
+}
+
+/// What a client-supplied ARN names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resource {
+    StateMachine { name: String },
+    Execution { machine: String, name: String },
+    Other(String),
+}
+
+/// Why an ARN was refused; the text is AWS's, to be wrapped as `Invalid Arn: '<text>'`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArnError(pub String);
+
+/// Parse an ARN of Step Functions (`arn:aws:states:region:account:type:...`).
+pub fn parse(arn: &str) -> Result<Resource, ArnError> {
+    let Some(rest) = arn.strip_prefix("arn:") else {
+        return Err(ArnError(format!("Invalid ARN prefix: {arn}")));
+    };
+    // partition:service:region:account:resource
+    let parts: Vec<&str> = rest.splitn(5, ':').collect();
+    if parts.len() < 5 || parts[0].is_empty() || parts[1] != "states" {
+        return Err(ArnError(format!("Invalid ARN prefix: {arn}")));
+    }
+    let resource = parts[4];
+    let (kind, tail) = resource.split_once(':').unwrap_or((resource, ""));
+    match kind {
+        "stateMachine" if is_plain_name(tail) => Ok(Resource::StateMachine {
+            name: tail.to_owned(),
+        }),
+        "execution" => match tail.split_once(':') {
+            Some((machine, name)) if is_plain_name(machine) && is_plain_name(name) => {
+                Ok(Resource::Execution {
+                    machine: machine.to_owned(),
+                    name: name.to_owned(),
+                })
+            }
+            _ => Err(ArnError(format!("Invalid ARN resource: {arn}"))),
+        },
+        "stateMachine" => Err(ArnError(format!("Invalid ARN resource: {arn}"))),
+        other => Ok(Resource::Other(other.to_owned())),
+    }
+}
+
+fn is_plain_name(s: &str) -> bool {
+    !s.is_empty() && !s.contains(':')
+}
+
+/// A state machine's ARN: `arn:aws:states:REGION:ACCOUNT:stateMachine:NAME`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StateMachineArn {
+    arn: String,
+    /// Where the name starts in `arn`.
+    name_at: usize,
+}
+
+/// An execution's ARN: `arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExecutionArn {
+    arn: String,
+    /// Where the machine's name starts in `arn`, and where the execution's name starts.
+    machine_at: usize,
+    name_at: usize,
+}
+
+impl StateMachineArn {
+    pub fn new(region: &str, account: &str, name: &str) -> Self {
+        let arn = state_machine_arn(region, account, name);
+        let name_at = arn.len() - name.len();
+        Self { arn, name_at }
+    }
+
+    /// A state machine ARN as a client sent it.
+    pub fn parse(s: &str) -> Result<Self, ArnError> {
+        match parse(s)? {
+            Resource::StateMachine { name } => Ok(Self {
+                name_at: s.len() - name.len(),
+                arn: s.to_owned(),
+            }),
+            _ => Err(ArnError(format!("Invalid ARN resource: {s}"))),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.arn[self.name_at..]
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.arn
+    }
+
+    /// The ARN of this machine's execution `name`.
+    pub fn execution(&self, name: &str) -> ExecutionArn {
+        let prefix = &self.arn[..self.name_at - "stateMachine:".len()];
+        let arn = format!("{prefix}execution:{}:{name}", self.name());
+        ExecutionArn {
+            machine_at: prefix.len() + "execution:".len(),
+            name_at: arn.len() - name.len(),
+            arn,
+        }
+    }
+}
+
+impl ExecutionArn {
+    /// An execution ARN as a client sent it.
+    pub fn parse(s: &str) -> Result<Self, ArnError> {
+        match parse(s)? {
+            Resource::Execution { machine, name } => Ok(Self {
+                name_at: s.len() - name.len(),
+                machine_at: s.len() - name.len() - 1 - machine.len(),
+                arn: s.to_owned(),
+            }),
+            _ => Err(ArnError(format!("Invalid ARN resource: {s}"))),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.arn[self.name_at..]
+    }
+
+    pub fn machine_name(&self) -> &str {
+        &self.arn[self.machine_at..self.name_at - 1]
+    }
+
+    /// The ARN of the state machine this execution belongs to.
+    pub fn state_machine(&self) -> StateMachineArn {
+        let prefix = &self.arn[..self.machine_at - "execution:".len()];
+        StateMachineArn::new_from_prefix(prefix, self.machine_name())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.arn
+    }
+
+    /// The partition this execution belongs to, of `partitions`.
+    pub fn partition(&self, partitions: u64) -> i64 {
+        (stable_hash(&self.arn) % partitions.max(1)) as i64
+    }
+}
+
+impl StateMachineArn {
+    fn new_from_prefix(prefix: &str, name: &str) -> Self {
+        let arn = format!("{prefix}stateMachine:{name}");
+        Self {
+            name_at: arn.len() - name.len(),
+            arn,
+        }
+    }
+}
+
+impl std::fmt::Display for StateMachineArn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.arn)
+    }
+}
+
+impl std::fmt::Display for ExecutionArn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.arn)
+    }
+}
+
+impl From<StateMachineArn> for String {
+    fn from(a: StateMachineArn) -> String {
+        a.arn
+    }
+}
+
+impl From<ExecutionArn> for String {
+    fn from(a: ExecutionArn) -> String {
+        a.arn
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_what_aws_issues_and_refuses_the_rest() {
+        let cases = [
+            (
+                "state machine",
+                "arn:aws:states:us-east-1:123456789012:stateMachine:hello",
+                Ok(Resource::StateMachine {
+                    name: "hello".into(),
+                }),
+            ),
+            (
+                "execution",
+                "arn:aws:states:us-east-1:123456789012:execution:hello:run-1",
+                Ok(Resource::Execution {
+                    machine: "hello".into(),
+                    name: "run-1".into(),
+                }),
+            ),
+            (
+                "no prefix",
+                "invalid_state_machine_arn",
+                Err(ArnError(
+                    "Invalid ARN prefix: invalid_state_machine_arn".into(),
+                )),
+            ),
+            (
+                "other service",
+                "arn:aws:lambda:us-east-1:123456789012:function:f",
+                Err(ArnError(
+                    "Invalid ARN prefix: arn:aws:lambda:us-east-1:123456789012:function:f".into(),
+                )),
+            ),
+            (
+                "activity",
+                "arn:aws:states:us-east-1:123456789012:activity:a",
+                Ok(Resource::Other("activity".into())),
+            ),
+        ];
+        for (name, arn, want) in cases {
+            assert_eq!(parse(arn), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn typed_arns_name_their_parts() {
+        let sm = StateMachineArn::new("us-east-1", "123456789012", "hello");
+        assert_eq!(
+            sm.as_str(),
+            "arn:aws:states:us-east-1:123456789012:stateMachine:hello"
+        );
+        assert_eq!(sm.name(), "hello");
+        let e = sm.execution("run-1");
+        assert_eq!(
+            e.as_str(),
+            "arn:aws:states:us-east-1:123456789012:execution:hello:run-1"
+        );
+        assert_eq!((e.machine_name(), e.name()), ("hello", "run-1"));
+        assert_eq!(e.state_machine(), sm);
+        assert_eq!(ExecutionArn::parse(e.as_str()), Ok(e.clone()));
+        assert_eq!(StateMachineArn::parse(sm.as_str()), Ok(sm));
+        assert!(StateMachineArn::parse(e.as_str()).is_err());
+        assert_eq!(e.partition(256), e.partition(256));
+    }
+}
