@@ -44,6 +44,9 @@ use crate::invoke::lambda::{LambdaInvoker, LambdaSettings, SigningKeys};
 use crate::invoke::Invoker;
 use crate::timer::{SystemClock, TimerService};
 
+/// The store the daemon runs on.
+pub type Db = store::sqlite::SqliteStore;
+
 /// Run the daemon on `listener` until `shutdown` is cancelled.
 ///
 /// The HTTP server starts at once: `/health` answers from the first moment, `/ready` answers
@@ -95,16 +98,20 @@ pub async fn serve(
     let Some(opened) = opened else {
         return stop_http(http).await;
     };
-    let (store, write_conn) =
+    let (reader, write_conn) =
         opened.with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
 
     let writer_stop = CancellationToken::new();
-    let (writer, writer_task) = store::Writer::spawn(
+    let (writer, writer_task) = store::sqlite::Writer::spawn(
         write_conn,
         config.writer.queue_capacity,
         config.writer.max_batch,
         writer_stop.clone(),
     );
+    let store = store::sqlite::SqliteStore {
+        reader: reader.clone(),
+        writer,
+    };
 
     let clock = Arc::new(SystemClock);
     let timers = Arc::new(TimerService::new(
@@ -119,7 +126,6 @@ pub async fn serve(
     let engine = Arc::new(
         Engine::new(
             store.clone(),
-            writer.clone(),
             timers.clone(),
             clock,
             EngineConfig {
@@ -182,9 +188,8 @@ pub async fn serve(
     tracing::info!("shutting down");
     timer_stop.cancel();
     background.wait().await;
-    drop((engine, engine_slot));
+    drop((engine, engine_slot, timers, store));
     writer_stop.cancel();
-    drop(writer);
     let conn = writer_task
         .await
         .context("the writer task panicked")?
@@ -192,7 +197,7 @@ pub async fn serve(
     store::sqlite::close_writer(conn)
         .await
         .context("closing the database")?;
-    store.close().await;
+    reader.close().await;
     served
         .context("the HTTP server panicked")?
         .context("serving HTTP")?;

@@ -136,6 +136,13 @@ impl From<store::Error> for ApiError {
     fn from(e: store::Error) -> Self {
         match e {
             store::Error::Busy => ApiError::Throttling,
+            e @ store::Error::Locked(_) => {
+                tracing::error!(error = %e, "the store is locked by another program");
+                ApiError::Unavailable(
+                    "The service cannot reach its database now (another program holds it locked). Retry later."
+                        .into(),
+                )
+            }
             e if e.is_storage_fault() => {
                 tracing::error!(error = %e, "the store cannot write");
                 ApiError::Unavailable(
@@ -157,6 +164,10 @@ impl From<engine::Error> for ApiError {
             E::StateMachineAlreadyExists(a) => ApiError::StateMachineAlreadyExists(a),
             E::ExecutionDoesNotExist(a) => ApiError::ExecutionDoesNotExist(a),
             E::ExecutionAlreadyExists(a) => ApiError::ExecutionAlreadyExists(a),
+            E::ResourceNotFound(a) => ApiError::ResourceNotFound(a),
+            E::TooManyTags(n) => {
+                ApiError::TooManyTags(format!("a resource can have at most {n} tags"))
+            }
             E::ExecutionLimitExceeded(n) => ApiError::ExecutionLimitExceeded(format!(
                 "{n} executions are already open, the most this server allows (limits.max_open_executions)"
             )),

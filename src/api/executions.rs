@@ -6,17 +6,9 @@ use serde_json::{json, Value};
 use super::shapes::{self, Checks, Req};
 use super::state_machines;
 use super::{ApiError, Ctx};
-use crate::store::{ExecutionRow, StateMachineRow};
+use crate::engine::MachineForExecution;
+use crate::model::ExecutionStatus;
 
-/// ExecutionStatus in AWS's model order (the order its enum error message lists).
-pub const STATUSES: &[&str] = &[
-    "SUCCEEDED",
-    "TIMED_OUT",
-    "PENDING_REDRIVE",
-    "ABORTED",
-    "FAILED",
-    "RUNNING",
-];
 /// AWS's limit on execution input: 256 KiB.
 pub const MAX_PAYLOAD: usize = 262_144;
 
@@ -55,18 +47,10 @@ fn execution_arn_member(req: &Req) -> Result<String, ApiError> {
     shapes::execution_arn(arn.unwrap_or_default())
 }
 
-pub(super) async fn existing(app: &Ctx, arn: &str) -> Result<ExecutionRow, ApiError> {
-    app.engine
-        .store()
-        .execution_by_arn(arn)
-        .await?
-        .ok_or_else(|| ApiError::ExecutionDoesNotExist(arn.to_owned()))
-}
-
 pub async fn describe_execution(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
     let arn = execution_arn_member(&req)?;
-    let e = existing(app, &arn).await?;
+    let e = app.engine.execution(&arn).await?;
     let mut out = json!({
         "executionArn": e.arn,
         "stateMachineArn": e.state_machine_arn,
@@ -118,7 +102,8 @@ pub async fn list_executions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let sm_arn = req.str("stateMachineArn")?;
     checks.length("stateMachineArn", sm_arn, 1, 256);
     let status = req.str("statusFilter")?;
-    checks.one_of("statusFilter", status, STATUSES);
+    let statuses = ExecutionStatus::MODEL_ORDER.map(ExecutionStatus::as_str);
+    checks.one_of("statusFilter", status, &statuses);
     let limit = shapes::page_size(&req, &mut checks)?;
     let token = req.str("nextToken")?;
     checks.length("nextToken", token, 1, 3096);
@@ -129,9 +114,6 @@ pub async fn list_executions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
         ));
     };
     let sm_arn = shapes::state_machine_arn(sm_arn)?;
-    if app.engine.store().state_machine(&sm_arn).await?.is_none() {
-        return Err(ApiError::StateMachineDoesNotExist(sm_arn));
-    }
     let after = match shapes::decode_token("ex", token)? {
         None => None,
         Some(t) => {
@@ -142,19 +124,16 @@ pub async fn list_executions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
             Some((s, i))
         }
     };
-    let mut rows = app
+    let status = status.and_then(ExecutionStatus::parse);
+    let page = app
         .engine
-        .store()
-        .list_executions(&sm_arn, status, after, limit + 1)
+        .list_executions(&sm_arn, status, after, limit)
         .await?;
-    let next = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last()
-            .map(|r| shapes::encode_token("ex", &format!("{}.{}", r.start_ms, r.id)))
-    } else {
-        None
-    };
-    let items: Vec<Value> = rows
+    let next = page
+        .next
+        .map(|(start_ms, id)| shapes::encode_token("ex", &format!("{start_ms}.{id}")));
+    let items: Vec<Value> = page
+        .items
         .iter()
         .map(|e| {
             let mut item = json!({
@@ -183,33 +162,10 @@ pub async fn describe_state_machine_for_execution(
 ) -> Result<Value, ApiError> {
     let req = Req::new(req);
     let arn = execution_arn_member(&req)?;
-    let e = existing(app, &arn).await?;
-    let store = app.engine.store();
-    let rev = store
-        .revision(&e.revision_id)
-        .await?
-        .ok_or_else(|| ApiError::ExecutionDoesNotExist(arn.clone()))?;
-    // The machine may since have been updated or deleted; answer with what the execution ran.
-    let sm = store.state_machine(&e.state_machine_arn).await?;
-    let base = sm.clone().unwrap_or_else(|| StateMachineRow {
-        arn: e.state_machine_arn.clone(),
-        name: e
-            .state_machine_arn
-            .rsplit(':')
-            .next()
-            .unwrap_or_default()
-            .to_owned(),
-        machine_type: "STANDARD".into(),
-        status: "DELETING".into(),
-        revision_id: rev.revision_id.clone(),
-        creation_date_ms: rev.created_ms,
-        update_date_ms: None,
-        logging_configuration: None,
-        tracing_configuration: None,
-        definition: rev.definition.clone(),
-        role_arn: rev.role_arn.clone(),
-        description: None,
-    });
+    let MachineForExecution {
+        machine: base,
+        revision: rev,
+    } = app.engine.machine_for_execution(&arn).await?;
     let full = state_machines::describe(&base);
     Ok(json!({
         "stateMachineArn": base.arn,

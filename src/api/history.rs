@@ -2,7 +2,6 @@
 
 use serde_json::{json, Map, Value};
 
-use super::executions::existing;
 use super::shapes::{self, Checks, Req};
 use super::{ApiError, Ctx};
 use crate::asl::history::strip_execution_data;
@@ -25,24 +24,16 @@ pub async fn get_execution_history(app: &Ctx, req: Value) -> Result<Value, ApiEr
                 .map_err(|_| ApiError::InvalidToken("Invalid Token".into()))
         })
         .transpose()?;
-    let e = existing(app, &arn).await?;
-    let mut rows = app
-        .engine
-        .store()
-        .history(e.id, after, limit + 1, reverse)
-        .await?;
-    let next = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last()
-            .map(|r| shapes::encode_token("ev", &r.id.to_string()))
-    } else {
-        None
-    };
+    let page = app.engine.history(&arn, after, limit, reverse).await?;
+    let next = page
+        .next
+        .map(|id| shapes::encode_token("ev", &id.to_string()));
+    let rows = page.items;
     let mut events = Vec::with_capacity(rows.len());
     for r in rows {
         let mut event = Map::new();
         event.insert("timestamp".into(), shapes::epoch_seconds(r.timestamp_ms));
-        event.insert("type".into(), json!(r.event_type));
+        event.insert("type".into(), json!(r.event_type.as_str()));
         event.insert("id".into(), json!(r.id));
         event.insert("previousEventId".into(), json!(r.previous_id));
         if let Some(text) = r.details {

@@ -27,13 +27,14 @@ pub use error::ApiError;
 
 use crate::engine::Engine;
 use crate::metrics;
+use crate::Db;
 use tokio::sync::Semaphore;
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
 pub struct App {
     /// Set once the database is open; until then API requests are answered 503.
-    pub engine: Arc<OnceLock<Arc<Engine>>>,
+    pub engine: Arc<OnceLock<Arc<Engine<Db>>>>,
     /// Set once recovery has finished; `/ready` answers 200 from then on.
     pub ready: Arc<AtomicBool>,
     /// Verifies request signatures when `auth.enabled` is set.
@@ -48,7 +49,7 @@ pub struct App {
 /// What a handler works with once recovery is done.
 #[derive(Clone, Debug)]
 pub struct Ctx {
-    pub engine: Arc<Engine>,
+    pub engine: Arc<Engine<Db>>,
 }
 
 /// The operations this server answers, by their `X-Amz-Target` suffix.

@@ -293,11 +293,8 @@ mod tests {
     #[test]
     fn validation_messages_read_like_aws() {
         let mut c = Checks::new();
-        c.one_of(
-            "statusFilter",
-            Some("succeeded"),
-            crate::api::executions::STATUSES,
-        );
+        let statuses = crate::model::ExecutionStatus::MODEL_ORDER.map(|s| s.as_str());
+        c.one_of("statusFilter", Some("succeeded"), &statuses);
         let e = c.done().expect_err("enum");
         assert_eq!(e.to_string(), "1 validation error detected: Value 'succeeded' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]");
 

@@ -7,9 +7,13 @@ use super::shapes::{self, Checks, Req};
 use super::{ApiError, Ctx};
 use crate::asl::validate;
 use crate::engine::{CreateStateMachine, UpdateStateMachine};
+use crate::model::StateMachineType;
 use crate::store::StateMachineRow;
 
-const TYPES: &[&str] = &["STANDARD", "EXPRESS"];
+const TYPES: [&str; 2] = [
+    StateMachineType::Standard.as_str(),
+    StateMachineType::Express.as_str(),
+];
 const LOG_LEVELS: &[&str] = &["ALL", "ERROR", "FATAL", "OFF"];
 /// AWS's limit on a definition: 1 MiB.
 const MAX_DEFINITION: usize = 1_048_576;
@@ -71,7 +75,7 @@ pub async fn create_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiErr
     checks.byte_length_sensitive("definition", definition, 1, MAX_DEFINITION);
     checks.length("roleArn", role_arn, 1, 256);
     let machine_type = req.str("type")?;
-    checks.one_of("type", machine_type, TYPES);
+    checks.one_of("type", machine_type, &TYPES);
     if let Some(n) = name {
         shapes::name("name", n, &mut checks)?;
     }
@@ -94,7 +98,9 @@ pub async fn create_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiErr
             name: name.to_owned(),
             definition: definition.to_owned(),
             role_arn: role_arn.to_owned(),
-            machine_type: machine_type.unwrap_or("STANDARD").to_owned(),
+            machine_type: machine_type
+                .and_then(StateMachineType::parse)
+                .unwrap_or(StateMachineType::Standard),
             logging_configuration: logging,
             tracing_configuration: tracing,
             tags,
@@ -111,10 +117,10 @@ pub fn describe(sm: &StateMachineRow) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("stateMachineArn".into(), json!(sm.arn));
     m.insert("name".into(), json!(sm.name));
-    m.insert("status".into(), json!(sm.status));
+    m.insert("status".into(), json!(sm.status.as_str()));
     m.insert("definition".into(), json!(sm.definition));
     m.insert("roleArn".into(), json!(sm.role_arn));
-    m.insert("type".into(), json!(sm.machine_type));
+    m.insert("type".into(), json!(sm.machine_type.as_str()));
     m.insert(
         "creationDate".into(),
         shapes::epoch_seconds(sm.creation_date_ms),
@@ -136,14 +142,6 @@ pub fn describe(sm: &StateMachineRow) -> Map<String, Value> {
     m
 }
 
-async fn existing(app: &Ctx, arn: &str) -> Result<StateMachineRow, ApiError> {
-    app.engine
-        .store()
-        .state_machine(arn)
-        .await?
-        .ok_or_else(|| ApiError::StateMachineDoesNotExist(arn.to_owned()))
-}
-
 fn arn_member(req: &Req, field: &str) -> Result<String, ApiError> {
     let mut checks = Checks::new();
     let arn = checks.required(field, req.str(field)?);
@@ -155,7 +153,7 @@ fn arn_member(req: &Req, field: &str) -> Result<String, ApiError> {
 pub async fn describe_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
     let arn = arn_member(&req, "stateMachineArn")?;
-    let sm = existing(app, &arn).await?;
+    let sm = app.engine.state_machine(&arn).await?;
     Ok(Value::Object(describe(&sm)))
 }
 
@@ -209,24 +207,16 @@ pub async fn list_state_machines(app: &Ctx, req: Value) -> Result<Value, ApiErro
     checks.length("nextToken", token, 1, 1024);
     checks.done()?;
     let after = shapes::decode_token("sm", token)?;
-    let mut rows = app
-        .engine
-        .store()
-        .list_state_machines(after, limit + 1)
-        .await?;
-    let next = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| shapes::encode_token("sm", &r.arn))
-    } else {
-        None
-    };
-    let items: Vec<Value> = rows
+    let page = app.engine.list_state_machines(after, limit).await?;
+    let next = page.next.map(|arn| shapes::encode_token("sm", &arn));
+    let items: Vec<Value> = page
+        .items
         .iter()
         .map(|sm| {
             json!({
                 "stateMachineArn": sm.arn,
                 "name": sm.name,
-                "type": sm.machine_type,
+                "type": sm.machine_type.as_str(),
                 "creationDate": shapes::epoch_seconds(sm.creation_date_ms),
             })
         })
@@ -243,7 +233,7 @@ pub fn validate_state_machine_definition(req: Value) -> Result<Value, ApiError> 
     let mut checks = Checks::new();
     let definition = checks.required("definition", req.str("definition")?);
     checks.byte_length_sensitive("definition", definition, 1, MAX_DEFINITION);
-    checks.one_of("type", req.str("type")?, TYPES);
+    checks.one_of("type", req.str("type")?, &TYPES);
     checks.one_of("severity", req.str("severity")?, &["ERROR", "WARNING"]);
     let max = req.int("maxResults")?;
     checks.range("maxResults", max, 0, 100);

@@ -1,18 +1,24 @@
 //! Starting, stopping and advancing executions.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use serde_json::Value;
 
 use super::locks::Unlocked;
-use super::{Engine, Error, Queue, Result, Revision, HOT_BUDGET_BYTES, HOT_MAX_BYTES};
+use super::{Engine, Error, Result, Revision, HOT_BUDGET_BYTES, HOT_MAX_BYTES};
 use crate::asl::step::Frame;
 use crate::asl::{self, Effect, Event, ExecutionInfo, ExecutionState, Status};
 use crate::invoke::Outcome;
 use crate::metrics;
 use crate::model::arn;
-use crate::store;
-use crate::store::{ExecutionRow, ExecutionUpdate, NewEvents, TaskRow, TimerRow, WriteOp};
+use crate::model::{
+    EventId, ExecutionId, ExecutionStatus, HistoryEventType, StateMachineStatus, TimerKey,
+};
+use crate::store::{self, Store, WhenFull};
+use crate::store::{
+    EventRow, ExecutionRow, ExecutionUpdate, NewEvents, TaskRow, TimerRow, WriteOp,
+};
 use crate::timer::Fired;
 
 /// A running execution as [`Engine::advance`] needs it: its identity, parsed input and
@@ -78,7 +84,7 @@ pub struct StartedExecution {
     pub start_ms: i64,
 }
 
-impl Engine {
+impl<S: Store> Engine<S> {
     /// Create an execution and run it to its first blocking point. Returns once that is
     /// committed (durability contract, rule 1).
     ///
@@ -103,11 +109,11 @@ impl Engine {
             .machine(state_machine_arn, &machine)
             .await?
             .ok_or_else(|| Error::StateMachineDoesNotExist(state_machine_arn.to_owned()))?;
-        if sm.status != "ACTIVE" {
+        if sm.status != StateMachineStatus::Active {
             return Err(Error::StateMachineDeleting(state_machine_arn.to_owned()));
         }
         let cap = self.config.max_open_executions;
-        if cap > 0 && u64::try_from(metrics::executions_running()).unwrap_or(0) >= cap {
+        if cap > 0 && u64::try_from(self.running.load(Ordering::Relaxed)).unwrap_or(0) >= cap {
             return Err(Error::ExecutionLimitExceeded(cap));
         }
         let name = name.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
@@ -154,15 +160,15 @@ impl Engine {
             last_event_id: update.last_event_id,
         })];
         effect_ops(id, now, &step.effects, &mut ops);
-        ops.push(WriteOp::InsertEvents(NewEvents::new(id, step.events)));
-        match self.writer.try_write(ops).await {
+        ops.push(WriteOp::InsertEvents(event_rows(id, step.events)?));
+        match self.commit(ops, WhenFull::Refuse).await {
             Ok(()) => {}
             // The name is taken (the unique index on the ARN said so): same name and input
             // while the first still runs is the same request again.
-            Err(store::Error::Sqlx(sqlx::Error::Database(db))) if db.is_unique_violation() => {
+            Err(store::Error::Duplicate) => {
                 return match self.store.execution_by_arn(&exec_arn).await? {
                     Some(existing)
-                        if existing.status == Status::Running.as_str()
+                        if existing.status == ExecutionStatus::Running
                             && existing.input == input_text =>
                     {
                         Ok(StartedExecution {
@@ -177,7 +183,7 @@ impl Engine {
         }
         metrics::execution_started();
         if !state.status.is_terminal() {
-            metrics::executions_running_add(1);
+            self.running_add(1);
         }
         let status = state.status;
         self.keep_hot(
@@ -224,11 +230,17 @@ impl Engine {
                 .execution_by_id(id)
                 .await?
                 .ok_or_else(|| Error::ExecutionDoesNotExist(execution_arn.to_owned()))?;
-            if row.status != Status::Running.as_str() {
+            if row.status != ExecutionStatus::Running {
                 return Ok(row.stop_ms.unwrap_or(row.start_ms));
             }
-            self.advance(&row, Event::Stop { error, cause }, now, None, Queue::Refuse)
-                .await?
+            self.advance(
+                &row,
+                Event::Stop { error, cause },
+                now,
+                None,
+                WhenFull::Refuse,
+            )
+            .await?
         };
         self.after_end(ended, &mut none).await;
         Ok(now)
@@ -240,15 +252,15 @@ impl Engine {
         let now = self.clock.now_ms();
         metrics::timer_fired(now - fired.due_ms);
         let mut none = Unlocked::at_entry();
+        let (execution_id, seq) = (fired.key.execution.0, fired.key.event.0);
         match self.fire(fired, now, &mut none).await {
             Ok(ended) => self.after_end(ended, &mut none).await,
             Err(e @ Error::Interpreter(_)) => {
-                tracing::error!(error = %e, execution_id = fired.execution_id, seq = fired.seq, "the interpreter failed on a timer; it is left for the next start");
+                tracing::error!(error = %e, execution_id, seq, "the interpreter failed on a timer; it is left for the next start");
             }
             Err(e) => {
-                tracing::error!(error = %e, execution_id = fired.execution_id, seq = fired.seq, "handling a timer failed; retrying in 1 s");
-                self.timers
-                    .arm(fired.execution_id, fired.seq, now.saturating_add(1000));
+                tracing::error!(error = %e, execution_id, seq, "handling a timer failed; retrying in 1 s");
+                self.timers.arm(fired.key, now.saturating_add(1000));
             }
         }
     }
@@ -272,9 +284,9 @@ impl Engine {
                         return Ok(());
                     };
                     match Running::from_row(&row)? {
-                        Some(r) if row.status == Status::Running.as_str() => r,
+                        Some(r) if row.status == ExecutionStatus::Running => r,
                         _ => {
-                            self.writer.write(vec![delete]).await?;
+                            self.commit(vec![delete], WhenFull::Wait).await?;
                             return Ok(());
                         }
                     }
@@ -289,7 +301,7 @@ impl Engine {
                 },
                 now,
                 Some(delete),
-                Queue::Wait,
+                WhenFull::Wait,
             )
             .await?
         };
@@ -341,24 +353,25 @@ impl Engine {
     }
 
     async fn fire(&self, fired: Fired, now: i64, none: &mut Unlocked) -> Result<Option<String>> {
-        let _execution = self.locks.execution(fired.execution_id, none).await;
-        let Some(row) = self.store.execution_by_id(fired.execution_id).await? else {
+        let (execution_id, seq) = (fired.key.execution.0, fired.key.event.0);
+        let _execution = self.locks.execution(execution_id, none).await;
+        let Some(row) = self.store.execution_by_id(execution_id).await? else {
             return Ok(None);
         };
         let delete = WriteOp::DeleteTimer {
             execution_id: row.id,
-            seq: fired.seq,
+            seq,
         };
-        if row.status != Status::Running.as_str() {
-            self.writer.write(vec![delete]).await?;
+        if row.status != ExecutionStatus::Running {
+            self.commit(vec![delete], WhenFull::Wait).await?;
             return Ok(None);
         }
         self.advance(
             &row,
-            Event::TimerFired { seq: fired.seq },
+            Event::TimerFired { seq },
             now,
             Some(delete),
-            Queue::Wait,
+            WhenFull::Wait,
         )
         .await
     }
@@ -371,13 +384,13 @@ impl Engine {
         event: Event,
         now: i64,
         extra: Option<WriteOp>,
-        queue: Queue,
+        when_full: WhenFull,
     ) -> Result<Option<String>> {
         // Whatever was kept in memory is replaced by what this step commits.
         drop(self.take_hot(row.id));
         match Running::from_row(row)? {
             Some(running) => {
-                self.advance_running(running, event, now, extra, queue)
+                self.advance_running(running, event, now, extra, when_full)
                     .await
             }
             None => Ok(None),
@@ -391,7 +404,7 @@ impl Engine {
         event: Event,
         now: i64,
         extra: Option<WriteOp>,
-        queue: Queue,
+        when_full: WhenFull,
     ) -> Result<Option<String>> {
         let Running {
             id,
@@ -448,8 +461,8 @@ impl Engine {
                 seq,
             }));
         }
-        ops.push(WriteOp::InsertEvents(NewEvents::new(id, step.events)));
-        self.commit(ops, queue).await?;
+        ops.push(WriteOp::InsertEvents(event_rows(id, step.events)?));
+        self.commit(ops, when_full).await?;
         let status = state.status;
         let state_machine_arn = info.state_machine_arn.clone();
         self.keep_hot(
@@ -480,13 +493,17 @@ impl Engine {
         abandoned: &[i64],
         was_running: bool,
     ) {
+        let key = |seq: i64| TimerKey {
+            execution: ExecutionId(execution_id),
+            event: EventId(seq),
+        };
         for seq in abandoned {
             self.calls.cancel((execution_id, *seq));
         }
         for effect in effects {
             match effect {
-                Effect::ArmTimer { seq, due_ms } => self.timers.arm(execution_id, *seq, *due_ms),
-                Effect::CancelTimer { seq } => self.timers.cancel(execution_id, *seq),
+                Effect::ArmTimer { seq, due_ms } => self.timers.arm(key(*seq), *due_ms),
+                Effect::CancelTimer { seq } => self.timers.cancel(key(*seq)),
                 Effect::Invoke(inv) => self.calls.submit((execution_id, inv.seq), inv.clone()),
             }
         }
@@ -494,7 +511,7 @@ impl Engine {
             metrics::execution_finished(status.as_str());
             // A start that ended at once never counted as running.
             if was_running {
-                metrics::executions_running_add(-1);
+                self.running_add(-1);
             }
         }
     }
@@ -528,12 +545,47 @@ fn calls_in_flight(state: &ExecutionState) -> Vec<i64> {
     out
 }
 
+/// The stored status of the interpreter's status.
+pub(super) fn stored_status(status: Status) -> ExecutionStatus {
+    match status {
+        Status::Running => ExecutionStatus::Running,
+        Status::Succeeded => ExecutionStatus::Succeeded,
+        Status::Failed => ExecutionStatus::Failed,
+        Status::TimedOut => ExecutionStatus::TimedOut,
+        Status::Aborted => ExecutionStatus::Aborted,
+    }
+}
+
+/// A step's history events as rows. The interpreter names each event's type; a name that is
+/// not one of AWS's would be a bug of the interpreter, refused here rather than stored.
+fn event_rows(execution_id: i64, events: Vec<asl::HistoryEvent>) -> Result<NewEvents> {
+    let events = events
+        .into_iter()
+        .map(|e| {
+            let event_type = HistoryEventType::parse(&e.event_type).ok_or_else(|| {
+                Error::Interpreter(format!("unknown history event type {}", e.event_type))
+            })?;
+            Ok(EventRow {
+                id: e.id,
+                previous_id: e.previous_id,
+                event_type,
+                timestamp_ms: e.timestamp_ms,
+                details: e.details,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(NewEvents {
+        execution_id,
+        events,
+    })
+}
+
 /// The execution row's changing columns after a step.
 fn update_row(id: i64, state: &ExecutionState, now: i64) -> Result<ExecutionUpdate> {
     let terminal = state.status.is_terminal();
     Ok(ExecutionUpdate {
         id,
-        status: state.status.as_str().to_owned(),
+        status: stored_status(state.status),
         output: state.output.as_ref().map(asl::history::to_text),
         error: state.error.clone(),
         cause: state.cause.clone(),

@@ -16,6 +16,7 @@
 mod calls;
 mod executions;
 pub mod locks;
+mod queries;
 mod state_machines;
 
 use std::collections::HashMap;
@@ -29,13 +30,14 @@ use tokio_util::task::TaskTracker;
 
 use crate::asl::{Definition, StatesError, StepConfig};
 use crate::invoke::{Invocation, Invoker, Outcome};
-use crate::store::{self, Store, Writer};
+use crate::store::{self, Store, WhenFull};
 use crate::timer::{Clock, Fired, TimerService};
 use calls::{CallKey, Calls, Next};
 use locks::Locks;
 
 pub use executions::StartedExecution;
-pub use state_machines::{CreateStateMachine, UpdateStateMachine};
+pub use queries::{MachineForExecution, Page};
+pub use state_machines::{CreateStateMachine, UpdateStateMachine, MAX_TAGS};
 
 /// Parsed definitions kept in memory, by revision.
 const DEFINITION_CACHE: usize = 4096;
@@ -62,6 +64,10 @@ pub enum Error {
     ExecutionAlreadyExists(String),
     #[error("{0} executions are open, the most allowed")]
     ExecutionLimitExceeded(u64),
+    #[error("resource not found: {0}")]
+    ResourceNotFound(String),
+    #[error("a resource can have at most {0} tags")]
+    TooManyTags(usize),
     #[error("invalid definition: {0}")]
     InvalidDefinition(String),
     /// The interpreter panicked on this execution (a bug); nothing was written.
@@ -72,17 +78,6 @@ pub enum Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
-
-/// What a write does when the writer's queue is full.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Queue {
-    /// Refuse at once ([`store::Error::Busy`]): an API request, answered with
-    /// ThrottlingException, so requests cannot pile up.
-    Refuse,
-    /// Wait for room: work the daemon already owes (a due timer, a call's result), whose
-    /// waiters are bounded by the timers and calls in flight.
-    Wait,
-}
 
 /// Settings the engine needs.
 #[derive(Debug, Clone)]
@@ -121,10 +116,9 @@ impl Default for CallLimits {
     }
 }
 
-pub struct Engine {
-    store: Store,
-    writer: Writer,
-    timers: Arc<TimerService>,
+pub struct Engine<S> {
+    store: S,
+    timers: Arc<TimerService<S>>,
     clock: Arc<dyn Clock>,
     config: EngineConfig,
     /// Next execution row id; ids are assigned here so one write can insert an execution
@@ -141,6 +135,9 @@ pub struct Engine {
     calls: Calls,
     /// Interpreter steps running at once on the blocking pool.
     steps: Semaphore,
+    /// Executions RUNNING now (for `max_open_executions`): counted from the store at the
+    /// start, then moved by every start and end this engine commits.
+    running: AtomicI64,
     /// The last committed state of running executions waiting for a call, so its result needs
     /// no read. Written and taken only under the execution's lock, after a commit; anything
     /// missing here is read from the store.
@@ -154,7 +151,7 @@ pub struct Revision {
     pub role_arn: String,
 }
 
-impl std::fmt::Debug for Engine {
+impl<S> std::fmt::Debug for Engine<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
             .field("config", &self.config)
@@ -162,20 +159,21 @@ impl std::fmt::Debug for Engine {
     }
 }
 
-impl Engine {
+impl<S: Store> Engine<S> {
     pub async fn new(
-        store: Store,
-        writer: Writer,
-        timers: Arc<TimerService>,
+        store: S,
+        timers: Arc<TimerService<S>>,
         clock: Arc<dyn Clock>,
         config: EngineConfig,
     ) -> Result<Self> {
         let max_id = store.max_execution_id().await?;
+        let running = store.count_all_running().await?;
+        crate::metrics::executions_running_add(running);
         Ok(Self {
             calls: Calls::new(config.calls.max_queued, config.calls.max_queued_bytes),
             steps: Semaphore::new(config.max_steps.max(1)),
+            running: AtomicI64::new(running),
             store,
-            writer,
             timers,
             clock,
             config,
@@ -185,10 +183,6 @@ impl Engine {
             machines: Mutex::new(HashMap::new()),
             hot: Mutex::new(executions::Hot::default()),
         })
-    }
-
-    pub fn store(&self) -> &Store {
-        &self.store
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -237,11 +231,14 @@ impl Engine {
             .remove(arn);
     }
 
-    async fn commit(&self, ops: Vec<store::WriteOp>, queue: Queue) -> store::Result<()> {
-        match queue {
-            Queue::Refuse => self.writer.try_write(ops).await,
-            Queue::Wait => self.writer.write(ops).await,
-        }
+    async fn commit(&self, ops: Vec<store::WriteOp>, when_full: WhenFull) -> store::Result<()> {
+        self.store.commit(ops, when_full).await
+    }
+
+    /// Executions entered (`delta > 0`) or left (`delta < 0`) RUNNING.
+    fn running_add(&self, delta: i64) {
+        self.running.fetch_add(delta, Ordering::Relaxed);
+        crate::metrics::executions_running_add(delta);
     }
 
     fn allocate_execution_id(&self) -> i64 {
@@ -469,8 +466,10 @@ impl Engine {
                 }
                 let n = ids.len() as u64;
                 if let Err(e) = self
-                    .writer
-                    .write(vec![store::WriteOp::DeleteExecutions { ids }])
+                    .commit(
+                        vec![store::WriteOp::DeleteExecutions { ids }],
+                        WhenFull::Wait,
+                    )
                     .await
                 {
                     tracing::warn!(error = %e, "retention sweep failed; trying again later");

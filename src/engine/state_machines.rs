@@ -1,9 +1,10 @@
 //! Creating, updating and deleting state machines.
 
 use super::locks::Unlocked;
-use super::{Engine, Error, Queue, Result};
+use super::{Engine, Error, Result};
 use crate::model::arn;
-use crate::store::{RevisionRow, StateMachineRow, WriteOp};
+use crate::model::{StateMachineStatus, StateMachineType};
+use crate::store::{RevisionRow, StateMachineRow, Store, WhenFull, WriteOp};
 
 /// What an absent logging configuration means.
 static DEFAULT_LOGGING: std::sync::LazyLock<serde_json::Value> =
@@ -28,7 +29,7 @@ pub struct CreateStateMachine {
     pub name: String,
     pub definition: String,
     pub role_arn: String,
-    pub machine_type: String,
+    pub machine_type: StateMachineType,
     pub logging_configuration: Option<String>,
     pub tracing_configuration: Option<String>,
     pub tags: Vec<(String, String)>,
@@ -44,7 +45,7 @@ pub struct UpdateStateMachine {
     pub tracing_configuration: Option<String>,
 }
 
-impl Engine {
+impl<S: Store> Engine<S> {
     /// Create a state machine. An identical request for an existing one returns it (AWS makes
     /// CreateStateMachine idempotent); any difference is `StateMachineAlreadyExists`.
     pub async fn create_state_machine(&self, req: CreateStateMachine) -> Result<StateMachineRow> {
@@ -53,7 +54,7 @@ impl Engine {
         let mut none = Unlocked::at_entry();
         let held = self.locks.machine_exclusive(&sm_arn, &mut none).await;
         if let Some(existing) = self.store.state_machine(&sm_arn).await? {
-            if existing.status == "DELETING" {
+            if existing.status == StateMachineStatus::Deleting {
                 return Err(Error::StateMachineDeleting(sm_arn));
             }
             // AWS compares the definition, type and the logging and tracing configurations; a
@@ -87,7 +88,7 @@ impl Engine {
         let mut ops = vec![WriteOp::InsertStateMachine {
             arn: sm_arn.clone(),
             name: req.name.clone(),
-            machine_type: req.machine_type.clone(),
+            machine_type: req.machine_type,
             creation_date_ms: now,
             logging_configuration: req.logging_configuration.clone(),
             tracing_configuration: req.tracing_configuration.clone(),
@@ -99,13 +100,13 @@ impl Engine {
                 tags: req.tags,
             });
         }
-        self.commit(ops, Queue::Refuse).await?;
+        self.commit(ops, WhenFull::Refuse).await?;
         self.forget_machine(&sm_arn, &held);
         Ok(StateMachineRow {
             arn: sm_arn,
             name: req.name,
             machine_type: req.machine_type,
-            status: "ACTIVE".into(),
+            status: StateMachineStatus::Active,
             revision_id: revision.revision_id,
             creation_date_ms: now,
             update_date_ms: None,
@@ -127,7 +128,7 @@ impl Engine {
             .state_machine(&req.arn)
             .await?
             .ok_or_else(|| Error::StateMachineDoesNotExist(req.arn.clone()))?;
-        if existing.status == "DELETING" {
+        if existing.status == StateMachineStatus::Deleting {
             return Err(Error::StateMachineDeleting(req.arn));
         }
         let now = self.clock.now_ms();
@@ -153,7 +154,7 @@ impl Engine {
                 logging_configuration: req.logging_configuration.clone(),
                 tracing_configuration: req.tracing_configuration.clone(),
             }],
-            Queue::Refuse,
+            WhenFull::Refuse,
         )
         .await?;
         self.forget_machine(&req.arn, &held);
@@ -182,13 +183,13 @@ impl Engine {
             return Ok(());
         };
         if self.store.count_running(sm_arn).await? > 0 {
-            if sm.status != "DELETING" {
+            if sm.status != StateMachineStatus::Deleting {
                 self.commit(
                     vec![WriteOp::SetStateMachineStatus {
                         arn: sm_arn.to_owned(),
-                        status: "DELETING".into(),
+                        status: StateMachineStatus::Deleting,
                     }],
-                    Queue::Refuse,
+                    WhenFull::Refuse,
                 )
                 .await?;
                 self.forget_machine(sm_arn, &held);
@@ -203,7 +204,7 @@ impl Engine {
             vec![WriteOp::DeleteStateMachine {
                 arn: sm_arn.to_owned(),
             }],
-            Queue::Refuse,
+            WhenFull::Refuse,
         )
         .await?;
         self.forget_machine(sm_arn, &held);
@@ -227,12 +228,12 @@ impl Engine {
         // older than the store outside a change's exclusive section, and a delete counts again
         // after committing DELETING, so a change this look misses is finished by the delete.
         let deleting = match self.cached_machine(sm_arn) {
-            Some(sm) => sm.status == "DELETING",
+            Some(sm) => sm.status == StateMachineStatus::Deleting,
             None => self
                 .store
                 .state_machine(sm_arn)
                 .await?
-                .is_some_and(|sm| sm.status == "DELETING"),
+                .is_some_and(|sm| sm.status == StateMachineStatus::Deleting),
         };
         if !deleting {
             return Ok(());
@@ -242,33 +243,58 @@ impl Engine {
             .store
             .state_machine(sm_arn)
             .await?
-            .is_some_and(|sm| sm.status == "DELETING");
+            .is_some_and(|sm| sm.status == StateMachineStatus::Deleting);
         if still_deleting && self.store.count_running(sm_arn).await? == 0 {
-            self.writer
-                .write(vec![WriteOp::DeleteStateMachine {
+            self.commit(
+                vec![WriteOp::DeleteStateMachine {
                     arn: sm_arn.to_owned(),
-                }])
-                .await?;
+                }],
+                WhenFull::Wait,
+            )
+            .await?;
             self.forget_machine(sm_arn, &held);
         }
         Ok(())
     }
 }
 
-impl Engine {
-    pub async fn put_tags(&self, arn: &str, tags: Vec<(String, String)>) -> Result<()> {
+impl<S: Store> Engine<S> {
+    /// TagResource: add or replace tags of a state machine, at most [`MAX_TAGS`] in all.
+    pub async fn tag(&self, arn: &str, tags: Vec<(String, String)>) -> Result<()> {
+        let mut none = Unlocked::at_entry();
+        // Held so two requests cannot each stay under the limit and pass it together.
+        let held = self.locks.machine_exclusive(arn, &mut none).await;
+        self.machine(arn, &held)
+            .await?
+            .ok_or_else(|| Error::ResourceNotFound(arn.to_owned()))?;
+        let existing = self.store.tags(arn).await?;
+        let mut keys: std::collections::BTreeSet<&str> =
+            existing.iter().map(|(k, _)| k.as_str()).collect();
+        keys.extend(tags.iter().map(|(k, _)| k.as_str()));
+        if keys.len() > MAX_TAGS {
+            return Err(Error::TooManyTags(MAX_TAGS));
+        }
         let op = WriteOp::PutTags {
             arn: arn.to_owned(),
             tags,
         };
-        Ok(self.commit(vec![op], Queue::Refuse).await?)
+        Ok(self.commit(vec![op], WhenFull::Refuse).await?)
     }
 
-    pub async fn delete_tags(&self, arn: &str, keys: Vec<String>) -> Result<()> {
+    /// UntagResource.
+    pub async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<()> {
+        let mut none = Unlocked::at_entry();
+        let held = self.locks.machine_exclusive(arn, &mut none).await;
+        self.machine(arn, &held)
+            .await?
+            .ok_or_else(|| Error::ResourceNotFound(arn.to_owned()))?;
         let op = WriteOp::DeleteTags {
             arn: arn.to_owned(),
             keys,
         };
-        Ok(self.commit(vec![op], Queue::Refuse).await?)
+        Ok(self.commit(vec![op], WhenFull::Refuse).await?)
     }
 }
+
+/// AWS allows at most 50 tags on a resource.
+pub const MAX_TAGS: usize = 50;

@@ -1,41 +1,34 @@
-//! The engine over a real store in a temporary directory, a manual clock and no HTTP: time is
-//! moved by hand, timers are taken from the window directly, Lambda results are fed in.
+//! The engine over the in-memory store, a manual clock and no HTTP: time is moved by hand,
+//! timers are taken from the window directly, Lambda results are fed in.
 
 use std::sync::Arc;
 
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 
 use super::*;
 use crate::asl::task::InvokeOutput;
 use crate::asl::StatesError;
-use crate::config::Config;
-use crate::store::{sqlite, Writer};
+use crate::model::ExecutionStatus;
+use crate::store::memory::MemoryStore;
+use crate::store::ports::{CallReads, ExecutionReads, HistoryReads, TimerReads};
 use crate::timer::{ManualClock, TimerService};
 
 struct Harness {
-    engine: Arc<Engine>,
-    timers: Arc<TimerService>,
+    engine: Arc<Engine<MemoryStore>>,
+    store: MemoryStore,
+    timers: Arc<TimerService<MemoryStore>>,
     clock: Arc<ManualClock>,
-    _dir: tempfile::TempDir,
 }
 
 const START_MS: i64 = 1_700_000_000_000;
 
 async fn harness() -> Harness {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let config = Config {
-        data_dir: dir.path().to_path_buf(),
-        ..Config::default()
-    };
-    let (store, conn) = sqlite::open(&config).await.expect("open");
-    let (writer, _task) = Writer::spawn(conn, 64, 64, CancellationToken::new());
+    let store = MemoryStore::default();
     let clock = Arc::new(ManualClock::new(START_MS));
     let timers = Arc::new(TimerService::new(store.clone(), clock.clone(), 60, 1000));
     timers.load().await.expect("load");
     let engine = Engine::new(
-        store,
-        writer,
+        store.clone(),
         timers.clone(),
         clock.clone(),
         EngineConfig {
@@ -51,9 +44,9 @@ async fn harness() -> Harness {
     .expect("engine");
     Harness {
         engine: Arc::new(engine),
+        store,
         timers,
         clock,
-        _dir: dir,
     }
 }
 
@@ -64,7 +57,7 @@ impl Harness {
                 name: name.into(),
                 definition: definition.to_string(),
                 role_arn: "arn:aws:iam::123456789012:role/r".into(),
-                machine_type: "STANDARD".into(),
+                machine_type: crate::model::StateMachineType::Standard,
                 logging_configuration: None,
                 tracing_configuration: None,
                 tags: vec![],
@@ -82,9 +75,8 @@ impl Harness {
             .execution_arn
     }
 
-    async fn status(&self, arn: &str) -> String {
-        self.engine
-            .store()
+    async fn status(&self, arn: &str) -> ExecutionStatus {
+        self.store
             .execution_by_arn(arn)
             .await
             .expect("read")
@@ -116,9 +108,9 @@ async fn a_wait_is_committed_armed_and_fired_at_its_deadline() {
         )
         .await;
     let arn = h.start(&sm, "e").await;
-    assert_eq!(h.status(&arn).await, "RUNNING");
+    assert_eq!(h.status(&arn).await, ExecutionStatus::Running);
     assert_eq!(
-        h.engine.store().count_timers().await.expect("count"),
+        h.store.count_timers().await.expect("count"),
         1,
         "the deadline is on disk"
     );
@@ -126,9 +118,9 @@ async fn a_wait_is_committed_armed_and_fired_at_its_deadline() {
     assert_eq!(h.fire_due().await, 0, "not a millisecond early");
     h.clock.advance(1);
     assert_eq!(h.fire_due().await, 1);
-    assert_eq!(h.status(&arn).await, "SUCCEEDED");
+    assert_eq!(h.status(&arn).await, ExecutionStatus::Succeeded);
     assert_eq!(
-        h.engine.store().count_timers().await.expect("count"),
+        h.store.count_timers().await.expect("count"),
         0,
         "the timer row is gone"
     );
@@ -150,23 +142,21 @@ async fn stop_wins_over_a_timer_that_fires_later() {
         .expect("stop");
     h.clock.advance(5_000);
     h.fire_due().await;
-    assert_eq!(h.status(&arn).await, "ABORTED");
+    assert_eq!(h.status(&arn).await, ExecutionStatus::Aborted);
     let row = h
-        .engine
-        .store()
+        .store
         .execution_by_arn(&arn)
         .await
         .expect("read")
         .expect("exists");
     let events = h
-        .engine
-        .store()
+        .store
         .history(row.id, None, 100, false)
         .await
         .expect("history");
     let terminal = events
         .iter()
-        .filter(|e| e.event_type.starts_with("Execution") && e.event_type != "ExecutionStarted")
+        .filter(|e| e.event_type.ends_execution())
         .count();
     assert_eq!(terminal, 1, "exactly one terminal event");
 }
@@ -184,12 +174,7 @@ async fn a_task_is_scheduled_after_commit_and_its_result_moves_the_execution_on(
     let arn = h.start(&sm, "e").await;
     let (exec_id, first) = h.next_call().expect("a call was scheduled");
     assert_eq!(
-        h.engine
-            .store()
-            .tasks_after(None, 1000)
-            .await
-            .expect("tasks")
-            .len(),
+        h.store.tasks_after(None, 1000).await.expect("tasks").len(),
         1,
         "recorded before the call"
     );
@@ -213,7 +198,7 @@ async fn a_task_is_scheduled_after_commit_and_its_result_moves_the_execution_on(
         .task_result(exec_id, first.seq, Err(StatesError::new("Oops", "late")))
         .await
         .expect("recorded");
-    assert_eq!(h.status(&arn).await, "RUNNING");
+    assert_eq!(h.status(&arn).await, ExecutionStatus::Running);
     let ok = InvokeOutput {
         status_code: 200,
         payload: "{\"done\":true}".into(),
@@ -225,10 +210,9 @@ async fn a_task_is_scheduled_after_commit_and_its_result_moves_the_execution_on(
         .task_result(exec_id, second.seq, Ok(ok))
         .await
         .expect("recorded");
-    assert_eq!(h.status(&arn).await, "SUCCEEDED");
+    assert_eq!(h.status(&arn).await, ExecutionStatus::Succeeded);
     assert!(h
-        .engine
-        .store()
+        .store
         .tasks_after(None, 1000)
         .await
         .expect("tasks")

@@ -7,7 +7,7 @@ macro_rules! named_enum {
         impl $ty {
             pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
 
-            pub fn as_str(self) -> &'static str {
+            pub const fn as_str(self) -> &'static str {
                 match self {
                     $($ty::$variant => $name),+
                 }
@@ -57,13 +57,13 @@ macro_rules! named_enum {
 
         impl<'q, DB: sqlx::Database> sqlx::Encode<'q, DB> for $ty
         where
-            &'static str: sqlx::Encode<'q, DB>,
+            String: sqlx::Encode<'q, DB>,
         {
             fn encode_by_ref(
                 &self,
                 buf: &mut <DB as sqlx::Database>::ArgumentBuffer<'q>,
             ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
-                self.as_str().encode_by_ref(buf)
+                self.as_str().to_owned().encode_by_ref(buf)
             }
         }
 

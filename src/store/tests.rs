@@ -1,26 +1,59 @@
-//! Every query and write, against a real SQLite file in a temporary directory.
+//! Every query and write through the ports, run against each implementation: SQLite in a
+//! temporary directory, and the in-memory tables the engine's tests use.
 
 use tokio_util::sync::CancellationToken;
 
+use super::memory::MemoryStore;
+use super::ports::{CallReads, Commit, ExecutionReads, HistoryReads, MachineReads, TimerReads};
+use super::sqlite::{Reader, SqliteStore, Writer};
 use super::*;
-use crate::asl::HistoryEvent;
 use crate::config::Config;
+use crate::model::{ExecutionStatus, HistoryEventType, StateMachineStatus, StateMachineType};
 
 /// A new database in a temporary directory: its read side and the writer's connection.
-pub(super) async fn open_database() -> (Store, sqlx::SqliteConnection, tempfile::TempDir) {
+pub(super) async fn open_database() -> (Reader, sqlx::SqliteConnection, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = Config {
         data_dir: dir.path().to_path_buf(),
         ..Config::default()
     };
-    let (store, conn) = sqlite::open(&config).await.expect("open");
-    (store, conn, dir)
+    let (reader, conn) = sqlite::open(&config).await.expect("open");
+    (reader, conn, dir)
 }
 
-async fn open_store() -> (Store, Writer, tempfile::TempDir) {
-    let (store, conn, dir) = open_database().await;
+async fn sqlite_store() -> (SqliteStore, tempfile::TempDir) {
+    let (reader, conn, dir) = open_database().await;
     let (writer, _task) = Writer::spawn(conn, 64, 16, CancellationToken::new());
-    (store, writer, dir)
+    (SqliteStore { reader, writer }, dir)
+}
+
+/// Each test below, once per implementation of the ports.
+macro_rules! on_every_store {
+    ($($test:ident),+ $(,)?) => {
+        mod on_sqlite {
+            $(#[tokio::test]
+            async fn $test() {
+                let (store, _dir) = super::sqlite_store().await;
+                super::$test(store).await;
+            })+
+        }
+        mod on_memory {
+            $(#[tokio::test]
+            async fn $test() {
+                super::$test(super::MemoryStore::default()).await;
+            })+
+        }
+    };
+}
+
+on_every_store!(
+    state_machines_round_trip_through_update_and_delete,
+    executions_events_timers_and_tasks,
+    a_taken_key_fails_the_whole_commit,
+);
+
+async fn write(store: &impl Commit, ops: Vec<WriteOp>) {
+    store.commit(ops, WhenFull::Wait).await.expect("commit");
 }
 
 pub(super) fn execution(id: i64, name: &str, start_ms: i64) -> ExecutionRow {
@@ -31,7 +64,7 @@ pub(super) fn execution(id: i64, name: &str, start_ms: i64) -> ExecutionRow {
         state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:sm".into(),
         revision_id: "r1".into(),
         name: name.into(),
-        status: "RUNNING".into(),
+        status: ExecutionStatus::Running,
         input: "{}".into(),
         output: None,
         error: None,
@@ -47,7 +80,7 @@ fn machine_ops() -> Vec<WriteOp> {
     vec![WriteOp::InsertStateMachine {
         arn: "arn:aws:states:us-east-1:123456789012:stateMachine:sm".into(),
         name: "sm".into(),
-        machine_type: "STANDARD".into(),
+        machine_type: StateMachineType::Standard,
         creation_date_ms: 1,
         logging_configuration: None,
         tracing_configuration: None,
@@ -62,26 +95,21 @@ fn machine_ops() -> Vec<WriteOp> {
     }]
 }
 
-#[tokio::test]
-async fn state_machines_round_trip_through_update_and_delete() {
-    let (store, writer, _dir) = open_store().await;
+async fn state_machines_round_trip_through_update_and_delete(store: impl MachineReads + Commit) {
     let arn = "arn:aws:states:us-east-1:123456789012:stateMachine:sm";
-    writer.write(machine_ops()).await.expect("insert");
+    write(&store, machine_ops()).await;
     let sm = store
         .state_machine(arn)
         .await
         .expect("read")
         .expect("exists");
     assert_eq!(
-        (
-            sm.name.as_str(),
-            sm.status.as_str(),
-            sm.revision_id.as_str()
-        ),
-        ("sm", "ACTIVE", "r1")
+        (sm.name.as_str(), sm.status, sm.revision_id.as_str()),
+        ("sm", StateMachineStatus::Active, "r1")
     );
-    writer
-        .write(vec![WriteOp::UpdateStateMachine {
+    write(
+        &store,
+        vec![WriteOp::UpdateStateMachine {
             arn: arn.into(),
             revision: Some(RevisionRow {
                 revision_id: "r2".into(),
@@ -94,9 +122,9 @@ async fn state_machines_round_trip_through_update_and_delete() {
             update_date_ms: 2,
             logging_configuration: None,
             tracing_configuration: None,
-        }])
-        .await
-        .expect("update");
+        }],
+    )
+    .await;
     let sm = store
         .state_machine(arn)
         .await
@@ -126,8 +154,9 @@ async fn state_machines_round_trip_through_update_and_delete() {
             .len(),
         0
     );
-    writer
-        .write(vec![
+    write(
+        &store,
+        vec![
             WriteOp::PutTags {
                 arn: arn.into(),
                 tags: vec![("a".into(), "1".into()), ("b".into(), "2".into())],
@@ -138,11 +167,11 @@ async fn state_machines_round_trip_through_update_and_delete() {
             },
             WriteOp::SetStateMachineStatus {
                 arn: arn.into(),
-                status: "DELETING".into(),
+                status: StateMachineStatus::Deleting,
             },
-        ])
-        .await
-        .expect("tags");
+        ],
+    )
+    .await;
     assert_eq!(
         store.tags(arn).await.expect("tags"),
         vec![("b".to_owned(), "2".to_owned())]
@@ -154,35 +183,36 @@ async fn state_machines_round_trip_through_update_and_delete() {
             .expect("read")
             .expect("exists")
             .status,
-        "DELETING"
+        StateMachineStatus::Deleting
     );
-    writer
-        .write(vec![WriteOp::DeleteStateMachine { arn: arn.into() }])
-        .await
-        .expect("delete");
+    write(
+        &store,
+        vec![WriteOp::DeleteStateMachine { arn: arn.into() }],
+    )
+    .await;
     assert!(store.state_machine(arn).await.expect("read").is_none());
     assert!(store.tags(arn).await.expect("tags").is_empty());
 }
 
-#[tokio::test]
-async fn executions_events_timers_and_tasks() {
-    let (store, writer, _dir) = open_store().await;
+async fn executions_events_timers_and_tasks(
+    store: impl ExecutionReads + HistoryReads + TimerReads + CallReads + Commit,
+) {
     let sm = "arn:aws:states:us-east-1:123456789012:stateMachine:sm";
     let mut ops: Vec<WriteOp> = (1..=5)
         .map(|i| WriteOp::InsertExecution(execution(i, &format!("e{i}"), 100 + i)))
         .collect();
-    ops.push(WriteOp::InsertEvents(NewEvents::new(
-        1,
-        (1..=4)
-            .map(|id| HistoryEvent {
+    ops.push(WriteOp::InsertEvents(NewEvents {
+        execution_id: 1,
+        events: (1..=4)
+            .map(|id| EventRow {
                 id,
                 previous_id: id - 1,
                 timestamp_ms: 100,
-                event_type: "X".into(),
+                event_type: HistoryEventType::PassStateEntered,
                 details: Some(format!(r#"{{"d":{id}}}"#)),
             })
             .collect(),
-    )));
+    }));
     ops.extend((1..=3).map(|i| {
         WriteOp::InsertTimer(TimerRow {
             due_ms: 1_000 - i,
@@ -196,7 +226,7 @@ async fn executions_events_timers_and_tasks() {
         scheduled_ms: 7,
         invocation: "{}".into(),
     }));
-    writer.write(ops).await.expect("insert");
+    write(&store, ops).await;
     assert_eq!(store.max_execution_id().await.expect("max"), 5);
     assert_eq!(store.count_running(sm).await.expect("count"), 5);
 
@@ -215,7 +245,7 @@ async fn executions_events_timers_and_tasks() {
     // Batched updates.
     let done = |id| ExecutionUpdate {
         id,
-        status: "SUCCEEDED".into(),
+        status: ExecutionStatus::Succeeded,
         output: Some("{}".into()),
         error: None,
         cause: None,
@@ -223,25 +253,26 @@ async fn executions_events_timers_and_tasks() {
         cursor: None,
         last_event_id: 9,
     };
-    writer
-        .write(vec![
+    write(
+        &store,
+        vec![
             WriteOp::UpdateExecution(done(1)),
             WriteOp::UpdateExecution(done(2)),
-        ])
-        .await
-        .expect("update");
+        ],
+    )
+    .await;
     let e1 = store
         .execution_by_id(1)
         .await
         .expect("read")
         .expect("exists");
     assert_eq!(
-        (e1.status.as_str(), e1.stop_ms, e1.last_event_id, e1.cursor),
-        ("SUCCEEDED", Some(200), 9, None)
+        (e1.status, e1.stop_ms, e1.last_event_id, e1.cursor),
+        (ExecutionStatus::Succeeded, Some(200), 9, None)
     );
     assert_eq!(
         store
-            .list_executions(sm, Some("SUCCEEDED"), None, 10)
+            .list_executions(sm, Some(ExecutionStatus::Succeeded), None, 10)
             .await
             .expect("filter")
             .len(),
@@ -281,8 +312,9 @@ async fn executions_events_timers_and_tasks() {
         store.timers_due(None, 998, 10).await.expect("timers").len() == 1,
         "until is exclusive"
     );
-    writer
-        .write(vec![
+    write(
+        &store,
+        vec![
             WriteOp::DeleteTimer {
                 execution_id: 1,
                 seq: 2,
@@ -291,17 +323,14 @@ async fn executions_events_timers_and_tasks() {
                 execution_id: 3,
                 seq: 2,
             },
-        ])
-        .await
-        .expect("delete timers");
+        ],
+    )
+    .await;
     assert_eq!(store.count_timers().await.expect("count"), 1);
 
     // Tasks.
     assert_eq!(store.tasks_after(None, 1000).await.expect("tasks").len(), 1);
-    writer
-        .write(vec![WriteOp::DeleteTasksOf { execution_id: 4 }])
-        .await
-        .expect("delete tasks");
+    write(&store, vec![WriteOp::DeleteTasksOf { execution_id: 4 }]).await;
     assert!(store
         .tasks_after(None, 1000)
         .await
@@ -309,9 +338,32 @@ async fn executions_events_timers_and_tasks() {
         .is_empty());
 }
 
+async fn a_taken_key_fails_the_whole_commit(store: impl ExecutionReads + HistoryReads + Commit) {
+    write(
+        &store,
+        vec![WriteOp::InsertExecution(execution(1, "taken", 1))],
+    )
+    .await;
+    let again = store
+        .commit(
+            vec![
+                WriteOp::InsertExecution(execution(2, "fresh", 2)),
+                WriteOp::InsertExecution(execution(3, "taken", 3)),
+            ],
+            WhenFull::Wait,
+        )
+        .await;
+    assert!(matches!(again, Err(Error::Duplicate)), "{again:?}");
+    assert!(
+        store.execution_by_id(2).await.expect("read").is_none(),
+        "nothing of a failed commit is written"
+    );
+}
+
 #[tokio::test]
 async fn a_failing_request_does_not_fail_its_batch_neighbours() {
-    let (store, writer, _dir) = open_store().await;
+    let (store, _dir) = sqlite_store().await;
+    let writer = store.writer.clone();
     writer
         .write(vec![WriteOp::InsertExecution(execution(1, "dup", 1))])
         .await
@@ -322,10 +374,7 @@ async fn a_failing_request_does_not_fail_its_batch_neighbours() {
         dup.write(vec![WriteOp::InsertExecution(execution(2, "dup", 2))]),
         ok.write(vec![WriteOp::InsertExecution(execution(3, "fresh", 3))]),
     );
-    match a {
-        Err(Error::Sqlx(sqlx::Error::Database(db))) => assert!(db.is_unique_violation()),
-        other => panic!("expected a unique violation, got {other:?}"),
-    }
+    assert!(matches!(a, Err(Error::Duplicate)), "{a:?}");
     b.expect("the neighbour commits");
     assert!(store.execution_by_id(3).await.expect("read").is_some());
     assert!(

@@ -24,18 +24,16 @@ use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics;
-use crate::store::{Store, TimerRow};
+use crate::model::TimerKey;
+use crate::store::ports::TimerReads;
+use crate::store::TimerRow;
 pub use clock::{Clock, ManualClock, SystemClock};
 use wheel::Wheel;
-
-/// A timer is named by its execution and the sequence number the interpreter gave it.
-pub type TimerKey = (i64, i64);
 
 /// A due timer, handed to the engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fired {
-    pub execution_id: i64,
-    pub seq: i64,
+    pub key: TimerKey,
     pub due_ms: i64,
 }
 
@@ -48,16 +46,16 @@ struct Window {
 }
 
 /// The timer window. Shared between the engine (arm/cancel) and its own loop.
-pub struct TimerService {
+pub struct TimerService<R> {
     window: Mutex<Window>,
     wake: Notify,
     clock: Arc<dyn Clock>,
-    store: Store,
+    store: R,
     horizon_ms: i64,
     load_batch: usize,
 }
 
-impl std::fmt::Debug for TimerService {
+impl<R> std::fmt::Debug for TimerService<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TimerService")
             .field("horizon_ms", &self.horizon_ms)
@@ -65,8 +63,8 @@ impl std::fmt::Debug for TimerService {
     }
 }
 
-impl TimerService {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, horizon_secs: u64, load_batch: usize) -> Self {
+impl<R: TimerReads> TimerService<R> {
+    pub fn new(store: R, clock: Arc<dyn Clock>, horizon_secs: u64, load_batch: usize) -> Self {
         let now = clock.now_ms();
         Self {
             window: Mutex::new(Window {
@@ -89,11 +87,11 @@ impl TimerService {
     }
 
     /// A timer was committed: hold it in memory if it falls inside the window.
-    pub fn arm(&self, execution_id: i64, seq: i64, due_ms: i64) {
+    pub fn arm(&self, key: TimerKey, due_ms: i64) {
         let mut w = self.lock();
         if due_ms < w.loaded_until {
             let earliest = w.wheel.next_due();
-            w.wheel.insert((execution_id, seq), due_ms);
+            w.wheel.insert(key, due_ms);
             metrics::set_timers_in_memory(w.wheel.len());
             drop(w);
             if earliest.is_none_or(|e| due_ms < e) {
@@ -103,9 +101,9 @@ impl TimerService {
     }
 
     /// A timer's row was deleted: forget it.
-    pub fn cancel(&self, execution_id: i64, seq: i64) {
+    pub fn cancel(&self, key: TimerKey) {
         let mut w = self.lock();
-        w.wheel.cancel(&(execution_id, seq));
+        w.wheel.cancel(&key);
         metrics::set_timers_in_memory(w.wheel.len());
     }
 
@@ -133,7 +131,7 @@ impl TimerService {
         let full = rows.len() >= self.load_batch;
         let mut w = self.lock();
         for r in &rows {
-            w.wheel.insert((r.execution_id, r.seq), r.due_ms);
+            w.wheel.insert(r.key(), r.due_ms);
         }
         if let Some(last) = rows.last() {
             w.cursor = Some(*last);
@@ -160,11 +158,7 @@ impl TimerService {
         metrics::set_timers_in_memory(w.wheel.len());
         fired
             .into_iter()
-            .map(|(due_ms, (execution_id, seq))| Fired {
-                execution_id,
-                seq,
-                due_ms,
-            })
+            .map(|(due_ms, key)| Fired { key, due_ms })
             .collect()
     }
 
@@ -220,36 +214,38 @@ impl TimerService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::store::{sqlite, WriteOp, Writer};
+    use crate::model::{EventId, ExecutionId};
+    use crate::store::memory::MemoryStore;
+    use crate::store::ports::Commit;
+    use crate::store::{WhenFull, WriteOp};
 
     async fn service(
         horizon_secs: u64,
         load_batch: usize,
     ) -> (
-        Arc<TimerService>,
+        Arc<TimerService<MemoryStore>>,
         Arc<ManualClock>,
-        Writer,
-        tempfile::TempDir,
+        MemoryStore,
     ) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let config = Config {
-            data_dir: dir.path().to_path_buf(),
-            ..Config::default()
-        };
-        let (store, conn) = sqlite::open(&config).await.expect("open");
-        let (writer, _task) = Writer::spawn(conn, 64, 64, CancellationToken::new());
+        let store = MemoryStore::default();
         let clock = Arc::new(ManualClock::new(1_000_000));
         let svc = Arc::new(TimerService::new(
-            store,
+            store.clone(),
             clock.clone(),
             horizon_secs,
             load_batch,
         ));
-        (svc, clock, writer, dir)
+        (svc, clock, store)
     }
 
-    async fn store_timers(writer: &Writer, dues: &[(i64, i64)]) {
+    fn key(execution: i64) -> TimerKey {
+        TimerKey {
+            execution: ExecutionId(execution),
+            event: EventId(1),
+        }
+    }
+
+    async fn store_timers(store: &MemoryStore, dues: &[(i64, i64)]) {
         let ops = dues
             .iter()
             .map(|&(execution_id, due_ms)| {
@@ -260,18 +256,21 @@ mod tests {
                 })
             })
             .collect();
-        writer.write(ops).await.expect("insert timers");
+        store
+            .commit(ops, WhenFull::Wait)
+            .await
+            .expect("insert timers");
     }
 
     fn ids(fired: &[Fired]) -> Vec<i64> {
-        fired.iter().map(|f| f.execution_id).collect()
+        fired.iter().map(|f| f.key.execution.0).collect()
     }
 
     #[tokio::test]
     async fn only_the_horizon_is_in_memory_and_nothing_fires_early() {
-        let (svc, clock, writer, _dir) = service(60, 1000).await;
+        let (svc, clock, store) = service(60, 1000).await;
         // Due in 10 s, 30 min and 2 days.
-        store_timers(&writer, &[(1, 1_010_000), (2, 2_800_000), (3, 173_800_000)]).await;
+        store_timers(&store, &[(1, 1_010_000), (2, 2_800_000), (3, 173_800_000)]).await;
         assert!(svc.load().await.expect("load"));
         assert_eq!(
             svc.lock().wheel.len(),
@@ -294,11 +293,11 @@ mod tests {
 
     #[tokio::test]
     async fn arm_keeps_timers_inside_the_window_and_leaves_later_ones_to_the_loader() {
-        let (svc, clock, writer, _dir) = service(60, 1000).await;
+        let (svc, clock, store) = service(60, 1000).await;
         assert!(svc.load().await.expect("load"));
-        svc.arm(7, 1, 1_005_000);
-        svc.arm(8, 1, 5_000_000); // beyond the window: stays on disk only
-        store_timers(&writer, &[(8, 5_000_000)]).await;
+        svc.arm(key(7), 1_005_000);
+        svc.arm(key(8), 5_000_000); // beyond the window: stays on disk only
+        store_timers(&store, &[(8, 5_000_000)]).await;
         assert_eq!(svc.lock().wheel.len(), 1);
         clock.set(5_000_000);
         while !svc.load().await.expect("load") {}
@@ -307,17 +306,17 @@ mod tests {
             vec![7, 8],
             "overdue ones fire oldest first"
         );
-        svc.arm(9, 1, 5_001_000);
-        svc.cancel(9, 1);
+        svc.arm(key(9), 5_001_000);
+        svc.cancel(key(9));
         clock.set(5_002_000);
         assert!(svc.take_due().is_empty(), "a cancelled timer does not fire");
     }
 
     #[tokio::test]
     async fn the_loader_pages_so_memory_stays_bounded() {
-        let (svc, clock, writer, _dir) = service(60, 100).await;
+        let (svc, clock, store) = service(60, 100).await;
         let many: Vec<(i64, i64)> = (0..1_000).map(|i| (i, 1_000_000 + i)).collect();
-        store_timers(&writer, &many).await;
+        store_timers(&store, &many).await;
         assert!(
             !svc.load().await.expect("load"),
             "a full page asks for another"

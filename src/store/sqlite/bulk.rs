@@ -18,7 +18,7 @@ use std::sync::LazyLock;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Arguments, Sqlite, SqliteConnection};
 
-use super::{EventRow, ExecutionRow, ExecutionUpdate, Result, TaskRow, TimerRow};
+use crate::store::{EventRow, ExecutionRow, ExecutionUpdate, Result, TaskRow, TimerRow};
 
 /// Rows per kind at each tier (history events get [`EVENTS_PER_ROW`] times as many).
 const TIERS: [usize; 4] = [4, 16, 64, 256];
@@ -374,7 +374,7 @@ mod tests {
         EventRow {
             id,
             previous_id: id - 1,
-            event_type: "PassStateEntered".into(),
+            event_type: crate::model::HistoryEventType::PassStateEntered,
             timestamp_ms: id,
             details: (id % 2 == 0).then(|| format!("{{\"id\":{id}}}")),
         }
@@ -451,7 +451,7 @@ mod tests {
                 .iter()
                 .map(|&id| ExecutionUpdate {
                     id,
-                    status: "SUCCEEDED".into(),
+                    status: crate::model::ExecutionStatus::Succeeded,
                     output: Some("{}".into()),
                     error: None,
                     cause: None,

@@ -3,7 +3,7 @@
 //! Callers queue a request (a list of [`WriteOp`]s that must commit together) and await its
 //! acknowledgement. The writer task takes whatever has queued — up to `max_batch` requests — and
 //! commits it in **one transaction** (group commit), writing rows of the same kind from every
-//! request with one statement (see `store::bulk` for the fixed-shape scripts that carry
+//! request with one statement (see [`super::bulk`] for the fixed-shape scripts that carry
 //! them). Only after the commit does it acknowledge each request, so a caller that got `Ok`
 //! knows its changes are on disk.
 //!
@@ -17,72 +17,11 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::bulk::Rows;
-use super::{
-    Error, ExecutionRow, ExecutionUpdate, NewEvents, Result, RevisionRow, TaskRow, TimerRow,
-};
 use crate::metrics;
+use crate::store::{Error, Result, RevisionRow, WriteOp};
 
 /// SQLite allows 32766 bound parameters per statement; stay well under it.
 const MAX_PARAMS_PER_STATEMENT: usize = 30_000;
-
-/// One change.
-#[derive(Debug, Clone)]
-pub enum WriteOp {
-    InsertStateMachine {
-        arn: String,
-        name: String,
-        machine_type: String,
-        creation_date_ms: i64,
-        logging_configuration: Option<String>,
-        tracing_configuration: Option<String>,
-        revision: RevisionRow,
-    },
-    /// Point a state machine at a new revision and/or change its configuration.
-    UpdateStateMachine {
-        arn: String,
-        revision: Option<RevisionRow>,
-        update_date_ms: i64,
-        logging_configuration: Option<String>,
-        tracing_configuration: Option<String>,
-    },
-    SetStateMachineStatus {
-        arn: String,
-        status: String,
-    },
-    /// Remove a state machine and its tags; its revisions stay for its executions.
-    DeleteStateMachine {
-        arn: String,
-    },
-    InsertExecution(ExecutionRow),
-    UpdateExecution(ExecutionUpdate),
-    InsertEvents(NewEvents),
-    InsertTimer(TimerRow),
-    DeleteTimer {
-        execution_id: i64,
-        seq: i64,
-    },
-    InsertTask(TaskRow),
-    DeleteTask {
-        execution_id: i64,
-        seq: i64,
-    },
-    /// Forget every task of an execution (it has ended).
-    DeleteTasksOf {
-        execution_id: i64,
-    },
-    /// Remove closed executions and their history (retention).
-    DeleteExecutions {
-        ids: Vec<i64>,
-    },
-    PutTags {
-        arn: String,
-        tags: Vec<(String, String)>,
-    },
-    DeleteTags {
-        arn: String,
-        keys: Vec<String>,
-    },
-}
 
 struct Request {
     ops: Vec<WriteOp>,
@@ -216,9 +155,7 @@ async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<Request>) {
             }
         }
         Err(e) if size == 1 => {
-            let duplicate =
-                matches!(&e, Error::Sqlx(sqlx::Error::Database(db)) if db.is_unique_violation());
-            if duplicate {
+            if matches!(e, Error::Duplicate) {
                 // A second start of a name: the engine answers it; nothing went wrong here.
                 tracing::debug!(error = %e, "write refused");
             } else {
@@ -249,7 +186,10 @@ async fn commit<'a>(
     conn: &mut SqliteConnection,
     ops: impl Iterator<Item = &'a WriteOp>,
 ) -> Result<i64> {
-    let result = apply(conn, ops).await;
+    let result = apply(conn, ops).await.map_err(|e| match e {
+        Error::Sqlx(e) => super::classify(e),
+        other => other,
+    });
     if result.is_err() {
         // Whatever ran of the transaction is undone; when it never began this is a no-op.
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
@@ -321,7 +261,7 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
             )
             .bind(arn)
             .bind(name)
-            .bind(machine_type)
+            .bind(*machine_type)
             .bind(&revision.revision_id)
             .bind(creation_date_ms)
             .bind(logging_configuration)
@@ -358,7 +298,7 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
         }
         WriteOp::SetStateMachineStatus { arn, status } => {
             sqlx::query("UPDATE state_machines SET status = ? WHERE arn = ?")
-                .bind(status)
+                .bind(*status)
                 .bind(arn)
                 .execute(&mut *conn)
                 .await?;

@@ -1,7 +1,17 @@
-//! Opening the database and every read query.
+//! The embedded store: SQLite in WAL mode.
+//!
+//! - this module: opening the database (pragmas, migrations), every read query ([`Reader`]),
+//!   and [`SqliteStore`], the ports over a reader and the writer;
+//! - [`writer`]: the single writer thread that commits queued changes in groups;
+//! - [`bulk`]: the fixed-shape statements a commit's rows are written with.
 //!
 //! Reads go through a pool of read-only connections; in WAL mode they never block the writer and
 //! always see the last committed transaction.
+
+mod bulk;
+pub mod writer;
+
+pub use writer::Writer;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -9,13 +19,46 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, SqliteConnection, SqlitePool};
 
-use super::{EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TaskRow, TimerRow};
+use super::ports::{
+    CallReads, Commit, ExecutionReads, HistoryReads, MachineReads, TimerReads, WhenFull,
+};
+use super::{
+    Error, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TaskRow, TimerRow, WriteOp,
+};
 use crate::config::{Config, Synchronous};
+use crate::model::ExecutionStatus;
 
 /// Read access to the database. Cheap to clone.
 #[derive(Clone, Debug)]
-pub struct Store {
+pub struct Reader {
     pool: SqlitePool,
+}
+
+/// The store's ports over SQLite: reads from the pool, changes through the writer.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pub reader: Reader,
+    pub writer: Writer,
+}
+
+/// What a failed statement means to its caller: a taken key, a full or failing disk, a lock
+/// another program holds, or something else.
+pub(crate) fn classify(e: sqlx::Error) -> Error {
+    let code = match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => return Error::Duplicate,
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .unwrap_or_default(),
+        sqlx::Error::Io(_) => return Error::Unavailable(e.to_string()),
+        _ => return Error::Sqlx(e),
+    };
+    // Primary result codes are the low byte of extended ones.
+    match code & 0xff {
+        5 | 6 => Error::Locked(e.to_string()),
+        10 | 13 => Error::Unavailable(e.to_string()),
+        _ => Error::Sqlx(e),
+    }
 }
 
 const STATE_MACHINE_COLUMNS: &str = "sm.arn, sm.name, sm.type, sm.status, sm.revision_id, \
@@ -53,10 +96,10 @@ fn connect_options(config: &Config) -> Result<SqliteConnectOptions> {
 /// [`open`], waiting while another process holds the database locked (SQLite answers
 /// `SQLITE_BUSY` past its busy timeout): the daemon serves `/health` meanwhile and starts when
 /// the lock is released. Any other failure is returned.
-pub async fn open_waiting(config: &Config) -> Result<(Store, SqliteConnection)> {
+pub async fn open_waiting(config: &Config) -> Result<(Reader, SqliteConnection)> {
     loop {
         match open(config).await {
-            Err(e) if e.is_busy() => {
+            Err(e @ Error::Locked(_)) => {
                 tracing::warn!(error = %e, "the database is locked by another process; waiting");
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
@@ -67,7 +110,14 @@ pub async fn open_waiting(config: &Config) -> Result<(Store, SqliteConnection)> 
 
 /// Create the data directory and database if needed, apply migrations, and return the read
 /// side plus the connection the writer will own.
-pub async fn open(config: &Config) -> Result<(Store, SqliteConnection)> {
+pub async fn open(config: &Config) -> Result<(Reader, SqliteConnection)> {
+    open_inner(config).await.map_err(|e| match e {
+        Error::Sqlx(e) => classify(e),
+        other => other,
+    })
+}
+
+async fn open_inner(config: &Config) -> Result<(Reader, SqliteConnection)> {
     std::fs::create_dir_all(&config.data_dir)?;
     let opts = connect_options(config)?;
     // The writer's page cache stays small: SQLite walks the whole cache at the end of every
@@ -99,10 +149,10 @@ pub async fn open(config: &Config) -> Result<(Store, SqliteConnection)> {
                 .pragma("cache_size", format!("-{READER_CACHE_KIB}")),
         )
         .await?;
-    Ok((Store { pool }, write_conn))
+    Ok((Reader { pool }, write_conn))
 }
 
-impl Store {
+impl Reader {
     /// Close the read pool.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -167,7 +217,7 @@ impl Store {
     pub async fn list_executions(
         &self,
         state_machine_arn: &str,
-        status: Option<&str>,
+        status: Option<ExecutionStatus>,
         after: Option<(i64, i64)>,
         limit: i64,
     ) -> Result<Vec<ExecutionRow>> {
@@ -245,6 +295,14 @@ impl Store {
         .bind(state_machine_arn)
         .fetch_one(&self.pool)
         .await?)
+    }
+
+    pub async fn count_all_running(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM executions WHERE status = 'RUNNING'")
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn max_execution_id(&self) -> Result<i64> {
@@ -327,4 +385,68 @@ pub async fn close_writer(conn: SqliteConnection) -> Result<()> {
         .await?;
     conn.close().await?;
     Ok(())
+}
+
+/// The ports, forwarded to the reader and the writer.
+macro_rules! forward {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)+) => {
+        $(fn $name(&self, $($arg: $ty),*) -> impl std::future::Future<Output = Result<$out>> + Send {
+            self.reader.$name($($arg),*)
+        })+
+    };
+}
+
+impl MachineReads for SqliteStore {
+    forward! {
+        state_machine(arn: &str) -> Option<StateMachineRow>;
+        list_state_machines(after_arn: Option<&str>, limit: i64) -> Vec<StateMachineRow>;
+        deleting_state_machines() -> Vec<String>;
+        revision(revision_id: &str) -> Option<RevisionRow>;
+        tags(resource_arn: &str) -> Vec<(String, String)>;
+    }
+}
+
+impl ExecutionReads for SqliteStore {
+    forward! {
+        execution_by_arn(arn: &str) -> Option<ExecutionRow>;
+        execution_by_id(id: i64) -> Option<ExecutionRow>;
+        list_executions(
+            state_machine_arn: &str,
+            status: Option<ExecutionStatus>,
+            after: Option<(i64, i64)>,
+            limit: i64
+        ) -> Vec<ExecutionRow>;
+        count_running(state_machine_arn: &str) -> i64;
+        count_all_running() -> i64;
+        max_execution_id() -> i64;
+        closed_before(before_ms: i64, limit: i64) -> Vec<i64>;
+    }
+}
+
+impl HistoryReads for SqliteStore {
+    forward! {
+        history(execution_id: i64, after_id: Option<i64>, limit: i64, reverse: bool) -> Vec<EventRow>;
+    }
+}
+
+impl TimerReads for SqliteStore {
+    forward! {
+        timers_due(after: Option<TimerRow>, until_ms: i64, limit: i64) -> Vec<TimerRow>;
+        count_timers() -> i64;
+    }
+}
+
+impl CallReads for SqliteStore {
+    forward! {
+        tasks_after(after: Option<(i64, i64)>, limit: i64) -> Vec<TaskRow>;
+    }
+}
+
+impl Commit for SqliteStore {
+    async fn commit(&self, ops: Vec<WriteOp>, when_full: WhenFull) -> Result<()> {
+        match when_full {
+            WhenFull::Refuse => self.writer.try_write(ops).await,
+            WhenFull::Wait => self.writer.write(ops).await,
+        }
+    }
 }

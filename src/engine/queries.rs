@@ -1,0 +1,148 @@
+//! The query side: what the API and the console read, through the engine, so neither names
+//! the store. Reads take no lock: each answers with what was committed when it ran.
+
+use super::{Engine, Error, Result};
+use crate::model::{ExecutionStatus, StateMachineStatus, StateMachineType};
+use crate::store::{EventRow, ExecutionRow, RevisionRow, StateMachineRow, Store};
+
+/// A page of a listing, and the cursor after its last item when another page follows.
+#[derive(Debug)]
+pub struct Page<T, C> {
+    pub items: Vec<T>,
+    pub next: Option<C>,
+}
+
+impl<T, C> Page<T, C> {
+    /// From up to `limit + 1` rows read: the first `limit`, and the cursor of the last of
+    /// them when there was one more.
+    fn of(mut rows: Vec<T>, limit: i64, cursor: impl Fn(&T) -> C) -> Self {
+        let limit = usize::try_from(limit).unwrap_or(0);
+        let next = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(cursor)
+        } else {
+            None
+        };
+        Self { items: rows, next }
+    }
+}
+
+/// DescribeStateMachineForExecution: the machine as the execution ran it.
+#[derive(Debug)]
+pub struct MachineForExecution {
+    /// The machine now, or what stands for it once it was deleted (named by the execution's
+    /// machine ARN, DELETING, with the revision the execution ran).
+    pub machine: StateMachineRow,
+    /// The revision the execution ran.
+    pub revision: RevisionRow,
+}
+
+impl<S: Store> Engine<S> {
+    /// DescribeStateMachine.
+    pub async fn state_machine(&self, arn: &str) -> Result<StateMachineRow> {
+        self.store
+            .state_machine(arn)
+            .await?
+            .ok_or_else(|| Error::StateMachineDoesNotExist(arn.to_owned()))
+    }
+
+    /// ListStateMachines: ordered by ARN, strictly after `after_arn`, at most `limit`.
+    pub async fn list_state_machines(
+        &self,
+        after_arn: Option<&str>,
+        limit: i64,
+    ) -> Result<Page<StateMachineRow, String>> {
+        let rows = self.store.list_state_machines(after_arn, limit + 1).await?;
+        Ok(Page::of(rows, limit, |m| m.arn.clone()))
+    }
+
+    /// DescribeExecution.
+    pub async fn execution(&self, arn: &str) -> Result<ExecutionRow> {
+        self.store
+            .execution_by_arn(arn)
+            .await?
+            .ok_or_else(|| Error::ExecutionDoesNotExist(arn.to_owned()))
+    }
+
+    /// ListExecutions: newest first, strictly after the `(start_ms, id)` cursor.
+    pub async fn list_executions(
+        &self,
+        state_machine_arn: &str,
+        status: Option<ExecutionStatus>,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Page<ExecutionRow, (i64, i64)>> {
+        if self.store.state_machine(state_machine_arn).await?.is_none() {
+            return Err(Error::StateMachineDoesNotExist(
+                state_machine_arn.to_owned(),
+            ));
+        }
+        let rows = self
+            .store
+            .list_executions(state_machine_arn, status, after, limit + 1)
+            .await?;
+        Ok(Page::of(rows, limit, |e| (e.start_ms, e.id)))
+    }
+
+    /// GetExecutionHistory: events after `after_id` (or before it, `reverse`), at most `limit`.
+    pub async fn history(
+        &self,
+        execution_arn: &str,
+        after_id: Option<i64>,
+        limit: i64,
+        reverse: bool,
+    ) -> Result<Page<EventRow, i64>> {
+        let execution = self.execution(execution_arn).await?;
+        let rows = self
+            .store
+            .history(execution.id, after_id, limit + 1, reverse)
+            .await?;
+        Ok(Page::of(rows, limit, |e| e.id))
+    }
+
+    /// DescribeStateMachineForExecution. The machine may since have been updated or deleted;
+    /// the answer is what the execution ran.
+    pub async fn machine_for_execution(&self, execution_arn: &str) -> Result<MachineForExecution> {
+        let execution = self.execution(execution_arn).await?;
+        let revision = self
+            .store
+            .revision(&execution.revision_id)
+            .await?
+            .ok_or_else(|| Error::ExecutionDoesNotExist(execution_arn.to_owned()))?;
+        let machine = match self
+            .store
+            .state_machine(&execution.state_machine_arn)
+            .await?
+        {
+            Some(m) => m,
+            None => StateMachineRow {
+                name: execution
+                    .state_machine_arn
+                    .rsplit(':')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+                arn: execution.state_machine_arn,
+                machine_type: StateMachineType::Standard,
+                status: StateMachineStatus::Deleting,
+                revision_id: revision.revision_id.clone(),
+                creation_date_ms: revision.created_ms,
+                update_date_ms: None,
+                logging_configuration: None,
+                tracing_configuration: None,
+                definition: revision.definition.clone(),
+                role_arn: revision.role_arn.clone(),
+                description: None,
+            },
+        };
+        Ok(MachineForExecution { machine, revision })
+    }
+
+    /// ListTagsForResource (state machines).
+    pub async fn tags(&self, arn: &str) -> Result<Vec<(String, String)>> {
+        if self.store.state_machine(arn).await?.is_none() {
+            return Err(Error::ResourceNotFound(arn.to_owned()));
+        }
+        Ok(self.store.tags(arn).await?)
+    }
+}

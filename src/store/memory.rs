@@ -1,0 +1,414 @@
+//! The ports over tables in memory, for the engine's and the timer's tests: the same contract
+//! as SQLite (a commit applies all of its changes or none; a taken execution ARN fails it with
+//! [`Error::Duplicate`]), no durability.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+use super::ports::{
+    CallReads, Commit, ExecutionReads, HistoryReads, MachineReads, TimerReads, WhenFull,
+};
+use super::{
+    Error, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TaskRow, TimerRow, WriteOp,
+};
+use crate::model::{ExecutionStatus, StateMachineStatus, StateMachineType};
+
+/// A state machine as stored: its row without the revision's columns.
+#[derive(Debug, Clone)]
+struct Machine {
+    name: String,
+    machine_type: StateMachineType,
+    status: StateMachineStatus,
+    revision_id: String,
+    creation_date_ms: i64,
+    update_date_ms: Option<i64>,
+    logging_configuration: Option<String>,
+    tracing_configuration: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Tables {
+    machines: BTreeMap<String, Machine>,
+    revisions: BTreeMap<String, RevisionRow>,
+    executions: BTreeMap<i64, ExecutionRow>,
+    by_arn: BTreeMap<String, i64>,
+    history: BTreeMap<(i64, i64), EventRow>,
+    timers: BTreeSet<TimerRow>,
+    tasks: BTreeMap<(i64, i64), TaskRow>,
+    tags: BTreeMap<(String, String), String>,
+}
+
+/// Tables in memory behind the store's ports. Clones share the tables.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    tables: Arc<Mutex<Tables>>,
+}
+
+impl MemoryStore {
+    fn read<T>(&self, f: impl FnOnce(&Tables) -> T) -> Result<T> {
+        Ok(f(&self.tables.lock().unwrap_or_else(|e| e.into_inner())))
+    }
+}
+
+impl Tables {
+    fn machine_row(&self, arn: &str) -> Option<StateMachineRow> {
+        let m = self.machines.get(arn)?;
+        let r = self.revisions.get(&m.revision_id)?;
+        Some(StateMachineRow {
+            arn: arn.to_owned(),
+            name: m.name.clone(),
+            machine_type: m.machine_type,
+            status: m.status,
+            revision_id: m.revision_id.clone(),
+            creation_date_ms: m.creation_date_ms,
+            update_date_ms: m.update_date_ms,
+            logging_configuration: m.logging_configuration.clone(),
+            tracing_configuration: m.tracing_configuration.clone(),
+            definition: r.definition.clone(),
+            role_arn: r.role_arn.clone(),
+            description: r.description.clone(),
+        })
+    }
+
+    fn apply(&mut self, op: &WriteOp) -> Result<()> {
+        match op {
+            WriteOp::InsertStateMachine {
+                arn,
+                name,
+                machine_type,
+                creation_date_ms,
+                logging_configuration,
+                tracing_configuration,
+                revision,
+            } => {
+                if self.machines.contains_key(arn) {
+                    return Err(Error::Duplicate);
+                }
+                self.revisions
+                    .insert(revision.revision_id.clone(), revision.clone());
+                self.machines.insert(
+                    arn.clone(),
+                    Machine {
+                        name: name.clone(),
+                        machine_type: *machine_type,
+                        status: StateMachineStatus::Active,
+                        revision_id: revision.revision_id.clone(),
+                        creation_date_ms: *creation_date_ms,
+                        update_date_ms: None,
+                        logging_configuration: logging_configuration.clone(),
+                        tracing_configuration: tracing_configuration.clone(),
+                    },
+                );
+            }
+            WriteOp::UpdateStateMachine {
+                arn,
+                revision,
+                update_date_ms,
+                logging_configuration,
+                tracing_configuration,
+            } => {
+                if let Some(rev) = revision {
+                    self.revisions.insert(rev.revision_id.clone(), rev.clone());
+                }
+                if let Some(m) = self.machines.get_mut(arn) {
+                    if let Some(rev) = revision {
+                        m.revision_id = rev.revision_id.clone();
+                    }
+                    m.update_date_ms = Some(*update_date_ms);
+                    if logging_configuration.is_some() {
+                        m.logging_configuration = logging_configuration.clone();
+                    }
+                    if tracing_configuration.is_some() {
+                        m.tracing_configuration = tracing_configuration.clone();
+                    }
+                }
+            }
+            WriteOp::SetStateMachineStatus { arn, status } => {
+                if let Some(m) = self.machines.get_mut(arn) {
+                    m.status = *status;
+                }
+            }
+            WriteOp::DeleteStateMachine { arn } => {
+                self.machines.remove(arn);
+                self.tags.retain(|(r, _), _| r != arn);
+            }
+            WriteOp::InsertExecution(row) => {
+                if self.by_arn.contains_key(&row.arn) || self.executions.contains_key(&row.id) {
+                    return Err(Error::Duplicate);
+                }
+                self.by_arn.insert(row.arn.clone(), row.id);
+                self.executions.insert(row.id, row.clone());
+            }
+            WriteOp::UpdateExecution(u) => {
+                if let Some(e) = self.executions.get_mut(&u.id) {
+                    e.status = u.status;
+                    e.output = u.output.clone();
+                    e.error = u.error.clone();
+                    e.cause = u.cause.clone();
+                    e.stop_ms = u.stop_ms;
+                    e.cursor = u.cursor.clone();
+                    e.last_event_id = u.last_event_id;
+                }
+            }
+            WriteOp::InsertEvents(new) => {
+                for e in &new.events {
+                    if self.history.contains_key(&(new.execution_id, e.id)) {
+                        return Err(Error::Duplicate);
+                    }
+                    self.history.insert((new.execution_id, e.id), e.clone());
+                }
+            }
+            WriteOp::InsertTimer(t) => {
+                self.timers
+                    .retain(|x| (x.execution_id, x.seq) != (t.execution_id, t.seq));
+                self.timers.insert(*t);
+            }
+            WriteOp::DeleteTimer { execution_id, seq } => {
+                self.timers
+                    .retain(|x| (x.execution_id, x.seq) != (*execution_id, *seq));
+            }
+            WriteOp::InsertTask(t) => {
+                self.tasks.insert((t.execution_id, t.seq), t.clone());
+            }
+            WriteOp::DeleteTask { execution_id, seq } => {
+                self.tasks.remove(&(*execution_id, *seq));
+            }
+            WriteOp::DeleteTasksOf { execution_id } => {
+                self.tasks.retain(|(e, _), _| e != execution_id);
+            }
+            WriteOp::DeleteExecutions { ids } => {
+                for id in ids {
+                    let closed = self
+                        .executions
+                        .get(id)
+                        .is_some_and(|e| e.status != ExecutionStatus::Running);
+                    if closed {
+                        if let Some(e) = self.executions.remove(id) {
+                            self.by_arn.remove(&e.arn);
+                        }
+                    }
+                    self.history.retain(|(e, _), _| e != id);
+                    self.timers.retain(|t| t.execution_id != *id);
+                    self.tasks.retain(|(e, _), _| e != id);
+                }
+            }
+            WriteOp::PutTags { arn, tags } => {
+                for (k, v) in tags {
+                    self.tags.insert((arn.clone(), k.clone()), v.clone());
+                }
+            }
+            WriteOp::DeleteTags { arn, keys } => {
+                for k in keys {
+                    self.tags.remove(&(arn.clone(), k.clone()));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl MachineReads for MemoryStore {
+    async fn state_machine(&self, arn: &str) -> Result<Option<StateMachineRow>> {
+        self.read(|t| t.machine_row(arn))
+    }
+
+    async fn list_state_machines(
+        &self,
+        after_arn: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<StateMachineRow>> {
+        let after = after_arn.unwrap_or("").to_owned();
+        self.read(|t| {
+            t.machines
+                .keys()
+                .filter(|a| **a > after)
+                .filter_map(|a| t.machine_row(a))
+                .take(usize::try_from(limit).unwrap_or(0))
+                .collect()
+        })
+    }
+
+    async fn deleting_state_machines(&self) -> Result<Vec<String>> {
+        self.read(|t| {
+            t.machines
+                .iter()
+                .filter(|(_, m)| m.status == StateMachineStatus::Deleting)
+                .map(|(a, _)| a.clone())
+                .collect()
+        })
+    }
+
+    async fn revision(&self, revision_id: &str) -> Result<Option<RevisionRow>> {
+        self.read(|t| t.revisions.get(revision_id).cloned())
+    }
+
+    async fn tags(&self, resource_arn: &str) -> Result<Vec<(String, String)>> {
+        self.read(|t| {
+            t.tags
+                .iter()
+                .filter(|((r, _), _)| r == resource_arn)
+                .map(|((_, k), v)| (k.clone(), v.clone()))
+                .collect()
+        })
+    }
+}
+
+impl ExecutionReads for MemoryStore {
+    async fn execution_by_arn(&self, arn: &str) -> Result<Option<ExecutionRow>> {
+        self.read(|t| {
+            t.by_arn
+                .get(arn)
+                .and_then(|id| t.executions.get(id))
+                .cloned()
+        })
+    }
+
+    async fn execution_by_id(&self, id: i64) -> Result<Option<ExecutionRow>> {
+        self.read(|t| t.executions.get(&id).cloned())
+    }
+
+    async fn list_executions(
+        &self,
+        state_machine_arn: &str,
+        status: Option<ExecutionStatus>,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<ExecutionRow>> {
+        let after = after.unwrap_or((i64::MAX, i64::MAX));
+        self.read(|t| {
+            let mut rows: Vec<ExecutionRow> = t
+                .executions
+                .values()
+                .filter(|e| e.state_machine_arn == state_machine_arn)
+                .filter(|e| status.is_none_or(|s| e.status == s))
+                .filter(|e| (e.start_ms, e.id) < after)
+                .cloned()
+                .collect();
+            rows.sort_by_key(|e| std::cmp::Reverse((e.start_ms, e.id)));
+            rows.truncate(usize::try_from(limit).unwrap_or(0));
+            rows
+        })
+    }
+
+    async fn count_running(&self, state_machine_arn: &str) -> Result<i64> {
+        self.read(|t| {
+            t.executions
+                .values()
+                .filter(|e| {
+                    e.state_machine_arn == state_machine_arn && e.status == ExecutionStatus::Running
+                })
+                .count() as i64
+        })
+    }
+
+    async fn count_all_running(&self) -> Result<i64> {
+        self.read(|t| {
+            t.executions
+                .values()
+                .filter(|e| e.status == ExecutionStatus::Running)
+                .count() as i64
+        })
+    }
+
+    async fn max_execution_id(&self) -> Result<i64> {
+        self.read(|t| t.executions.keys().next_back().copied().unwrap_or(0))
+    }
+
+    async fn closed_before(&self, before_ms: i64, limit: i64) -> Result<Vec<i64>> {
+        self.read(|t| {
+            let mut closed: Vec<(i64, i64)> = t
+                .executions
+                .values()
+                .filter_map(|e| e.stop_ms.filter(|s| *s < before_ms).map(|s| (s, e.id)))
+                .collect();
+            closed.sort_unstable();
+            closed
+                .into_iter()
+                .take(usize::try_from(limit).unwrap_or(0))
+                .map(|(_, id)| id)
+                .collect()
+        })
+    }
+}
+
+impl HistoryReads for MemoryStore {
+    async fn history(
+        &self,
+        execution_id: i64,
+        after_id: Option<i64>,
+        limit: i64,
+        reverse: bool,
+    ) -> Result<Vec<EventRow>> {
+        let limit = usize::try_from(limit).unwrap_or(0);
+        self.read(|t| {
+            let events = t
+                .history
+                .range((execution_id, i64::MIN)..=(execution_id, i64::MAX))
+                .map(|(_, e)| e);
+            if reverse {
+                let before = after_id.unwrap_or(i64::MAX);
+                events
+                    .rev()
+                    .filter(|e| e.id < before)
+                    .take(limit)
+                    .cloned()
+                    .collect()
+            } else {
+                let after = after_id.unwrap_or(0);
+                events
+                    .filter(|e| e.id > after)
+                    .take(limit)
+                    .cloned()
+                    .collect()
+            }
+        })
+    }
+}
+
+impl TimerReads for MemoryStore {
+    async fn timers_due(
+        &self,
+        after: Option<TimerRow>,
+        until_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<TimerRow>> {
+        self.read(|t| {
+            t.timers
+                .iter()
+                .filter(|r| after.is_none_or(|a| **r > a) && r.due_ms < until_ms)
+                .take(usize::try_from(limit).unwrap_or(0))
+                .copied()
+                .collect()
+        })
+    }
+
+    async fn count_timers(&self) -> Result<i64> {
+        self.read(|t| t.timers.len() as i64)
+    }
+}
+
+impl CallReads for MemoryStore {
+    async fn tasks_after(&self, after: Option<(i64, i64)>, limit: i64) -> Result<Vec<TaskRow>> {
+        let after = after.unwrap_or((i64::MIN, i64::MIN));
+        self.read(|t| {
+            t.tasks
+                .range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+                .take(usize::try_from(limit).unwrap_or(0))
+                .map(|(_, r)| r.clone())
+                .collect()
+        })
+    }
+}
+
+impl Commit for MemoryStore {
+    async fn commit(&self, ops: Vec<WriteOp>, _when_full: WhenFull) -> Result<()> {
+        let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
+        // All or nothing: apply to a copy, keep it only if every change applied.
+        let mut next = tables.clone();
+        for op in &ops {
+            next.apply(op)?;
+        }
+        *tables = next;
+        Ok(())
+    }
+}

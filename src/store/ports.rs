@@ -1,0 +1,150 @@
+//! The narrow traits the engine and the timer see: readers by concern, and one commit port.
+//!
+//! Each method is what one caller needs, no more. Implementations: [`super::sqlite`] (the
+//! daemon's), [`super::memory`] (tests). The methods return `impl Future + Send`, so the engine
+//! is generic over them with no boxing on the hot path.
+//!
+//! # Contract
+//! - A read sees every commit acknowledged before it began.
+//! - [`Commit::commit`] applies all of its operations or none, and returns only once they are
+//!   durable; a key that exists already fails the whole commit with
+//!   [`super::Error::Duplicate`].
+
+use std::future::Future;
+
+use super::rows::{
+    EventRow, ExecutionRow, RevisionRow, StateMachineRow, TaskRow, TimerRow, WriteOp,
+};
+use super::Result;
+use crate::model::ExecutionStatus;
+
+/// What a commit does when the writer's queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenFull {
+    /// Refuse at once with [`super::Error::Busy`]: an API request, answered with
+    /// ThrottlingException, so requests cannot pile up.
+    Refuse,
+    /// Wait for room: work the daemon already owes (a due timer, a call's result), whose
+    /// waiters are bounded by the timers and calls in flight.
+    Wait,
+}
+
+/// State machines, their revisions and tags.
+pub trait MachineReads: Send + Sync {
+    /// A state machine with its current revision.
+    fn state_machine(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<Option<StateMachineRow>>> + Send;
+    /// State machines ordered by ARN, strictly after `after_arn`, at most `limit`.
+    fn list_state_machines(
+        &self,
+        after_arn: Option<&str>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<StateMachineRow>>> + Send;
+    /// The ARNs of machines marked DELETING.
+    fn deleting_state_machines(&self) -> impl Future<Output = Result<Vec<String>>> + Send;
+    fn revision(
+        &self,
+        revision_id: &str,
+    ) -> impl Future<Output = Result<Option<RevisionRow>>> + Send;
+    /// A resource's tags, by key.
+    fn tags(
+        &self,
+        resource_arn: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>>> + Send;
+}
+
+/// Executions.
+pub trait ExecutionReads: Send + Sync {
+    fn execution_by_arn(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<Option<ExecutionRow>>> + Send;
+    fn execution_by_id(&self, id: i64)
+        -> impl Future<Output = Result<Option<ExecutionRow>>> + Send;
+    /// Executions of a machine, newest first, strictly after the `(start_ms, id)` cursor.
+    fn list_executions(
+        &self,
+        state_machine_arn: &str,
+        status: Option<ExecutionStatus>,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<ExecutionRow>>> + Send;
+    /// RUNNING executions of a machine.
+    fn count_running(&self, state_machine_arn: &str) -> impl Future<Output = Result<i64>> + Send;
+    /// RUNNING executions in all.
+    fn count_all_running(&self) -> impl Future<Output = Result<i64>> + Send;
+    /// The largest execution id given so far (0 when none).
+    fn max_execution_id(&self) -> impl Future<Output = Result<i64>> + Send;
+    /// Ids of executions that closed before `before_ms`, oldest first, at most `limit`.
+    fn closed_before(
+        &self,
+        before_ms: i64,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<i64>>> + Send;
+}
+
+/// History events.
+pub trait HistoryReads: Send + Sync {
+    /// Events after `after_id` in ascending order, or before it when `reverse`, at most `limit`.
+    fn history(
+        &self,
+        execution_id: i64,
+        after_id: Option<i64>,
+        limit: i64,
+        reverse: bool,
+    ) -> impl Future<Output = Result<Vec<EventRow>>> + Send;
+}
+
+/// Pending deadlines, for the timer's loader.
+pub trait TimerReads: Send + Sync {
+    /// Timers due before `until_ms`, in `(due_ms, execution_id, seq)` order, strictly after
+    /// `after`, at most `limit`. Must never return a timer at or before `after`.
+    fn timers_due(
+        &self,
+        after: Option<TimerRow>,
+        until_ms: i64,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<TimerRow>>> + Send;
+    /// How many timers are stored.
+    fn count_timers(&self) -> impl Future<Output = Result<i64>> + Send;
+}
+
+/// Calls scheduled and not recorded as finished, for the call dispatcher.
+pub trait CallReads: Send + Sync {
+    /// In `(execution_id, seq)` order strictly after `after`, at most `limit`.
+    fn tasks_after(
+        &self,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<TaskRow>>> + Send;
+}
+
+/// The one way to change stored data.
+pub trait Commit: Send + Sync {
+    /// Apply `ops` in one transaction and wait until it is durable.
+    fn commit(
+        &self,
+        ops: Vec<WriteOp>,
+        when_full: WhenFull,
+    ) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// Everything the engine needs of a store.
+pub trait Store:
+    MachineReads + ExecutionReads + HistoryReads + TimerReads + CallReads + Commit + Clone + 'static
+{
+}
+
+impl<T> Store for T where
+    T: MachineReads
+        + ExecutionReads
+        + HistoryReads
+        + TimerReads
+        + CallReads
+        + Commit
+        + Clone
+        + 'static
+{
+}
