@@ -70,7 +70,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            hourglass::telemetry::init(&config.log);
+            hourglass::telemetry::init(&config.log.level, config.log.format);
             match run(config) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

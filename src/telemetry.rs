@@ -1,9 +1,18 @@
-//! Logging with `tracing`: the filter is `log.level` (which `HOURGLASS_LOG` and `RUST_LOG`
-//! set, see [`crate::config`]); human-readable or JSON lines on stderr.
+//! Logging with `tracing`: a filter (the configuration's `log.level`, which `HOURGLASS_LOG`
+//! and `RUST_LOG` set) and a format; human-readable or JSON lines on stderr.
 
+use serde::{Deserialize, Serialize};
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{LogConfig, LogFormat};
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// For people.
+    Pretty,
+    /// One JSON object per line, for log pipelines.
+    Json,
+}
 
 const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
 
@@ -30,14 +39,14 @@ pub fn check_filter(filter: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// Install the global subscriber. Call once, early in `main`, with a checked configuration.
-pub fn init(log: &LogConfig) {
-    let filter = EnvFilter::try_new(&log.level).unwrap_or_else(|_| EnvFilter::new("info"));
+/// Install the global subscriber. Call once, early in `main`, with a checked filter.
+pub fn init(level: &str, format: LogFormat) {
+    let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     // A second init (tests) is not an error worth stopping for.
-    let _ = match log.format {
+    let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Pretty => builder.try_init(),
     };

@@ -56,6 +56,30 @@ pub struct ExecutionRow {
     pub last_event_id: i64,
 }
 
+#[cfg(test)]
+impl ExecutionRow {
+    /// For tests: a RUNNING execution of machine `sm` named `name`.
+    pub fn running_for_tests(id: i64, name: &str, start_ms: i64) -> ExecutionRow {
+        ExecutionRow {
+            id,
+            arn: format!("arn:aws:states:us-east-1:123456789012:execution:sm:{name}"),
+            partition: 0,
+            state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:sm".into(),
+            revision_id: "r1".into(),
+            name: name.into(),
+            status: ExecutionStatus::Running,
+            input: "{}".into(),
+            output: None,
+            error: None,
+            cause: None,
+            start_ms,
+            stop_ms: None,
+            cursor: Some("{}".into()),
+            last_event_id: 1,
+        }
+    }
+}
+
 /// The columns of an execution that change as it runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExecutionUpdate {

@@ -5,24 +5,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::memory::MemoryStore;
 use super::ports::{CallReads, Commit, ExecutionReads, HistoryReads, MachineReads, TimerReads};
-use super::sqlite::{Reader, SqliteStore, Writer};
+use super::sqlite::{SqliteStore, Writer};
 use super::*;
-use crate::config::Config;
 use crate::model::{ExecutionStatus, HistoryEventType, StateMachineStatus, StateMachineType};
 
-/// A new database in a temporary directory: its read side and the writer's connection.
-pub(super) async fn open_database() -> (Reader, sqlx::SqliteConnection, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let config = Config {
-        data_dir: dir.path().to_path_buf(),
-        ..Config::default()
-    };
-    let (reader, conn) = sqlite::open(&config).await.expect("open");
-    (reader, conn, dir)
-}
-
 async fn sqlite_store() -> (SqliteStore, tempfile::TempDir) {
-    let (reader, conn, dir) = open_database().await;
+    let (reader, conn, dir) = sqlite::open_temporary().await;
     let (writer, _task) = Writer::spawn(conn, 64, 16, CancellationToken::new());
     (SqliteStore { reader, writer }, dir)
 }
@@ -54,26 +42,6 @@ on_every_store!(
 
 async fn write(store: &impl Commit, ops: Vec<WriteOp>) {
     store.commit(ops, WhenFull::Wait).await.expect("commit");
-}
-
-pub(super) fn execution(id: i64, name: &str, start_ms: i64) -> ExecutionRow {
-    ExecutionRow {
-        id,
-        arn: format!("arn:aws:states:us-east-1:123456789012:execution:sm:{name}"),
-        partition: 0,
-        state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:sm".into(),
-        revision_id: "r1".into(),
-        name: name.into(),
-        status: ExecutionStatus::Running,
-        input: "{}".into(),
-        output: None,
-        error: None,
-        cause: None,
-        start_ms,
-        stop_ms: None,
-        cursor: Some("{}".into()),
-        last_event_id: 1,
-    }
 }
 
 fn machine_ops() -> Vec<WriteOp> {
@@ -199,7 +167,13 @@ async fn executions_events_timers_and_tasks(
 ) {
     let sm = "arn:aws:states:us-east-1:123456789012:stateMachine:sm";
     let mut ops: Vec<WriteOp> = (1..=5)
-        .map(|i| WriteOp::InsertExecution(execution(i, &format!("e{i}"), 100 + i)))
+        .map(|i| {
+            WriteOp::InsertExecution(ExecutionRow::running_for_tests(
+                i,
+                &format!("e{i}"),
+                100 + i,
+            ))
+        })
         .collect();
     ops.push(WriteOp::InsertEvents(NewEvents {
         execution_id: 1,
@@ -341,14 +315,16 @@ async fn executions_events_timers_and_tasks(
 async fn a_taken_key_fails_the_whole_commit(store: impl ExecutionReads + HistoryReads + Commit) {
     write(
         &store,
-        vec![WriteOp::InsertExecution(execution(1, "taken", 1))],
+        vec![WriteOp::InsertExecution(ExecutionRow::running_for_tests(
+            1, "taken", 1,
+        ))],
     )
     .await;
     let again = store
         .commit(
             vec![
-                WriteOp::InsertExecution(execution(2, "fresh", 2)),
-                WriteOp::InsertExecution(execution(3, "taken", 3)),
+                WriteOp::InsertExecution(ExecutionRow::running_for_tests(2, "fresh", 2)),
+                WriteOp::InsertExecution(ExecutionRow::running_for_tests(3, "taken", 3)),
             ],
             WhenFull::Wait,
         )
@@ -365,14 +341,20 @@ async fn a_failing_request_does_not_fail_its_batch_neighbours() {
     let (store, _dir) = sqlite_store().await;
     let writer = store.writer.clone();
     writer
-        .write(vec![WriteOp::InsertExecution(execution(1, "dup", 1))])
+        .write(vec![WriteOp::InsertExecution(
+            ExecutionRow::running_for_tests(1, "dup", 1),
+        )])
         .await
         .expect("first");
     let dup = writer.clone();
     let ok = writer.clone();
     let (a, b) = tokio::join!(
-        dup.write(vec![WriteOp::InsertExecution(execution(2, "dup", 2))]),
-        ok.write(vec![WriteOp::InsertExecution(execution(3, "fresh", 3))]),
+        dup.write(vec![WriteOp::InsertExecution(
+            ExecutionRow::running_for_tests(2, "dup", 2)
+        )]),
+        ok.write(vec![WriteOp::InsertExecution(
+            ExecutionRow::running_for_tests(3, "fresh", 3)
+        )]),
     );
     assert!(matches!(a, Err(Error::Duplicate)), "{a:?}");
     b.expect("the neighbour commits");

@@ -359,14 +359,14 @@ impl Rows<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::open_temporary as open;
     use super::*;
-    use crate::store::tests::open_database as open;
 
     /// A running execution whose input names it.
     fn execution(id: i64) -> ExecutionRow {
         ExecutionRow {
             input: format!("{{\"n\":{id}}}"),
-            ..crate::store::tests::execution(id, &format!("e{id}"), id)
+            ..ExecutionRow::running_for_tests(id, &format!("e{id}"), id)
         }
     }
 

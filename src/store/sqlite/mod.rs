@@ -377,6 +377,19 @@ impl Reader {
     }
 }
 
+/// For tests: a new database in a temporary directory, its read side and the connection a
+/// writer would own.
+#[cfg(test)]
+pub(crate) async fn open_temporary() -> (Reader, SqliteConnection, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    let (reader, conn) = open(&config).await.expect("open");
+    (reader, conn, dir)
+}
+
 /// Checkpoint the WAL into the main file and close the writer's connection.
 pub async fn close_writer(conn: SqliteConnection) -> Result<()> {
     let mut conn = conn;
