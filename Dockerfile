@@ -4,6 +4,7 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY migrations ./migrations
+COPY bench ./bench
 RUN cargo build --release --locked --bin hourglass
 
 FROM debian:bookworm-slim

@@ -110,7 +110,16 @@ fn the_compose_file_names_only_files_ports_and_images_that_exist() {
 #[test]
 fn the_dockerfiles_build_from_what_the_repo_holds() {
     let dockerfile = std::fs::read_to_string(repo().join("Dockerfile")).expect("Dockerfile");
-    for copied in ["Cargo.toml", "Cargo.lock", "src", "migrations"] {
+    // Cargo needs every member of the workspace to read its manifest.
+    let members: Vec<String> = figment::Figment::from(
+        <figment::providers::Toml as figment::providers::Format>::file(repo().join("Cargo.toml")),
+    )
+    .extract_inner("workspace.members")
+    .expect("workspace members in Cargo.toml");
+    assert!(members.contains(&"bench".to_owned()), "{members:?}");
+    let mut copies = vec!["Cargo.toml", "Cargo.lock", "src", "migrations"];
+    copies.extend(members.iter().map(String::as_str).filter(|m| *m != "."));
+    for copied in copies {
         assert!(
             dockerfile
                 .lines()

@@ -20,15 +20,21 @@
 //!
 //! Figures go to stdout; BENCHMARKS.md records them with the command that produced them.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+
+mod client;
+mod daemon;
+mod db;
+
+use client::Client;
+use daemon::{noop_function_server, rss_kib, spawn, Daemon};
+use db::{count_fired, count_status, db_size_mib, exited_times};
 
 #[derive(Parser)]
 #[command(
@@ -112,7 +118,7 @@ enum Scenario {
     },
 }
 
-const ROLE: &str = "arn:aws:iam::123456789012:role/bench";
+pub const ROLE: &str = "arn:aws:iam::123456789012:role/bench";
 const THREE_DAYS: &str = r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":259200,"Next":"Done"},"Done":{"Type":"Succeed"}}}"#;
 const TASK_FLOW: &str = r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":0,"Next":"Task"},"Task":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","OutputPath":"$.Payload","Parameters":{"Payload.$":"$","FunctionName":"noop"},"Next":"Pass"},"Pass":{"Type":"Pass","End":true}}}"#;
 const PASS_WAIT_PASS: &str = r#"{"StartAt":"First","States":{"First":{"Type":"Pass","Result":{"step":1},"ResultPath":"$.first","Next":"Wait"},"Wait":{"Type":"Wait","Seconds":0,"Next":"Last"},"Last":{"Type":"Pass","End":true}}}"#;
@@ -414,16 +420,6 @@ async fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-fn rss_kib(pid: u32) -> Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .context("VmRSS")
-}
-
 /// Start `count` executions of Pass → Wait 0 → Pass and wait, through ListExecutions, until
 /// every one has succeeded.
 async fn run_to_completion(client: &Client, count: u64, clients: usize) -> Result<()> {
@@ -550,297 +546,6 @@ async fn drive(
         latencies_us,
         throttled: throttled.load(Ordering::Relaxed),
     })
-}
-
-/// A minimal AWS JSON 1.0 client.
-#[derive(Clone)]
-struct Client {
-    http: reqwest::Client,
-    url: String,
-    /// An `Authorization` header to send: servers that route by the SigV4 credential scope
-    /// (moto) need one; hourglass does not check it unless configured to.
-    authorization: Option<String>,
-}
-
-impl Client {
-    fn new(url: &str) -> Self {
-        Self {
-            http: reqwest::Client::builder()
-                .pool_max_idle_per_host(1024)
-                .build()
-                .unwrap_or_default(),
-            url: url.to_owned(),
-            authorization: None,
-        }
-    }
-
-    /// A client for another Step Functions server: requests carry a SigV4-shaped
-    /// `Authorization` header naming the `states` service (its signature is not checked).
-    fn foreign(url: &str) -> Self {
-        Self {
-            authorization: Some(
-                "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/states/aws4_request, \
-                 SignedHeaders=content-type;host;x-amz-target, Signature=0"
-                    .to_owned(),
-            ),
-            ..Self::new(url)
-        }
-    }
-
-    /// `Ok(Ok(body))` on 200, `Ok(Err(body))` on an AWS error.
-    async fn call(
-        &self,
-        op: &str,
-        body: &serde_json::Value,
-    ) -> Result<std::result::Result<String, String>> {
-        let mut req = self
-            .http
-            .post(format!("{}/", self.url))
-            .header("X-Amz-Target", format!("AWSStepFunctions.{op}"))
-            .header("Content-Type", "application/x-amz-json-1.0");
-        if let Some(a) = &self.authorization {
-            req = req.header("Authorization", a);
-        }
-        let resp = req.body(body.to_string()).send().await?;
-        let ok = resp.status().is_success();
-        let text = resp.text().await?;
-        Ok(if ok { Ok(text) } else { Err(text) })
-    }
-
-    async fn create_state_machine(&self, name: &str, definition: &str) -> Result<String> {
-        let body = serde_json::json!({"name": name, "definition": definition, "roleArn": ROLE});
-        match self.call("CreateStateMachine", &body).await? {
-            Ok(text) => {
-                let v: serde_json::Value = serde_json::from_str(&text)?;
-                Ok(v["stateMachineArn"].as_str().unwrap_or_default().to_owned())
-            }
-            Err(e) => bail!("CreateStateMachine failed: {e}"),
-        }
-    }
-
-    /// How many executions of `sm` have succeeded (ListExecutions, every page).
-    async fn count_succeeded(&self, sm: &str) -> Result<u64> {
-        let mut n = 0;
-        let mut token: Option<String> = None;
-        loop {
-            let mut body = serde_json::json!({
-                "stateMachineArn": sm,
-                "statusFilter": "SUCCEEDED",
-                "maxResults": 1000,
-            });
-            if let Some(t) = &token {
-                body["nextToken"] = serde_json::Value::String(t.clone());
-            }
-            let page: serde_json::Value = match self.call("ListExecutions", &body).await? {
-                Ok(text) => serde_json::from_str(&text)?,
-                Err(e) => bail!("ListExecutions failed: {e}"),
-            };
-            n += page["executions"].as_array().map_or(0, Vec::len) as u64;
-            match page["nextToken"].as_str() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => return Ok(n),
-            }
-        }
-    }
-
-    async fn wait_ready(&self) -> Result<()> {
-        for _ in 0..500 {
-            if let Ok(r) = self.http.get(format!("{}/ready", self.url)).send().await {
-                if r.status().is_success() {
-                    return Ok(());
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        bail!("daemon never became ready")
-    }
-}
-
-/// The daemon under test.
-struct Daemon {
-    bin: PathBuf,
-    data_dir: PathBuf,
-    env: Vec<(String, String)>,
-    child: Child,
-    url: String,
-}
-
-impl Daemon {
-    fn start(bin: &Path, data_dir: &Path, env: Vec<(String, String)>) -> Result<Self> {
-        let (child, url, _) = spawn(bin, data_dir, &env)?;
-        Ok(Self {
-            bin: bin.to_owned(),
-            data_dir: data_dir.to_owned(),
-            env,
-            child,
-            url,
-        })
-    }
-
-    /// SIGTERM, wait, start again; returns the time from spawn to ready.
-    fn restart(&mut self) -> Result<Duration> {
-        self.stop()?;
-        let (child, url, took) = spawn(&self.bin, &self.data_dir, &self.env)?;
-        self.child = child;
-        self.url = url;
-        Ok(took)
-    }
-
-    fn stop(&mut self) -> Result<()> {
-        Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()?;
-        let status = self.child.wait()?;
-        if !status.success() {
-            bail!("daemon exited with {status}");
-        }
-        Ok(())
-    }
-
-    fn rss_mib(&self) -> Result<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        let kb: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .context("VmRSS")?;
-        Ok(kb / 1024.0)
-    }
-
-    /// User + system CPU seconds (clock ticks of 1/100 s).
-    fn cpu_seconds(&self) -> Result<f64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
-        let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        // After the command name: state is field 3; utime 14, stime 15 (1-based in proc(5)).
-        let ticks: f64 = fields
-            .get(11)
-            .zip(fields.get(12))
-            .and_then(|(u, s)| Some(u.parse::<f64>().ok()? + s.parse::<f64>().ok()?))
-            .context("utime/stime")?;
-        Ok(ticks / 100.0)
-    }
-}
-
-fn spawn(
-    bin: &Path,
-    data_dir: &Path,
-    env: &[(String, String)],
-) -> Result<(Child, String, Duration)> {
-    let t = Instant::now();
-    let mut child = Command::new(bin)
-        .args(["serve", "--port", "0", "--data-dir"])
-        .arg(data_dir)
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .env("HOURGLASS_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .with_context(|| format!("starting {}", bin.display()))?;
-    let stdout = child.stdout.take().context("stdout")?;
-    let mut lines = BufReader::new(stdout).lines();
-    while let Some(line) = lines.next().transpose()? {
-        if let Some(url) = line.strip_prefix("hourglass listening on ") {
-            // Keep draining stdout so the daemon never blocks on a full pipe.
-            std::thread::spawn(move || for _ in lines.by_ref() {});
-            // Serving starts at once; ready means recovery is done.
-            let addr = url.trim_start_matches("http://").to_owned();
-            while get_status(&addr, "/ready") != Some(200) {
-                if t.elapsed() > Duration::from_secs(600) {
-                    bail!("the daemon was not ready within 10 minutes");
-                }
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            return Ok((child, url.to_owned(), t.elapsed()));
-        }
-    }
-    bail!("the daemon exited before serving")
-}
-
-/// `GET path` over a plain TCP connection; the status code of the answer.
-fn get_status(addr: &str, path: &str) -> Option<u16> {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).ok()?;
-    answer.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn db_size_mib(data_dir: &Path) -> f64 {
-    ["hourglass.db", "hourglass.db-wal"]
-        .iter()
-        .filter_map(|f| std::fs::metadata(data_dir.join(f)).ok())
-        .map(|m| m.len() as f64)
-        .sum::<f64>()
-        / (1024.0 * 1024.0)
-}
-
-async fn open_db(data_dir: &Path) -> Result<sqlx::SqliteConnection> {
-    use sqlx::ConnectOptions;
-    let opts = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(data_dir.join("hourglass.db"))
-        .read_only(true);
-    Ok(opts.connect().await?)
-}
-
-async fn count_fired(data_dir: &Path) -> Result<u64> {
-    let mut db = open_db(data_dir).await?;
-    let n: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM history_events WHERE type = 'WaitStateExited'")
-            .fetch_one(&mut db)
-            .await?;
-    Ok(n as u64)
-}
-
-async fn count_status(data_dir: &Path, status: &str) -> Result<u64> {
-    let mut db = open_db(data_dir).await?;
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM executions WHERE status = ?")
-        .bind(status)
-        .fetch_one(&mut db)
-        .await?;
-    Ok(n as u64)
-}
-
-/// A Lambda Invoke API that answers every call with its payload; returns its base URL.
-async fn noop_function_server() -> Result<String> {
-    use axum::routing::post;
-    let app = axum::Router::new().route(
-        "/2015-03-31/functions/{name}/invocations",
-        post(|body: axum::body::Bytes| async move {
-            (
-                [
-                    ("content-type", "application/json"),
-                    ("x-amz-executed-version", "$LATEST"),
-                ],
-                body,
-            )
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Ok(format!("http://{addr}"))
-}
-
-/// (execution name, WaitStateExited time) for every fired wait.
-async fn exited_times(data_dir: &Path) -> Result<Vec<(String, i64)>> {
-    let mut db = open_db(data_dir).await?;
-    Ok(sqlx::query_as(
-        "SELECT e.name, h.timestamp_ms FROM history_events h \
-         JOIN executions e ON e.id = h.execution_id WHERE h.type = 'WaitStateExited'",
-    )
-    .fetch_all(&mut db)
-    .await?)
 }
 
 fn now_ms() -> i64 {
