@@ -6,8 +6,8 @@ use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use crate::support::api::{code_and_message, post_raw, post_raw_with};
+use crate::support::sfn::{create, start};
 use crate::support::{test_venv, TestDaemon};
-use crate::wait::{create, start};
 
 const KEY: &str = "AKIDHOURGLASSTEST";
 const SECRET: &str = "hourglass-test-secret";

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use aws_sdk_sfn::types::ExecutionStatus;
 
+use crate::support::sfn::{create, describe, finished, start};
 use crate::support::{eventually, join_all, FakeLambda, TestDaemon};
-use crate::wait::{create, describe, finished, start};
 
 fn task_with_timeout(function: &str, timeout_secs: u64) -> String {
     format!(

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
 
+use crate::support::sfn::{create, finished, start};
 use crate::support::{prom, FakeLambda, TestDaemon};
-use crate::wait::{create, finished, start};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

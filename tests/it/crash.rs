@@ -7,8 +7,8 @@ use std::time::Duration;
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 use tokio::sync::Semaphore;
 
+use crate::support::sfn::{create, finished, history, start};
 use crate::support::{is_terminal, TestDaemon};
-use crate::wait::{create, finished, history, start};
 
 const EXECUTIONS: usize = 2_000;
 
@@ -295,7 +295,7 @@ async fn thirty_sigkills_under_mixed_load_lose_nothing_fire_nothing_early_end_ev
                 due_ms - millis_of(e)
             );
         }
-        let described = crate::wait::describe(&sfn, arn).await;
+        let described = crate::support::sfn::describe(&sfn, arn).await;
         match status {
             ExecutionStatus::Succeeded => {
                 // An acknowledged stop of an execution that succeeded came after its end.

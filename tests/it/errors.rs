@@ -4,8 +4,8 @@
 use aws_sdk_sfn::types::ExecutionStatus;
 
 use crate::support::api::{code_and_message, post_raw};
+use crate::support::sfn::create;
 use crate::support::{TestDaemon, PASS_DEFINITION, ROLE_ARN};
-use crate::wait::create;
 
 const MALFORMED_ARN: &str = "invalid_state_machine_arn";
 const INVALID_ARN_MESSAGE: &str = "Invalid Arn: 'Invalid ARN prefix: invalid_state_machine_arn'";
@@ -198,7 +198,7 @@ async fn max_results_over_1000_is_a_validation_exception() {
     let daemon = TestDaemon::start().await;
     let sfn = daemon.sfn();
     let sm = create(&sfn, "paged", PASS_DEFINITION).await;
-    let execution = crate::wait::start(&sfn, &sm, "run", "{}").await;
+    let execution = crate::support::sfn::start(&sfn, &sm, "run", "{}").await;
     let want = (
         "ValidationException".to_owned(),
         "1 validation error detected: Value '1001' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000".to_owned(),
@@ -258,7 +258,7 @@ async fn a_next_token_the_daemon_did_not_issue_is_invalid_token() {
     let daemon = TestDaemon::start().await;
     let sfn = daemon.sfn();
     let sm = create(&sfn, "tokens", PASS_DEFINITION).await;
-    let execution = crate::wait::start(&sfn, &sm, "run", "{}").await;
+    let execution = crate::support::sfn::start(&sfn, &sm, "run", "{}").await;
 
     let machines = sfn
         .list_state_machines()

@@ -8,8 +8,8 @@ use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 use aws_sdk_sfn::Client;
 
 use crate::support::api::code_and_message;
+use crate::support::sfn::{create, finished, history, start};
 use crate::support::{TestDaemon, PASS_DEFINITION, ROLE_ARN};
-use crate::wait::{create, finished, history, start};
 
 const EXECUTION_PREFIX: &str = "arn:aws:states:us-east-1:123456789012:execution:";
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 use serde_json::{json, Value};
 
+use crate::support::sfn::{create, describe, finished, history, start};
 use crate::support::{eventually, FakeLambda, TestDaemon};
-use crate::wait::{create, describe, finished, history, start};
 
 /// A Map over six items, two at a time: each iteration waits a second, calls the `echo`
 /// function with its item and index, and reshapes the answer with a variable set outside.

@@ -9,8 +9,8 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use serde_json::{json, Map, Value};
 
+use crate::support::sfn::{create, start};
 use crate::support::TestDaemon;
-use crate::wait::{create, start};
 
 /// Operations and the members their requests have (botocore's model).
 const OPERATIONS: &[(&str, &[&str])] = &[

@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use crate::support::api::code_and_message;
+use crate::support::sfn::{create, describe, finished, history, start};
 use crate::support::{eventually, is_terminal, join_all, FakeLambda, TestDaemon};
-use crate::wait::{create, describe, finished, history, start};
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 
 const WAIT_AN_HOUR: &str =

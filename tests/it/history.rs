@@ -5,8 +5,8 @@ use std::time::Duration;
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType as T};
 use aws_sdk_sfn::Client;
 
+use crate::support::sfn::{create, finished, history, start};
 use crate::support::TestDaemon;
-use crate::wait::{create, finished, history, start};
 
 /// Pass (answers `{"go": true}`) → Choice → Succeed. The rule and the default lead to the same
 /// state, so the path does not depend on how the rule is evaluated.

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 
+use crate::support::sfn::{create, describe, finished, history, start};
 use crate::support::{eventually, FakeLambda, TestDaemon};
-use crate::wait::{create, describe, finished, history, start};
 
 async fn daemon_with(lambda: &FakeLambda, scale: &str) -> TestDaemon {
     TestDaemon::start_with_env(&[

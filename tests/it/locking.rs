@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use aws_sdk_sfn::types::ExecutionStatus;
 
 use crate::support::api::code_and_message;
+use crate::support::sfn::{create, start};
 use crate::support::{eventually, join_all, TestDaemon, ROLE_ARN};
-use crate::wait::{create, start};
 
 const WAIT_AN_HOUR: &str =
     r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}"#;
@@ -123,7 +123,7 @@ async fn deleting_a_machine_while_3000_of_its_executions_are_stopped_and_fire_en
         r.expect("stopper");
     }
     for arn in &arns {
-        let status = crate::wait::finished(&sfn, arn, Duration::from_secs(20)).await;
+        let status = crate::support::sfn::finished(&sfn, arn, Duration::from_secs(20)).await;
         assert!(
             matches!(
                 status,
@@ -207,7 +207,7 @@ async fn every_execution_runs_the_revision_current_when_its_start_was_acknowledg
     let updates = updates.lock().expect("updates").clone();
     let mut checked = 0;
     for (arn, sent, acked) in &seen {
-        let out = crate::wait::describe(&sfn, arn).await;
+        let out = crate::support::sfn::describe(&sfn, arn).await;
         let output: serde_json::Value =
             serde_json::from_str(out.output().unwrap_or("null")).expect("output");
         let k = output["rev"].as_u64().expect("rev") as usize;

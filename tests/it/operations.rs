@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use aws_sdk_sfn::types::ExecutionStatus;
 
+use crate::support::sfn::{create, finished, start};
 use crate::support::{eventually, TestDaemon, PASS_DEFINITION};
-use crate::wait::{create, finished, start};
 
 async fn metrics_text(daemon: &TestDaemon) -> String {
     reqwest::get(format!("{}/metrics", daemon.url()))

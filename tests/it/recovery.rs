@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use crate::support::api::post_raw;
+use crate::support::sfn::{create, describe, start};
 use crate::support::{eventually, TestDaemon};
-use crate::wait::{create, describe, start};
 
 const WAIT_AN_HOUR: &str =
     r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}"#;

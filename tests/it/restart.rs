@@ -6,8 +6,8 @@ use std::time::Duration;
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType, Tag};
 use aws_sdk_sfn::Client;
 
+use crate::support::sfn::{create, finished, history, start};
 use crate::support::TestDaemon;
-use crate::wait::{create, finished, history, start};
 
 const SUCCEEDS: &str = r#"{"StartAt":"Init","States":{"Init":{"Type":"Pass","Result":{"go":true},"Next":"Decide"},"Decide":{"Type":"Choice","Choices":[{"Variable":"$.go","BooleanEquals":true,"Next":"Done"}],"Default":"Done"},"Done":{"Type":"Succeed"}}}"#;
 const FAILS: &str =

@@ -12,8 +12,8 @@ use aws_sdk_sfn::types::{
 use aws_sdk_sfn::Client;
 
 use crate::support::api::code_and_message;
+use crate::support::sfn::{create, finished, start};
 use crate::support::{eventually, TestDaemon, PASS_DEFINITION, ROLE_ARN};
-use crate::wait::{create, finished, start};
 
 const ARN_PREFIX: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:";
 

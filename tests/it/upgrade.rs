@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use aws_sdk_sfn::types::ExecutionStatus;
 
+use crate::support::sfn::{create, describe, finished, start};
 use crate::support::{eventually, FakeLambda, TestDaemon};
-use crate::wait::{create, describe, finished, start};
 
 /// Timestamp waits (one fired before the stop, two pending).
 const WAITS: &str = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","TimestampPath":"$.at","Next":"P"},"P":{"Type":"Pass","Result":{"waited":true},"ResultPath":"$.done","End":true}}}"#;

@@ -1,8 +1,8 @@
 //! The rows of a commit, written with statements of fixed shape that SQLite parses only once.
 //!
 //! A multi-row statement's text depends on how many rows it carries, so building one per
-//! commit made SQLite parse every commit afresh: under load that was over a quarter of the
-//! time of the thread that runs SQLite. Instead, every commit runs one of a few *scripts*,
+//! commit made SQLite parse every commit afresh (BENCHMARKS.md has what that cost). Instead,
+//! every commit runs one of a few *scripts*,
 //! each prepared once and kept by the connection's statement cache. A script holds one
 //! statement per kind of row, each with room for a fixed number of rows (its *tier*), and each
 //! statement reads only as many rows of its `VALUES` list as it is given: its first parameter

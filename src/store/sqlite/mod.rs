@@ -121,9 +121,8 @@ async fn open_inner(config: &Config) -> Result<(Reader, SqliteConnection)> {
     std::fs::create_dir_all(&config.data_dir)?;
     let opts = connect_options(config)?;
     // The writer's page cache stays small: SQLite walks the whole cache at the end of every
-    // write transaction (`pcache1TruncateUnsafe`: 5% of its thread at 16 MB, 0.4% at 2 MB,
-    // and the Task benchmark ran faster). The pages a commit touches are mostly the tails of
-    // the tables and indexes, which stay cached anyway.
+    // write transaction (see BENCHMARKS.md for what that cost at 16 MB). The pages a commit
+    // touches are mostly the tails of the tables and indexes, which stay cached anyway.
     let mut write_conn = opts
         .clone()
         .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))

@@ -7,6 +7,7 @@ pub mod corpus;
 pub mod daemon;
 pub mod lambda;
 pub mod prom;
+pub mod sfn;
 pub mod sqlite;
 
 pub use daemon::TestDaemon;
