@@ -3,7 +3,7 @@
 //! | module | owns |
 //! |---|---|
 //! | [`api`] | the AWS JSON 1.0 edge: decode, validate shapes, call engine/store, encode |
-//! | [`engine`] | execution lifecycles: event → [`asl::step`] → commit → effects |
+//! | [`engine`] | execution lifecycles: event → `asl::step` → commit → effects |
 //! | [`asl`] | the Amazon States Language, pure: parse, validate, evaluate, step |
 //! | [`store`] | SQLite: the single group-committing writer and the read queries |
 //! | [`invoke`] | calling Lambda over its Invoke HTTP API |

@@ -238,7 +238,7 @@ pub fn set_timers_in_memory(n: usize) {
 /// Distinct `function` label values; calls to further functions are counted under
 /// [`OTHER_FUNCTIONS`], since a state's input can name any function (`FunctionName.$`).
 const MAX_FUNCTION_LABELS: usize = 100;
-/// The `function` label of calls past [`MAX_FUNCTION_LABELS`].
+/// The `function` label of calls past the first 100 functions.
 pub const OTHER_FUNCTIONS: &str = "_other";
 
 /// The label a call to `function` is counted under.

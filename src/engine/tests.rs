@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::*;
-use crate::asl::task::InvokeOutput;
+use crate::asl::task::{Invocation, InvokeOutput};
 use crate::asl::StatesError;
 use crate::model::ExecutionStatus;
 use crate::store::memory::MemoryStore;

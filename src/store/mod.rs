@@ -5,7 +5,7 @@
 //! | [`rows`] | the storage shapes: rows read back and the changes a commit applies |
 //! | [`ports`] | the narrow traits the engine and the timer use (readers and the commit port) |
 //! | [`sqlite`] | the embedded implementation: open, read, the group-committing writer |
-//! | [`memory`] | an in-memory implementation, for the engine's and the timer's tests |
+//! | `memory` | an in-memory implementation, for the engine's and the timer's tests |
 //!
 //! The store never imports the engine, the interpreter or the API: what it stores is text and
 //! numbers in the shapes of [`rows`], with the vocabulary of [`crate::model`].

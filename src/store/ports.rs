@@ -1,7 +1,7 @@
 //! The narrow traits the engine and the timer see: readers by concern, and one commit port.
 //!
 //! Each method is what one caller needs, no more. Implementations: [`super::sqlite`] (the
-//! daemon's), [`super::memory`] (tests). The methods return `impl Future + Send`, so the engine
+//! daemon's), `memory` (tests). The methods return `impl Future + Send`, so the engine
 //! is generic over them with no boxing on the hot path.
 //!
 //! # Contract

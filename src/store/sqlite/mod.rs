@@ -3,7 +3,7 @@
 //! - this module: opening the database (pragmas, migrations), every read query ([`Reader`]),
 //!   and [`SqliteStore`], the ports over a reader and the writer;
 //! - [`writer`]: the single writer thread that commits queued changes in groups;
-//! - [`bulk`]: the fixed-shape statements a commit's rows are written with.
+//! - `bulk`: the fixed-shape statements a commit's rows are written with.
 //!
 //! Reads go through a pool of read-only connections; in WAL mode they never block the writer and
 //! always see the last committed transaction.

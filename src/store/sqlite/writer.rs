@@ -3,7 +3,7 @@
 //! Callers queue a request (a list of [`WriteOp`]s that must commit together) and await its
 //! acknowledgement. The writer task takes whatever has queued — up to `max_batch` requests — and
 //! commits it in **one transaction** (group commit), writing rows of the same kind from every
-//! request with one statement (see [`super::bulk`] for the fixed-shape scripts that carry
+//! request with one statement (see `bulk` for the fixed-shape scripts that carry
 //! them). Only after the commit does it acknowledge each request, so a caller that got `Ok`
 //! knows its changes are on disk.
 //!

@@ -1,0 +1,305 @@
+//! Advancing an execution by one event: run the interpreter to the next blocking point, commit
+//! its events and changes in one write, then perform the effects (arm or cancel timers, submit
+//! or cancel calls) while the execution's lock is still held. Running executions with a call in
+//! flight are kept in memory ([`Hot`]) so their result needs no read.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::locks::Unlocked;
+use super::rows::{calls_in_flight, effect_ops, event_rows, update_row};
+use super::{Engine, Error, Result, Revision, HOT_BUDGET_BYTES, HOT_MAX_BYTES};
+use crate::asl::{self, Effect, Event, ExecutionInfo, ExecutionState, Status};
+use crate::metrics;
+use crate::model::arn;
+use crate::model::{EventId, ExecutionId, TimerKey};
+use crate::store::{self, Store, WhenFull};
+use crate::store::{ExecutionRow, WriteOp};
+
+/// A running execution as [`Engine::advance`] needs it: its identity, parsed input and
+/// last committed state.
+#[derive(Debug, Clone)]
+pub(super) struct Running {
+    pub(super) id: i64,
+    pub(super) arn: String,
+    pub(super) name: String,
+    pub(super) state_machine_arn: String,
+    pub(super) revision_id: String,
+    pub(super) start_ms: i64,
+    pub(super) input: Value,
+    pub(super) state: ExecutionState,
+}
+
+/// Running executions kept in memory, with what they weigh.
+#[derive(Debug, Default)]
+pub(super) struct Hot {
+    entries: std::collections::HashMap<i64, (Running, usize)>,
+    bytes: usize,
+}
+
+impl Hot {
+    fn remove(&mut self, id: i64) -> Option<Running> {
+        let (running, size) = self.entries.remove(&id)?;
+        self.bytes -= size;
+        Some(running)
+    }
+
+    fn insert(&mut self, running: Running, size: usize) {
+        self.remove(running.id);
+        if self.bytes + size <= HOT_BUDGET_BYTES {
+            self.bytes += size;
+            self.entries.insert(running.id, (running, size));
+        }
+    }
+}
+
+impl Running {
+    /// From a stored row; `None` when it has no cursor (it has ended).
+    pub(super) fn from_row(row: &ExecutionRow) -> Result<Option<Self>> {
+        let Some(cursor) = &row.cursor else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            id: row.id,
+            arn: row.arn.clone(),
+            name: row.name.clone(),
+            state_machine_arn: row.state_machine_arn.clone(),
+            revision_id: row.revision_id.clone(),
+            start_ms: row.start_ms,
+            input: serde_json::from_str(&row.input).map_err(store::Error::from)?,
+            state: serde_json::from_str(cursor).map_err(store::Error::from)?,
+        }))
+    }
+}
+
+impl<S: Store> Engine<S> {
+    /// Run the interpreter from `event` to the next blocking point, on the blocking pool: a
+    /// step may evaluate JSONata for a second or run 10,000 transitions, and must not hold
+    /// a worker the API and the timers need meanwhile. At most `steps` run at once.
+    pub(super) async fn run_step(
+        &self,
+        rev: Arc<Revision>,
+        mut state: ExecutionState,
+        info: ExecutionInfo,
+        event: Event,
+        now: i64,
+    ) -> Result<(ExecutionState, ExecutionInfo, asl::Step)> {
+        let _permit = self
+            .steps
+            .acquire()
+            .await
+            .map_err(|e| Error::Interpreter(e.to_string()))?;
+        let config = self.config.step;
+        tokio::task::spawn_blocking(move || {
+            let step = asl::step(&rev.definition, &mut state, &info, event, now, &config);
+            (state, info, step)
+        })
+        .await
+        .map_err(|e| Error::Interpreter(e.to_string()))
+    }
+
+    /// Keep a running execution in memory when a call of its is in flight (its result comes
+    /// back to it); otherwise make sure no older copy stays.
+    pub(super) fn keep_hot(&self, effects: &[Effect], running: Running, state_bytes: usize) {
+        let calls = effects.iter().any(|e| matches!(e, Effect::Invoke(_)));
+        let Ok(mut hot) = self.hot.lock() else {
+            return;
+        };
+        if !calls || running.state.status.is_terminal() || state_bytes > HOT_MAX_BYTES {
+            hot.remove(running.id);
+        } else {
+            hot.insert(running, state_bytes);
+        }
+    }
+
+    pub(super) fn take_hot(&self, id: i64) -> Option<Running> {
+        self.hot.lock().ok()?.remove(id)
+    }
+
+    /// Apply `event` to a running execution (its lock held), commit, then perform effects.
+    /// Returns its state machine's ARN when the execution ended.
+    pub(super) async fn advance(
+        &self,
+        row: &ExecutionRow,
+        event: Event,
+        now: i64,
+        extra: Option<WriteOp>,
+        when_full: WhenFull,
+    ) -> Result<Option<String>> {
+        // Whatever was kept in memory is replaced by what this step commits.
+        drop(self.take_hot(row.id));
+        match Running::from_row(row)? {
+            Some(running) => {
+                self.advance_running(running, event, now, extra, when_full)
+                    .await
+            }
+            None => Ok(None),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(execution_arn = %running.arn))]
+    pub(super) async fn advance_running(
+        &self,
+        running: Running,
+        event: Event,
+        now: i64,
+        extra: Option<WriteOp>,
+        when_full: WhenFull,
+    ) -> Result<Option<String>> {
+        let Running {
+            id,
+            arn: exec_arn,
+            name,
+            state_machine_arn,
+            revision_id,
+            start_ms,
+            input,
+            state,
+        } = running;
+        let rev: Arc<Revision> = self.revision(&revision_id).await?;
+        let sm_name = match arn::parse(&state_machine_arn) {
+            Ok(arn::Resource::StateMachine { name }) => name,
+            _ => String::new(),
+        };
+        let info = ExecutionInfo {
+            arn: exec_arn,
+            name,
+            role_arn: rev.role_arn.clone(),
+            start_ms,
+            state_machine_arn,
+            state_machine_name: sm_name,
+            input,
+            region: self.config.region.clone(),
+        };
+        let answered = match &event {
+            Event::TaskResult { seq, .. } => Some(*seq),
+            _ => None,
+        };
+        let before = calls_in_flight(&state);
+        let (state, info, step) = self.run_step(rev, state, info, event, now).await?;
+        // Calls whose state was left (a timeout, a stop, a failed sibling): their rows go in
+        // this commit, and they are cancelled once it is on disk.
+        let after = if state.status.is_terminal() {
+            Vec::new()
+        } else {
+            calls_in_flight(&state)
+        };
+        let abandoned: Vec<i64> = before
+            .into_iter()
+            .filter(|seq| Some(*seq) != answered && !after.contains(seq))
+            .collect();
+        let mut ops: Vec<WriteOp> = extra.into_iter().collect();
+        let update = update_row(id, &state, now)?;
+        let state_bytes = update.cursor.as_ref().map_or(0, String::len);
+        ops.push(WriteOp::UpdateExecution(update));
+        effect_ops(id, now, &step.effects, &mut ops);
+        if state.status.is_terminal() {
+            ops.push(WriteOp::DeleteTasksOf { execution_id: id });
+        } else {
+            ops.extend(abandoned.iter().map(|&seq| WriteOp::DeleteTask {
+                execution_id: id,
+                seq,
+            }));
+        }
+        ops.push(WriteOp::InsertEvents(event_rows(id, step.events)?));
+        self.commit(ops, when_full).await?;
+        let status = state.status;
+        let state_machine_arn = info.state_machine_arn.clone();
+        self.keep_hot(
+            &step.effects,
+            Running {
+                id,
+                arn: info.arn,
+                name: info.name,
+                state_machine_arn: info.state_machine_arn,
+                revision_id,
+                start_ms,
+                input: info.input,
+                state,
+            },
+            state_bytes,
+        );
+        self.after_commit(id, status, &step.effects, &abandoned, true);
+        Ok(status.is_terminal().then_some(state_machine_arn))
+    }
+
+    /// Effects, once the step is on disk. None of them waits, so they run under the
+    /// execution's lock: a later step of the same execution sees them done.
+    pub(super) fn after_commit(
+        &self,
+        execution_id: i64,
+        status: Status,
+        effects: &[Effect],
+        abandoned: &[i64],
+        was_running: bool,
+    ) {
+        let key = |seq: i64| TimerKey {
+            execution: ExecutionId(execution_id),
+            event: EventId(seq),
+        };
+        for seq in abandoned {
+            self.calls.cancel((execution_id, *seq));
+        }
+        for effect in effects {
+            match effect {
+                Effect::ArmTimer { seq, due_ms } => self.timers.arm(key(*seq), *due_ms),
+                Effect::CancelTimer { seq } => self.timers.cancel(key(*seq)),
+                Effect::Invoke(inv) => self.calls.submit((execution_id, inv.seq), inv.clone()),
+            }
+        }
+        if status.is_terminal() {
+            metrics::execution_finished(status.as_str());
+            // A start that ended at once never counted as running.
+            if was_running {
+                self.running_add(-1);
+            }
+        }
+    }
+
+    /// After an execution ended (and its lock was released): finish a pending delete of its
+    /// state machine.
+    pub(super) async fn after_end(&self, state_machine_arn: Option<String>, none: &mut Unlocked) {
+        let Some(sm_arn) = state_machine_arn else {
+            return;
+        };
+        if let Err(e) = self.finish_deleting(&sm_arn, none).await {
+            tracing::warn!(error = %e, state_machine_arn = sm_arn, "could not complete a pending delete");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn running(id: i64) -> Running {
+        Running {
+            id,
+            arn: format!("arn:{id}"),
+            name: id.to_string(),
+            state_machine_arn: "arn:sm".into(),
+            revision_id: "r".into(),
+            start_ms: 0,
+            input: Value::Null,
+            state: ExecutionState::new(Value::Null),
+        }
+    }
+
+    #[test]
+    fn hot_executions_stay_within_their_memory_budget() {
+        let mut hot = Hot::default();
+        hot.insert(running(1), HOT_BUDGET_BYTES / 2);
+        hot.insert(running(2), HOT_BUDGET_BYTES / 2);
+        // Full: a third is not kept, and is read back from the store instead.
+        hot.insert(running(3), 1);
+        assert!(hot.remove(3).is_none());
+        assert_eq!(hot.bytes, HOT_BUDGET_BYTES);
+        // Replacing an entry re-weighs it; taking one frees its share.
+        hot.insert(running(1), 10);
+        assert_eq!(hot.bytes, HOT_BUDGET_BYTES / 2 + 10);
+        assert_eq!(hot.remove(2).map(|r| r.id), Some(2));
+        assert_eq!(hot.bytes, 10);
+        assert!(hot.remove(2).is_none());
+    }
+}

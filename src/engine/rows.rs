@@ -1,0 +1,114 @@
+//! The engine's conversions between the interpreter's state and the store's rows.
+
+use super::{Error, Result};
+use crate::asl::step::Frame;
+use crate::asl::{self, Effect, ExecutionState, Status};
+use crate::model::{ExecutionStatus, HistoryEventType};
+use crate::store::{EventRow, ExecutionUpdate, NewEvents, TaskRow, TimerRow, WriteOp};
+
+/// The calls an execution waits for: the in-flight attempt of every Task in its frame tree.
+pub(super) fn calls_in_flight(state: &ExecutionState) -> Vec<i64> {
+    fn walk(frame: &Frame, out: &mut Vec<i64>) {
+        if let Some(seq) = frame.task.as_ref().and_then(|t| t.in_flight) {
+            out.push(seq);
+        }
+        if let Some(fanout) = &frame.fanout {
+            for child in &fanout.running {
+                walk(&child.frame, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&state.root, &mut out);
+    out
+}
+
+/// The stored status of the interpreter's status.
+pub(super) fn stored_status(status: Status) -> ExecutionStatus {
+    match status {
+        Status::Running => ExecutionStatus::Running,
+        Status::Succeeded => ExecutionStatus::Succeeded,
+        Status::Failed => ExecutionStatus::Failed,
+        Status::TimedOut => ExecutionStatus::TimedOut,
+        Status::Aborted => ExecutionStatus::Aborted,
+    }
+}
+
+/// A step's history events as rows. The interpreter names each event's type; a name that is
+/// not one of AWS's would be a bug of the interpreter, refused here rather than stored.
+pub(super) fn event_rows(execution_id: i64, events: Vec<asl::HistoryEvent>) -> Result<NewEvents> {
+    let events = events
+        .into_iter()
+        .map(|e| {
+            let event_type = HistoryEventType::parse(&e.event_type).ok_or_else(|| {
+                Error::Interpreter(format!("unknown history event type {}", e.event_type))
+            })?;
+            Ok(EventRow {
+                id: e.id,
+                previous_id: e.previous_id,
+                event_type,
+                timestamp_ms: e.timestamp_ms,
+                details: e.details,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(NewEvents {
+        execution_id,
+        events,
+    })
+}
+
+/// The execution row's changing columns after a step.
+pub(super) fn update_row(id: i64, state: &ExecutionState, now: i64) -> Result<ExecutionUpdate> {
+    let terminal = state.status.is_terminal();
+    Ok(ExecutionUpdate {
+        id,
+        status: stored_status(state.status),
+        output: state.output.as_ref().map(asl::history::to_text),
+        error: state.error.clone(),
+        cause: state.cause.clone(),
+        stop_ms: terminal.then_some(now),
+        cursor: if terminal {
+            None
+        } else {
+            Some(serde_json::to_string(state).map_err(crate::store::Error::from)?)
+        },
+        last_event_id: state.last_event_id,
+    })
+}
+
+/// Timer and task rows to write for a step's effects. A timer armed and cancelled in the
+/// same step never reaches the disk.
+pub(super) fn effect_ops(execution_id: i64, now: i64, effects: &[Effect], ops: &mut Vec<WriteOp>) {
+    for (i, effect) in effects.iter().enumerate() {
+        match *effect {
+            Effect::Invoke(ref inv) => match serde_json::to_string(inv) {
+                Ok(invocation) => ops.push(WriteOp::InsertTask(TaskRow {
+                    execution_id,
+                    seq: inv.seq,
+                    scheduled_ms: now,
+                    invocation,
+                })),
+                Err(e) => tracing::error!(error = %e, "an invocation could not be serialised"),
+            },
+            Effect::ArmTimer { seq, due_ms } => {
+                let cancelled_later = effects[i + 1..].contains(&Effect::CancelTimer { seq });
+                if !cancelled_later {
+                    ops.push(WriteOp::InsertTimer(TimerRow {
+                        due_ms,
+                        execution_id,
+                        seq,
+                    }));
+                }
+            }
+            Effect::CancelTimer { seq } => {
+                let armed_here = effects[..i]
+                    .iter()
+                    .any(|e| matches!(e, Effect::ArmTimer { seq: s, .. } if *s == seq));
+                if !armed_here {
+                    ops.push(WriteOp::DeleteTimer { execution_id, seq });
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! The engine's long-running loops: making calls and recording their results, handling due
+//! timers, and sweeping closed executions past their retention. Each ends on its shutdown token.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::calls::{CallKey, Next};
+use crate::asl::StatesError;
+use crate::invoke::{Invocation, Invoker, Outcome};
+use crate::store::{self, Store, WhenFull};
+use crate::timer::Fired;
+
+use super::{Engine, Error, Result, RESULT_RETRY_MAX};
+
+impl<S: Store> Engine<S> {
+    /// Make the calls executions are waiting for until `shutdown`, at most
+    /// `calls.max_in_flight` at once, each on its own task, and record each result. The first
+    /// pass over the `tasks` table makes again the calls left unfinished by the last stop.
+    ///
+    /// On `shutdown`, calls in flight get `grace` to finish and record their results; the
+    /// rest are cut short and made again after the next start (their rows are still there).
+    pub async fn run_calls(
+        self: Arc<Self>,
+        invoker: Arc<dyn Invoker>,
+        shutdown: CancellationToken,
+        grace: Duration,
+    ) {
+        let permits = Arc::new(Semaphore::new(self.config.calls.max_in_flight.max(1)));
+        let tasks = TaskTracker::new();
+        let hard_stop = CancellationToken::new();
+        // While a pass over the table runs: the last key it read.
+        let mut pass: Option<Option<CallKey>> = None;
+        'calls: loop {
+            let permit = tokio::select! {
+                p = permits.clone().acquire_owned() => match p {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+                _ = shutdown.cancelled() => break,
+            };
+            let next = loop {
+                if let Some(next) = self.calls.next() {
+                    break next;
+                }
+                if pass.is_none() && self.calls.take_overflow() {
+                    pass = Some(None);
+                }
+                if let Some(after) = pass {
+                    pass = match self.read_calls_page(after, &shutdown).await {
+                        Ok(next) => next.map(Some),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "reading scheduled calls failed; retrying");
+                            tokio::select! {
+                                _ = tokio::time::sleep(Duration::from_secs(1)) => Some(after),
+                                _ = shutdown.cancelled() => break 'calls,
+                            }
+                        }
+                    };
+                    continue;
+                }
+                tokio::select! {
+                    _ = self.calls.submitted() => {}
+                    _ = shutdown.cancelled() => break 'calls,
+                }
+            };
+            let engine = self.clone();
+            let invoker = invoker.clone();
+            let hard_stop = hard_stop.clone();
+            tasks.spawn(async move {
+                let Next {
+                    key,
+                    invocation,
+                    cancelled,
+                } = next;
+                let outcome = tokio::select! {
+                    biased;
+                    _ = cancelled.cancelled() => None,
+                    _ = hard_stop.cancelled() => None,
+                    o = invoker.invoke(invocation) => Some(o),
+                };
+                if let Some(outcome) = outcome {
+                    // Boxed: recording a result is a deep chain of futures, and an unboxed one
+                    // would make every spawned call that large (copied on each spawn).
+                    Box::pin(engine.record_result(key, outcome, &hard_stop)).await;
+                }
+                engine.calls.finish(key);
+                drop(permit);
+            });
+        }
+        tasks.close();
+        if tokio::time::timeout(grace, tasks.wait()).await.is_err() {
+            tracing::warn!(
+                left = tasks.len(),
+                "calls still running at shutdown; they are made again after the next start"
+            );
+            hard_stop.cancel();
+            tasks.wait().await;
+        }
+    }
+
+    /// Read one page of the `tasks` table after `after` into the queue. Returns the last key
+    /// considered, or `None` when the pass reached the end of the table.
+    async fn read_calls_page(
+        &self,
+        after: Option<CallKey>,
+        shutdown: &CancellationToken,
+    ) -> Result<Option<CallKey>> {
+        let limit = self
+            .config
+            .calls
+            .page
+            .clamp(1, self.config.calls.max_queued.max(1));
+        self.calls.begin_page();
+        let rows = match self.store.tasks_after(after, limit as i64).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                self.calls.end_page(Vec::new());
+                return Err(e.into());
+            }
+        };
+        let full = rows.len() >= limit;
+        let mut readable = Vec::with_capacity(rows.len());
+        let mut unreadable = Vec::new();
+        let mut last = after;
+        for row in &rows {
+            let key = (row.execution_id, row.seq);
+            match serde_json::from_str::<Invocation>(&row.invocation) {
+                Ok(inv) => readable.push((key, inv)),
+                Err(e) => unreadable.push((key, e)),
+            }
+        }
+        let considered = self.calls.end_page(readable.clone());
+        if let Some((key, _)) = readable.get(considered.wrapping_sub(1)) {
+            last = Some(*key);
+        }
+        for (key, e) in unreadable {
+            tracing::error!(error = %e, execution_id = key.0, seq = key.1, "a stored call is unreadable; failing its state");
+            let outcome = Err(StatesError::runtime(format!(
+                "The scheduled call could not be read back from the database: {e}"
+            )));
+            self.record_result(key, outcome, shutdown).await;
+            last = last.max(Some(key));
+        }
+        if considered < readable.len() {
+            // The queue filled: the pass goes on from the last row taken.
+            return Ok(last.or(after).or(Some((i64::MIN, i64::MIN))));
+        }
+        Ok(if full {
+            rows.last().map(|r| (r.execution_id, r.seq))
+        } else {
+            None
+        })
+    }
+
+    /// Record a call's result, trying again with back-off until it commits. Gives up only on
+    /// `hard_stop` (the row stays, so the call is made again after the next start), or when
+    /// the execution's stored state cannot be read (nothing could ever record it).
+    async fn record_result(&self, key: CallKey, outcome: Outcome, hard_stop: &CancellationToken) {
+        let mut pause = Duration::from_millis(50);
+        loop {
+            match self.task_result(key.0, key.1, outcome.clone()).await {
+                Ok(()) => return,
+                Err(e @ (Error::Store(store::Error::Json(_)) | Error::Interpreter(_))) => {
+                    tracing::error!(error = %e, execution_id = key.0, seq = key.1, "the execution cannot take this result; it is left for the next start");
+                    return;
+                }
+                Err(Error::Store(store::Error::WriterGone)) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, execution_id = key.0, seq = key.1, retry_in_ms = pause.as_millis() as u64, "recording a call's result failed; trying again");
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = hard_stop.cancelled() => return,
+            }
+            pause = (pause * 2).min(RESULT_RETRY_MAX);
+        }
+    }
+
+    /// Remove closed executions older than `retention` (with their history), in batches
+    /// small enough not to stall other writes, every `every`, until `shutdown`.
+    pub async fn run_retention(
+        self: Arc<Self>,
+        retention: Duration,
+        every: Duration,
+        shutdown: CancellationToken,
+    ) {
+        const BATCH: i64 = 500;
+        let retention_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = shutdown.cancelled() => return,
+            }
+            let cutoff = self.clock.now_ms().saturating_sub(retention_ms);
+            loop {
+                if shutdown.is_cancelled() {
+                    return;
+                }
+                let ids = match self.store.closed_before(cutoff, BATCH).await {
+                    Ok(ids) => ids,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "retention sweep failed; trying again later");
+                        break;
+                    }
+                };
+                if ids.is_empty() {
+                    break;
+                }
+                let n = ids.len() as u64;
+                if let Err(e) = self
+                    .commit(
+                        vec![store::WriteOp::DeleteExecutions { ids }],
+                        WhenFull::Wait,
+                    )
+                    .await
+                {
+                    tracing::warn!(error = %e, "retention sweep failed; trying again later");
+                    break;
+                }
+                crate::metrics::retention_removed(n);
+                tokio::task::yield_now().await;
+            }
+        }
+    }
+
+    /// Handle due timers until `shutdown`: each one runs on its own task, at most
+    /// `max_in_flight` at once (the bound on the firing rate after a restart).
+    pub async fn run_timers(
+        self: Arc<Self>,
+        mut fired: mpsc::Receiver<Fired>,
+        max_in_flight: usize,
+        shutdown: CancellationToken,
+    ) {
+        let permits = Arc::new(Semaphore::new(max_in_flight.max(1)));
+        let tasks = tokio_util::task::TaskTracker::new();
+        loop {
+            let next = tokio::select! {
+                f = fired.recv() => f,
+                _ = shutdown.cancelled() => None,
+            };
+            let Some(f) = next else { break };
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                break;
+            };
+            let engine = self.clone();
+            tasks.spawn(async move {
+                engine.on_timer(f).await;
+                drop(permit);
+            });
+        }
+        tasks.close();
+        tasks.wait().await;
+    }
+}
