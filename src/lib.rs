@@ -9,7 +9,7 @@
 //! | [`invoke`] | calling Lambda over its Invoke HTTP API |
 //! | [`timer`] | the in-memory window of deadlines (a hashed timing wheel) and its loader |
 //! | [`model`] | the shared vocabulary: ARNs, names, ids, statuses, event types, hash, random |
-//! | [`config`], [`telemetry`], [`metrics`] | settings, logs, Prometheus metrics |
+//! | [`config`], [`telemetry`], [`metrics`], [`sigv4`] | settings, logs, Prometheus metrics, the one SigV4 signer |
 //!
 //! [`serve`] wires them together; `main.rs` only parses flags and calls it.
 
@@ -22,6 +22,7 @@ pub mod engine;
 pub mod invoke;
 pub mod metrics;
 pub mod model;
+pub mod sigv4;
 pub mod store;
 pub mod telemetry;
 pub mod timer;

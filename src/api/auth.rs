@@ -21,6 +21,7 @@ use std::time::{Duration, SystemTime};
 use axum::http::HeaderMap;
 
 use super::ApiError;
+use crate::sigv4;
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The signing name of Step Functions.
@@ -138,17 +139,25 @@ impl Verifier {
             })?;
             signed.push((name, value));
         }
-        let expected = sign(
-            &parsed,
-            secret,
-            token,
+        let expected = sigv4::sign(
+            sigv4::Keys {
+                access_key_id: parsed.access_key_id,
+                secret_access_key: secret,
+                session_token: token,
+            },
+            sigv4::Scope {
+                region: parsed.region,
+                service: parsed.service,
+            },
+            signed_at,
+            sigv4::Covers::Exactly,
             method,
             &format!("http://{host}{path_and_query}"),
             &signed,
             body,
-            signed_at,
         )
-        .map_err(|e| ApiError::IncompleteSignature(format!("The request cannot be signed: {e}")))?;
+        .map_err(|e| ApiError::IncompleteSignature(format!("The request cannot be signed: {e}")))?
+        .signature;
         if constant_time_eq(expected.as_bytes(), parsed.signature.as_bytes()) {
             Ok(())
         } else {
@@ -212,50 +221,6 @@ fn parse(header: &str) -> Result<Parsed<'_>, ApiError> {
         signed_headers: signed_headers.unwrap_or_default().split(';').collect(),
         signature: signature.unwrap_or_default(),
     })
-}
-
-/// The signature `aws-sigv4` computes for these request parts.
-#[allow(clippy::too_many_arguments)]
-fn sign(
-    parsed: &Parsed<'_>,
-    secret: &str,
-    token: Option<&str>,
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-    time: SystemTime,
-) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
-    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-    use aws_sigv4::sign::v4;
-
-    let identity = aws_credential_types::Credentials::new(
-        parsed.access_key_id,
-        secret,
-        token.map(str::to_owned),
-        None,
-        "hourglass-auth",
-    )
-    .into();
-    let mut settings = SigningSettings::default();
-    // Sign exactly the headers the client listed, whatever they are.
-    settings.excluded_headers = None;
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(parsed.region)
-        .name(parsed.service)
-        .time(time)
-        .settings(settings)
-        .build()?
-        .into();
-    let signable = SignableRequest::new(
-        method,
-        url,
-        headers.iter().copied(),
-        SignableBody::Bytes(body),
-    )?;
-    let (_, signature) = sign(signable, &params)?.into_parts();
-    Ok(signature)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -21,7 +21,7 @@ use tokio::sync::Semaphore;
 
 use super::{split_function_name, Invocation, InvokeOutput, Invoker, Outcome};
 use crate::asl::StatesError;
-use crate::metrics;
+use crate::{metrics, sigv4};
 
 /// Functions whose concurrency limits are kept while idle.
 const MAX_TRACKED_FUNCTIONS: usize = 1024;
@@ -120,8 +120,29 @@ impl LambdaInvoker {
             headers.push(("x-amz-client-context".into(), cc.clone()));
         }
         if let Some(keys) = &self.settings.signing {
-            match sign(keys, url.as_str(), &headers, inv.payload.as_bytes()) {
-                Ok(extra) => headers.extend(extra),
+            let unsigned: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let signed = sigv4::sign(
+                sigv4::Keys {
+                    access_key_id: &keys.access_key_id,
+                    secret_access_key: &keys.secret_access_key,
+                    session_token: keys.session_token.as_deref(),
+                },
+                sigv4::Scope {
+                    region: &keys.region,
+                    service: "lambda",
+                },
+                SystemTime::now(),
+                sigv4::Covers::SdkDefault,
+                "POST",
+                url.as_str(),
+                &unsigned,
+                inv.payload.as_bytes(),
+            );
+            match signed {
+                Ok(signed) => headers.extend(signed.headers),
                 Err(e) => {
                     return Err(StatesError::new(
                         "Lambda.SdkClientException",
@@ -299,45 +320,6 @@ async fn map_response(resp: reqwest::Response) -> Outcome {
             "{message} (Service: AWSLambda; Status Code: {status}; Error Code: {exception}; Request ID: {request_id}; Proxy: null)"
         ),
     ))
-}
-
-/// SigV4 headers for a Lambda request.
-fn sign(
-    keys: &SigningKeys,
-    url: &str,
-    headers: &[(String, String)],
-    body: &[u8],
-) -> Result<Vec<(String, String)>, Box<dyn std::error::Error + Send + Sync>> {
-    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-    use aws_sigv4::sign::v4;
-
-    let identity = aws_credential_types::Credentials::new(
-        &keys.access_key_id,
-        &keys.secret_access_key,
-        keys.session_token.clone(),
-        None,
-        "hourglass-config",
-    )
-    .into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(&keys.region)
-        .name("lambda")
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()?
-        .into();
-    let signable = SignableRequest::new(
-        "POST",
-        url,
-        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        SignableBody::Bytes(body),
-    )?;
-    let (instructions, _signature) = sign(signable, &params)?.into_parts();
-    Ok(instructions
-        .headers()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect())
 }
 
 #[cfg(test)]
