@@ -7,7 +7,7 @@ use super::shapes::{self, Checks, Req};
 use super::state_machines;
 use super::{ApiError, Ctx};
 use crate::engine::MachineForExecution;
-use crate::model::ExecutionStatus;
+use crate::model::{ExecutionArn, ExecutionStatus};
 
 /// AWS's limit on execution input: 256 KiB.
 pub const MAX_PAYLOAD: usize = 262_144;
@@ -17,10 +17,10 @@ pub async fn start_execution(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let mut checks = Checks::new();
     let sm_arn = checks.required("stateMachineArn", req.str("stateMachineArn")?);
     checks.length("stateMachineArn", sm_arn, 1, 256);
-    let name = req.str("name")?;
-    if let Some(n) = name {
-        shapes::name("name", n, &mut checks)?;
-    }
+    let name = match req.str("name")? {
+        Some(n) => shapes::name("name", n, &mut checks)?,
+        None => None,
+    };
     let input_text = req.str("input")?;
     checks.byte_length_sensitive("input", input_text, 0, MAX_PAYLOAD);
     checks.length("traceHeader", req.str("traceHeader")?, 0, 256);
@@ -31,7 +31,7 @@ pub async fn start_execution(app: &Ctx, req: Value) -> Result<Value, ApiError> {
         .map_err(|_| ApiError::InvalidExecutionInput("Invalid execution input.".into()))?;
     let started = app
         .engine
-        .start_execution(&sm_arn, name.map(str::to_owned), input_text, input)
+        .start_execution(&sm_arn, name, input_text, input)
         .await?;
     Ok(json!({
         "executionArn": started.execution_arn,
@@ -39,7 +39,7 @@ pub async fn start_execution(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     }))
 }
 
-fn execution_arn_member(req: &Req) -> Result<String, ApiError> {
+fn execution_arn_member(req: &Req) -> Result<ExecutionArn, ApiError> {
     let mut checks = Checks::new();
     let arn = checks.required("executionArn", req.str("executionArn")?);
     checks.length("executionArn", arn, 1, 256);

@@ -6,6 +6,8 @@ use serde_json::{Map, Value};
 
 use super::ApiError;
 use crate::model::arn::{self, Resource};
+use crate::model::name::{NameError, MAX_NAME_CHARS};
+use crate::model::{ExecutionArn, Name, StateMachineArn};
 
 /// A request body: typed access to its members. A member of the wrong JSON type is a
 /// SerializationException, as AWS answers it.
@@ -224,9 +226,11 @@ pub fn epoch_seconds(ms: i64) -> Value {
 }
 
 /// A state machine ARN from the client.
-pub fn state_machine_arn(arn: &str) -> Result<String, ApiError> {
+pub fn state_machine_arn(arn: &str) -> Result<StateMachineArn, ApiError> {
     match arn::parse(arn) {
-        Ok(Resource::StateMachine { .. }) => Ok(arn.to_owned()),
+        Ok(Resource::StateMachine { .. }) => {
+            StateMachineArn::parse(arn).map_err(|e| ApiError::InvalidArn(e.0))
+        }
         Ok(Resource::Execution { .. }) => Err(ApiError::InvalidArn(
             "Resource type not valid in this context: execution".into(),
         )),
@@ -238,9 +242,11 @@ pub fn state_machine_arn(arn: &str) -> Result<String, ApiError> {
 }
 
 /// An execution ARN from the client.
-pub fn execution_arn(arn: &str) -> Result<String, ApiError> {
+pub fn execution_arn(arn: &str) -> Result<ExecutionArn, ApiError> {
     match arn::parse(arn) {
-        Ok(Resource::Execution { .. }) => Ok(arn.to_owned()),
+        Ok(Resource::Execution { .. }) => {
+            ExecutionArn::parse(arn).map_err(|e| ApiError::InvalidArn(e.0))
+        }
         Ok(Resource::StateMachine { .. }) => Err(ApiError::InvalidArn(
             "Resource type not valid in this context: stateMachine".into(),
         )),
@@ -251,13 +257,16 @@ pub fn execution_arn(arn: &str) -> Result<String, ApiError> {
     }
 }
 
-/// A name for a state machine or execution.
-pub fn name(field: &str, v: &str, checks: &mut Checks) -> Result<(), ApiError> {
-    checks.length(field, Some(v), 1, 80);
-    if !v.is_empty() && v.chars().count() <= 80 && !crate::model::name::is_valid_name(v) {
-        return Err(ApiError::InvalidName(v.to_owned()));
+/// A name for a state machine or execution. A name of the wrong length is a model constraint
+/// (collected in `checks`, answered with the others); a character AWS does not allow is
+/// InvalidName.
+pub fn name(field: &str, v: &str, checks: &mut Checks) -> Result<Option<Name>, ApiError> {
+    checks.length(field, Some(v), 1, MAX_NAME_CHARS);
+    match Name::parse(v) {
+        Ok(name) => Ok(Some(name)),
+        Err(NameError::Length) => Ok(None),
+        Err(NameError::Character) => Err(ApiError::InvalidName(v.to_owned())),
     }
-    Ok(())
 }
 
 /// Page size: `maxResults` 0..=1000, where 0 (or absent) means the default of 100.

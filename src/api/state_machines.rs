@@ -7,7 +7,7 @@ use super::shapes::{self, Checks, Req};
 use super::{ApiError, Ctx};
 use crate::asl::validate;
 use crate::engine::{CreateStateMachine, UpdateStateMachine};
-use crate::model::StateMachineType;
+use crate::model::{StateMachineArn, StateMachineType};
 use crate::store::StateMachineRow;
 
 const TYPES: [&str; 2] = [
@@ -76,9 +76,10 @@ pub async fn create_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiErr
     checks.length("roleArn", role_arn, 1, 256);
     let machine_type = req.str("type")?;
     checks.one_of("type", machine_type, &TYPES);
-    if let Some(n) = name {
-        shapes::name("name", n, &mut checks)?;
-    }
+    let name = match name {
+        Some(n) => shapes::name("name", n, &mut checks)?,
+        None => None,
+    };
     let tags = req.tags("tags", &mut checks)?;
     let logging = logging_configuration(&req, &mut checks)?;
     let tracing = tracing_configuration(&req)?;
@@ -95,7 +96,7 @@ pub async fn create_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiErr
     let sm = app
         .engine
         .create_state_machine(CreateStateMachine {
-            name: name.to_owned(),
+            name,
             definition: definition.to_owned(),
             role_arn: role_arn.to_owned(),
             machine_type: machine_type
@@ -142,7 +143,7 @@ pub fn describe(sm: &StateMachineRow) -> Map<String, Value> {
     m
 }
 
-fn arn_member(req: &Req, field: &str) -> Result<String, ApiError> {
+fn arn_member(req: &Req, field: &str) -> Result<StateMachineArn, ApiError> {
     let mut checks = Checks::new();
     let arn = checks.required(field, req.str(field)?);
     checks.length(field, arn, 1, 256);

@@ -5,20 +5,22 @@ use serde_json::{json, Value};
 use super::shapes::{Checks, Req};
 use super::{ApiError, Ctx};
 use crate::model::arn::{self, Resource};
+use crate::model::StateMachineArn;
 
 /// The resource ARN of a tag request: a state machine's (others name no resource here).
-fn tagged_resource(req: &Req) -> Result<String, ApiError> {
+fn tagged_resource(req: &Req) -> Result<StateMachineArn, ApiError> {
     let mut checks = Checks::new();
     let arn = checks.required("resourceArn", req.str("resourceArn")?);
     checks.length("resourceArn", arn, 1, 256);
     checks.done()?;
     let arn = arn.unwrap_or_default();
     match arn::parse(arn) {
-        Ok(Resource::StateMachine { .. }) => {}
-        Ok(_) => return Err(ApiError::ResourceNotFound(arn.to_owned())),
-        Err(e) => return Err(ApiError::InvalidArn(e.0)),
+        Ok(Resource::StateMachine { .. }) => {
+            StateMachineArn::parse(arn).map_err(|e| ApiError::InvalidArn(e.0))
+        }
+        Ok(_) => Err(ApiError::ResourceNotFound(arn.to_owned())),
+        Err(e) => Err(ApiError::InvalidArn(e.0)),
     }
-    Ok(arn.to_owned())
 }
 
 pub async fn tag_resource(app: &Ctx, req: Value) -> Result<Value, ApiError> {

@@ -14,7 +14,7 @@ use crate::asl::{Event, ExecutionInfo, ExecutionState};
 use crate::invoke::Outcome;
 use crate::metrics;
 use crate::model::arn;
-use crate::model::{ExecutionStatus, StateMachineStatus};
+use crate::model::{ExecutionArn, ExecutionStatus, Name, StateMachineArn, StateMachineStatus};
 use crate::store::{self, Store, WhenFull};
 use crate::store::{ExecutionRow, WriteOp};
 use crate::timer::Fired;
@@ -32,14 +32,15 @@ impl<S: Store> Engine<S> {
     ///
     /// Same name and same input while the first is RUNNING returns the first; any other reuse
     /// of a name is `ExecutionAlreadyExists`, as on AWS.
-    #[tracing::instrument(skip_all, fields(state_machine_arn = %state_machine_arn))]
+    #[tracing::instrument(skip_all, fields(state_machine_arn = %machine_arn))]
     pub async fn start_execution(
         &self,
-        state_machine_arn: &str,
-        name: Option<String>,
+        machine_arn: &StateMachineArn,
+        name: Option<Name>,
         input_text: &str,
         input: Value,
     ) -> Result<StartedExecution> {
+        let state_machine_arn = machine_arn.as_str();
         let mut none = Unlocked::at_entry();
         // Held shared until the start is committed: no update or delete of the machine can
         // fall between reading its revision and acknowledging the start.
@@ -58,13 +59,8 @@ impl<S: Store> Engine<S> {
         if cap > 0 && u64::try_from(self.running.load(Ordering::Relaxed)).unwrap_or(0) >= cap {
             return Err(Error::ExecutionLimitExceeded(cap));
         }
-        let name = name.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let exec_arn = arn::execution_arn(
-            &self.config.region,
-            &self.config.account_id,
-            &sm.name,
-            &name,
-        );
+        let name = name.map_or_else(|| uuid::Uuid::new_v4().to_string(), Name::into_string);
+        let exec_arn = machine_arn.execution(&name).into_string();
         let _execution = self.locks.execution(exec_arn.as_str(), &mut machine).await;
         let rev = self.revision(&sm.revision_id).await?;
         let now = self.clock.now_ms();
@@ -153,10 +149,11 @@ impl<S: Store> Engine<S> {
     /// already ended keeps (and returns) its own.
     pub async fn stop_execution(
         &self,
-        execution_arn: &str,
+        execution_arn: &ExecutionArn,
         error: Option<String>,
         cause: Option<String>,
     ) -> Result<i64> {
+        let execution_arn = execution_arn.as_str();
         let mut none = Unlocked::at_entry();
         let id = self
             .store

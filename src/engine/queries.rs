@@ -2,7 +2,9 @@
 //! the store. Reads take no lock: each answers with what was committed when it ran.
 
 use super::{Engine, Error, Result};
-use crate::model::{ExecutionStatus, StateMachineStatus, StateMachineType};
+use crate::model::{
+    ExecutionArn, ExecutionStatus, StateMachineArn, StateMachineStatus, StateMachineType,
+};
 use crate::store::{EventRow, ExecutionRow, RevisionRow, StateMachineRow, Store};
 
 /// A page of a listing, and the cursor after its last item when another page follows.
@@ -39,7 +41,8 @@ pub struct MachineForExecution {
 
 impl<S: Store> Engine<S> {
     /// DescribeStateMachine.
-    pub async fn state_machine(&self, arn: &str) -> Result<StateMachineRow> {
+    pub async fn state_machine(&self, arn: &StateMachineArn) -> Result<StateMachineRow> {
+        let arn = arn.as_str();
         self.store
             .state_machine(arn)
             .await?
@@ -57,7 +60,8 @@ impl<S: Store> Engine<S> {
     }
 
     /// DescribeExecution.
-    pub async fn execution(&self, arn: &str) -> Result<ExecutionRow> {
+    pub async fn execution(&self, arn: &ExecutionArn) -> Result<ExecutionRow> {
+        let arn = arn.as_str();
         self.store
             .execution_by_arn(arn)
             .await?
@@ -67,11 +71,12 @@ impl<S: Store> Engine<S> {
     /// ListExecutions: newest first, strictly after the `(start_ms, id)` cursor.
     pub async fn list_executions(
         &self,
-        state_machine_arn: &str,
+        state_machine_arn: &StateMachineArn,
         status: Option<ExecutionStatus>,
         after: Option<(i64, i64)>,
         limit: i64,
     ) -> Result<Page<ExecutionRow, (i64, i64)>> {
+        let state_machine_arn = state_machine_arn.as_str();
         if self.store.state_machine(state_machine_arn).await?.is_none() {
             return Err(Error::StateMachineDoesNotExist(
                 state_machine_arn.to_owned(),
@@ -87,7 +92,7 @@ impl<S: Store> Engine<S> {
     /// GetExecutionHistory: events after `after_id` (or before it, `reverse`), at most `limit`.
     pub async fn history(
         &self,
-        execution_arn: &str,
+        execution_arn: &ExecutionArn,
         after_id: Option<i64>,
         limit: i64,
         reverse: bool,
@@ -102,13 +107,16 @@ impl<S: Store> Engine<S> {
 
     /// DescribeStateMachineForExecution. The machine may since have been updated or deleted;
     /// the answer is what the execution ran.
-    pub async fn machine_for_execution(&self, execution_arn: &str) -> Result<MachineForExecution> {
+    pub async fn machine_for_execution(
+        &self,
+        execution_arn: &ExecutionArn,
+    ) -> Result<MachineForExecution> {
         let execution = self.execution(execution_arn).await?;
         let revision = self
             .store
             .revision(&execution.revision_id)
             .await?
-            .ok_or_else(|| Error::ExecutionDoesNotExist(execution_arn.to_owned()))?;
+            .ok_or_else(|| Error::ExecutionDoesNotExist(execution_arn.to_string()))?;
         let machine = match self
             .store
             .state_machine(&execution.state_machine_arn)
@@ -139,7 +147,8 @@ impl<S: Store> Engine<S> {
     }
 
     /// ListTagsForResource (state machines).
-    pub async fn tags(&self, arn: &str) -> Result<Vec<(String, String)>> {
+    pub async fn tags(&self, arn: &StateMachineArn) -> Result<Vec<(String, String)>> {
+        let arn = arn.as_str();
         if self.store.state_machine(arn).await?.is_none() {
             return Err(Error::ResourceNotFound(arn.to_owned()));
         }

@@ -2,8 +2,7 @@
 
 use super::locks::Unlocked;
 use super::{Engine, Error, Result};
-use crate::model::arn;
-use crate::model::{StateMachineStatus, StateMachineType};
+use crate::model::{Name, StateMachineArn, StateMachineStatus, StateMachineType};
 use crate::store::{RevisionRow, StateMachineRow, Store, WhenFull, WriteOp};
 
 /// What an absent logging configuration means.
@@ -26,7 +25,7 @@ fn same_config(a: Option<&str>, b: Option<&str>, default: &serde_json::Value) ->
 /// A validated CreateStateMachine request.
 #[derive(Debug, Clone)]
 pub struct CreateStateMachine {
-    pub name: String,
+    pub name: Name,
     pub definition: String,
     pub role_arn: String,
     pub machine_type: StateMachineType,
@@ -38,7 +37,7 @@ pub struct CreateStateMachine {
 /// A validated UpdateStateMachine request; `None` leaves a field as it is.
 #[derive(Debug, Clone)]
 pub struct UpdateStateMachine {
-    pub arn: String,
+    pub arn: StateMachineArn,
     pub definition: Option<String>,
     pub role_arn: Option<String>,
     pub logging_configuration: Option<String>,
@@ -49,8 +48,12 @@ impl<S: Store> Engine<S> {
     /// Create a state machine. An identical request for an existing one returns it (AWS makes
     /// CreateStateMachine idempotent); any difference is `StateMachineAlreadyExists`.
     pub async fn create_state_machine(&self, req: CreateStateMachine) -> Result<StateMachineRow> {
-        let sm_arn =
-            arn::state_machine_arn(&self.config.region, &self.config.account_id, &req.name);
+        let sm_arn = StateMachineArn::new(
+            &self.config.region,
+            &self.config.account_id,
+            req.name.as_str(),
+        )
+        .into_string();
         let mut none = Unlocked::at_entry();
         let held = self.locks.machine_exclusive(&sm_arn, &mut none).await;
         if let Some(existing) = self.store.state_machine(&sm_arn).await? {
@@ -87,7 +90,7 @@ impl<S: Store> Engine<S> {
         };
         let mut ops = vec![WriteOp::InsertStateMachine {
             arn: sm_arn.clone(),
-            name: req.name.clone(),
+            name: req.name.to_string(),
             machine_type: req.machine_type,
             creation_date_ms: now,
             logging_configuration: req.logging_configuration.clone(),
@@ -104,7 +107,7 @@ impl<S: Store> Engine<S> {
         self.forget_machine(&sm_arn, &held);
         Ok(StateMachineRow {
             arn: sm_arn,
-            name: req.name,
+            name: req.name.into_string(),
             machine_type: req.machine_type,
             status: StateMachineStatus::Active,
             revision_id: revision.revision_id,
@@ -121,20 +124,21 @@ impl<S: Store> Engine<S> {
     /// Update a state machine. A new definition or role makes a new revision; executions
     /// already running keep the revision they started with. Returns the updated row.
     pub async fn update_state_machine(&self, req: UpdateStateMachine) -> Result<StateMachineRow> {
+        let arn = req.arn.to_string();
         let mut none = Unlocked::at_entry();
-        let held = self.locks.machine_exclusive(&req.arn, &mut none).await;
+        let held = self.locks.machine_exclusive(&arn, &mut none).await;
         let existing = self
             .store
-            .state_machine(&req.arn)
+            .state_machine(&arn)
             .await?
-            .ok_or_else(|| Error::StateMachineDoesNotExist(req.arn.clone()))?;
+            .ok_or_else(|| Error::StateMachineDoesNotExist(arn.clone()))?;
         if existing.status == StateMachineStatus::Deleting {
-            return Err(Error::StateMachineDeleting(req.arn));
+            return Err(Error::StateMachineDeleting(arn));
         }
         let now = self.clock.now_ms();
         let revision = (req.definition.is_some() || req.role_arn.is_some()).then(|| RevisionRow {
             revision_id: uuid::Uuid::new_v4().to_string(),
-            state_machine_arn: req.arn.clone(),
+            state_machine_arn: arn.clone(),
             definition: req
                 .definition
                 .clone()
@@ -148,7 +152,7 @@ impl<S: Store> Engine<S> {
         });
         self.commit(
             vec![WriteOp::UpdateStateMachine {
-                arn: req.arn.clone(),
+                arn: arn.clone(),
                 revision: revision.clone(),
                 update_date_ms: now,
                 logging_configuration: req.logging_configuration.clone(),
@@ -157,7 +161,7 @@ impl<S: Store> Engine<S> {
             WhenFull::Refuse,
         )
         .await?;
-        self.forget_machine(&req.arn, &held);
+        self.forget_machine(&arn, &held);
         let mut updated = existing;
         if let Some(rev) = revision {
             updated.revision_id = rev.revision_id;
@@ -176,7 +180,8 @@ impl<S: Store> Engine<S> {
 
     /// Delete a state machine: at once when nothing runs on it, else mark it DELETING and
     /// finish when its last execution ends. An unknown ARN is not an error (as on AWS).
-    pub async fn delete_state_machine(&self, sm_arn: &str) -> Result<()> {
+    pub async fn delete_state_machine(&self, sm_arn: &StateMachineArn) -> Result<()> {
+        let sm_arn = sm_arn.as_str();
         let mut none = Unlocked::at_entry();
         let held = self.locks.machine_exclusive(sm_arn, &mut none).await;
         let Some(sm) = self.store.state_machine(sm_arn).await? else {
@@ -260,7 +265,8 @@ impl<S: Store> Engine<S> {
 
 impl<S: Store> Engine<S> {
     /// TagResource: add or replace tags of a state machine, at most [`MAX_TAGS`] in all.
-    pub async fn tag(&self, arn: &str, tags: Vec<(String, String)>) -> Result<()> {
+    pub async fn tag(&self, arn: &StateMachineArn, tags: Vec<(String, String)>) -> Result<()> {
+        let arn = arn.as_str();
         let mut none = Unlocked::at_entry();
         // Held so two requests cannot each stay under the limit and pass it together.
         let held = self.locks.machine_exclusive(arn, &mut none).await;
@@ -282,7 +288,8 @@ impl<S: Store> Engine<S> {
     }
 
     /// UntagResource.
-    pub async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<()> {
+    pub async fn untag(&self, arn: &StateMachineArn, keys: Vec<String>) -> Result<()> {
+        let arn = arn.as_str();
         let mut none = Unlocked::at_entry();
         let held = self.locks.machine_exclusive(arn, &mut none).await;
         self.machine(arn, &held)

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::*;
 use crate::asl::task::{Invocation, InvokeOutput};
 use crate::asl::StatesError;
-use crate::model::ExecutionStatus;
+use crate::model::{ExecutionArn, ExecutionStatus, Name, StateMachineArn};
 use crate::store::memory::MemoryStore;
 use crate::store::ports::{CallReads, ExecutionReads, HistoryReads, TimerReads};
 use crate::timer::{ManualClock, TimerService};
@@ -54,7 +54,7 @@ impl Harness {
     async fn machine(&self, name: &str, definition: serde_json::Value) -> String {
         self.engine
             .create_state_machine(CreateStateMachine {
-                name: name.into(),
+                name: Name::parse(name).expect("name"),
                 definition: definition.to_string(),
                 role_arn: "arn:aws:iam::123456789012:role/r".into(),
                 machine_type: crate::model::StateMachineType::Standard,
@@ -69,7 +69,12 @@ impl Harness {
 
     async fn start(&self, sm: &str, name: &str) -> String {
         self.engine
-            .start_execution(sm, Some(name.into()), "{}", json!({}))
+            .start_execution(
+                &StateMachineArn::parse(sm).expect("arn"),
+                Some(Name::parse(name).expect("name")),
+                "{}",
+                json!({}),
+            )
             .await
             .expect("start")
             .execution_arn
@@ -137,7 +142,7 @@ async fn stop_wins_over_a_timer_that_fires_later() {
         .await;
     let arn = h.start(&sm, "e").await;
     h.engine
-        .stop_execution(&arn, None, None)
+        .stop_execution(&ExecutionArn::parse(&arn).expect("arn"), None, None)
         .await
         .expect("stop");
     h.clock.advance(5_000);

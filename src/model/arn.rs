@@ -107,6 +107,10 @@ impl StateMachineArn {
         &self.arn
     }
 
+    pub fn into_string(self) -> String {
+        self.arn
+    }
+
     /// The ARN of this machine's execution `name`.
     pub fn execution(&self, name: &str) -> ExecutionArn {
         let prefix = &self.arn[..self.name_at - "stateMachine:".len()];
@@ -148,6 +152,10 @@ impl ExecutionArn {
 
     pub fn as_str(&self) -> &str {
         &self.arn
+    }
+
+    pub fn into_string(self) -> String {
+        self.arn
     }
 
     /// The partition this execution belongs to, of `partitions`.
