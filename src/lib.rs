@@ -17,6 +17,7 @@
 
 pub mod api;
 pub mod asl;
+pub mod cluster;
 pub mod config;
 pub mod engine;
 pub mod invoke;
@@ -109,14 +110,15 @@ pub async fn serve(
         config.writer.max_batch,
         writer_stop.clone(),
     );
-    let store = store::sqlite::SqliteStore {
-        reader: reader.clone(),
-        writer,
-    };
+    let store = store::sqlite::SqliteStore::new(reader.clone(), writer)
+        .await
+        .context("reading the database")?;
 
+    let ownership = Arc::new(cluster::Ownership::all(model::arn::PARTITIONS));
     let clock = Arc::new(SystemClock);
     let timers = Arc::new(TimerService::new(
         store.clone(),
+        ownership.clone(),
         clock.clone(),
         config.timer.horizon_secs,
         config.timer.load_batch,
@@ -145,6 +147,7 @@ pub async fn serve(
                     ..CallLimits::default()
                 },
             },
+            ownership.clone(),
         )
         .await
         .context("starting the engine")?,

@@ -136,6 +136,12 @@ impl From<store::Error> for ApiError {
     fn from(e: store::Error) -> Self {
         match e {
             store::Error::Busy => ApiError::Throttling,
+            store::Error::Fenced(p) => ApiError::Unavailable(format!(
+                "Partition {p} moved to another node while the request ran; nothing was written. Retry."
+            )),
+            store::Error::Stale(arn) => ApiError::Unavailable(format!(
+                "The state machine {arn} changed while the request ran; nothing was written. Retry."
+            )),
             e @ store::Error::Locked(_) => {
                 tracing::error!(error = %e, "the store is locked by another program");
                 ApiError::Unavailable(
@@ -165,6 +171,9 @@ impl From<engine::Error> for ApiError {
             E::ExecutionDoesNotExist(a) => ApiError::ExecutionDoesNotExist(a),
             E::ExecutionAlreadyExists(a) => ApiError::ExecutionAlreadyExists(a),
             E::ResourceNotFound(a) => ApiError::ResourceNotFound(a),
+            E::NotOwner(p) => ApiError::Unavailable(format!(
+                "No node holds partition {p} right now (a node is taking it over); retry shortly."
+            )),
             E::TooManyTags(n) => {
                 ApiError::TooManyTags(format!("a resource can have at most {n} tags"))
             }

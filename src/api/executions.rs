@@ -7,7 +7,7 @@ use super::shapes::{self, Checks, Req};
 use super::state_machines;
 use super::{ApiError, Ctx};
 use crate::engine::MachineForExecution;
-use crate::model::{ExecutionArn, ExecutionStatus};
+use crate::model::{ExecutionArn, ExecutionStatus, Name};
 
 /// AWS's limit on execution input: 256 KiB.
 pub const MAX_PAYLOAD: usize = 262_144;
@@ -31,7 +31,12 @@ pub async fn start_execution(app: &Ctx, req: Value) -> Result<Value, ApiError> {
         .map_err(|_| ApiError::InvalidExecutionInput("Invalid execution input.".into()))?;
     let started = app
         .engine
-        .start_execution(&sm_arn, name, input_text, input)
+        .start_execution(
+            &sm_arn,
+            name.unwrap_or_else(Name::random),
+            input_text,
+            input,
+        )
         .await?;
     Ok(json!({
         "executionArn": started.execution_arn,

@@ -22,6 +22,7 @@ use crate::store::{ExecutionRow, WriteOp};
 #[derive(Debug, Clone)]
 pub(super) struct Running {
     pub(super) id: i64,
+    pub(super) partition: i64,
     pub(super) arn: String,
     pub(super) name: String,
     pub(super) state_machine_arn: String,
@@ -62,6 +63,7 @@ impl Running {
         };
         Ok(Some(Self {
             id: row.id,
+            partition: row.partition,
             arn: row.arn.clone(),
             name: row.name.clone(),
             state_machine_arn: row.state_machine_arn.clone(),
@@ -149,6 +151,7 @@ impl<S: Store> Engine<S> {
     ) -> Result<Option<String>> {
         let Running {
             id,
+            partition,
             arn: exec_arn,
             name,
             state_machine_arn,
@@ -157,6 +160,11 @@ impl<S: Store> Engine<S> {
             input,
             state,
         } = running;
+        let fence = match self.ownership.fence(partition) {
+            Some(Err(())) => return Err(Error::NotOwner(partition)),
+            Some(Ok(fence)) => Some(fence),
+            None => None,
+        };
         let rev: Arc<Revision> = self.revision(&revision_id).await?;
         let sm_name = match arn::parse(&state_machine_arn) {
             Ok(arn::Resource::StateMachine { name }) => name,
@@ -189,11 +197,11 @@ impl<S: Store> Engine<S> {
             .into_iter()
             .filter(|seq| Some(*seq) != answered && !after.contains(seq))
             .collect();
-        let mut ops: Vec<WriteOp> = extra.into_iter().collect();
+        let mut ops: Vec<WriteOp> = fence.into_iter().chain(extra).collect();
         let update = update_row(id, &state, now)?;
         let state_bytes = update.cursor.as_ref().map_or(0, String::len);
         ops.push(WriteOp::UpdateExecution(update));
-        effect_ops(id, now, &step.effects, &mut ops);
+        effect_ops(id, partition, now, &step.effects, &mut ops);
         if state.status.is_terminal() {
             ops.push(WriteOp::DeleteTasksOf { execution_id: id });
         } else {
@@ -210,6 +218,7 @@ impl<S: Store> Engine<S> {
             &step.effects,
             Running {
                 id,
+                partition,
                 arn: info.arn,
                 name: info.name,
                 state_machine_arn: info.state_machine_arn,
@@ -276,6 +285,7 @@ mod tests {
     fn running(id: i64) -> Running {
         Running {
             id,
+            partition: 0,
             arn: format!("arn:{id}"),
             name: id.to_string(),
             state_machine_arn: "arn:sm".into(),

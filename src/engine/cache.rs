@@ -42,6 +42,15 @@ impl<S: Store> Engine<S> {
             .cloned()
     }
 
+    /// Drop a machine found stale (another node changed it). Removing an entry never makes the
+    /// cache older than the store, so no lock is needed.
+    pub(super) fn invalidate_machine(&self, arn: &str) {
+        self.machines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(arn);
+    }
+
     /// Drop a machine from the cache after changing it (its exclusive lock held).
     pub(super) fn forget_machine(&self, arn: &str, _held: &super::locks::MachineExclusive<'_>) {
         self.machines

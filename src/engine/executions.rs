@@ -13,7 +13,6 @@ use super::{Engine, Error, Result};
 use crate::asl::{Event, ExecutionInfo, ExecutionState};
 use crate::invoke::Outcome;
 use crate::metrics;
-use crate::model::arn;
 use crate::model::{ExecutionArn, ExecutionStatus, Name, StateMachineArn, StateMachineStatus};
 use crate::store::{self, Store, WhenFull};
 use crate::store::{ExecutionRow, WriteOp};
@@ -36,7 +35,7 @@ impl<S: Store> Engine<S> {
     pub async fn start_execution(
         &self,
         machine_arn: &StateMachineArn,
-        name: Option<Name>,
+        name: Name,
         input_text: &str,
         input: Value,
     ) -> Result<StartedExecution> {
@@ -59,8 +58,21 @@ impl<S: Store> Engine<S> {
         if cap > 0 && u64::try_from(self.running.load(Ordering::Relaxed)).unwrap_or(0) >= cap {
             return Err(Error::ExecutionLimitExceeded(cap));
         }
-        let name = name.map_or_else(|| uuid::Uuid::new_v4().to_string(), Name::into_string);
+        let name = name.into_string();
         let exec_arn = machine_arn.execution(&name).into_string();
+        let partition = self.ownership.partition_of(&exec_arn);
+        let mut ops = match self.ownership.fence(partition) {
+            Some(Err(())) => return Err(Error::NotOwner(partition)),
+            // Another node may have changed the machine since this one cached it.
+            Some(Ok(fence)) => vec![
+                fence,
+                WriteOp::ExpectRevision {
+                    arn: sm.arn.clone(),
+                    revision_id: sm.revision_id.clone(),
+                },
+            ],
+            None => Vec::new(),
+        };
         let _execution = self.locks.execution(exec_arn.as_str(), &mut machine).await;
         let rev = self.revision(&sm.revision_id).await?;
         let now = self.clock.now_ms();
@@ -77,13 +89,13 @@ impl<S: Store> Engine<S> {
         let (state, info, step) = self
             .run_step(rev, ExecutionState::new(input), info, Event::Start, now)
             .await?;
-        let id = self.allocate_execution_id();
+        let id = self.store.next_execution_id().await?;
         let update = update_row(id, &state, now)?;
         let state_bytes = update.cursor.as_ref().map_or(0, String::len) + input_text.len();
-        let mut ops = vec![WriteOp::InsertExecution(ExecutionRow {
+        ops.push(WriteOp::InsertExecution(ExecutionRow {
             id,
             arn: exec_arn.clone(),
-            partition: arn::partition_of(&exec_arn),
+            partition,
             state_machine_arn: sm.arn.clone(),
             revision_id: sm.revision_id.clone(),
             name,
@@ -96,8 +108,8 @@ impl<S: Store> Engine<S> {
             stop_ms: update.stop_ms,
             cursor: update.cursor,
             last_event_id: update.last_event_id,
-        })];
-        effect_ops(id, now, &step.effects, &mut ops);
+        }));
+        effect_ops(id, partition, now, &step.effects, &mut ops);
         ops.push(WriteOp::InsertEvents(event_rows(id, step.events)?));
         match self.commit(ops, WhenFull::Refuse).await {
             Ok(()) => {}
@@ -117,6 +129,10 @@ impl<S: Store> Engine<S> {
                     _ => Err(Error::ExecutionAlreadyExists(exec_arn)),
                 };
             }
+            Err(store::Error::Stale(arn)) => {
+                self.invalidate_machine(&arn);
+                return Err(Error::Store(store::Error::Stale(arn)));
+            }
             Err(e) => return Err(e.into()),
         }
         metrics::execution_started();
@@ -128,6 +144,7 @@ impl<S: Store> Engine<S> {
             &step.effects,
             Running {
                 id,
+                partition,
                 arn: exec_arn.clone(),
                 name: info.name,
                 state_machine_arn: sm.arn.clone(),
@@ -194,6 +211,8 @@ impl<S: Store> Engine<S> {
         let (execution_id, seq) = (fired.key.execution.0, fired.key.event.0);
         match self.fire(fired, now, &mut none).await {
             Ok(ended) => self.after_end(ended, &mut none).await,
+            // Another node holds the execution now; its copy of the timer fires there.
+            Err(Error::NotOwner(_) | Error::Store(store::Error::Fenced(_))) => {}
             Err(e @ Error::Interpreter(_)) => {
                 tracing::error!(error = %e, execution_id, seq, "the interpreter failed on a timer; it is left for the next start");
             }

@@ -38,6 +38,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use crate::asl::{Definition, StepConfig};
+pub use crate::cluster::Ownership;
 use crate::store::{self, Store, WhenFull};
 use crate::timer::{Clock, TimerService};
 use calls::Calls;
@@ -74,6 +75,9 @@ pub enum Error {
     ExecutionLimitExceeded(u64),
     #[error("resource not found: {0}")]
     ResourceNotFound(String),
+    /// Another node holds the execution's partition (or none does right now).
+    #[error("partition {0} is not held by this node")]
+    NotOwner(i64),
     #[error("a resource can have at most {0} tags")]
     TooManyTags(usize),
     #[error("invalid definition: {0}")]
@@ -129,11 +133,10 @@ pub struct Engine<S> {
     timers: Arc<TimerService<S>>,
     clock: Arc<dyn Clock>,
     config: EngineConfig,
-    /// Next execution row id; ids are assigned here so one write can insert an execution
-    /// and its history together.
-    next_execution_id: AtomicI64,
     /// State machine and execution locks (see [`locks`] for their order).
     locks: Locks,
+    /// The partitions this node may change executions of.
+    ownership: Arc<Ownership>,
     /// Parsed definitions (and their role) by revision id; revisions never change.
     revisions: Mutex<HashMap<String, Arc<Revision>>>,
     /// State machines by ARN. Filled only under the machine's lock and emptied by every change
@@ -173,8 +176,8 @@ impl<S: Store> Engine<S> {
         timers: Arc<TimerService<S>>,
         clock: Arc<dyn Clock>,
         config: EngineConfig,
+        ownership: Arc<Ownership>,
     ) -> Result<Self> {
-        let max_id = store.max_execution_id().await?;
         let running = store.count_all_running().await?;
         crate::metrics::executions_running_add(running);
         Ok(Self {
@@ -185,8 +188,8 @@ impl<S: Store> Engine<S> {
             timers,
             clock,
             config,
-            next_execution_id: AtomicI64::new(max_id + 1),
             locks: Locks::default(),
+            ownership,
             revisions: Mutex::new(HashMap::new()),
             machines: Mutex::new(HashMap::new()),
             hot: Mutex::new(advance::Hot::default()),
@@ -209,10 +212,6 @@ impl<S: Store> Engine<S> {
     fn running_add(&self, delta: i64) {
         self.running.fetch_add(delta, Ordering::Relaxed);
         crate::metrics::executions_running_add(delta);
-    }
-
-    fn allocate_execution_id(&self) -> i64 {
-        self.next_execution_id.fetch_add(1, Ordering::Relaxed)
     }
 }
 

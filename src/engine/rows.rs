@@ -79,12 +79,19 @@ pub(super) fn update_row(id: i64, state: &ExecutionState, now: i64) -> Result<Ex
 
 /// Timer and task rows to write for a step's effects. A timer armed and cancelled in the
 /// same step never reaches the disk.
-pub(super) fn effect_ops(execution_id: i64, now: i64, effects: &[Effect], ops: &mut Vec<WriteOp>) {
+pub(super) fn effect_ops(
+    execution_id: i64,
+    partition: i64,
+    now: i64,
+    effects: &[Effect],
+    ops: &mut Vec<WriteOp>,
+) {
     for (i, effect) in effects.iter().enumerate() {
         match *effect {
             Effect::Invoke(ref inv) => match serde_json::to_string(inv) {
                 Ok(invocation) => ops.push(WriteOp::InsertTask(TaskRow {
                     execution_id,
+                    partition,
                     seq: inv.seq,
                     scheduled_ms: now,
                     invocation,
@@ -95,6 +102,7 @@ pub(super) fn effect_ops(execution_id: i64, now: i64, effects: &[Effect], ops: &
                 let cancelled_later = effects[i + 1..].contains(&Effect::CancelTimer { seq });
                 if !cancelled_later {
                     ops.push(WriteOp::InsertTimer(TimerRow {
+                        partition,
                         due_ms,
                         execution_id,
                         seq,

@@ -115,7 +115,12 @@ impl<S: Store> Engine<S> {
             .page
             .clamp(1, self.config.calls.max_queued.max(1));
         self.calls.begin_page();
-        let rows = match self.store.tasks_after(after, limit as i64).await {
+        let held = self.ownership.held();
+        let rows = match self
+            .store
+            .tasks_after(after, limit as i64, held.as_deref())
+            .await
+        {
             Ok(rows) => rows,
             Err(e) => {
                 self.calls.end_page(Vec::new());
@@ -164,6 +169,8 @@ impl<S: Store> Engine<S> {
         loop {
             match self.task_result(key.0, key.1, outcome.clone()).await {
                 Ok(()) => return,
+                // Another node holds the execution now and makes the call again itself.
+                Err(Error::NotOwner(_) | Error::Store(store::Error::Fenced(_))) => return,
                 Err(e @ (Error::Store(store::Error::Json(_)) | Error::Interpreter(_))) => {
                     tracing::error!(error = %e, execution_id = key.0, seq = key.1, "the execution cannot take this result; it is left for the next start");
                     return;

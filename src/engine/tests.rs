@@ -25,7 +25,14 @@ const START_MS: i64 = 1_700_000_000_000;
 async fn harness() -> Harness {
     let store = MemoryStore::default();
     let clock = Arc::new(ManualClock::new(START_MS));
-    let timers = Arc::new(TimerService::new(store.clone(), clock.clone(), 60, 1000));
+    let ownership = Arc::new(Ownership::all(256));
+    let timers = Arc::new(TimerService::new(
+        store.clone(),
+        ownership.clone(),
+        clock.clone(),
+        60,
+        1000,
+    ));
     timers.load().await.expect("load");
     let engine = Engine::new(
         store.clone(),
@@ -39,6 +46,7 @@ async fn harness() -> Harness {
             calls: CallLimits::default(),
             max_steps: 2,
         },
+        ownership,
     )
     .await
     .expect("engine");
@@ -71,7 +79,7 @@ impl Harness {
         self.engine
             .start_execution(
                 &StateMachineArn::parse(sm).expect("arn"),
-                Some(Name::parse(name).expect("name")),
+                Name::parse(name).expect("name"),
                 "{}",
                 json!({}),
             )
@@ -179,7 +187,11 @@ async fn a_task_is_scheduled_after_commit_and_its_result_moves_the_execution_on(
     let arn = h.start(&sm, "e").await;
     let (exec_id, first) = h.next_call().expect("a call was scheduled");
     assert_eq!(
-        h.store.tasks_after(None, 1000).await.expect("tasks").len(),
+        h.store
+            .tasks_after(None, 1000, None)
+            .await
+            .expect("tasks")
+            .len(),
         1,
         "recorded before the call"
     );
@@ -218,7 +230,7 @@ async fn a_task_is_scheduled_after_commit_and_its_result_moves_the_execution_on(
     assert_eq!(h.status(&arn).await, ExecutionStatus::Succeeded);
     assert!(h
         .store
-        .tasks_after(None, 1000)
+        .tasks_after(None, 1000, None)
         .await
         .expect("tasks")
         .is_empty());

@@ -29,6 +29,11 @@ impl Name {
         Ok(Self(s.to_owned()))
     }
 
+    /// A fresh name, as AWS gives an execution started without one: a random UUID.
+    pub fn random() -> Self {
+        Self(uuid::Uuid::new_v4().to_string())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

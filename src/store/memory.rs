@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use super::ports::{
-    CallReads, Commit, ExecutionReads, HistoryReads, MachineReads, TimerReads, WhenFull,
+    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, TimerReads, WhenFull,
 };
 use super::{
     Error, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TaskRow, TimerRow, WriteOp,
@@ -36,6 +36,7 @@ struct Tables {
     timers: BTreeSet<TimerRow>,
     tasks: BTreeMap<(i64, i64), TaskRow>,
     tags: BTreeMap<(String, String), String>,
+    next_id: i64,
 }
 
 /// Tables in memory behind the store's ports. Clones share the tables.
@@ -72,6 +73,15 @@ impl Tables {
 
     fn apply(&mut self, op: &WriteOp) -> Result<()> {
         match op {
+            WriteOp::Fence { .. } => {}
+            WriteOp::ExpectRevision { arn, revision_id } => {
+                let current = self.machines.get(arn).is_some_and(|m| {
+                    m.status == StateMachineStatus::Active && m.revision_id == *revision_id
+                });
+                if !current {
+                    return Err(Error::Stale(arn.clone()));
+                }
+            }
             WriteOp::InsertStateMachine {
                 arn,
                 name,
@@ -371,11 +381,13 @@ impl TimerReads for MemoryStore {
         after: Option<TimerRow>,
         until_ms: i64,
         limit: i64,
+        held: Option<&[i64]>,
     ) -> Result<Vec<TimerRow>> {
         self.read(|t| {
             t.timers
                 .iter()
                 .filter(|r| after.is_none_or(|a| **r > a) && r.due_ms < until_ms)
+                .filter(|r| held.is_none_or(|h| h.contains(&r.partition)))
                 .take(usize::try_from(limit).unwrap_or(0))
                 .copied()
                 .collect()
@@ -388,15 +400,32 @@ impl TimerReads for MemoryStore {
 }
 
 impl CallReads for MemoryStore {
-    async fn tasks_after(&self, after: Option<(i64, i64)>, limit: i64) -> Result<Vec<TaskRow>> {
+    async fn tasks_after(
+        &self,
+        after: Option<(i64, i64)>,
+        limit: i64,
+        held: Option<&[i64]>,
+    ) -> Result<Vec<TaskRow>> {
         let after = after.unwrap_or((i64::MIN, i64::MIN));
         self.read(|t| {
             t.tasks
                 .range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+                .filter(|(_, r)| held.is_none_or(|h| h.contains(&r.partition)))
                 .take(usize::try_from(limit).unwrap_or(0))
                 .map(|(_, r)| r.clone())
                 .collect()
         })
+    }
+}
+
+impl Ids for MemoryStore {
+    async fn next_execution_id(&self) -> Result<i64> {
+        let mut t = self.tables.lock().unwrap_or_else(|e| e.into_inner());
+        t.next_id = t
+            .next_id
+            .max(t.executions.keys().next_back().copied().unwrap_or(0))
+            + 1;
+        Ok(t.next_id)
     }
 }
 

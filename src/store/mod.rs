@@ -26,6 +26,13 @@ pub enum Error {
     /// A row with this key exists already (an execution name taken).
     #[error("the row exists already")]
     Duplicate,
+    /// This node no longer holds the partition at the epoch a commit was fenced by: nothing
+    /// of it was written.
+    #[error("partition {0} is no longer held by this node")]
+    Fenced(i64),
+    /// The state machine changed (or went) since it was read: nothing was written.
+    #[error("the state machine changed: {0}")]
+    Stale(String),
     /// The disk is full or failing: nothing was written, and a later write may succeed.
     #[error("the database cannot write: {0}")]
     Unavailable(String),

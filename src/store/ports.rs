@@ -85,6 +85,11 @@ pub trait ExecutionReads: Send + Sync {
     ) -> impl Future<Output = Result<Vec<i64>>> + Send;
 }
 
+/// Execution ids, unique in the database (several nodes may start executions at once).
+pub trait Ids: Send + Sync {
+    fn next_execution_id(&self) -> impl Future<Output = Result<i64>> + Send;
+}
+
 /// History events.
 pub trait HistoryReads: Send + Sync {
     /// Events after `after_id` in ascending order, or before it when `reverse`, at most `limit`.
@@ -100,12 +105,14 @@ pub trait HistoryReads: Send + Sync {
 /// Pending deadlines, for the timer's loader.
 pub trait TimerReads: Send + Sync {
     /// Timers due before `until_ms`, in `(due_ms, execution_id, seq)` order, strictly after
-    /// `after`, at most `limit`. Must never return a timer at or before `after`.
+    /// `after`, at most `limit`, of the `held` partitions (all when `None`). Must never return
+    /// a timer at or before `after`.
     fn timers_due(
         &self,
         after: Option<TimerRow>,
         until_ms: i64,
         limit: i64,
+        held: Option<&[i64]>,
     ) -> impl Future<Output = Result<Vec<TimerRow>>> + Send;
     /// How many timers are stored.
     fn count_timers(&self) -> impl Future<Output = Result<i64>> + Send;
@@ -113,11 +120,13 @@ pub trait TimerReads: Send + Sync {
 
 /// Calls scheduled and not recorded as finished, for the call dispatcher.
 pub trait CallReads: Send + Sync {
-    /// In `(execution_id, seq)` order strictly after `after`, at most `limit`.
+    /// In `(execution_id, seq)` order strictly after `after`, at most `limit`, of the `held`
+    /// partitions (all when `None`).
     fn tasks_after(
         &self,
         after: Option<(i64, i64)>,
         limit: i64,
+        held: Option<&[i64]>,
     ) -> impl Future<Output = Result<Vec<TaskRow>>> + Send;
 }
 
@@ -133,13 +142,22 @@ pub trait Commit: Send + Sync {
 
 /// Everything the engine needs of a store.
 pub trait Store:
-    MachineReads + ExecutionReads + HistoryReads + TimerReads + CallReads + Commit + Clone + 'static
+    MachineReads
+    + ExecutionReads
+    + HistoryReads
+    + TimerReads
+    + CallReads
+    + Ids
+    + Commit
+    + Clone
+    + 'static
 {
 }
 
 impl<T> Store for T where
     T: MachineReads
         + ExecutionReads
+        + Ids
         + HistoryReads
         + TimerReads
         + CallReads

@@ -100,6 +100,9 @@ pub struct TimerRow {
     pub execution_id: i64,
     /// The id of the event that armed it.
     pub seq: i64,
+    /// The execution's partition (a store that serves one node does not keep it).
+    #[sqlx(default)]
+    pub partition: i64,
 }
 
 impl TimerRow {
@@ -116,13 +119,16 @@ impl TimerRow {
 pub struct TaskRow {
     pub execution_id: i64,
     pub seq: i64,
+    /// The execution's partition (a store that serves one node does not keep it).
+    #[sqlx(default)]
+    pub partition: i64,
     pub scheduled_ms: i64,
     /// The call to make, as JSON (the interpreter's `Invocation`).
     pub invocation: String,
 }
 
 /// History events of one execution, to be inserted.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewEvents {
     pub execution_id: i64,
     pub events: Vec<EventRow>,
@@ -140,8 +146,21 @@ pub struct EventRow {
 }
 
 /// One change.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum WriteOp {
+    /// The commit holds only while this node holds `partition` at `epoch`: checked in the same
+    /// transaction, so a node that lost the partition writes nothing of it
+    /// ([`super::Error::Fenced`]). A store that serves one node holds every partition.
+    Fence {
+        partition: i64,
+        epoch: i64,
+    },
+    /// The commit holds only while the machine is ACTIVE at this revision (a start must run
+    /// the revision that is current when it commits; another node may have changed it).
+    ExpectRevision {
+        arn: String,
+        revision_id: String,
+    },
     InsertStateMachine {
         arn: String,
         name: String,

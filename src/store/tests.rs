@@ -12,7 +12,8 @@ use crate::model::{ExecutionStatus, HistoryEventType, StateMachineStatus, StateM
 async fn sqlite_store() -> (SqliteStore, tempfile::TempDir) {
     let (reader, conn, dir) = sqlite::open_temporary().await;
     let (writer, _task) = Writer::spawn(conn, 64, 16, CancellationToken::new());
-    (SqliteStore { reader, writer }, dir)
+    let store = SqliteStore::new(reader, writer).await.expect("store");
+    (store, dir)
 }
 
 /// Each test below, once per implementation of the ports.
@@ -189,12 +190,14 @@ async fn executions_events_timers_and_tasks(
     }));
     ops.extend((1..=3).map(|i| {
         WriteOp::InsertTimer(TimerRow {
+            partition: 0,
             due_ms: 1_000 - i,
             execution_id: i,
             seq: 2,
         })
     }));
     ops.push(WriteOp::InsertTask(TaskRow {
+        partition: 0,
         execution_id: 4,
         seq: 3,
         scheduled_ms: 7,
@@ -269,13 +272,16 @@ async fn executions_events_timers_and_tasks(
     assert_eq!(fwd[0].details.as_deref(), Some("{\"d\":2}"));
 
     // Timers in due order, paged after a cursor, deleted in a batch.
-    let due = store.timers_due(None, 10_000, 2).await.expect("timers");
+    let due = store
+        .timers_due(None, 10_000, 2, None)
+        .await
+        .expect("timers");
     assert_eq!(
         due.iter().map(|t| t.execution_id).collect::<Vec<_>>(),
         vec![3, 2]
     );
     let rest = store
-        .timers_due(due.last().copied(), 10_000, 10)
+        .timers_due(due.last().copied(), 10_000, 10, None)
         .await
         .expect("timers");
     assert_eq!(
@@ -283,7 +289,12 @@ async fn executions_events_timers_and_tasks(
         vec![1]
     );
     assert!(
-        store.timers_due(None, 998, 10).await.expect("timers").len() == 1,
+        store
+            .timers_due(None, 998, 10, None)
+            .await
+            .expect("timers")
+            .len()
+            == 1,
         "until is exclusive"
     );
     write(
@@ -303,10 +314,17 @@ async fn executions_events_timers_and_tasks(
     assert_eq!(store.count_timers().await.expect("count"), 1);
 
     // Tasks.
-    assert_eq!(store.tasks_after(None, 1000).await.expect("tasks").len(), 1);
+    assert_eq!(
+        store
+            .tasks_after(None, 1000, None)
+            .await
+            .expect("tasks")
+            .len(),
+        1
+    );
     write(&store, vec![WriteOp::DeleteTasksOf { execution_id: 4 }]).await;
     assert!(store
-        .tasks_after(None, 1000)
+        .tasks_after(None, 1000, None)
         .await
         .expect("tasks")
         .is_empty());

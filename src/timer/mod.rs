@@ -23,6 +23,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
+use crate::cluster::Ownership;
 use crate::metrics;
 use crate::model::TimerKey;
 use crate::store::ports::TimerReads;
@@ -51,6 +52,8 @@ pub struct TimerService<R> {
     wake: Notify,
     clock: Arc<dyn Clock>,
     store: R,
+    /// Whose timers to load: the partitions this node holds.
+    ownership: Arc<Ownership>,
     horizon_ms: i64,
     load_batch: usize,
 }
@@ -64,7 +67,13 @@ impl<R> std::fmt::Debug for TimerService<R> {
 }
 
 impl<R: TimerReads> TimerService<R> {
-    pub fn new(store: R, clock: Arc<dyn Clock>, horizon_secs: u64, load_batch: usize) -> Self {
+    pub fn new(
+        store: R,
+        ownership: Arc<Ownership>,
+        clock: Arc<dyn Clock>,
+        horizon_secs: u64,
+        load_batch: usize,
+    ) -> Self {
         let now = clock.now_ms();
         Self {
             window: Mutex::new(Window {
@@ -75,6 +84,7 @@ impl<R: TimerReads> TimerService<R> {
             wake: Notify::new(),
             clock,
             store,
+            ownership,
             horizon_ms: i64::try_from(horizon_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
             load_batch: load_batch.max(1),
         }
@@ -127,7 +137,11 @@ impl<R: TimerReads> TimerService<R> {
             w.cursor
         };
         let limit = i64::try_from(self.load_batch).unwrap_or(i64::MAX);
-        let rows = self.store.timers_due(cursor, target, limit).await?;
+        let held = self.ownership.held();
+        let rows = self
+            .store
+            .timers_due(cursor, target, limit, held.as_deref())
+            .await?;
         let full = rows.len() >= self.load_batch;
         let mut w = self.lock();
         for r in &rows {
@@ -231,6 +245,7 @@ mod tests {
         let clock = Arc::new(ManualClock::new(1_000_000));
         let svc = Arc::new(TimerService::new(
             store.clone(),
+            Arc::new(Ownership::all(256)),
             clock.clone(),
             horizon_secs,
             load_batch,
@@ -250,6 +265,7 @@ mod tests {
             .iter()
             .map(|&(execution_id, due_ms)| {
                 WriteOp::InsertTimer(TimerRow {
+                    partition: 0,
                     due_ms,
                     execution_id,
                     seq: 1,

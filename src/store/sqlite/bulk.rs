@@ -406,6 +406,7 @@ mod tests {
             let timers: Vec<TimerRow> = ids
                 .iter()
                 .map(|&id| TimerRow {
+                    partition: 0,
                     due_ms: 1_000 + id,
                     execution_id: id,
                     seq: 3,
@@ -414,6 +415,7 @@ mod tests {
             let tasks: Vec<TaskRow> = ids
                 .iter()
                 .map(|&id| TaskRow {
+                    partition: 0,
                     execution_id: id,
                     seq: 3,
                     scheduled_ms: id,
@@ -483,7 +485,7 @@ mod tests {
             );
             assert_eq!(store.count_timers().await.expect("timers"), 0);
             assert!(store
-                .tasks_after(None, 1000)
+                .tasks_after(None, 1000, None)
                 .await
                 .expect("tasks")
                 .is_empty());

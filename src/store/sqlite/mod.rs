@@ -20,7 +20,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{ConnectOptions, Connection, SqliteConnection, SqlitePool};
 
 use super::ports::{
-    CallReads, Commit, ExecutionReads, HistoryReads, MachineReads, TimerReads, WhenFull,
+    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, TimerReads, WhenFull,
 };
 use super::{
     Error, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TaskRow, TimerRow, WriteOp,
@@ -39,6 +39,20 @@ pub struct Reader {
 pub struct SqliteStore {
     pub reader: Reader,
     pub writer: Writer,
+    /// The next execution id: one process owns the database, so ids are counted here from
+    /// the largest stored at the start.
+    next_id: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl SqliteStore {
+    pub async fn new(reader: Reader, writer: Writer) -> Result<Self> {
+        let max = reader.max_execution_id().await?;
+        Ok(Self {
+            reader,
+            writer,
+            next_id: std::sync::Arc::new(std::sync::atomic::AtomicI64::new(max + 1)),
+        })
+    }
 }
 
 /// What a failed statement means to its caller: a taken key, a full or failing disk, a lock
@@ -315,16 +329,19 @@ impl Reader {
 
     /// Timers due before `until_ms`, in `(due_ms, execution_id, seq)` order, strictly after
     /// `after`, at most `limit`. The loader pages through the table with this.
+    /// (One process holds every partition of a SQLite database: `_held` is always all.)
     pub async fn timers_due(
         &self,
         after: Option<TimerRow>,
         until_ms: i64,
         limit: i64,
+        _held: Option<&[i64]>,
     ) -> Result<Vec<TimerRow>> {
         let a = after.unwrap_or(TimerRow {
             due_ms: i64::MIN,
             execution_id: i64::MIN,
             seq: i64::MIN,
+            partition: 0,
         });
         Ok(sqlx::query_as(
             "SELECT due_ms, execution_id, seq FROM timers \
@@ -343,7 +360,12 @@ impl Reader {
     /// Calls scheduled and not recorded as finished, in key order strictly after `after`,
     /// at most `limit`. The dispatcher pages through the table with this (at a start, to make
     /// again the calls a crash interrupted; later, for calls its queue had no room for).
-    pub async fn tasks_after(&self, after: Option<(i64, i64)>, limit: i64) -> Result<Vec<TaskRow>> {
+    pub async fn tasks_after(
+        &self,
+        after: Option<(i64, i64)>,
+        limit: i64,
+        _held: Option<&[i64]>,
+    ) -> Result<Vec<TaskRow>> {
         let (execution_id, seq) = after.unwrap_or((i64::MIN, i64::MIN));
         Ok(sqlx::query_as(
             "SELECT execution_id, seq, scheduled_ms, invocation FROM tasks \
@@ -443,14 +465,22 @@ impl HistoryReads for SqliteStore {
 
 impl TimerReads for SqliteStore {
     forward! {
-        timers_due(after: Option<TimerRow>, until_ms: i64, limit: i64) -> Vec<TimerRow>;
+        timers_due(after: Option<TimerRow>, until_ms: i64, limit: i64, held: Option<&[i64]>) -> Vec<TimerRow>;
         count_timers() -> i64;
     }
 }
 
 impl CallReads for SqliteStore {
     forward! {
-        tasks_after(after: Option<(i64, i64)>, limit: i64) -> Vec<TaskRow>;
+        tasks_after(after: Option<(i64, i64)>, limit: i64, held: Option<&[i64]>) -> Vec<TaskRow>;
+    }
+}
+
+impl Ids for SqliteStore {
+    async fn next_execution_id(&self) -> Result<i64> {
+        Ok(self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed))
     }
 }
 
