@@ -104,7 +104,7 @@ pub async fn serve(
         opened.with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
 
     let writer_stop = CancellationToken::new();
-    let (writer, writer_task) = store::sqlite::Writer::spawn(
+    let (writer, writer_task) = store::sqlite::SqliteWriter::spawn(
         write_conn,
         config.writer.queue_capacity,
         config.writer.max_batch,

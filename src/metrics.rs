@@ -26,6 +26,11 @@ struct OperationLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct NodeLabel {
+    node: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabel {
     status: &'static str,
 }
@@ -46,6 +51,11 @@ struct Metrics {
     timers_on_disk: Gauge,
     executions_running: Gauge,
     retention_removed: Counter,
+    partitions_held: Family<NodeLabel, Gauge>,
+    lease_acquisitions: Family<NodeLabel, Counter>,
+    lease_losses: Family<NodeLabel, Counter>,
+    fenced_commits: Family<NodeLabel, Counter>,
+    forwarded_requests: Family<NodeLabel, Counter>,
     lambda_invocations: Family<LambdaLabels, Counter>,
     lambda_seconds: HistogramFamily<FunctionLabel>,
 }
@@ -133,6 +143,36 @@ fn metrics() -> &'static Metrics {
             "Executions in the RUNNING state",
             executions_running.clone(),
         );
+        let partitions_held = Family::<NodeLabel, Gauge>::default();
+        registry.register(
+            "partitions_held",
+            "Partitions this node holds a lease on (every partition on one node)",
+            partitions_held.clone(),
+        );
+        let lease_acquisitions = Family::<NodeLabel, Counter>::default();
+        registry.register(
+            "lease_acquisitions",
+            "Partition leases taken",
+            lease_acquisitions.clone(),
+        );
+        let lease_losses = Family::<NodeLabel, Counter>::default();
+        registry.register(
+            "lease_losses",
+            "Partition leases lost (expired, taken over, or given up for another node)",
+            lease_losses.clone(),
+        );
+        let fenced_commits = Family::<NodeLabel, Counter>::default();
+        registry.register(
+            "fenced_commits",
+            "Commits refused because the node no longer held their partition",
+            fenced_commits.clone(),
+        );
+        let forwarded_requests = Family::<NodeLabel, Counter>::default();
+        registry.register(
+            "forwarded_requests",
+            "API requests forwarded to the node that holds their partition",
+            forwarded_requests.clone(),
+        );
         let retention_removed = Counter::default();
         registry.register(
             "retention_removed",
@@ -157,6 +197,11 @@ fn metrics() -> &'static Metrics {
             timers_on_disk,
             executions_running,
             retention_removed,
+            partitions_held,
+            lease_acquisitions,
+            lease_losses,
+            fenced_commits,
+            forwarded_requests,
             lambda_invocations,
             lambda_seconds,
             requests,
@@ -273,6 +318,49 @@ pub fn lambda_invocation(function: &str, ok: bool, elapsed: Duration) {
             outcome: if ok { "ok" } else { "error" },
         })
         .inc();
+}
+
+/// This node's name in the cluster metrics' `node` label (`local` on one node).
+static NODE: OnceLock<NodeLabel> = OnceLock::new();
+
+/// Name this node in the `node` label. Call once, at start.
+pub fn set_node(node_id: &str) {
+    let _ = NODE.set(NodeLabel {
+        node: node_id.to_owned(),
+    });
+}
+
+fn node() -> &'static NodeLabel {
+    NODE.get_or_init(|| NodeLabel {
+        node: "local".into(),
+    })
+}
+
+/// A commit was refused because this node no longer held its partition.
+pub fn fenced_commit() {
+    metrics().fenced_commits.get_or_create(node()).inc();
+}
+
+/// The partitions held now.
+pub fn set_partitions_held(n: usize) {
+    metrics()
+        .partitions_held
+        .get_or_create(node())
+        .set(i64::try_from(n).unwrap_or(i64::MAX));
+}
+
+/// Leases taken and lost in a round of the lease manager.
+pub fn leases_changed(acquired: usize, lost: usize) {
+    let m = metrics();
+    m.lease_acquisitions
+        .get_or_create(node())
+        .inc_by(acquired as u64);
+    m.lease_losses.get_or_create(node()).inc_by(lost as u64);
+}
+
+/// A request was forwarded to another node.
+pub fn request_forwarded() {
+    metrics().forwarded_requests.get_or_create(node()).inc();
 }
 
 /// Timers were stored (`delta > 0`) or removed (`delta < 0`).

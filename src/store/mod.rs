@@ -13,6 +13,8 @@
 #[cfg(test)]
 pub mod memory;
 pub mod ports;
+pub mod postgres;
+pub mod queue;
 pub mod rows;
 pub mod sqlite;
 

@@ -5,13 +5,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::memory::MemoryStore;
 use super::ports::{CallReads, Commit, ExecutionReads, HistoryReads, MachineReads, TimerReads};
-use super::sqlite::{SqliteStore, Writer};
+use super::sqlite::{SqliteStore, SqliteWriter};
 use super::*;
 use crate::model::{ExecutionStatus, HistoryEventType, StateMachineStatus, StateMachineType};
 
 async fn sqlite_store() -> (SqliteStore, tempfile::TempDir) {
     let (reader, conn, dir) = sqlite::open_temporary().await;
-    let (writer, _task) = Writer::spawn(conn, 64, 16, CancellationToken::new());
+    let (writer, _task) = SqliteWriter::spawn(conn, 64, 16, CancellationToken::new());
     let store = SqliteStore::new(reader, writer).await.expect("store");
     (store, dir)
 }

@@ -11,7 +11,8 @@
 mod bulk;
 pub mod writer;
 
-pub use writer::Writer;
+pub use super::queue::Writer;
+pub use writer::SqliteWriter;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -142,7 +143,7 @@ async fn open_inner(config: &Config) -> Result<(Reader, SqliteConnection)> {
         .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
         .connect()
         .await?;
-    sqlx::migrate!("./migrations").run(&mut write_conn).await?;
+    sqlx::migrate!("./migrations/sqlite").run(&mut write_conn).await?;
     if config.sqlite.max_size_mib > 0 {
         // Writes past the cap fail with SQLITE_FULL, as on a full disk: the request is
         // refused whole and the daemon goes on serving what it holds.

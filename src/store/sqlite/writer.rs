@@ -1,11 +1,8 @@
-//! The single writer: every change to the database goes through here.
+//! The single SQLite writer: every change to the database goes through here.
 //!
-//! Callers queue a request (a list of [`WriteOp`]s that must commit together) and await its
-//! acknowledgement. The writer task takes whatever has queued — up to `max_batch` requests — and
-//! commits it in **one transaction** (group commit), writing rows of the same kind from every
-//! request with one statement (see `bulk` for the fixed-shape scripts that carry
-//! them). Only after the commit does it acknowledge each request, so a caller that got `Ok`
-//! knows its changes are on disk.
+//! It drains the shared write queue ([`crate::store::queue`]) and commits each batch in **one
+//! transaction** (group commit), writing rows of the same kind from every request with one
+//! statement (see `bulk` for the fixed-shape scripts that carry them).
 //!
 //! If a batch fails (a constraint, a full disk), it is rolled back and each request is retried
 //! alone, so one bad request cannot fail its neighbours.
@@ -18,31 +15,16 @@ use tokio_util::sync::CancellationToken;
 
 use super::bulk::Rows;
 use crate::metrics;
+use crate::store::queue::{next_batch, Request, Writer};
 use crate::store::{Error, Result, RevisionRow, WriteOp};
 
 /// SQLite allows 32766 bound parameters per statement; stay well under it.
 const MAX_PARAMS_PER_STATEMENT: usize = 30_000;
 
-struct Request {
-    ops: Vec<WriteOp>,
-    ack: oneshot::Sender<Result<()>>,
-}
+/// The SQLite writer: a thread of its own draining the shared write queue.
+pub struct SqliteWriter;
 
-/// The handle callers use to submit writes. Cheap to clone.
-#[derive(Clone, Debug)]
-pub struct Writer {
-    tx: mpsc::Sender<Request>,
-}
-
-impl std::fmt::Debug for Request {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Request")
-            .field("ops", &self.ops.len())
-            .finish()
-    }
-}
-
-impl Writer {
+impl SqliteWriter {
     /// Start the writer task on `conn`. It runs until `shutdown` is cancelled and the queue is
     /// drained, then returns the connection.
     pub fn spawn(
@@ -50,8 +32,8 @@ impl Writer {
         queue_capacity: usize,
         max_batch: usize,
         shutdown: CancellationToken,
-    ) -> (Self, tokio::task::JoinHandle<Result<SqliteConnection>>) {
-        let (tx, rx) = mpsc::channel(queue_capacity);
+    ) -> (Writer, tokio::task::JoinHandle<Result<SqliteConnection>>) {
+        let (writer, rx) = Writer::channel(queue_capacity);
         // The writer gets a thread and a runtime of its own: each statement is a round trip to
         // SQLite's worker thread, and on the shared runtime every one of them would queue
         // behind API requests, stretching each commit and with it every caller's latency.
@@ -74,31 +56,9 @@ impl Writer {
             }
             done_rx.await.unwrap_or(Err(Error::WriterGone))
         });
-        (Self { tx }, handle)
+        (writer, handle)
     }
 
-    /// Queue `ops` and wait until they are committed. Waits for room when the queue is full.
-    pub async fn write(&self, ops: Vec<WriteOp>) -> Result<()> {
-        let (ack, done) = oneshot::channel();
-        self.tx
-            .send(Request { ops, ack })
-            .await
-            .map_err(|_| Error::WriterGone)?;
-        done.await.map_err(|_| Error::WriterGone)?
-    }
-
-    /// Like [`Writer::write`], but answers [`Error::Busy`] at once when the queue is full, so
-    /// the API can throttle instead of piling up requests.
-    pub async fn try_write(&self, ops: Vec<WriteOp>) -> Result<()> {
-        let (ack, done) = oneshot::channel();
-        self.tx
-            .try_send(Request { ops, ack })
-            .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => Error::Busy,
-                mpsc::error::TrySendError::Closed(_) => Error::WriterGone,
-            })?;
-        done.await.map_err(|_| Error::WriterGone)?
-    }
 }
 
 async fn run(
@@ -107,36 +67,13 @@ async fn run(
     max_batch: usize,
     shutdown: CancellationToken,
 ) -> Result<SqliteConnection> {
-    // The gauges of stored timers and running executions start from the database; from here
-    // on every commit moves them by exactly what it changed.
+    // The gauge of stored timers starts from the database; from here on every commit moves it
+    // by exactly what it changed.
     let timers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM timers")
         .fetch_one(&mut conn)
         .await?;
-    let running: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM executions WHERE status = 'RUNNING'")
-            .fetch_one(&mut conn)
-            .await?;
     metrics::timers_on_disk_add(timers);
-    metrics::executions_running_add(running);
-    let mut batch = Vec::with_capacity(max_batch);
-    loop {
-        let first = tokio::select! {
-            biased;
-            r = rx.recv() => r,
-            _ = shutdown.cancelled() => {
-                // Stop taking new requests, but commit what is already queued.
-                rx.close();
-                rx.recv().await
-            }
-        };
-        let Some(first) = first else { break };
-        batch.push(first);
-        while batch.len() < max_batch {
-            match rx.try_recv() {
-                Ok(r) => batch.push(r),
-                Err(_) => break,
-            }
-        }
+    while let Some(mut batch) = next_batch(&mut rx, max_batch, &shutdown).await {
         commit_batch(&mut conn, &mut batch).await;
     }
     Ok(conn)

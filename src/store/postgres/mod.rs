@@ -1,0 +1,376 @@
+//! The cluster's store: PostgreSQL, shared by every node.
+//!
+//! - this module: connecting (pool sizes for managed servers' connection limits), migrations
+//!   (`migrations/postgres`), every read, execution ids in blocks, and the leases of partitions;
+//! - [`writer`]: one writer task per node that commits queued changes in groups, one statement
+//!   per kind of row over arrays (`UNNEST`), fenced by the leases in the same transaction.
+//!
+//! Reads see every committed transaction (READ COMMITTED), so any node can serve them.
+
+pub mod writer;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+pub use writer::Writer;
+
+use super::ports::{
+    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, TimerReads, WhenFull,
+};
+use super::{
+    Error, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TaskRow, TimerRow, WriteOp,
+};
+use crate::model::ExecutionStatus;
+
+/// Execution ids a node takes at a time (the sequence's increment).
+const ID_BLOCK: i64 = 1000;
+
+const STATE_MACHINE_COLUMNS: &str = "sm.arn, sm.name, sm.type, sm.status, sm.revision_id, \
+     sm.creation_date_ms, sm.update_date_ms, sm.logging_configuration, sm.tracing_configuration, \
+     r.definition, r.role_arn, r.description";
+
+const EXECUTION_COLUMNS: &str =
+    "id, arn, partition, state_machine_arn, revision_id, name, status, \
+     input, output, error, cause, start_ms, stop_ms, cursor, last_event_id";
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub url: String,
+    /// Connections for reads (and lease rounds); the writer has one of its own.
+    pub read_connections: u32,
+    pub connect_timeout: Duration,
+}
+
+/// The ports over PostgreSQL. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pool: PgPool,
+    pub writer: Writer,
+    /// The block of execution ids this node is handing out: next, end (exclusive).
+    ids: Arc<Mutex<(i64, i64)>>,
+}
+
+/// What a failed statement means to its caller.
+pub(crate) fn classify(e: sqlx::Error) -> Error {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => Error::Duplicate,
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_) => Error::Unavailable(e.to_string()),
+        // Class 08 (connection exception), 53 (insufficient resources), 57P (operator
+        // intervention: a restart, a shutdown).
+        sqlx::Error::Database(db)
+            if db.code().is_some_and(|c| {
+                c.starts_with("08") || c.starts_with("53") || c.starts_with("57P")
+            }) =>
+        {
+            Error::Unavailable(e.to_string())
+        }
+        _ => Error::Sqlx(e),
+    }
+}
+
+fn options(settings: &Settings) -> Result<PgConnectOptions> {
+    let opts: PgConnectOptions = settings.url.parse().map_err(classify)?;
+    Ok(opts.application_name("hourglass"))
+}
+
+/// Connect, apply migrations, and fix the number of partitions: the first node to initialise
+/// the database stores `partitions`; later ones read what was stored. Returns the store's read
+/// side and the connection the writer will own.
+pub async fn open(settings: &Settings, partitions: u64) -> Result<(PgPool, sqlx::PgConnection, u64)> {
+    use sqlx::Connection;
+    let opts = options(settings)?;
+    let mut conn = sqlx::PgConnection::connect_with(&opts)
+        .await
+        .map_err(classify)?;
+    sqlx::migrate!("./migrations/postgres")
+        .run(&mut conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO cluster_settings (key, value) VALUES ('partitions', $1) \
+         ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(partitions.to_string())
+    .execute(&mut conn)
+    .await
+    .map_err(classify)?;
+    let stored: String =
+        sqlx::query_scalar("SELECT value FROM cluster_settings WHERE key = 'partitions'")
+            .fetch_one(&mut conn)
+            .await
+            .map_err(classify)?;
+    let stored: u64 = stored
+        .parse()
+        .map_err(|_| Error::Unavailable(format!("stored partition count '{stored}'")))?;
+    sqlx::query(
+        "INSERT INTO leases (partition) SELECT generate_series(0, $1 - 1) \
+         ON CONFLICT (partition) DO NOTHING",
+    )
+    .bind(stored as i64)
+    .execute(&mut conn)
+    .await
+    .map_err(classify)?;
+    let pool = PgPoolOptions::new()
+        .max_connections(settings.read_connections.max(1))
+        .min_connections(1)
+        .acquire_timeout(settings.connect_timeout)
+        .connect_with(opts)
+        .await
+        .map_err(classify)?;
+    Ok((pool, conn, stored))
+}
+
+impl PgStore {
+    pub fn new(pool: PgPool, writer: Writer) -> Self {
+        Self {
+            pool,
+            writer,
+            ids: Arc::new(Mutex::new((0, 0))),
+        }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Map a read's error, and return its rows.
+macro_rules! read {
+    ($q:expr) => {
+        $q.await.map_err(classify)
+    };
+}
+
+impl MachineReads for PgStore {
+    async fn state_machine(&self, arn: &str) -> Result<Option<StateMachineRow>> {
+        let sql = format!(
+            "SELECT {STATE_MACHINE_COLUMNS} FROM state_machines sm \
+             JOIN state_machine_revisions r ON r.revision_id = sm.revision_id WHERE sm.arn = $1"
+        );
+        read!(sqlx::query_as(&sql).bind(arn).fetch_optional(&self.pool))
+    }
+
+    async fn list_state_machines(
+        &self,
+        after_arn: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<StateMachineRow>> {
+        let sql = format!(
+            "SELECT {STATE_MACHINE_COLUMNS} FROM state_machines sm \
+             JOIN state_machine_revisions r ON r.revision_id = sm.revision_id \
+             WHERE sm.arn > $1 ORDER BY sm.arn LIMIT $2"
+        );
+        read!(sqlx::query_as(&sql)
+            .bind(after_arn.unwrap_or(""))
+            .bind(limit)
+            .fetch_all(&self.pool))
+    }
+
+    async fn deleting_state_machines(&self) -> Result<Vec<String>> {
+        read!(
+            sqlx::query_scalar("SELECT arn FROM state_machines WHERE status = 'DELETING'")
+                .fetch_all(&self.pool)
+        )
+    }
+
+    async fn revision(&self, revision_id: &str) -> Result<Option<RevisionRow>> {
+        read!(sqlx::query_as(
+            "SELECT revision_id, state_machine_arn, definition, role_arn, description, created_ms \
+             FROM state_machine_revisions WHERE revision_id = $1",
+        )
+        .bind(revision_id)
+        .fetch_optional(&self.pool))
+    }
+
+    async fn tags(&self, resource_arn: &str) -> Result<Vec<(String, String)>> {
+        read!(
+            sqlx::query_as("SELECT key, value FROM tags WHERE resource_arn = $1 ORDER BY key")
+                .bind(resource_arn)
+                .fetch_all(&self.pool)
+        )
+    }
+}
+
+impl ExecutionReads for PgStore {
+    async fn execution_by_arn(&self, arn: &str) -> Result<Option<ExecutionRow>> {
+        let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = $1");
+        read!(sqlx::query_as(&sql).bind(arn).fetch_optional(&self.pool))
+    }
+
+    async fn execution_by_id(&self, id: i64) -> Result<Option<ExecutionRow>> {
+        let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE id = $1");
+        read!(sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool))
+    }
+
+    async fn list_executions(
+        &self,
+        state_machine_arn: &str,
+        status: Option<ExecutionStatus>,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<ExecutionRow>> {
+        let (after_start, after_id) = after.unwrap_or((i64::MAX, i64::MAX));
+        let sql = format!(
+            "SELECT {EXECUTION_COLUMNS} FROM executions \
+             WHERE state_machine_arn = $1 AND ($2::text IS NULL OR status = $2) \
+               AND (start_ms, id) < ($3, $4) \
+             ORDER BY start_ms DESC, id DESC LIMIT $5"
+        );
+        read!(sqlx::query_as(&sql)
+            .bind(state_machine_arn)
+            .bind(status.map(ExecutionStatus::as_str))
+            .bind(after_start)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.pool))
+    }
+
+    async fn count_running(&self, state_machine_arn: &str) -> Result<i64> {
+        read!(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM executions WHERE status = 'RUNNING' AND state_machine_arn = $1",
+        )
+        .bind(state_machine_arn)
+        .fetch_one(&self.pool))
+    }
+
+    async fn count_all_running(&self) -> Result<i64> {
+        read!(
+            sqlx::query_scalar("SELECT COUNT(*) FROM executions WHERE status = 'RUNNING'")
+                .fetch_one(&self.pool)
+        )
+    }
+
+    async fn max_execution_id(&self) -> Result<i64> {
+        let max: Option<i64> = read!(
+            sqlx::query_scalar("SELECT MAX(id) FROM executions").fetch_one(&self.pool)
+        )?;
+        Ok(max.unwrap_or(0))
+    }
+
+    async fn closed_before(&self, before_ms: i64, limit: i64) -> Result<Vec<i64>> {
+        read!(sqlx::query_scalar(
+            "SELECT id FROM executions WHERE stop_ms IS NOT NULL AND stop_ms < $1 \
+             ORDER BY stop_ms LIMIT $2",
+        )
+        .bind(before_ms)
+        .bind(limit)
+        .fetch_all(&self.pool))
+    }
+}
+
+impl HistoryReads for PgStore {
+    async fn history(
+        &self,
+        execution_id: i64,
+        after_id: Option<i64>,
+        limit: i64,
+        reverse: bool,
+    ) -> Result<Vec<EventRow>> {
+        let sql = if reverse {
+            "SELECT id, previous_id, type, timestamp_ms, details FROM history_events \
+             WHERE execution_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+        } else {
+            "SELECT id, previous_id, type, timestamp_ms, details FROM history_events \
+             WHERE execution_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        };
+        let bound = after_id.unwrap_or(if reverse { i64::MAX } else { 0 });
+        read!(sqlx::query_as(sql)
+            .bind(execution_id)
+            .bind(bound)
+            .bind(limit)
+            .fetch_all(&self.pool))
+    }
+}
+
+impl TimerReads for PgStore {
+    async fn timers_due(
+        &self,
+        after: Option<TimerRow>,
+        until_ms: i64,
+        limit: i64,
+        held: Option<&[i64]>,
+    ) -> Result<Vec<TimerRow>> {
+        let a = after.map_or((i64::MIN, i64::MIN, i64::MIN), |a| {
+            (a.due_ms, a.execution_id, a.seq)
+        });
+        read!(sqlx::query_as(
+            "SELECT due_ms, execution_id, seq, partition FROM timers \
+             WHERE (due_ms, execution_id, seq) > ($1, $2, $3) AND due_ms < $4 \
+               AND ($5::bigint[] IS NULL OR partition = ANY($5)) \
+             ORDER BY due_ms, execution_id, seq LIMIT $6",
+        )
+        .bind(a.0)
+        .bind(a.1)
+        .bind(a.2)
+        .bind(until_ms)
+        .bind(held)
+        .bind(limit)
+        .fetch_all(&self.pool))
+    }
+
+    async fn count_timers(&self) -> Result<i64> {
+        read!(sqlx::query_scalar("SELECT COUNT(*) FROM timers").fetch_one(&self.pool))
+    }
+}
+
+impl CallReads for PgStore {
+    async fn tasks_after(
+        &self,
+        after: Option<(i64, i64)>,
+        limit: i64,
+        held: Option<&[i64]>,
+    ) -> Result<Vec<TaskRow>> {
+        let (execution_id, seq) = after.unwrap_or((i64::MIN, i64::MIN));
+        read!(sqlx::query_as(
+            "SELECT execution_id, seq, partition, scheduled_ms, invocation FROM tasks \
+             WHERE (execution_id, seq) > ($1, $2) \
+               AND ($3::bigint[] IS NULL OR partition = ANY($3)) \
+             ORDER BY execution_id, seq LIMIT $4",
+        )
+        .bind(execution_id)
+        .bind(seq)
+        .bind(held)
+        .bind(limit)
+        .fetch_all(&self.pool))
+    }
+}
+
+impl Ids for PgStore {
+    async fn next_execution_id(&self) -> Result<i64> {
+        {
+            let mut block = self.ids.lock().unwrap_or_else(|e| e.into_inner());
+            if block.0 < block.1 {
+                block.0 += 1;
+                return Ok(block.0 - 1);
+            }
+        }
+        let start: i64 = read!(
+            sqlx::query_scalar("SELECT nextval('execution_ids')").fetch_one(&self.pool)
+        )?;
+        let mut block = self.ids.lock().unwrap_or_else(|e| e.into_inner());
+        // Another task may have refilled it meanwhile; the newer block wins, the other's ids
+        // are skipped (ids need only be unique).
+        *block = (start + 1, start + ID_BLOCK);
+        Ok(start)
+    }
+}
+
+impl Commit for PgStore {
+    async fn commit(&self, ops: Vec<WriteOp>, when_full: WhenFull) -> Result<()> {
+        match when_full {
+            WhenFull::Refuse => self.writer.try_write(ops).await,
+            WhenFull::Wait => self.writer.write(ops).await,
+        }
+    }
+}
