@@ -5,9 +5,87 @@ use tokio_util::sync::CancellationToken;
 
 use super::memory::MemoryStore;
 use super::ports::{CallReads, Commit, ExecutionReads, HistoryReads, MachineReads, TimerReads};
+use super::postgres::{self, PgStore};
 use super::sqlite::{SqliteStore, SqliteWriter};
 use super::*;
 use crate::model::{ExecutionStatus, HistoryEventType, StateMachineStatus, StateMachineType};
+
+/// A fresh database on the PostgreSQL server the test command provides
+/// (`HOURGLASS_TEST_DATABASE_URL`), dropped when the returned guard goes.
+pub(crate) async fn postgres_store() -> (PgStore, TestDatabase) {
+    let db = TestDatabase::create().await;
+    let settings = postgres::Settings {
+        url: db.url.clone(),
+        read_connections: 4,
+        connect_timeout: std::time::Duration::from_secs(10),
+    };
+    let (pool, conn, _partitions) = postgres::open(&settings, 16).await.expect("open");
+    let options = settings.url.parse().expect("url");
+    let (writer, _task) = postgres::writer::spawn(
+        conn,
+        "test-node".into(),
+        64,
+        16,
+        CancellationToken::new(),
+        options,
+    );
+    (PgStore::new(pool, writer), db)
+}
+
+/// A database of its own on the test server, dropped at the end.
+pub(crate) struct TestDatabase {
+    pub url: String,
+    admin: String,
+    name: String,
+}
+
+impl TestDatabase {
+    pub async fn create() -> Self {
+        use sqlx::{Connection, Executor};
+        let admin = std::env::var("HOURGLASS_TEST_DATABASE_URL").expect(
+            "HOURGLASS_TEST_DATABASE_URL: the store tests need a PostgreSQL server; run them \
+             with scripts/test, which starts one",
+        );
+        let name = format!("hg_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .expect("connect to the test server");
+        conn.execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create a database");
+        let url = match admin.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => format!("{admin}/{name}"),
+        };
+        Self { url, admin, name }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        // Dropping needs a connection of its own, on a runtime of its own (a test's runtime
+        // is ending when this runs).
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(rt) = rt {
+                rt.block_on(async {
+                    use sqlx::{Connection, Executor};
+                    if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
+                        let _ = c
+                            .execute(
+                                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str(),
+                            )
+                            .await;
+                    }
+                });
+            }
+        })
+        .join();
+    }
+}
 
 async fn sqlite_store() -> (SqliteStore, tempfile::TempDir) {
     let (reader, conn, dir) = sqlite::open_temporary().await;
@@ -30,6 +108,13 @@ macro_rules! on_every_store {
             $(#[tokio::test]
             async fn $test() {
                 super::$test(super::MemoryStore::default()).await;
+            })+
+        }
+        mod on_postgres {
+            $(#[tokio::test]
+            async fn $test() {
+                let (store, _db) = super::postgres_store().await;
+                super::$test(store).await;
             })+
         }
     };

@@ -84,7 +84,10 @@ fn options(settings: &Settings) -> Result<PgConnectOptions> {
 /// Connect, apply migrations, and fix the number of partitions: the first node to initialise
 /// the database stores `partitions`; later ones read what was stored. Returns the store's read
 /// side and the connection the writer will own.
-pub async fn open(settings: &Settings, partitions: u64) -> Result<(PgPool, sqlx::PgConnection, u64)> {
+pub async fn open(
+    settings: &Settings,
+    partitions: u64,
+) -> Result<(PgPool, sqlx::PgConnection, u64)> {
     use sqlx::Connection;
     let opts = options(settings)?;
     let mut conn = sqlx::PgConnection::connect_with(&opts)
@@ -252,9 +255,8 @@ impl ExecutionReads for PgStore {
     }
 
     async fn max_execution_id(&self) -> Result<i64> {
-        let max: Option<i64> = read!(
-            sqlx::query_scalar("SELECT MAX(id) FROM executions").fetch_one(&self.pool)
-        )?;
+        let max: Option<i64> =
+            read!(sqlx::query_scalar("SELECT MAX(id) FROM executions").fetch_one(&self.pool))?;
         Ok(max.unwrap_or(0))
     }
 
@@ -355,9 +357,8 @@ impl Ids for PgStore {
                 return Ok(block.0 - 1);
             }
         }
-        let start: i64 = read!(
-            sqlx::query_scalar("SELECT nextval('execution_ids')").fetch_one(&self.pool)
-        )?;
+        let start: i64 =
+            read!(sqlx::query_scalar("SELECT nextval('execution_ids')").fetch_one(&self.pool))?;
         let mut block = self.ids.lock().unwrap_or_else(|e| e.into_inner());
         // Another task may have refilled it meanwhile; the newer block wins, the other's ids
         // are skipped (ids need only be unique).

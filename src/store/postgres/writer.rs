@@ -21,11 +21,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::classify;
 use crate::metrics;
-use crate::store::queue::{next_batch, Request};
 pub use crate::store::queue::Writer;
+use crate::store::queue::{next_batch, Request};
 use crate::store::{
-    Error, EventRow, ExecutionRow, ExecutionUpdate, Result, RevisionRow, TaskRow, TimerRow,
-    WriteOp,
+    Error, EventRow, ExecutionRow, ExecutionUpdate, Result, RevisionRow, TaskRow, TimerRow, WriteOp,
 };
 
 /// Start the writer on `conn` for the node `node_id`. It runs until `shutdown` is cancelled
@@ -77,20 +76,28 @@ async fn commit_batch(conn: &mut PgConnection, node: &str, batch: &mut Vec<Reque
     let size = batch.len();
     let broken = match commit(conn, node, batch).await {
         Ok(()) => false,
-        Err(e) => {
+        Err(e) if batch.len() == 1 => {
             let broken = matches!(e, Error::Unavailable(_));
-            if batch.len() == 1 || broken {
-                for r in batch.drain(..) {
-                    let _ = r.ack.send(Err(Error::Unavailable(e.to_string())));
-                }
-            } else {
-                tracing::debug!(error = %e, size, "batch failed; committing its requests one by one");
-                for r in std::mem::take(batch) {
-                    let mut one = vec![r];
-                    if let Err(e) = commit(conn, node, &mut one).await {
-                        for r in one.drain(..) {
-                            let _ = r.ack.send(Err(e.duplicate_or(|| e.to_string())));
-                        }
+            if let Some(r) = batch.pop() {
+                let _ = r.ack.send(Err(e));
+            }
+            broken
+        }
+        Err(Error::Unavailable(m)) => {
+            for r in batch.drain(..) {
+                let _ = r.ack.send(Err(Error::Unavailable(m.clone())));
+            }
+            true
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, size, "batch failed; committing its requests one by one");
+            let mut broken = false;
+            for r in std::mem::take(batch) {
+                let mut one = vec![r];
+                if let Err(e) = commit(conn, node, &mut one).await {
+                    broken |= matches!(e, Error::Unavailable(_));
+                    if let Some(r) = one.pop() {
+                        let _ = r.ack.send(Err(e));
                     }
                 }
             }
@@ -99,17 +106,6 @@ async fn commit_batch(conn: &mut PgConnection, node: &str, batch: &mut Vec<Reque
     };
     metrics::record_commit(size, started.elapsed());
     broken
-}
-
-impl Error {
-    /// The error to answer a lone request's failure with: a taken key stays what it is.
-    fn duplicate_or(&self, other: impl FnOnce() -> String) -> Error {
-        match self {
-            Error::Duplicate => Error::Duplicate,
-            Error::Unavailable(m) => Error::Unavailable(m.clone()),
-            _ => Error::Unavailable(other()),
-        }
-    }
 }
 
 /// Requests with their place in the batch.
@@ -277,7 +273,11 @@ async fn write_rows<'a>(
         .bind(e.iter().map(|r| r.id).collect::<Vec<_>>())
         .bind(e.iter().map(|r| r.arn.as_str()).collect::<Vec<_>>())
         .bind(e.iter().map(|r| r.partition).collect::<Vec<_>>())
-        .bind(e.iter().map(|r| r.state_machine_arn.as_str()).collect::<Vec<_>>())
+        .bind(
+            e.iter()
+                .map(|r| r.state_machine_arn.as_str())
+                .collect::<Vec<_>>(),
+        )
         .bind(e.iter().map(|r| r.revision_id.as_str()).collect::<Vec<_>>())
         .bind(e.iter().map(|r| r.name.as_str()).collect::<Vec<_>>())
         .bind(e.iter().map(|r| r.status.as_str()).collect::<Vec<_>>())
@@ -390,9 +390,17 @@ async fn write_rows<'a>(
         .bind(e.iter().map(|(x, _)| *x).collect::<Vec<_>>())
         .bind(e.iter().map(|(_, r)| r.id).collect::<Vec<_>>())
         .bind(e.iter().map(|(_, r)| r.previous_id).collect::<Vec<_>>())
-        .bind(e.iter().map(|(_, r)| r.event_type.as_str()).collect::<Vec<_>>())
+        .bind(
+            e.iter()
+                .map(|(_, r)| r.event_type.as_str())
+                .collect::<Vec<_>>(),
+        )
         .bind(e.iter().map(|(_, r)| r.timestamp_ms).collect::<Vec<_>>())
-        .bind(e.iter().map(|(_, r)| r.details.as_deref()).collect::<Vec<_>>())
+        .bind(
+            e.iter()
+                .map(|(_, r)| r.details.as_deref())
+                .collect::<Vec<_>>(),
+        )
         .execute(&mut *tx)
         .await
         .map_err(classify)?;
@@ -459,26 +467,40 @@ async fn apply_single(tx: &mut PgConnection, op: &WriteOp) -> Result<()> {
             .map_err(classify)?;
         }
         WriteOp::SetStateMachineStatus { arn, status } => {
-            exec(tx, sqlx::query("UPDATE state_machines SET status = $1 WHERE arn = $2")
-                .bind(status.as_str())
-                .bind(arn))
+            exec(
+                tx,
+                sqlx::query("UPDATE state_machines SET status = $1 WHERE arn = $2")
+                    .bind(status.as_str())
+                    .bind(arn),
+            )
             .await?
         }
         WriteOp::DeleteStateMachine { arn } => {
-            exec(tx, sqlx::query("DELETE FROM state_machines WHERE arn = $1").bind(arn)).await?;
-            exec(tx, sqlx::query("DELETE FROM tags WHERE resource_arn = $1").bind(arn)).await?;
+            exec(
+                tx,
+                sqlx::query("DELETE FROM state_machines WHERE arn = $1").bind(arn),
+            )
+            .await?;
+            exec(
+                tx,
+                sqlx::query("DELETE FROM tags WHERE resource_arn = $1").bind(arn),
+            )
+            .await?;
         }
         WriteOp::PutTags { arn, tags } => {
             let (keys, values): (Vec<&str>, Vec<&str>) =
                 tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).unzip();
-            exec(tx, sqlx::query(
-                "INSERT INTO tags (resource_arn, key, value) \
+            exec(
+                tx,
+                sqlx::query(
+                    "INSERT INTO tags (resource_arn, key, value) \
                  SELECT $1, * FROM UNNEST($2::text[], $3::text[]) \
                  ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value",
+                )
+                .bind(arn)
+                .bind(keys)
+                .bind(values),
             )
-            .bind(arn)
-            .bind(keys)
-            .bind(values))
             .await?
         }
         WriteOp::DeleteTags { arn, keys } => {

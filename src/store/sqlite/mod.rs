@@ -143,7 +143,9 @@ async fn open_inner(config: &Config) -> Result<(Reader, SqliteConnection)> {
         .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
         .connect()
         .await?;
-    sqlx::migrate!("./migrations/sqlite").run(&mut write_conn).await?;
+    sqlx::migrate!("./migrations/sqlite")
+        .run(&mut write_conn)
+        .await?;
     if config.sqlite.max_size_mib > 0 {
         // Writes past the cap fail with SQLITE_FULL, as on a full disk: the request is
         // refused whole and the daemon goes on serving what it holds.

@@ -58,7 +58,6 @@ impl SqliteWriter {
         });
         (writer, handle)
     }
-
 }
 
 async fn run(
