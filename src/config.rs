@@ -25,8 +25,14 @@ pub struct Config {
     pub bind: IpAddr,
     /// Port to listen on; 0 picks a free one. Default `8083` (as Step Functions Local).
     pub port: u16,
-    /// Where the database lives; created when missing. Default `./data`.
+    /// Where the SQLite database lives; created when missing. Default `./data`.
     pub data_dir: PathBuf,
+    /// A `postgres://` URL puts the daemon on that PostgreSQL database, which several nodes
+    /// may share (a cluster); anything else, or nothing, keeps SQLite under `data_dir`. Also
+    /// `HOURGLASS_DATABASE_URL` and `--database-url`. Default: none.
+    pub database_url: Option<String>,
+    /// This node's name in a cluster. Default: the host name and the port.
+    pub node_id: Option<String>,
     /// Account id in the ARNs this server issues. Default `123456789012`.
     #[serde(deserialize_with = "string_or_number")]
     pub account_id: String,
@@ -51,6 +57,51 @@ pub struct Config {
     pub log: LogConfig,
     pub auth: AuthConfig,
     pub limits: LimitsConfig,
+    pub cluster: ClusterConfig,
+    pub postgres: PostgresConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// Partitions executions are spread over; fixed when the database is first initialised
+    /// (a later value is ignored, with a warning). Default `64`.
+    pub partitions: u64,
+    /// Seconds a partition lease lasts; a dead node's timers fire late by at most about this.
+    /// Default `10`.
+    pub lease_secs: u64,
+    /// The URL other nodes reach this one's API at, for requests they forward. Default:
+    /// `http://` + the bind address (the host name when bound to every interface) + the port.
+    pub advertise_url: Option<String>,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self {
+            partitions: 64,
+            lease_secs: 10,
+            advertise_url: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PostgresConfig {
+    /// Connections for reads and lease rounds (the writer has one more of its own); keep the
+    /// nodes' total under a managed server's limit. Default `8`.
+    pub max_connections: u32,
+    /// Seconds to wait for a connection. Default `10`.
+    pub connect_timeout_secs: u64,
+}
+
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            connect_timeout_secs: 10,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -204,6 +255,8 @@ impl Default for Config {
             bind: IpAddr::from([127, 0, 0, 1]),
             port: 8083,
             data_dir: PathBuf::from("./data"),
+            database_url: None,
+            node_id: None,
             account_id: "123456789012".into(),
             region: "us-east-1".into(),
             wait_time_scale: 1.0,
@@ -218,6 +271,8 @@ impl Default for Config {
             log: LogConfig::default(),
             auth: AuthConfig::default(),
             limits: LimitsConfig::default(),
+            cluster: ClusterConfig::default(),
+            postgres: PostgresConfig::default(),
         }
     }
 }
@@ -269,6 +324,8 @@ pub struct Overrides {
     pub port: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
 }
 
 impl Config {
@@ -397,6 +454,19 @@ impl Config {
                 "timer: load_batch and max_in_flight must be at least 1".into(),
             ));
         }
+        if let Some(url) = self.postgres_url() {
+            if reqwest::Url::parse(url).is_err() {
+                return Err(ConfigError(format!(
+                    "database_url: not a URL: '{}'",
+                    redact_password(url)
+                )));
+            }
+        }
+        if self.cluster.partitions == 0 || self.cluster.lease_secs < 2 {
+            return Err(ConfigError(
+                "cluster: partitions must be at least 1 and lease_secs at least 2".into(),
+            ));
+        }
         if self.limits.max_concurrent_requests == 0 || self.limits.request_timeout_secs == 0 {
             return Err(ConfigError(
                 "limits: max_concurrent_requests and request_timeout_secs must be at least 1"
@@ -427,6 +497,9 @@ impl Config {
             }
         };
         hide(&mut c.lambda.secret_access_key);
+        if let Some(url) = c.database_url.as_mut() {
+            *url = redact_password(url);
+        }
         hide(&mut c.lambda.session_token);
         for secret in c.auth.keys.values_mut() {
             *secret = "***".into();
@@ -434,9 +507,36 @@ impl Config {
         c
     }
 
+    /// The PostgreSQL URL, when the daemon runs on PostgreSQL.
+    pub fn postgres_url(&self) -> Option<&str> {
+        self.database_url
+            .as_deref()
+            .filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"))
+    }
+
     /// The SQLite database file.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("hourglass.db")
+    }
+}
+
+/// This machine's host name (for a node's default name and address).
+pub fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// A database URL with its password (if any) replaced by `***`.
+fn redact_password(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
     }
 }
 

@@ -17,6 +17,7 @@
 
 pub mod api;
 pub mod asl;
+mod backend;
 pub mod cluster;
 pub mod config;
 pub mod engine;
@@ -47,18 +48,19 @@ use crate::invoke::Invoker;
 use crate::timer::{SystemClock, TimerService};
 
 /// The store the daemon runs on.
-pub type Db = store::sqlite::SqliteStore;
+pub use store::Db;
 
 /// Run the daemon on `listener` until `shutdown` is cancelled.
 ///
 /// The HTTP server starts at once: `/health` answers from the first moment, `/ready` answers
 /// 503 (and every API request `ServiceUnavailableException`) until recovery is done — the
 /// database opened and migrated, the first page of due timers loaded, and the first pass over
-/// unfinished calls started. The line `hourglass listening on http://ADDR` is printed on stdout
-/// as soon as the socket serves.
+/// unfinished calls started; in a cluster `/ready` also waits for a partition. The line
+/// `hourglass listening on http://ADDR` is printed on stdout as soon as the socket serves.
 ///
 /// On `shutdown`, in order: stop accepting requests → stop firing timers → let calls in
-/// flight finish for `shutdown_grace_secs` → commit the last batch → close the database.
+/// flight finish for `shutdown_grace_secs` → give up the partitions (a cluster) → commit the
+/// last batch → close the database.
 pub async fn serve(
     config: Config,
     listener: TcpListener,
@@ -67,6 +69,7 @@ pub async fn serve(
     let addr = listener.local_addr().context("reading the bound address")?;
     let ready = Arc::new(AtomicBool::new(false));
     let engine_slot = Arc::new(OnceLock::new());
+    let forwarder_slot = Arc::new(OnceLock::new());
     if config.auth.enabled && config.auth.keys.is_empty() {
         tracing::warn!("auth.enabled is set but auth.keys is empty: every request will be refused");
     }
@@ -84,6 +87,7 @@ pub async fn serve(
             config.limits.max_concurrent_requests.max(1),
         )),
         request_timeout: Duration::from_secs(config.limits.request_timeout_secs.max(1)),
+        forwarder: forwarder_slot.clone(),
     };
     let http = tokio::spawn(
         axum::serve(listener, api::router(app))
@@ -91,30 +95,22 @@ pub async fn serve(
             .into_future(),
     );
     println!("hourglass listening on http://{addr}");
-    tracing::info!(%addr, data_dir = %config.data_dir.display(), "serving; recovering");
+    tracing::info!(%addr, "serving; recovering");
 
     let opened = tokio::select! {
-        r = store::sqlite::open_waiting(&config) => Some(r),
+        r = backend::open(&config, addr) => Some(r),
         _ = shutdown.cancelled() => None,
     };
     let Some(opened) = opened else {
         return stop_http(http).await;
     };
-    let (reader, write_conn) =
-        opened.with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
+    let backend = opened?;
+    let store = backend.store.clone();
+    let ownership = backend.ownership.clone();
+    if let Some(cluster) = &backend.cluster {
+        let _ = forwarder_slot.set(cluster.forwarder.clone());
+    }
 
-    let writer_stop = CancellationToken::new();
-    let (writer, writer_task) = store::sqlite::SqliteWriter::spawn(
-        write_conn,
-        config.writer.queue_capacity,
-        config.writer.max_batch,
-        writer_stop.clone(),
-    );
-    let store = store::sqlite::SqliteStore::new(reader.clone(), writer)
-        .await
-        .context("reading the database")?;
-
-    let ownership = Arc::new(cluster::Ownership::all(model::arn::PARTITIONS));
     let clock = Arc::new(SystemClock);
     let timers = Arc::new(TimerService::new(
         store.clone(),
@@ -152,6 +148,19 @@ pub async fn serve(
         .await
         .context("starting the engine")?,
     );
+
+    // A cluster node takes its share of partitions before it recovers them.
+    let leases_stop = CancellationToken::new();
+    let leases_task = backend.cluster.as_ref().map(|cluster| {
+        tokio::spawn(cluster::leases::run(
+            cluster.leases.clone(),
+            cluster.settings.clone(),
+            ownership.clone(),
+            cluster.directory.clone(),
+            engine.clone(),
+            leases_stop.clone(),
+        ))
+    });
 
     // Recovery: the first page of due timers (overdue ones first; later pages follow as these
     // fire, so memory stays bounded however long the daemon was down), pending deletes that
@@ -192,16 +201,12 @@ pub async fn serve(
     tracing::info!("shutting down");
     timer_stop.cancel();
     background.wait().await;
+    leases_stop.cancel();
+    if let Some(task) = leases_task {
+        task.await.context("the lease manager panicked")?;
+    }
     drop((engine, engine_slot, timers, store));
-    writer_stop.cancel();
-    let conn = writer_task
-        .await
-        .context("the writer task panicked")?
-        .context("the writer failed")?;
-    store::sqlite::close_writer(conn)
-        .await
-        .context("closing the database")?;
-    reader.close().await;
+    backend.close().await?;
     served
         .context("the HTTP server panicked")?
         .context("serving HTTP")?;

@@ -35,9 +35,12 @@ enum Command {
         /// Port to listen on; 0 picks a free one [default: 8083]
         #[arg(long)]
         port: Option<u16>,
-        /// Where the database lives [default: ./data]
+        /// Where the SQLite database lives [default: ./data]
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// A postgres:// URL: run on PostgreSQL, possibly with other nodes [default: SQLite]
+        #[arg(long)]
+        database_url: Option<String>,
         /// Configuration file [default: config/hourglass.toml when it exists]
         #[arg(long)]
         config: Option<PathBuf>,
@@ -56,12 +59,14 @@ fn main() -> ExitCode {
             bind,
             port,
             data_dir,
+            database_url,
             config,
         } => {
             let overrides = Overrides {
                 bind,
                 port,
                 data_dir,
+                database_url,
             };
             let config = match Config::load(config.as_deref(), &overrides) {
                 Ok(c) => c,

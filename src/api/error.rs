@@ -63,6 +63,10 @@ pub enum ApiError {
     InvalidSignature(String),
     #[error("The security token included in the request is invalid.")]
     UnrecognizedClient,
+    /// Another node holds the execution's partition: the request is forwarded there, or, if it
+    /// cannot be, answered 503 (the AWS SDKs retry).
+    #[error("No node of this cluster holds partition {0} right now; retry shortly.")]
+    Elsewhere(i64),
     /// The store cannot take writes (disk full, I/O error): retry later.
     #[error("{0}")]
     Unavailable(String),
@@ -82,7 +86,7 @@ impl ApiError {
                 ("com.amazon.coral.validate", "ValidationException")
             }
             ApiError::Throttling => ("com.amazon.coral.availability", "ThrottlingException"),
-            ApiError::Unavailable(_) => (
+            ApiError::Unavailable(_) | ApiError::Elsewhere(_) => (
                 "com.amazon.coral.availability",
                 "ServiceUnavailableException",
             ),
@@ -122,7 +126,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Elsewhere(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -171,9 +175,7 @@ impl From<engine::Error> for ApiError {
             E::ExecutionDoesNotExist(a) => ApiError::ExecutionDoesNotExist(a),
             E::ExecutionAlreadyExists(a) => ApiError::ExecutionAlreadyExists(a),
             E::ResourceNotFound(a) => ApiError::ResourceNotFound(a),
-            E::NotOwner(p) => ApiError::Unavailable(format!(
-                "No node holds partition {p} right now (a node is taking it over); retry shortly."
-            )),
+            E::NotOwner(p) => ApiError::Elsewhere(p),
             E::TooManyTags(n) => {
                 ApiError::TooManyTags(format!("a resource can have at most {n} tags"))
             }

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod error;
 pub mod executions;
+pub mod forward;
 mod history;
 pub mod shapes;
 mod state_machines;
@@ -44,6 +45,9 @@ pub struct App {
     pub requests: Arc<Semaphore>,
     /// How long a client waits for an answer (`limits.request_timeout_secs`).
     pub request_timeout: Duration,
+    /// In a cluster: forwarding to the node that holds an execution's partition (set once the
+    /// database is open).
+    pub forwarder: Arc<OnceLock<Arc<forward::Forwarder>>>,
 }
 
 /// What a handler works with once recovery is done.
@@ -137,11 +141,19 @@ async fn health() -> &'static str {
     "ok"
 }
 
+/// 200 once recovery is done and, in a cluster, while this node holds a partition.
 async fn ready(State(app): State<App>) -> Response {
-    if app.ready.load(Ordering::Acquire) {
+    let Some(engine) = app
+        .engine
+        .get()
+        .filter(|_| app.ready.load(Ordering::Acquire))
+    else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "recovering").into_response();
+    };
+    if engine.ownership().holds_any() {
         "ready".into_response()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "recovering").into_response()
+        (StatusCode::SERVICE_UNAVAILABLE, "holding no partition").into_response()
     }
 }
 
@@ -191,7 +203,16 @@ async fn answer(
             .into_response()
         }
     };
-    if let Some(verifier) = &app.auth {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    // A request another node forwarded was authenticated there, and is not forwarded again.
+    let forwarded = app
+        .forwarder
+        .get()
+        .is_some_and(|f| f.is_forwarded(headers, target, &body));
+    if let (Some(verifier), false) = (&app.auth, forwarded) {
         let path = uri.path_and_query().map_or("/", |p| p.as_str());
         if let Err(e) = verifier.verify("POST", path, headers, &body, std::time::SystemTime::now())
         {
@@ -214,10 +235,17 @@ async fn answer(
             .into_response()
         }
     };
-    let req = match decode(&body) {
+    let mut req = match decode(&body) {
         Ok(req) => req,
         Err(e) => return e.into_response(),
     };
+    // An execution started without a name gets one here, so its partition (a hash of its ARN)
+    // is known, and a node it is forwarded to starts it under the same name.
+    if op == Operation::StartExecution && req.get("name").is_none_or(Value::is_null) {
+        req["name"] = Value::String(crate::model::Name::random().into_string());
+    }
+    let forwardable = app.forwarder.get().cloned().filter(|_| !forwarded);
+    let forward_body = forwardable.as_ref().map(|_| req.to_string());
     // The request runs on its own task, holding its permit to the end: a client that hangs up
     // or times out cannot cut an engine change short between its commit and its effects, and
     // the work it leaves behind still counts against the limit.
@@ -241,6 +269,10 @@ async fn answer(
             v.to_string(),
         )
             .into_response(),
+        Err(ApiError::Elsewhere(partition)) => match (forwardable, forward_body) {
+            (Some(f), Some(body)) => f.forward(partition, target, body.into()).await,
+            _ => ApiError::Elsewhere(partition).into_response(),
+        },
         Err(e) => e.into_response(),
     }
 }

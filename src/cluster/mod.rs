@@ -4,6 +4,8 @@
 //! On SQLite one process owns the database and holds every partition; nothing here runs but
 //! [`Ownership::all`].
 
+pub mod leases;
 pub mod ownership;
 
+pub use leases::{Directory, LeaseSettings, OnChange};
 pub use ownership::{Held, Ownership};

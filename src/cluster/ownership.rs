@@ -109,6 +109,20 @@ impl Ownership {
         }
     }
 
+    /// Every partition in the last round's view with its epoch, whether or not its local
+    /// deadline has passed (what the next renewal asks to extend).
+    pub fn epochs(&self) -> Vec<(i64, i64)> {
+        match &self.mode {
+            Mode::All => Vec::new(),
+            Mode::Leased(held) => held
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .map(|(p, h)| (*p, h.epoch))
+                .collect(),
+        }
+    }
+
     /// Whether this node holds any partition now.
     pub fn holds_any(&self) -> bool {
         self.held().is_none_or(|h| !h.is_empty())

@@ -229,7 +229,7 @@ impl<S: Store> Engine<S> {
             },
             state_bytes,
         );
-        self.after_commit(id, status, &step.effects, &abandoned, true);
+        self.after_commit(id, partition, status, &step.effects, &abandoned, true);
         Ok(status.is_terminal().then_some(state_machine_arn))
     }
 
@@ -238,6 +238,7 @@ impl<S: Store> Engine<S> {
     pub(super) fn after_commit(
         &self,
         execution_id: i64,
+        partition: i64,
         status: Status,
         effects: &[Effect],
         abandoned: &[i64],
@@ -254,7 +255,10 @@ impl<S: Store> Engine<S> {
             match effect {
                 Effect::ArmTimer { seq, due_ms } => self.timers.arm(key(*seq), *due_ms),
                 Effect::CancelTimer { seq } => self.timers.cancel(key(*seq)),
-                Effect::Invoke(inv) => self.calls.submit((execution_id, inv.seq), inv.clone()),
+                Effect::Invoke(inv) => {
+                    self.calls
+                        .submit((execution_id, inv.seq), partition, inv.clone())
+                }
             }
         }
         if status.is_terminal() {

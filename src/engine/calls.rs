@@ -32,14 +32,25 @@ pub type CallKey = (i64, i64);
 #[derive(Debug)]
 pub struct Next {
     pub key: CallKey,
+    /// The execution's partition: a call is made only while this node holds it.
+    pub partition: i64,
     pub invocation: Invocation,
     /// Cancelled when the call's state is left (timeout, stop, a failed sibling).
     pub cancelled: CancellationToken,
 }
 
+/// A call waiting to be made, with the bytes it weighs in the queue.
+#[derive(Debug)]
+struct Queued {
+    key: CallKey,
+    partition: i64,
+    invocation: Invocation,
+    bytes: usize,
+}
+
 #[derive(Debug, Default)]
 struct State {
-    queue: VecDeque<(CallKey, Invocation, usize)>,
+    queue: VecDeque<Queued>,
     bytes: usize,
     /// Keys queued (`None`) or in flight (their cancellation token).
     known: HashMap<CallKey, Option<CancellationToken>>,
@@ -79,9 +90,9 @@ impl Calls {
 
     /// A call was committed: make it. Never waits; when the queue is full the call stays in
     /// the table only and a later pass finds it.
-    pub fn submit(&self, key: CallKey, invocation: Invocation) {
+    pub fn submit(&self, key: CallKey, partition: i64, invocation: Invocation) {
         let mut s = self.lock();
-        if !s.known.contains_key(&key) && !self.push(&mut s, key, invocation) {
+        if !s.known.contains_key(&key) && !self.push(&mut s, key, partition, invocation) {
             s.overflow = true;
         }
         drop(s);
@@ -89,15 +100,26 @@ impl Calls {
     }
 
     /// Queue a call if there is room; false when there is none.
-    fn push(&self, s: &mut State, key: CallKey, invocation: Invocation) -> bool {
+    fn push(&self, s: &mut State, key: CallKey, partition: i64, invocation: Invocation) -> bool {
         let bytes = invocation.payload.len() + 256;
         if s.queue.len() >= self.max_queued || s.bytes + bytes > self.max_queued_bytes {
             return false;
         }
         s.bytes += bytes;
         s.known.insert(key, None);
-        s.queue.push_back((key, invocation, bytes));
+        s.queue.push_back(Queued {
+            key,
+            partition,
+            invocation,
+            bytes,
+        });
         true
+    }
+
+    /// Read the table again on the next pass (this node's partitions changed).
+    pub fn rescan(&self) {
+        self.lock().overflow = true;
+        self.wake.notify_one();
     }
 
     /// The state that made this call was left, in a commit that deleted its row: forget it if
@@ -106,9 +128,9 @@ impl Calls {
         let mut s = self.lock();
         match s.known.remove(&key) {
             Some(None) => {
-                if let Some(i) = s.queue.iter().position(|(k, _, _)| *k == key) {
-                    if let Some((_, _, bytes)) = s.queue.remove(i) {
-                        s.bytes -= bytes;
+                if let Some(i) = s.queue.iter().position(|q| q.key == key) {
+                    if let Some(q) = s.queue.remove(i) {
+                        s.bytes -= q.bytes;
                     }
                 }
             }
@@ -132,13 +154,14 @@ impl Calls {
     /// The next queued call, now in flight.
     pub fn next(&self) -> Option<Next> {
         let mut s = self.lock();
-        let (key, invocation, bytes) = s.queue.pop_front()?;
-        s.bytes -= bytes;
+        let q = s.queue.pop_front()?;
+        s.bytes -= q.bytes;
         let cancelled = CancellationToken::new();
-        s.known.insert(key, Some(cancelled.clone()));
+        s.known.insert(q.key, Some(cancelled.clone()));
         Some(Next {
-            key,
-            invocation,
+            key: q.key,
+            partition: q.partition,
+            invocation: q.invocation,
             cancelled,
         })
     }
@@ -162,14 +185,14 @@ impl Calls {
     /// Queue the rows of the page just read that are not known and did not finish while it
     /// was read. Returns how many rows were considered: fewer than `rows.len()` when the
     /// queue filled up (the rest wait for a later page).
-    pub fn end_page(&self, rows: Vec<(CallKey, Invocation)>) -> usize {
+    pub fn end_page(&self, rows: Vec<(CallKey, i64, Invocation)>) -> usize {
         let mut s = self.lock();
         let seen = s.paging.take().unwrap_or_default();
         let mut considered = 0;
-        for (key, invocation) in rows {
+        for (key, partition, invocation) in rows {
             if !s.known.contains_key(&key)
                 && !seen.contains(&key)
-                && !self.push(&mut s, key, invocation)
+                && !self.push(&mut s, key, partition, invocation)
             {
                 break;
             }
@@ -219,11 +242,11 @@ mod tests {
     fn a_full_queue_drops_the_call_and_asks_for_a_pass_over_the_table() {
         let calls = Calls::new(2, 1 << 20);
         assert!(calls.take_overflow(), "the first pass is recovery");
-        calls.submit((1, 1), call(1));
-        calls.submit((2, 1), call(1));
-        calls.submit((1, 1), call(1)); // again: already queued
+        calls.submit((1, 1), 0, call(1));
+        calls.submit((2, 1), 0, call(1));
+        calls.submit((1, 1), 0, call(1)); // again: already queued
         assert!(!calls.take_overflow());
-        calls.submit((3, 1), call(1));
+        calls.submit((3, 1), 0, call(1));
         assert!(calls.take_overflow(), "the third did not fit");
         assert_eq!(keys(&calls), vec![(1, 1), (2, 1)]);
     }
@@ -231,8 +254,8 @@ mod tests {
     #[test]
     fn a_page_skips_calls_queued_in_flight_or_finished_while_it_was_read() {
         let calls = Calls::new(10, 1 << 20);
-        calls.submit((1, 1), call(1));
-        calls.submit((2, 1), call(1));
+        calls.submit((1, 1), 0, call(1));
+        calls.submit((2, 1), 0, call(1));
         let in_flight = calls.next().expect("one queued");
         assert_eq!(in_flight.key, (1, 1));
         calls.begin_page();
@@ -240,10 +263,10 @@ mod tests {
         calls.finish((1, 1));
         calls.cancel((2, 1));
         let page = vec![
-            ((1, 1), call(1)),
-            ((2, 1), call(1)),
-            ((3, 1), call(1)),
-            ((4, 1), call(1)),
+            ((1, 1), 0, call(1)),
+            ((2, 1), 0, call(1)),
+            ((3, 1), 0, call(1)),
+            ((4, 1), 0, call(1)),
         ];
         assert_eq!(calls.end_page(page), 4);
         assert_eq!(keys(&calls), vec![(3, 1), (4, 1)]);
@@ -253,7 +276,7 @@ mod tests {
     fn a_page_stops_where_the_queue_fills() {
         let calls = Calls::new(2, 1 << 20);
         calls.begin_page();
-        let page = (1..=5).map(|i| ((i, 1), call(1))).collect();
+        let page = (1..=5).map(|i| ((i, 1), 0, call(1))).collect();
         assert_eq!(calls.end_page(page), 2);
         assert_eq!(calls.len(), (2, 0));
     }
@@ -261,8 +284,8 @@ mod tests {
     #[test]
     fn cancelling_a_queued_call_removes_it_and_an_in_flight_one_is_told() {
         let calls = Calls::new(10, 1 << 20);
-        calls.submit((1, 1), call(1));
-        calls.submit((1, 2), call(2));
+        calls.submit((1, 1), 0, call(1));
+        calls.submit((1, 2), 0, call(2));
         let first = calls.next().expect("queued");
         calls.cancel((1, 1));
         calls.cancel((1, 2));
@@ -274,8 +297,8 @@ mod tests {
     #[test]
     fn the_queue_is_bounded_by_bytes_too() {
         let calls = Calls::new(100, 2_000);
-        calls.submit((1, 1), sized(1, 1_500));
-        calls.submit((2, 1), sized(1, 1_500));
+        calls.submit((1, 1), 0, sized(1, 1_500));
+        calls.submit((2, 1), 0, sized(1, 1_500));
         assert_eq!(calls.len(), (1, 0));
     }
 }

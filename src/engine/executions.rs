@@ -155,7 +155,7 @@ impl<S: Store> Engine<S> {
             },
             state_bytes,
         );
-        self.after_commit(id, status, &step.effects, &[], false);
+        self.after_commit(id, partition, status, &step.effects, &[], false);
         Ok(StartedExecution {
             execution_arn: exec_arn,
             start_ms: now,

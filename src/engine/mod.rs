@@ -208,6 +208,11 @@ impl<S: Store> Engine<S> {
         self.store.commit(ops, when_full).await
     }
 
+    /// The partitions this node may change executions of.
+    pub fn ownership(&self) -> &Arc<Ownership> {
+        &self.ownership
+    }
+
     /// Executions entered (`delta > 0`) or left (`delta < 0`) RUNNING.
     fn running_add(&self, delta: i64) {
         self.running.fetch_add(delta, Ordering::Relaxed);
@@ -217,3 +222,14 @@ impl<S: Store> Engine<S> {
 
 #[cfg(test)]
 mod tests;
+
+impl<S: Store> crate::cluster::OnChange for Engine<S> {
+    /// Recover the partitions gained as at a start (their timers and unfinished calls are
+    /// read in); the work of those lost is refused by their fences and made by their new owner.
+    fn partitions_changed(&self, gained: &[i64], _lost: &[i64]) {
+        if !gained.is_empty() {
+            self.timers.reset();
+            self.calls.rescan();
+        }
+    }
+}

@@ -44,6 +44,11 @@ impl<S: Store> Engine<S> {
             };
             let next = loop {
                 if let Some(next) = self.calls.next() {
+                    // A partition this node gave up (or lost) is called by its new owner.
+                    if self.ownership.epoch(next.partition).is_none() {
+                        self.calls.finish(next.key);
+                        continue;
+                    }
                     break next;
                 }
                 if pass.is_none() && self.calls.take_overflow() {
@@ -75,6 +80,7 @@ impl<S: Store> Engine<S> {
                     key,
                     invocation,
                     cancelled,
+                    ..
                 } = next;
                 let outcome = tokio::select! {
                     biased;
@@ -134,12 +140,12 @@ impl<S: Store> Engine<S> {
         for row in &rows {
             let key = (row.execution_id, row.seq);
             match serde_json::from_str::<Invocation>(&row.invocation) {
-                Ok(inv) => readable.push((key, inv)),
+                Ok(inv) => readable.push((key, row.partition, inv)),
                 Err(e) => unreadable.push((key, e)),
             }
         }
         let considered = self.calls.end_page(readable.clone());
-        if let Some((key, _)) = readable.get(considered.wrapping_sub(1)) {
+        if let Some((key, _, _)) = readable.get(considered.wrapping_sub(1)) {
             last = Some(*key);
         }
         for (key, e) in unreadable {

@@ -10,6 +10,7 @@
 //! The store never imports the engine, the interpreter or the API: what it stores is text and
 //! numbers in the shapes of [`rows`], with the vocabulary of [`crate::model`].
 
+pub mod db;
 #[cfg(test)]
 pub mod memory;
 pub mod ports;
@@ -18,6 +19,7 @@ pub mod queue;
 pub mod rows;
 pub mod sqlite;
 
+pub use db::Db;
 pub use ports::{Commit, Store, WhenFull};
 pub use rows::*;
 

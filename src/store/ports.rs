@@ -166,3 +166,46 @@ impl<T> Store for T where
         + 'static
 {
 }
+
+/// A node of a cluster, as the others see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub node_id: String,
+    /// Where its API answers (`http://host:port`).
+    pub address: String,
+}
+
+/// Partition leases and the nodes of a cluster, on a database several nodes share. Expiry is
+/// judged by the database's clock, so the nodes' clocks need not agree.
+pub trait Leases: Send + Sync {
+    /// Say this node is alive for `ttl`, answering at its address; returns the nodes alive now.
+    fn heartbeat(
+        &self,
+        node: &Node,
+        ttl: std::time::Duration,
+    ) -> impl Future<Output = Result<Vec<Node>>> + Send;
+    /// Extend, for `ttl`, the leases this node holds at these epochs; returns those it still
+    /// holds, as `(partition, epoch)`.
+    fn renew(
+        &self,
+        node_id: &str,
+        held: &[(i64, i64)],
+        ttl: std::time::Duration,
+    ) -> impl Future<Output = Result<Vec<(i64, i64)>>> + Send;
+    /// Take, for `ttl`, up to `max` partitions nobody holds (or whose lease expired), each at a
+    /// new epoch; returns them as `(partition, epoch)`.
+    fn acquire(
+        &self,
+        node_id: &str,
+        max: usize,
+        ttl: std::time::Duration,
+    ) -> impl Future<Output = Result<Vec<(i64, i64)>>> + Send;
+    /// Give these partitions up, so another node can take them at once.
+    fn release(&self, node_id: &str, partitions: &[i64])
+        -> impl Future<Output = Result<()>> + Send;
+    /// Who holds each partition with an unexpired lease: `(partition, node)`.
+    fn owners(&self) -> impl Future<Output = Result<Vec<(i64, Node)>>> + Send;
+    /// A secret the nodes share (made when the database was first initialised): a request
+    /// one node forwards to another is signed with it.
+    fn cluster_secret(&self) -> impl Future<Output = Result<String>> + Send;
+}

@@ -110,6 +110,17 @@ impl<R: TimerReads> TimerService<R> {
         }
     }
 
+    /// Read the window again from the start (this node's partitions changed: the timers of
+    /// those it gained must come in). Timers already in the wheel stay; reading one again is
+    /// harmless.
+    pub fn reset(&self) {
+        let mut w = self.lock();
+        w.loaded_until = i64::MIN;
+        w.cursor = None;
+        drop(w);
+        self.wake.notify_one();
+    }
+
     /// A timer's row was deleted: forget it.
     pub fn cancel(&self, key: TimerKey) {
         let mut w = self.lock();

@@ -7,6 +7,7 @@
 //!
 //! Reads see every committed transaction (READ COMMITTED), so any node can serve them.
 
+pub mod leases;
 pub mod writer;
 
 use std::sync::{Arc, Mutex};

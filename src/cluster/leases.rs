@@ -1,0 +1,160 @@
+//! The lease manager: one loop per node that keeps its fair share of partitions.
+//!
+//! Every `lease / 3` it says the node is alive, renews the leases it holds, and then, against
+//! the number of nodes alive (`fair = ceil(partitions / nodes)`):
+//! - holding fewer than its share, it takes expired or free partitions, each at a new epoch;
+//! - holding more (a node joined), it stops work on the excess and gives it up.
+//!
+//! A node may act on a partition only until `sent + lease - margin`, `sent` being when the
+//! renewal that extended it was sent: the database extended the lease no earlier than that,
+//! so the node stops before the lease can expire there, whatever its clock and the network
+//! did. A node paused past that (GC, SIGSTOP, a cut link) finds its commits fenced: the new
+//! owner's epoch is higher.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use super::{Held, Ownership};
+use crate::metrics;
+use crate::store::ports::{Leases, Node};
+
+/// How the lease manager runs.
+#[derive(Debug, Clone)]
+pub struct LeaseSettings {
+    pub node: Node,
+    /// How long a lease lasts in the database.
+    pub lease: Duration,
+}
+
+impl LeaseSettings {
+    /// Time between rounds.
+    pub fn period(&self) -> Duration {
+        self.lease / 3
+    }
+
+    /// How long before the database's expiry the node stops acting on a partition.
+    pub fn margin(&self) -> Duration {
+        (self.lease / 5).max(Duration::from_millis(500))
+    }
+}
+
+/// Who holds each partition, as last read: where to forward a request for a partition this
+/// node does not hold.
+#[derive(Debug, Default)]
+pub struct Directory {
+    owners: RwLock<BTreeMap<i64, Node>>,
+}
+
+impl Directory {
+    pub fn owner(&self, partition: i64) -> Option<Node> {
+        self.owners
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&partition)
+            .cloned()
+    }
+
+    fn set(&self, owners: BTreeMap<i64, Node>) {
+        *self.owners.write().unwrap_or_else(|e| e.into_inner()) = owners;
+    }
+}
+
+/// What the node does when its partitions change: recover those gained, drop those lost.
+pub trait OnChange: Send + Sync {
+    fn partitions_changed(&self, gained: &[i64], lost: &[i64]);
+}
+
+/// One round: heartbeat, renew, take or give up to reach the fair share. Returns the
+/// partitions held afterwards.
+async fn round<L: Leases>(
+    leases: &L,
+    settings: &LeaseSettings,
+    ownership: &Ownership,
+    directory: &Directory,
+) -> crate::store::Result<(Vec<i64>, Vec<i64>)> {
+    let sent = Instant::now();
+    let node_id = &settings.node.node_id;
+    let alive = leases.heartbeat(&settings.node, settings.lease).await?;
+    let nodes = alive.len().max(1) as u64;
+    let fair = ownership.partitions().div_ceil(nodes) as usize;
+    let mut held = leases
+        .renew(node_id, &ownership.epochs(), settings.lease)
+        .await?;
+    let mut excess = Vec::new();
+    if held.len() < fair {
+        held.extend(
+            leases
+                .acquire(node_id, fair - held.len(), settings.lease)
+                .await?,
+        );
+    } else if held.len() > fair {
+        // Give up the highest partitions above the share (a node joined).
+        held.sort_unstable();
+        excess = held.split_off(fair).into_iter().map(|(p, _)| p).collect();
+    }
+    let until = sent + settings.lease - settings.margin();
+    // Work on the excess stops here, before it is released for another node to take.
+    let changed = ownership.set(
+        held.iter()
+            .map(|&(p, epoch)| (p, Held { epoch, until }))
+            .collect(),
+    );
+    if !excess.is_empty() {
+        leases.release(node_id, &excess).await?;
+    }
+    directory.set(leases.owners().await?.into_iter().collect());
+    Ok(changed)
+}
+
+/// Keep this node's share of partitions until `shutdown`, then give them all up.
+pub async fn run<L: Leases>(
+    leases: L,
+    settings: LeaseSettings,
+    ownership: Arc<Ownership>,
+    directory: Arc<Directory>,
+    on_change: Arc<dyn OnChange>,
+    shutdown: CancellationToken,
+) {
+    let mut failing = false;
+    loop {
+        match round(&leases, &settings, &ownership, &directory).await {
+            Ok((gained, lost)) => {
+                if failing {
+                    tracing::info!("the lease round succeeds again");
+                    failing = false;
+                }
+                if !gained.is_empty() || !lost.is_empty() {
+                    tracing::info!(
+                        gained = gained.len(),
+                        lost = lost.len(),
+                        held = ownership.epochs().len(),
+                        "partitions changed"
+                    );
+                    metrics::leases_changed(gained.len(), lost.len());
+                    on_change.partitions_changed(&gained, &lost);
+                }
+            }
+            Err(e) => {
+                // The leases lapse locally at their deadlines; the next round that reaches the
+                // database takes them again (at a new epoch if another node took them).
+                if !failing {
+                    tracing::warn!(error = %e, "a lease round failed; retrying");
+                    failing = true;
+                }
+            }
+        }
+        metrics::set_partitions_held(ownership.held().map_or(0, |h| h.len()));
+        tokio::select! {
+            _ = tokio::time::sleep(settings.period()) => {}
+            _ = shutdown.cancelled() => break,
+        }
+    }
+    let held: Vec<i64> = ownership.epochs().into_iter().map(|(p, _)| p).collect();
+    ownership.set(BTreeMap::new());
+    if let Err(e) = leases.release(&settings.node.node_id, &held).await {
+        tracing::warn!(error = %e, "could not give the partitions up at shutdown; they pass on when their leases expire");
+    }
+}

@@ -1,0 +1,92 @@
+//! [`Db`]: the store the daemon runs on, SQLite or PostgreSQL, chosen by the configuration.
+//! An enum rather than a trait object, so every call is a match and a static call.
+
+use std::future::Future;
+
+use super::ports::{
+    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, TimerReads, WhenFull,
+};
+use super::postgres::PgStore;
+use super::sqlite::SqliteStore;
+use super::{
+    EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TaskRow, TimerRow, WriteOp,
+};
+use crate::model::ExecutionStatus;
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+/// Each port method, sent to the store this is.
+macro_rules! dispatch {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)+) => {
+        $(fn $name(&self, $($arg: $ty),*) -> impl Future<Output = Result<$out>> + Send {
+            async move {
+                match self {
+                    Db::Sqlite(s) => s.$name($($arg),*).await,
+                    Db::Postgres(s) => s.$name($($arg),*).await,
+                }
+            }
+        })+
+    };
+}
+
+impl MachineReads for Db {
+    dispatch! {
+        state_machine(arn: &str) -> Option<StateMachineRow>;
+        list_state_machines(after_arn: Option<&str>, limit: i64) -> Vec<StateMachineRow>;
+        deleting_state_machines() -> Vec<String>;
+        revision(revision_id: &str) -> Option<RevisionRow>;
+        tags(resource_arn: &str) -> Vec<(String, String)>;
+    }
+}
+
+impl ExecutionReads for Db {
+    dispatch! {
+        execution_by_arn(arn: &str) -> Option<ExecutionRow>;
+        execution_by_id(id: i64) -> Option<ExecutionRow>;
+        list_executions(
+            state_machine_arn: &str,
+            status: Option<ExecutionStatus>,
+            after: Option<(i64, i64)>,
+            limit: i64
+        ) -> Vec<ExecutionRow>;
+        count_running(state_machine_arn: &str) -> i64;
+        count_all_running() -> i64;
+        max_execution_id() -> i64;
+        closed_before(before_ms: i64, limit: i64) -> Vec<i64>;
+    }
+}
+
+impl HistoryReads for Db {
+    dispatch! {
+        history(execution_id: i64, after_id: Option<i64>, limit: i64, reverse: bool) -> Vec<EventRow>;
+    }
+}
+
+impl TimerReads for Db {
+    dispatch! {
+        timers_due(after: Option<TimerRow>, until_ms: i64, limit: i64, held: Option<&[i64]>) -> Vec<TimerRow>;
+        count_timers() -> i64;
+    }
+}
+
+impl CallReads for Db {
+    dispatch! {
+        tasks_after(after: Option<(i64, i64)>, limit: i64, held: Option<&[i64]>) -> Vec<TaskRow>;
+    }
+}
+
+impl Ids for Db {
+    dispatch! {
+        next_execution_id() -> i64;
+    }
+}
+
+impl Commit for Db {
+    dispatch! {
+        commit(ops: Vec<WriteOp>, when_full: WhenFull) -> ();
+    }
+}
