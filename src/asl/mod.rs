@@ -17,6 +17,8 @@
 //! | [`history`] | history event types and their detail shapes |
 
 pub mod choice;
+#[cfg(test)]
+mod cursor_tests;
 pub mod definition;
 #[cfg(test)]
 mod driver;
