@@ -12,6 +12,7 @@ use serde_json::{Map, Number, Value};
 
 use super::errors::StatesError;
 use super::path;
+use super::rng::SplitMix64;
 use super::scope::Scope;
 
 /// Nesting allowed in one expression, so hostile input cannot exhaust the stack.
@@ -434,7 +435,9 @@ impl Call {
                     None => seed_from(scope, expr),
                 };
                 let span = (end - start) as u64;
-                Ok(Value::from(start + (splitmix(seed) % span) as i64))
+                Ok(Value::from(
+                    start + (SplitMix64::new(seed).next_u64() % span) as i64,
+                ))
             }
             "States.MathAdd" => {
                 count(2..=2)?;
@@ -455,7 +458,9 @@ impl Call {
             "States.UUID" => {
                 count(0..=0)?;
                 let seed = seed_from(scope, expr);
-                let (a, b) = (splitmix(seed), splitmix(seed ^ 0x5851_F42D_4C95_7F2D));
+                // Two streams, the second seeded apart from the first.
+                let a = SplitMix64::new(seed).next_u64();
+                let b = SplitMix64::new(seed ^ 0x5851_F42D_4C95_7F2D).next_u64();
                 let mut bytes = [0u8; 16];
                 bytes[..8].copy_from_slice(&a.to_be_bytes());
                 bytes[8..].copy_from_slice(&b.to_be_bytes());
@@ -485,13 +490,6 @@ fn seed_from(scope: &Scope<'_>, expr: &str) -> u64 {
         scope.context["Execution"]["Id"], scope.context["State"]["EnteredTime"], expr
     );
     crate::arn::stable_hash(&key)
-}
-
-fn splitmix(seed: u64) -> u64 {
-    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// States.Format: `{}` takes the next argument; `\{` and `\}` are literal braces.

@@ -17,6 +17,7 @@ use seuil::evaluator::value::{FnContext, Value as JValue};
 
 use super::errors::{names, StatesError};
 use super::intrinsics;
+use super::rng::SplitMix64;
 
 /// Longest an expression may run, and how deep it may recurse.
 const TIME_LIMIT_MS: u64 = 1_000;
@@ -70,18 +71,16 @@ impl Failure {
 
 struct Env {
     now_ms: i64,
-    seed: std::cell::Cell<u64>,
+    rng: std::cell::Cell<SplitMix64>,
     started: std::time::Instant,
 }
 
 impl Env {
     fn next(&self) -> u64 {
-        let s = self.seed.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
-        self.seed.set(s);
-        let mut z = s;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        let mut rng = self.rng.get();
+        let x = rng.next_u64();
+        self.rng.set(rng);
+        x
     }
 }
 
@@ -93,7 +92,10 @@ impl seuil::clock::Environment for Env {
         u64::try_from(self.now_ms).unwrap_or(0)
     }
     fn random_f64(&self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        let mut rng = self.rng.get();
+        let x = rng.next_f64();
+        self.rng.set(rng);
+        x
     }
     fn random_uuid(&self) -> String {
         let hi = self.next();
@@ -117,7 +119,7 @@ pub fn evaluate(expr: &str, b: &Bindings<'_>) -> Result<Option<Value>, Failure> 
     let arena = Bump::new();
     let env = Env {
         now_ms: b.now_ms,
-        seed: std::cell::Cell::new(b.seed),
+        rng: std::cell::Cell::new(SplitMix64::new(b.seed)),
         started: std::time::Instant::now(),
     };
     let ev = Evaluator::new(&arena, &env, None, MAX_DEPTH, Some(TIME_LIMIT_MS));

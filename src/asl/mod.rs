@@ -29,6 +29,7 @@ pub mod history;
 pub mod intrinsics;
 pub mod jsonata;
 pub mod path;
+pub mod rng;
 pub mod scope;
 pub mod step;
 pub mod task;

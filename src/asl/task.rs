@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::errors::{names, StatesError};
+use super::rng::SplitMix64;
 
 /// What a Task state's `Resource` names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -199,12 +200,7 @@ pub fn error_output(err: &StatesError) -> Value {
 
 /// A deterministic number in [0, 1) from a seed, for full jitter.
 pub fn jitter(seed: u64) -> f64 {
-    // SplitMix64.
-    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
+    SplitMix64::new(seed).next_f64()
 }
 
 #[cfg(test)]
