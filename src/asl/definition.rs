@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::choice::{self, ChoiceRule};
+use super::expr::choice::{self, ChoiceRule};
 use super::task::{self, Catcher, Retrier, TaskResource};
 use super::timestamp;
 
@@ -312,7 +312,7 @@ fn wait_for(m: &Map<String, Value>, jsonata: bool) -> Result<WaitFor, String> {
             return Ok(WaitFor::SecondsExpr(e.clone()));
         }
         if let Some(Value::String(e)) = m.get("Timestamp") {
-            if super::jsonata::expression(e).is_some() {
+            if super::expr::jsonata::expression(e).is_some() {
                 return Ok(WaitFor::TimestampExpr(e.clone()));
             }
         }

@@ -16,21 +16,17 @@
 //! | [`task`] | Task resources (Lambda), Retry and Catch |
 //! | [`history`] | history event types and their detail shapes |
 
-pub mod choice;
 #[cfg(test)]
 mod cursor_tests;
 pub mod definition;
 #[cfg(test)]
 mod driver;
 pub mod errors;
+pub mod expr;
 #[cfg(test)]
 mod fuzz;
 pub mod history;
-pub mod intrinsics;
-pub mod jsonata;
-pub mod path;
 pub mod rng;
-pub mod scope;
 pub mod step;
 pub mod task;
 pub mod timestamp;
@@ -38,6 +34,6 @@ pub mod validate;
 
 pub use definition::Definition;
 pub use errors::StatesError;
+pub use expr::Scope;
 pub use history::HistoryEvent;
-pub use scope::Scope;
 pub use step::{step, Effect, Event, ExecutionInfo, ExecutionState, Status, Step, StepConfig};

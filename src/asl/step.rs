@@ -31,11 +31,9 @@ use super::definition::{
     Count, Definition, Kind, MapSpec, PathField, Seconds, State, TaskSpec, Transition, WaitFor,
 };
 use super::errors::{names, StatesError};
+use super::expr::jsonata::{self, Bindings};
+use super::expr::{intrinsics, path, template, Scope};
 use super::history::{self, HistoryEvent};
-use super::intrinsics;
-use super::jsonata::{self, Bindings};
-use super::path;
-use super::scope::Scope;
 use super::task::{self, Invocation, InvokeOutput, TaskResource};
 use super::timestamp;
 
@@ -857,7 +855,7 @@ impl Run<'_> {
             self.jsonata_value(d, template, "Assign", result, error_output)?
         } else {
             let input = result.or(error_output).unwrap_or(&d.raw);
-            path::render_template(
+            template::render(
                 template,
                 &Scope {
                     input,
@@ -1062,7 +1060,7 @@ impl Run<'_> {
                 };
                 self.jsonata_value(&dd, selector, "ItemSelector", None, None)?
             } else {
-                path::render_template(
+                template::render(
                     selector,
                     &Scope {
                         input: &effective,
@@ -1467,7 +1465,7 @@ impl Run<'_> {
             return self.settle_jsonata(state, f, &d, Some(&result), result.clone());
         }
         let result = match &state.result_selector {
-            Some(selector) => path::render_template(
+            Some(selector) => template::render(
                 selector,
                 &Scope {
                     input: &result,
@@ -1914,7 +1912,7 @@ fn result_and_output(
 /// The state's `Parameters` rendered against its effective input, or that input unchanged.
 fn parameters(state: &State, effective: Value, scope: &Scope<'_>) -> Result<Value, StatesError> {
     match &state.parameters {
-        Some(template) => path::render_template(
+        Some(template) => template::render(
             template,
             &Scope {
                 input: &effective,

@@ -179,7 +179,7 @@ fn check_query_language(
 fn check_expressions(v: &Value, loc: &str, out: &mut Vec<Diagnostic>) {
     match v {
         Value::String(text) => {
-            if let Some(expr) = super::jsonata::expression(text) {
+            if let Some(expr) = super::expr::jsonata::expression(text) {
                 if let Err(e) = seuil::parser::parse(expr) {
                     out.push(diag(
                         SCHEMA,
@@ -421,7 +421,9 @@ fn check_state(s: &Map<String, Value>, loc: &str, out: &mut Vec<Diagnostic>) {
                             if obj.contains_key("Next") {
                                 // The rule must be one the interpreter can evaluate.
                                 if let Err(e) =
-                                    super::choice::parse_choices(&Value::Array(vec![r.clone()]))
+                                    super::expr::choice::parse_choices(&Value::Array(vec![
+                                        r.clone()
+                                    ]))
                                 {
                                     out.push(diag(SCHEMA, e, rl));
                                 }

@@ -15,9 +15,10 @@ use serde_json::{Map, Value};
 use seuil::evaluator::engine::Evaluator;
 use seuil::evaluator::value::{FnContext, Value as JValue};
 
-use super::errors::{names, StatesError};
 use super::intrinsics;
-use super::rng::SplitMix64;
+use crate::asl::errors::{names, StatesError};
+use crate::asl::rng::SplitMix64;
+use crate::asl::timestamp;
 
 /// Longest an expression may run, and how deep it may recurse.
 const TIME_LIMIT_MS: u64 = 1_000;
@@ -86,7 +87,7 @@ impl Env {
 
 impl seuil::clock::Environment for Env {
     fn now_iso(&self) -> String {
-        super::timestamp::format_ms(self.now_ms)
+        timestamp::format_ms(self.now_ms)
     }
     fn now_millis(&self) -> u64 {
         u64::try_from(self.now_ms).unwrap_or(0)

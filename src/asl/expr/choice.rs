@@ -8,10 +8,9 @@
 
 use serde_json::Value;
 
-use super::errors::{names, StatesError};
-use super::path;
-use super::scope::Scope;
-use super::timestamp;
+use super::{path, Scope};
+use crate::asl::errors::{names, StatesError};
+use crate::asl::timestamp;
 
 /// One top-level entry of `Choices`: a condition and where it leads.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,10 +10,9 @@ use base64::Engine as _;
 use md5::Digest as _;
 use serde_json::{Map, Number, Value};
 
-use super::errors::StatesError;
-use super::path;
-use super::rng::SplitMix64;
-use super::scope::Scope;
+use super::{path, Scope};
+use crate::asl::errors::StatesError;
+use crate::asl::rng::SplitMix64;
 
 /// Nesting allowed in one expression, so hostile input cannot exhaust the stack.
 const MAX_DEPTH: usize = 16;
