@@ -32,7 +32,7 @@ use super::definition::{
 };
 use super::errors::{names, StatesError};
 use super::expr::jsonata::{self, Bindings};
-use super::expr::{intrinsics, path, template, Scope};
+use super::expr::{choice, intrinsics, path, template, Scope};
 use super::history::{self, HistoryEvent};
 use super::task::{self, Invocation, InvokeOutput, TaskResource};
 use super::timestamp;
@@ -674,29 +674,7 @@ impl Run<'_> {
             Kind::Choice { rules, default } => {
                 let (next, output, assign) = if state.jsonata {
                     let states = Self::states(&d, None, None);
-                    let b = self.bindings(&states, &d);
-                    let mut chosen = None;
-                    for (i, rule) in rules.iter().enumerate() {
-                        let cond = rule.jsonata_condition().unwrap_or("false");
-                        let expr = jsonata::expression(cond).unwrap_or(cond);
-                        let field = format!("Choices[{i}].Condition");
-                        match jsonata::evaluate_field(expr, &field, &b)? {
-                            Value::Bool(true) => {
-                                chosen = Some(rule);
-                                break;
-                            }
-                            Value::Bool(false) => {}
-                            other => {
-                                return Err(StatesError::new(
-                                    names::QUERY_EVALUATION_ERROR,
-                                    format!(
-                                        "The JSONata expression '{expr}' specified for the field '{field}' returned an unexpected result type. Expected 'boolean', but was '{}' for value: {other}",
-                                        json_type(&other)
-                                    ),
-                                ));
-                            }
-                        }
-                    }
+                    let chosen = choice::first_true(rules, &self.bindings(&states, &d))?;
                     let (next, out_t, assign) = match chosen {
                         Some(r) => (
                             r.next().to_owned(),
@@ -704,7 +682,7 @@ impl Run<'_> {
                             r.assign.as_ref().or(state.assign.as_ref()),
                         ),
                         None => (
-                            default.clone().ok_or_else(no_choice)?,
+                            default.clone().ok_or_else(choice::no_match)?,
                             state.output.as_ref(),
                             state.assign.as_ref(),
                         ),
@@ -720,20 +698,14 @@ impl Run<'_> {
                         input: &effective,
                         ..d.scope()
                     };
-                    let mut chosen = None;
-                    for rule in rules {
-                        if rule.matches(&scope)? {
-                            chosen = Some(rule);
-                            break;
-                        }
-                    }
+                    let chosen = choice::first_match(rules, &scope)?;
                     let (next, assign) = match chosen {
                         Some(r) => (
                             r.next().to_owned(),
                             r.assign.as_ref().or(state.assign.as_ref()),
                         ),
                         None => (
-                            default.clone().ok_or_else(no_choice)?,
+                            default.clone().ok_or_else(choice::no_match)?,
                             state.assign.as_ref(),
                         ),
                     };
@@ -1007,13 +979,7 @@ impl Run<'_> {
                         Err(e) => return Err(e.into_error(expr, "Items")),
                     };
                     if !v.is_array() {
-                        return Err(StatesError::new(
-                            names::QUERY_EVALUATION_ERROR,
-                            format!(
-                                "The JSONata expression '{expr}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '{}' for value: {v}",
-                                json_type(&v)
-                            ),
-                        ));
+                        return Err(jsonata::unexpected_type(expr, "Items", "array", &v));
                     }
                     v
                 }
@@ -1875,22 +1841,6 @@ fn child_definition(state: &State, index: usize) -> Option<&Definition> {
         Kind::Parallel { branches } => branches.get(index),
         Kind::Map(spec) => Some(&spec.processor),
         _ => None,
-    }
-}
-
-fn no_choice() -> StatesError {
-    StatesError::new(names::NO_CHOICE_MATCHED, "No Matches!")
-}
-
-/// JSONata's name for a JSON value's type, as AWS quotes it.
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
     }
 }
 

@@ -1,13 +1,20 @@
-//! Choice rules: parsing the `Choices` array and evaluating it.
+//! Choice rules in both query languages: parsing the `Choices` array and finding the first
+//! rule that matches. The state around them (Default, Output, Assign) is the interpreter's.
 //!
-//! A rule compares the value at `Variable` with a literal or with the value at another path
-//! (the `...Path` operators), tests its type (`IsNull`, `IsPresent`, ...), or combines rules
-//! (`And`, `Or`, `Not`). As on AWS, a comparison between values of the wrong types is simply
-//! false (`StringEquals` on a number), while a `Variable` or operand path that selects
-//! nothing is a `States.Runtime` error — except under `IsPresent`, which exists to ask.
+//! JSONPath: a rule compares the value at `Variable` with a literal or with the value at
+//! another path (the `...Path` operators), tests its type (`IsNull`, `IsPresent`, ...), or
+//! combines rules (`And`, `Or`, `Not`). As on AWS, a comparison between values of the wrong
+//! types is simply false (`StringEquals` on a number), while a `Variable` or operand path that
+//! selects nothing is a `States.Runtime` error — except under `IsPresent`, which exists to ask.
+//!
+//! JSONata: a rule's `Condition` (`"{% $states.input.n > 1 %}"`, or a literal `true`/`false`)
+//! must evaluate to a boolean; anything else is a `States.QueryEvaluationError`. A rule
+//! written the JSONPath way never matches in a JSONata state, and a `Condition` in a JSONPath
+//! state is a `States.QueryEvaluationError` when it is reached.
 
 use serde_json::Value;
 
+use super::jsonata::{self, Bindings};
 use super::{path, Scope};
 use crate::asl::errors::{names, StatesError};
 use crate::asl::timestamp;
@@ -38,7 +45,7 @@ enum Condition {
         test: TypeTest,
         expect: bool,
     },
-    /// A JSONata `Condition`; evaluated once JSONata lands.
+    /// A JSONata `Condition`: an expression, or `true`/`false` as text.
     Jsonata(String),
 }
 
@@ -237,33 +244,58 @@ impl ChoiceRule {
         &self.next
     }
 
-    /// The JSONata `Condition`, for a rule written in JSONata.
-    pub fn jsonata_condition(&self) -> Option<&str> {
-        match &self.condition {
-            Condition::Jsonata(c) => Some(c),
-            _ => None,
-        }
-    }
-
-    /// Does the rule match the scope's input?
+    /// JSONPath: does the rule match the scope's input?
     pub fn matches(&self, scope: &Scope<'_>) -> Result<bool, StatesError> {
         self.condition.eval(scope)
     }
-}
 
-/// The first matching rule's Next, else `default`, else `States.NoChoiceMatched`.
-pub fn choose<'r>(
-    rules: &'r [ChoiceRule],
-    default: Option<&'r str>,
-    scope: &Scope<'_>,
-) -> Result<&'r str, StatesError> {
-    for rule in rules {
-        if rule.matches(scope)? {
-            return Ok(rule.next());
+    /// JSONata: does the `Condition` of rule number `index` hold? A rule without one does not.
+    pub fn holds(&self, index: usize, bindings: &Bindings<'_>) -> Result<bool, StatesError> {
+        let Condition::Jsonata(text) = &self.condition else {
+            return Ok(false);
+        };
+        let expr = jsonata::expression(text).unwrap_or(text);
+        let field = format!("Choices[{index}].Condition");
+        match jsonata::evaluate_field(expr, &field, bindings)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(jsonata::unexpected_type(expr, &field, "boolean", &other)),
         }
     }
-    default.ok_or_else(|| StatesError::new(names::NO_CHOICE_MATCHED, "No Matches!"))
 }
+
+/// JSONPath: the first rule that matches the scope's input, if any.
+pub fn first_match<'r>(
+    rules: &'r [ChoiceRule],
+    scope: &Scope<'_>,
+) -> Result<Option<&'r ChoiceRule>, StatesError> {
+    for rule in rules {
+        if rule.matches(scope)? {
+            return Ok(Some(rule));
+        }
+    }
+    Ok(None)
+}
+
+/// JSONata: the first rule whose `Condition` holds, if any.
+pub fn first_true<'r>(
+    rules: &'r [ChoiceRule],
+    bindings: &Bindings<'_>,
+) -> Result<Option<&'r ChoiceRule>, StatesError> {
+    for (index, rule) in rules.iter().enumerate() {
+        if rule.holds(index, bindings)? {
+            return Ok(Some(rule));
+        }
+    }
+    Ok(None)
+}
+
+/// No rule matched and the state has no `Default`.
+pub fn no_match() -> StatesError {
+    StatesError::new(names::NO_CHOICE_MATCHED, "No Matches!")
+}
+
+/// The cause when a JSONPath state reaches a JSONata `Condition`.
+const CONDITION_IN_JSONPATH: &str = "JSONata conditions are not supported by this server yet";
 
 fn resolve(p: &str, scope: &Scope<'_>) -> Result<Value, StatesError> {
     path::query(p, scope)
@@ -328,7 +360,7 @@ impl Condition {
             }
             Condition::Jsonata(expr) => Err(StatesError::new(
                 names::QUERY_EVALUATION_ERROR,
-                format!("JSONata conditions are not supported by this server yet: {expr}"),
+                format!("{CONDITION_IN_JSONPATH}: {expr}"),
             )),
         }
     }
@@ -615,10 +647,55 @@ mod tests {
             context: &context,
             variables: &vars,
         };
-        assert_eq!(choose(&rules, Some("D"), &scope).expect("default"), "D");
-        assert_eq!(
-            choose(&rules, None, &scope).expect_err("none").error,
-            "States.NoChoiceMatched"
-        );
+        assert_eq!(first_match(&rules, &scope).expect("no error"), None);
+        let input = json!({"a": "x"});
+        let scope = Scope {
+            input: &input,
+            ..scope
+        };
+        let chosen = first_match(&rules, &scope).expect("no error");
+        assert_eq!(chosen.map(ChoiceRule::next), Some("X"));
+    }
+
+    #[test]
+    fn jsonata_conditions() {
+        let cases = [
+            ("expression true", json!({"Condition": "{% $states.input.n > 1 %}"}), Ok(true)),
+            ("expression false", json!({"Condition": "{% $states.input.n > 5 %}"}), Ok(false)),
+            ("literal true", json!({"Condition": true}), Ok(true)),
+            ("variable", json!({"Condition": "{% $v = 'x' %}"}), Ok(true)),
+            ("a JSONPath rule never matches", json!({"Variable": "$.n", "IsPresent": true}), Ok(false)),
+            (
+                "not a boolean",
+                json!({"Condition": "{% $states.input.n %}"}),
+                Err("The JSONata expression '$states.input.n' specified for the field 'Choices[0].Condition' returned an unexpected result type. Expected 'boolean', but was 'number' for value: 2"),
+            ),
+            (
+                "undefined",
+                json!({"Condition": "{% $nope %}"}),
+                Err("The JSONata expression '$nope' specified for the field 'Choices[0].Condition' returned nothing (undefined)."),
+            ),
+        ];
+        let states = json!({"input": {"n": 2}});
+        let vars = Map::from_iter([("v".to_owned(), json!("x"))]);
+        let bindings = Bindings {
+            states: &states,
+            variables: &vars,
+            now_ms: 0,
+            seed: 0,
+        };
+        for (name, mut rule, want) in cases {
+            rule["Next"] = json!("N");
+            let rules = parse_choices(&json!([rule])).expect(name);
+            let got = first_true(&rules, &bindings).map(|r| r.is_some());
+            match want {
+                Ok(matched) => assert_eq!(got, Ok(matched), "{name}"),
+                Err(cause) => {
+                    let err = got.expect_err(name);
+                    assert_eq!(err.error, names::QUERY_EVALUATION_ERROR, "{name}");
+                    assert_eq!(err.cause.as_deref(), Some(cause), "{name}");
+                }
+            }
+        }
     }
 }

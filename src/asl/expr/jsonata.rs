@@ -139,6 +139,29 @@ pub fn evaluate(expr: &str, b: &Bindings<'_>) -> Result<Option<Value>, Failure> 
     to_json(out)
 }
 
+/// The error for a result of the wrong type (`expected` is JSONata's type name).
+pub fn unexpected_type(expr: &str, field: &str, expected: &str, value: &Value) -> StatesError {
+    StatesError::new(
+        names::QUERY_EVALUATION_ERROR,
+        format!(
+            "The JSONata expression '{expr}' specified for the field '{field}' returned an unexpected result type. Expected '{expected}', but was '{}' for value: {value}",
+            type_name(value)
+        ),
+    )
+}
+
+/// JSONata's name for a JSON value's type, as AWS quotes it.
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
 /// Evaluate an expression and require a defined, JSON-representable result.
 pub fn evaluate_field(expr: &str, field: &str, b: &Bindings<'_>) -> Result<Value, StatesError> {
     match evaluate(expr, b) {
