@@ -30,9 +30,16 @@ pub mod rng;
 pub mod step;
 pub mod task;
 pub mod timestamp;
-pub mod validate;
 
 pub use definition::Definition;
+
+/// Definition checks as the API calls them (`ValidateStateMachineDefinition`,
+/// CreateStateMachine's `InvalidDefinition`).
+pub mod validate {
+    pub use super::definition::{
+        invalid_definition_message, validate_definition, Diagnostic, Severity,
+    };
+}
 pub use errors::StatesError;
 pub use expr::Scope;
 pub use history::HistoryEvent;

@@ -28,13 +28,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::definition::{
-    Count, Definition, Kind, MapSpec, PathField, Seconds, State, TaskSpec, Transition, WaitFor,
+    Count, Definition, Kind, MapSpec, PathField, Seconds, State, TaskResource, TaskSpec,
+    Transition, WaitFor,
 };
 use super::errors::{names, StatesError};
 use super::expr::jsonata::{self, Bindings};
 use super::expr::{choice, intrinsics, path, template, Scope};
 use super::history::{self, HistoryEvent};
-use super::task::{self, Invocation, InvokeOutput, TaskResource};
+use super::task::{self, Invocation, InvokeOutput};
 use super::timestamp;
 
 /// Sequence number of the execution-timeout timer (history event ids start at 1).

@@ -10,33 +10,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::definition::Retrier;
+
 use super::errors::{names, StatesError};
 use super::rng::SplitMix64;
-
-/// What a Task state's `Resource` names.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TaskResource {
-    /// `arn:aws:states:::lambda:invoke`: the function and payload come from Parameters.
-    LambdaInvoke,
-    /// A function ARN; `function` is the whole resource string as written.
-    LambdaFunction { function: String },
-    /// Anything else (other AWS services, activities): not runnable here.
-    Other(String),
-}
-
-impl TaskResource {
-    pub fn parse(resource: &str) -> Self {
-        if resource == "arn:aws:states:::lambda:invoke" {
-            TaskResource::LambdaInvoke
-        } else if resource.starts_with("arn:aws:lambda:") && resource.contains(":function:") {
-            TaskResource::LambdaFunction {
-                function: resource.to_owned(),
-            }
-        } else {
-            TaskResource::Other(resource.to_owned())
-        }
-    }
-}
 
 /// A Lambda call the interpreter asks for; persisted until its result is committed, so a
 /// call in flight at a crash is made again (at-least-once, as Lambda itself is).
@@ -65,93 +42,6 @@ pub struct InvokeOutput {
     pub request_id: String,
     /// Response headers, for the integration's `SdkHttpMetadata`.
     pub headers: Vec<(String, String)>,
-}
-
-/// One `Retry` rule.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Retrier {
-    pub error_equals: Vec<String>,
-    pub interval_seconds: f64,
-    pub max_attempts: u32,
-    pub backoff_rate: f64,
-    pub max_delay_seconds: Option<f64>,
-    pub full_jitter: bool,
-}
-
-/// One `Catch` rule.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Catcher {
-    pub error_equals: Vec<String>,
-    pub next: String,
-    /// `None`: absent ($, the error object replaces the input); `Some(None)`: null.
-    pub result_path: Option<Option<String>>,
-    /// JSONata `Output` of the catcher.
-    pub output: Option<Value>,
-    /// `Assign` of the catcher.
-    pub assign: Option<Value>,
-}
-
-fn error_list(m: &Map<String, Value>) -> Result<Vec<String>, String> {
-    m.get("ErrorEquals")
-        .and_then(Value::as_array)
-        .ok_or("ErrorEquals is missing")?
-        .iter()
-        .map(|v| {
-            v.as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| "ErrorEquals holds a non-string".to_owned())
-        })
-        .collect()
-}
-
-pub fn parse_retry(v: Option<&Value>) -> Result<Vec<Retrier>, String> {
-    let Some(list) = v else { return Ok(Vec::new()) };
-    let list = list.as_array().ok_or("Retry is not an array")?;
-    list.iter()
-        .map(|r| {
-            let m = r.as_object().ok_or("a Retry entry is not an object")?;
-            Ok(Retrier {
-                error_equals: error_list(m)?,
-                interval_seconds: m
-                    .get("IntervalSeconds")
-                    .and_then(Value::as_f64)
-                    .unwrap_or(1.0),
-                max_attempts: m
-                    .get("MaxAttempts")
-                    .and_then(Value::as_u64)
-                    .map_or(3, |n| u32::try_from(n).unwrap_or(u32::MAX)),
-                backoff_rate: m.get("BackoffRate").and_then(Value::as_f64).unwrap_or(2.0),
-                max_delay_seconds: m.get("MaxDelaySeconds").and_then(Value::as_f64),
-                full_jitter: m.get("JitterStrategy").and_then(Value::as_str) == Some("FULL"),
-            })
-        })
-        .collect()
-}
-
-pub fn parse_catch(v: Option<&Value>) -> Result<Vec<Catcher>, String> {
-    let Some(list) = v else { return Ok(Vec::new()) };
-    let list = list.as_array().ok_or("Catch is not an array")?;
-    list.iter()
-        .map(|c| {
-            let m = c.as_object().ok_or("a Catch entry is not an object")?;
-            Ok(Catcher {
-                error_equals: error_list(m)?,
-                next: m
-                    .get("Next")
-                    .and_then(Value::as_str)
-                    .ok_or("a Catch entry has no Next")?
-                    .to_owned(),
-                result_path: match m.get("ResultPath") {
-                    None => None,
-                    Some(Value::Null) => Some(None),
-                    Some(Value::String(s)) => Some(Some(s.clone())),
-                    Some(_) => return Err("ResultPath must be a string or null".to_owned()),
-                },
-                output: m.get("Output").cloned(),
-                assign: m.get("Assign").cloned(),
-            })
-        })
-        .collect()
 }
 
 /// Does an `ErrorEquals` list match `error`? `States.ALL` matches any error but
@@ -206,7 +96,6 @@ pub fn jitter(seed: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn error_matching() {
@@ -242,45 +131,41 @@ mod tests {
 
     #[test]
     fn backoff() {
-        let r = parse_retry(Some(&json!([{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "BackoffRate": 3, "MaxDelaySeconds": 10}])))
-            .expect("retry");
-        let delays: Vec<i64> = (0..4).map(|a| r[0].delay_ms(a, 0.5)).collect();
-        assert_eq!(delays, vec![2_000, 6_000, 10_000, 10_000]);
-        let d = parse_retry(Some(&json!([{"ErrorEquals": ["X"]}]))).expect("defaults");
-        assert_eq!(
+        let rule = |interval: f64, rate: f64, max: Option<f64>, full_jitter: bool| Retrier {
+            error_equals: vec!["States.ALL".into()],
+            interval_seconds: interval,
+            max_attempts: 3,
+            backoff_rate: rate,
+            max_delay_seconds: max,
+            full_jitter,
+        };
+        let cases = [
             (
-                d[0].max_attempts,
-                d[0].delay_ms(0, 0.0),
-                d[0].delay_ms(1, 0.0)
+                "capped",
+                rule(2.0, 3.0, Some(10.0), false),
+                0.5,
+                vec![2_000, 6_000, 10_000, 10_000],
             ),
-            (3, 1_000, 2_000)
-        );
-        let j = parse_retry(Some(
-            &json!([{"ErrorEquals": ["X"], "JitterStrategy": "FULL", "IntervalSeconds": 4}]),
-        ))
-        .expect("jitter");
-        assert_eq!(j[0].delay_ms(0, 0.25), 1_000);
+            (
+                "defaults",
+                rule(1.0, 2.0, None, false),
+                0.0,
+                vec![1_000, 2_000, 4_000, 8_000],
+            ),
+            (
+                "full jitter",
+                rule(4.0, 1.0, None, true),
+                0.25,
+                vec![1_000, 1_000, 1_000, 1_000],
+            ),
+        ];
+        for (name, r, jitter_value, want) in cases {
+            let delays: Vec<i64> = (0..4).map(|a| r.delay_ms(a, jitter_value)).collect();
+            assert_eq!(delays, want, "{name}");
+        }
         for seed in 0..100 {
             let x = jitter(seed);
             assert!((0.0..1.0).contains(&x), "jitter {x}");
         }
-    }
-
-    #[test]
-    fn resources() {
-        assert_eq!(
-            TaskResource::parse("arn:aws:states:::lambda:invoke"),
-            TaskResource::LambdaInvoke
-        );
-        assert_eq!(
-            TaskResource::parse("arn:aws:lambda:us-east-1:function:HelloWorldFunction:$LATEST"),
-            TaskResource::LambdaFunction {
-                function: "arn:aws:lambda:us-east-1:function:HelloWorldFunction:$LATEST".into()
-            }
-        );
-        assert!(matches!(
-            TaskResource::parse("arn:aws:states:::sqs:sendMessage"),
-            TaskResource::Other(_)
-        ));
     }
 }

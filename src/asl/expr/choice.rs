@@ -138,21 +138,22 @@ const TESTS: &[(&str, TypeTest)] = &[
 /// Parse a definition's `Choices` array. Never panics; a shape it cannot use is an `Err`.
 pub fn parse_choices(choices: &Value) -> Result<Vec<ChoiceRule>, String> {
     let list = choices.as_array().ok_or("Choices must be an array")?;
-    list.iter()
-        .map(|c| {
-            let next = c
-                .get("Next")
-                .and_then(Value::as_str)
-                .ok_or("a Choice rule has no Next")?
-                .to_owned();
-            Ok(ChoiceRule {
-                next,
-                condition: parse_condition(c)?,
-                assign: c.get("Assign").cloned(),
-                output: c.get("Output").cloned(),
-            })
-        })
-        .collect()
+    list.iter().map(parse_rule).collect()
+}
+
+/// Parse one entry of `Choices`.
+pub fn parse_rule(c: &Value) -> Result<ChoiceRule, String> {
+    let next = c
+        .get("Next")
+        .and_then(Value::as_str)
+        .ok_or("a Choice rule has no Next")?
+        .to_owned();
+    Ok(ChoiceRule {
+        next,
+        condition: parse_condition(c)?,
+        assign: c.get("Assign").cloned(),
+        output: c.get("Output").cloned(),
+    })
 }
 
 fn parse_condition(v: &Value) -> Result<Condition, String> {

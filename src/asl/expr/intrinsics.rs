@@ -2,6 +2,9 @@
 //! [`Scope`]. Pure: `States.UUID` and `States.MathRandom` draw from a generator seeded by the
 //! execution and the expression (or by the seed argument), never from the OS.
 //!
+//! [`parse`] is the only parser of these calls: the interpreter evaluates what it gives, and
+//! validation asks [`is_valid_call`].
+//!
 //! Arguments are string literals in single quotes (escapes `\'`, `\{`, `\}`, `\\`), numbers,
 //! `true`/`false`/`null`, paths (`$...`, `$$...`, `$var...`) and nested calls. Failures are
 //! `States.IntrinsicFailure` (`States.Runtime` for a path that selects nothing).
@@ -29,8 +32,20 @@ pub fn is_intrinsic(s: &str) -> bool {
     }) && s.ends_with(')')
 }
 
+/// Whether `s` is an intrinsic call the interpreter can run: it looks like one
+/// ([`is_intrinsic`]) and it parses. Validation accepts a template's `key.$` value when it is
+/// a path or this, so a validated definition never meets a call that does not parse.
+pub fn is_valid_call(s: &str) -> bool {
+    is_intrinsic(s) && parse(s).is_ok()
+}
+
 /// Parse and evaluate an intrinsic call against the scope.
 pub fn evaluate(expr: &str, scope: &Scope<'_>) -> Result<Value, StatesError> {
+    parse(expr)?.eval(scope, expr)
+}
+
+/// The one parser of intrinsic calls: the whole text must be one call.
+fn parse(expr: &str) -> Result<Call, StatesError> {
     let mut p = Parser {
         src: expr.trim(),
         pos: 0,
@@ -40,7 +55,7 @@ pub fn evaluate(expr: &str, scope: &Scope<'_>) -> Result<Value, StatesError> {
     if p.pos != p.src.len() {
         return Err(fail(format!("Unexpected text after the call in '{expr}'")));
     }
-    call.eval(scope, expr)
+    Ok(call)
 }
 
 /// Call an intrinsic on values already evaluated (JSONata's `$partition`, `$hash`, ...).

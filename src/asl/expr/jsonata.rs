@@ -114,6 +114,14 @@ impl seuil::clock::Environment for Env {
     }
 }
 
+/// Whether an expression parses; the parser's message when it does not. Validation asks this
+/// so that what it accepts is what [`evaluate`] can run.
+pub fn check(expr: &str) -> Result<(), String> {
+    seuil::parser::parse(expr)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
 /// Evaluate one expression. `Ok(None)` is JSONata's `undefined`.
 pub fn evaluate(expr: &str, b: &Bindings<'_>) -> Result<Option<Value>, Failure> {
     let ast = seuil::parser::parse(expr).map_err(|e| Failure::Error(e.to_string()))?;
