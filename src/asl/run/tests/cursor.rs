@@ -8,8 +8,9 @@
 use serde_json::{json, Value};
 
 use super::driver::info;
-use super::task::{Invocation, InvokeOutput};
-use super::{step, Definition, Effect, Event, ExecutionState, StatesError, StepConfig};
+use crate::asl::definition::Definition;
+use crate::asl::errors::StatesError;
+use crate::asl::run::{step, Effect, Event, ExecutionState, Invocation, InvokeOutput, StepConfig};
 
 const FUNCTION: &str = "arn:aws:lambda:us-east-1:123456789012:function:f";
 
