@@ -7,8 +7,9 @@
 //! prints them; `undefined` is kept apart from `null`), AWS's added functions (`$partition`,
 //! `$range`, `$hash`, `$random`, `$uuid`, `$parse`), and AWS's error causes.
 //!
-//! Evaluation is deterministic: `$now()`, `$millis()`, `$random()` and `$uuid()` read an
-//! environment built from the step's clock and a seed, never the machine's.
+//! Evaluation is deterministic: `$now` and `$millis` read the step's time, `$random` and
+//! `$uuid` a generator seeded by the caller, and the evaluation budget is counted in steps,
+//! never timed, so an expression gives the same result on every machine and every replay.
 
 use bumpalo::Bump;
 use serde_json::{Map, Value};
@@ -20,8 +21,14 @@ use crate::asl::errors::{names, StatesError};
 use crate::asl::rng::SplitMix64;
 use crate::asl::timestamp;
 
-/// Longest an expression may run, and how deep it may recurse.
+/// The evaluator's limit on an expression's run, reported as "exceeded 1000ms limit" (a
+/// `States.QueryEvaluationError`). Counted, not timed: see [`STEPS_PER_MS`].
 const TIME_LIMIT_MS: u64 = 1_000;
+/// Evaluation steps (one per expression node evaluated) counted as one millisecond of
+/// [`TIME_LIMIT_MS`]: about what an optimised build runs, so an expression may take 20
+/// million steps.
+const STEPS_PER_MS: u64 = 20_000;
+/// How deep an expression may recurse.
 const MAX_DEPTH: usize = 500;
 
 /// The inner expression of a `{% ... %}` string, or `None` for a literal string.
@@ -38,7 +45,7 @@ pub struct Bindings<'a> {
     pub states: &'a Value,
     /// The variables in scope, without the `$`.
     pub variables: &'a Map<String, Value>,
-    /// The step's clock, for `$now()` and `$millis()`.
+    /// The step's time, for `$now` and `$millis`.
     pub now_ms: i64,
     /// Seeds `$random()` and `$uuid()`.
     pub seed: u64,
@@ -73,7 +80,8 @@ impl Failure {
 struct Env {
     now_ms: i64,
     rng: std::cell::Cell<SplitMix64>,
-    started: std::time::Instant,
+    /// Evaluation steps so far, the evaluator's measure of elapsed time.
+    steps: std::cell::Cell<u64>,
 }
 
 impl Env {
@@ -106,11 +114,13 @@ impl seuil::clock::Environment for Env {
             .into_uuid()
             .to_string()
     }
+    /// Asked before each step: one more step taken.
     fn elapsed_millis(&self, since: u64) -> u64 {
+        self.steps.set(self.steps.get().saturating_add(1));
         self.timestamp().saturating_sub(since)
     }
     fn timestamp(&self) -> u64 {
-        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+        self.steps.get() / STEPS_PER_MS
     }
 }
 
@@ -129,7 +139,7 @@ pub fn evaluate(expr: &str, b: &Bindings<'_>) -> Result<Option<Value>, Failure> 
     let env = Env {
         now_ms: b.now_ms,
         rng: std::cell::Cell::new(SplitMix64::new(b.seed)),
-        started: std::time::Instant::now(),
+        steps: std::cell::Cell::new(0),
     };
     let ev = Evaluator::new(&arena, &env, None, MAX_DEPTH, Some(TIME_LIMIT_MS));
     ev.bind_natives();
@@ -413,7 +423,7 @@ mod tests {
             ("$exists($states.input.nope)", json!(false)),
             // Time, from the step's clock.
             ("$toMillis('1970-01-01T00:00:01.000Z')", json!(1000)),
-            ("$now()", json!("2023-11-14T22:13:20.000Z")),
+            ("$fromMillis($millis())", json!("2023-11-14T22:13:20.000Z")),
         ];
         for (expr, want) in cases {
             let got = eval(expr, input.clone(), json!({"v": 10}));
@@ -484,5 +494,25 @@ mod tests {
             err.cause.as_deref(),
             Some("The JSONata expression '$doesNotExist' specified for the field 'Output/result' returned nothing (undefined).")
         );
+    }
+
+    #[test]
+    fn time_and_the_evaluation_budget_come_from_the_caller() {
+        use seuil::clock::Environment as _;
+        let env = Env {
+            now_ms: 1_700_000_000_000,
+            rng: std::cell::Cell::new(SplitMix64::new(0)),
+            steps: std::cell::Cell::new(0),
+        };
+        assert_eq!(env.now_iso(), "2023-11-14T22:13:20.000Z");
+        assert_eq!(env.now_millis(), 1_700_000_000_000);
+        let start = env.timestamp();
+        let limit_steps = TIME_LIMIT_MS * STEPS_PER_MS;
+        let mut elapsed = 0;
+        for _ in 0..limit_steps - 1 {
+            elapsed = env.elapsed_millis(start);
+        }
+        assert!(elapsed < TIME_LIMIT_MS, "within the budget: {elapsed}");
+        assert_eq!(env.elapsed_millis(start), TIME_LIMIT_MS, "the last step");
     }
 }
