@@ -475,149 +475,38 @@ mod tests {
         })
     }
 
+    /// (name, rule, input, matches)
     #[test]
     fn comparisons() {
+        #[rustfmt::skip]
         let cases = [
-            (
-                "string equals",
-                json!({"Variable": "$.v", "StringEquals": "a"}),
-                json!({"v": "a"}),
-                true,
-            ),
-            (
-                "string vs number",
-                json!({"Variable": "$.v", "StringEquals": "1"}),
-                json!({"v": 1}),
-                false,
-            ),
-            (
-                "string less",
-                json!({"Variable": "$.v", "StringLessThan": "b"}),
-                json!({"v": "a"}),
-                true,
-            ),
-            (
-                "int equals float",
-                json!({"Variable": "$.v", "NumericEquals": 1.0}),
-                json!({"v": 1}),
-                true,
-            ),
-            (
-                "float not equal",
-                json!({"Variable": "$.v", "NumericEquals": 0.0}),
-                json!({"v": 1.1}),
-                false,
-            ),
-            (
-                "numeric vs null",
-                json!({"Variable": "$.v", "NumericEquals": 0}),
-                json!({"v": null}),
-                false,
-            ),
-            (
-                "numeric vs string",
-                json!({"Variable": "$.v", "NumericEquals": 0}),
-                json!({"v": ""}),
-                false,
-            ),
-            (
-                "numeric gte",
-                json!({"Variable": "$.v", "NumericGreaterThanEquals": 2}),
-                json!({"v": 2}),
-                true,
-            ),
-            (
-                "boolean",
-                json!({"Variable": "$.v", "BooleanEquals": true}),
-                json!({"v": true}),
-                true,
-            ),
-            (
-                "boolean vs string",
-                json!({"Variable": "$.v", "BooleanEquals": true}),
-                json!({"v": "true"}),
-                false,
-            ),
-            (
-                "timestamp",
-                json!({"Variable": "$.v", "TimestampLessThan": "2020-01-01T00:00:00Z"}),
-                json!({"v": "2019-12-31T23:59:59Z"}),
-                true,
-            ),
-            (
-                "bad timestamp",
-                json!({"Variable": "$.v", "TimestampEquals": "2020-01-01T00:00:00Z"}),
-                json!({"v": "2020-01-01"}),
-                false,
-            ),
-            (
-                "path operand",
-                json!({"Variable": "$.a", "NumericEqualsPath": "$.b"}),
-                json!({"a": 3, "b": 3}),
-                true,
-            ),
-            (
-                "matches",
-                json!({"Variable": "$.v", "StringMatches": "log-*.txt"}),
-                json!({"v": "log-2024.txt"}),
-                true,
-            ),
-            (
-                "matches escaped star",
-                json!({"Variable": "$.v", "StringMatches": "a\\*b"}),
-                json!({"v": "a*b"}),
-                true,
-            ),
-            (
-                "escaped star is literal",
-                json!({"Variable": "$.v", "StringMatches": "a\\*b"}),
-                json!({"v": "axb"}),
-                false,
-            ),
-            (
-                "is present",
-                json!({"Variable": "$.x", "IsPresent": true}),
-                json!({}),
-                false,
-            ),
-            (
-                "is null",
-                json!({"Variable": "$.v", "IsNull": true}),
-                json!({"v": null}),
-                true,
-            ),
-            (
-                "is numeric false",
-                json!({"Variable": "$.v", "IsNumeric": false}),
-                json!({"v": "1"}),
-                true,
-            ),
-            (
-                "is timestamp",
-                json!({"Variable": "$.v", "IsTimestamp": true}),
-                json!({"v": "2016-03-14T01:59:00Z"}),
-                true,
-            ),
-            (
-                "and",
-                json!({"And": [{"Variable": "$.a", "IsPresent": true}, {"Variable": "$.a", "NumericLessThan": 5}]}),
-                json!({"a": 1}),
-                true,
-            ),
-            (
-                "or",
-                json!({"Or": [{"Variable": "$.a", "StringEquals": "x"}, {"Variable": "$.a", "StringEquals": "y"}]}),
-                json!({"a": "y"}),
-                true,
-            ),
-            (
-                "not",
-                json!({"Not": {"Variable": "$.a", "StringEquals": "x"}}),
-                json!({"a": "y"}),
-                true,
-            ),
+            ("string equals",           r#"{"Variable": "$.v", "StringEquals": "a"}"#, r#"{"v": "a"}"#, true),
+            ("string vs number",        r#"{"Variable": "$.v", "StringEquals": "1"}"#, r#"{"v": 1}"#, false),
+            ("string less",             r#"{"Variable": "$.v", "StringLessThan": "b"}"#, r#"{"v": "a"}"#, true),
+            ("int equals float",        r#"{"Variable": "$.v", "NumericEquals": 1.0}"#, r#"{"v": 1}"#, true),
+            ("float not equal",         r#"{"Variable": "$.v", "NumericEquals": 0.0}"#, r#"{"v": 1.1}"#, false),
+            ("numeric vs null",         r#"{"Variable": "$.v", "NumericEquals": 0}"#, r#"{"v": null}"#, false),
+            ("numeric vs string",       r#"{"Variable": "$.v", "NumericEquals": 0}"#, r#"{"v": ""}"#, false),
+            ("numeric gte",             r#"{"Variable": "$.v", "NumericGreaterThanEquals": 2}"#, r#"{"v": 2}"#, true),
+            ("boolean",                 r#"{"Variable": "$.v", "BooleanEquals": true}"#, r#"{"v": true}"#, true),
+            ("boolean vs string",       r#"{"Variable": "$.v", "BooleanEquals": true}"#, r#"{"v": "true"}"#, false),
+            ("timestamp",               r#"{"Variable": "$.v", "TimestampLessThan": "2020-01-01T00:00:00Z"}"#, r#"{"v": "2019-12-31T23:59:59Z"}"#, true),
+            ("bad timestamp",           r#"{"Variable": "$.v", "TimestampEquals": "2020-01-01T00:00:00Z"}"#, r#"{"v": "2020-01-01"}"#, false),
+            ("path operand",            r#"{"Variable": "$.a", "NumericEqualsPath": "$.b"}"#, r#"{"a": 3, "b": 3}"#, true),
+            ("matches",                 r#"{"Variable": "$.v", "StringMatches": "log-*.txt"}"#, r#"{"v": "log-2024.txt"}"#, true),
+            ("matches escaped star",    r#"{"Variable": "$.v", "StringMatches": "a\\*b"}"#, r#"{"v": "a*b"}"#, true),
+            ("escaped star is literal", r#"{"Variable": "$.v", "StringMatches": "a\\*b"}"#, r#"{"v": "axb"}"#, false),
+            ("is present",              r#"{"Variable": "$.x", "IsPresent": true}"#, r#"{}"#, false),
+            ("is null",                 r#"{"Variable": "$.v", "IsNull": true}"#, r#"{"v": null}"#, true),
+            ("is numeric false",        r#"{"Variable": "$.v", "IsNumeric": false}"#, r#"{"v": "1"}"#, true),
+            ("is timestamp",            r#"{"Variable": "$.v", "IsTimestamp": true}"#, r#"{"v": "2016-03-14T01:59:00Z"}"#, true),
+            ("and",                     r#"{"And": [{"Variable": "$.a", "IsPresent": true}, {"Variable": "$.a", "NumericLessThan": 5}]}"#, r#"{"a": 1}"#, true),
+            ("or",                      r#"{"Or": [{"Variable": "$.a", "StringEquals": "x"}, {"Variable": "$.a", "StringEquals": "y"}]}"#, r#"{"a": "y"}"#, true),
+            ("not",                     r#"{"Not": {"Variable": "$.a", "StringEquals": "x"}}"#, r#"{"a": "y"}"#, true),
         ];
         for (name, rule, input, want) in cases {
+            let rule: Value = serde_json::from_str(rule).expect(name);
+            let input: Value = serde_json::from_str(input).expect(name);
             assert_eq!(eval(rule, input).expect(name), want, "{name}");
         }
     }
