@@ -4,11 +4,11 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`parse`](mod@parse) | the pass: each machine and state visited once |
-//! | [`schema`] | AWS's schema checks of a machine's and a state's own fields |
-//! | [`language`] | each state uses its query language's fields; JSONata expressions parse |
-//! | [`fields`] | reading one field into its typed form |
-//! | [`graph`] | transition targets, terminal states, reachability |
+//! | `parse` | the pass: each machine and state visited once ([`parse()`]) |
+//! | `schema` | AWS's schema checks of a machine's and a state's own fields |
+//! | `language` | each state uses its query language's fields; JSONata expressions parse |
+//! | `fields` | reading one field into its typed form |
+//! | `graph` | transition targets, terminal states, reachability |
 //! | [`diagnostics`] | diagnostic codes, the order AWS reports them in, `InvalidDefinition`'s message |
 //!
 //! Nothing here evaluates an expression; it only checks that paths, intrinsic calls and JSONata

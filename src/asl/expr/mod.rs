@@ -10,8 +10,8 @@
 //! | [`jsonata`] | JSONata expressions, `$states` and AWS's added functions |
 //! | [`choice`] | Choice rules |
 //!
-//! Dependencies run one way: `path` ← `intrinsics` ← `template`, `jsonata`; `choice` reads
-//! paths.
+//! Dependencies run one way: `intrinsics` reads `path`; `template` and `jsonata` call
+//! `intrinsics`; `choice` reads `path` and evaluates `jsonata`.
 
 use serde_json::{Map, Value};
 

@@ -9,6 +9,7 @@
 //! ```
 //!
 //! A `.$` value that selects nothing is a `States.Runtime` error naming the field and the input.
+//! JSONata templates (`{% %}` strings) are [`super::jsonata::render`]'s, not this module's.
 
 use serde_json::{Map, Value};
 

@@ -11,7 +11,8 @@
 //!
 //! A Map that tolerates failures (`ToleratedFailureCount`/`Percentage`) keeps each failed
 //! iteration's error object as its result, until more fail than it tolerates. Parallel writes
-//! only `ParallelStateStarted` and its end; its branches' events follow one another.
+//! only `ParallelStateStarted` and its end; its branches' events follow one another. A failed
+//! Parallel or Map is raised to [`super::recovery`] like a failed Task.
 
 use serde_json::{Map, Value};
 

@@ -12,6 +12,8 @@
 //! A branch or iteration chains its first StateEntered to the event that started it. With a
 //! cap on the history, an event that would fill the last slot is refused (and every later
 //! one), the step's caller fails the execution, and only its end event is still written.
+//!
+//! No other module builds a [`HistoryEvent`]; detail shapes are [`crate::asl::history`]'s.
 
 use serde_json::Value;
 

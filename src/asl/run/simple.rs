@@ -1,4 +1,7 @@
 //! The states that do their work at once: Pass, Choice, Succeed and Fail.
+//!
+//! Like every handler, these read the state's data only through [`Io`] and return an
+//! [`Outcome`]; none of them applies Retry or Catch (that is [`super::recovery`]'s).
 
 use serde_json::Value;
 

@@ -8,7 +8,9 @@
 //! | integration | `arn:aws:states:::lambda:invoke` | `Parameters.Payload` | `{ExecutedVersion, Payload, SdkHttpMetadata, SdkResponseMetadata, StatusCode}` | `TaskScheduled` … `TaskSucceeded` |
 //! | function ARN | `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]` | the state's effective input | the function's output | `LambdaFunctionScheduled` … `LambdaFunctionSucceeded` |
 //!
-//! A failed or timed-out attempt is raised to [`super::recovery`], which retries or catches.
+//! Nothing here calls a function: the interpreter asks for the call with [`Effect::Invoke`]
+//! and its result comes back as an event. A failed or timed-out attempt is raised to
+//! the interpreter's Retry and Catch.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};

@@ -1,5 +1,6 @@
 //! Wait: compute the deadline, arm a timer for it (scaled by `WAIT_TIME_SCALE`), and exit
-//! when it fires. A deadline already past does not block.
+//! when it fires. A deadline already past does not block. The deadline comes from the step's
+//! time (`now_ms`), never from a clock.
 
 use serde_json::Value;
 

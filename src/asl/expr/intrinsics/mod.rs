@@ -2,7 +2,7 @@
 //! [`Scope`]. Pure: `States.UUID` and `States.MathRandom` draw from a generator seeded by the
 //! execution and the expression (or by the seed argument), never from the OS.
 //!
-//! [`parse`] is the only parser of these calls: the interpreter evaluates what it gives, and
+//! `parse` is the only parser of these calls: the interpreter evaluates what it gives, and
 //! validation asks [`is_valid_call`].
 //!
 //! Arguments are string literals in single quotes (escapes `\'`, `\{`, `\}`, `\\`), numbers,
