@@ -237,7 +237,7 @@ fn count(io: &Io<'_>, c: &Option<Count>, field: &str) -> Result<Option<f64>, Sta
         None => Ok(None),
         Some(Count::Fixed(n)) => Ok(Some(*n)),
         Some(Count::Path(p)) => {
-            let v = io.query(p, &io.input()?)?;
+            let v = io.query(p, io.input()?)?;
             let n = v.as_f64().or_else(|| {
                 v.as_str()
                     .and_then(|s| s.trim().parse::<u64>().ok())

@@ -45,7 +45,7 @@ impl Run<'_> {
         let delay_ms = match wait_for {
             WaitFor::Seconds(s) => i64::try_from(*s).unwrap_or(i64::MAX).saturating_mul(1000),
             WaitFor::SecondsPath(p) => {
-                let v = io.query(p, &input).map_err(|_| {
+                let v = io.query(p, input).map_err(|_| {
                     StatesError::runtime(format!(
                         "The SecondsPath parameter does not reference an input value: {p}"
                     ))
@@ -75,7 +75,7 @@ impl Run<'_> {
             }
             WaitFor::Timestamp(t) => t.saturating_sub(now).max(0),
             WaitFor::TimestampPath(p) => {
-                let v = io.query(p, &input).map_err(|_| {
+                let v = io.query(p, input).map_err(|_| {
                     StatesError::runtime(format!(
                         "The TimestampPath parameter does not reference an input value: {p}"
                     ))

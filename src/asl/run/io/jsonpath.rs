@@ -20,13 +20,13 @@ impl Flow for JsonPath {
     fn arguments(&self, io: &Io<'_>) -> Result<Value, StatesError> {
         let effective = io.input()?;
         match &io.state.parameters {
-            Some(t) => template::render(t, &with_input(io, &effective)),
-            None => Ok(effective),
+            Some(t) => template::render(t, &with_input(io, effective)),
+            None => Ok(effective.clone()),
         }
     }
 
     fn output(&self, io: &Io<'_>, _template: Option<&Value>) -> Result<Value, StatesError> {
-        select(io, &io.state.output_path, &io.input()?)
+        select(io, &io.state.output_path, io.input()?)
     }
 
     fn assign(
@@ -54,8 +54,8 @@ impl Flow for JsonPath {
 
     fn waited(&self, io: &Io<'_>) -> Result<Exit, StatesError> {
         let effective = io.input()?;
-        let assigned = self.assign(io, io.state.assign.as_ref(), Some(&effective), None)?;
-        let output = select(io, &io.state.output_path, &effective)?;
+        let assigned = self.assign(io, io.state.assign.as_ref(), Some(effective), None)?;
+        let output = select(io, &io.state.output_path, effective)?;
         Ok(Exit { output, assigned })
     }
 
@@ -85,12 +85,11 @@ impl Flow for JsonPath {
         io: &Io<'_>,
         rules: &'r [ChoiceRule],
     ) -> Result<Option<&'r ChoiceRule>, StatesError> {
-        let effective = io.input()?;
-        choice::first_match(rules, &with_input(io, &effective))
+        choice::first_match(rules, &with_input(io, io.input()?))
     }
 
     fn items(&self, io: &Io<'_>, spec: &MapSpec) -> Result<Vec<Value>, StatesError> {
-        match select(io, &spec.items_path, &io.input()?)? {
+        match select(io, &spec.items_path, io.input()?)? {
             Value::Array(items) => Ok(items),
             other => Err(StatesError::new(
                 names::RUNTIME,
@@ -105,11 +104,10 @@ impl Flow for JsonPath {
         selector: &Value,
         context: &Value,
     ) -> Result<Value, StatesError> {
-        let effective = io.input()?;
         template::render(
             selector,
             &Scope {
-                input: &effective,
+                input: io.input()?,
                 context,
                 variables: &io.vars,
             },
@@ -139,7 +137,7 @@ impl Flow for JsonPath {
                 "The {field} value '{e}' is not a positive integer."
             ))),
             Some(Seconds::Path(p)) => {
-                let v = io.query(p, &io.input()?)?;
+                let v = io.query(p, io.input()?)?;
                 match v.as_u64() {
                     Some(n) if n > 0 => Ok(Some(n)),
                     _ => Err(StatesError::runtime(format!(

@@ -188,13 +188,13 @@ impl<'a> Io<'a> {
         .map_err(|e| StatesError::runtime(format!("Invalid path '{p}' : {}", e.reason)))
     }
 
-    /// See [`Flow::input`]; computed once.
-    pub fn input(&self) -> Result<Value, StatesError> {
+    /// See [`Flow::input`]; computed once, then borrowed (a Map reads it for every item).
+    pub fn input(&self) -> Result<&Value, StatesError> {
         if let Some(v) = self.input.get() {
-            return Ok(v.clone());
+            return Ok(v);
         }
         let v = self.flow.input(self)?;
-        Ok(self.input.get_or_init(|| v).clone())
+        Ok(self.input.get_or_init(|| v))
     }
 
     pub fn arguments(&self) -> Result<Value, StatesError> {
