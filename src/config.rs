@@ -347,11 +347,13 @@ impl Config {
                 .ok()
                 .map(|v| Serialized::default("account_id", v))
         };
-        let mut f = f.merge(Env::prefixed("HOURGLASS_").split("__").ignore(&[
-            "LOG",
-            "ACCOUNT_ID",
-            "TEST_VENV",
-        ]));
+        // HOURGLASS_TEST_* variables belong to the test suite, not to the daemon.
+        let mut f = f.merge(
+            Env::prefixed("HOURGLASS_")
+                .filter(|k| !k.as_str().to_ascii_lowercase().starts_with("test_"))
+                .split("__")
+                .ignore(&["LOG", "ACCOUNT_ID"]),
+        );
         if let Some(a) = account("HOURGLASS_ACCOUNT_ID") {
             f = f.merge(a);
         }

@@ -5,11 +5,10 @@
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
-use super::definition::Definition;
-use super::driver;
+use super::definition::{validate_definition, Definition};
 use super::errors::StatesError;
-use super::step::StepConfig;
-use super::validate::validate_definition;
+use super::run::tests::driver;
+use super::run::StepConfig;
 
 const NAMES: [&str; 4] = ["A", "B", "C", "D"];
 const TYPES: [&str; 9] = [

@@ -9,6 +9,7 @@
 //! events, and building each as a `serde_json::Value` tree only to print it was a tenth of the
 //! worker threads' time under load.
 
+use crate::model::HistoryEventType;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
@@ -19,8 +20,7 @@ pub struct HistoryEvent {
     pub id: i64,
     pub previous_id: i64,
     pub timestamp_ms: i64,
-    /// AWS's event type, e.g. `ExecutionStarted`, `PassStateEntered`.
-    pub event_type: String,
+    pub event_type: HistoryEventType,
     /// `{"<kind>EventDetails": {...}}` as JSON text, or `None` for events without details.
     pub details: Option<String>,
 }

@@ -1,40 +1,44 @@
 //! The Amazon States Language: parse, validate and run state machines. Pure code.
 //!
 //! Nothing here performs I/O or reads a clock: time, identities and the context object come in
-//! as arguments, and the interpreter ([`step::step`]) returns the history events it wrote and
-//! the effects its caller must perform after committing them (arm a timer, finish).
+//! as arguments, and the interpreter ([`step`]) returns the history events it wrote and the
+//! effects its caller performs after committing them (arm or cancel a timer, call a function).
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`validate`] | definition checks with AWS's diagnostic codes and messages |
-//! | [`definition`] | the parsed, typed form of a validated definition |
-//! | [`path`] | JSONPath as Step Functions applies it; payload templates |
-//! | [`choice`] | Choice rules |
-//! | [`intrinsics`] | `States.*` intrinsic functions |
-//! | [`jsonata`] | JSONata expressions, `$states` and AWS's added functions |
-//! | [`step`] | the interpreter: one event in, the next blocking point out |
-//! | [`task`] | Task resources (Lambda), Retry and Catch |
+//! | [`definition`] | one pass over a definition: the typed [`Definition`] and AWS's diagnostics |
+//! | [`expr`] | JSONPath, payload templates, intrinsic functions, JSONata, Choice rules |
+//! | [`run`] | the interpreter: one event in, the next blocking point out |
 //! | [`history`] | history event types and their detail shapes |
+//! | [`errors`] | the ASL errors states raise ([`StatesError`]) |
+//! | [`timestamp`] | RFC 3339 text and UTC milliseconds |
+//! | [`rng`] | the one seeded random generator |
+//!
+//! [`validate`] and [`task`] keep the paths the API and the invoker use.
 
-pub mod choice;
 pub mod definition;
-#[cfg(test)]
-mod driver;
 pub mod errors;
+pub mod expr;
 #[cfg(test)]
 mod fuzz;
 pub mod history;
-pub mod intrinsics;
-pub mod jsonata;
-pub mod path;
-pub mod scope;
-pub mod step;
-pub mod task;
+pub mod rng;
+pub mod run;
 pub mod timestamp;
-pub mod validate;
 
 pub use definition::Definition;
 pub use errors::StatesError;
+pub use expr::Scope;
 pub use history::HistoryEvent;
-pub use scope::Scope;
-pub use step::{step, Effect, Event, ExecutionInfo, ExecutionState, Status, Step, StepConfig};
+pub use run::task;
+pub use run::{
+    step, Effect, Event, ExecutionInfo, ExecutionState, Status, Step, StepConfig, MAX_PAYLOAD_BYTES,
+};
+
+/// Definition checks as the API calls them (`ValidateStateMachineDefinition`,
+/// CreateStateMachine's `InvalidDefinition`).
+pub mod validate {
+    pub use super::definition::{
+        invalid_definition_message, validate_definition, Diagnostic, Severity,
+    };
+}

@@ -210,7 +210,7 @@ impl<S: Store> Engine<S> {
                 seq,
             }));
         }
-        ops.push(WriteOp::InsertEvents(event_rows(id, step.events)?));
+        ops.push(WriteOp::InsertEvents(event_rows(id, step.events)));
         self.commit(ops, when_full).await?;
         let status = state.status;
         let state_machine_arn = info.state_machine_arn.clone();

@@ -110,7 +110,7 @@ impl<S: Store> Engine<S> {
             last_event_id: update.last_event_id,
         }));
         effect_ops(id, partition, now, &step.effects, &mut ops);
-        ops.push(WriteOp::InsertEvents(event_rows(id, step.events)?));
+        ops.push(WriteOp::InsertEvents(event_rows(id, step.events)));
         match self.commit(ops, WhenFull::Refuse).await {
             Ok(()) => {}
             // The name is taken (the unique index on the ARN said so): same name and input

@@ -1,9 +1,8 @@
 //! The engine's conversions between the interpreter's state and the store's rows.
 
-use super::{Error, Result};
-use crate::asl::step::Frame;
-use crate::asl::{self, Effect, ExecutionState, Status};
-use crate::model::{ExecutionStatus, HistoryEventType};
+use super::Result;
+use crate::asl::run::Frame;
+use crate::asl::{self, Effect, ExecutionState};
 use crate::store::{EventRow, ExecutionUpdate, NewEvents, TaskRow, TimerRow, WriteOp};
 
 /// The calls an execution waits for: the in-flight attempt of every Task in its frame tree.
@@ -23,39 +22,21 @@ pub(super) fn calls_in_flight(state: &ExecutionState) -> Vec<i64> {
     out
 }
 
-/// The stored status of the interpreter's status.
-pub(super) fn stored_status(status: Status) -> ExecutionStatus {
-    match status {
-        Status::Running => ExecutionStatus::Running,
-        Status::Succeeded => ExecutionStatus::Succeeded,
-        Status::Failed => ExecutionStatus::Failed,
-        Status::TimedOut => ExecutionStatus::TimedOut,
-        Status::Aborted => ExecutionStatus::Aborted,
-    }
-}
-
-/// A step's history events as rows. The interpreter names each event's type; a name that is
-/// not one of AWS's would be a bug of the interpreter, refused here rather than stored.
-pub(super) fn event_rows(execution_id: i64, events: Vec<asl::HistoryEvent>) -> Result<NewEvents> {
-    let events = events
-        .into_iter()
-        .map(|e| {
-            let event_type = HistoryEventType::parse(&e.event_type).ok_or_else(|| {
-                Error::Interpreter(format!("unknown history event type {}", e.event_type))
-            })?;
-            Ok(EventRow {
+/// A step's history events as rows.
+pub(super) fn event_rows(execution_id: i64, events: Vec<asl::HistoryEvent>) -> NewEvents {
+    NewEvents {
+        execution_id,
+        events: events
+            .into_iter()
+            .map(|e| EventRow {
                 id: e.id,
                 previous_id: e.previous_id,
-                event_type,
+                event_type: e.event_type,
                 timestamp_ms: e.timestamp_ms,
                 details: e.details,
             })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(NewEvents {
-        execution_id,
-        events,
-    })
+            .collect(),
+    }
 }
 
 /// The execution row's changing columns after a step.
@@ -63,7 +44,7 @@ pub(super) fn update_row(id: i64, state: &ExecutionState, now: i64) -> Result<Ex
     let terminal = state.status.is_terminal();
     Ok(ExecutionUpdate {
         id,
-        status: stored_status(state.status),
+        status: state.status,
         output: state.output.as_ref().map(asl::history::to_text),
         error: state.error.clone(),
         cause: state.cause.clone(),

@@ -192,7 +192,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 /// The most of a response kept: one byte past the largest result a state may take, so a
 /// longer one is still seen as too long (States.DataLimitExceeded) without being held whole.
-const MAX_RESPONSE_BYTES: usize = crate::asl::step::MAX_PAYLOAD_BYTES + 1;
+const MAX_RESPONSE_BYTES: usize = crate::asl::MAX_PAYLOAD_BYTES + 1;
 
 /// The response body as text, cut at `cap` bytes (the rest is not read; the connection is
 /// dropped with it).

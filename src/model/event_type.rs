@@ -134,6 +134,33 @@ named_enum!(HistoryEventType {
 });
 
 impl HistoryEventType {
+    /// `<Type>StateEntered` of a state type (`Pass`, `Task`, ...).
+    pub fn state_entered(state_type: &str) -> Self {
+        match state_type {
+            "Choice" => HistoryEventType::ChoiceStateEntered,
+            "Fail" => HistoryEventType::FailStateEntered,
+            "Map" => HistoryEventType::MapStateEntered,
+            "Parallel" => HistoryEventType::ParallelStateEntered,
+            "Succeed" => HistoryEventType::SucceedStateEntered,
+            "Task" => HistoryEventType::TaskStateEntered,
+            "Wait" => HistoryEventType::WaitStateEntered,
+            _ => HistoryEventType::PassStateEntered,
+        }
+    }
+
+    /// `<Type>StateExited` of a state type (a Fail state never exits).
+    pub fn state_exited(state_type: &str) -> Self {
+        match state_type {
+            "Choice" => HistoryEventType::ChoiceStateExited,
+            "Map" => HistoryEventType::MapStateExited,
+            "Parallel" => HistoryEventType::ParallelStateExited,
+            "Succeed" => HistoryEventType::SucceedStateExited,
+            "Task" => HistoryEventType::TaskStateExited,
+            "Wait" => HistoryEventType::WaitStateExited,
+            _ => HistoryEventType::PassStateExited,
+        }
+    }
+
     /// Whether this event ends its execution.
     pub fn ends_execution(self) -> bool {
         matches!(

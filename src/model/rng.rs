@@ -13,15 +13,14 @@ impl SplitMix64 {
     }
 
     /// The next 64 random bits.
-    #[allow(clippy::should_implement_trait)]
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         mix(self.0)
     }
 
     /// A float in `[0, 1)` with 53 random bits.
     pub fn next_f64(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
@@ -40,7 +39,7 @@ mod tests {
     fn the_reference_sequence() {
         // The first outputs for seed 1234567 in the reference implementation.
         let mut r = SplitMix64::new(1_234_567);
-        let got: Vec<u64> = (0..3).map(|_| r.next()).collect();
+        let got: Vec<u64> = (0..3).map(|_| r.next_u64()).collect();
         assert_eq!(
             got,
             vec![

@@ -4,11 +4,12 @@
 
 use serde_json::{json, Value};
 
-use super::definition::Definition;
-use super::errors::StatesError;
-use super::history::HistoryEvent;
-use super::step::{step, Effect, Event, ExecutionInfo, ExecutionState, StepConfig};
-use super::task::{Invocation, InvokeOutput};
+use crate::asl::definition::Definition;
+use crate::asl::errors::StatesError;
+use crate::asl::history::HistoryEvent;
+use crate::asl::run::{
+    step, Effect, Event, ExecutionInfo, ExecutionState, Invocation, InvokeOutput, StepConfig,
+};
 
 pub fn info() -> ExecutionInfo {
     ExecutionInfo {

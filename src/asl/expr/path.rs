@@ -1,4 +1,4 @@
-//! JSONPath as Step Functions applies it, and payload templates.
+//! JSONPath as Step Functions applies it: reading a path, placing a result (`ResultPath`).
 //!
 //! - `$...` reads the state's input, `$$...` the context object, `$name...` a variable.
 //! - A *definite* path (names and indices only) selects one value; selecting nothing is an
@@ -7,15 +7,15 @@
 //! - Evaluation is RFC 9535 (the `serde_json_path` crate). Step Functions' Jayway dialect is
 //!   bridged where the two differ: filters written `[?(@.x > 1)]` are accepted as they are
 //!   (a parenthesised RFC 9535 filter), and a trailing `.length()` gives an array's length.
-//! - Payload templates (`Parameters`, `ResultSelector`, `ItemSelector`): keys ending in `.$`
-//!   take the value of the path or intrinsic function they hold, under the key without `.$`.
+//!
+//! Reads only: nothing here evaluates intrinsic functions or templates (see
+//! [`super::template`]), so this module depends on no other expression module.
 
 use serde_json::{Map, Value};
 use serde_json_path::JsonPath;
 
-use super::errors::{names, StatesError};
-use super::intrinsics;
-use super::scope::Scope;
+use super::Scope;
+use crate::asl::errors::{names, StatesError};
 
 /// A path that could not be evaluated, with the text AWS uses to say why
 /// (`No results for path: $['x']`, `Missing property in path $['a']`).
@@ -284,50 +284,6 @@ pub fn apply_result_path(
     Ok(doc)
 }
 
-/// Render a payload template against the scope (see the module docs).
-pub fn render_template(template: &Value, scope: &Scope<'_>) -> Result<Value, StatesError> {
-    match template {
-        Value::Object(m) => {
-            let mut out = Map::with_capacity(m.len());
-            for (key, value) in m {
-                match key.strip_suffix(".$") {
-                    Some(bare) => {
-                        out.insert(bare.to_owned(), dynamic_value(key, value, scope)?);
-                    }
-                    None => {
-                        out.insert(key.clone(), render_template(value, scope)?);
-                    }
-                }
-            }
-            Ok(Value::Object(out))
-        }
-        Value::Array(items) => items
-            .iter()
-            .map(|v| render_template(v, scope))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Value::Array),
-        other => Ok(other.clone()),
-    }
-}
-
-/// The value of a `key.$` entry: its path or intrinsic function, evaluated.
-fn dynamic_value(key: &str, value: &Value, scope: &Scope<'_>) -> Result<Value, StatesError> {
-    let Value::String(expr) = value else {
-        return Err(StatesError::runtime(format!(
-            "The value for the field '{key}' must be a valid JSONPath or a valid intrinsic function call"
-        )));
-    };
-    if intrinsics::is_intrinsic(expr) {
-        return intrinsics::evaluate(expr, scope);
-    }
-    query(expr, scope).map_err(|_| {
-        StatesError::runtime(format!(
-            "The JSONPath '{expr}' specified for the field '{key}' could not be found in the input '{}'",
-            scope.input
-        ))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,28 +375,5 @@ mod tests {
             let got = apply_result_path(input, path, result).map_err(|_| ());
             assert_eq!(got, want, "{name}");
         }
-    }
-
-    #[test]
-    fn templates() {
-        let input = json!({"name": "n", "list": [1, 2]});
-        let context = json!({"Execution": {"Id": "arn"}});
-        let vars = Map::new();
-        let scope = Scope {
-            input: &input,
-            context: &context,
-            variables: &vars,
-        };
-        let t = json!({"fixed": 1, "from.$": "$.name", "nested": {"ctx.$": "$$.Execution.Id", "arr": [{"l.$": "$.list[0]"}]}});
-        assert_eq!(
-            render_template(&t, &scope).expect("render"),
-            json!({"fixed": 1, "from": "n", "nested": {"ctx": "arn", "arr": [{"l": 1}]}})
-        );
-        let err = render_template(&json!({"x.$": "$.missing"}), &scope).expect_err("missing");
-        assert_eq!(err.error, "States.Runtime");
-        assert_eq!(
-            err.cause.as_deref(),
-            Some("The JSONPath '$.missing' specified for the field 'x.$' could not be found in the input '{\"name\":\"n\",\"list\":[1,2]}'")
-        );
     }
 }

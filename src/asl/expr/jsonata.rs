@@ -7,19 +7,28 @@
 //! prints them; `undefined` is kept apart from `null`), AWS's added functions (`$partition`,
 //! `$range`, `$hash`, `$random`, `$uuid`, `$parse`), and AWS's error causes.
 //!
-//! Evaluation is deterministic: `$now()`, `$millis()`, `$random()` and `$uuid()` read an
-//! environment built from the step's clock and a seed, never the machine's.
+//! Evaluation is deterministic: `$now` and `$millis` read the step's time, `$random` and
+//! `$uuid` a generator seeded by the caller, and the evaluation budget is counted in steps,
+//! never timed, so an expression gives the same result on every machine and every replay.
 
 use bumpalo::Bump;
 use serde_json::{Map, Value};
 use seuil::evaluator::engine::Evaluator;
 use seuil::evaluator::value::{FnContext, Value as JValue};
 
-use super::errors::{names, StatesError};
 use super::intrinsics;
+use crate::asl::errors::{names, StatesError};
+use crate::asl::rng::SplitMix64;
+use crate::asl::timestamp;
 
-/// Longest an expression may run, and how deep it may recurse.
+/// The evaluator's limit on an expression's run, reported as "exceeded 1000ms limit" (a
+/// `States.QueryEvaluationError`). Counted, not timed: see [`STEPS_PER_MS`].
 const TIME_LIMIT_MS: u64 = 1_000;
+/// Evaluation steps (one per expression node evaluated) counted as one millisecond of
+/// [`TIME_LIMIT_MS`]: about what an optimised build runs, so an expression may take 20
+/// million steps.
+const STEPS_PER_MS: u64 = 20_000;
+/// How deep an expression may recurse.
 const MAX_DEPTH: usize = 500;
 
 /// The inner expression of a `{% ... %}` string, or `None` for a literal string.
@@ -36,7 +45,7 @@ pub struct Bindings<'a> {
     pub states: &'a Value,
     /// The variables in scope, without the `$`.
     pub variables: &'a Map<String, Value>,
-    /// The step's clock, for `$now()` and `$millis()`.
+    /// The step's time, for `$now` and `$millis`.
     pub now_ms: i64,
     /// Seeds `$random()` and `$uuid()`.
     pub seed: u64,
@@ -70,30 +79,32 @@ impl Failure {
 
 struct Env {
     now_ms: i64,
-    seed: std::cell::Cell<u64>,
-    started: std::time::Instant,
+    rng: std::cell::Cell<SplitMix64>,
+    /// Evaluation steps so far, the evaluator's measure of elapsed time.
+    steps: std::cell::Cell<u64>,
 }
 
 impl Env {
     fn next(&self) -> u64 {
-        let s = self.seed.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
-        self.seed.set(s);
-        let mut z = s;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        let mut rng = self.rng.get();
+        let x = rng.next_u64();
+        self.rng.set(rng);
+        x
     }
 }
 
 impl seuil::clock::Environment for Env {
     fn now_iso(&self) -> String {
-        super::timestamp::format_ms(self.now_ms)
+        timestamp::format_ms(self.now_ms)
     }
     fn now_millis(&self) -> u64 {
         u64::try_from(self.now_ms).unwrap_or(0)
     }
     fn random_f64(&self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        let mut rng = self.rng.get();
+        let x = rng.next_f64();
+        self.rng.set(rng);
+        x
     }
     fn random_uuid(&self) -> String {
         let hi = self.next();
@@ -103,12 +114,22 @@ impl seuil::clock::Environment for Env {
             .into_uuid()
             .to_string()
     }
+    /// Asked before each step: one more step taken.
     fn elapsed_millis(&self, since: u64) -> u64 {
+        self.steps.set(self.steps.get().saturating_add(1));
         self.timestamp().saturating_sub(since)
     }
     fn timestamp(&self) -> u64 {
-        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+        self.steps.get() / STEPS_PER_MS
     }
+}
+
+/// Whether an expression parses; the parser's message when it does not. Validation asks this
+/// so that what it accepts is what [`evaluate`] can run.
+pub fn check(expr: &str) -> Result<(), String> {
+    seuil::parser::parse(expr)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Evaluate one expression. `Ok(None)` is JSONata's `undefined`.
@@ -117,8 +138,8 @@ pub fn evaluate(expr: &str, b: &Bindings<'_>) -> Result<Option<Value>, Failure> 
     let arena = Bump::new();
     let env = Env {
         now_ms: b.now_ms,
-        seed: std::cell::Cell::new(b.seed),
-        started: std::time::Instant::now(),
+        rng: std::cell::Cell::new(SplitMix64::new(b.seed)),
+        steps: std::cell::Cell::new(0),
     };
     let ev = Evaluator::new(&arena, &env, None, MAX_DEPTH, Some(TIME_LIMIT_MS));
     ev.bind_natives();
@@ -134,6 +155,29 @@ pub fn evaluate(expr: &str, b: &Bindings<'_>) -> Result<Option<Value>, Failure> 
         .evaluate(&ast, input)
         .map_err(|e| Failure::Error(e.to_string()))?;
     to_json(out)
+}
+
+/// The error for a result of the wrong type (`expected` is JSONata's type name).
+pub fn unexpected_type(expr: &str, field: &str, expected: &str, value: &Value) -> StatesError {
+    StatesError::new(
+        names::QUERY_EVALUATION_ERROR,
+        format!(
+            "The JSONata expression '{expr}' specified for the field '{field}' returned an unexpected result type. Expected '{expected}', but was '{}' for value: {value}",
+            type_name(value)
+        ),
+    )
+}
+
+/// JSONata's name for a JSON value's type, as AWS quotes it.
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
 }
 
 /// Evaluate an expression and require a defined, JSON-representable result.
@@ -379,7 +423,7 @@ mod tests {
             ("$exists($states.input.nope)", json!(false)),
             // Time, from the step's clock.
             ("$toMillis('1970-01-01T00:00:01.000Z')", json!(1000)),
-            ("$now()", json!("2023-11-14T22:13:20.000Z")),
+            ("$fromMillis($millis())", json!("2023-11-14T22:13:20.000Z")),
         ];
         for (expr, want) in cases {
             let got = eval(expr, input.clone(), json!({"v": 10}));
@@ -450,5 +494,25 @@ mod tests {
             err.cause.as_deref(),
             Some("The JSONata expression '$doesNotExist' specified for the field 'Output/result' returned nothing (undefined).")
         );
+    }
+
+    #[test]
+    fn time_and_the_evaluation_budget_come_from_the_caller() {
+        use seuil::clock::Environment as _;
+        let env = Env {
+            now_ms: 1_700_000_000_000,
+            rng: std::cell::Cell::new(SplitMix64::new(0)),
+            steps: std::cell::Cell::new(0),
+        };
+        assert_eq!(env.now_iso(), "2023-11-14T22:13:20.000Z");
+        assert_eq!(env.now_millis(), 1_700_000_000_000);
+        let start = env.timestamp();
+        let limit_steps = TIME_LIMIT_MS * STEPS_PER_MS;
+        let mut elapsed = 0;
+        for _ in 0..limit_steps - 1 {
+            elapsed = env.elapsed_millis(start);
+        }
+        assert!(elapsed < TIME_LIMIT_MS, "within the budget: {elapsed}");
+        assert_eq!(env.elapsed_millis(start), TIME_LIMIT_MS, "the last step");
     }
 }

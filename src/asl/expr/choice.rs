@@ -1,17 +1,23 @@
-//! Choice rules: parsing the `Choices` array and evaluating it.
+//! Choice rules in both query languages: parsing the `Choices` array and finding the first
+//! rule that matches. The state around them (Default, Output, Assign) is the interpreter's.
 //!
-//! A rule compares the value at `Variable` with a literal or with the value at another path
-//! (the `...Path` operators), tests its type (`IsNull`, `IsPresent`, ...), or combines rules
-//! (`And`, `Or`, `Not`). As on AWS, a comparison between values of the wrong types is simply
-//! false (`StringEquals` on a number), while a `Variable` or operand path that selects
-//! nothing is a `States.Runtime` error — except under `IsPresent`, which exists to ask.
+//! JSONPath: a rule compares the value at `Variable` with a literal or with the value at
+//! another path (the `...Path` operators), tests its type (`IsNull`, `IsPresent`, ...), or
+//! combines rules (`And`, `Or`, `Not`). As on AWS, a comparison between values of the wrong
+//! types is simply false (`StringEquals` on a number), while a `Variable` or operand path that
+//! selects nothing is a `States.Runtime` error — except under `IsPresent`, which exists to ask.
+//!
+//! JSONata: a rule's `Condition` (`"{% $states.input.n > 1 %}"`, or a literal `true`/`false`)
+//! must evaluate to a boolean; anything else is a `States.QueryEvaluationError`. A rule
+//! written the JSONPath way never matches in a JSONata state, and a `Condition` in a JSONPath
+//! state is a `States.QueryEvaluationError` when it is reached.
 
 use serde_json::Value;
 
-use super::errors::{names, StatesError};
-use super::path;
-use super::scope::Scope;
-use super::timestamp;
+use super::jsonata::{self, Bindings};
+use super::{path, Scope};
+use crate::asl::errors::{names, StatesError};
+use crate::asl::timestamp;
 
 /// One top-level entry of `Choices`: a condition and where it leads.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +45,7 @@ enum Condition {
         test: TypeTest,
         expect: bool,
     },
-    /// A JSONata `Condition`; evaluated once JSONata lands.
+    /// A JSONata `Condition`: an expression, or `true`/`false` as text.
     Jsonata(String),
 }
 
@@ -132,21 +138,22 @@ const TESTS: &[(&str, TypeTest)] = &[
 /// Parse a definition's `Choices` array. Never panics; a shape it cannot use is an `Err`.
 pub fn parse_choices(choices: &Value) -> Result<Vec<ChoiceRule>, String> {
     let list = choices.as_array().ok_or("Choices must be an array")?;
-    list.iter()
-        .map(|c| {
-            let next = c
-                .get("Next")
-                .and_then(Value::as_str)
-                .ok_or("a Choice rule has no Next")?
-                .to_owned();
-            Ok(ChoiceRule {
-                next,
-                condition: parse_condition(c)?,
-                assign: c.get("Assign").cloned(),
-                output: c.get("Output").cloned(),
-            })
-        })
-        .collect()
+    list.iter().map(parse_rule).collect()
+}
+
+/// Parse one entry of `Choices`.
+pub fn parse_rule(c: &Value) -> Result<ChoiceRule, String> {
+    let next = c
+        .get("Next")
+        .and_then(Value::as_str)
+        .ok_or("a Choice rule has no Next")?
+        .to_owned();
+    Ok(ChoiceRule {
+        next,
+        condition: parse_condition(c)?,
+        assign: c.get("Assign").cloned(),
+        output: c.get("Output").cloned(),
+    })
 }
 
 fn parse_condition(v: &Value) -> Result<Condition, String> {
@@ -238,33 +245,58 @@ impl ChoiceRule {
         &self.next
     }
 
-    /// The JSONata `Condition`, for a rule written in JSONata.
-    pub fn jsonata_condition(&self) -> Option<&str> {
-        match &self.condition {
-            Condition::Jsonata(c) => Some(c),
-            _ => None,
-        }
-    }
-
-    /// Does the rule match the scope's input?
+    /// JSONPath: does the rule match the scope's input?
     pub fn matches(&self, scope: &Scope<'_>) -> Result<bool, StatesError> {
         self.condition.eval(scope)
     }
-}
 
-/// The first matching rule's Next, else `default`, else `States.NoChoiceMatched`.
-pub fn choose<'r>(
-    rules: &'r [ChoiceRule],
-    default: Option<&'r str>,
-    scope: &Scope<'_>,
-) -> Result<&'r str, StatesError> {
-    for rule in rules {
-        if rule.matches(scope)? {
-            return Ok(rule.next());
+    /// JSONata: does the `Condition` of rule number `index` hold? A rule without one does not.
+    pub fn holds(&self, index: usize, bindings: &Bindings<'_>) -> Result<bool, StatesError> {
+        let Condition::Jsonata(text) = &self.condition else {
+            return Ok(false);
+        };
+        let expr = jsonata::expression(text).unwrap_or(text);
+        let field = format!("Choices[{index}].Condition");
+        match jsonata::evaluate_field(expr, &field, bindings)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(jsonata::unexpected_type(expr, &field, "boolean", &other)),
         }
     }
-    default.ok_or_else(|| StatesError::new(names::NO_CHOICE_MATCHED, "No Matches!"))
 }
+
+/// JSONPath: the first rule that matches the scope's input, if any.
+pub fn first_match<'r>(
+    rules: &'r [ChoiceRule],
+    scope: &Scope<'_>,
+) -> Result<Option<&'r ChoiceRule>, StatesError> {
+    for rule in rules {
+        if rule.matches(scope)? {
+            return Ok(Some(rule));
+        }
+    }
+    Ok(None)
+}
+
+/// JSONata: the first rule whose `Condition` holds, if any.
+pub fn first_true<'r>(
+    rules: &'r [ChoiceRule],
+    bindings: &Bindings<'_>,
+) -> Result<Option<&'r ChoiceRule>, StatesError> {
+    for (index, rule) in rules.iter().enumerate() {
+        if rule.holds(index, bindings)? {
+            return Ok(Some(rule));
+        }
+    }
+    Ok(None)
+}
+
+/// No rule matched and the state has no `Default`.
+pub fn no_match() -> StatesError {
+    StatesError::new(names::NO_CHOICE_MATCHED, "No Matches!")
+}
+
+/// The cause when a JSONPath state reaches a JSONata `Condition`.
+const CONDITION_IN_JSONPATH: &str = "JSONata conditions are not supported by this server yet";
 
 fn resolve(p: &str, scope: &Scope<'_>) -> Result<Value, StatesError> {
     path::query(p, scope)
@@ -329,7 +361,7 @@ impl Condition {
             }
             Condition::Jsonata(expr) => Err(StatesError::new(
                 names::QUERY_EVALUATION_ERROR,
-                format!("JSONata conditions are not supported by this server yet: {expr}"),
+                format!("{CONDITION_IN_JSONPATH}: {expr}"),
             )),
         }
     }
@@ -443,149 +475,38 @@ mod tests {
         })
     }
 
+    /// (name, rule, input, matches)
     #[test]
     fn comparisons() {
+        #[rustfmt::skip]
         let cases = [
-            (
-                "string equals",
-                json!({"Variable": "$.v", "StringEquals": "a"}),
-                json!({"v": "a"}),
-                true,
-            ),
-            (
-                "string vs number",
-                json!({"Variable": "$.v", "StringEquals": "1"}),
-                json!({"v": 1}),
-                false,
-            ),
-            (
-                "string less",
-                json!({"Variable": "$.v", "StringLessThan": "b"}),
-                json!({"v": "a"}),
-                true,
-            ),
-            (
-                "int equals float",
-                json!({"Variable": "$.v", "NumericEquals": 1.0}),
-                json!({"v": 1}),
-                true,
-            ),
-            (
-                "float not equal",
-                json!({"Variable": "$.v", "NumericEquals": 0.0}),
-                json!({"v": 1.1}),
-                false,
-            ),
-            (
-                "numeric vs null",
-                json!({"Variable": "$.v", "NumericEquals": 0}),
-                json!({"v": null}),
-                false,
-            ),
-            (
-                "numeric vs string",
-                json!({"Variable": "$.v", "NumericEquals": 0}),
-                json!({"v": ""}),
-                false,
-            ),
-            (
-                "numeric gte",
-                json!({"Variable": "$.v", "NumericGreaterThanEquals": 2}),
-                json!({"v": 2}),
-                true,
-            ),
-            (
-                "boolean",
-                json!({"Variable": "$.v", "BooleanEquals": true}),
-                json!({"v": true}),
-                true,
-            ),
-            (
-                "boolean vs string",
-                json!({"Variable": "$.v", "BooleanEquals": true}),
-                json!({"v": "true"}),
-                false,
-            ),
-            (
-                "timestamp",
-                json!({"Variable": "$.v", "TimestampLessThan": "2020-01-01T00:00:00Z"}),
-                json!({"v": "2019-12-31T23:59:59Z"}),
-                true,
-            ),
-            (
-                "bad timestamp",
-                json!({"Variable": "$.v", "TimestampEquals": "2020-01-01T00:00:00Z"}),
-                json!({"v": "2020-01-01"}),
-                false,
-            ),
-            (
-                "path operand",
-                json!({"Variable": "$.a", "NumericEqualsPath": "$.b"}),
-                json!({"a": 3, "b": 3}),
-                true,
-            ),
-            (
-                "matches",
-                json!({"Variable": "$.v", "StringMatches": "log-*.txt"}),
-                json!({"v": "log-2024.txt"}),
-                true,
-            ),
-            (
-                "matches escaped star",
-                json!({"Variable": "$.v", "StringMatches": "a\\*b"}),
-                json!({"v": "a*b"}),
-                true,
-            ),
-            (
-                "escaped star is literal",
-                json!({"Variable": "$.v", "StringMatches": "a\\*b"}),
-                json!({"v": "axb"}),
-                false,
-            ),
-            (
-                "is present",
-                json!({"Variable": "$.x", "IsPresent": true}),
-                json!({}),
-                false,
-            ),
-            (
-                "is null",
-                json!({"Variable": "$.v", "IsNull": true}),
-                json!({"v": null}),
-                true,
-            ),
-            (
-                "is numeric false",
-                json!({"Variable": "$.v", "IsNumeric": false}),
-                json!({"v": "1"}),
-                true,
-            ),
-            (
-                "is timestamp",
-                json!({"Variable": "$.v", "IsTimestamp": true}),
-                json!({"v": "2016-03-14T01:59:00Z"}),
-                true,
-            ),
-            (
-                "and",
-                json!({"And": [{"Variable": "$.a", "IsPresent": true}, {"Variable": "$.a", "NumericLessThan": 5}]}),
-                json!({"a": 1}),
-                true,
-            ),
-            (
-                "or",
-                json!({"Or": [{"Variable": "$.a", "StringEquals": "x"}, {"Variable": "$.a", "StringEquals": "y"}]}),
-                json!({"a": "y"}),
-                true,
-            ),
-            (
-                "not",
-                json!({"Not": {"Variable": "$.a", "StringEquals": "x"}}),
-                json!({"a": "y"}),
-                true,
-            ),
+            ("string equals",           r#"{"Variable": "$.v", "StringEquals": "a"}"#, r#"{"v": "a"}"#, true),
+            ("string vs number",        r#"{"Variable": "$.v", "StringEquals": "1"}"#, r#"{"v": 1}"#, false),
+            ("string less",             r#"{"Variable": "$.v", "StringLessThan": "b"}"#, r#"{"v": "a"}"#, true),
+            ("int equals float",        r#"{"Variable": "$.v", "NumericEquals": 1.0}"#, r#"{"v": 1}"#, true),
+            ("float not equal",         r#"{"Variable": "$.v", "NumericEquals": 0.0}"#, r#"{"v": 1.1}"#, false),
+            ("numeric vs null",         r#"{"Variable": "$.v", "NumericEquals": 0}"#, r#"{"v": null}"#, false),
+            ("numeric vs string",       r#"{"Variable": "$.v", "NumericEquals": 0}"#, r#"{"v": ""}"#, false),
+            ("numeric gte",             r#"{"Variable": "$.v", "NumericGreaterThanEquals": 2}"#, r#"{"v": 2}"#, true),
+            ("boolean",                 r#"{"Variable": "$.v", "BooleanEquals": true}"#, r#"{"v": true}"#, true),
+            ("boolean vs string",       r#"{"Variable": "$.v", "BooleanEquals": true}"#, r#"{"v": "true"}"#, false),
+            ("timestamp",               r#"{"Variable": "$.v", "TimestampLessThan": "2020-01-01T00:00:00Z"}"#, r#"{"v": "2019-12-31T23:59:59Z"}"#, true),
+            ("bad timestamp",           r#"{"Variable": "$.v", "TimestampEquals": "2020-01-01T00:00:00Z"}"#, r#"{"v": "2020-01-01"}"#, false),
+            ("path operand",            r#"{"Variable": "$.a", "NumericEqualsPath": "$.b"}"#, r#"{"a": 3, "b": 3}"#, true),
+            ("matches",                 r#"{"Variable": "$.v", "StringMatches": "log-*.txt"}"#, r#"{"v": "log-2024.txt"}"#, true),
+            ("matches escaped star",    r#"{"Variable": "$.v", "StringMatches": "a\\*b"}"#, r#"{"v": "a*b"}"#, true),
+            ("escaped star is literal", r#"{"Variable": "$.v", "StringMatches": "a\\*b"}"#, r#"{"v": "axb"}"#, false),
+            ("is present",              r#"{"Variable": "$.x", "IsPresent": true}"#, r#"{}"#, false),
+            ("is null",                 r#"{"Variable": "$.v", "IsNull": true}"#, r#"{"v": null}"#, true),
+            ("is numeric false",        r#"{"Variable": "$.v", "IsNumeric": false}"#, r#"{"v": "1"}"#, true),
+            ("is timestamp",            r#"{"Variable": "$.v", "IsTimestamp": true}"#, r#"{"v": "2016-03-14T01:59:00Z"}"#, true),
+            ("and",                     r#"{"And": [{"Variable": "$.a", "IsPresent": true}, {"Variable": "$.a", "NumericLessThan": 5}]}"#, r#"{"a": 1}"#, true),
+            ("or",                      r#"{"Or": [{"Variable": "$.a", "StringEquals": "x"}, {"Variable": "$.a", "StringEquals": "y"}]}"#, r#"{"a": "y"}"#, true),
+            ("not",                     r#"{"Not": {"Variable": "$.a", "StringEquals": "x"}}"#, r#"{"a": "y"}"#, true),
         ];
         for (name, rule, input, want) in cases {
+            let rule: Value = serde_json::from_str(rule).expect(name);
+            let input: Value = serde_json::from_str(input).expect(name);
             assert_eq!(eval(rule, input).expect(name), want, "{name}");
         }
     }
@@ -616,10 +537,55 @@ mod tests {
             context: &context,
             variables: &vars,
         };
-        assert_eq!(choose(&rules, Some("D"), &scope).expect("default"), "D");
-        assert_eq!(
-            choose(&rules, None, &scope).expect_err("none").error,
-            "States.NoChoiceMatched"
-        );
+        assert_eq!(first_match(&rules, &scope).expect("no error"), None);
+        let input = json!({"a": "x"});
+        let scope = Scope {
+            input: &input,
+            ..scope
+        };
+        let chosen = first_match(&rules, &scope).expect("no error");
+        assert_eq!(chosen.map(ChoiceRule::next), Some("X"));
+    }
+
+    #[test]
+    fn jsonata_conditions() {
+        let cases = [
+            ("expression true", json!({"Condition": "{% $states.input.n > 1 %}"}), Ok(true)),
+            ("expression false", json!({"Condition": "{% $states.input.n > 5 %}"}), Ok(false)),
+            ("literal true", json!({"Condition": true}), Ok(true)),
+            ("variable", json!({"Condition": "{% $v = 'x' %}"}), Ok(true)),
+            ("a JSONPath rule never matches", json!({"Variable": "$.n", "IsPresent": true}), Ok(false)),
+            (
+                "not a boolean",
+                json!({"Condition": "{% $states.input.n %}"}),
+                Err("The JSONata expression '$states.input.n' specified for the field 'Choices[0].Condition' returned an unexpected result type. Expected 'boolean', but was 'number' for value: 2"),
+            ),
+            (
+                "undefined",
+                json!({"Condition": "{% $nope %}"}),
+                Err("The JSONata expression '$nope' specified for the field 'Choices[0].Condition' returned nothing (undefined)."),
+            ),
+        ];
+        let states = json!({"input": {"n": 2}});
+        let vars = Map::from_iter([("v".to_owned(), json!("x"))]);
+        let bindings = Bindings {
+            states: &states,
+            variables: &vars,
+            now_ms: 0,
+            seed: 0,
+        };
+        for (name, mut rule, want) in cases {
+            rule["Next"] = json!("N");
+            let rules = parse_choices(&json!([rule])).expect(name);
+            let got = first_true(&rules, &bindings).map(|r| r.is_some());
+            match want {
+                Ok(matched) => assert_eq!(got, Ok(matched), "{name}"),
+                Err(cause) => {
+                    let err = got.expect_err(name);
+                    assert_eq!(err.error, names::QUERY_EVALUATION_ERROR, "{name}");
+                    assert_eq!(err.cause.as_deref(), Some(cause), "{name}");
+                }
+            }
+        }
     }
 }

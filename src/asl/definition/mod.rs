@@ -1,0 +1,238 @@
+//! A definition, parsed once per revision: the typed [`Definition`] the interpreter runs and the
+//! [`Diagnostic`]s `ValidateStateMachineDefinition` and `CreateStateMachine` report, both from
+//! the same single pass over the JSON ([`parse`]), so what validation accepts is what runs.
+//!
+//! | module | owns |
+//! |---|---|
+//! | `parse` | the pass: each machine and state visited once ([`parse()`]) |
+//! | `schema` | AWS's schema checks of a machine's and a state's own fields |
+//! | `language` | each state uses its query language's fields; JSONata expressions parse |
+//! | `fields` | reading one field into its typed form |
+//! | `graph` | transition targets, terminal states, reachability |
+//! | [`diagnostics`] | diagnostic codes, the order AWS reports them in, `InvalidDefinition`'s message |
+//!
+//! Nothing here evaluates an expression; it only checks that paths, intrinsic calls and JSONata
+//! expressions are written so the interpreter can evaluate them.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::expr::choice::ChoiceRule;
+
+pub mod diagnostics;
+mod fields;
+mod graph;
+mod language;
+mod parse;
+mod schema;
+#[cfg(test)]
+mod tests;
+
+pub use diagnostics::{invalid_definition_message, Diagnostic, Severity};
+pub use parse::{parse, Parsed};
+
+/// A parsed state machine: the top level, a Parallel branch or a Map processor.
+#[derive(Debug)]
+pub struct Definition {
+    pub start_at: String,
+    pub states: HashMap<String, State>,
+    /// The execution's own deadline (`TimeoutSeconds` at the top level).
+    pub timeout_seconds: Option<u64>,
+    /// `QueryLanguage: JSONata` at the top: the default of every state inside.
+    pub jsonata: bool,
+}
+
+impl Definition {
+    /// The typed definition, or why the interpreter cannot run it. A definition that passes
+    /// validation always builds; one that does not may still build (the engine runs stored
+    /// revisions, which were validated when they were created).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        parse(text).definition
+    }
+
+    pub fn state(&self, name: &str) -> Option<&State> {
+        self.states.get(name)
+    }
+}
+
+/// Check a definition given as the text the API received; empty means valid.
+pub fn validate_definition(text: &str) -> Vec<Diagnostic> {
+    parse(text).diagnostics
+}
+
+/// Where a state goes when it completes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transition {
+    Next(String),
+    End,
+}
+
+/// A path-valued field: absent (the default applies), JSON `null`, or a path.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum PathField {
+    #[default]
+    Absent,
+    Null,
+    Path(String),
+}
+
+/// One state of the machine.
+#[derive(Debug)]
+pub struct State {
+    pub name: String,
+    /// The `Type` field as written (`Pass`, `Wait`, ...), used in history event names.
+    pub type_name: String,
+    pub kind: Kind,
+    /// `None` for Choice, Succeed and Fail, which do not use Next/End.
+    pub transition: Option<Transition>,
+    pub input_path: PathField,
+    pub output_path: PathField,
+    pub result_path: PathField,
+    pub parameters: Option<Value>,
+    pub result_selector: Option<Value>,
+    pub retry: Vec<Retrier>,
+    pub catch: Vec<Catcher>,
+    /// The state's query language is JSONata (its own `QueryLanguage`, or the machine's).
+    pub jsonata: bool,
+    /// `Assign`: variables to set when the state completes.
+    pub assign: Option<Value>,
+    /// JSONata `Output`.
+    pub output: Option<Value>,
+    /// JSONata `Arguments`.
+    pub arguments: Option<Value>,
+    /// Whether anything in the state can read the context object (`$$`, `$states` as a
+    /// whole or its `context`, or an intrinsic seeded by it); when not, the interpreter does
+    /// not build it.
+    pub needs_context: bool,
+}
+
+/// The type-specific part of a state.
+#[derive(Debug)]
+pub enum Kind {
+    Pass {
+        result: Option<Value>,
+    },
+    Succeed,
+    Fail {
+        error: Option<String>,
+        error_path: Option<String>,
+        cause: Option<String>,
+        cause_path: Option<String>,
+    },
+    Choice {
+        rules: Vec<ChoiceRule>,
+        default: Option<String>,
+    },
+    Wait(WaitFor),
+    Task(TaskSpec),
+    Parallel {
+        branches: Vec<Definition>,
+    },
+    Map(Box<MapSpec>),
+    /// A state type this build cannot run; the definition is still accepted.
+    Unsupported,
+}
+
+/// What a Wait state waits for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WaitFor {
+    Seconds(u64),
+    SecondsPath(String),
+    /// UTC milliseconds.
+    Timestamp(i64),
+    TimestampPath(String),
+    /// JSONata `Seconds` / `Timestamp` given as an expression.
+    SecondsExpr(String),
+    TimestampExpr(String),
+}
+
+/// The Task-specific fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskSpec {
+    pub resource: TaskResource,
+    /// The `Resource` text as written.
+    pub resource_text: String,
+    pub timeout: Option<Seconds>,
+    pub heartbeat: Option<Seconds>,
+}
+
+/// What a Task state's `Resource` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskResource {
+    /// `arn:aws:states:::lambda:invoke`: the function and payload come from Parameters.
+    LambdaInvoke,
+    /// A function ARN; `function` is the whole resource string as written.
+    LambdaFunction { function: String },
+    /// Anything else (other AWS services, activities): not runnable here.
+    Other(String),
+}
+
+impl TaskResource {
+    pub fn parse(resource: &str) -> Self {
+        if resource == "arn:aws:states:::lambda:invoke" {
+            TaskResource::LambdaInvoke
+        } else if resource.starts_with("arn:aws:lambda:") && resource.contains(":function:") {
+            TaskResource::LambdaFunction {
+                function: resource.to_owned(),
+            }
+        } else {
+            TaskResource::Other(resource.to_owned())
+        }
+    }
+}
+
+/// A duration given as a number of seconds, a path to one, or a JSONata expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Seconds {
+    Fixed(u64),
+    Path(String),
+    Expr(String),
+}
+
+/// The Map-specific fields.
+#[derive(Debug)]
+pub struct MapSpec {
+    /// `ItemProcessor` (or the older `Iterator`).
+    pub processor: Definition,
+    pub items_path: PathField,
+    /// JSONata `Items`: an array or an expression.
+    pub items: Option<Value>,
+    /// `ItemSelector` (or the older `Parameters`).
+    pub item_selector: Option<Value>,
+    pub max_concurrency: Option<Count>,
+    pub tolerated_count: Option<Count>,
+    pub tolerated_percentage: Option<Count>,
+}
+
+/// A count given as a number, a JSONPath, or a JSONata expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Count {
+    Fixed(f64),
+    Path(String),
+    Expr(String),
+}
+
+/// One `Retry` rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retrier {
+    pub error_equals: Vec<String>,
+    pub interval_seconds: f64,
+    pub max_attempts: u32,
+    pub backoff_rate: f64,
+    pub max_delay_seconds: Option<f64>,
+    pub full_jitter: bool,
+}
+
+/// One `Catch` rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Catcher {
+    pub error_equals: Vec<String>,
+    pub next: String,
+    /// `None`: absent (the error object replaces the input); `Some(None)`: null.
+    pub result_path: Option<Option<String>>,
+    /// JSONata `Output` of the catcher.
+    pub output: Option<Value>,
+    /// `Assign` of the catcher.
+    pub assign: Option<Value>,
+}

@@ -1,0 +1,163 @@
+//! Where an execution stands between two steps: the [`ExecutionState`] the engine stores as
+//! JSON in the executions' `cursor` column and hands back to the next [`super::step`].
+//!
+//! The JSON is a contract with every database already written: fields are only ever added,
+//! with `#[serde(default)]`, and names never change (`run/tests/cursor.rs` holds cursors
+//! written by earlier code and checks they resume identically). A Map with one iteration
+//! done and one waiting looks like this (the root frame is flattened into the top object):
+//!
+//! ```text
+//! {"status":"RUNNING", "current":"M", "input":{"items":[1,2]}, "entered_ms":1000,
+//!  "waiting":null, "chain_id":0, "entered_event_id":2, "task":null,
+//!  "fanout":{"inputs":[null,null], "next":2, "max_concurrency":1,
+//!            "running":[{"index":1, "frame":{"current":"W", "input":2, "entered_ms":6000,
+//!                        "waiting":{"seq":9,"due_ms":11000}, "chain_id":8,
+//!                        "entered_event_id":9, "task":null}}],
+//!            "results":[1,null], "failures":0, "tolerated":null, "error":null},
+//!  "timeout_due_ms":null, "last_event_id":9, "output":null, "error":null, "cause":null}
+//! ```
+//!
+//! Nothing here runs states; the interpreter reads and changes these fields.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::task::Invocation;
+use crate::asl::errors::StatesError;
+
+/// An execution's status (the shared vocabulary's; stored in the cursor by its AWS name).
+pub use crate::model::ExecutionStatus as Status;
+
+/// A timer the execution is blocked on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiting {
+    pub seq: i64,
+    pub due_ms: i64,
+}
+
+/// Where an execution stands between two steps. Persisted as JSON (the executions' `cursor`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionState {
+    pub status: Status,
+    /// The machine's own thread of control.
+    #[serde(flatten)]
+    pub root: Frame,
+    /// The execution's TimeoutSeconds deadline, while it is armed.
+    pub timeout_due_ms: Option<i64>,
+    /// Id of the last history event written.
+    pub last_event_id: i64,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+impl ExecutionState {
+    /// A new execution that has not run yet.
+    pub fn new(input: Value) -> Self {
+        Self {
+            status: Status::Running,
+            root: Frame {
+                input,
+                ..Frame::default()
+            },
+            timeout_due_ms: None,
+            last_event_id: 0,
+            output: None,
+            error: None,
+            cause: None,
+        }
+    }
+}
+
+/// One thread of control: the machine, a Parallel branch or a Map iteration.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Frame {
+    /// The state being run; `None` before the start and after the end.
+    pub current: Option<String>,
+    /// The raw input of `current`, as its StateEntered event shows it.
+    pub input: Value,
+    /// When `current` was entered (UTC ms), for `$$.State.EnteredTime`.
+    pub entered_ms: i64,
+    /// The Wait timer `current` is blocked on.
+    pub waiting: Option<Waiting>,
+    /// Id of the event the next StateEntered chains to.
+    pub chain_id: i64,
+    /// Id of `current`'s StateEntered event, quoted in runtime error causes.
+    #[serde(default)]
+    pub entered_event_id: i64,
+    /// The Task `current` is running.
+    #[serde(default)]
+    pub task: Option<TaskProgress>,
+    /// Retry bookkeeping of `current`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryProgress>,
+    /// Variables assigned in this frame (outer frames' variables are visible too).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub variables: Map<String, Value>,
+    /// The branches or iterations of the Parallel or Map state `current` is running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fanout: Option<Box<Fanout>>,
+}
+
+impl Frame {
+    /// Variables visible in this frame: the outer ones, overridden by the frame's own.
+    pub(super) fn visible(&self, outer: &Map<String, Value>) -> Map<String, Value> {
+        let mut all = outer.clone();
+        for (k, v) in &self.variables {
+            all.insert(k.clone(), v.clone());
+        }
+        all
+    }
+}
+
+/// A Task state between its Scheduled event and its result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskProgress {
+    /// The call to make (its `seq` is that of the latest attempt).
+    pub invocation: Invocation,
+    /// The effective parameters, shown again in every attempt's Scheduled event.
+    pub parameters: Value,
+    /// The Scheduled event id of the attempt in flight.
+    pub in_flight: Option<i64>,
+    /// The attempt's TimeoutSeconds timer.
+    pub timeout: Option<Waiting>,
+    pub timeout_secs: Option<u64>,
+    pub heartbeat_secs: Option<u64>,
+}
+
+/// Retries of the current state.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RetryProgress {
+    /// Attempts made under each Retry rule.
+    pub attempts: Vec<u32>,
+    /// Retries so far, for `$$.State.RetryCount`.
+    pub count: u32,
+    /// The back-off timer before the next attempt.
+    pub backoff: Option<Waiting>,
+}
+
+/// The branches of a Parallel state, or the iterations of a Map state, in progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fanout {
+    /// The input of each branch or iteration (taken when it starts).
+    pub inputs: Vec<Value>,
+    /// The index of the next one to start.
+    pub next: usize,
+    /// How many may run at once; 0 means all.
+    pub max_concurrency: usize,
+    pub running: Vec<Child>,
+    /// Outputs by index (`null` until one finishes).
+    pub results: Vec<Value>,
+    pub failures: usize,
+    /// Failures a Map tolerates; `None` when it tolerates none and fails with the first error.
+    pub tolerated: Option<usize>,
+    /// The error that fails the state once the running ones are stopped.
+    pub error: Option<StatesError>,
+}
+
+/// A running branch or iteration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Child {
+    pub index: usize,
+    pub frame: Frame,
+}

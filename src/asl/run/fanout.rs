@@ -1,0 +1,275 @@
+//! Parallel and Map: run one child frame per branch or iteration, at most `MaxConcurrency` at
+//! once, and settle the state when all have finished or one has failed.
+//!
+//! ```text
+//!  MapStateStarted ─┬─ MapIterationStarted 0 ─ <child's states> ─ MapIterationSucceeded 0
+//!                   ├─ MapIterationStarted 1 ─ ...                ─ MapIterationFailed 1
+//!                   └─ (2 waits for a free slot)
+//!  all done ─> MapStateSucceeded, results by index      a failure ─> the others stopped
+//!                                                       (MapIterationAborted), MapStateFailed
+//! ```
+//!
+//! A Map that tolerates failures (`ToleratedFailureCount`/`Percentage`) keeps each failed
+//! iteration's error object as its result, until more fail than it tolerates. Parallel writes
+//! only `ParallelStateStarted` and its end; its branches' events follow one another. A failed
+//! Parallel or Map is raised to [`super::recovery`] like a failed Task.
+
+use crate::model::HistoryEventType;
+use serde_json::{Map, Value};
+
+use super::context;
+use super::cursor::{Child, Fanout, Frame};
+use super::io::Io;
+use super::outcome::{End, Outcome};
+use super::recovery::error_output;
+use super::step::Run;
+use crate::asl::definition::{Count, Definition, Kind, MapSpec, State};
+use crate::asl::errors::{names, StatesError};
+use crate::asl::history;
+
+impl Run<'_> {
+    /// Start a Parallel state's branches or a Map state's iterations.
+    pub(super) fn start_fanout(
+        &mut self,
+        io: &Io<'_>,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+    ) -> Result<Outcome, StatesError> {
+        let state = io.state;
+        let (inputs, max_concurrency, tolerated) = match &state.kind {
+            Kind::Parallel { branches } => (vec![io.arguments()?; branches.len()], 0, None),
+            Kind::Map(spec) => self.map_inputs(io, spec, f)?,
+            _ => return Ok(Outcome::Blocked),
+        };
+        if matches!(state.kind, Kind::Map(_)) {
+            let details = history::map_state_started(inputs.len());
+            self.journal
+                .append(HistoryEventType::MapStateStarted, details);
+        } else {
+            self.journal
+                .append(HistoryEventType::ParallelStateStarted, None);
+        }
+        let n = inputs.len();
+        f.fanout = Some(Box::new(Fanout {
+            inputs,
+            next: 0,
+            max_concurrency,
+            running: Vec::new(),
+            results: vec![Value::Null; n],
+            failures: 0,
+            tolerated,
+            error: None,
+        }));
+        self.pump(state, f, outer)
+    }
+
+    /// A Map's iteration inputs (after ItemSelector), its concurrency and its tolerance.
+    fn map_inputs(
+        &self,
+        io: &Io<'_>,
+        spec: &MapSpec,
+        f: &Frame,
+    ) -> Result<(Vec<Value>, usize, Option<usize>), StatesError> {
+        let items = io.items(spec)?;
+        let mut inputs = Vec::with_capacity(items.len());
+        for (index, item) in items.into_iter().enumerate() {
+            let Some(selector) = &spec.item_selector else {
+                inputs.push(item);
+                continue;
+            };
+            let context = context::object(self.info, io.state, f, Some((index, &item)));
+            inputs.push(io.select_item(selector, &context)?);
+        }
+        let max = count(io, &spec.max_concurrency, "MaxConcurrency")?.unwrap_or(0.0);
+        let tol_count = count(io, &spec.tolerated_count, "ToleratedFailureCount")?;
+        let tol_pct = count(io, &spec.tolerated_percentage, "ToleratedFailurePercentage")?;
+        let n = inputs.len();
+        let tolerated = match (tol_count, tol_pct) {
+            (None, None) => None,
+            (c, p) => {
+                let by_count = c.map(|c| c as usize);
+                let by_pct = p.map(|p| ((p / 100.0) * n as f64).floor() as usize);
+                Some(by_count.into_iter().chain(by_pct).max().unwrap_or(0))
+            }
+        };
+        Ok((inputs, max as usize, tolerated))
+    }
+
+    /// Start what may start, and settle the state when all have finished or it has failed.
+    pub(super) fn pump(
+        &mut self,
+        state: &State,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+    ) -> Result<Outcome, StatesError> {
+        let vars = f.visible(outer);
+        let is_map = matches!(state.kind, Kind::Map(_));
+        loop {
+            let Some(fan) = f.fanout.as_mut() else {
+                return Ok(Outcome::Blocked);
+            };
+            if fan.error.is_some() {
+                break;
+            }
+            let room = fan.max_concurrency == 0 || fan.running.len() < fan.max_concurrency;
+            if fan.next >= fan.inputs.len() || !room {
+                break;
+            }
+            let index = fan.next;
+            fan.next += 1;
+            let input = std::mem::take(&mut fan.inputs[index]);
+            if is_map {
+                let details = history::map_iteration("Started", &state.name, index);
+                self.journal
+                    .append(HistoryEventType::MapIterationStarted, details);
+            }
+            let Some(child_def) = child_definition(state, index) else {
+                break;
+            };
+            let mut child = Frame {
+                chain_id: self.journal.last_id(),
+                ..Frame::default()
+            };
+            let start = child_def.start_at.clone();
+            match self.run_from(child_def, &mut child, &vars, start, input) {
+                End::Blocked => {
+                    if let Some(fan) = f.fanout.as_mut() {
+                        fan.running.push(Child {
+                            index,
+                            frame: child,
+                        });
+                    }
+                }
+                other => self.child_ended(state, f, index, other),
+            }
+        }
+        let Some(fan) = f.fanout.as_mut() else {
+            return Ok(Outcome::Blocked);
+        };
+        if let Some(err) = fan.error.clone() {
+            // Stop the ones still running, then fail the state.
+            for mut c in std::mem::take(&mut fan.running) {
+                self.abandon(&mut c.frame);
+                if is_map {
+                    let details = history::map_iteration("Aborted", &state.name, c.index);
+                    self.journal
+                        .append(HistoryEventType::MapIterationAborted, details);
+                }
+            }
+            f.fanout = None;
+            // No details: the error shows in the next event (a Catch, or ExecutionFailed).
+            let failed = if is_map {
+                HistoryEventType::MapStateFailed
+            } else {
+                HistoryEventType::ParallelStateFailed
+            };
+            self.journal.append(failed, None);
+            return Ok(Outcome::Raise(err));
+        }
+        if fan.next < fan.inputs.len() || !fan.running.is_empty() {
+            return Ok(Outcome::Blocked);
+        }
+        let results = std::mem::take(&mut fan.results);
+        f.fanout = None;
+        let succeeded = if is_map {
+            HistoryEventType::MapStateSucceeded
+        } else {
+            HistoryEventType::ParallelStateSucceeded
+        };
+        self.journal.append(succeeded, None);
+        self.complete(state, f, outer, Value::Array(results))
+    }
+
+    /// Record how a branch or iteration ended.
+    pub(super) fn child_ended(&mut self, state: &State, f: &mut Frame, index: usize, end: End) {
+        let is_map = matches!(state.kind, Kind::Map(_));
+        let Some(fan) = f.fanout.as_mut() else {
+            return;
+        };
+        match end {
+            End::Succeeded(output) => {
+                if let Some(slot) = fan.results.get_mut(index) {
+                    *slot = output;
+                }
+                if is_map {
+                    let details = history::map_iteration("Succeeded", &state.name, index);
+                    self.journal
+                        .append(HistoryEventType::MapIterationSucceeded, details);
+                }
+            }
+            End::Failed(err) => {
+                fan.failures += 1;
+                if is_map {
+                    let details = history::map_iteration("Failed", &state.name, index);
+                    self.journal
+                        .append(HistoryEventType::MapIterationFailed, details);
+                }
+                match fan.tolerated {
+                    None => {
+                        if fan.error.is_none() {
+                            fan.error = Some(err);
+                        }
+                    }
+                    Some(t) if fan.failures > t => {
+                        fan.error = Some(StatesError::new(
+                            names::EXCEEDED_TOLERATED_FAILURE_THRESHOLD,
+                            "The specified tolerated failure threshold was exceeded",
+                        ));
+                    }
+                    Some(_) => {
+                        if let Some(slot) = fan.results.get_mut(index) {
+                            *slot = error_output(&err);
+                        }
+                    }
+                }
+            }
+            End::Blocked | End::Aborted(..) | End::TimedOut => {}
+        }
+    }
+}
+
+/// The definition branch `index` of a Parallel runs, or a Map's processor.
+pub(super) fn child_definition(state: &State, index: usize) -> Option<&Definition> {
+    match &state.kind {
+        Kind::Parallel { branches } => branches.get(index),
+        Kind::Map(spec) => Some(&spec.processor),
+        _ => None,
+    }
+}
+
+/// `MaxConcurrency` and the tolerated failures: a number, a path to one (a numeric string
+/// counts, as AWS reads it), or a JSONata expression.
+fn count(io: &Io<'_>, c: &Option<Count>, field: &str) -> Result<Option<f64>, StatesError> {
+    match c {
+        None => Ok(None),
+        Some(Count::Fixed(n)) => Ok(Some(*n)),
+        Some(Count::Path(p)) => {
+            let v = io.query(p, io.input()?)?;
+            let n = v.as_f64().or_else(|| {
+                v.as_str()
+                    .and_then(|s| s.trim().parse::<u64>().ok())
+                    .map(|n| n as f64)
+            });
+            match n {
+                Some(n) if n >= 0.0 => Ok(Some(n)),
+                _ => Err(StatesError::runtime(format!(
+                    "The {field}Path field refers to value {} which is not a valid integer: {p}",
+                    if v.is_string() {
+                        v.to_string()
+                    } else {
+                        format!("\"{v}\"")
+                    }
+                ))),
+            }
+        }
+        Some(Count::Expr(e)) => {
+            let v = io.jsonata(&Value::String(e.clone()), field, None, None)?;
+            v.as_f64().map(Some).ok_or_else(|| {
+                StatesError::new(
+                    names::QUERY_EVALUATION_ERROR,
+                    format!("The {field} field must be a number but was: {v}"),
+                )
+            })
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! [`step`]: one event in, the execution run to its next blocking point, its events and
+//! effects out. Starting (ExecutionStarted, the execution's timeout), stopping, timing out
+//! and ending the execution happen here; running states is [`super::machine`]'s.
+
+use crate::model::HistoryEventType;
+use serde_json::Map;
+
+use super::cursor::{ExecutionState, Status};
+use super::journal::Journal;
+use super::outcome::{Delivery, End};
+use super::{Effect, Event, ExecutionInfo, Step, StepConfig, EXECUTION_TIMEOUT_SEQ};
+use crate::asl::definition::Definition;
+use crate::asl::errors::{names, StatesError};
+use crate::asl::history;
+
+/// One step in progress: what it writes and asks for, and what it runs with.
+pub(super) struct Run<'a> {
+    pub info: &'a ExecutionInfo,
+    /// The step's time: every event's timestamp and the base of every deadline.
+    pub now_ms: i64,
+    pub cfg: &'a StepConfig,
+    pub journal: Journal,
+    pub effects: Vec<Effect>,
+}
+
+impl Run<'_> {
+    pub fn arm(&mut self, seq: i64, due_ms: i64) {
+        self.effects.push(Effect::ArmTimer { seq, due_ms });
+    }
+
+    pub fn disarm(&mut self, seq: i64) {
+        self.effects.push(Effect::CancelTimer { seq });
+    }
+
+    /// `WAIT_TIME_SCALE`, or 1 when it is not a usable factor.
+    pub fn scale(&self) -> f64 {
+        if self.cfg.wait_time_scale.is_finite() && self.cfg.wait_time_scale >= 0.0 {
+            self.cfg.wait_time_scale
+        } else {
+            1.0
+        }
+    }
+}
+
+/// Apply `event` to `exec` and run until the execution blocks or ends.
+pub fn step(
+    def: &Definition,
+    exec: &mut ExecutionState,
+    info: &ExecutionInfo,
+    event: Event,
+    now_ms: i64,
+    cfg: &StepConfig,
+) -> Step {
+    if exec.status.is_terminal() {
+        return Step::default();
+    }
+    let mut run = Run {
+        info,
+        now_ms,
+        cfg,
+        journal: Journal::new(exec.last_event_id, now_ms, cfg.max_history_events),
+        effects: Vec::new(),
+    };
+    let mut root = std::mem::take(&mut exec.root);
+    let top = Map::new();
+    let end = match event {
+        Event::Start => {
+            let input = root.input.clone();
+            let details = history::execution_started(&input, &info.role_arn);
+            run.journal
+                .append_after(0, HistoryEventType::ExecutionStarted, details);
+            root.chain_id = 0;
+            if let Some(secs) = def.timeout_seconds {
+                let due_ms = info
+                    .start_ms
+                    .saturating_add(i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX));
+                exec.timeout_due_ms = Some(due_ms);
+                run.arm(EXECUTION_TIMEOUT_SEQ, due_ms);
+            }
+            run.run_from(def, &mut root, &top, def.start_at.clone(), input)
+        }
+        Event::TimerFired { seq } if seq == EXECUTION_TIMEOUT_SEQ => {
+            if exec.timeout_due_ms.take().is_some() {
+                End::TimedOut
+            } else {
+                End::Blocked
+            }
+        }
+        Event::TimerFired { seq } => run
+            .deliver(def, &mut root, &top, &Delivery::Timer(seq))
+            .unwrap_or(End::Blocked),
+        Event::TaskResult { seq, result } => run
+            .deliver(def, &mut root, &top, &Delivery::Task(seq, result))
+            .unwrap_or(End::Blocked),
+        Event::Stop { error, cause } => End::Aborted(error, cause),
+    };
+    let end = if run.journal.overflowed() {
+        // Whatever this step did past the cap is dropped with the execution.
+        run.effects.retain(|e| !matches!(e, Effect::Invoke(_)));
+        End::Failed(StatesError::runtime(format!(
+            "The execution reached the maximum number of history events ({}).",
+            cfg.max_history_events
+        )))
+    } else {
+        end
+    };
+    if let Some(status) = finish(&mut run, exec, end) {
+        // The execution ended: disarm whatever timers it still holds.
+        exec.status = status;
+        run.abandon(&mut root);
+        if exec.timeout_due_ms.take().is_some() {
+            run.disarm(EXECUTION_TIMEOUT_SEQ);
+        }
+        root.current = None;
+    }
+    exec.root = root;
+    exec.last_event_id = run.journal.last_id();
+    Step {
+        events: run.journal.into_events(),
+        effects: run.effects,
+    }
+}
+
+/// Write the execution's end event and record its result; the new status, if it ended.
+fn finish(run: &mut Run<'_>, exec: &mut ExecutionState, end: End) -> Option<Status> {
+    let journal = &mut run.journal;
+    match end {
+        End::Blocked => None,
+        End::Succeeded(output) => {
+            let details = history::execution_succeeded(&output);
+            journal.append_end(HistoryEventType::ExecutionSucceeded, details);
+            exec.output = Some(output);
+            Some(Status::Succeeded)
+        }
+        End::Failed(err) => {
+            let error = (!err.error.is_empty()).then_some(err.error);
+            let details = history::execution_failed(error.as_deref(), err.cause.as_deref());
+            journal.append_end(HistoryEventType::ExecutionFailed, details);
+            exec.error = error;
+            exec.cause = err.cause;
+            Some(Status::Failed)
+        }
+        End::Aborted(error, cause) => {
+            let details = history::execution_aborted(error.as_deref(), cause.as_deref());
+            journal.append_end(HistoryEventType::ExecutionAborted, details);
+            exec.error = error;
+            exec.cause = cause;
+            Some(Status::Aborted)
+        }
+        End::TimedOut => {
+            let details = history::execution_timed_out(Some(names::TIMEOUT), None);
+            journal.append_end(HistoryEventType::ExecutionTimedOut, details);
+            exec.error = Some(names::TIMEOUT.to_owned());
+            Some(Status::TimedOut)
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! Task states that call Lambda: the call to make, the result the state sees, the history
+//! events, and the attempt's timeout.
+//!
+//! Two resource forms reach a Lambda function:
+//!
+//! | form | `Resource` | payload sent | result | history events |
+//! |---|---|---|---|---|
+//! | integration | `arn:aws:states:::lambda:invoke` | `Parameters.Payload` | `{ExecutedVersion, Payload, SdkHttpMetadata, SdkResponseMetadata, StatusCode}` | `TaskScheduled` … `TaskSucceeded` |
+//! | function ARN | `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]` | the state's effective input | the function's output | `LambdaFunctionScheduled` … `LambdaFunctionSucceeded` |
+//!
+//! Nothing here calls a function: the interpreter asks for the call with [`Effect::Invoke`]
+//! and its result comes back as an event. A failed or timed-out attempt is raised to
+//! the interpreter's Retry and Catch.
+
+use crate::model::HistoryEventType;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::cursor::{Frame, TaskProgress, Waiting};
+use super::io::Io;
+use super::outcome::Outcome;
+use super::step::Run;
+use super::{Effect, MAX_PAYLOAD_BYTES};
+use crate::asl::definition::{Kind, State, TaskResource, TaskSpec};
+use crate::asl::errors::{names, StatesError};
+use crate::asl::history;
+
+/// A Lambda call the interpreter asks for; persisted until its result is committed, so a
+/// call in flight at a crash is made again (at-least-once, as Lambda itself is).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Invocation {
+    /// The id of the Scheduled event; the result must name it to be accepted.
+    pub seq: i64,
+    /// Name, `name:qualifier`, partial ARN or full ARN, as the state gave it.
+    pub function_name: String,
+    pub qualifier: Option<String>,
+    /// The request body (JSON text).
+    pub payload: String,
+    /// `RequestResponse` (default), `Event` or `DryRun`.
+    pub invocation_type: String,
+    /// Base64 `ClientContext`, passed through.
+    pub client_context: Option<String>,
+}
+
+/// What came back from a successful call (HTTP 2xx without a function error).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvokeOutput {
+    pub status_code: u16,
+    /// The response body, as sent (may be empty for `Event` invocations).
+    pub payload: String,
+    pub executed_version: Option<String>,
+    pub request_id: String,
+    /// Response headers, for the integration's `SdkHttpMetadata`.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Run<'_> {
+    /// Enter a Task: its parameters and timeouts, then the first attempt.
+    pub(super) fn task(
+        &mut self,
+        io: &Io<'_>,
+        f: &mut Frame,
+        spec: &TaskSpec,
+    ) -> Result<Outcome, StatesError> {
+        let parameters = io.arguments()?;
+        let timeout_secs = io.seconds(spec.timeout.as_ref(), "TimeoutSeconds")?;
+        let heartbeat_secs = io.seconds(spec.heartbeat.as_ref(), "HeartbeatSeconds")?;
+        let invocation = invocation_for(spec, &parameters)?;
+        f.task = Some(TaskProgress {
+            invocation,
+            parameters,
+            in_flight: None,
+            timeout: None,
+            timeout_secs,
+            heartbeat_secs,
+        });
+        self.schedule(io.state, f);
+        Ok(Outcome::Blocked)
+    }
+
+    /// Write the Scheduled and Started events of a new attempt and ask for the call.
+    pub(super) fn schedule(&mut self, state: &State, f: &mut Frame) {
+        let Kind::Task(spec) = &state.kind else {
+            return;
+        };
+        let Some(tp) = f.task.clone() else {
+            return;
+        };
+        match &spec.resource {
+            TaskResource::LambdaInvoke => {
+                let details = history::task_scheduled(
+                    "lambda",
+                    "invoke",
+                    &self.info.region,
+                    &tp.parameters,
+                    tp.timeout_secs,
+                    tp.heartbeat_secs,
+                );
+                self.journal
+                    .append(HistoryEventType::TaskScheduled, details);
+                self.journal.append(
+                    HistoryEventType::TaskStarted,
+                    history::task_started("lambda", "invoke"),
+                );
+            }
+            _ => {
+                let details =
+                    history::lambda_scheduled(&spec.resource_text, &tp.parameters, tp.timeout_secs);
+                self.journal
+                    .append(HistoryEventType::LambdaFunctionScheduled, details);
+                self.journal
+                    .append(HistoryEventType::LambdaFunctionStarted, None);
+            }
+        }
+        let seq = self.journal.last_id() - 1;
+        let mut invocation = tp.invocation;
+        invocation.seq = seq;
+        let timeout = tp.timeout_secs.map(|t| Waiting {
+            seq,
+            due_ms: self.now_ms.saturating_add(
+                i64::try_from(t)
+                    .unwrap_or(i64::MAX / 1000)
+                    .saturating_mul(1000),
+            ),
+        });
+        if let Some(w) = timeout {
+            self.arm(w.seq, w.due_ms);
+        }
+        self.effects.push(Effect::Invoke(invocation.clone()));
+        if let Some(t) = f.task.as_mut() {
+            t.invocation = invocation;
+            t.in_flight = Some(seq);
+            t.timeout = timeout;
+        }
+    }
+
+    /// The attempt `seq` finished: complete the state, or raise the error.
+    pub(super) fn task_result(
+        &mut self,
+        state: &State,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+        seq: i64,
+        result: Result<InvokeOutput, StatesError>,
+    ) -> Result<Outcome, StatesError> {
+        let timeout = f.task.as_mut().and_then(|t| {
+            t.in_flight = None;
+            t.timeout.take()
+        });
+        if timeout.is_some() {
+            self.disarm(seq);
+        }
+        let Kind::Task(spec) = &state.kind else {
+            return Ok(Outcome::Blocked);
+        };
+        let result = result
+            .map_err(|e| integration_error(spec, e))
+            .and_then(|out| task_output(spec, &out));
+        let invoke = spec.resource == TaskResource::LambdaInvoke;
+        match result {
+            Ok(output) => {
+                if invoke {
+                    let details = history::task_succeeded("lambda", "invoke", &output);
+                    self.journal
+                        .append(HistoryEventType::TaskSucceeded, details);
+                } else {
+                    let details = history::lambda_succeeded(&output);
+                    self.journal
+                        .append(HistoryEventType::LambdaFunctionSucceeded, details);
+                }
+                f.task = None;
+                self.complete(state, f, outer, output)
+            }
+            Err(err) => {
+                let (error, cause) = (Some(err.error.as_str()), err.cause.as_deref());
+                if invoke {
+                    let details = history::task_failed("lambda", "invoke", error, cause);
+                    self.journal.append(HistoryEventType::TaskFailed, details);
+                } else {
+                    let details = history::lambda_failed(error, cause);
+                    self.journal
+                        .append(HistoryEventType::LambdaFunctionFailed, details);
+                }
+                Ok(Outcome::Raise(err))
+            }
+        }
+    }
+
+    /// The attempt's TimeoutSeconds passed: raise `States.Timeout`.
+    pub(super) fn task_timed_out(&mut self, state: &State, f: &mut Frame) -> Outcome {
+        if let Some(t) = f.task.as_mut() {
+            t.timeout = None;
+            t.in_flight = None;
+        }
+        let Kind::Task(spec) = &state.kind else {
+            return Outcome::Blocked;
+        };
+        let timeout = Some(names::TIMEOUT);
+        if spec.resource == TaskResource::LambdaInvoke {
+            let details = history::task_timed_out("lambda", "invoke", timeout, None);
+            self.journal.append(HistoryEventType::TaskTimedOut, details);
+        } else {
+            let details = history::lambda_timed_out(timeout, None);
+            self.journal
+                .append(HistoryEventType::LambdaFunctionTimedOut, details);
+        }
+        Outcome::Raise(StatesError {
+            error: names::TIMEOUT.to_owned(),
+            cause: None,
+        })
+    }
+}
+
+/// The Lambda call a Task state makes with these effective parameters.
+fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocation, StatesError> {
+    match &spec.resource {
+        TaskResource::LambdaInvoke => {
+            let field = |k: &str| params.get(k).and_then(Value::as_str).map(str::to_owned);
+            let function_name = field("FunctionName").ok_or_else(|| {
+                StatesError::runtime(
+                    "The field 'FunctionName' is required by the lambda:invoke integration.",
+                )
+            })?;
+            let payload = match params.get("Payload") {
+                None => "{}".to_owned(),
+                // A string payload is sent as the text it holds, as the SDK does.
+                Some(Value::String(s)) => s.clone(),
+                Some(v) => v.to_string(),
+            };
+            Ok(Invocation {
+                seq: 0,
+                function_name,
+                qualifier: field("Qualifier"),
+                payload,
+                invocation_type: field("InvocationType")
+                    .unwrap_or_else(|| "RequestResponse".into()),
+                client_context: field("ClientContext"),
+            })
+        }
+        TaskResource::LambdaFunction { function } => Ok(Invocation {
+            seq: 0,
+            function_name: function.clone(),
+            qualifier: None,
+            payload: params.to_string(),
+            invocation_type: "RequestResponse".into(),
+            client_context: None,
+        }),
+        TaskResource::Other(r) => Err(StatesError::runtime(format!(
+            "The resource '{r}' is not supported by this server: only Lambda tasks run here."
+        ))),
+    }
+}
+
+/// A function error as the state sees it: the `lambda:invoke` integration re-serialises the
+/// error document compactly for the cause, while a function ARN passes it on as sent.
+fn integration_error(spec: &TaskSpec, mut e: StatesError) -> StatesError {
+    if spec.resource == TaskResource::LambdaInvoke {
+        if let Some(parsed) = e
+            .cause
+            .as_deref()
+            .and_then(|c| serde_json::from_str::<Value>(c).ok())
+            .filter(Value::is_object)
+        {
+            e.cause = Some(parsed.to_string());
+        }
+    }
+    e
+}
+
+/// The task's result as the state sees it, or DataLimitExceeded when it is too large.
+fn task_output(spec: &TaskSpec, out: &InvokeOutput) -> Result<Value, StatesError> {
+    if out.payload.len() > MAX_PAYLOAD_BYTES {
+        return Err(StatesError::new(
+            names::DATA_LIMIT_EXCEEDED,
+            "The state/task 'lambda' returned a result with a size exceeding the maximum number of bytes service limit.",
+        ));
+    }
+    let payload = if out.payload.trim().is_empty() {
+        Value::String(String::new())
+    } else {
+        serde_json::from_str(&out.payload).unwrap_or_else(|_| Value::String(out.payload.clone()))
+    };
+    Ok(match spec.resource {
+        TaskResource::LambdaInvoke => {
+            let mut all = Map::new();
+            let mut flat = Map::new();
+            for (k, v) in &out.headers {
+                all.insert(k.clone(), json!([v]));
+                flat.insert(k.clone(), json!(v));
+            }
+            json!({
+                "ExecutedVersion": out.executed_version.clone().unwrap_or_else(|| "$LATEST".into()),
+                "Payload": payload,
+                "SdkHttpMetadata": {
+                    "AllHttpHeaders": all,
+                    "HttpHeaders": flat,
+                    "HttpStatusCode": out.status_code,
+                },
+                "SdkResponseMetadata": {"RequestId": out.request_id},
+                "StatusCode": out.status_code,
+            })
+        }
+        _ => payload,
+    })
+}

@@ -1,0 +1,158 @@
+//! Parallel and Map: inputs, results, concurrency, tolerated failures, stopping.
+
+use serde_json::json;
+
+use super::{check_ends, definition, driver, FUNCTION};
+use crate::asl::run::{step, Effect, Event, ExecutionState, Status, StepConfig};
+
+#[test]
+fn parallel_and_map_give_aws_outputs() {
+    let cases = vec![
+        (
+            "parallel branches see one input and give an array",
+            json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+                {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": 1, "End": true}}},
+                {"StartAt": "B", "States": {"B": {"Type": "Wait", "Seconds": 5, "End": true}}}]}}}),
+            json!({"x": 1}),
+            Ok(json!([1, {"x": 1}])),
+        ),
+        (
+            "a failing branch fails the execution with its error",
+            json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+                {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 5, "End": true}}},
+                {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "C"}}}]}}}),
+            json!({}),
+            Err(("E", "C")),
+        ),
+        (
+            "map with item selector, concurrency 1 and a wait in each iteration",
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "MaxConcurrency": 1,
+                "ItemSelector": {"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index"},
+                "ItemProcessor": {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": true}}}}}}),
+            json!(["a", "b", "c"]),
+            Ok(json!([{"v": "a", "i": 0}, {"v": "b", "i": 1}, {"v": "c", "i": 2}])),
+        ),
+        (
+            "map iterations call a function; results keep item order",
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.xs", "End": true,
+                "ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": FUNCTION, "End": true}}}}}}),
+            json!({"xs": [{"n": 1}, {"n": 2}]}),
+            Ok(json!([{"n": 1}, {"n": 2}])),
+        ),
+        (
+            "a tolerated failure keeps the map going",
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "ToleratedFailureCount": 1,
+                "ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": FUNCTION, "End": true}}}}}}),
+            json!(["ok", "fail"]),
+            Ok(json!(["ok", {"Error": "Boom", "Cause": "asked to fail"}])),
+        ),
+        (
+            "failures past the tolerance fail the map",
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "ToleratedFailurePercentage": 40,
+                "ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": FUNCTION, "End": true}}}}}}),
+            json!(["fail", "fail", "ok"]),
+            Err((
+                "States.ExceedToleratedFailureThreshold",
+                "The specified tolerated failure threshold was exceeded",
+            )),
+        ),
+        (
+            "an empty map succeeds at once",
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+                "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}),
+            json!([]),
+            Ok(json!([])),
+        ),
+        (
+            "a map over a non-array fails",
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+                "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}),
+            json!({"a": 1}),
+            Err((
+                "States.Runtime",
+                "An error occurred while executing the state 'M' (entered at the event id #2). Map state input must be an array but was: {\"a\":1}",
+            )),
+        ),
+        (
+            "jsonata map items and parallel arguments",
+            json!({"QueryLanguage": "JSONata", "StartAt": "M", "States": {
+                "M": {"Type": "Map", "Items": "{% $states.input.xs %}", "Next": "P",
+                  "ItemSelector": {"i": "{% $states.context.Map.Item.Index %}", "v": "{% $states.context.Map.Item.Value %}"},
+                  "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "Output": "{% $states.input.v * 10 + $states.input.i %}", "End": true}}}},
+                "P": {"Type": "Parallel", "Arguments": {"sum": "{% $sum($states.input) %}"}, "End": true,
+                  "Output": "{% $states.result[0] %}",
+                  "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}]}}}),
+            json!({"xs": [1, 2]}),
+            Ok(json!({"sum": 31})),
+        ),
+        (
+            "jsonata items that are not an array",
+            json!({"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+                "Items": "{% $states.input.n %}",
+                "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}),
+            json!({"n": 3}),
+            Err((
+                "States.QueryEvaluationError",
+                "An error occurred while executing the state 'M' (entered at the event id #2). The JSONata expression '$states.input.n' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'number' for value: 3",
+            )),
+        ),
+        (
+            "max concurrency from a path",
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "ItemsPath": "$.xs",
+                "MaxConcurrencyPath": "$.c",
+                "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}),
+            json!({"xs": [1, 2], "c": "x"}),
+            Err((
+                "States.Runtime",
+                "An error occurred while executing the state 'M' (entered at the event id #2). The MaxConcurrencyPath field refers to value \"x\" which is not a valid integer: $.c",
+            )),
+        ),
+    ];
+    check_ends(cases);
+}
+
+#[test]
+fn map_concurrency_bounds_the_timers_armed_at_once_and_stop_cancels_them() {
+    let def = definition(
+        &json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        "MaxConcurrency": 2,
+        "ItemProcessor": {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 9, "End": true}}}}}}),
+    );
+    let mut state = ExecutionState::new(json!([1, 2, 3, 4, 5]));
+    let cfg = StepConfig::default();
+    let armed = |effects: &[Effect]| -> Vec<i64> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::ArmTimer { seq, .. } => Some(*seq),
+                _ => None,
+            })
+            .collect()
+    };
+    let out = step(&def, &mut state, &driver::info(), Event::Start, 1_000, &cfg);
+    let first = armed(&out.effects);
+    assert_eq!(first.len(), 2, "{:?}", out.effects);
+    let fired = Event::TimerFired { seq: first[0] };
+    let out = step(&def, &mut state, &driver::info(), fired, 10_000, &cfg);
+    // One iteration finished and the next one started: one new timer.
+    let newly = armed(&out.effects);
+    assert_eq!(newly.len(), 1);
+    let stop = Event::Stop {
+        error: None,
+        cause: None,
+    };
+    let out = step(&def, &mut state, &driver::info(), stop, 11_000, &cfg);
+    let mut cancelled: Vec<i64> = out
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::CancelTimer { seq } => Some(*seq),
+            _ => None,
+        })
+        .collect();
+    cancelled.sort_unstable();
+    let mut want = vec![first[1], newly[0]];
+    want.sort_unstable();
+    assert_eq!(cancelled, want);
+    assert_eq!(state.status, Status::Aborted);
+}
