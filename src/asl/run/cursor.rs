@@ -22,7 +22,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::task::Invocation;
+use super::call::Invocation;
 use crate::asl::errors::StatesError;
 
 /// An execution's status (the shared vocabulary's; stored in the cursor by its AWS name).

@@ -42,8 +42,9 @@ use serde_json::Value;
 use super::errors::StatesError;
 use super::history::HistoryEvent;
 
+mod call;
 mod context;
-pub mod cursor;
+mod cursor;
 mod fanout;
 mod io;
 mod journal;

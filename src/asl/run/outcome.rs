@@ -4,8 +4,8 @@
 
 use serde_json::{Map, Value};
 
+use super::call::InvokeOutput;
 use super::cursor::Frame;
-use super::task::InvokeOutput;
 use crate::asl::errors::{names, StatesError};
 
 /// What running a state (or resuming it) led to.

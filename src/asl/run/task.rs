@@ -12,10 +12,9 @@
 //! and its result comes back as an event. A failed or timed-out attempt is raised to
 //! the interpreter's Retry and Catch.
 
-use crate::model::HistoryEventType;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+pub use super::call::{Invocation, InvokeOutput};
 use super::cursor::{Frame, TaskProgress, Waiting};
 use super::io::Io;
 use super::outcome::Outcome;
@@ -24,35 +23,7 @@ use super::{Effect, MAX_PAYLOAD_BYTES};
 use crate::asl::definition::{Kind, State, TaskResource, TaskSpec};
 use crate::asl::errors::{names, StatesError};
 use crate::asl::history;
-
-/// A Lambda call the interpreter asks for; persisted until its result is committed, so a
-/// call in flight at a crash is made again (at-least-once, as Lambda itself is).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Invocation {
-    /// The id of the Scheduled event; the result must name it to be accepted.
-    pub seq: i64,
-    /// Name, `name:qualifier`, partial ARN or full ARN, as the state gave it.
-    pub function_name: String,
-    pub qualifier: Option<String>,
-    /// The request body (JSON text).
-    pub payload: String,
-    /// `RequestResponse` (default), `Event` or `DryRun`.
-    pub invocation_type: String,
-    /// Base64 `ClientContext`, passed through.
-    pub client_context: Option<String>,
-}
-
-/// What came back from a successful call (HTTP 2xx without a function error).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InvokeOutput {
-    pub status_code: u16,
-    /// The response body, as sent (may be empty for `Event` invocations).
-    pub payload: String,
-    pub executed_version: Option<String>,
-    pub request_id: String,
-    /// Response headers, for the integration's `SdkHttpMetadata`.
-    pub headers: Vec<(String, String)>,
-}
+use crate::model::HistoryEventType;
 
 impl Run<'_> {
     /// Enter a Task: its parameters and timeouts, then the first attempt.

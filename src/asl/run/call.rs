@@ -1,0 +1,33 @@
+//! A call the interpreter asks for and what comes back from it: plain data, persisted in the
+//! cursor and the `tasks` table, shared by the cursor, the outcomes and the Task state.
+
+use serde::{Deserialize, Serialize};
+
+/// A Lambda call the interpreter asks for; persisted until its result is committed, so a
+/// call in flight at a crash is made again (at-least-once, as Lambda itself is).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Invocation {
+    /// The id of the Scheduled event; the result must name it to be accepted.
+    pub seq: i64,
+    /// Name, `name:qualifier`, partial ARN or full ARN, as the state gave it.
+    pub function_name: String,
+    pub qualifier: Option<String>,
+    /// The request body (JSON text).
+    pub payload: String,
+    /// `RequestResponse` (default), `Event` or `DryRun`.
+    pub invocation_type: String,
+    /// Base64 `ClientContext`, passed through.
+    pub client_context: Option<String>,
+}
+
+/// What came back from a successful call (HTTP 2xx without a function error).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvokeOutput {
+    pub status_code: u16,
+    /// The response body, as sent (may be empty for `Event` invocations).
+    pub payload: String,
+    pub executed_version: Option<String>,
+    pub request_id: String,
+    /// Response headers, for the integration's `SdkHttpMetadata`.
+    pub headers: Vec<(String, String)>,
+}
