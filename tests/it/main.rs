@@ -23,5 +23,6 @@ mod recovery;
 mod restart;
 mod smoke;
 mod state_machines;
+mod structure;
 mod upgrade;
 mod wait;
