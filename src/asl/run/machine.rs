@@ -161,14 +161,8 @@ impl Run<'_> {
     /// Set the assigned variables, write the StateExited event and follow the state's
     /// transition. An output over AWS's payload limit fails the frame instead.
     pub(super) fn leave(&mut self, state: &State, f: &mut Frame, exit: Exit) -> Outcome {
-        if history::to_text(&exit.output).len() > MAX_PAYLOAD_BYTES {
-            return Outcome::Fail(StatesError::new(
-                names::DATA_LIMIT_EXCEEDED,
-                format!(
-                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
-                    state.name
-                ),
-            ));
+        if let Some(e) = over_limit(state, &exit.output) {
+            return Outcome::Fail(e);
         }
         f.variables.extend(exit.assigned);
         self.journal.state_exited(f, state, &exit.output);
@@ -264,4 +258,17 @@ fn backoff_seq(f: &Frame) -> Option<i64> {
 
 fn task_timeout_seq(f: &Frame) -> Option<i64> {
     f.task.as_ref().and_then(|t| t.timeout).map(|w| w.seq)
+}
+
+/// States.DataLimitExceeded when a state's output is over AWS's payload limit.
+pub(super) fn over_limit(state: &State, output: &Value) -> Option<StatesError> {
+    (history::to_text(output).len() > MAX_PAYLOAD_BYTES).then(|| {
+        StatesError::new(
+            names::DATA_LIMIT_EXCEEDED,
+            format!(
+                "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                state.name
+            ),
+        )
+    })
 }

@@ -17,6 +17,7 @@
 use serde_json::{Map, Value};
 
 use super::cursor::{Frame, RetryProgress, Waiting};
+use super::machine::over_limit;
 use super::outcome::{in_state, Outcome};
 use super::step::Run;
 use crate::asl::definition::{Kind, Retrier, State};
@@ -141,6 +142,11 @@ impl Run<'_> {
         let io = self.io(state, f, outer);
         let error_output = error_output(&err);
         let output = io.caught(catcher, &error_output)?;
+        // A catcher's output is held to the payload limit like any state's: a Catch that loops
+        // back to a state quoting its input in its error would otherwise double it each turn.
+        if let Some(e) = over_limit(state, &output) {
+            return Ok(Outcome::Fail(e));
+        }
         let assigned = io.assign(catcher.assign.as_ref(), None, Some(&error_output))?;
         f.variables.extend(assigned);
         self.journal.state_exited(f, state, &output);

@@ -191,3 +191,22 @@ fn catch_passes_the_error_on() {
     ];
     check_ends(cases);
 }
+
+#[test]
+fn a_catchers_output_is_held_to_the_payload_limit() {
+    let def = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+              "Parameters": {"fail": true},
+              "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Done"}],
+              "End": true},
+        "Done": {"Type": "Succeed"}}});
+    // The input alone fits; with the error added it does not.
+    let input = json!({"big": "x".repeat(262_100)});
+    let (state, _) = super::drive(&def, input);
+    assert_eq!(state.error.as_deref(), Some("States.DataLimitExceeded"));
+    assert_eq!(
+        state.cause.as_deref(),
+        Some("The state/task 'T' returned a result with a size exceeding the maximum number of bytes service limit."),
+        "the catcher's state is named, not the next one"
+    );
+}
