@@ -76,9 +76,11 @@ impl Running {
 }
 
 impl<S: Store> Engine<S> {
-    /// Run the interpreter from `event` to the next blocking point, on the blocking pool: a
-    /// step may evaluate JSONata for a second or run 10,000 transitions, and must not hold
-    /// a worker the API and the timers need meanwhile. At most `steps` run at once.
+    /// Run the interpreter from `event` to the next blocking point. A step that may evaluate
+    /// JSONata for a second or run 10,000 transitions goes to the blocking pool, so it does not
+    /// hold a worker the API and the timers need meanwhile (at most `steps` run at once); a
+    /// step of a machine whose steps are bounded by its definition runs here, as handing it to
+    /// another thread would cost more than running it.
     pub(super) async fn run_step(
         &self,
         rev: Arc<Revision>,
@@ -87,12 +89,16 @@ impl<S: Store> Engine<S> {
         event: Event,
         now: i64,
     ) -> Result<(ExecutionState, ExecutionInfo, asl::Step)> {
+        let config = self.config.step;
+        if rev.short_steps {
+            let step = asl::step(&rev.definition, &mut state, &info, event, now, &config);
+            return Ok((state, info, step));
+        }
         let _permit = self
             .steps
             .acquire()
             .await
             .map_err(|e| Error::Interpreter(e.to_string()))?;
-        let config = self.config.step;
         tokio::task::spawn_blocking(move || {
             let step = asl::step(&rev.definition, &mut state, &info, event, now, &config);
             (state, info, step)

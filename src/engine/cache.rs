@@ -72,8 +72,10 @@ impl<S: Store> Engine<S> {
         let row = self.store.revision(revision_id).await?.ok_or_else(|| {
             Error::InvalidDefinition(format!("revision {revision_id} is missing"))
         })?;
+        let definition = Definition::parse(&row.definition).map_err(Error::InvalidDefinition)?;
         let rev = Arc::new(Revision {
-            definition: Definition::parse(&row.definition).map_err(Error::InvalidDefinition)?,
+            short_steps: definition.has_short_steps(),
+            definition,
             role_arn: row.role_arn,
         });
         let mut cache = self.revisions.lock().unwrap_or_else(|e| e.into_inner());

@@ -160,6 +160,8 @@ pub struct Engine<S> {
 pub struct Revision {
     pub definition: Definition,
     pub role_arn: String,
+    /// Whether a step of it is cheap enough to run inline ([`Definition::has_short_steps`]).
+    pub short_steps: bool,
 }
 
 impl<S> std::fmt::Debug for Engine<S> {

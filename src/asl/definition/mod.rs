@@ -54,6 +54,60 @@ impl Definition {
     pub fn state(&self, name: &str) -> Option<&State> {
         self.states.get(name)
     }
+
+    /// Whether one step of this machine is cheap however it runs: no JSONata (an expression may
+    /// run for a second), no Parallel or Map (a step may run many branches), and no loop in its
+    /// transitions (a step may run up to its transition budget). Such a step visits each state
+    /// once at most, so its cost is bounded by the definition and the payload limit, and it can
+    /// run where it is asked for instead of on a pool for long work.
+    pub fn has_short_steps(&self) -> bool {
+        let simple = self.states.values().all(|s| {
+            !s.jsonata
+                && !matches!(
+                    s.kind,
+                    Kind::Parallel { .. } | Kind::Map(_) | Kind::Unsupported
+                )
+        });
+        simple && !self.has_loop()
+    }
+
+    /// Whether some state can be reached again from itself.
+    fn has_loop(&self) -> bool {
+        fn next_of(s: &State) -> Vec<&str> {
+            let mut out: Vec<&str> = s.catch.iter().map(|c| c.next.as_str()).collect();
+            if let Some(Transition::Next(n)) = &s.transition {
+                out.push(n);
+            }
+            if let Kind::Choice { rules, default } = &s.kind {
+                out.extend(rules.iter().map(|r| r.next()));
+                out.extend(default.as_deref());
+            }
+            out
+        }
+        // Depth-first search for a back edge: 1 = on the current path, 2 = done.
+        let mut mark: HashMap<&str, u8> = HashMap::new();
+        let mut stack: Vec<(&str, usize)> = vec![(self.start_at.as_str(), 0)];
+        while let Some((name, i)) = stack.pop() {
+            let Some(state) = self.states.get(name) else {
+                continue;
+            };
+            let next = next_of(state);
+            if i == 0 {
+                mark.insert(name, 1);
+            }
+            if let Some(&n) = next.get(i) {
+                stack.push((name, i + 1));
+                match mark.get(n) {
+                    Some(1) => return true,
+                    Some(_) => {}
+                    None => stack.push((n, 0)),
+                }
+            } else {
+                mark.insert(name, 2);
+            }
+        }
+        false
+    }
 }
 
 /// Check a definition given as the text the API received; empty means valid.

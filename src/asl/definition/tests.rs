@@ -313,3 +313,63 @@ fn task_resources() {
         assert_eq!(TaskResource::parse(text), want, "{name}");
     }
 }
+
+#[test]
+fn short_steps() {
+    let task = r#""T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f", "End": true}"#;
+    let cases = [
+        (
+            "a Pass, a Wait and a Task",
+            format!(
+                r#"{{"StartAt": "P", "States": {{"P": {{"Type": "Pass", "Next": "W"}},
+                   "W": {{"Type": "Wait", "Seconds": 1, "Next": "T"}}, {task}}}}}"#
+            ),
+            true,
+        ),
+        (
+            "a Choice looping back to a Pass",
+            r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Next": "C"},
+               "C": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": true, "Next": "P"}],
+                     "Default": "E"}, "E": {"Type": "Succeed"}}}"#
+                .to_owned(),
+            false,
+        ),
+        (
+            "a Catch looping back to its Task",
+            format!(
+                r#"{{"StartAt": "T", "States": {{"T": {{"Type": "Task",
+                   "Resource": "arn:aws:lambda:us-east-1:1:function:f", "End": true,
+                   "Catch": [{{"ErrorEquals": ["States.ALL"], "Next": "T"}}]}}}}}}"#
+            ),
+            false,
+        ),
+        (
+            "a diamond, two ways to one state",
+            r#"{"StartAt": "C", "States": {
+               "C": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": true, "Next": "A"}],
+                     "Default": "B"},
+               "A": {"Type": "Pass", "Next": "E"}, "B": {"Type": "Pass", "Next": "E"},
+               "E": {"Type": "Succeed"}}}"#
+                .to_owned(),
+            true,
+        ),
+        (
+            "a Parallel",
+            r#"{"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+               {"StartAt": "X", "States": {"X": {"Type": "Pass", "End": true}}}]}}}"#
+                .to_owned(),
+            false,
+        ),
+        (
+            "JSONata",
+            r#"{"QueryLanguage": "JSONata", "StartAt": "P",
+               "States": {"P": {"Type": "Pass", "End": true}}}"#
+                .to_owned(),
+            false,
+        ),
+    ];
+    for (name, text, want) in cases {
+        let d = Definition::parse(&text).expect(name);
+        assert_eq!(d.has_short_steps(), want, "{name}");
+    }
+}
