@@ -45,6 +45,19 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Copy the SQLite database under the data directory into an empty PostgreSQL database,
+    /// with every pending timer and unfinished call (stop the daemon first).
+    Migrate {
+        /// The target: a postgres:// URL
+        #[arg(long)]
+        to: String,
+        /// Where the SQLite database lives [default: ./data]
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Configuration file [default: config/hourglass.toml when it exists]
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Print the effective configuration (all layers applied, secrets hidden) as JSON and exit.
     Config {
         #[arg(long)]
@@ -77,6 +90,31 @@ fn main() -> ExitCode {
             };
             hourglass::telemetry::init(&config.log.level, config.log.format);
             match run(config) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("hourglass: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Migrate {
+            to,
+            data_dir,
+            config,
+        } => {
+            let overrides = Overrides {
+                data_dir,
+                ..Overrides::default()
+            };
+            let config = match Config::load(config.as_deref(), &overrides) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("hourglass: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            hourglass::telemetry::init(&config.log.level, config.log.format);
+            match migrate(&config, &to) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("hourglass: {e:#}");
@@ -120,6 +158,34 @@ fn run(config: Config) -> anyhow::Result<()> {
         tokio::spawn(survive_file_size_limit());
         hourglass::serve(config, listener, shutdown).await
     })
+}
+
+fn migrate(config: &Config, to: &str) -> anyhow::Result<()> {
+    if !to.starts_with("postgres://") && !to.starts_with("postgresql://") {
+        anyhow::bail!("--to must be a postgres:// URL, not '{to}'");
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let started = std::time::Instant::now();
+    let copied = runtime
+        .block_on(hourglass::store::copy::sqlite_to_postgres(config, to))
+        .with_context(|| format!("migrating {}", config.database_path().display()))?;
+    println!(
+        "copied {} state machines ({} revisions), {} executions ({} history events), \
+         {} pending timers, {} unfinished calls and {} tags into {} partitions in {:.1} s",
+        copied.state_machines,
+        copied.revisions,
+        copied.executions,
+        copied.history_events,
+        copied.timers,
+        copied.tasks,
+        copied.tags,
+        copied.partitions,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// A write past the file size limit (RLIMIT_FSIZE) raises SIGXFSZ, whose default action kills

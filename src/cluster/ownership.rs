@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::sync::RwLock;
 use std::time::Instant;
 
-use crate::model::hash::stable_hash;
 use crate::store::WriteOp;
 
 /// A partition held: the epoch it was acquired at, and until when this node may act on it
@@ -63,7 +62,7 @@ impl Ownership {
 
     /// The partition of an execution.
     pub fn partition_of(&self, execution_arn: &str) -> i64 {
-        (stable_hash(execution_arn) % self.partitions) as i64
+        crate::model::arn::partition_in(execution_arn, self.partitions)
     }
 
     /// The epoch this node holds `partition` at, if it holds it now.

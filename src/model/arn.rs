@@ -3,11 +3,17 @@
 
 use super::hash::stable_hash;
 
-/// Partitions executions are spread over (for scale-out; one node holds them all today).
+/// Partitions executions are spread over on SQLite, where one node holds them all (a
+/// PostgreSQL database stores its own number, `cluster.partitions`).
 pub const PARTITIONS: u64 = 256;
 
 pub fn partition_of(execution_arn: &str) -> i64 {
-    (stable_hash(execution_arn) % PARTITIONS) as i64
+    partition_in(execution_arn, PARTITIONS)
+}
+
+/// The partition of an execution among `partitions`.
+pub fn partition_in(execution_arn: &str, partitions: u64) -> i64 {
+    (stable_hash(execution_arn) % partitions.max(1)) as i64
 }
 
 pub fn state_machine_arn(region: &str, account: &str, name: &str) -> String {

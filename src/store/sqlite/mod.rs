@@ -33,6 +33,8 @@ use crate::model::ExecutionStatus;
 #[derive(Clone, Debug)]
 pub struct Reader {
     pool: SqlitePool,
+    /// The data directory's lock, held as long as the database is open.
+    _lock: std::sync::Arc<std::fs::File>,
 }
 
 /// The store's ports over SQLite: reads from the pool, changes through the writer.
@@ -134,6 +136,7 @@ pub async fn open(config: &Config) -> Result<(Reader, SqliteConnection)> {
 
 async fn open_inner(config: &Config) -> Result<(Reader, SqliteConnection)> {
     std::fs::create_dir_all(&config.data_dir)?;
+    let lock = lock_data_dir(&config.data_dir)?;
     let opts = connect_options(config)?;
     // The writer's page cache stays small: SQLite walks the whole cache at the end of every
     // write transaction (see BENCHMARKS.md for what that cost at 16 MB). The pages a commit
@@ -165,7 +168,32 @@ async fn open_inner(config: &Config) -> Result<(Reader, SqliteConnection)> {
                 .pragma("cache_size", format!("-{READER_CACHE_KIB}")),
         )
         .await?;
-    Ok((Reader { pool }, write_conn))
+    Ok((
+        Reader {
+            pool,
+            _lock: std::sync::Arc::new(lock),
+        },
+        write_conn,
+    ))
+}
+
+/// Take the data directory's lock (`hourglass.lock`), so that one process at a time uses the
+/// database: a second daemon waits, and `hourglass migrate` refuses a database in use. The
+/// operating system releases it when the process ends, however it ends.
+pub fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("hourglass.lock"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked(format!(
+            "{} is held by another hourglass process",
+            dir.join("hourglass.lock").display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+    }
 }
 
 impl Reader {
