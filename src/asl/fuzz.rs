@@ -224,7 +224,7 @@ fn run(def: &Definition, input: Value) {
     let mut answered = 0u32;
     driver::drive(def, input, &cfg, 300, |inv| {
         answered += 1;
-        if answered % 2 == 0 {
+        if answered.is_multiple_of(2) {
             Err(StatesError::new("E", "generated failure"))
         } else {
             Ok(driver::echo(inv))

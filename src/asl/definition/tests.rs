@@ -336,11 +336,10 @@ fn short_steps() {
         ),
         (
             "a Catch looping back to its Task",
-            format!(
-                r#"{{"StartAt": "T", "States": {{"T": {{"Type": "Task",
-                   "Resource": "arn:aws:lambda:us-east-1:1:function:f", "End": true,
-                   "Catch": [{{"ErrorEquals": ["States.ALL"], "Next": "T"}}]}}}}}}"#
-            ),
+            r#"{"StartAt": "T", "States": {"T": {"Type": "Task",
+               "Resource": "arn:aws:lambda:us-east-1:1:function:f", "End": true,
+               "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "T"}]}}}"#
+                .to_owned(),
             false,
         ),
         (
