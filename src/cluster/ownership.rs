@@ -134,9 +134,16 @@ impl Ownership {
             return (Vec::new(), Vec::new());
         };
         let mut held = held.write().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        // A partition counts as gained when it is new, held at a new epoch, or held again
+        // after its local deadline passed (rounds failed meanwhile, and its timers and calls
+        // were dropped unrun as this node stopped acting on it).
         let gained = now_held
             .iter()
-            .filter(|(p, h)| held.get(p).is_none_or(|old| old.epoch != h.epoch))
+            .filter(|(p, h)| {
+                held.get(p)
+                    .is_none_or(|old| old.epoch != h.epoch || old.until <= now)
+            })
             .map(|(p, _)| *p)
             .collect();
         let lost = held
@@ -209,6 +216,24 @@ mod tests {
             (gained, lost),
             (vec![3], vec![4]),
             "a new epoch is a new acquisition"
+        );
+    }
+
+    #[test]
+    fn a_partition_renewed_after_its_local_deadline_passed_is_gained_again() {
+        let o = Ownership::leased(8);
+        let held = |until| BTreeMap::from([(2, Held { epoch: 7, until })]);
+        o.set(held(Instant::now() + Duration::from_millis(20)));
+        let later = Instant::now() + Duration::from_secs(60);
+        assert_eq!(o.set(held(later)), (vec![], vec![]), "renewed in time");
+        let o = Ownership::leased(8);
+        o.set(held(Instant::now() + Duration::from_millis(20)));
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(o.epoch(2), None);
+        assert_eq!(
+            o.set(held(later)),
+            (vec![2], vec![]),
+            "what fired while it had lapsed was dropped: recover it"
         );
     }
 }
