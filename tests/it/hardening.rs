@@ -601,7 +601,7 @@ async fn under_2048_clients_every_operation_is_throttled_not_queued_and_nothing_
         let sm = machines[c % machines.len()].clone();
         tokio::spawn(async move {
             let mut m = Mixed::default();
-            let mut note = |m: &mut Mixed, op: &'static str, code: Option<String>| {
+            let note = |m: &mut Mixed, op: &'static str, code: Option<String>| {
                 m.answered += 1;
                 match code.as_deref() {
                     None => true,
