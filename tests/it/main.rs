@@ -23,4 +23,5 @@ mod recovery;
 mod restart;
 mod smoke;
 mod state_machines;
+mod support_services;
 mod wait;
