@@ -7,7 +7,7 @@
 //! talks to it with the AWS CLI ([`TestMoto::aws`]), boto3 ([`TestMoto::python`]) or raw HTTP
 //! ([`TestMoto::request`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -23,8 +23,8 @@ pub struct TestMoto {
     child: Child,
     port: u16,
     venv: PathBuf,
-    /// Holds moto's log.
-    dir: tempfile::TempDir,
+    /// Holds moto's log; taken when a server that could not bind is replaced.
+    dir: Option<tempfile::TempDir>,
 }
 
 impl TestMoto {
@@ -42,12 +42,29 @@ impl TestMoto {
             .prefix("hourglass-moto-")
             .tempdir()
             .expect("temp dir for moto");
+        let mut moto = Self::spawn(&server, venv.clone(), dir);
+        // Another process may take the free port before moto binds it: try a few.
+        for _ in 1..3 {
+            if moto.wait_until_it_answers().await {
+                return moto;
+            }
+            moto = Self::spawn(&server, venv.clone(), moto.into_dir());
+        }
+        assert!(
+            moto.wait_until_it_answers().await,
+            "moto_server exited\n{}",
+            moto.log()
+        );
+        moto
+    }
+
+    fn spawn(server: &Path, venv: PathBuf, dir: tempfile::TempDir) -> Self {
         let log = std::fs::File::create(dir.path().join("moto.log")).expect("moto log");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let child = Command::new(&server)
+        let child = Command::new(server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .current_dir(dir.path())
             .stdin(Stdio::null())
@@ -55,14 +72,17 @@ impl TestMoto {
             .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("start {}: {e}", server.display()));
-        let mut moto = Self {
+        Self {
             child,
             port,
             venv,
-            dir,
-        };
-        moto.wait_until_it_answers().await;
-        moto
+            dir: Some(dir),
+        }
+    }
+
+    /// Stop this server, keeping its directory for the next.
+    fn into_dir(mut self) -> tempfile::TempDir {
+        self.dir.take().expect("moto's directory")
     }
 
     /// `http://127.0.0.1:PORT`, for every service.
@@ -150,15 +170,16 @@ impl TestMoto {
         cmd
     }
 
-    async fn wait_until_it_answers(&mut self) {
+    /// True once moto answers; false if it exited (its port was taken).
+    async fn wait_until_it_answers(&mut self) -> bool {
         let deadline = Instant::now() + START_TIMEOUT;
         let url = format!("{}/moto-api/", self.endpoint());
         loop {
             if reqwest::get(&url).await.is_ok() {
-                return;
+                return true;
             }
-            if let Ok(Some(exit)) = self.child.try_wait() {
-                panic!("moto_server exited with {exit}\n{}", self.log());
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
             }
             assert!(
                 Instant::now() < deadline,
@@ -170,7 +191,11 @@ impl TestMoto {
     }
 
     fn log(&self) -> String {
-        let text = std::fs::read_to_string(self.dir.path().join("moto.log")).unwrap_or_default();
+        let text = self
+            .dir
+            .as_ref()
+            .and_then(|d| std::fs::read_to_string(d.path().join("moto.log")).ok())
+            .unwrap_or_default();
         format!("moto's log:\n{text}")
     }
 }

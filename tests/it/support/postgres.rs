@@ -304,7 +304,13 @@ impl Cluster {
 /// The directory of `initdb`, `pg_ctl` and `postgres`.
 fn pg_bin() -> PathBuf {
     if let Some(dir) = std::env::var_os("HOURGLASS_TEST_PG_BIN").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
+        let dir = PathBuf::from(dir);
+        assert!(
+            dir.join("initdb").exists(),
+            "HOURGLASS_TEST_PG_BIN={}: no initdb there; {HOW_TO_PROVIDE}",
+            dir.display()
+        );
+        return dir;
     }
     let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
@@ -318,15 +324,14 @@ fn pg_bin() -> PathBuf {
         .collect();
     found.sort();
     found.pop().map(|(_, bin)| bin).unwrap_or_else(|| {
-        panic!(
-            "no PostgreSQL server binaries (initdb, pg_ctl, postgres): run the tests with \
-             scripts/test, which installs Debian's postgresql when run as root; or install it \
-             (apt-get install postgresql) or set HOURGLASS_TEST_PG_BIN to their directory; or \
-             set HOURGLASS_TEST_DATABASE_URL=postgres://user:password@host:port/db to use a \
-             running server"
-        )
+        panic!("no PostgreSQL server binaries (initdb, pg_ctl, postgres); {HOW_TO_PROVIDE}")
     })
 }
+
+const HOW_TO_PROVIDE: &str = "run the tests with scripts/test, which installs Debian's \
+    postgresql when run as root; or install it (apt-get install postgresql) or set \
+    HOURGLASS_TEST_PG_BIN to the directory of its server binaries; or set \
+    HOURGLASS_TEST_DATABASE_URL=postgres://user:password@host:port/db to use a running server";
 
 fn running_as_root() -> bool {
     use std::os::unix::fs::MetadataExt;
