@@ -239,11 +239,17 @@ fn spawn(data_dir: &Path, env: &[(String, String)]) -> (Child, String) {
         .env_remove("LAMBDA_ENDPOINT")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        // Through a pipe, not the test's own stderr: when that is a file, a test that lowers
+        // the daemon's file size limit (RLIMIT_FSIZE) would make its log writes fail too.
+        .stderr(Stdio::piped());
     for (k, v) in env {
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().expect("spawn hourglass");
+    let mut stderr = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut stderr, &mut std::io::stderr());
+    });
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
