@@ -24,5 +24,6 @@ mod restart;
 mod smoke;
 mod state_machines;
 mod structure;
+mod support_services;
 mod upgrade;
 mod wait;

@@ -1,7 +1,6 @@
 //! Operations: metrics move with the work, retention removes old executions, bad
 //! configuration is refused before binding, SIGTERM under load loses nothing acknowledged.
 
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -117,7 +116,7 @@ fn a_bad_configuration_value_names_the_key_and_exits_before_binding() {
     ];
     for (var, value, named) in cases {
         let dir = tempfile::tempdir().expect("temp dir");
-        let out = Command::new(crate::support::daemon::binary())
+        let out = crate::support::daemon::command()
             .args(["serve", "--port", "0", "--data-dir"])
             .arg(dir.path())
             .current_dir(dir.path())
@@ -139,7 +138,7 @@ fn a_bad_configuration_value_names_the_key_and_exits_before_binding() {
 #[test]
 fn hourglass_config_prints_the_effective_configuration_without_secrets() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let out = Command::new(env!("CARGO_BIN_EXE_hourglass"))
+    let out = crate::support::daemon::command()
         .arg("config")
         .current_dir(dir.path())
         .env("HOURGLASS_PORT", "9999")

@@ -222,8 +222,24 @@ pub fn binary() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_hourglass")))
 }
 
-fn spawn(data_dir: &Path, env: &[(String, String)]) -> (Child, String) {
+/// The binary under test without the variables `scripts/test` sets for the tests
+/// (`HOURGLASS_TEST_*`): the daemon reads the other `HOURGLASS_*` variables as its
+/// configuration and refuses unknown keys.
+pub fn command() -> Command {
     let mut cmd = Command::new(binary());
+    for (key, _) in std::env::vars_os() {
+        if key
+            .to_str()
+            .is_some_and(|k| k.starts_with("HOURGLASS_TEST_"))
+        {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+fn spawn(data_dir: &Path, env: &[(String, String)]) -> (Child, String) {
+    let mut cmd = command();
     cmd.args(["serve", "--port", "0", "--data-dir"])
         .arg(data_dir)
         // Run from the data dir so no config/hourglass.toml of the checkout is picked up.
@@ -235,11 +251,17 @@ fn spawn(data_dir: &Path, env: &[(String, String)]) -> (Child, String) {
         .env_remove("LAMBDA_ENDPOINT")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        // Through a pipe, not the test's own stderr: when that is a file, a test that lowers
+        // the daemon's file size limit (RLIMIT_FSIZE) would make its log writes fail too.
+        .stderr(Stdio::piped());
     for (k, v) in env {
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().expect("spawn hourglass");
+    let mut stderr = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut stderr, &mut std::io::stderr());
+    });
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {

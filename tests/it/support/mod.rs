@@ -1,17 +1,26 @@
 //! Test helpers: [`TestDaemon`] runs the real binary; [`eventually`] polls without fixed sleeps.
+//! The services tests need each start per test on a free loopback port and stop on drop:
+//! [`TestPostgres`], [`TestBrowser`] (Chromium over WebDriver) and [`TestMoto`] (SQS, SNS,
+//! DynamoDB, EventBridge and S3).
 
 #![allow(dead_code)]
 
 pub mod api;
+pub mod browser;
 pub mod corpus;
 pub mod daemon;
 pub mod lambda;
+pub mod moto;
+pub mod postgres;
 pub mod prom;
 pub mod sfn;
 pub mod sqlite;
 
+pub use browser::TestBrowser;
 pub use daemon::TestDaemon;
 pub use lambda::FakeLambda;
+pub use moto::TestMoto;
+pub use postgres::{PgOptions, TestPostgres};
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -36,7 +45,7 @@ where
 pub const PASS_DEFINITION: &str = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
 pub const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/DummyRole";
 
-/// The Python virtual environment `scripts/test` prepares (boto3, the AWS CLI).
+/// The Python virtual environment `scripts/test` prepares (boto3, the AWS CLI, moto).
 pub fn test_venv() -> std::path::PathBuf {
     let venv = std::env::var_os("HOURGLASS_TEST_VENV")
         .map(std::path::PathBuf::from)
