@@ -128,6 +128,10 @@ async fn open_postgres(config: &Config, url: &str, addr: SocketAddr) -> anyhow::
         writer_stop.clone(),
         url.parse().context("the database URL")?,
     );
+    let leases = PgStore::new(
+        postgres::own_pool(&settings, 2).context("the lease manager's connections")?,
+        writer.clone(),
+    );
     let store = PgStore::new(pool, writer);
     let secret = store
         .cluster_secret()
@@ -140,7 +144,7 @@ async fn open_postgres(config: &Config, url: &str, addr: SocketAddr) -> anyhow::
         store: Db::Postgres(store.clone()),
         ownership: Arc::new(Ownership::leased(partitions)),
         cluster: Some(ClusterParts {
-            leases: store.clone(),
+            leases,
             settings: LeaseSettings {
                 node: Node { node_id, address },
                 lease: Duration::from_secs(config.cluster.lease_secs),

@@ -11,7 +11,6 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
@@ -20,9 +19,12 @@ use sha2::Sha256;
 use super::ApiError;
 use crate::cluster::Directory;
 use crate::metrics;
+use crate::store::ports::Node;
 
 /// The header a forwarded request carries.
 pub const HEADER: &str = "x-hourglass-forwarded";
+/// The header of the answer to a forwarded request for a partition the node does not hold.
+const NOT_OWNER: &str = "x-hourglass-not-owner";
 
 /// How far a forwarded request's time may be from the receiver's clock.
 const MAX_SKEW: Duration = Duration::from_secs(60);
@@ -98,25 +100,27 @@ impl Forwarder {
         })
     }
 
-    /// Send the request to the node holding `partition` and relay its answer.
-    pub async fn forward(&self, partition: i64, target: &str, body: Bytes) -> Response {
-        let Some(owner) = self.directory.owner(partition) else {
-            return ApiError::Unavailable(format!(
-                "No node holds partition {partition} right now (a node is taking it over); retry shortly."
-            ))
-            .into_response();
+    /// The node holding `partition`, when it is another one (as last read from the leases).
+    pub fn owner_elsewhere(&self, partition: i64) -> Option<Node> {
+        self.directory
+            .owner(partition)
+            .filter(|owner| owner.node_id != self.node_id)
+    }
+
+    /// Send the request to the node holding `partition` and relay its answer; `NotThere` when
+    /// no other node holds it as far as this one knows, when that node did not hold it either
+    /// (the leases moved since this node last read them), or when it could not be reached
+    /// (nothing was sent): the caller may look again.
+    pub async fn forward(&self, partition: i64, target: &str, body: &str) -> Forwarded {
+        let Some(owner) = self.owner_elsewhere(partition) else {
+            return Forwarded::NotThere;
         };
-        if owner.node_id == self.node_id {
-            // This node's view is ahead of its leases (it is taking the partition): retry.
-            return ApiError::Unavailable(format!(
-                "Partition {partition} is being taken over; retry shortly."
-            ))
-            .into_response();
-        }
         let time = now_secs();
-        let Some(signature) = mac(&self.secret, target, time, &body) else {
-            return ApiError::internal(std::io::Error::other("cannot sign a forwarded request"))
-                .into_response();
+        let Some(signature) = mac(&self.secret, target, time, body.as_bytes()) else {
+            return Forwarded::Answer(
+                ApiError::internal(std::io::Error::other("cannot sign a forwarded request"))
+                    .into_response(),
+            );
         };
         metrics::request_forwarded();
         let sent = self
@@ -125,27 +129,48 @@ impl Forwarder {
             .header("content-type", "application/x-amz-json-1.0")
             .header("x-amz-target", target)
             .header(HEADER, format!("{}:{time}:{signature}", self.node_id))
-            .body(body)
+            .body(body.to_owned())
             .send()
             .await;
-        match sent {
-            Ok(resp) => {
-                let status =
-                    StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-                let content_type = resp
-                    .headers()
-                    .get("content-type")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("application/x-amz-json-1.0")
-                    .to_owned();
-                match resp.bytes().await {
-                    Ok(bytes) => (status, [("content-type", content_type)], bytes).into_response(),
-                    Err(e) => unreachable_owner(&owner.node_id, &e),
-                }
+        let resp = match sent {
+            Ok(resp) if resp.headers().contains_key(NOT_OWNER) => return Forwarded::NotThere,
+            Ok(resp) => resp,
+            Err(e) if e.is_connect() => {
+                tracing::debug!(node = owner.node_id, error = %e, "the node holding a partition cannot be reached");
+                return Forwarded::NotThere;
             }
+            Err(e) => return Forwarded::Answer(unreachable_owner(&owner.node_id, &e)),
+        };
+        let status =
+            StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/x-amz-json-1.0")
+            .to_owned();
+        Forwarded::Answer(match resp.bytes().await {
+            Ok(bytes) => (status, [("content-type", content_type)], bytes).into_response(),
             Err(e) => unreachable_owner(&owner.node_id, &e),
-        }
+        })
     }
+}
+
+/// What came of forwarding a request.
+pub enum Forwarded {
+    /// The owner's answer, to relay as is.
+    Answer(Response),
+    /// Nothing was done: no other node holds the partition now, as far as this one knows.
+    NotThere,
+}
+
+/// The answer of a node to a forwarded request for a partition it does not hold: 503, with
+/// this header, so the forwarding node knows nothing was done and may look again.
+pub fn not_owner(partition: i64) -> Response {
+    let mut resp = ApiError::Elsewhere(partition).into_response();
+    resp.headers_mut()
+        .insert(NOT_OWNER, axum::http::HeaderValue::from(partition));
+    resp
 }
 
 fn unreachable_owner(node: &str, e: &reqwest::Error) -> Response {

@@ -125,6 +125,12 @@ impl Operation {
 /// Largest request body taken: a 1 MiB definition JSON-escaped inside a request, with room.
 pub const MAX_REQUEST_BYTES: usize = 4 << 20;
 
+/// How long a request for an execution whose partition no node holds waits for a new owner
+/// (a lease expiring after its node died, a partition passing to a node that joined) before
+/// it is answered 503, and how often it looks meanwhile.
+const HANDOFF_WAIT: Duration = Duration::from_secs(2);
+const HANDOFF_POLL: Duration = Duration::from_millis(100);
+
 pub fn router(app: App) -> Router {
     Router::new()
         .route(
@@ -244,36 +250,100 @@ async fn answer(
     if op == Operation::StartExecution && req.get("name").is_none_or(Value::is_null) {
         req["name"] = Value::String(crate::model::Name::random().into_string());
     }
-    let forwardable = app.forwarder.get().cloned().filter(|_| !forwarded);
-    let forward_body = forwardable.as_ref().map(|_| req.to_string());
+    let cluster = app.forwarder.get().cloned();
+    // In a cluster the request is kept as text: to forward it, or to run it again.
+    let text = cluster.as_ref().map(|_| req.to_string());
+    let target = target.to_owned();
     // The request runs on its own task, holding its permit to the end: a client that hangs up
     // or times out cannot cut an engine change short between its commit and its effects, and
     // the work it leaves behind still counts against the limit.
     let work = tokio::spawn(async move {
-        let result = handle(&Ctx { engine }, op, req).await;
+        let answer = run_here_or_there(engine, op, req, cluster, text, &target, forwarded).await;
         drop(permit);
-        result
+        answer
     });
-    let result = match tokio::time::timeout(app.request_timeout, work).await {
-        Ok(Ok(result)) => result,
-        Ok(Err(e)) => Err(ApiError::internal(e)),
-        Err(_) => Err(ApiError::Unavailable(format!(
+    let answer = match tokio::time::timeout(app.request_timeout, work).await {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(e)) => Answer::Here(Err(ApiError::internal(e))),
+        Err(_) => Answer::Here(Err(ApiError::Unavailable(format!(
             "The request did not complete within {} s; it may still take effect.",
             app.request_timeout.as_secs()
-        ))),
+        )))),
     };
-    match result {
-        Ok(v) => (
+    match answer {
+        Answer::There(resp) => resp,
+        Answer::Here(Ok(v)) => (
             StatusCode::OK,
             [("content-type", "application/x-amz-json-1.0")],
             v.to_string(),
         )
             .into_response(),
-        Err(ApiError::Elsewhere(partition)) => match (forwardable, forward_body) {
-            (Some(f), Some(body)) => f.forward(partition, target, body.into()).await,
-            _ => ApiError::Elsewhere(partition).into_response(),
-        },
-        Err(e) => e.into_response(),
+        Answer::Here(Err(ApiError::Elsewhere(partition))) if forwarded => {
+            forward::not_owner(partition)
+        }
+        Answer::Here(Err(e)) => e.into_response(),
+    }
+}
+
+/// Where a request was answered.
+enum Answer {
+    Here(Result<Value, ApiError>),
+    /// By the node holding the execution, to relay as is.
+    There(Response),
+}
+
+/// Run the request on this node; in a cluster, when another node holds the execution's
+/// partition, forward it there. When no node holds it (its owner died, or it is passing to a
+/// node that joined), nothing was done: look again every `HANDOFF_POLL` for `HANDOFF_WAIT`.
+/// A request forwarded here for a partition that has moved on is answered at once, for the
+/// node it came from to look again.
+async fn run_here_or_there(
+    engine: Arc<Engine<Db>>,
+    op: Operation,
+    req: Value,
+    cluster: Option<Arc<forward::Forwarder>>,
+    text: Option<String>,
+    target: &str,
+    forwarded: bool,
+) -> Answer {
+    let handoff = tokio::time::Instant::now() + HANDOFF_WAIT;
+    let mut req = Some(req);
+    loop {
+        let this = match (req.take(), text.as_deref()) {
+            (Some(r), _) => r,
+            (None, Some(t)) => match serde_json::from_str(t) {
+                Ok(r) => r,
+                Err(e) => return Answer::Here(Err(ApiError::internal(e))),
+            },
+            (None, None) => {
+                return Answer::Here(Err(ApiError::internal(std::io::Error::other(
+                    "no request to run again",
+                ))))
+            }
+        };
+        let result = handle(
+            &Ctx {
+                engine: engine.clone(),
+            },
+            op,
+            this,
+        )
+        .await;
+        let (Err(ApiError::Elsewhere(p)), Some(f), Some(body)) = (&result, &cluster, &text) else {
+            return Answer::Here(result);
+        };
+        if f.owner_elsewhere(*p).is_some() {
+            if forwarded {
+                return Answer::Here(result);
+            }
+            if let forward::Forwarded::Answer(resp) = f.forward(*p, target, body).await {
+                return Answer::There(resp);
+            }
+        }
+        if tokio::time::Instant::now() >= handoff {
+            return Answer::Here(result);
+        }
+        tokio::time::sleep(HANDOFF_POLL).await;
     }
 }
 

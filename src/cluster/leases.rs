@@ -1,7 +1,8 @@
 //! The lease manager: one loop per node that keeps its fair share of partitions.
 //!
 //! Every `lease / 3` it says the node is alive, renews the leases it holds, and then, against
-//! the number of nodes alive (`fair = ceil(partitions / nodes)`):
+//! its fair share among the nodes alive (`partitions / nodes`, one more for the first
+//! `partitions % nodes` of them by id, so the shares add up exactly):
 //! - holding fewer than its share, it takes expired or free partitions, each at a new epoch;
 //! - holding more (a node joined), it stops work on the excess and gives it up.
 //!
@@ -78,8 +79,7 @@ async fn round<L: Leases>(
     let sent = Instant::now();
     let node_id = &settings.node.node_id;
     let alive = leases.heartbeat(&settings.node, settings.lease).await?;
-    let nodes = alive.len().max(1) as u64;
-    let fair = ownership.partitions().div_ceil(nodes) as usize;
+    let fair = fair_share(&alive, node_id, ownership.partitions());
     let mut held = leases
         .renew(node_id, &ownership.epochs(), settings.lease)
         .await?;
@@ -107,6 +107,21 @@ async fn round<L: Leases>(
     }
     directory.set(leases.owners().await?.into_iter().collect());
     Ok(changed)
+}
+
+/// This node's share of `partitions` among the nodes `alive`: each holds `partitions / nodes`,
+/// and the first `partitions % nodes` by id one more, so that the shares add up exactly
+/// (64 over 3 nodes: 22, 21, 21).
+fn fair_share(alive: &[Node], node_id: &str, partitions: u64) -> usize {
+    let mut ids: Vec<&str> = alive.iter().map(|n| n.node_id.as_str()).collect();
+    if !ids.contains(&node_id) {
+        ids.push(node_id);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let nodes = ids.len() as u64;
+    let rank = ids.iter().position(|id| *id == node_id).unwrap_or(0) as u64;
+    (partitions / nodes + u64::from(rank < partitions % nodes)) as usize
 }
 
 /// Keep this node's share of partitions until `shutdown`, then give them all up.
@@ -156,5 +171,40 @@ pub async fn run<L: Leases>(
     ownership.set(BTreeMap::new());
     if let Err(e) = leases.release(&settings.node.node_id, &held).await {
         tracing::warn!(error = %e, "could not give the partitions up at shutdown; they pass on when their leases expire");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nodes(ids: &[&str]) -> Vec<Node> {
+        ids.iter()
+            .map(|id| Node {
+                node_id: (*id).to_owned(),
+                address: String::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_fair_shares_add_up_to_every_partition() {
+        let alive = nodes(&["b", "a", "c"]);
+        let shares: Vec<usize> = ["a", "b", "c"]
+            .iter()
+            .map(|id| fair_share(&alive, id, 64))
+            .collect();
+        assert_eq!(shares, vec![22, 21, 21]);
+        assert_eq!(fair_share(&nodes(&["a"]), "a", 64), 64);
+        assert_eq!(
+            fair_share(&[], "a", 64),
+            64,
+            "a node not yet in the list counts itself"
+        );
+        let four = nodes(&["a", "b", "c", "d"]);
+        assert!(["a", "b", "c", "d"]
+            .iter()
+            .all(|id| fair_share(&four, id, 64) == 16));
+        assert_eq!(fair_share(&nodes(&["a", "b", "c"]), "c", 2), 0);
     }
 }

@@ -6,6 +6,7 @@ mod support;
 mod auth;
 mod calls;
 mod cli;
+mod cluster;
 mod compose;
 mod conformance;
 mod crash;

@@ -131,6 +131,16 @@ pub async fn open(
     Ok((pool, conn, stored))
 }
 
+/// A pool of `connections` of its own, connecting when first used: the lease manager's, so
+/// that its rounds never queue behind the API's reads (a round that waited past the lease
+/// would lose every partition of a busy node).
+pub fn own_pool(settings: &Settings, connections: u32) -> Result<PgPool> {
+    Ok(PgPoolOptions::new()
+        .max_connections(connections.max(1))
+        .acquire_timeout(settings.connect_timeout)
+        .connect_lazy_with(options(settings)?))
+}
+
 impl PgStore {
     pub fn new(pool: PgPool, writer: Writer) -> Self {
         Self {

@@ -80,3 +80,95 @@ pub async fn history(sfn: &Client, arn: &str) -> Vec<HistoryEvent> {
         }
     }
 }
+
+/// The ARNs of `sm`'s executions with `status`, every page.
+pub async fn list_with_status(sfn: &Client, sm: &str, status: ExecutionStatus) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let page = sfn
+            .list_executions()
+            .state_machine_arn(sm)
+            .status_filter(status.clone())
+            .max_results(1000)
+            .set_next_token(token)
+            .send()
+            .await
+            .expect("list executions");
+        out.extend(
+            page.executions()
+                .iter()
+                .map(|e| e.execution_arn().to_owned()),
+        );
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            return out;
+        }
+    }
+}
+
+/// Wait until every execution of `arns` (all of `sm`) has SUCCEEDED; panics naming how many
+/// have not after `timeout`. `sfn` is asked again each round, so it may change.
+pub async fn all_succeed(
+    mut sfn: impl FnMut() -> Client,
+    sm: &str,
+    arns: impl IntoIterator<Item = String>,
+    timeout: Duration,
+) {
+    let deadline = std::time::Instant::now() + timeout;
+    let mut pending: std::collections::HashSet<String> = arns.into_iter().collect();
+    loop {
+        for arn in list_with_status(&sfn(), sm, ExecutionStatus::Succeeded).await {
+            pending.remove(&arn);
+        }
+        if pending.is_empty() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} executions did not succeed within {timeout:?}, e.g. {:?}",
+            pending.len(),
+            pending.iter().next()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Milliseconds since the Unix epoch of an event.
+pub fn event_ms(e: &HistoryEvent) -> i64 {
+    let t = e.timestamp();
+    t.secs() * 1000 + i64::from((t.subsec_nanos() + 500_000) / 1_000_000)
+}
+
+/// Check what every durable history must hold: one terminal event, ids 1..=n without a gap,
+/// and each state entered once at most exited once (nothing applied twice). When `due_ms` is
+/// given, the Wait exits no earlier than it; returns how late it exited (ms), if it did.
+pub fn check_history(arn: &str, events: &[HistoryEvent], due_ms: Option<i64>) -> Option<i64> {
+    use aws_sdk_sfn::types::HistoryEventType as T;
+    let terminal = events
+        .iter()
+        .filter(|e| super::is_terminal(e.r#type()))
+        .count();
+    assert_eq!(terminal, 1, "{arn}: {terminal} terminal events");
+    let ids: Vec<i64> = events.iter().map(HistoryEvent::id).collect();
+    let want: Vec<i64> = (1..=events.len() as i64).collect();
+    assert_eq!(ids, want, "{arn}: history ids not contiguous");
+    let count = |t: T| events.iter().filter(|e| *e.r#type() == t).count();
+    assert!(
+        count(T::WaitStateExited) <= count(T::WaitStateEntered)
+            && count(T::TaskStateExited) <= count(T::TaskStateEntered),
+        "{arn}: a state exited more often than entered"
+    );
+    let due_ms = due_ms?;
+    let exited = events
+        .iter()
+        .find(|e| e.r#type() == &T::WaitStateExited)
+        .unwrap_or_else(|| panic!("{arn}: no WaitStateExited"));
+    let exited_ms = event_ms(exited);
+    assert!(
+        exited_ms >= due_ms,
+        "{arn}: the Wait exited {} ms before its deadline",
+        due_ms - exited_ms
+    );
+    Some(exited_ms - due_ms)
+}
