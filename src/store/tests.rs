@@ -467,3 +467,47 @@ async fn a_failing_request_does_not_fail_its_batch_neighbours() {
         "nothing half-written"
     );
 }
+
+#[tokio::test]
+async fn a_commit_fenced_by_an_epoch_another_node_took_writes_nothing_and_its_neighbours_commit() {
+    use super::ports::Leases;
+    let (store, db) = postgres_store().await;
+    let ttl = std::time::Duration::from_secs(30);
+    let held = store.acquire("test-node", 16, ttl).await.expect("acquire");
+    let epoch = |p: i64| {
+        held.iter()
+            .find(|(q, _)| *q == p)
+            .map(|(_, e)| *e)
+            .expect("held")
+    };
+    let row = |id: i64, name: &str, partition: i64| {
+        let mut r = ExecutionRow::running_for_tests(id, name, id);
+        r.partition = partition;
+        WriteOp::InsertExecution(r)
+    };
+    let fence = |p: i64| WriteOp::Fence {
+        partition: p,
+        epoch: epoch(p),
+    };
+    write(&store, vec![fence(3), row(1, "a", 3)]).await;
+
+    // Another node takes partition 3 (its lease expired while this one was paused).
+    {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+        sqlx::query("UPDATE leases SET owner = 'other', epoch = epoch + 1 WHERE partition = 3")
+            .execute(&mut c)
+            .await
+            .expect("take over");
+    }
+    let writer = store.writer.clone();
+    let (stale, fresh) = tokio::join!(
+        writer.write(vec![fence(3), row(2, "b", 3)]),
+        writer.write(vec![fence(4), row(3, "c", 4)]),
+    );
+    assert!(matches!(stale, Err(Error::Fenced(3))), "{stale:?}");
+    fresh.expect("a neighbour on a partition still held commits");
+    assert!(store.execution_by_id(2).await.expect("read").is_none());
+    assert!(store.execution_by_id(3).await.expect("read").is_some());
+    assert!(store.execution_by_id(1).await.expect("read").is_some());
+}

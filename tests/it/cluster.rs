@@ -233,3 +233,321 @@ async fn three_nodes_lose_one_to_sigkill_and_every_acknowledged_execution_ends_o
         after_kill.last().copied().unwrap_or(0)
     );
 }
+
+#[tokio::test]
+async fn a_node_stopped_past_its_lease_commits_nothing_for_what_it_lost_then_takes_its_share_back()
+{
+    let pg = TestPostgres::start().await;
+    let cluster = TestCluster::start(pg.url(), 3, &[]).await;
+    let victim = cluster.busiest().await;
+    let others: Vec<usize> = cluster
+        .live()
+        .into_iter()
+        .filter(|&i| i != victim)
+        .collect();
+    let all: Vec<Client> = cluster.live().iter().map(|&i| cluster.sfn(i)).collect();
+    let sm = create(&all[0], "cluster-stop", WAIT).await;
+
+    // Deadlines 1–6 s away, a third of them in the victim's wheel when it stops.
+    let t0 = now_ms();
+    let mut executions = start_many(&all, &sm, "w", 600, |i| t0 + 1_000 + (i as i64 * 5)).await;
+    let targets = Arc::new(RwLock::new(
+        others.iter().map(|&i| cluster.sfn(i)).collect::<Vec<_>>(),
+    ));
+    let load = Load::start(targets, &sm, 8);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    cluster.node(victim).signal("-STOP");
+    let stopped = Instant::now();
+    // The others take its partitions over once its leases expire.
+    let mut taken_over = None;
+    while stopped.elapsed() < Duration::from_secs(2 * LEASE_SECS + 4) {
+        let mut held = 0;
+        for &i in &others {
+            held += cluster.held(i).await.unwrap_or(0);
+        }
+        if held == PARTITIONS && taken_over.is_none() {
+            taken_over = Some(stopped.elapsed());
+        }
+        if taken_over.is_some() && stopped.elapsed() >= Duration::from_secs(2 * LEASE_SECS) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    cluster.node(victim).signal("-CONT");
+    let paused = stopped.elapsed();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (acknowledged, errors) = load.finish().await;
+    executions.extend(acknowledged);
+
+    // It rejoins and takes its share back.
+    let rejoined = cluster.balanced(Duration::from_secs(4 * LEASE_SECS)).await;
+    let sfn = cluster.sfn(others[0]);
+    all_succeed(
+        || sfn.clone(),
+        &sm,
+        executions.iter().map(|(a, _)| a.clone()),
+        Duration::from_secs(60),
+    )
+    .await;
+    let late = sorted(check_all(&sfn, &executions).await);
+    let fenced = cluster
+        .metric(victim, "hourglass_fenced_commits_total")
+        .await
+        .unwrap_or(0.0);
+    let lost = cluster
+        .metric(victim, "hourglass_lease_losses_total")
+        .await
+        .unwrap_or(0.0);
+    println!(
+        "SIGSTOP of node{victim} for {:.1} s: the others held all {PARTITIONS} partitions \
+         {taken_over:.1?} after it stopped; {} executions, Wait lateness p99 {} ms, max {} ms; \
+         the stopped node had {fenced} commits fenced in the database and {lost} leases lost; \
+         balanced again {:.1} s after SIGCONT+3 s; starts refused meanwhile: {errors:?}",
+        paused.as_secs_f64(),
+        executions.len(),
+        percentile(&late, 0.99),
+        late.last().copied().unwrap_or(0),
+        rejoined.as_secs_f64(),
+    );
+    assert!(
+        taken_over.is_some(),
+        "the running nodes never held every partition while one was stopped"
+    );
+    // Starts for the stopped node's partitions wait for the takeover (2 s at most), then are
+    // refused with a 503 the SDKs retry; nothing else.
+    assert!(
+        errors.keys().all(|k| k == "ServiceUnavailableException"),
+        "the running nodes refused starts: {errors:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_rolling_restart_of_every_node_loses_no_acknowledged_start() {
+    let pg = TestPostgres::start().await;
+    let mut cluster = TestCluster::start(pg.url(), 3, &[]).await;
+    let targets = Arc::new(RwLock::new(
+        cluster
+            .live()
+            .iter()
+            .map(|&i| cluster.sfn(i))
+            .collect::<Vec<_>>(),
+    ));
+    let sm = create(&cluster.sfn(0), "cluster-roll", WAIT).await;
+    let load = Load::start(targets.clone(), &sm, 8);
+    for i in cluster.live() {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let status = cluster.node_mut(i).terminate();
+        assert!(status.success(), "node{i} exited with {status} on SIGTERM");
+        cluster.node_mut(i).start_again();
+        targets.write().expect("targets")[i] = cluster.sfn(i);
+        cluster.balanced(Duration::from_secs(6 * LEASE_SECS)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let (acknowledged, errors) = load.finish().await;
+    all_succeed(
+        || cluster.sfn(0),
+        &sm,
+        acknowledged.iter().map(|(a, _)| a.clone()),
+        Duration::from_secs(60),
+    )
+    .await;
+    let late = sorted(check_all(&cluster.sfn(0), &acknowledged).await);
+    println!(
+        "rolling restart of 3 nodes: {} starts acknowledged, all succeeded; Wait lateness p99 \
+         {} ms, max {} ms; refused or unanswered: {errors:?}",
+        acknowledged.len(),
+        percentile(&late, 0.99),
+        late.last().copied().unwrap_or(0),
+    );
+    assert!(acknowledged.len() > 100, "the load hardly ran");
+}
+
+#[tokio::test]
+async fn a_fourth_node_takes_its_share_within_two_leases_and_fires_timers() {
+    let pg = TestPostgres::start().await;
+    let mut cluster = TestCluster::start(pg.url(), 3, &[]).await;
+    let clients: Vec<Client> = cluster.live().iter().map(|&i| cluster.sfn(i)).collect();
+    let sm = create(&clients[0], "cluster-join", WAIT).await;
+    let t0 = now_ms();
+    let executions = start_many(&clients, &sm, "j", 400, |i| t0 + 3_000 + (i as i64 * 10)).await;
+
+    let joining = Instant::now();
+    let new = cluster.add_node().await;
+    cluster.balanced(Duration::from_secs(6 * LEASE_SECS)).await;
+    let took = joining.elapsed();
+    let held = cluster.held(new).await.unwrap_or(0);
+
+    all_succeed(
+        || cluster.sfn(new),
+        &sm,
+        executions.iter().map(|(a, _)| a.clone()),
+        Duration::from_secs(60),
+    )
+    .await;
+    let fired = cluster
+        .metric(new, "hourglass_timers_fired_total")
+        .await
+        .unwrap_or(0.0);
+    let late = sorted(check_all(&cluster.sfn(new), &executions).await);
+    println!(
+        "a fourth node held {held} of {PARTITIONS} partitions {:.2} s after it was started; it \
+         fired {fired} of {} timers; Wait lateness max {} ms",
+        took.as_secs_f64(),
+        executions.len(),
+        late.last().copied().unwrap_or(0),
+    );
+    assert!(
+        took <= Duration::from_secs(2 * LEASE_SECS),
+        "the fourth node took {took:?} to hold its share"
+    );
+    assert!(fired > 0.0, "the fourth node fired no timer");
+}
+
+#[tokio::test]
+async fn postgresql_going_away_under_load_answers_503_then_everything_completes() {
+    let mut pg = TestPostgres::start_cluster(PgOptions::default()).await;
+    let cluster = TestCluster::start(pg.url(), 2, &[]).await;
+    let targets = Arc::new(RwLock::new(
+        cluster
+            .live()
+            .iter()
+            .map(|&i| cluster.sfn(i))
+            .collect::<Vec<_>>(),
+    ));
+    let sm = create(&cluster.sfn(0), "cluster-pg", WAIT).await;
+    let load = Load::start(targets, &sm, 8);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    pg.stop();
+    let down = Instant::now();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let ready_while_down: Vec<Option<u16>> = cluster
+        .live()
+        .iter()
+        .map(|&i| cluster.node(i).get_status("/ready"))
+        .collect();
+    pg.start_again();
+    let downtime = down.elapsed();
+    // Back to ready by themselves.
+    crate::support::eventually(
+        "the nodes to be ready again",
+        Duration::from_secs(30),
+        || {
+            let ok = cluster
+                .live()
+                .iter()
+                .all(|&i| cluster.node(i).get_status("/ready") == Some(200));
+            async move { ok.then_some(()) }
+        },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (acknowledged, errors) = load.finish().await;
+    all_succeed(
+        || cluster.sfn(0),
+        &sm,
+        acknowledged.iter().map(|(a, _)| a.clone()),
+        Duration::from_secs(60),
+    )
+    .await;
+    check_all(&cluster.sfn(0), &acknowledged).await;
+    println!(
+        "PostgreSQL down for {:.1} s under load: {} starts acknowledged, all succeeded; \
+         refused: {errors:?}; /ready while down: {ready_while_down:?}",
+        downtime.as_secs_f64(),
+        acknowledged.len(),
+    );
+    assert!(
+        errors
+            .get("ServiceUnavailableException")
+            .copied()
+            .unwrap_or(0)
+            > 0,
+        "no start was answered 503 while PostgreSQL was down: {errors:?}"
+    );
+    let other: Vec<&String> = errors
+        .keys()
+        .filter(|k| *k != "ServiceUnavailableException" && *k != "ThrottlingException")
+        .collect();
+    assert!(
+        other.is_empty(),
+        "starts refused otherwise than with 503: {errors:?}"
+    );
+    assert!(
+        ready_while_down.iter().all(|s| *s == Some(503)),
+        "/ready while PostgreSQL was down: {ready_while_down:?}"
+    );
+}
+
+#[tokio::test]
+async fn executions_waiting_in_sqlite_migrated_to_postgresql_finish_on_three_nodes_on_time() {
+    const EXECUTIONS: usize = 1_000;
+    let mut single = TestDaemon::start().await;
+    let sfn = single.sfn();
+    let sm = create(&sfn, "migrated", WAIT).await;
+    let t0 = now_ms();
+    let executions = start_many(&[sfn], &sm, "m", EXECUTIONS, |i| {
+        t0 + 8_000 + (i as i64 * 6_000) / EXECUTIONS as i64
+    })
+    .await;
+    let pg = TestPostgres::start().await;
+    let migrate = |data_dir: &std::path::Path| {
+        crate::support::daemon::command()
+            .args(["migrate", "--to", pg.url(), "--data-dir"])
+            .arg(data_dir)
+            .current_dir(data_dir)
+            .env("HOURGLASS_LOG", "warn")
+            .output()
+            .expect("run hourglass migrate")
+    };
+
+    // Refused while the daemon runs.
+    let out = migrate(single.data_dir());
+    assert!(!out.status.success(), "migrated a database in use");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("another hourglass process"), "{said}");
+
+    let status = single.terminate();
+    assert!(status.success(), "the SQLite daemon exited with {status}");
+    let started = Instant::now();
+    let out = migrate(single.data_dir());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "migrate failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains(&format!("{EXECUTIONS} executions"))
+            && said.contains(&format!("{EXECUTIONS} pending timers")),
+        "{said}"
+    );
+    let took = started.elapsed();
+
+    // A second run finds the target holding data.
+    let again = migrate(single.data_dir());
+    assert!(
+        !again.status.success(),
+        "migrated into a database holding data"
+    );
+    let refused = String::from_utf8_lossy(&again.stderr);
+    assert!(refused.contains("already holds data"), "{refused}");
+
+    let cluster = TestCluster::start(pg.url(), 3, &[]).await;
+    all_succeed(
+        || cluster.sfn(1),
+        &sm,
+        executions.iter().map(|(a, _)| a.clone()),
+        Duration::from_secs(60),
+    )
+    .await;
+    let late = sorted(check_all(&cluster.sfn(2), &executions).await);
+    println!(
+        "migrated {EXECUTIONS} waiting executions in {:.2} s; on 3 nodes their Waits exited p50 \
+         {} ms, p99 {} ms, max {} ms after their deadlines",
+        took.as_secs_f64(),
+        percentile(&late, 0.5),
+        percentile(&late, 0.99),
+        late.last().copied().unwrap_or(0),
+    );
+}

@@ -101,8 +101,7 @@ impl TestCluster {
             samples
                 .iter()
                 .filter(|s| s.name == name)
-                .map(|s| s.value)
-                .sum(),
+                .fold(0.0, |sum, s| sum + s.value),
         )
     }
 
