@@ -27,7 +27,7 @@ fn dashboard() -> Json {
 }
 
 /// Images a user can pull from public registries.
-const PUBLIC_IMAGES: &[&str] = &["prom/prometheus:", "grafana/grafana:"];
+const PUBLIC_IMAGES: &[&str] = &["prom/prometheus:", "grafana/grafana:", "postgres:"];
 
 #[test]
 fn the_compose_file_names_only_files_ports_and_images_that_exist() {
@@ -104,6 +104,91 @@ fn the_compose_file_names_only_files_ports_and_images_that_exist() {
         compose["services"]["hourglass"]["environment"]["LAMBDA_ENDPOINT"].as_str(),
         Some("http://hello:8080"),
         "the daemon calls the example function"
+    );
+}
+
+#[test]
+fn the_cluster_profile_runs_three_nodes_on_the_official_postgres_image() {
+    let compose = yaml("docker-compose.yml");
+    let services = &compose["services"];
+    let in_profile = |name: &str| {
+        services[name]["profiles"]
+            .as_sequence()
+            .is_some_and(|p| p.iter().any(|v| v.as_str() == Some("cluster")))
+    };
+    let pg = &services["postgres"];
+    assert!(in_profile("postgres"));
+    let image = pg["image"].as_str().expect("postgres image");
+    assert!(
+        image.starts_with("postgres:") && !image.contains('/'),
+        "{image}: the official image"
+    );
+    let env = &pg["environment"];
+    let (user, password, db) = (
+        env["POSTGRES_USER"].as_str().expect("user"),
+        env["POSTGRES_PASSWORD"].as_str().expect("password"),
+        env["POSTGRES_DB"].as_str().expect("database"),
+    );
+    let want_url = format!("postgres://{user}:{password}@postgres:5432/{db}");
+    for (i, port) in [8083, 8084, 8085].into_iter().enumerate() {
+        let name = format!("hourglass-{}", i + 1);
+        let node = &services[name.as_str()];
+        assert!(in_profile(&name), "{name} is in the cluster profile");
+        assert_eq!(
+            node["ports"][0].as_str(),
+            Some(format!("127.0.0.1:{port}:8083").as_str()),
+            "{name}"
+        );
+        let env = node["environment"].as_mapping().expect("environment");
+        let get = |k: &str| {
+            env.get(k)
+                .and_then(Yaml::as_str)
+                .unwrap_or_else(|| panic!("{name}: {k}"))
+                .to_owned()
+        };
+        assert_eq!(get("HOURGLASS_DATABASE_URL"), want_url, "{name}");
+        assert_eq!(get("HOURGLASS_NODE_ID"), name);
+        assert_eq!(
+            get("HOURGLASS_CLUSTER__ADVERTISE_URL"),
+            format!("http://{name}:8083"),
+            "the others reach {name} by its service name"
+        );
+        // The daemon takes the node's settings as they are written.
+        let mut cmd = crate::support::daemon::command();
+        cmd.arg("config").current_dir(std::env::temp_dir());
+        for (k, v) in env {
+            cmd.env(
+                k.as_str().expect("a variable name"),
+                v.as_str().expect("a string value"),
+            );
+        }
+        let out = cmd.output().expect("run hourglass config");
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let config: Json = serde_json::from_slice(&out.stdout).expect("config as JSON");
+        assert_eq!(config["node_id"], Json::from(name.as_str()));
+        assert_eq!(
+            config["cluster"]["advertise_url"],
+            Json::from(format!("http://{name}:8083"))
+        );
+    }
+    // The single node of the default services also publishes 8083: it has no profile, so the
+    // cluster is started by naming its services (as the file's header says).
+    assert!(services["hourglass"].get("profiles").is_none());
+    let header: String = std::fs::read_to_string(repo().join("docker-compose.yml"))
+        .expect("compose file")
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        header.contains(
+            "docker compose --profile cluster up --build postgres hourglass-1 hourglass-2 hourglass-3"
+        ),
+        "the header says how to start the cluster"
     );
 }
 
