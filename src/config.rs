@@ -88,8 +88,8 @@ impl Default for ClusterConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PostgresConfig {
-    /// Connections for reads and lease rounds (the writer has one more of its own); keep the
-    /// nodes' total under a managed server's limit. Default `8`.
+    /// Connections for reads (the writer has one more of its own, and the lease manager two);
+    /// keep the nodes' total under a managed server's limit. Default `8`.
     pub max_connections: u32,
     /// Seconds to wait for a connection. Default `10`.
     pub connect_timeout_secs: u64,
