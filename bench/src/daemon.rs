@@ -38,6 +38,21 @@ impl Daemon {
         Ok(took)
     }
 
+    /// SIGKILL and reap.
+    pub fn kill9(&mut self) -> Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+
+    /// Start again after [`Daemon::stop`] or [`Daemon::kill9`]; returns the time to ready.
+    pub fn start_again(&mut self) -> Result<Duration> {
+        let (child, url, took) = spawn(&self.bin, &self.data_dir, &self.env)?;
+        self.child = child;
+        self.url = url;
+        Ok(took)
+    }
+
     pub fn stop(&mut self) -> Result<()> {
         Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
@@ -72,6 +87,66 @@ impl Daemon {
             .and_then(|(u, s)| Some(u.parse::<f64>().ok()? + s.parse::<f64>().ok()?))
             .context("utime/stime")?;
         Ok(ticks / 100.0)
+    }
+}
+
+/// The daemons under test: one, or several nodes of a cluster on one PostgreSQL database
+/// (`node0`, `node1`, ..., each with a data directory of its own under `data_dir`).
+pub struct Nodes {
+    pub daemons: Vec<Daemon>,
+}
+
+impl Nodes {
+    pub fn start(bin: &Path, data_dir: &Path, env: &[(String, String)], n: usize) -> Result<Self> {
+        if n == 1 {
+            return Ok(Self {
+                daemons: vec![Daemon::start(bin, data_dir, env.to_vec())?],
+            });
+        }
+        let mut daemons = Vec::with_capacity(n);
+        for i in 0..n {
+            let dir = data_dir.join(format!("node{i}"));
+            std::fs::create_dir_all(&dir)?;
+            let mut env = env.to_vec();
+            env.push(("HOURGLASS_NODE_ID".into(), format!("node{i}")));
+            daemons.push(Daemon::start(bin, &dir, env)?);
+        }
+        Ok(Self { daemons })
+    }
+
+    /// The first node (the only one on SQLite).
+    pub fn first(&mut self) -> &mut Daemon {
+        &mut self.daemons[0]
+    }
+
+    /// A client of each node.
+    pub fn clients(&self) -> Vec<crate::Client> {
+        self.daemons
+            .iter()
+            .map(|d| crate::Client::new(&d.url))
+            .collect()
+    }
+
+    /// CPU seconds of all nodes together.
+    pub fn cpu_seconds(&self) -> Result<f64> {
+        self.daemons.iter().map(Daemon::cpu_seconds).sum()
+    }
+
+    /// Resident memory of each node, as text.
+    pub fn rss_text(&self) -> Result<String> {
+        let each: Result<Vec<String>> = self
+            .daemons
+            .iter()
+            .map(|d| Ok(format!("{:.1}", d.rss_mib()?)))
+            .collect();
+        Ok(format!("{} MiB", each?.join(" + ")))
+    }
+
+    pub fn stop(&mut self) -> Result<()> {
+        for d in &mut self.daemons {
+            d.stop()?;
+        }
+        Ok(())
     }
 }
 

@@ -17,10 +17,16 @@
 //! - `run`: N executions of Pass → Wait 0 s → Pass, started and run to completion, watched
 //!   through the API alone (ListExecutions), so it can drive any Step Functions endpoint
 //!   (`--endpoint`), such as moto's server, for a comparison on the same machine.
+//! - `failover`: on several nodes, SIGKILL the one holding the most partitions while
+//!   executions of its partitions are due; time from the kill to the first of them firing on
+//!   its new owner, over several runs.
+//!
+//! With `--database-url` the daemon runs on PostgreSQL (a database created for the run in that
+//! server), and `--nodes N` runs N nodes on it with the clients spread over them.
 //!
 //! Figures go to stdout; BENCHMARKS.md records them with the command that produced them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -33,8 +39,8 @@ mod daemon;
 mod db;
 
 use client::Client;
-use daemon::{noop_function_server, rss_kib, spawn, Daemon};
-use db::{count_fired, count_status, db_size_mib, exited_times};
+use daemon::{noop_function_server, rss_kib, Nodes};
+use db::Store;
 
 #[derive(Parser)]
 #[command(
@@ -57,6 +63,16 @@ struct Cli {
     /// Drive this Step Functions endpoint instead of starting a daemon (`run` only)
     #[arg(long, global = true)]
     endpoint: Option<String>,
+    /// Run the daemon on PostgreSQL: a new database is created in this server for the run
+    /// (its user needs CREATEDB) and dropped at the end
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Nodes on that database (PostgreSQL only); clients are spread over them
+    #[arg(long, default_value_t = 1, global = true)]
+    nodes: usize,
+    /// The nodes' cluster.lease_secs [default: the daemon's]
+    #[arg(long, global = true)]
+    lease_secs: Option<u64>,
     #[command(subcommand)]
     scenario: Scenario,
 }
@@ -116,6 +132,15 @@ enum Scenario {
         #[arg(long, default_value_t = 2_000)]
         count: u64,
     },
+    /// Kill a node (SIGKILL) while executions in its partitions are due; time from the kill
+    /// to the first of them firing on another node (PostgreSQL, two nodes or more).
+    Failover {
+        #[arg(long, default_value_t = 10)]
+        runs: u32,
+        /// Executions due just after each kill (spread over every partition)
+        #[arg(long, default_value_t = 512)]
+        count: u64,
+    },
 }
 
 pub const ROLE: &str = "arn:aws:iam::123456789012:role/bench";
@@ -159,51 +184,80 @@ async fn run(cli: Cli) -> Result<()> {
             temp.path().to_path_buf()
         }
     };
+    let store = match &cli.database_url {
+        Some(url) => Store::create_postgres(url).await?,
+        None if cli.nodes > 1 => bail!("--nodes needs --database-url"),
+        None => Store::Sqlite(data_dir.clone()),
+    };
+    let result = scenario(&cli, &daemon_bin, &data_dir, &store).await;
+    store.drop_database().await?;
+    result
+}
+
+async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) -> Result<()> {
     println!(
-        "machine: {} cores; daemon {}; sqlite.synchronous={}; clients={}",
+        "machine: {} cores; daemon {}; store {}{}; nodes={}; clients={}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         daemon_bin.display(),
-        cli.synchronous,
+        store.label(),
+        match store {
+            Store::Sqlite(_) => format!(" (synchronous={})", cli.synchronous),
+            Store::Postgres { .. } => String::new(),
+        },
+        cli.nodes,
         cli.clients
     );
     let mut env: Vec<(String, String)> = vec![(
         "HOURGLASS_SQLITE__SYNCHRONOUS".into(),
         cli.synchronous.clone(),
     )];
+    env.extend(store.daemon_env());
+    if let Some(secs) = cli.lease_secs {
+        env.push(("HOURGLASS_CLUSTER__LEASE_SECS".into(), secs.to_string()));
+    }
     if let Scenario::Overload { queue, .. } = cli.scenario {
         env.push(("HOURGLASS_WRITER__QUEUE_CAPACITY".into(), queue.to_string()));
     }
     if matches!(cli.scenario, Scenario::Tasks { .. }) {
         env.push(("LAMBDA_ENDPOINT".into(), noop_function_server().await?));
     }
-    let mut daemon = Daemon::start(&daemon_bin, &data_dir, env)?;
-    let mut client = Client::new(&daemon.url);
+    let single = |what: &str| {
+        if cli.nodes > 1 {
+            bail!("the {what} scenario runs one node");
+        }
+        Ok(())
+    };
+    let mut nodes = Nodes::start(daemon_bin, data_dir, &env, cli.nodes)?;
+    let clients = nodes.clients();
+    let client = clients[0].clone();
     match cli.scenario {
         Scenario::Start { count } => {
             let sm = client
                 .create_state_machine("bench-start", THREE_DAYS)
                 .await?;
-            let cpu0 = daemon.cpu_seconds()?;
-            let r = drive(&client, &sm, 0, count, cli.clients, |_| "{}".to_owned()).await?;
-            let cpu = daemon.cpu_seconds()? - cpu0;
+            let cpu0 = nodes.cpu_seconds()?;
+            let r = drive(&clients, &sm, 0, count, cli.clients, |_| "{}".to_owned()).await?;
+            let cpu = nodes.cpu_seconds()? - cpu0;
             r.print("start");
             println!(
-                "daemon: rss {:.1} MiB, cpu {:.1} s ({:.0} µs per start)",
-                daemon.rss_mib()?,
+                "daemon: rss {}, cpu {:.1} s ({:.0} µs per start)",
+                nodes.rss_text()?,
                 cpu,
                 cpu * 1e6 / count as f64
             );
         }
-        Scenario::Pending { sizes, sample } => {
+        Scenario::Pending { ref sizes, sample } => {
+            single("pending")?;
             let sm = client
                 .create_state_machine("bench-pending", THREE_DAYS)
                 .await?;
+            let mut client = client;
             let mut done = 0u64;
             let mut baseline: Option<f64> = None;
-            for size in sizes {
+            for &size in sizes {
                 if size > done + sample {
                     let fill = drive(
-                        &client,
+                        std::slice::from_ref(&client),
                         &sm,
                         done,
                         size - sample - done,
@@ -214,14 +268,23 @@ async fn run(cli: Cli) -> Result<()> {
                     fill.print(&format!("fill to {}", size - sample));
                     done = size - sample;
                 }
-                let r = drive(&client, &sm, done, sample, cli.clients, |_| "{}".to_owned()).await?;
+                let r = drive(
+                    std::slice::from_ref(&client),
+                    &sm,
+                    done,
+                    sample,
+                    cli.clients,
+                    |_| "{}".to_owned(),
+                )
+                .await?;
                 done += sample;
                 let rate = r.per_second();
                 let ratio = baseline.map_or(1.0, |b| rate / b);
                 baseline.get_or_insert(rate);
                 r.print(&format!("at {done} pending"));
+                let daemon = nodes.first();
                 let rss = daemon.rss_mib()?;
-                let db = db_size_mib(&data_dir);
+                let db = store.size_mib().await?;
                 let ready = daemon.restart()?;
                 client = Client::new(&daemon.url);
                 client.wait_ready().await?;
@@ -239,75 +302,61 @@ async fn run(cli: Cli) -> Result<()> {
                 .create_state_machine("bench-tasks", TASK_FLOW)
                 .await?;
             let t0 = Instant::now();
-            let cpu0 = daemon.cpu_seconds()?;
-            let r = drive(&client, &sm, 0, count, cli.clients, |_| {
+            let cpu0 = nodes.cpu_seconds()?;
+            let r = drive(&clients, &sm, 0, count, cli.clients, |_| {
                 r#"{"n":1}"#.to_owned()
             })
             .await?;
             r.print("start (tasks)");
-            let deadline = Instant::now() + Duration::from_secs(600);
-            loop {
-                let done = count_status(&data_dir, "SUCCEEDED").await?;
-                if done >= count {
-                    break;
-                }
-                if Instant::now() > deadline {
-                    bail!("only {done} of {count} executions finished in 10 minutes");
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+            wait_until(
+                "executions finished",
+                count,
+                Duration::from_secs(600),
+                || store.count_status("SUCCEEDED"),
+            )
+            .await?;
             let took = t0.elapsed();
-            let cpu = daemon.cpu_seconds()? - cpu0;
+            let cpu = nodes.cpu_seconds()? - cpu0;
             println!(
-                "tasks: {count} executions (Wait 0 → lambda:invoke → Pass) finished in {:.2} s = {:.0} Task round trips/s; daemon rss {:.1} MiB, cpu {:.0} µs per execution",
+                "tasks: {count} executions (Wait 0 → lambda:invoke → Pass) finished in {:.2} s = {:.0} Task round trips/s; daemon rss {}, cpu {:.0} µs per execution",
                 took.as_secs_f64(),
                 count as f64 / took.as_secs_f64(),
-                daemon.rss_mib()?,
+                nodes.rss_text()?,
                 cpu * 1e6 / count as f64
             );
         }
         Scenario::Overload { count, queue } => {
+            single("overload")?;
             let sm = client
                 .create_state_machine("bench-overload", THREE_DAYS)
                 .await?;
-            let pid = daemon.child.id();
-            let peak = Arc::new(AtomicU64::new(0));
-            let sampling = {
-                let peak = peak.clone();
-                tokio::spawn(async move {
-                    loop {
-                        if let Ok(kb) = rss_kib(pid) {
-                            peak.fetch_max(kb, Ordering::Relaxed);
-                        }
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                    }
-                })
-            };
+            let daemon = nodes.first();
+            let sampling = PeakRss::sample(daemon.child.id());
             let rss0 = daemon.rss_mib()?;
-            let r = drive(&client, &sm, 0, count, cli.clients, |_| "{}".to_owned()).await?;
-            sampling.abort();
+            let r = drive(&clients, &sm, 0, count, cli.clients, |_| "{}".to_owned()).await?;
+            let peak = sampling.stop();
             r.print("start (overload)");
-            let stored = count_status(&data_dir, "RUNNING").await?;
+            let stored = store.count_status("RUNNING").await?;
             println!(
                 "overload: {} clients against a queue of {queue}: {} of {} requests throttled and retried; \
-                 {stored} of {count} acknowledged starts stored; daemon rss {rss0:.1} MiB before, peak {:.1} MiB",
+                 {stored} of {count} acknowledged starts stored; daemon rss {rss0:.1} MiB before, peak {peak:.1} MiB",
                 cli.clients,
                 r.throttled,
                 count + r.throttled,
-                peak.load(Ordering::Relaxed) as f64 / 1024.0
             );
             if stored != count {
                 bail!("{} acknowledged starts are missing", count - stored);
             }
         }
         Scenario::Recovery { count, lead_secs } => {
+            single("recovery")?;
             let sm = client
                 .create_state_machine("bench-recovery", AT_TIMESTAMP)
                 .await?;
             // Deadlines spread over one second, `lead_secs` from now.
             let due_ms = now_ms() + lead_secs * 1000;
             let due_of = move |i: u64| due_ms + (i as i64 * 1000) / count.max(1) as i64;
-            let r = drive(&client, &sm, 0, count, cli.clients, move |i| {
+            let r = drive(&clients, &sm, 0, count, cli.clients, move |i| {
                 format!(r#"{{"at":"{}"}}"#, format_ms(due_of(i)))
             })
             .await?;
@@ -315,53 +364,34 @@ async fn run(cli: Cli) -> Result<()> {
             if now_ms() >= due_ms {
                 bail!("starting took longer than --lead-secs; raise it");
             }
+            let daemon = nodes.first();
             daemon.stop()?;
             let overdue_at = due_ms + 2_000;
             tokio::time::sleep(Duration::from_millis((overdue_at - now_ms()).max(0) as u64)).await;
             println!("recovery: {count} deadlines passed while the daemon was stopped");
             let t0 = Instant::now();
-            let (child, url, ready) = spawn(&daemon_bin, &data_dir, &daemon.env)?;
-            daemon.child = child;
-            daemon.url = url;
+            let ready = daemon.start_again()?;
             let rss_ready = daemon.rss_mib()?;
-            let pid = daemon.child.id();
-            let peak = Arc::new(AtomicU64::new(0));
-            let sampling = {
-                let peak = peak.clone();
-                tokio::spawn(async move {
-                    loop {
-                        if let Ok(kb) = rss_kib(pid) {
-                            peak.fetch_max(kb, Ordering::Relaxed);
-                        }
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                    }
-                })
-            };
-            let deadline = Instant::now() + Duration::from_secs(900);
-            loop {
-                let left = count_status(&data_dir, "RUNNING").await?;
-                if left == 0 {
-                    break;
-                }
-                if Instant::now() > deadline {
-                    bail!("{left} of {count} overdue executions had not fired in 15 minutes");
-                }
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-            sampling.abort();
-            let all = t0.elapsed();
-            let firing = all.saturating_sub(ready);
+            let sampling = PeakRss::sample(daemon.child.id());
+            wait_until(
+                "overdue executions fired",
+                count,
+                Duration::from_secs(900),
+                || async { Ok(count - store.count_status("RUNNING").await?.min(count)) },
+            )
+            .await?;
+            let peak = sampling.stop();
+            let firing = t0.elapsed().saturating_sub(ready);
             println!(
-                "recovery: ready {:.0} ms after start (rss {rss_ready:.1} MiB); all {count} fired {:.1} s after that                  = {:.0} fires/s; peak rss {:.1} MiB",
+                "recovery: ready {:.0} ms after start (rss {rss_ready:.1} MiB); all {count} fired {:.1} s after that = {:.0} fires/s; peak rss {peak:.1} MiB",
                 ready.as_secs_f64() * 1000.0,
                 firing.as_secs_f64(),
                 count as f64 / firing.as_secs_f64().max(0.001),
-                peak.load(Ordering::Relaxed) as f64 / 1024.0
             );
         }
         Scenario::Run { count } => {
             run_to_completion(&client, count, cli.clients).await?;
-            println!("daemon: rss {:.1} MiB", daemon.rss_mib()?);
+            println!("daemon: rss {}", nodes.rss_text()?);
         }
         Scenario::Timers {
             count,
@@ -375,36 +405,27 @@ async fn run(cli: Cli) -> Result<()> {
             let lead_ms = lead_ms.unwrap_or((count as i64 / 2).max(3_000) + 2_000);
             let due_ms = now_ms() + lead_ms;
             let due_of = move |i: u64| due_ms + (i as i64 * spread_ms) / count.max(1) as i64;
-            let r = drive(&client, &sm, 0, count, cli.clients, move |i| {
+            let r = drive(&clients, &sm, 0, count, cli.clients, move |i| {
                 format!(r#"{{"at":"{}"}}"#, format_ms(due_of(i)))
             })
             .await?;
             r.print("start (timers)");
-            let started_all = now_ms();
-            if started_all >= due_ms {
+            if now_ms() >= due_ms {
                 bail!("starting took longer than the lead time; use a smaller --count");
             }
-            // Wait for every timer to fire.
-            let deadline = Instant::now() + Duration::from_secs(600);
-            loop {
-                let fired = count_fired(&data_dir).await?;
-                if fired >= count {
-                    break;
-                }
-                if Instant::now() > deadline {
-                    bail!("only {fired} of {count} timers fired in 10 minutes");
-                }
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
+            wait_until("timers fired", count, Duration::from_secs(600), || {
+                store.count_fired()
+            })
+            .await?;
             // Each execution is named e{i}, so its deadline is due_of(i).
-            let exited = exited_times(&data_dir).await?;
+            let exited = store.exited_times().await?;
             let mut lateness: Vec<i64> = exited
                 .iter()
-                .filter_map(|(name, t)| Some(t - due_of(name.strip_prefix('e')?.parse().ok()?)))
+                .filter_map(|(_, name, t)| Some(t - due_of(name.strip_prefix('e')?.parse().ok()?)))
                 .collect();
             lateness.sort_unstable();
             let early = lateness.iter().filter(|l| **l < 0).count();
-            let last_fire = exited.iter().map(|(_, t)| *t).max().unwrap_or(due_ms);
+            let last_fire = exited.iter().map(|(_, _, t)| *t).max().unwrap_or(due_ms);
             let window = (last_fire - due_ms).max(1);
             println!(
                 "timers: {count} due over {spread_ms} ms; all fired {window} ms after the first deadline = {:.0} fires/s; \
@@ -415,8 +436,146 @@ async fn run(cli: Cli) -> Result<()> {
                 lateness.last().copied().unwrap_or(0),
             );
         }
+        Scenario::Failover { runs, count } => {
+            if cli.nodes < 2 {
+                bail!("the failover scenario needs --nodes 2 or more");
+            }
+            failover(&mut nodes, store, runs, count, cli.clients).await?;
+        }
     }
-    daemon.stop()?;
+    nodes.stop()?;
+    Ok(())
+}
+
+/// Poll `done` every 100 ms until it reaches `want`, for at most `limit`.
+async fn wait_until<F, Fut>(what: &str, want: u64, limit: Duration, mut done: F) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<u64>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        let n = done().await?;
+        if n >= want {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("only {n} of {want} {what} within {limit:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The peak resident memory of a process, sampled every 20 ms until stopped.
+struct PeakRss {
+    peak: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl PeakRss {
+    fn sample(pid: u32) -> Self {
+        let peak = Arc::new(AtomicU64::new(0));
+        let task = {
+            let peak = peak.clone();
+            tokio::spawn(async move {
+                loop {
+                    if let Ok(kb) = rss_kib(pid) {
+                        peak.fetch_max(kb, Ordering::Relaxed);
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            })
+        };
+        Self { peak, task }
+    }
+
+    /// Stop sampling; the peak in MiB.
+    fn stop(self) -> f64 {
+        self.task.abort();
+        self.peak.load(Ordering::Relaxed) as f64 / 1024.0
+    }
+}
+
+/// Each run: `count` executions due 1 s after the kill of the node holding the most
+/// partitions; the failover time is from the kill to the first WaitStateExited among the
+/// executions of its partitions (fired by their new owner). The node is then started again and
+/// takes its share back before the next run.
+async fn failover(
+    nodes: &mut Nodes,
+    store: &Store,
+    runs: u32,
+    count: u64,
+    clients: usize,
+) -> Result<()> {
+    let sm = nodes.clients()[0]
+        .create_state_machine("bench-failover", AT_TIMESTAMP)
+        .await?;
+    let mut times = Vec::with_capacity(runs as usize);
+    for run in 0..runs {
+        let mut busiest = (0, Vec::new(), 0);
+        for i in 0..nodes.daemons.len() {
+            let (held, total) = store.leases_of(&format!("node{i}")).await?;
+            if held.len() > busiest.1.len() {
+                busiest = (i, held, total);
+            }
+        }
+        let (victim, partitions, total) = busiest;
+        let survivors: Vec<Client> = nodes
+            .clients()
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| *i != victim)
+            .map(|(_, c)| c)
+            .collect();
+        let due_ms = now_ms() + 1_000 + count as i64; // time to start them, then the kill
+        let offset = u64::from(run) * count;
+        drive(&survivors, &sm, offset, count, clients, move |_| {
+            format!(r#"{{"at":"{}"}}"#, format_ms(due_ms + 1_000))
+        })
+        .await?;
+        let wait = due_ms - now_ms();
+        if wait > 0 {
+            tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+        }
+        let killed_ms = now_ms();
+        nodes.daemons[victim].kill9()?;
+        wait_until(
+            "failover timers fired",
+            offset + count,
+            Duration::from_secs(120),
+            || store.count_fired(),
+        )
+        .await?;
+        let first = store
+            .exited_times()
+            .await?
+            .into_iter()
+            .filter(|(arn, name, _)| {
+                name.strip_prefix('e')
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .is_some_and(|n| n >= offset)
+                    && partitions.contains(&hourglass::model::arn::partition_in(arn, total))
+            })
+            .map(|(_, _, t)| t)
+            .min()
+            .context("no execution of the killed node's partitions fired")?;
+        let took = first - killed_ms;
+        println!(
+            "failover run {}: killed node{victim} holding {} of {total} partitions; first of its timers fired {took} ms after the kill",
+            run + 1,
+            partitions.len()
+        );
+        times.push(took);
+        nodes.daemons[victim].start_again()?;
+        // Let it take its share back.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    times.sort_unstable();
+    println!(
+        "failover: {runs} runs; kill to first fire by the new owner: median {} ms, max {} ms",
+        pct(&times, 50.0),
+        times.last().copied().unwrap_or(0)
+    );
     Ok(())
 }
 
@@ -426,7 +585,7 @@ async fn run_to_completion(client: &Client, count: u64, clients: usize) -> Resul
     let name = format!("bench-run-{}", now_ms());
     let sm = client.create_state_machine(&name, PASS_WAIT_PASS).await?;
     let t0 = Instant::now();
-    let r = drive(client, &sm, 0, count, clients, |i| {
+    let r = drive(std::slice::from_ref(client), &sm, 0, count, clients, |i| {
         format!(r#"{{"i":{i}}}"#)
     })
     .await?;
@@ -487,9 +646,10 @@ fn pct<T: Copy + Default>(sorted: &[T], p: f64) -> T {
     sorted[i.min(sorted.len() - 1)]
 }
 
-/// Start `count` executions named `e{offset..}` from `clients` concurrent clients.
+/// Start `count` executions named `e{offset..}` from `clients` concurrent clients, spread
+/// over the `targets` (the nodes).
 async fn drive(
-    client: &Client,
+    targets: &[Client],
     sm: &str,
     offset: u64,
     count: u64,
@@ -501,8 +661,8 @@ async fn drive(
     let input = Arc::new(input);
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(clients);
-    for _ in 0..clients {
-        let client = client.clone();
+    for c in 0..clients {
+        let client = targets[c % targets.len()].clone();
         let sm = sm.to_owned();
         let next = next.clone();
         let throttled = throttled.clone();
