@@ -94,7 +94,12 @@ pub async fn serve(
             .with_graceful_shutdown(shutdown.clone().cancelled_owned())
             .into_future(),
     );
-    println!("hourglass listening on http://{addr}");
+    // Not println!, which panics when stdout is closed: the line is for whoever reads it.
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "hourglass listening on http://{addr}").and_then(|()| out.flush());
+    }
     tracing::info!(%addr, "serving; recovering");
 
     let opened = tokio::select! {

@@ -44,7 +44,11 @@ pub fn init(level: &str, format: LogFormat) {
     let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // A line that cannot be written (a full disk, a file size limit) is lost. By default
+        // the failure is reported with `eprintln!`, which panics when stderr fails, and would
+        // take down whichever thread logged, the store's writer among them.
+        .log_internal_errors(false);
     // A second init (tests) is not an error worth stopping for.
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),

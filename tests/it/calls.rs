@@ -154,6 +154,23 @@ async fn results_that_cannot_be_written_are_kept_until_the_disk_takes_them() {
     let lambda = FakeLambda::start().await;
     let endpoint = lambda.endpoint();
     let daemon = TestDaemon::start_with_env(&[("LAMBDA_ENDPOINT", &endpoint)]).await;
+    results_are_kept_until_the_disk_takes_them(&daemon, &lambda).await;
+}
+
+#[tokio::test]
+async fn a_daemon_logging_to_a_file_the_disk_refuses_loses_those_lines_and_goes_on() {
+    let lambda = FakeLambda::start().await;
+    let endpoint = lambda.endpoint();
+    let (daemon, log) = TestDaemon::start_logging_to_file(&[("LAMBDA_ENDPOINT", &endpoint)]).await;
+    results_are_kept_until_the_disk_takes_them(&daemon, &lambda).await;
+    // The log lines written while the limit held were lost; the daemon went on.
+    assert!(log.exists());
+    assert_eq!(daemon.get_status("/ready"), Some(200));
+}
+
+/// 20 calls answer while the daemon may write no byte to any file (RLIMIT_FSIZE 0); once the
+/// limit is lifted every result is recorded, and no function is called twice.
+async fn results_are_kept_until_the_disk_takes_them(daemon: &TestDaemon, lambda: &FakeLambda) {
     let sfn = daemon.sfn();
     // `sleep` answers after 3 s: the answers arrive while the disk refuses writes.
     let sm = create(

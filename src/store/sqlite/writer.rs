@@ -45,7 +45,16 @@ impl SqliteWriter {
                     .enable_all()
                     .build()
                 {
-                    Ok(rt) => rt.block_on(run(conn, rx, max_batch, shutdown)),
+                    Ok(rt) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        rt.block_on(run(conn, rx, max_batch, shutdown))
+                    }))
+                    .unwrap_or_else(|_| {
+                        // Without its writer the daemon would answer and acknowledge nothing
+                        // while looking alive: end it, as a crash would, for its supervisor to
+                        // start it again on what was committed.
+                        tracing::error!("the store's writer panicked; stopping");
+                        std::process::abort()
+                    }),
                     Err(e) => Err(Error::Io(e)),
                 };
                 let _ = done_tx.send(result);

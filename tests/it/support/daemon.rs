@@ -19,6 +19,8 @@ pub struct TestDaemon {
     /// Owns the temporary directory so it lives as long as the daemon.
     _temp: Option<tempfile::TempDir>,
     env: Vec<(String, String)>,
+    /// Where the daemon's stderr goes when not through a pipe to the test's stderr.
+    log_file: Option<PathBuf>,
 }
 
 impl TestDaemon {
@@ -34,6 +36,17 @@ impl TestDaemon {
         Self::start_on(temp, data_dir, env)
     }
 
+    /// Start with a fresh data directory, its stderr going straight to a file (`daemon.log`
+    /// beside the data), as a service manager may set it up; returns the file's path too.
+    pub async fn start_logging_to_file(env: &[(&str, &str)]) -> (Self, PathBuf) {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let data_dir = temp.path().join("data");
+        let log = temp.path().join("daemon.log");
+        let mut daemon = Self::start_on_logging(temp, data_dir, env, Some(log.clone()));
+        daemon.log_file = Some(log.clone());
+        (daemon, log)
+    }
+
     /// Start on a copy of the database file `db` (a fixture), in a fresh directory.
     pub async fn start_from(db: &Path, env: &[(&str, &str)]) -> Self {
         let temp = tempfile::tempdir().expect("temp dir");
@@ -43,11 +56,20 @@ impl TestDaemon {
     }
 
     fn start_on(temp: tempfile::TempDir, data_dir: PathBuf, env: &[(&str, &str)]) -> Self {
+        Self::start_on_logging(temp, data_dir, env, None)
+    }
+
+    fn start_on_logging(
+        temp: tempfile::TempDir,
+        data_dir: PathBuf,
+        env: &[(&str, &str)],
+        log_file: Option<PathBuf>,
+    ) -> Self {
         let env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let (child, addr) = spawn(&data_dir, &env);
+        let (child, addr) = spawn(&data_dir, &env, log_file.as_deref());
         wait_ready(&addr);
         Self {
             child: Some(child),
@@ -55,6 +77,7 @@ impl TestDaemon {
             data_dir,
             _temp: Some(temp),
             env,
+            log_file,
         }
     }
 
@@ -161,7 +184,7 @@ impl TestDaemon {
     /// Start again on the same data, returning as soon as the daemon serves `/health`.
     pub fn start_again_unready(&mut self) {
         assert!(self.child.is_none(), "daemon still running");
-        let (child, addr) = spawn(&self.data_dir, &self.env);
+        let (child, addr) = spawn(&self.data_dir, &self.env, self.log_file.as_deref());
         self.child = Some(child);
         self.addr = addr;
     }
@@ -238,7 +261,7 @@ pub fn command() -> Command {
     cmd
 }
 
-fn spawn(data_dir: &Path, env: &[(String, String)]) -> (Child, String) {
+fn spawn(data_dir: &Path, env: &[(String, String)], log_file: Option<&Path>) -> (Child, String) {
     let mut cmd = command();
     cmd.args(["serve", "--port", "0", "--data-dir"])
         .arg(data_dir)
@@ -257,11 +280,21 @@ fn spawn(data_dir: &Path, env: &[(String, String)]) -> (Child, String) {
     for (k, v) in env {
         cmd.env(k, v);
     }
+    if let Some(path) = log_file {
+        std::fs::create_dir_all(data_dir).expect("data dir");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .expect("open the daemon's log file");
+        cmd.stderr(file);
+    }
     let mut child = cmd.spawn().expect("spawn hourglass");
-    let mut stderr = child.stderr.take().expect("stderr");
-    std::thread::spawn(move || {
-        let _ = std::io::copy(&mut stderr, &mut std::io::stderr());
-    });
+    if let Some(mut stderr) = child.stderr.take() {
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut stderr, &mut std::io::stderr());
+        });
+    }
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
