@@ -5,7 +5,9 @@
 //! | [`api`] | the AWS JSON 1.0 edge: decode, validate shapes, call engine/store, encode |
 //! | [`engine`] | execution lifecycles: event → `asl::step` → commit → effects |
 //! | [`asl`] | the Amazon States Language, pure: parse, validate, evaluate, step |
-//! | [`store`] | SQLite: the single group-committing writer and the read queries |
+//! | [`store`] | SQL: the ports and rows, SQLite (embedded) and PostgreSQL (cluster), each with one group-committing writer and its read queries; copying SQLite into PostgreSQL |
+//! | [`cluster`] | partition ownership: the lease manager, epochs that fence commits, who holds what |
+//! | `backend` | opening the store the configuration names, and closing it in order |
 //! | [`invoke`] | calling Lambda over its Invoke HTTP API |
 //! | [`timer`] | the in-memory window of deadlines (a hashed timing wheel) and its loader |
 //! | [`model`] | the shared vocabulary: ARNs, names, ids, statuses, event types, hash, random |

@@ -22,7 +22,7 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`cursor`] | [`ExecutionState`] and its frames: what is persisted between steps |
+//! | `cursor` | [`ExecutionState`] and its frames: what is persisted between steps |
 //! | `step` | [`step`]: starting, stopping, timing out and ending the execution |
 //! | `machine` | running states in one frame; routing an event to the frame that waits for it |
 //! | `outcome` | what a state's handler returns and how a frame's run ends |
@@ -32,6 +32,7 @@
 //! | `simple` | Pass, Choice, Succeed and Fail |
 //! | `wait` | Wait |
 //! | [`task`] | Task: the Lambda call, its result, its timeout |
+//! | `call` | the call asked for and what comes back, as persisted |
 //! | `fanout` | Parallel and Map |
 //! | `recovery` | Retry and Catch, applied in one place |
 //!
