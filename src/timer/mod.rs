@@ -44,6 +44,9 @@ struct Window {
     loaded_until: i64,
     /// The last row read by the loader; the next page starts after it.
     cursor: Option<TimerRow>,
+    /// Bumped by [`TimerService::reset`]: a page read before it must not move the cursor or
+    /// the window's end, or the timers of partitions gained meanwhile would be skipped.
+    generation: u64,
 }
 
 /// The timer window. Shared between the engine (arm/cancel) and its own loop.
@@ -80,6 +83,7 @@ impl<R: TimerReads> TimerService<R> {
                 wheel: Wheel::new(now),
                 loaded_until: i64::MIN,
                 cursor: None,
+                generation: 0,
             }),
             wake: Notify::new(),
             clock,
@@ -117,6 +121,7 @@ impl<R: TimerReads> TimerService<R> {
         let mut w = self.lock();
         w.loaded_until = i64::MIN;
         w.cursor = None;
+        w.generation += 1;
         drop(w);
         self.wake.notify_one();
     }
@@ -135,7 +140,7 @@ impl<R: TimerReads> TimerService<R> {
     pub async fn load(&self) -> crate::store::Result<bool> {
         let now = self.clock.now_ms();
         let target = now.saturating_add(self.horizon_ms);
-        let cursor = {
+        let (cursor, generation) = {
             let mut w = self.lock();
             if w.loaded_until >= target {
                 return Ok(true);
@@ -145,7 +150,7 @@ impl<R: TimerReads> TimerService<R> {
             }
             // Publish the new end first (see the module docs).
             w.loaded_until = w.loaded_until.max(target);
-            w.cursor
+            (w.cursor, w.generation)
         };
         let limit = i64::try_from(self.load_batch).unwrap_or(i64::MAX);
         let held = self.ownership.held();
@@ -157,6 +162,14 @@ impl<R: TimerReads> TimerService<R> {
         let mut w = self.lock();
         for r in &rows {
             w.wheel.insert(r.key(), r.due_ms);
+        }
+        if w.generation != generation {
+            // Reset while this page was read: the next load starts over from the beginning
+            // (with the partitions held now); the rows read are timers all the same.
+            metrics::set_timers_in_memory(w.wheel.len());
+            drop(w);
+            self.wake.notify_one();
+            return Ok(false);
         }
         if let Some(last) = rows.last() {
             w.cursor = Some(*last);
@@ -337,6 +350,91 @@ mod tests {
         svc.cancel(key(9));
         clock.set(5_002_000);
         assert!(svc.take_due().is_empty(), "a cancelled timer does not fire");
+    }
+
+    /// A store whose reads wait, after reading, until the test lets them answer.
+    #[derive(Clone)]
+    struct Gated {
+        store: MemoryStore,
+        gate: Arc<tokio::sync::Semaphore>,
+    }
+
+    impl TimerReads for Gated {
+        async fn timers_due(
+            &self,
+            after: Option<TimerRow>,
+            until_ms: i64,
+            limit: i64,
+            held: Option<&[i64]>,
+        ) -> crate::store::Result<Vec<TimerRow>> {
+            let rows = self.store.timers_due(after, until_ms, limit, held).await;
+            self.gate.acquire().await.expect("gate").forget();
+            rows
+        }
+
+        async fn count_timers(&self) -> crate::store::Result<i64> {
+            self.store.count_timers().await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_partition_gained_while_a_page_is_read_has_all_its_timers_loaded() {
+        use crate::cluster::ownership::Held;
+        use std::collections::BTreeMap;
+        let store = MemoryStore::default();
+        let ops = [(0, 1, 1_000_600), (1, 2, 1_000_500)]
+            .into_iter()
+            .map(|(partition, execution_id, due_ms)| {
+                WriteOp::InsertTimer(TimerRow {
+                    partition,
+                    due_ms,
+                    execution_id,
+                    seq: 1,
+                })
+            })
+            .collect();
+        store.commit(ops, WhenFull::Wait).await.expect("insert");
+        let ownership = Arc::new(Ownership::leased(2));
+        let hold = |ps: &[i64]| {
+            let until = std::time::Instant::now() + Duration::from_secs(60);
+            ps.iter()
+                .map(|&p| (p, Held { epoch: 1, until }))
+                .collect::<BTreeMap<_, _>>()
+        };
+        ownership.set(hold(&[0]));
+        let clock = Arc::new(ManualClock::new(1_000_000));
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let svc = Arc::new(TimerService::new(
+            Gated {
+                store,
+                gate: gate.clone(),
+            },
+            ownership.clone(),
+            clock.clone(),
+            60,
+            1000,
+        ));
+        // A page is read while only partition 0 is held; partition 1 is gained before it
+        // answers.
+        let page = tokio::spawn({
+            let svc = svc.clone();
+            async move { svc.load().await }
+        });
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        ownership.set(hold(&[0, 1]));
+        svc.reset();
+        gate.add_permits(1);
+        page.await.expect("page").expect("load");
+        gate.add_permits(10);
+        while !svc.load().await.expect("load") {}
+        clock.set(1_001_000);
+        assert_eq!(
+            ids(&svc.take_due()),
+            vec![2, 1],
+            "the gained partition's earlier timer is loaded too"
+        );
     }
 
     #[tokio::test]

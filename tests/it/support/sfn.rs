@@ -124,14 +124,38 @@ pub async fn all_succeed(
         if pending.is_empty() {
             return;
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{} executions did not succeed within {timeout:?}, e.g. {:?}",
-            pending.len(),
-            pending.iter().next()
-        );
+        if std::time::Instant::now() >= deadline {
+            let mut shown = String::new();
+            for arn in pending.iter().take(3) {
+                shown.push_str(&format!("\n{arn}: {}", where_it_is(&sfn(), arn).await));
+            }
+            panic!(
+                "{} executions did not succeed within {timeout:?}, e.g.{shown}",
+                pending.len()
+            );
+        }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+/// An execution's status and its last three events, for a failure message.
+async fn where_it_is(sfn: &Client, arn: &str) -> String {
+    let status = match sfn.describe_execution().execution_arn(arn).send().await {
+        Ok(d) => format!("{:?}", d.status()),
+        Err(e) => return format!("describe failed: {e:?}"),
+    };
+    let events = history(sfn, arn).await;
+    let last: Vec<String> = events
+        .iter()
+        .rev()
+        .take(3)
+        .map(|e| format!("{:?} at {} ms", e.r#type(), event_ms(e)))
+        .collect();
+    format!(
+        "{status}, {} events, last: {}",
+        events.len(),
+        last.join(", ")
+    )
 }
 
 /// Milliseconds since the Unix epoch of an event.
