@@ -88,6 +88,11 @@ async fn open_postgres(config: &Config, url: &str, addr: SocketAddr) -> anyhow::
         url: url.to_owned(),
         read_connections: config.postgres.max_connections,
         connect_timeout: Duration::from_secs(config.postgres.connect_timeout_secs.max(1)),
+        // Half the lease: a paused node's open transaction is gone before its leases expire,
+        // so nothing it locked delays their takeover.
+        idle_in_transaction: Some(
+            (Duration::from_secs(config.cluster.lease_secs) / 2).max(Duration::from_millis(500)),
+        ),
     };
     let (pool, write_conn, partitions) = loop {
         match postgres::open(&settings, config.cluster.partitions).await {
@@ -126,7 +131,7 @@ async fn open_postgres(config: &Config, url: &str, addr: SocketAddr) -> anyhow::
         config.writer.queue_capacity,
         config.writer.max_batch,
         writer_stop.clone(),
-        url.parse().context("the database URL")?,
+        postgres::options(&settings).context("the database URL")?,
     );
     let leases = PgStore::new(
         postgres::own_pool(&settings, 2).context("the lease manager's connections")?,

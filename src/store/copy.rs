@@ -204,6 +204,8 @@ pub async fn sqlite_to_postgres(
         url: url.to_owned(),
         read_connections: 1,
         connect_timeout: std::time::Duration::from_secs(config.postgres.connect_timeout_secs),
+        // The copy is one long transaction.
+        idle_in_transaction: None,
     };
     let (pool, mut target, partitions) = pg::open(&settings, config.cluster.partitions).await?;
     pool.close().await;

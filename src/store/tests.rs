@@ -18,6 +18,7 @@ pub(crate) async fn postgres_store() -> (PgStore, TestDatabase) {
         url: db.url.clone(),
         read_connections: 4,
         connect_timeout: std::time::Duration::from_secs(10),
+        idle_in_transaction: None,
     };
     let (pool, conn, _partitions) = postgres::open(&settings, 16).await.expect("open");
     let options = settings.url.parse().expect("url");
@@ -510,4 +511,68 @@ async fn a_commit_fenced_by_an_epoch_another_node_took_writes_nothing_and_its_ne
     assert!(store.execution_by_id(2).await.expect("read").is_none());
     assert!(store.execution_by_id(3).await.expect("read").is_some());
     assert!(store.execution_by_id(1).await.expect("read").is_some());
+}
+
+#[tokio::test]
+async fn a_transaction_a_paused_node_left_open_keeps_its_partition_only_until_the_idle_timeout() {
+    use super::ports::Leases;
+    use sqlx::Connection;
+    let (store, db) = postgres_store().await;
+    let lease = std::time::Duration::from_millis(500);
+    store.acquire("paused", 16, lease).await.expect("acquire");
+    // The paused node's commit got as far as its fence check on partition 3, then stopped.
+    let url = db.url.clone();
+    let paused = |idle| {
+        let url = url.clone();
+        async move {
+            let settings = postgres::Settings {
+                url,
+                read_connections: 1,
+                connect_timeout: std::time::Duration::from_secs(10),
+                idle_in_transaction: idle,
+            };
+            let opts = postgres::options(&settings).expect("options");
+            let mut c = sqlx::PgConnection::connect_with(&opts)
+                .await
+                .expect("connect");
+            sqlx::query("BEGIN").execute(&mut c).await.expect("begin");
+            sqlx::query("SELECT epoch FROM leases WHERE partition = 3 FOR SHARE")
+                .execute(&mut c)
+                .await
+                .expect("fence check");
+            c
+        }
+    };
+    let taken = |node: &'static str| {
+        let store = store.clone();
+        async move {
+            let got = store
+                .acquire(node, 16, std::time::Duration::from_secs(30))
+                .await
+                .expect("acquire");
+            got.iter().any(|(p, _)| *p == 3)
+        }
+    };
+
+    // Left to the server's default, the open transaction keeps partition 3 from its next
+    // owner however long the node stays paused.
+    let held_open = paused(None).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    assert!(!taken("other").await, "a locked lease row is skipped");
+    drop(held_open);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(taken("other").await, "taken once the session is gone");
+
+    // With the idle timeout the node's sessions are made with, the server ends it.
+    store
+        .release("other", &(0..16).collect::<Vec<_>>())
+        .await
+        .expect("release");
+    store.acquire("paused", 16, lease).await.expect("acquire");
+    let _held_open = paused(Some(std::time::Duration::from_millis(300))).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    assert!(
+        taken("third").await,
+        "the server ended the idle transaction and freed partition 3"
+    );
 }

@@ -44,6 +44,11 @@ pub struct Settings {
     /// Connections for reads (and lease rounds); the writer has one of its own.
     pub read_connections: u32,
     pub connect_timeout: Duration,
+    /// How long the server keeps a transaction this node opened and left idle (the node
+    /// paused or stopped half-way) before it ends the session and frees its locks: a
+    /// paused node's commit holds its lease rows `FOR SHARE`, and no other node can take those
+    /// partitions over until the lock goes. `None`: the server's setting.
+    pub idle_in_transaction: Option<Duration>,
 }
 
 /// The ports over PostgreSQL. Cheap to clone.
@@ -65,10 +70,11 @@ pub(crate) fn classify(e: sqlx::Error) -> Error {
         | sqlx::Error::Tls(_)
         | sqlx::Error::Protocol(_) => Error::Unavailable(e.to_string()),
         // Class 08 (connection exception), 53 (insufficient resources), 57P (operator
-        // intervention: a restart, a shutdown).
+        // intervention: a restart, a shutdown), 25P03 (the session was ended for idling in a
+        // transaction: this node was paused).
         sqlx::Error::Database(db)
             if db.code().is_some_and(|c| {
-                c.starts_with("08") || c.starts_with("53") || c.starts_with("57P")
+                c.starts_with("08") || c.starts_with("53") || c.starts_with("57P") || c == "25P03"
             }) =>
         {
             Error::Unavailable(e.to_string())
@@ -77,9 +83,17 @@ pub(crate) fn classify(e: sqlx::Error) -> Error {
     }
 }
 
-fn options(settings: &Settings) -> Result<PgConnectOptions> {
+/// How every connection of this node is made.
+pub fn options(settings: &Settings) -> Result<PgConnectOptions> {
     let opts: PgConnectOptions = settings.url.parse().map_err(classify)?;
-    Ok(opts.application_name("hourglass"))
+    let opts = opts.application_name("hourglass");
+    Ok(match settings.idle_in_transaction {
+        Some(idle) => opts.options([(
+            "idle_in_transaction_session_timeout",
+            format!("{}ms", idle.as_millis().max(1)),
+        )]),
+        None => opts,
+    })
 }
 
 /// Connect, apply migrations, and fix the number of partitions: the first node to initialise
