@@ -90,6 +90,17 @@ impl Daemon {
     }
 }
 
+impl Drop for Daemon {
+    /// A run that failed half-way leaves no daemon behind (it would hold the output pipe open
+    /// and keep writing to a database the run dropped).
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// The daemons under test: one, or several nodes of a cluster on one PostgreSQL database
 /// (`node0`, `node1`, ..., each with a data directory of its own under `data_dir`).
 pub struct Nodes {

@@ -228,6 +228,9 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
         Ok(())
     };
     let mut nodes = Nodes::start(daemon_bin, data_dir, &env, cli.nodes)?;
+    if cli.nodes > 1 {
+        balanced(store, cli.nodes).await?;
+    }
     let clients = nodes.clients();
     let client = clients[0].clone();
     match cli.scenario {
@@ -496,6 +499,29 @@ impl PeakRss {
     }
 }
 
+/// Wait until the `nodes` hold every partition between them, each its share (the last to
+/// start begins with none, and requests for partitions in handoff would be refused).
+async fn balanced(store: &Store, nodes: usize) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let mut held = Vec::with_capacity(nodes);
+        let mut total = 0;
+        for i in 0..nodes {
+            let (h, t) = store.leases_of(&format!("node{i}")).await?;
+            held.push(h.len() as u64);
+            total = t;
+        }
+        let share = total / nodes as u64;
+        if held.iter().sum::<u64>() == total && held.iter().all(|&h| h >= share) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the nodes did not balance their partitions in 2 minutes: {held:?} of {total}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Each run: `count` executions due 1 s after the kill of the node holding the most
 /// partitions; the failover time is from the kill to the first WaitStateExited among the
 /// executions of its partitions (fired by their new owner). The node is then started again and
@@ -626,7 +652,7 @@ impl Run {
         let mut l = self.latencies_us.clone();
         l.sort_unstable();
         println!(
-            "{label}: {} starts in {:.2} s = {:.0}/s; latency p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms; throttled {}",
+            "{label}: {} starts in {:.2} s = {:.0}/s; latency p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms; throttled or refused and retried {}",
             self.count,
             self.elapsed.as_secs_f64(),
             self.per_second(),
@@ -686,7 +712,12 @@ async fn drive(
                             lat.push(t.elapsed().as_micros() as u64);
                             break;
                         }
-                        Err(e) if e.contains("ThrottlingException") => {
+                        // Retried, as the SDKs do: a full queue, or (on a cluster) a
+                        // partition between owners.
+                        Err(e)
+                            if e.contains("ThrottlingException")
+                                || e.contains("ServiceUnavailableException") =>
+                        {
                             throttled.fetch_add(1, Ordering::Relaxed);
                             tokio::time::sleep(Duration::from_millis(5)).await;
                         }

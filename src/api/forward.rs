@@ -113,6 +113,7 @@ impl Forwarder {
     /// (nothing was sent): the caller may look again.
     pub async fn forward(&self, partition: i64, target: &str, body: &str) -> Forwarded {
         let Some(owner) = self.owner_elsewhere(partition) else {
+            self.directory.refresh();
             return Forwarded::NotThere;
         };
         let time = now_secs();
@@ -133,10 +134,14 @@ impl Forwarder {
             .send()
             .await;
         let resp = match sent {
-            Ok(resp) if resp.headers().contains_key(NOT_OWNER) => return Forwarded::NotThere,
+            Ok(resp) if resp.headers().contains_key(NOT_OWNER) => {
+                self.directory.refresh();
+                return Forwarded::NotThere;
+            }
             Ok(resp) => resp,
             Err(e) if e.is_connect() => {
                 tracing::debug!(node = owner.node_id, error = %e, "the node holding a partition cannot be reached");
+                self.directory.refresh();
                 return Forwarded::NotThere;
             }
             Err(e) => return Forwarded::Answer(unreachable_owner(&owner.node_id, &e)),

@@ -332,13 +332,13 @@ async fn run_here_or_there(
         let (Err(ApiError::Elsewhere(p)), Some(f), Some(body)) = (&result, &cluster, &text) else {
             return Answer::Here(result);
         };
-        if f.owner_elsewhere(*p).is_some() {
-            if forwarded {
-                return Answer::Here(result);
-            }
-            if let forward::Forwarded::Answer(resp) = f.forward(*p, target, body).await {
-                return Answer::There(resp);
-            }
+        if forwarded {
+            return Answer::Here(result);
+        }
+        // `NotThere` (no other owner known, or the one known did not hold it) has the
+        // directory read again; the next poll sees the new owner.
+        if let forward::Forwarded::Answer(resp) = f.forward(*p, target, body).await {
+            return Answer::There(resp);
         }
         if tokio::time::Instant::now() >= handoff {
             return Answer::Here(result);

@@ -47,9 +47,21 @@ impl LeaseSettings {
 #[derive(Debug, Default)]
 pub struct Directory {
     owners: RwLock<BTreeMap<i64, Node>>,
+    /// Asked for by a request that found the directory wrong (a partition changed hands since
+    /// the last round): the lease manager reads the owners again without waiting for its next
+    /// round, at most every [`REFRESH_EVERY`].
+    stale: tokio::sync::Notify,
 }
 
+/// The shortest time between two reads of the owners asked for by requests.
+pub const REFRESH_EVERY: Duration = Duration::from_millis(100);
+
 impl Directory {
+    /// This node found the directory wrong: have it read again soon.
+    pub fn refresh(&self) {
+        self.stale.notify_one();
+    }
+
     pub fn owner(&self, partition: i64) -> Option<Node> {
         self.owners
             .read()
@@ -162,9 +174,29 @@ pub async fn run<L: Leases>(
             }
         }
         metrics::set_partitions_held(ownership.held().map_or(0, |h| h.len()));
-        tokio::select! {
-            _ = tokio::time::sleep(settings.period()) => {}
-            _ = shutdown.cancelled() => break,
+        // Until the next round, read the owners again whenever a request found them wrong.
+        let next_round = tokio::time::Instant::now() + settings.period();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(next_round) => break,
+                _ = directory.stale.notified() => {
+                    match leases.owners().await {
+                        Ok(owners) => directory.set(owners.into_iter().collect()),
+                        Err(e) => tracing::debug!(error = %e, "reading the partitions' owners failed"),
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(REFRESH_EVERY) => {}
+                        _ = shutdown.cancelled() => {}
+                    }
+                }
+                _ = shutdown.cancelled() => break,
+            }
+            if shutdown.is_cancelled() {
+                break;
+            }
+        }
+        if shutdown.is_cancelled() {
+            break;
         }
     }
     let held: Vec<i64> = ownership.epochs().into_iter().map(|(p, _)| p).collect();
