@@ -3,7 +3,9 @@
 //! Every `lease / 3` it says the node is alive, renews the leases it holds, and then, against
 //! its fair share among the nodes alive (`partitions / nodes`, one more for the first
 //! `partitions % nodes` of them by id, so the shares add up exactly):
-//! - holding fewer than its share, it takes expired or free partitions, each at a new epoch;
+//! - holding fewer than its share, it takes expired or free partitions, each at a new epoch,
+//!   and comes back every [`SHORT_ROUND`] until it holds its share (a dead node's leases
+//!   expire one by one; each is taken soon after);
 //! - holding more (a node joined), it stops work on the excess and gives it up.
 //!
 //! A node may act on a partition only until `sent + lease - margin`, `sent` being when the
@@ -34,6 +36,13 @@ impl LeaseSettings {
     /// Time between rounds.
     pub fn period(&self) -> Duration {
         self.lease / 3
+    }
+
+    /// How long a node counts as alive after its last heartbeat: two rounds, less than a
+    /// lease, so that a dead node leaves the count (and the others' shares grow) before its
+    /// leases expire, and the others are ready to take each as it does.
+    pub fn heartbeat_ttl(&self) -> Duration {
+        self.period() * 2
     }
 
     /// How long before the database's expiry the node stops acting on a partition.
@@ -80,17 +89,30 @@ pub trait OnChange: Send + Sync {
     fn partitions_changed(&self, gained: &[i64], lost: &[i64]);
 }
 
-/// One round: heartbeat, renew, take or give up to reach the fair share. Returns the
-/// partitions held afterwards.
+/// What a round did: the partitions gained and lost, and whether the node still holds less
+/// than its share (some leases have not expired yet: it tries again sooner than a round).
+struct Round {
+    gained: Vec<i64>,
+    lost: Vec<i64>,
+    short: bool,
+}
+
+/// The time between rounds while a node holds less than its share: a dead node's partitions
+/// are taken this long after their leases expire at most, not a whole round.
+pub const SHORT_ROUND: Duration = Duration::from_millis(500);
+
+/// One round: heartbeat, renew, take or give up to reach the fair share.
 async fn round<L: Leases>(
     leases: &L,
     settings: &LeaseSettings,
     ownership: &Ownership,
     directory: &Directory,
-) -> crate::store::Result<(Vec<i64>, Vec<i64>)> {
+) -> crate::store::Result<Round> {
     let sent = Instant::now();
     let node_id = &settings.node.node_id;
-    let alive = leases.heartbeat(&settings.node, settings.lease).await?;
+    let alive = leases
+        .heartbeat(&settings.node, settings.heartbeat_ttl())
+        .await?;
     let fair = fair_share(&alive, node_id, ownership.partitions());
     let mut held = leases
         .renew(node_id, &ownership.epochs(), settings.lease)
@@ -107,6 +129,7 @@ async fn round<L: Leases>(
         held.sort_unstable();
         excess = held.split_off(fair).into_iter().map(|(p, _)| p).collect();
     }
+    let short = held.len() < fair;
     let until = sent + settings.lease - settings.margin();
     // Work on the excess stops here, before it is released for another node to take.
     let changed = ownership.set(
@@ -118,7 +141,12 @@ async fn round<L: Leases>(
         leases.release(node_id, &excess).await?;
     }
     directory.set(leases.owners().await?.into_iter().collect());
-    Ok(changed)
+    let (gained, lost) = changed;
+    Ok(Round {
+        gained,
+        lost,
+        short,
+    })
 }
 
 /// This node's share of `partitions` among the nodes `alive`: each holds `partitions / nodes`,
@@ -147,8 +175,16 @@ pub async fn run<L: Leases>(
 ) {
     let mut failing = false;
     loop {
+        let mut period = settings.period();
         match round(&leases, &settings, &ownership, &directory).await {
-            Ok((gained, lost)) => {
+            Ok(Round {
+                gained,
+                lost,
+                short,
+            }) => {
+                if short {
+                    period = period.min(SHORT_ROUND);
+                }
                 if failing {
                     tracing::info!("the lease round succeeds again");
                     failing = false;
@@ -175,7 +211,7 @@ pub async fn run<L: Leases>(
         }
         metrics::set_partitions_held(ownership.held().map_or(0, |h| h.len()));
         // Until the next round, read the owners again whenever a request found them wrong.
-        let next_round = tokio::time::Instant::now() + settings.period();
+        let next_round = tokio::time::Instant::now() + period;
         loop {
             tokio::select! {
                 _ = tokio::time::sleep_until(next_round) => break,
