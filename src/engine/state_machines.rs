@@ -229,16 +229,26 @@ impl<S: Store> Engine<S> {
     /// After an execution ends: if its state machine is DELETING and nothing else runs on it,
     /// delete it now.
     pub(super) async fn finish_deleting(&self, sm_arn: &str, none: &mut Unlocked) -> Result<()> {
-        // Most machines are not being deleted: look without the lock first. The cache is never
-        // older than the store outside a change's exclusive section, and a delete counts again
-        // after committing DELETING, so a change this look misses is finished by the delete.
-        let deleting = match self.cached_machine(sm_arn) {
-            Some(sm) => sm.status == StateMachineStatus::Deleting,
-            None => self
-                .store
+        // Most machines are not being deleted: look in the cache first, filling it under the
+        // machine's lock on a miss (one read per machine, not per execution that ends). The
+        // cache is never older than the store outside a change's exclusive section, and a
+        // delete counts again after committing DELETING, so a change this look misses is
+        // finished by the delete. In a cluster another node may have marked it DELETING since
+        // this one cached it: there the store is asked.
+        let deleting = if self.ownership.is_cluster() {
+            self.store
                 .state_machine(sm_arn)
                 .await?
-                .is_some_and(|sm| sm.status == StateMachineStatus::Deleting),
+                .is_some_and(|sm| sm.status == StateMachineStatus::Deleting)
+        } else {
+            let sm = match self.cached_machine(sm_arn) {
+                Some(sm) => Some(sm),
+                None => {
+                    let shared = self.locks.machine_shared(sm_arn, none).await;
+                    self.machine(sm_arn, &shared).await?
+                }
+            };
+            sm.is_some_and(|sm| sm.status == StateMachineStatus::Deleting)
         };
         if !deleting {
             return Ok(());
