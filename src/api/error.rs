@@ -49,6 +49,12 @@ pub enum ApiError {
     ExecutionAlreadyExists(String),
     #[error("Resource not found: '{0}'")]
     ResourceNotFound(String),
+    #[error("Task Does Not Exist: '{0}'")]
+    TaskDoesNotExist(String),
+    #[error("Task Timed Out: '{0}'")]
+    TaskTimedOut(String),
+    #[error("Invalid Output: '{0}'")]
+    InvalidOutput(String),
     #[error("Too many tags: {0}")]
     TooManyTags(String),
     #[error("Rate exceeded")]
@@ -118,6 +124,9 @@ impl ApiError {
             ApiError::ExecutionDoesNotExist(_) => (SFN, "ExecutionDoesNotExist"),
             ApiError::ExecutionAlreadyExists(_) => (SFN, "ExecutionAlreadyExists"),
             ApiError::ResourceNotFound(_) => (SFN, "ResourceNotFound"),
+            ApiError::TaskDoesNotExist(_) => (SFN, "TaskDoesNotExist"),
+            ApiError::TaskTimedOut(_) => (SFN, "TaskTimedOut"),
+            ApiError::InvalidOutput(_) => (SFN, "InvalidOutput"),
             ApiError::TooManyTags(_) => (SFN, "TooManyTags"),
         };
         format!("{ns}#{name}")
@@ -176,6 +185,13 @@ impl From<engine::Error> for ApiError {
             E::ExecutionAlreadyExists(a) => ApiError::ExecutionAlreadyExists(a),
             E::ResourceNotFound(a) => ApiError::ResourceNotFound(a),
             E::NotOwner(p) => ApiError::Elsewhere(p),
+            E::InvalidToken => ApiError::InvalidToken("Invalid token".into()),
+            E::TaskDoesNotExist => ApiError::TaskDoesNotExist(
+                "Provided task does not exist anymore".into(),
+            ),
+            E::TaskTimedOut => {
+                ApiError::TaskTimedOut("Provided task does not exist anymore".into())
+            }
             E::TooManyTags(n) => {
                 ApiError::TooManyTags(format!("a resource can have at most {n} tags"))
             }

@@ -4,6 +4,7 @@
 //! call, encode the answer. They hold no SQL and evaluate no ASL.
 
 pub mod auth;
+mod callbacks;
 pub mod error;
 pub mod executions;
 pub mod forward;
@@ -74,10 +75,13 @@ pub enum Operation {
     TagResource,
     UntagResource,
     ListTagsForResource,
+    SendTaskSuccess,
+    SendTaskFailure,
+    SendTaskHeartbeat,
 }
 
 impl Operation {
-    const ALL: [Operation; 15] = [
+    const ALL: [Operation; 18] = [
         Operation::CreateStateMachine,
         Operation::DescribeStateMachine,
         Operation::UpdateStateMachine,
@@ -93,6 +97,9 @@ impl Operation {
         Operation::TagResource,
         Operation::UntagResource,
         Operation::ListTagsForResource,
+        Operation::SendTaskSuccess,
+        Operation::SendTaskFailure,
+        Operation::SendTaskHeartbeat,
     ];
 
     pub fn name(self) -> &'static str {
@@ -112,6 +119,9 @@ impl Operation {
             Operation::TagResource => "TagResource",
             Operation::UntagResource => "UntagResource",
             Operation::ListTagsForResource => "ListTagsForResource",
+            Operation::SendTaskSuccess => "SendTaskSuccess",
+            Operation::SendTaskFailure => "SendTaskFailure",
+            Operation::SendTaskHeartbeat => "SendTaskHeartbeat",
         }
     }
 
@@ -385,5 +395,8 @@ async fn handle(app: &Ctx, op: Operation, req: Value) -> Result<Value, ApiError>
         Operation::TagResource => tags::tag_resource(app, req).await,
         Operation::UntagResource => tags::untag_resource(app, req).await,
         Operation::ListTagsForResource => tags::list_tags_for_resource(app, req).await,
+        Operation::SendTaskSuccess => callbacks::send_task_success(app, req).await,
+        Operation::SendTaskFailure => callbacks::send_task_failure(app, req).await,
+        Operation::SendTaskHeartbeat => callbacks::send_task_heartbeat(app, req).await,
     }
 }

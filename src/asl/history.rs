@@ -212,9 +212,23 @@ pub fn task_started(resource_type: &str, resource: &str) -> Option<String> {
     )
 }
 
+/// The call of a task waiting for its token was made; `output` is what the service answered.
+pub fn task_submitted(resource_type: &str, resource: &str, output: &Value) -> Option<String> {
+    task_output_event("taskSubmittedEventDetails", resource_type, resource, output)
+}
+
 pub fn task_succeeded(resource_type: &str, resource: &str, output: &Value) -> Option<String> {
+    task_output_event("taskSucceededEventDetails", resource_type, resource, output)
+}
+
+fn task_output_event(
+    key: &str,
+    resource_type: &str,
+    resource: &str,
+    output: &Value,
+) -> Option<String> {
     wrap(
-        "taskSucceededEventDetails",
+        key,
         &Task {
             resource_type,
             resource,

@@ -90,6 +90,9 @@ impl<S: Store> Engine<S> {
         now: i64,
     ) -> Result<(ExecutionState, ExecutionInfo, asl::Step)> {
         let config = self.config.step;
+        if state.token_key.is_none() && rev.token_tasks {
+            state.token_key = Some(crate::model::token::new_key());
+        }
         if rev.short_steps {
             let step = asl::step(&rev.definition, &mut state, &info, event, now, &config);
             return Ok((state, info, step));

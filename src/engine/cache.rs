@@ -75,6 +75,7 @@ impl<S: Store> Engine<S> {
         let definition = Definition::parse(&row.definition).map_err(Error::InvalidDefinition)?;
         let rev = Arc::new(Revision {
             short_steps: definition.has_short_steps(),
+            token_tasks: definition.waits_for_tokens(),
             definition,
             role_arn: row.role_arn,
         });

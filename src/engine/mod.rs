@@ -8,6 +8,7 @@
 //! | module | owns |
 //! |---|---|
 //! | `executions` | the entry points: start, stop, a due timer, a call's result |
+//! | `callbacks` | SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat for tasks waiting for a token |
 //! | `advance` | one event: interpreter step, commit, effects; executions kept in memory |
 //! | `rows` | conversions between the interpreter's state and the store's rows |
 //! | `state_machines` | create, update, delete, tags; finishing a pending delete |
@@ -22,6 +23,7 @@
 
 mod advance;
 mod cache;
+mod callbacks;
 mod calls;
 mod executions;
 pub mod locks;
@@ -44,6 +46,7 @@ use crate::timer::{Clock, TimerService};
 use calls::Calls;
 use locks::Locks;
 
+pub use callbacks::Callback;
 pub use executions::StartedExecution;
 pub use queries::{MachineForExecution, Page};
 pub use state_machines::{CreateStateMachine, UpdateStateMachine, MAX_TAGS};
@@ -82,6 +85,15 @@ pub enum Error {
     TooManyTags(usize),
     #[error("invalid definition: {0}")]
     InvalidDefinition(String),
+    /// A task token this server did not hand out, or not for that execution.
+    #[error("invalid task token")]
+    InvalidToken,
+    /// The token's attempt is over (or its execution ended).
+    #[error("the task does not exist")]
+    TaskDoesNotExist,
+    /// The token's attempt timed out.
+    #[error("the task timed out")]
+    TaskTimedOut,
     /// The interpreter panicked on this execution (a bug); nothing was written.
     #[error("the interpreter failed: {0}")]
     Interpreter(String),
@@ -162,6 +174,8 @@ pub struct Revision {
     pub role_arn: String,
     /// Whether a step of it is cheap enough to run inline ([`Definition::has_short_steps`]).
     pub short_steps: bool,
+    /// Whether its executions need a token key ([`Definition::waits_for_tokens`]).
+    pub token_tasks: bool,
 }
 
 impl<S> std::fmt::Debug for Engine<S> {

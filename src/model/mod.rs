@@ -15,6 +15,7 @@ pub mod ids;
 pub mod name;
 pub mod rng;
 pub mod status;
+pub mod token;
 
 pub use arn::{ExecutionArn, StateMachineArn};
 pub use event_type::HistoryEventType;
@@ -22,3 +23,4 @@ pub use ids::{CallKey, EventId, ExecutionId, TimerKey};
 pub use name::Name;
 pub use rng::SplitMix64;
 pub use status::{ExecutionStatus, StateMachineStatus, StateMachineType};
+pub use token::TaskToken;

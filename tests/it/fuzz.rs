@@ -74,6 +74,9 @@ const OPERATIONS: &[(&str, &[&str])] = &[
     ("TagResource", &["resourceArn", "tags"]),
     ("UntagResource", &["resourceArn", "tagKeys"]),
     ("ListTagsForResource", &["resourceArn"]),
+    ("SendTaskSuccess", &["taskToken", "output"]),
+    ("SendTaskFailure", &["taskToken", "error", "cause"]),
+    ("SendTaskHeartbeat", &["taskToken"]),
 ];
 
 /// Values for a member: real ARNs of this daemon, near-valid and hostile strings, numbers at

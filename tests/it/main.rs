@@ -4,6 +4,7 @@
 mod support;
 
 mod auth;
+mod callbacks;
 mod calls;
 mod cli;
 mod cluster;

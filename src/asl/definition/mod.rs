@@ -71,6 +71,17 @@ impl Definition {
         simple && !self.has_loop()
     }
 
+    /// Whether some Task, here or in a branch or iteration, waits for a task token (its
+    /// executions need a token key).
+    pub fn waits_for_tokens(&self) -> bool {
+        self.states.values().any(|s| match &s.kind {
+            Kind::Task(spec) => spec.wait_for_token,
+            Kind::Parallel { branches, .. } => branches.iter().any(Definition::waits_for_tokens),
+            Kind::Map(m) => m.processor.waits_for_tokens(),
+            _ => false,
+        })
+    }
+
     /// Whether some state can be reached again from itself.
     fn has_loop(&self) -> bool {
         fn next_of(s: &State) -> Vec<&str> {
@@ -209,7 +220,13 @@ pub struct TaskSpec {
     pub resource_text: String,
     pub timeout: Option<Seconds>,
     pub heartbeat: Option<Seconds>,
+    /// `.waitForTaskToken`: after the call is made the state waits for `SendTaskSuccess` or
+    /// `SendTaskFailure` with the token it handed out as `$$.Task.Token`.
+    pub wait_for_token: bool,
 }
+
+/// The suffix of a service integration's resource that waits for a callback.
+pub const WAIT_FOR_TASK_TOKEN: &str = ".waitForTaskToken";
 
 /// What a Task state's `Resource` names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,7 +241,10 @@ pub enum TaskResource {
 
 impl TaskResource {
     pub fn parse(resource: &str) -> Self {
-        if resource == "arn:aws:states:::lambda:invoke" {
+        let base = resource
+            .strip_suffix(WAIT_FOR_TASK_TOKEN)
+            .unwrap_or(resource);
+        if base == "arn:aws:states:::lambda:invoke" {
             TaskResource::LambdaInvoke
         } else if resource.starts_with("arn:aws:lambda:") && resource.contains(":function:") {
             TaskResource::LambdaFunction {

@@ -294,8 +294,11 @@ fn kind_head(
                 .built(str_field(s, "Resource"))
                 .flatten()
                 .unwrap_or_default();
+            let resource = TaskResource::parse(&resource_text);
             Kind::Task(TaskSpec {
-                resource: TaskResource::parse(&resource_text),
+                wait_for_token: resource == TaskResource::LambdaInvoke
+                    && resource_text.ends_with(super::WAIT_FOR_TASK_TOKEN),
+                resource,
                 resource_text,
                 timeout: found
                     .built(fields::seconds(s, "TimeoutSeconds", "TimeoutSecondsPath"))

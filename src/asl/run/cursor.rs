@@ -49,6 +49,10 @@ pub struct ExecutionState {
     pub output: Option<Value>,
     pub error: Option<String>,
     pub cause: Option<String>,
+    /// The key of the execution's task tokens ([`crate::model::token`]); set by the engine
+    /// before the first step that may need one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_key: Option<String>,
 }
 
 impl ExecutionState {
@@ -65,6 +69,7 @@ impl ExecutionState {
             output: None,
             error: None,
             cause: None,
+            token_key: None,
         }
     }
 }
@@ -123,6 +128,14 @@ pub struct TaskProgress {
     pub timeout: Option<Waiting>,
     pub timeout_secs: Option<u64>,
     pub heartbeat_secs: Option<u64>,
+    /// A task waiting for its token: the call was made (`TaskSubmitted`); the attempt is
+    /// still `in_flight` until the callback comes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub submitted: bool,
+    /// The heartbeat deadline of a task waiting for its token (timer key: the attempt's
+    /// TaskStarted id, `seq + 1`); each SendTaskHeartbeat moves it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat: Option<Waiting>,
 }
 
 /// Retries of the current state.

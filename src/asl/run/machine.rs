@@ -18,6 +18,7 @@ use super::MAX_PAYLOAD_BYTES;
 use crate::asl::definition::{Definition, Kind, State, Transition};
 use crate::asl::errors::{names, StatesError};
 use crate::asl::history;
+use crate::model::TaskToken;
 
 /// Longest a single step runs states in one frame without blocking.
 const MAX_TRANSITIONS_PER_STEP: usize = 10_000;
@@ -128,11 +129,20 @@ impl Run<'_> {
 
     /// What `state` reads while it runs in `f`.
     pub(super) fn io<'s>(&self, state: &'s State, f: &Frame, outer: &Map<String, Value>) -> Io<'s> {
-        let context = if state.needs_context {
+        let mut context = if state.needs_context {
             context::object(self.info, state, f, None)
         } else {
             Value::Null
         };
+        if let (Kind::Task(spec), Value::Object(c)) = (&state.kind, &mut context) {
+            if spec.wait_for_token {
+                // The token of the attempt about to be scheduled: its TaskScheduled event is
+                // the next one written.
+                let seq = self.journal.last_id() + 1;
+                let token = TaskToken::encode(&self.info.arn, seq, &self.token_key);
+                c.insert("Task".into(), serde_json::json!({ "Token": token }));
+            }
+        }
         let seed = crate::model::hash::stable_hash(&self.info.arn) ^ self.journal.last_id() as u64;
         Io::new(
             state,
@@ -197,10 +207,21 @@ impl Run<'_> {
             Delivery::Timer(seq) if task_timeout_seq(f) == Some(*seq) => {
                 Some(Ok(self.task_timed_out(state, f)))
             }
+            Delivery::Timer(seq) if heartbeat_seq(f) == Some(*seq) => {
+                Some(Ok(self.heartbeat_due(state, f)))
+            }
             Delivery::Task(seq, result)
                 if f.task.as_ref().and_then(|t| t.in_flight) == Some(*seq) =>
             {
                 Some(self.task_result(state, f, outer, *seq, result.clone()))
+            }
+            Delivery::Callback(seq, result)
+                if f.task.as_ref().and_then(|t| t.in_flight) == Some(*seq) =>
+            {
+                Some(self.callback(state, f, outer, *seq, result.clone()))
+            }
+            Delivery::Heartbeat(seq) if f.task.as_ref().and_then(|t| t.in_flight) == Some(*seq) => {
+                Some(Ok(self.heartbeat(f)))
             }
             _ => None,
         };
@@ -238,8 +259,10 @@ impl Run<'_> {
         if let Some(w) = f.waiting.take() {
             self.disarm(w.seq);
         }
-        if let Some(w) = f.task.take().and_then(|t| t.timeout) {
-            self.disarm(w.seq);
+        if let Some(t) = f.task.take() {
+            for w in t.timeout.iter().chain(t.heartbeat.iter()) {
+                self.disarm(w.seq);
+            }
         }
         if let Some(w) = f.retry.take().and_then(|r| r.backoff) {
             self.disarm(w.seq);
@@ -258,6 +281,10 @@ fn backoff_seq(f: &Frame) -> Option<i64> {
 
 fn task_timeout_seq(f: &Frame) -> Option<i64> {
     f.task.as_ref().and_then(|t| t.timeout).map(|w| w.seq)
+}
+
+fn heartbeat_seq(f: &Frame) -> Option<i64> {
+    f.task.as_ref().and_then(|t| t.heartbeat).map(|w| w.seq)
 }
 
 /// States.DataLimitExceeded when a state's output is over AWS's payload limit.

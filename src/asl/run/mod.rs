@@ -118,6 +118,13 @@ pub enum Event {
         seq: i64,
         result: Result<InvokeOutput, StatesError>,
     },
+    /// SendTaskSuccess or SendTaskFailure with the token of attempt `seq`.
+    Callback {
+        seq: i64,
+        result: Result<Value, StatesError>,
+    },
+    /// SendTaskHeartbeat with the token of attempt `seq`.
+    Heartbeat { seq: i64 },
     /// StopExecution.
     Stop {
         error: Option<String>,

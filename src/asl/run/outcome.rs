@@ -47,6 +47,8 @@ pub enum End {
 pub enum Delivery {
     Timer(i64),
     Task(i64, Result<InvokeOutput, StatesError>),
+    Callback(i64, Result<Value, StatesError>),
+    Heartbeat(i64),
 }
 
 /// AWS prefixes the cause of a runtime error with where it happened.

@@ -112,6 +112,12 @@ impl Run<'_> {
         outer: &Map<String, Value>,
     ) -> Result<Outcome, StatesError> {
         match &state.kind {
+            // A task waiting for a token evaluates its parameters again: each attempt hands
+            // out a token of its own.
+            Kind::Task(spec) if spec.wait_for_token => {
+                let io = self.io(state, f, outer);
+                self.task(&io, f, spec)
+            }
             Kind::Task(_) => {
                 self.schedule(state, f);
                 Ok(Outcome::Blocked)

@@ -21,6 +21,8 @@ pub(super) struct Run<'a> {
     pub cfg: &'a StepConfig,
     pub journal: Journal,
     pub effects: Vec<Effect>,
+    /// The execution's token key (empty before the engine set one).
+    pub token_key: String,
 }
 
 impl Run<'_> {
@@ -60,6 +62,7 @@ pub fn step(
         cfg,
         journal: Journal::new(exec.last_event_id, now_ms, cfg.max_history_events),
         effects: Vec::new(),
+        token_key: exec.token_key.clone().unwrap_or_default(),
     };
     let mut root = std::mem::take(&mut exec.root);
     let top = Map::new();
@@ -91,6 +94,12 @@ pub fn step(
             .unwrap_or(End::Blocked),
         Event::TaskResult { seq, result } => run
             .deliver(def, &mut root, &top, &Delivery::Task(seq, result))
+            .unwrap_or(End::Blocked),
+        Event::Callback { seq, result } => run
+            .deliver(def, &mut root, &top, &Delivery::Callback(seq, result))
+            .unwrap_or(End::Blocked),
+        Event::Heartbeat { seq } => run
+            .deliver(def, &mut root, &top, &Delivery::Heartbeat(seq))
             .unwrap_or(End::Blocked),
         Event::Stop { error, cause } => End::Aborted(error, cause),
     };

@@ -44,6 +44,8 @@ impl Run<'_> {
             timeout: None,
             timeout_secs,
             heartbeat_secs,
+            submitted: false,
+            heartbeat: None,
         });
         self.schedule(io.state, f);
         Ok(Outcome::Blocked)
@@ -57,11 +59,12 @@ impl Run<'_> {
         let Some(tp) = f.task.clone() else {
             return;
         };
+        let resource = invoke_resource(spec);
         match &spec.resource {
             TaskResource::LambdaInvoke => {
                 let details = history::task_scheduled(
                     "lambda",
-                    "invoke",
+                    resource,
                     &self.info.region,
                     &tp.parameters,
                     tp.timeout_secs,
@@ -71,7 +74,7 @@ impl Run<'_> {
                     .append(HistoryEventType::TaskScheduled, details);
                 self.journal.append(
                     HistoryEventType::TaskStarted,
-                    history::task_started("lambda", "invoke"),
+                    history::task_started("lambda", resource),
                 );
             }
             _ => {
@@ -97,11 +100,126 @@ impl Run<'_> {
         if let Some(w) = timeout {
             self.arm(w.seq, w.due_ms);
         }
+        // The heartbeat of a task waiting for its token, keyed by its TaskStarted event.
+        let heartbeat = tp
+            .heartbeat_secs
+            .filter(|_| spec.wait_for_token)
+            .map(|h| Waiting {
+                seq: seq + 1,
+                due_ms: self.now_ms.saturating_add(secs_ms(h)),
+            });
+        if let Some(w) = heartbeat {
+            self.arm(w.seq, w.due_ms);
+        }
         self.effects.push(Effect::Invoke(invocation.clone()));
         if let Some(t) = f.task.as_mut() {
             t.invocation = invocation;
             t.in_flight = Some(seq);
             t.timeout = timeout;
+            t.submitted = false;
+            t.heartbeat = heartbeat;
+        }
+    }
+
+    /// The call of a task waiting for its token answered: write TaskSubmitted and go on
+    /// waiting for the callback (which may already have come: then this is stale).
+    fn submitted(&mut self, spec: &TaskSpec, f: &mut Frame, output: &InvokeOutput) -> Outcome {
+        if let Some(t) = f.task.as_mut() {
+            t.submitted = true;
+        }
+        let shown = task_output(spec, output).unwrap_or(Value::Null);
+        let details = history::task_submitted("lambda", invoke_resource(spec), &shown);
+        self.journal
+            .append(HistoryEventType::TaskSubmitted, details);
+        Outcome::Blocked
+    }
+
+    /// SendTaskSuccess or SendTaskFailure for the attempt `seq` of a task waiting for its
+    /// token: complete the state with the output sent, or raise the error sent.
+    pub(super) fn callback(
+        &mut self,
+        state: &State,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+        seq: i64,
+        result: Result<Value, StatesError>,
+    ) -> Result<Outcome, StatesError> {
+        let Kind::Task(spec) = &state.kind else {
+            return Ok(Outcome::Blocked);
+        };
+        if !spec.wait_for_token {
+            return Ok(Outcome::Blocked);
+        }
+        self.end_attempt(f, seq);
+        let resource = invoke_resource(spec);
+        match result {
+            Ok(output) => {
+                let details = history::task_succeeded("lambda", resource, &output);
+                self.journal
+                    .append(HistoryEventType::TaskSucceeded, details);
+                f.task = None;
+                self.complete(state, f, outer, output)
+            }
+            Err(err) => {
+                let details = history::task_failed(
+                    "lambda",
+                    resource,
+                    Some(err.error.as_str()),
+                    err.cause.as_deref(),
+                );
+                self.journal.append(HistoryEventType::TaskFailed, details);
+                Ok(Outcome::Raise(err))
+            }
+        }
+    }
+
+    /// SendTaskHeartbeat: move the heartbeat deadline.
+    pub(super) fn heartbeat(&mut self, f: &mut Frame) -> Outcome {
+        let Some(t) = f.task.as_mut() else {
+            return Outcome::Blocked;
+        };
+        if let (Some(w), Some(h)) = (t.heartbeat.as_mut(), t.heartbeat_secs) {
+            w.due_ms = self.now_ms.saturating_add(secs_ms(h));
+            let w = *w;
+            self.disarm(w.seq);
+            self.arm(w.seq, w.due_ms);
+        }
+        Outcome::Blocked
+    }
+
+    /// The heartbeat timer fired: if no heartbeat moved it since, the task timed out
+    /// (`States.Timeout`, as AWS reports a missed heartbeat of a callback task).
+    pub(super) fn heartbeat_due(&mut self, state: &State, f: &mut Frame) -> Outcome {
+        let Some(w) = f.task.as_ref().and_then(|t| t.heartbeat) else {
+            return Outcome::Blocked;
+        };
+        if self.now_ms < w.due_ms {
+            // A heartbeat moved it after this timer was loaded: wait for the new deadline.
+            self.arm(w.seq, w.due_ms);
+            return Outcome::Blocked;
+        }
+        if let Some(t) = f.task.as_mut() {
+            t.heartbeat = None;
+        }
+        self.task_timed_out(state, f)
+    }
+
+    /// The attempt `seq` is over: its timers go.
+    fn end_attempt(&mut self, f: &mut Frame, seq: i64) {
+        let Some(t) = f.task.as_mut() else {
+            return;
+        };
+        t.in_flight = None;
+        t.submitted = false;
+        let timers: Vec<Waiting> = t
+            .timeout
+            .take()
+            .into_iter()
+            .chain(t.heartbeat.take())
+            .collect();
+        for w in timers {
+            debug_assert!(w.seq == seq || w.seq == seq + 1);
+            self.disarm(w.seq);
         }
     }
 
@@ -114,24 +232,29 @@ impl Run<'_> {
         seq: i64,
         result: Result<InvokeOutput, StatesError>,
     ) -> Result<Outcome, StatesError> {
-        let timeout = f.task.as_mut().and_then(|t| {
-            t.in_flight = None;
-            t.timeout.take()
-        });
-        if timeout.is_some() {
-            self.disarm(seq);
-        }
         let Kind::Task(spec) = &state.kind else {
             return Ok(Outcome::Blocked);
         };
+        if spec.wait_for_token {
+            match &result {
+                // Called, or called already and answered again: wait for the callback.
+                Ok(out) if !f.task.as_ref().is_some_and(|t| t.submitted) => {
+                    return Ok(self.submitted(spec, f, out));
+                }
+                Ok(_) => return Ok(Outcome::Blocked),
+                Err(_) => {}
+            }
+        }
+        self.end_attempt(f, seq);
         let result = result
             .map_err(|e| integration_error(spec, e))
             .and_then(|out| task_output(spec, &out));
         let invoke = spec.resource == TaskResource::LambdaInvoke;
+        let resource = invoke_resource(spec);
         match result {
             Ok(output) => {
                 if invoke {
-                    let details = history::task_succeeded("lambda", "invoke", &output);
+                    let details = history::task_succeeded("lambda", resource, &output);
                     self.journal
                         .append(HistoryEventType::TaskSucceeded, details);
                 } else {
@@ -145,7 +268,7 @@ impl Run<'_> {
             Err(err) => {
                 let (error, cause) = (Some(err.error.as_str()), err.cause.as_deref());
                 if invoke {
-                    let details = history::task_failed("lambda", "invoke", error, cause);
+                    let details = history::task_failed("lambda", resource, error, cause);
                     self.journal.append(HistoryEventType::TaskFailed, details);
                 } else {
                     let details = history::lambda_failed(error, cause);
@@ -159,16 +282,15 @@ impl Run<'_> {
 
     /// The attempt's TimeoutSeconds passed: raise `States.Timeout`.
     pub(super) fn task_timed_out(&mut self, state: &State, f: &mut Frame) -> Outcome {
-        if let Some(t) = f.task.as_mut() {
-            t.timeout = None;
-            t.in_flight = None;
+        if let Some(seq) = f.task.as_ref().and_then(|t| t.in_flight) {
+            self.end_attempt(f, seq);
         }
         let Kind::Task(spec) = &state.kind else {
             return Outcome::Blocked;
         };
         let timeout = Some(names::TIMEOUT);
         if spec.resource == TaskResource::LambdaInvoke {
-            let details = history::task_timed_out("lambda", "invoke", timeout, None);
+            let details = history::task_timed_out("lambda", invoke_resource(spec), timeout, None);
             self.journal.append(HistoryEventType::TaskTimedOut, details);
         } else {
             let details = history::lambda_timed_out(timeout, None);
@@ -180,6 +302,21 @@ impl Run<'_> {
             cause: None,
         })
     }
+}
+
+/// The `resource` of a `lambda:invoke` task's events.
+fn invoke_resource(spec: &TaskSpec) -> &'static str {
+    if spec.wait_for_token {
+        "invoke.waitForTaskToken"
+    } else {
+        "invoke"
+    }
+}
+
+fn secs_ms(secs: u64) -> i64 {
+    i64::try_from(secs)
+        .unwrap_or(i64::MAX / 1000)
+        .saturating_mul(1000)
 }
 
 /// The Lambda call a Task state makes with these effective parameters.
