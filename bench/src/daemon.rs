@@ -222,6 +222,35 @@ pub fn rss_kib(pid: u32) -> Result<u64> {
         .context("VmRSS")
 }
 
+/// A Lambda Invoke API that answers every call with its payload and passes the payload's
+/// `token` member on to `tokens`; returns its base URL.
+pub async fn token_function_server(
+    tokens: tokio::sync::mpsc::UnboundedSender<String>,
+) -> Result<String> {
+    use axum::routing::post;
+    let app = axum::Router::new().route(
+        "/2015-03-31/functions/{name}/invocations",
+        post(move |body: axum::body::Bytes| {
+            let tokens = tokens.clone();
+            async move {
+                if let Some(t) = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["token"].as_str().map(str::to_owned))
+                {
+                    let _ = tokens.send(t);
+                }
+                ([("content-type", "application/json")], body)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(format!("http://{addr}"))
+}
+
 /// A Lambda Invoke API that answers every call with its payload; returns its base URL.
 pub async fn noop_function_server() -> Result<String> {
     use axum::routing::post;

@@ -39,7 +39,7 @@ mod daemon;
 mod db;
 
 use client::Client;
-use daemon::{noop_function_server, rss_kib, Nodes};
+use daemon::{noop_function_server, rss_kib, token_function_server, Nodes};
 use db::Store;
 
 #[derive(Parser)]
@@ -111,6 +111,12 @@ enum Scenario {
         #[arg(long, default_value_t = 20_000)]
         count: u64,
     },
+    /// Callback round trips: start, the task token handed to a function, SendTaskSuccess from
+    /// the clients, end.
+    Callbacks {
+        #[arg(long, default_value_t = 20_000)]
+        count: u64,
+    },
     /// Many more clients than the write queue holds: throttling, peak RSS, nothing lost.
     Overload {
         #[arg(long, default_value_t = 100_000)]
@@ -146,6 +152,7 @@ enum Scenario {
 pub const ROLE: &str = "arn:aws:iam::123456789012:role/bench";
 const THREE_DAYS: &str = r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":259200,"Next":"Done"},"Done":{"Type":"Succeed"}}}"#;
 const TASK_FLOW: &str = r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":0,"Next":"Task"},"Task":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","OutputPath":"$.Payload","Parameters":{"Payload.$":"$","FunctionName":"noop"},"Next":"Pass"},"Pass":{"Type":"Pass","End":true}}}"#;
+const CALLBACK_FLOW: &str = r#"{"StartAt":"Ask","States":{"Ask":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","Parameters":{"FunctionName":"noop","Payload":{"token.$":"$$.Task.Token"}},"End":true}}}"#;
 const PASS_WAIT_PASS: &str = r#"{"StartAt":"First","States":{"First":{"Type":"Pass","Result":{"step":1},"ResultPath":"$.first","Next":"Wait"},"Wait":{"Type":"Wait","Seconds":0,"Next":"Last"},"Last":{"Type":"Pass","End":true}}}"#;
 const AT_TIMESTAMP: &str = r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","TimestampPath":"$.at","Next":"Done"},"Done":{"Type":"Succeed"}}}"#;
 
@@ -220,6 +227,13 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
     }
     if matches!(cli.scenario, Scenario::Tasks { .. }) {
         env.push(("LAMBDA_ENDPOINT".into(), noop_function_server().await?));
+    }
+    let (token_tx, token_rx) = tokio::sync::mpsc::unbounded_channel();
+    if matches!(cli.scenario, Scenario::Callbacks { .. }) {
+        env.push((
+            "LAMBDA_ENDPOINT".into(),
+            token_function_server(token_tx).await?,
+        ));
     }
     let single = |what: &str| {
         if cli.nodes > 1 {
@@ -322,6 +336,33 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
             let cpu = nodes.cpu_seconds()? - cpu0;
             println!(
                 "tasks: {count} executions (Wait 0 → lambda:invoke → Pass) finished in {:.2} s = {:.0} Task round trips/s; daemon rss {}, cpu {:.0} µs per execution",
+                took.as_secs_f64(),
+                count as f64 / took.as_secs_f64(),
+                nodes.rss_text()?,
+                cpu * 1e6 / count as f64
+            );
+        }
+        Scenario::Callbacks { count } => {
+            let sm = client
+                .create_state_machine("bench-callbacks", CALLBACK_FLOW)
+                .await?;
+            let t0 = Instant::now();
+            let cpu0 = nodes.cpu_seconds()?;
+            let answerers = answer_tokens(&clients, token_rx, count, cli.clients);
+            let r = drive(&clients, &sm, 0, count, cli.clients, |_| "{}".to_owned()).await?;
+            r.print("start (callbacks)");
+            answerers.await??;
+            wait_until(
+                "executions finished",
+                count,
+                Duration::from_secs(600),
+                || store.count_status("SUCCEEDED"),
+            )
+            .await?;
+            let took = t0.elapsed();
+            let cpu = nodes.cpu_seconds()? - cpu0;
+            println!(
+                "callbacks: {count} executions (lambda:invoke.waitForTaskToken → SendTaskSuccess) finished in {:.2} s = {:.0} callback round trips/s; daemon rss {}, cpu {:.0} µs per execution",
                 took.as_secs_f64(),
                 count as f64 / took.as_secs_f64(),
                 nodes.rss_text()?,
@@ -497,6 +538,51 @@ impl PeakRss {
         self.task.abort();
         self.peak.load(Ordering::Relaxed) as f64 / 1024.0
     }
+}
+
+/// `clients` tasks that answer every token the function receives with SendTaskSuccess, until
+/// `count` were answered.
+fn answer_tokens(
+    targets: &[Client],
+    tokens: tokio::sync::mpsc::UnboundedReceiver<String>,
+    count: u64,
+    clients: usize,
+) -> tokio::task::JoinHandle<Result<()>> {
+    let tokens = Arc::new(tokio::sync::Mutex::new(tokens));
+    let answered = Arc::new(AtomicU64::new(0));
+    let tasks: Vec<_> = (0..clients)
+        .map(|c| {
+            let client = targets[c % targets.len()].clone();
+            let (tokens, answered) = (tokens.clone(), answered.clone());
+            tokio::spawn(async move {
+                while answered.fetch_add(1, Ordering::Relaxed) < count {
+                    let Some(token) = tokens.lock().await.recv().await else {
+                        bail!("the function server stopped");
+                    };
+                    let body = serde_json::json!({"taskToken": token, "output": "{}"});
+                    loop {
+                        match client.call("SendTaskSuccess", &body).await? {
+                            Ok(_) => break,
+                            Err(e)
+                                if e.contains("ThrottlingException")
+                                    || e.contains("ServiceUnavailableException") =>
+                            {
+                                tokio::time::sleep(Duration::from_millis(5)).await;
+                            }
+                            Err(e) => bail!("SendTaskSuccess failed: {e}"),
+                        }
+                    }
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    tokio::spawn(async move {
+        for t in tasks {
+            t.await??;
+        }
+        Ok(())
+    })
 }
 
 /// Wait until the `nodes` hold every partition between them, each its share (the last to
