@@ -325,22 +325,16 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
             })
             .await?;
             r.print("start (tasks)");
-            wait_until(
-                "executions finished",
+            all_succeeded(
+                &nodes,
+                store,
                 count,
-                Duration::from_secs(600),
-                || store.count_status("SUCCEEDED"),
+                (t0, cpu0),
+                "tasks",
+                "(Wait 0 → lambda:invoke → Pass)",
+                "Task round trips",
             )
             .await?;
-            let took = t0.elapsed();
-            let cpu = nodes.cpu_seconds()? - cpu0;
-            println!(
-                "tasks: {count} executions (Wait 0 → lambda:invoke → Pass) finished in {:.2} s = {:.0} Task round trips/s; daemon rss {}, cpu {:.0} µs per execution",
-                took.as_secs_f64(),
-                count as f64 / took.as_secs_f64(),
-                nodes.rss_text()?,
-                cpu * 1e6 / count as f64
-            );
         }
         Scenario::Callbacks { count } => {
             let sm = client
@@ -352,22 +346,16 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
             let r = drive(&clients, &sm, 0, count, cli.clients, |_| "{}".to_owned()).await?;
             r.print("start (callbacks)");
             answerers.await??;
-            wait_until(
-                "executions finished",
+            all_succeeded(
+                &nodes,
+                store,
                 count,
-                Duration::from_secs(600),
-                || store.count_status("SUCCEEDED"),
+                (t0, cpu0),
+                "callbacks",
+                "(lambda:invoke.waitForTaskToken → SendTaskSuccess)",
+                "callback round trips",
             )
             .await?;
-            let took = t0.elapsed();
-            let cpu = nodes.cpu_seconds()? - cpu0;
-            println!(
-                "callbacks: {count} executions (lambda:invoke.waitForTaskToken → SendTaskSuccess) finished in {:.2} s = {:.0} callback round trips/s; daemon rss {}, cpu {:.0} µs per execution",
-                took.as_secs_f64(),
-                count as f64 / took.as_secs_f64(),
-                nodes.rss_text()?,
-                cpu * 1e6 / count as f64
-            );
         }
         Scenario::Overload { count, queue } => {
             single("overload")?;
@@ -538,6 +526,36 @@ impl PeakRss {
         self.task.abort();
         self.peak.load(Ordering::Relaxed) as f64 / 1024.0
     }
+}
+
+/// Wait until `count` executions succeeded, then print the rate since `since` (time and the
+/// nodes' CPU seconds then) and the CPU per execution.
+async fn all_succeeded(
+    nodes: &Nodes,
+    store: &Store,
+    count: u64,
+    since: (Instant, f64),
+    label: &str,
+    flow: &str,
+    unit: &str,
+) -> Result<()> {
+    wait_until(
+        "executions finished",
+        count,
+        Duration::from_secs(600),
+        || store.count_status("SUCCEEDED"),
+    )
+    .await?;
+    let took = since.0.elapsed();
+    let cpu = nodes.cpu_seconds()? - since.1;
+    println!(
+        "{label}: {count} executions {flow} finished in {:.2} s = {:.0} {unit}/s; daemon rss {}, cpu {:.0} µs per execution",
+        took.as_secs_f64(),
+        count as f64 / took.as_secs_f64(),
+        nodes.rss_text()?,
+        cpu * 1e6 / count as f64
+    );
+    Ok(())
 }
 
 /// `clients` tasks that answer every token the function receives with SendTaskSuccess, until
