@@ -33,6 +33,7 @@
 //! | `wait` | Wait |
 //! | [`task`] | Task: the Lambda call, its result, its timeout |
 //! | `call` | the call asked for and what comes back, as persisted |
+//! | `callback` | a Task waiting for its token: submitted, the callback, heartbeats |
 //! | `fanout` | Parallel and Map |
 //! | `recovery` | Retry and Catch, applied in one place |
 //!
@@ -44,6 +45,7 @@ use super::errors::StatesError;
 use super::history::HistoryEvent;
 
 mod call;
+mod callback;
 mod context;
 mod cursor;
 mod fanout;

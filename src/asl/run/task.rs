@@ -121,91 +121,8 @@ impl Run<'_> {
         }
     }
 
-    /// The call of a task waiting for its token answered: write TaskSubmitted and go on
-    /// waiting for the callback (which may already have come: then this is stale).
-    fn submitted(&mut self, spec: &TaskSpec, f: &mut Frame, output: &InvokeOutput) -> Outcome {
-        if let Some(t) = f.task.as_mut() {
-            t.submitted = true;
-        }
-        let shown = task_output(spec, output).unwrap_or(Value::Null);
-        let details = history::task_submitted("lambda", invoke_resource(spec), &shown);
-        self.journal
-            .append(HistoryEventType::TaskSubmitted, details);
-        Outcome::Blocked
-    }
-
-    /// SendTaskSuccess or SendTaskFailure for the attempt `seq` of a task waiting for its
-    /// token: complete the state with the output sent, or raise the error sent.
-    pub(super) fn callback(
-        &mut self,
-        state: &State,
-        f: &mut Frame,
-        outer: &Map<String, Value>,
-        seq: i64,
-        result: Result<Value, StatesError>,
-    ) -> Result<Outcome, StatesError> {
-        let Kind::Task(spec) = &state.kind else {
-            return Ok(Outcome::Blocked);
-        };
-        if !spec.wait_for_token {
-            return Ok(Outcome::Blocked);
-        }
-        self.end_attempt(f, seq);
-        let resource = invoke_resource(spec);
-        match result {
-            Ok(output) => {
-                let details = history::task_succeeded("lambda", resource, &output);
-                self.journal
-                    .append(HistoryEventType::TaskSucceeded, details);
-                f.task = None;
-                self.complete(state, f, outer, output)
-            }
-            Err(err) => {
-                let details = history::task_failed(
-                    "lambda",
-                    resource,
-                    Some(err.error.as_str()),
-                    err.cause.as_deref(),
-                );
-                self.journal.append(HistoryEventType::TaskFailed, details);
-                Ok(Outcome::Raise(err))
-            }
-        }
-    }
-
-    /// SendTaskHeartbeat: move the heartbeat deadline.
-    pub(super) fn heartbeat(&mut self, f: &mut Frame) -> Outcome {
-        let Some(t) = f.task.as_mut() else {
-            return Outcome::Blocked;
-        };
-        if let (Some(w), Some(h)) = (t.heartbeat.as_mut(), t.heartbeat_secs) {
-            w.due_ms = self.now_ms.saturating_add(secs_ms(h));
-            let w = *w;
-            self.disarm(w.seq);
-            self.arm(w.seq, w.due_ms);
-        }
-        Outcome::Blocked
-    }
-
-    /// The heartbeat timer fired: if no heartbeat moved it since, the task timed out
-    /// (`States.Timeout`, as AWS reports a missed heartbeat of a callback task).
-    pub(super) fn heartbeat_due(&mut self, state: &State, f: &mut Frame) -> Outcome {
-        let Some(w) = f.task.as_ref().and_then(|t| t.heartbeat) else {
-            return Outcome::Blocked;
-        };
-        if self.now_ms < w.due_ms {
-            // A heartbeat moved it after this timer was loaded: wait for the new deadline.
-            self.arm(w.seq, w.due_ms);
-            return Outcome::Blocked;
-        }
-        if let Some(t) = f.task.as_mut() {
-            t.heartbeat = None;
-        }
-        self.task_timed_out(state, f)
-    }
-
     /// The attempt `seq` is over: its timers go.
-    fn end_attempt(&mut self, f: &mut Frame, seq: i64) {
+    pub(super) fn end_attempt(&mut self, f: &mut Frame, seq: i64) {
         let Some(t) = f.task.as_mut() else {
             return;
         };
@@ -305,7 +222,7 @@ impl Run<'_> {
 }
 
 /// The `resource` of a `lambda:invoke` task's events.
-fn invoke_resource(spec: &TaskSpec) -> &'static str {
+pub(super) fn invoke_resource(spec: &TaskSpec) -> &'static str {
     if spec.wait_for_token {
         "invoke.waitForTaskToken"
     } else {
@@ -313,7 +230,7 @@ fn invoke_resource(spec: &TaskSpec) -> &'static str {
     }
 }
 
-fn secs_ms(secs: u64) -> i64 {
+pub(super) fn secs_ms(secs: u64) -> i64 {
     i64::try_from(secs)
         .unwrap_or(i64::MAX / 1000)
         .saturating_mul(1000)
@@ -376,7 +293,7 @@ fn integration_error(spec: &TaskSpec, mut e: StatesError) -> StatesError {
 }
 
 /// The task's result as the state sees it, or DataLimitExceeded when it is too large.
-fn task_output(spec: &TaskSpec, out: &InvokeOutput) -> Result<Value, StatesError> {
+pub(super) fn task_output(spec: &TaskSpec, out: &InvokeOutput) -> Result<Value, StatesError> {
     if out.payload.len() > MAX_PAYLOAD_BYTES {
         return Err(StatesError::new(
             names::DATA_LIMIT_EXCEEDED,

@@ -1,0 +1,105 @@
+//! A Task waiting for its token (`.waitForTaskToken`) once its call was made: TaskSubmitted
+//! when the call answers, then the callback (SendTaskSuccess or SendTaskFailure) that ends
+//! the attempt, and the heartbeats that keep it alive.
+
+use serde_json::{Map, Value};
+
+use super::call::InvokeOutput;
+use super::cursor::Frame;
+use super::outcome::Outcome;
+use super::step::Run;
+use super::task::{invoke_resource, secs_ms, task_output};
+use crate::asl::definition::{Kind, State, TaskSpec};
+use crate::asl::errors::StatesError;
+use crate::asl::history;
+use crate::model::HistoryEventType;
+
+impl Run<'_> {
+    /// The call of a task waiting for its token answered: write TaskSubmitted and go on
+    /// waiting for the callback (which may already have come: then this is stale).
+    pub(super) fn submitted(
+        &mut self,
+        spec: &TaskSpec,
+        f: &mut Frame,
+        output: &InvokeOutput,
+    ) -> Outcome {
+        if let Some(t) = f.task.as_mut() {
+            t.submitted = true;
+        }
+        let shown = task_output(spec, output).unwrap_or(Value::Null);
+        let details = history::task_submitted("lambda", invoke_resource(spec), &shown);
+        self.journal
+            .append(HistoryEventType::TaskSubmitted, details);
+        Outcome::Blocked
+    }
+
+    /// SendTaskSuccess or SendTaskFailure for the attempt `seq` of a task waiting for its
+    /// token: complete the state with the output sent, or raise the error sent.
+    pub(super) fn callback(
+        &mut self,
+        state: &State,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+        seq: i64,
+        result: Result<Value, StatesError>,
+    ) -> Result<Outcome, StatesError> {
+        let Kind::Task(spec) = &state.kind else {
+            return Ok(Outcome::Blocked);
+        };
+        if !spec.wait_for_token {
+            return Ok(Outcome::Blocked);
+        }
+        self.end_attempt(f, seq);
+        let resource = invoke_resource(spec);
+        match result {
+            Ok(output) => {
+                let details = history::task_succeeded("lambda", resource, &output);
+                self.journal
+                    .append(HistoryEventType::TaskSucceeded, details);
+                f.task = None;
+                self.complete(state, f, outer, output)
+            }
+            Err(err) => {
+                let details = history::task_failed(
+                    "lambda",
+                    resource,
+                    Some(err.error.as_str()),
+                    err.cause.as_deref(),
+                );
+                self.journal.append(HistoryEventType::TaskFailed, details);
+                Ok(Outcome::Raise(err))
+            }
+        }
+    }
+
+    /// SendTaskHeartbeat: move the heartbeat deadline.
+    pub(super) fn heartbeat(&mut self, f: &mut Frame) -> Outcome {
+        let Some(t) = f.task.as_mut() else {
+            return Outcome::Blocked;
+        };
+        if let (Some(w), Some(h)) = (t.heartbeat.as_mut(), t.heartbeat_secs) {
+            w.due_ms = self.now_ms.saturating_add(secs_ms(h));
+            let w = *w;
+            self.disarm(w.seq);
+            self.arm(w.seq, w.due_ms);
+        }
+        Outcome::Blocked
+    }
+
+    /// The heartbeat timer fired: if no heartbeat moved it since, the task timed out
+    /// (`States.Timeout`, as AWS reports a missed heartbeat of a callback task).
+    pub(super) fn heartbeat_due(&mut self, state: &State, f: &mut Frame) -> Outcome {
+        let Some(w) = f.task.as_ref().and_then(|t| t.heartbeat) else {
+            return Outcome::Blocked;
+        };
+        if self.now_ms < w.due_ms {
+            // A heartbeat moved it after this timer was loaded: wait for the new deadline.
+            self.arm(w.seq, w.due_ms);
+            return Outcome::Blocked;
+        }
+        if let Some(t) = f.task.as_mut() {
+            t.heartbeat = None;
+        }
+        self.task_timed_out(state, f)
+    }
+}
