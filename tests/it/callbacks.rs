@@ -297,3 +297,97 @@ async fn bad_tokens_and_outputs_get_aws_errors_and_a_failure_is_caught() {
         Some("TaskTimedOut".to_owned())
     );
 }
+
+#[tokio::test]
+async fn a_retried_task_hands_out_a_new_token_and_the_old_one_is_over() {
+    const RETRIED: &str = r#"{"StartAt":"Ask","States":{
+      "Ask":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
+             "Parameters":{"FunctionName":"echo","Payload":{"token.$":"$$.Task.Token","try.$":"$$.State.RetryCount"}},
+             "Retry":[{"ErrorEquals":["Again"],"IntervalSeconds":1,"MaxAttempts":1}],
+             "End":true}}}"#;
+    let (daemon, lambda) = daemon_with_lambda().await;
+    let sfn = daemon.sfn();
+    let sm = create(&sfn, "retried", RETRIED).await;
+    let arn = start(&sfn, &sm, "r", "{}").await;
+    let first = tokens(&lambda, 1).await.remove(0).1;
+    sfn.send_task_failure()
+        .task_token(&first)
+        .error("Again")
+        .send()
+        .await
+        .expect("SendTaskFailure");
+    let calls = eventually(
+        "the second attempt's call",
+        Duration::from_secs(10),
+        || async {
+            let calls = lambda.calls_to("echo");
+            (calls.len() == 2).then_some(calls)
+        },
+    )
+    .await;
+    let second: Value = serde_json::from_str(&calls[1].body).expect("json");
+    let second_token = second["token"].as_str().expect("token").to_owned();
+    assert_ne!(second_token, first, "each attempt has a token of its own");
+    assert_eq!(second["try"], 1, "the parameters were evaluated again");
+    assert_eq!(
+        succeed(&sfn, &first, "{}").await,
+        Err("TaskTimedOut".to_owned()),
+        "the first attempt is over"
+    );
+    succeed(&sfn, &second_token, r#"{"second":true}"#)
+        .await
+        .expect("SendTaskSuccess");
+    assert_eq!(
+        finished(&sfn, &arn, Duration::from_secs(10)).await,
+        ExecutionStatus::Succeeded
+    );
+    assert_eq!(
+        describe(&sfn, &arn).await.output(),
+        Some(r#"{"second":true}"#)
+    );
+}
+
+#[tokio::test]
+async fn tokens_of_parallel_branches_are_answered_separately_and_a_stop_ends_them() {
+    const BRANCHES: &str = r#"{"StartAt":"Both","States":{"Both":{"Type":"Parallel","End":true,
+      "Branches":[
+        {"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
+          "Parameters":{"FunctionName":"echo","Payload":{"token.$":"$$.Task.Token","input":"a"}},"End":true}}},
+        {"StartAt":"B","States":{"B":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
+          "Parameters":{"FunctionName":"echo","Payload":{"token.$":"$$.Task.Token","input":"b"}},"End":true}}}]}}}"#;
+    let (daemon, lambda) = daemon_with_lambda().await;
+    let sfn = daemon.sfn();
+    let sm = create(&sfn, "branches", BRANCHES).await;
+    let arn = start(&sfn, &sm, "p", "{}").await;
+    let mut got = tokens(&lambda, 2).await;
+    got.sort_by_key(|(input, _)| input.as_str().unwrap_or_default().to_owned());
+    succeed(&sfn, &got[1].1, r#""from b""#).await.expect("b");
+    assert_eq!(
+        describe(&sfn, &arn).await.status(),
+        &ExecutionStatus::Running
+    );
+    succeed(&sfn, &got[0].1, r#""from a""#).await.expect("a");
+    assert_eq!(
+        finished(&sfn, &arn, Duration::from_secs(10)).await,
+        ExecutionStatus::Succeeded
+    );
+    assert_eq!(
+        describe(&sfn, &arn).await.output(),
+        Some(r#"["from a","from b"]"#)
+    );
+
+    // A stopped execution's tokens are over.
+    let stopped = start(&sfn, &sm, "s", "{}").await;
+    let waiting = tokens(&lambda, 4).await;
+    sfn.stop_execution()
+        .execution_arn(&stopped)
+        .send()
+        .await
+        .expect("stop");
+    for (_, token) in &waiting[2..] {
+        assert_eq!(
+            succeed(&sfn, token, "{}").await,
+            Err("TaskTimedOut".to_owned())
+        );
+    }
+}
