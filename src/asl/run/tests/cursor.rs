@@ -1,9 +1,10 @@
 //! The persisted cursor is a contract: an execution written by one release resumes in the
 //! next. Each fixture below is a cursor as this code serialises it at a blocking point (a
-//! Wait, a Task in flight, a Map part-way, a Retry back-off, a Parallel); the test checks
-//! that running the definition to that point writes exactly that JSON, that the JSON reads
-//! back and writes out unchanged, and that delivering the next event to the cursor read back
-//! writes exactly the recorded history events, effects and next cursor.
+//! Wait, a Task in flight, a Map part-way, a Retry back-off, a Parallel, a Task waiting for
+//! its token); the test checks that running the definition to that point writes exactly that
+//! JSON, that the JSON reads back and writes out unchanged, and that delivering the next event
+//! to the cursor read back writes exactly the recorded history events, effects and next
+//! cursor.
 
 use serde_json::{json, Value};
 
@@ -341,6 +342,53 @@ fn fixtures() -> Vec<Fixture> {
                 "results":[null,{"ok":true}], "failures":0, "tolerated":null, "error":null
               },
               "timeout_due_ms":null, "last_event_id":9, "output":null, "error":null,
+              "cause":null
+            }"#,
+        },
+        Fixture {
+            name: "a Task waiting for its token after its call answered, heartbeat armed",
+            definition: json!({"StartAt": "T", "States": {"T": {
+                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "TimeoutSeconds": 300, "HeartbeatSeconds": 60,
+                "Parameters": {"FunctionName": "f", "Payload": {"token.$": "$$.Task.Token"}},
+                "End": true}}}),
+            before: vec![(Event::Start, 1_000), (answered(3, "{}"), 1_500)],
+            cursor: r#"{
+              "status":"RUNNING", "current":"T", "input":{"items":[1,2,3],"n":5},
+              "entered_ms":1000, "waiting":null, "chain_id":0, "entered_event_id":2,
+              "task":{
+                "invocation":{
+                  "seq":3, "function_name":"f", "qualifier":null,
+                  "payload":"{\"token\":\"MXxhcm46YXdzOnN0YXRlczp1cy1lYXN0LTE6MTIzNDU2Nzg5MDEyOmV4ZWN1dGlvbjpzbTplfDN8MjEyMzRmNDdiMWM0NjYyMDM3OGRkYmJiOWYwNGY2Yjg\"}",
+                  "invocation_type":"RequestResponse", "client_context":null
+                },
+                "parameters":{"FunctionName":"f","Payload":{"token":"MXxhcm46YXdzOnN0YXRlczp1cy1lYXN0LTE6MTIzNDU2Nzg5MDEyOmV4ZWN1dGlvbjpzbTplfDN8MjEyMzRmNDdiMWM0NjYyMDM3OGRkYmJiOWYwNGY2Yjg"}},
+                "in_flight":3, "timeout":{"seq":3,"due_ms":301000}, "timeout_secs":300,
+                "heartbeat_secs":60, "submitted":true, "heartbeat":{"seq":4,"due_ms":61000}
+              },
+              "timeout_due_ms":null, "last_event_id":5, "output":null, "error":null,
+              "cause":null
+            }"#,
+            next: (
+                Event::Callback {
+                    seq: 3,
+                    result: Ok(json!({"ok": true})),
+                },
+                2_000,
+            ),
+            events: &[
+                r#"6 5 TaskSucceeded {"taskSucceededEventDetails":{"resourceType":"lambda","resource":"invoke.waitForTaskToken","output":"{\"ok\":true}","outputDetails":{"truncated":false}}}"#,
+                r#"7 6 TaskStateExited {"stateExitedEventDetails":{"name":"T","output":"{\"ok\":true}","outputDetails":{"truncated":false}}}"#,
+                r#"8 7 ExecutionSucceeded {"executionSucceededEventDetails":{"output":"{\"ok\":true}","outputDetails":{"truncated":false}}}"#,
+            ],
+            effects: vec![
+                Effect::CancelTimer { seq: 3 },
+                Effect::CancelTimer { seq: 4 },
+            ],
+            after: r#"{
+              "status":"SUCCEEDED", "current":null, "input":{"items":[1,2,3],"n":5},
+              "entered_ms":1000, "waiting":null, "chain_id":7, "entered_event_id":2, "task":null,
+              "timeout_due_ms":null, "last_event_id":8, "output":{"ok":true}, "error":null,
               "cause":null
             }"#,
         },
