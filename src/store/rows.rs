@@ -216,3 +216,48 @@ pub enum WriteOp {
         keys: Vec<String>,
     },
 }
+
+/// Every row a batch of commits writes, by kind, for the writers' shared statements. Within
+/// one batch no two requests touch the same execution (the engine serialises per execution),
+/// so grouping by kind reorders nothing that matters; inside one request, keys never repeat.
+#[derive(Debug, Default)]
+pub struct RowsByKind<'a> {
+    pub executions: Vec<&'a ExecutionRow>,
+    pub updates: Vec<&'a ExecutionUpdate>,
+    pub timer_deletes: Vec<(i64, i64)>,
+    pub timers: Vec<&'a TimerRow>,
+    pub task_deletes: Vec<(i64, i64)>,
+    pub tasks_ended: Vec<i64>,
+    pub tasks: Vec<&'a TaskRow>,
+    pub events: Vec<(i64, &'a EventRow)>,
+}
+
+impl<'a> RowsByKind<'a> {
+    /// The rows of `ops` by kind, and the rare changes (machines, tags, retention) in their
+    /// order. Fences and revision checks are no rows: each writer checks them its own way.
+    pub fn gather(ops: impl IntoIterator<Item = &'a WriteOp>) -> (Self, Vec<&'a WriteOp>) {
+        let mut rows = Self::default();
+        let mut rare = Vec::new();
+        for op in ops {
+            match op {
+                WriteOp::InsertExecution(e) => rows.executions.push(e),
+                WriteOp::UpdateExecution(u) => rows.updates.push(u),
+                WriteOp::InsertEvents(new) => rows
+                    .events
+                    .extend(new.events.iter().map(|e| (new.execution_id, e))),
+                WriteOp::DeleteTimer { execution_id, seq } => {
+                    rows.timer_deletes.push((*execution_id, *seq))
+                }
+                WriteOp::InsertTimer(t) => rows.timers.push(t),
+                WriteOp::DeleteTask { execution_id, seq } => {
+                    rows.task_deletes.push((*execution_id, *seq))
+                }
+                WriteOp::DeleteTasksOf { execution_id } => rows.tasks_ended.push(*execution_id),
+                WriteOp::InsertTask(t) => rows.tasks.push(t),
+                WriteOp::Fence { .. } | WriteOp::ExpectRevision { .. } => {}
+                other => rare.push(other),
+            }
+        }
+        (rows, rare)
+    }
+}

@@ -23,9 +23,7 @@ use super::classify;
 use crate::metrics;
 pub use crate::store::queue::Writer;
 use crate::store::queue::{next_batch, Request};
-use crate::store::{
-    Error, EventRow, ExecutionRow, ExecutionUpdate, Result, RevisionRow, TaskRow, TimerRow, WriteOp,
-};
+use crate::store::{Error, Result, RevisionRow, RowsByKind, WriteOp};
 
 /// Start the writer on `conn` for the node `node_id`. It runs until `shutdown` is cancelled
 /// and the queue is drained.
@@ -217,47 +215,13 @@ async fn check_fences(
     Ok(refused)
 }
 
-/// The rows of every request, by kind; the rare changes (machines, tags, retention) in order.
-#[derive(Default)]
-struct Rows<'a> {
-    executions: Vec<&'a ExecutionRow>,
-    updates: Vec<&'a ExecutionUpdate>,
-    timer_deletes: Vec<(i64, i64)>,
-    timers: Vec<&'a TimerRow>,
-    task_deletes: Vec<(i64, i64)>,
-    tasks_ended: Vec<i64>,
-    tasks: Vec<&'a TaskRow>,
-    events: Vec<(i64, &'a EventRow)>,
-    rare: Vec<&'a WriteOp>,
-}
-
 /// Write the rows of these requests; returns the change in the number of stored timers.
 async fn write_rows<'a>(
     tx: &mut PgConnection,
     requests: impl Iterator<Item = &'a [WriteOp]>,
 ) -> Result<i64> {
-    let mut rows = Rows::default();
-    for op in requests.flatten() {
-        match op {
-            WriteOp::InsertExecution(e) => rows.executions.push(e),
-            WriteOp::UpdateExecution(u) => rows.updates.push(u),
-            WriteOp::InsertEvents(new) => rows
-                .events
-                .extend(new.events.iter().map(|e| (new.execution_id, e))),
-            WriteOp::DeleteTimer { execution_id, seq } => {
-                rows.timer_deletes.push((*execution_id, *seq))
-            }
-            WriteOp::InsertTimer(t) => rows.timers.push(t),
-            WriteOp::DeleteTask { execution_id, seq } => {
-                rows.task_deletes.push((*execution_id, *seq))
-            }
-            WriteOp::DeleteTasksOf { execution_id } => rows.tasks_ended.push(*execution_id),
-            WriteOp::InsertTask(t) => rows.tasks.push(t),
-            WriteOp::Fence { .. } | WriteOp::ExpectRevision { .. } => {}
-            other => rows.rare.push(other),
-        }
-    }
-    for op in &rows.rare {
+    let (rows, rare) = RowsByKind::gather(requests.flatten());
+    for op in rare {
         apply_single(tx, op).await?;
     }
     let mut timers = 0i64;

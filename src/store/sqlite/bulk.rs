@@ -18,7 +18,7 @@ use std::sync::LazyLock;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Arguments, Sqlite, SqliteConnection};
 
-use crate::store::{EventRow, ExecutionRow, ExecutionUpdate, Result, TaskRow, TimerRow};
+use crate::store::Result;
 
 /// Rows per kind at each tier (history events get [`EVENTS_PER_ROW`] times as many).
 const TIERS: [usize; 4] = [4, 16, 64, 256];
@@ -145,17 +145,7 @@ static SCRIPTS: LazyLock<Vec<Scripts>> = LazyLock::new(|| {
 });
 
 /// Every row a commit writes, by kind.
-#[derive(Debug, Default)]
-pub(super) struct Rows<'a> {
-    pub executions: Vec<&'a ExecutionRow>,
-    pub updates: Vec<&'a ExecutionUpdate>,
-    pub timer_deletes: Vec<(i64, i64)>,
-    pub timers: Vec<&'a TimerRow>,
-    pub task_deletes: Vec<(i64, i64)>,
-    pub tasks_ended: Vec<i64>,
-    pub tasks: Vec<&'a TaskRow>,
-    pub events: Vec<(i64, &'a EventRow)>,
-}
+pub(super) use crate::store::RowsByKind as Rows;
 
 impl Rows<'_> {
     fn len(&self, kind: Kind) -> usize {
@@ -361,6 +351,7 @@ impl Rows<'_> {
 mod tests {
     use super::super::open_temporary as open;
     use super::*;
+    use crate::store::{EventRow, ExecutionRow, ExecutionUpdate, TaskRow, TimerRow};
 
     /// A running execution whose input names it.
     fn execution(id: i64) -> ExecutionRow {

@@ -146,34 +146,8 @@ async fn apply<'a>(
     conn: &mut SqliteConnection,
     ops: impl Iterator<Item = &'a WriteOp>,
 ) -> Result<i64> {
-    // Rows of the same kind from every request go into shared statements. Within one batch
-    // no two requests touch the same execution (the engine serialises per execution), so
-    // grouping by kind does not reorder anything that matters; inside one request, keys never
-    // repeat.
-    let mut rows = Rows::default();
-    let mut rare = Vec::new();
-    for op in ops {
-        match op {
-            WriteOp::InsertExecution(row) => rows.executions.push(row),
-            WriteOp::UpdateExecution(u) => rows.updates.push(u),
-            WriteOp::InsertEvents(e) => rows
-                .events
-                .extend(e.events.iter().map(|ev| (e.execution_id, ev))),
-            WriteOp::DeleteTimer { execution_id, seq } => {
-                rows.timer_deletes.push((*execution_id, *seq))
-            }
-            WriteOp::InsertTimer(t) => rows.timers.push(t),
-            WriteOp::DeleteTask { execution_id, seq } => {
-                rows.task_deletes.push((*execution_id, *seq))
-            }
-            WriteOp::DeleteTasksOf { execution_id } => rows.tasks_ended.push(*execution_id),
-            WriteOp::InsertTask(t) => rows.tasks.push(t),
-            // One process holds every partition, and its locks keep starts on the current
-            // revision: there is nothing to check.
-            WriteOp::Fence { .. } | WriteOp::ExpectRevision { .. } => {}
-            other => rare.push(other),
-        }
-    }
+    // Rows of the same kind from every request go into shared statements.
+    let (rows, rare) = Rows::gather(ops);
     // State machine and tag changes are rare: when there are any, they run one by one, in
     // order, first, inside the transaction; the rows of the common kinds follow.
     let in_transaction = !rare.is_empty();
