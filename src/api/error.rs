@@ -55,6 +55,10 @@ pub enum ApiError {
     TaskTimedOut(String),
     #[error("Invalid Output: '{0}'")]
     InvalidOutput(String),
+    #[error("Activity Does Not Exist: '{0}'")]
+    ActivityDoesNotExist(String),
+    #[error("{0}")]
+    ActivityWorkerLimitExceeded(String),
     #[error("Too many tags: {0}")]
     TooManyTags(String),
     #[error("Rate exceeded")]
@@ -128,6 +132,8 @@ impl ApiError {
             ApiError::TaskTimedOut(_) => (SFN, "TaskTimedOut"),
             ApiError::InvalidOutput(_) => (SFN, "InvalidOutput"),
             ApiError::TooManyTags(_) => (SFN, "TooManyTags"),
+            ApiError::ActivityDoesNotExist(_) => (SFN, "ActivityDoesNotExist"),
+            ApiError::ActivityWorkerLimitExceeded(_) => (SFN, "ActivityWorkerLimitExceeded"),
         };
         format!("{ns}#{name}")
     }
@@ -192,6 +198,11 @@ impl From<engine::Error> for ApiError {
             E::TaskTimedOut => {
                 ApiError::TaskTimedOut("Provided task does not exist anymore".into())
             }
+            E::ActivityDoesNotExist(a) => ApiError::ActivityDoesNotExist(a),
+            E::ActivityWorkerLimitExceeded(a) => ApiError::ActivityWorkerLimitExceeded(format!(
+                "At most {} workers may poll activity '{a}' at once",
+                crate::engine::MAX_POLLERS
+            )),
             E::TooManyTags(n) => {
                 ApiError::TooManyTags(format!("a resource can have at most {n} tags"))
             }

@@ -3,6 +3,7 @@
 //! Handlers are short: decode and check the request ([`shapes`]), make one engine or store
 //! call, encode the answer. They hold no SQL and evaluate no ASL.
 
+mod activities;
 pub mod auth;
 mod callbacks;
 pub mod error;
@@ -78,10 +79,15 @@ pub enum Operation {
     SendTaskSuccess,
     SendTaskFailure,
     SendTaskHeartbeat,
+    CreateActivity,
+    DescribeActivity,
+    DeleteActivity,
+    ListActivities,
+    GetActivityTask,
 }
 
 impl Operation {
-    const ALL: [Operation; 18] = [
+    const ALL: [Operation; 23] = [
         Operation::CreateStateMachine,
         Operation::DescribeStateMachine,
         Operation::UpdateStateMachine,
@@ -100,6 +106,11 @@ impl Operation {
         Operation::SendTaskSuccess,
         Operation::SendTaskFailure,
         Operation::SendTaskHeartbeat,
+        Operation::CreateActivity,
+        Operation::DescribeActivity,
+        Operation::DeleteActivity,
+        Operation::ListActivities,
+        Operation::GetActivityTask,
     ];
 
     pub fn name(self) -> &'static str {
@@ -122,6 +133,11 @@ impl Operation {
             Operation::SendTaskSuccess => "SendTaskSuccess",
             Operation::SendTaskFailure => "SendTaskFailure",
             Operation::SendTaskHeartbeat => "SendTaskHeartbeat",
+            Operation::CreateActivity => "CreateActivity",
+            Operation::DescribeActivity => "DescribeActivity",
+            Operation::DeleteActivity => "DeleteActivity",
+            Operation::ListActivities => "ListActivities",
+            Operation::GetActivityTask => "GetActivityTask",
         }
     }
 
@@ -239,8 +255,13 @@ async fn answer(
     let Some(op) = op else {
         return ApiError::UnknownOperation(String::new()).into_response();
     };
-    let Ok(permit) = app.requests.clone().try_acquire_owned() else {
-        return ApiError::Throttling.into_response();
+    // A long poll waits on its activity, bounded by the activity's pollers, not by the
+    // request permits (1,000 idle workers must not starve the rest of the API).
+    let long_poll = op == Operation::GetActivityTask;
+    let permit = match app.requests.clone().try_acquire_owned() {
+        _ if long_poll => None,
+        Ok(p) => Some(p),
+        Err(_) => return ApiError::Throttling.into_response(),
     };
     let engine = match app.engine.get() {
         Some(engine) if app.ready.load(Ordering::Acquire) => engine.clone(),
@@ -272,7 +293,13 @@ async fn answer(
         drop(permit);
         answer
     });
-    let answer = match tokio::time::timeout(app.request_timeout, work).await {
+    let timeout = if long_poll {
+        app.request_timeout
+            .max(crate::engine::POLL_WAIT + Duration::from_secs(5))
+    } else {
+        app.request_timeout
+    };
+    let answer = match tokio::time::timeout(timeout, work).await {
         Ok(Ok(answer)) => answer,
         Ok(Err(e)) => Answer::Here(Err(ApiError::internal(e))),
         Err(_) => Answer::Here(Err(ApiError::Unavailable(format!(
@@ -398,5 +425,10 @@ async fn handle(app: &Ctx, op: Operation, req: Value) -> Result<Value, ApiError>
         Operation::SendTaskSuccess => callbacks::send_task_success(app, req).await,
         Operation::SendTaskFailure => callbacks::send_task_failure(app, req).await,
         Operation::SendTaskHeartbeat => callbacks::send_task_heartbeat(app, req).await,
+        Operation::CreateActivity => activities::create_activity(app, req).await,
+        Operation::DescribeActivity => activities::describe_activity(app, req).await,
+        Operation::DeleteActivity => activities::delete_activity(app, req).await,
+        Operation::ListActivities => activities::list_activities(app, req).await,
+        Operation::GetActivityTask => activities::get_activity_task(app, req).await,
     }
 }

@@ -231,13 +231,7 @@ pub fn state_machine_arn(arn: &str) -> Result<StateMachineArn, ApiError> {
         Ok(Resource::StateMachine { .. }) => {
             StateMachineArn::parse(arn).map_err(|e| ApiError::InvalidArn(e.0))
         }
-        Ok(Resource::Execution { .. }) => Err(ApiError::InvalidArn(
-            "Resource type not valid in this context: execution".into(),
-        )),
-        Ok(Resource::Other(kind)) => Err(ApiError::InvalidArn(format!(
-            "Resource type not valid in this context: {kind}"
-        ))),
-        Err(e) => Err(ApiError::InvalidArn(e.0)),
+        other => Err(wrong_resource(other)),
     }
 }
 
@@ -247,13 +241,26 @@ pub fn execution_arn(arn: &str) -> Result<ExecutionArn, ApiError> {
         Ok(Resource::Execution { .. }) => {
             ExecutionArn::parse(arn).map_err(|e| ApiError::InvalidArn(e.0))
         }
-        Ok(Resource::StateMachine { .. }) => Err(ApiError::InvalidArn(
-            "Resource type not valid in this context: stateMachine".into(),
+        other => Err(wrong_resource(other)),
+    }
+}
+
+/// An activity ARN from the client.
+pub fn activity_arn(arn: &str) -> Result<String, ApiError> {
+    match arn::parse(arn) {
+        Ok(Resource::Activity { .. }) => Ok(arn.to_owned()),
+        other => Err(wrong_resource(other)),
+    }
+}
+
+/// InvalidArn for an ARN that does not parse, or names another kind of resource.
+fn wrong_resource(parsed: Result<Resource, arn::ArnError>) -> ApiError {
+    match parsed {
+        Ok(r) => ApiError::InvalidArn(format!(
+            "Resource type not valid in this context: {}",
+            r.kind()
         )),
-        Ok(Resource::Other(kind)) => Err(ApiError::InvalidArn(format!(
-            "Resource type not valid in this context: {kind}"
-        ))),
-        Err(e) => Err(ApiError::InvalidArn(e.0)),
+        Err(e) => ApiError::InvalidArn(e.0),
     }
 }
 

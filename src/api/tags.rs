@@ -1,23 +1,26 @@
-//! TagResource, UntagResource, ListTagsForResource (state machines).
+//! TagResource, UntagResource, ListTagsForResource (state machines and activities).
 
 use serde_json::{json, Value};
 
 use super::shapes::{Checks, Req};
 use super::{ApiError, Ctx};
+use crate::engine::Tagged;
 use crate::model::arn::{self, Resource};
 use crate::model::StateMachineArn;
 
-/// The resource ARN of a tag request: a state machine's (others name no resource here).
-fn tagged_resource(req: &Req) -> Result<StateMachineArn, ApiError> {
+/// The resource ARN of a tag request: a state machine's or an activity's (others name no
+/// resource here).
+fn tagged_resource(req: &Req) -> Result<Tagged, ApiError> {
     let mut checks = Checks::new();
     let arn = checks.required("resourceArn", req.str("resourceArn")?);
     checks.length("resourceArn", arn, 1, 256);
     checks.done()?;
     let arn = arn.unwrap_or_default();
     match arn::parse(arn) {
-        Ok(Resource::StateMachine { .. }) => {
-            StateMachineArn::parse(arn).map_err(|e| ApiError::InvalidArn(e.0))
-        }
+        Ok(Resource::StateMachine { .. }) => StateMachineArn::parse(arn)
+            .map(Tagged::Machine)
+            .map_err(|e| ApiError::InvalidArn(e.0)),
+        Ok(Resource::Activity { .. }) => Ok(Tagged::Activity(arn.to_owned())),
         Ok(_) => Err(ApiError::ResourceNotFound(arn.to_owned())),
         Err(e) => Err(ApiError::InvalidArn(e.0)),
     }

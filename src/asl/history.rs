@@ -315,14 +315,7 @@ pub fn lambda_scheduled(
 }
 
 pub fn lambda_succeeded(output: &Value) -> Option<String> {
-    wrap(
-        "lambdaFunctionSucceededEventDetails",
-        &Output {
-            name: None,
-            output: to_text(output),
-            output_details: NOT_TRUNCATED,
-        },
-    )
+    output_event("lambdaFunctionSucceededEventDetails", output)
 }
 
 pub fn lambda_failed(error: Option<&str>, cause: Option<&str>) -> Option<String> {
@@ -335,6 +328,83 @@ pub fn lambda_failed(error: Option<&str>, cause: Option<&str>) -> Option<String>
 pub fn lambda_timed_out(error: Option<&str>, cause: Option<&str>) -> Option<String> {
     wrap(
         "lambdaFunctionTimedOutEventDetails",
+        &ErrorCause { error, cause },
+    )
+}
+
+/// An event whose details are an output (`lambdaFunctionSucceeded`, `activitySucceeded`).
+fn output_event(key: &str, output: &Value) -> Option<String> {
+    wrap(
+        key,
+        &Output {
+            name: None,
+            output: to_text(output),
+            output_details: NOT_TRUNCATED,
+        },
+    )
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ActivityScheduled<'a> {
+    resource: &'a str,
+    input: String,
+    input_details: Truncated,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeout_in_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    heartbeat_in_seconds: Option<u64>,
+}
+
+pub fn activity_scheduled(
+    resource: &str,
+    input: &Value,
+    timeout_secs: Option<u64>,
+    heartbeat_secs: Option<u64>,
+) -> Option<String> {
+    wrap(
+        "activityScheduledEventDetails",
+        &ActivityScheduled {
+            resource,
+            input: to_text(input),
+            input_details: NOT_TRUNCATED,
+            timeout_in_seconds: timeout_secs,
+            heartbeat_in_seconds: heartbeat_secs,
+        },
+    )
+}
+
+/// A worker took the task; `worker` is the `workerName` it gave, if any.
+pub fn activity_started(worker: Option<&str>) -> Option<String> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Started<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        worker_name: Option<&'a str>,
+    }
+    wrap(
+        "activityStartedEventDetails",
+        &Started {
+            worker_name: worker,
+        },
+    )
+}
+
+pub fn activity_succeeded(output: &Value) -> Option<String> {
+    output_event("activitySucceededEventDetails", output)
+}
+
+pub fn activity_failed(error: Option<&str>, cause: Option<&str>) -> Option<String> {
+    wrap("activityFailedEventDetails", &ErrorCause { error, cause })
+}
+
+pub fn activity_timed_out(error: Option<&str>, cause: Option<&str>) -> Option<String> {
+    wrap("activityTimedOutEventDetails", &ErrorCause { error, cause })
+}
+
+pub fn activity_schedule_failed(error: Option<&str>, cause: Option<&str>) -> Option<String> {
+    wrap(
+        "activityScheduleFailedEventDetails",
         &ErrorCause { error, cause },
     )
 }

@@ -128,6 +128,20 @@ impl<S: Store> Engine<S> {
         self.hot.lock().ok()?.remove(id)
     }
 
+    /// A running execution (its lock held), from memory or the store; `None` when it is gone
+    /// or has ended.
+    pub(super) async fn running_by_id(&self, id: i64) -> Result<Option<Running>> {
+        if let Some(r) = self.take_hot(id) {
+            return Ok(Some(r));
+        }
+        match self.store.execution_by_id(id).await? {
+            Some(row) if row.status == crate::model::ExecutionStatus::Running => {
+                Running::from_row(&row)
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// Apply `event` to a running execution (its lock held), commit, then perform effects.
     /// Returns its state machine's ARN when the execution ended.
     pub(super) async fn advance(

@@ -12,8 +12,7 @@
 use serde_json::Value;
 
 use super::{Engine, Error, Result};
-use crate::asl::run::Frame;
-use crate::asl::{Event, ExecutionState, StatesError};
+use crate::asl::{Event, StatesError};
 use crate::model::{ExecutionStatus, TaskToken};
 use crate::store::{Store, WhenFull};
 
@@ -68,7 +67,7 @@ impl<S: Store> Engine<S> {
             {
                 return Err(Error::InvalidToken);
             }
-            if !awaits(&running.state, token.seq) {
+            if super::activities::attempt(&running.state, token.seq).is_none() {
                 return Err(Error::TaskTimedOut);
             }
             let event = match callback {
@@ -91,15 +90,4 @@ impl<S: Store> Engine<S> {
         self.after_end(ended, &mut none).await;
         Ok(())
     }
-}
-
-/// Whether some frame of the execution has the attempt `seq` in flight.
-fn awaits(state: &ExecutionState, seq: i64) -> bool {
-    fn frame(f: &Frame, seq: i64) -> bool {
-        f.task.as_ref().and_then(|t| t.in_flight) == Some(seq)
-            || f.fanout
-                .as_ref()
-                .is_some_and(|fan| fan.running.iter().any(|c| frame(&c.frame, seq)))
-    }
-    !state.status.is_terminal() && frame(&state.root, seq)
 }

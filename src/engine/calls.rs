@@ -231,6 +231,7 @@ mod tests {
             payload: "x".repeat(payload_bytes),
             invocation_type: "RequestResponse".into(),
             client_context: None,
+            kind: crate::asl::run::CallKind::Lambda,
         }
     }
 

@@ -8,6 +8,7 @@
 //! | module | owns |
 //! |---|---|
 //! | `executions` | the entry points: start, stop, a due timer, a call's result |
+//! | `activities` | activities, and the tasks their workers take (GetActivityTask) |
 //! | `callbacks` | SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat for tasks waiting for a token |
 //! | `advance` | one event: interpreter step, commit, effects; executions kept in memory |
 //! | `rows` | conversions between the interpreter's state and the store's rows |
@@ -21,6 +22,7 @@
 //! The engine is generic over [`Store`] (static dispatch) and names no database, HTTP client
 //! or server crate: its tests run it over the in-memory store with a manual clock.
 
+mod activities;
 mod advance;
 mod cache;
 mod callbacks;
@@ -46,10 +48,11 @@ use crate::timer::{Clock, TimerService};
 use calls::Calls;
 use locks::Locks;
 
+pub use activities::{ActivityTask, MAX_POLLERS, POLL_WAIT};
 pub use callbacks::Callback;
 pub use executions::StartedExecution;
 pub use queries::{MachineForExecution, Page};
-pub use state_machines::{CreateStateMachine, UpdateStateMachine, MAX_TAGS};
+pub use state_machines::{CreateStateMachine, Tagged, UpdateStateMachine, MAX_TAGS};
 
 /// Parsed definitions kept in memory, by revision.
 const DEFINITION_CACHE: usize = 4096;
@@ -94,6 +97,11 @@ pub enum Error {
     /// The token's attempt timed out.
     #[error("the task timed out")]
     TaskTimedOut,
+    #[error("activity does not exist: {0}")]
+    ActivityDoesNotExist(String),
+    /// As many workers as AWS allows poll this activity already.
+    #[error("too many workers poll activity {0}")]
+    ActivityWorkerLimitExceeded(String),
     /// The interpreter panicked on this execution (a bug); nothing was written.
     #[error("the interpreter failed: {0}")]
     Interpreter(String),
@@ -156,6 +164,8 @@ pub struct Engine<S> {
     machines: Mutex<HashMap<String, Arc<store::StateMachineRow>>>,
     /// Calls to make, submitted after their Scheduled event is committed.
     calls: Calls,
+    /// Activity tasks offered to their workers.
+    activities: activities::Board,
     /// Interpreter steps running at once on the blocking pool.
     steps: Semaphore,
     /// Executions RUNNING now (for `max_open_executions`): counted from the store at the
@@ -198,6 +208,7 @@ impl<S: Store> Engine<S> {
         crate::metrics::executions_running_add(running);
         Ok(Self {
             calls: Calls::new(config.calls.max_queued, config.calls.max_queued_bytes),
+            activities: activities::Board::default(),
             steps: Semaphore::new(config.max_steps.max(1)),
             running: AtomicI64::new(running),
             store,

@@ -17,7 +17,7 @@ pub struct Page<T, C> {
 impl<T, C> Page<T, C> {
     /// From up to `limit + 1` rows read: the first `limit`, and the cursor of the last of
     /// them when there was one more.
-    fn of(mut rows: Vec<T>, limit: i64, cursor: impl Fn(&T) -> C) -> Self {
+    pub(super) fn of(mut rows: Vec<T>, limit: i64, cursor: impl Fn(&T) -> C) -> Self {
         let limit = usize::try_from(limit).unwrap_or(0);
         let next = if rows.len() > limit {
             rows.truncate(limit);
@@ -146,10 +146,14 @@ impl<S: Store> Engine<S> {
         Ok(MachineForExecution { machine, revision })
     }
 
-    /// ListTagsForResource (state machines).
-    pub async fn tags(&self, arn: &StateMachineArn) -> Result<Vec<(String, String)>> {
-        let arn = arn.as_str();
-        if self.store.state_machine(arn).await?.is_none() {
+    /// ListTagsForResource.
+    pub async fn tags(&self, resource: &super::Tagged) -> Result<Vec<(String, String)>> {
+        let arn = resource.arn();
+        let exists = match resource {
+            super::Tagged::Machine(_) => self.store.state_machine(arn).await?.is_some(),
+            super::Tagged::Activity(_) => self.store.activity(arn).await?.is_some(),
+        };
+        if !exists {
             return Err(Error::ResourceNotFound(arn.to_owned()));
         }
         Ok(self.store.tags(arn).await?)

@@ -8,7 +8,9 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::activities::Offer;
 use super::calls::{CallKey, Next};
+use crate::asl::run::CallKind;
 use crate::asl::StatesError;
 use crate::invoke::{Invocation, Invoker, Outcome};
 use crate::store::{self, Store, WhenFull};
@@ -82,6 +84,20 @@ impl<S: Store> Engine<S> {
                     cancelled,
                     ..
                 } = next;
+                if invocation.kind == CallKind::Activity {
+                    // Nothing to call: the task waits on the board for a worker, which
+                    // finishes it when it takes it.
+                    drop(permit);
+                    let offer = Offer { key, cancelled };
+                    let refused = engine
+                        .offer_activity_task(&invocation.function_name, offer)
+                        .await;
+                    if let Some(outcome) = refused {
+                        Box::pin(engine.record_result(key, outcome, &hard_stop)).await;
+                        engine.calls.finish(key);
+                    }
+                    return;
+                }
                 let outcome = tokio::select! {
                     biased;
                     _ = cancelled.cancelled() => None,

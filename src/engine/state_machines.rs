@@ -273,16 +273,49 @@ impl<S: Store> Engine<S> {
     }
 }
 
+/// A resource that takes tags.
+#[derive(Debug, Clone)]
+pub enum Tagged {
+    Machine(StateMachineArn),
+    Activity(String),
+}
+
+impl Tagged {
+    pub fn arn(&self) -> &str {
+        match self {
+            Tagged::Machine(a) => a.as_str(),
+            Tagged::Activity(a) => a,
+        }
+    }
+}
+
 impl<S: Store> Engine<S> {
-    /// TagResource: add or replace tags of a state machine, at most [`MAX_TAGS`] in all.
-    pub async fn tag(&self, arn: &StateMachineArn, tags: Vec<(String, String)>) -> Result<()> {
-        let arn = arn.as_str();
+    /// ResourceNotFound unless the resource exists (a machine's lock held).
+    async fn check_tagged(
+        &self,
+        resource: &Tagged,
+        held: &impl super::locks::HoldsMachine,
+    ) -> Result<()> {
+        let arn = resource.arn();
+        let exists = match resource {
+            Tagged::Machine(_) => self.machine(arn, held).await?.is_some(),
+            Tagged::Activity(_) => self.store.activity(arn).await?.is_some(),
+        };
+        if exists {
+            Ok(())
+        } else {
+            Err(Error::ResourceNotFound(arn.to_owned()))
+        }
+    }
+
+    /// TagResource: add or replace tags of a state machine or activity, at most [`MAX_TAGS`]
+    /// in all.
+    pub async fn tag(&self, resource: &Tagged, tags: Vec<(String, String)>) -> Result<()> {
+        let arn = resource.arn();
         let mut none = Unlocked::at_entry();
         // Held so two requests cannot each stay under the limit and pass it together.
         let held = self.locks.machine_exclusive(arn, &mut none).await;
-        self.machine(arn, &held)
-            .await?
-            .ok_or_else(|| Error::ResourceNotFound(arn.to_owned()))?;
+        self.check_tagged(resource, &held).await?;
         let existing = self.store.tags(arn).await?;
         let mut keys: std::collections::BTreeSet<&str> =
             existing.iter().map(|(k, _)| k.as_str()).collect();
@@ -298,13 +331,11 @@ impl<S: Store> Engine<S> {
     }
 
     /// UntagResource.
-    pub async fn untag(&self, arn: &StateMachineArn, keys: Vec<String>) -> Result<()> {
-        let arn = arn.as_str();
+    pub async fn untag(&self, resource: &Tagged, keys: Vec<String>) -> Result<()> {
+        let arn = resource.arn();
         let mut none = Unlocked::at_entry();
         let held = self.locks.machine_exclusive(arn, &mut none).await;
-        self.machine(arn, &held)
-            .await?
-            .ok_or_else(|| Error::ResourceNotFound(arn.to_owned()))?;
+        self.check_tagged(resource, &held).await?;
         let op = WriteOp::DeleteTags {
             arn: arn.to_owned(),
             keys,

@@ -24,12 +24,29 @@ pub fn execution_arn(region: &str, account: &str, machine: &str, name: &str) -> 
     format!("arn:aws:states:{region}:{account}:execution:{machine}:{name}")
 }
 
+pub fn activity_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:states:{region}:{account}:activity:{name}")
+}
+
 /// What a client-supplied ARN names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resource {
     StateMachine { name: String },
     Execution { machine: String, name: String },
+    Activity { name: String },
     Other(String),
+}
+
+impl Resource {
+    /// The resource type as the ARN writes it.
+    pub fn kind(&self) -> &str {
+        match self {
+            Resource::StateMachine { .. } => "stateMachine",
+            Resource::Execution { .. } => "execution",
+            Resource::Activity { .. } => "activity",
+            Resource::Other(kind) => kind,
+        }
+    }
 }
 
 /// Why an ARN was refused; the text is AWS's, to be wrapped as `Invalid Arn: '<text>'`.
@@ -61,7 +78,10 @@ pub fn parse(arn: &str) -> Result<Resource, ArnError> {
             }
             _ => Err(ArnError(format!("Invalid ARN resource: {arn}"))),
         },
-        "stateMachine" => Err(ArnError(format!("Invalid ARN resource: {arn}"))),
+        "activity" if is_plain_name(tail) => Ok(Resource::Activity {
+            name: tail.to_owned(),
+        }),
+        "stateMachine" | "activity" => Err(ArnError(format!("Invalid ARN resource: {arn}"))),
         other => Ok(Resource::Other(other.to_owned())),
     }
 }

@@ -30,6 +30,7 @@ pub struct Copied {
     pub timers: u64,
     pub tasks: u64,
     pub tags: u64,
+    pub activities: u64,
     /// The target's number of partitions.
     pub partitions: u64,
 }
@@ -102,6 +103,16 @@ const TABLES: &[Table] = &[
             ("role_arn", Kind::Text),
             ("description", Kind::Text),
             ("created_ms", Kind::Int),
+        ],
+        partition: false,
+    },
+    Table {
+        name: "activities",
+        select: "SELECT arn, name, creation_date_ms FROM activities ORDER BY arn",
+        columns: &[
+            ("arn", Kind::Text),
+            ("name", Kind::Text),
+            ("creation_date_ms", Kind::Int),
         ],
         partition: false,
     },
@@ -256,6 +267,7 @@ pub async fn sqlite_to_postgres(
             "state_machines" => copied.state_machines = n,
             "state_machine_revisions" => copied.revisions = n,
             "tags" => copied.tags = n,
+            "activities" => copied.activities = n,
             "executions" => copied.executions = n,
             "history_events" => copied.history_events = n,
             "timers" => copied.timers = n,

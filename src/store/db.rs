@@ -9,7 +9,8 @@ use super::ports::{
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
 use super::{
-    EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TaskRow, TimerRow, WriteOp,
+    ActivityRow, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TaskRow, TimerRow,
+    WriteOp,
 };
 use crate::model::ExecutionStatus;
 
@@ -39,6 +40,8 @@ impl MachineReads for Db {
         list_state_machines(after_arn: Option<&str>, limit: i64) -> Vec<StateMachineRow>;
         deleting_state_machines() -> Vec<String>;
         revision(revision_id: &str) -> Option<RevisionRow>;
+        activity(arn: &str) -> Option<ActivityRow>;
+        list_activities(after_arn: Option<&str>, limit: i64) -> Vec<ActivityRow>;
         tags(resource_arn: &str) -> Vec<(String, String)>;
     }
 }

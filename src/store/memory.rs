@@ -9,7 +9,8 @@ use super::ports::{
     CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, TimerReads, WhenFull,
 };
 use super::{
-    Error, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TaskRow, TimerRow, WriteOp,
+    ActivityRow, Error, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TaskRow,
+    TimerRow, WriteOp,
 };
 use crate::model::{ExecutionStatus, StateMachineStatus, StateMachineType};
 
@@ -36,6 +37,7 @@ struct Tables {
     timers: BTreeSet<TimerRow>,
     tasks: BTreeMap<(i64, i64), TaskRow>,
     tags: BTreeMap<(String, String), String>,
+    activities: BTreeMap<String, ActivityRow>,
     next_id: i64,
 }
 
@@ -202,6 +204,15 @@ impl Tables {
                     self.tasks.retain(|(e, _), _| e != id);
                 }
             }
+            WriteOp::InsertActivity(a) => {
+                self.activities
+                    .entry(a.arn.clone())
+                    .or_insert_with(|| a.clone());
+            }
+            WriteOp::DeleteActivity { arn } => {
+                self.activities.remove(arn);
+                self.tags.retain(|(r, _), _| r != arn);
+            }
             WriteOp::PutTags { arn, tags } => {
                 for (k, v) in tags {
                     self.tags.insert((arn.clone(), k.clone()), v.clone());
@@ -250,6 +261,26 @@ impl MachineReads for MemoryStore {
 
     async fn revision(&self, revision_id: &str) -> Result<Option<RevisionRow>> {
         self.read(|t| t.revisions.get(revision_id).cloned())
+    }
+
+    async fn activity(&self, arn: &str) -> Result<Option<ActivityRow>> {
+        self.read(|t| t.activities.get(arn).cloned())
+    }
+
+    async fn list_activities(
+        &self,
+        after_arn: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<ActivityRow>> {
+        let after = after_arn.unwrap_or("").to_owned();
+        self.read(|t| {
+            t.activities
+                .range(after.clone()..)
+                .filter(|(a, _)| **a > after)
+                .map(|(_, row)| row.clone())
+                .take(usize::try_from(limit).unwrap_or(0))
+                .collect()
+        })
     }
 
     async fn tags(&self, resource_arn: &str) -> Result<Vec<(String, String)>> {

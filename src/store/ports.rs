@@ -13,7 +13,7 @@
 use std::future::Future;
 
 use super::rows::{
-    EventRow, ExecutionRow, RevisionRow, StateMachineRow, TaskRow, TimerRow, WriteOp,
+    ActivityRow, EventRow, ExecutionRow, RevisionRow, StateMachineRow, TaskRow, TimerRow, WriteOp,
 };
 use super::Result;
 use crate::model::ExecutionStatus;
@@ -29,7 +29,7 @@ pub enum WhenFull {
     Wait,
 }
 
-/// State machines, their revisions and tags.
+/// State machines, their revisions, activities and tags.
 pub trait MachineReads: Send + Sync {
     /// A state machine with its current revision.
     fn state_machine(
@@ -48,6 +48,13 @@ pub trait MachineReads: Send + Sync {
         &self,
         revision_id: &str,
     ) -> impl Future<Output = Result<Option<RevisionRow>>> + Send;
+    fn activity(&self, arn: &str) -> impl Future<Output = Result<Option<ActivityRow>>> + Send;
+    /// Activities ordered by ARN, strictly after `after_arn`, at most `limit`.
+    fn list_activities(
+        &self,
+        after_arn: Option<&str>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<ActivityRow>>> + Send;
     /// A resource's tags, by key.
     fn tags(
         &self,

@@ -26,6 +26,14 @@ pub struct StateMachineRow {
     pub description: Option<String>,
 }
 
+/// An activity: a named queue of Task work that workers take with GetActivityTask.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ActivityRow {
+    pub arn: String,
+    pub name: String,
+    pub creation_date_ms: i64,
+}
+
 /// One definition a state machine has had.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct RevisionRow {
@@ -184,6 +192,13 @@ pub enum WriteOp {
     },
     /// Remove a state machine and its tags; its revisions stay for its executions.
     DeleteStateMachine {
+        arn: String,
+    },
+    /// Create an activity; one that exists already is kept as it is (CreateActivity is
+    /// idempotent by name).
+    InsertActivity(ActivityRow),
+    /// Remove an activity and its tags.
+    DeleteActivity {
         arn: String,
     },
     InsertExecution(ExecutionRow),

@@ -75,7 +75,7 @@ impl Definition {
     /// executions need a token key).
     pub fn waits_for_tokens(&self) -> bool {
         self.states.values().any(|s| match &s.kind {
-            Kind::Task(spec) => spec.wait_for_token,
+            Kind::Task(spec) => spec.awaits_callback(),
             Kind::Parallel { branches, .. } => branches.iter().any(Definition::waits_for_tokens),
             Kind::Map(m) => m.processor.waits_for_tokens(),
             _ => false,
@@ -225,6 +225,14 @@ pub struct TaskSpec {
     pub wait_for_token: bool,
 }
 
+impl TaskSpec {
+    /// Whether an attempt ends with a callback (SendTaskSuccess or SendTaskFailure) rather
+    /// than with the call's answer: `.waitForTaskToken` and activities.
+    pub fn awaits_callback(&self) -> bool {
+        self.wait_for_token || matches!(self.resource, TaskResource::Activity { .. })
+    }
+}
+
 /// The suffix of a service integration's resource that waits for a callback.
 pub const WAIT_FOR_TASK_TOKEN: &str = ".waitForTaskToken";
 
@@ -235,7 +243,10 @@ pub enum TaskResource {
     LambdaInvoke,
     /// A function ARN; `function` is the whole resource string as written.
     LambdaFunction { function: String },
-    /// Anything else (other AWS services, activities): not runnable here.
+    /// An activity, `arn:aws:states:REGION:ACCOUNT:activity:NAME`: its workers take the task
+    /// with GetActivityTask and answer with SendTaskSuccess or SendTaskFailure.
+    Activity { arn: String },
+    /// Anything else (other AWS services): not runnable here.
     Other(String),
 }
 
@@ -249,6 +260,13 @@ impl TaskResource {
         } else if resource.starts_with("arn:aws:lambda:") && resource.contains(":function:") {
             TaskResource::LambdaFunction {
                 function: resource.to_owned(),
+            }
+        } else if matches!(
+            crate::model::arn::parse(resource),
+            Ok(crate::model::arn::Resource::Activity { .. })
+        ) {
+            TaskResource::Activity {
+                arn: resource.to_owned(),
             }
         } else {
             TaskResource::Other(resource.to_owned())

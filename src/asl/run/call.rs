@@ -3,8 +3,26 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A Lambda call the interpreter asks for; persisted until its result is committed, so a
-/// call in flight at a crash is made again (at-least-once, as Lambda itself is).
+/// Who takes a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum CallKind {
+    /// A Lambda function, called by the dispatcher.
+    #[default]
+    Lambda,
+    /// An activity: the call is offered to its workers (GetActivityTask); `function_name`
+    /// holds the activity's ARN and `payload` the task's input.
+    Activity,
+}
+
+impl CallKind {
+    fn is_lambda(&self) -> bool {
+        *self == CallKind::Lambda
+    }
+}
+
+/// A call the interpreter asks for; persisted until its result is committed, so a call in
+/// flight at a crash is made again (at-least-once, as Lambda itself is), and an activity
+/// task not yet taken by a worker is offered again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Invocation {
     /// The id of the Scheduled event; the result must name it to be accepted.
@@ -18,6 +36,8 @@ pub struct Invocation {
     pub invocation_type: String,
     /// Base64 `ClientContext`, passed through.
     pub client_context: Option<String>,
+    #[serde(default, skip_serializing_if = "CallKind::is_lambda")]
+    pub kind: CallKind,
 }
 
 /// What came back from a successful call (HTTP 2xx without a function error).

@@ -1,15 +1,17 @@
 //! A Task waiting for its token (`.waitForTaskToken`) once its call was made: TaskSubmitted
 //! when the call answers, then the callback (SendTaskSuccess or SendTaskFailure) that ends
-//! the attempt, and the heartbeats that keep it alive.
+//! the attempt, and the heartbeats that keep it alive. An activity task is the same once a
+//! worker took it (ActivityStarted).
 
 use serde_json::{Map, Value};
 
 use super::call::InvokeOutput;
-use super::cursor::Frame;
+use super::cursor::{Frame, Waiting};
 use super::outcome::Outcome;
+use super::resource::Family;
 use super::step::Run;
 use super::task::{invoke_resource, secs_ms, task_output};
-use crate::asl::definition::{Kind, State, TaskSpec};
+use crate::asl::definition::{Kind, State, TaskResource, TaskSpec};
 use crate::asl::errors::StatesError;
 use crate::asl::history;
 use crate::model::HistoryEventType;
@@ -46,30 +48,58 @@ impl Run<'_> {
         let Kind::Task(spec) = &state.kind else {
             return Ok(Outcome::Blocked);
         };
-        if !spec.wait_for_token {
+        if !spec.awaits_callback() {
             return Ok(Outcome::Blocked);
         }
         self.end_attempt(f, seq);
-        let resource = invoke_resource(spec);
+        let family = Family::of(spec);
         match result {
             Ok(output) => {
-                let details = history::task_succeeded("lambda", resource, &output);
-                self.journal
-                    .append(HistoryEventType::TaskSucceeded, details);
+                let (event_type, details) = family.succeeded(&output);
+                self.journal.append(event_type, details);
                 f.task = None;
                 self.complete(state, f, outer, output)
             }
             Err(err) => {
-                let details = history::task_failed(
-                    "lambda",
-                    resource,
-                    Some(err.error.as_str()),
-                    err.cause.as_deref(),
-                );
-                self.journal.append(HistoryEventType::TaskFailed, details);
+                let (event_type, details) =
+                    family.failed(Some(err.error.as_str()), err.cause.as_deref());
+                self.journal.append(event_type, details);
                 Ok(Outcome::Raise(err))
             }
         }
+    }
+
+    /// A worker took the activity task of attempt `seq` (GetActivityTask): write
+    /// ActivityStarted and start the heartbeat clock, keyed by that event.
+    pub(super) fn activity_started(
+        &mut self,
+        state: &State,
+        f: &mut Frame,
+        worker: Option<&str>,
+    ) -> Outcome {
+        let Kind::Task(spec) = &state.kind else {
+            return Outcome::Blocked;
+        };
+        let Some(t) = f.task.as_mut() else {
+            return Outcome::Blocked;
+        };
+        if !matches!(spec.resource, TaskResource::Activity { .. }) || t.submitted {
+            return Outcome::Blocked;
+        }
+        t.submitted = true;
+        self.journal.append(
+            HistoryEventType::ActivityStarted,
+            history::activity_started(worker),
+        );
+        if let Some(h) = t.heartbeat_secs {
+            let w = Waiting {
+                seq: self.journal.last_id(),
+                due_ms: self.now_ms.saturating_add(secs_ms(h)),
+            };
+            t.heartbeat = Some(w);
+            self.arm(w.seq, w.due_ms);
+        }
+        Outcome::Blocked
     }
 
     /// SendTaskHeartbeat: move the heartbeat deadline.

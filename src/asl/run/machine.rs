@@ -223,6 +223,11 @@ impl Run<'_> {
             Delivery::Heartbeat(seq) if f.task.as_ref().and_then(|t| t.in_flight) == Some(*seq) => {
                 Some(Ok(self.heartbeat(f)))
             }
+            Delivery::Started(seq, worker)
+                if f.task.as_ref().and_then(|t| t.in_flight) == Some(*seq) =>
+            {
+                Some(Ok(self.activity_started(state, f, worker.as_deref())))
+            }
             _ => None,
         };
         if let Some(result) = result {

@@ -33,7 +33,8 @@
 //! | `wait` | Wait |
 //! | [`task`] | Task: the Lambda call, its result, its timeout |
 //! | `call` | the call asked for and what comes back, as persisted |
-//! | `callback` | a Task waiting for its token: submitted, the callback, heartbeats |
+//! | `callback` | a Task waiting for its token or an activity worker: the callback, heartbeats |
+//! | `resource` | the history events of each kind of Task resource |
 //! | `fanout` | Parallel and Map |
 //! | `recovery` | Retry and Catch, applied in one place |
 //!
@@ -54,6 +55,7 @@ mod journal;
 mod machine;
 mod outcome;
 pub(crate) mod recovery;
+mod resource;
 mod simple;
 mod step;
 pub mod task;
@@ -65,7 +67,7 @@ pub use cursor::{
     Child, ExecutionState, Fanout, Frame, RetryProgress, Status, TaskProgress, Waiting,
 };
 pub use step::step;
-pub use task::{Invocation, InvokeOutput};
+pub use task::{CallKind, Invocation, InvokeOutput};
 
 /// Sequence number of the execution-timeout timer (history event ids start at 1).
 pub const EXECUTION_TIMEOUT_SEQ: i64 = 0;
@@ -127,6 +129,8 @@ pub enum Event {
     },
     /// SendTaskHeartbeat with the token of attempt `seq`.
     Heartbeat { seq: i64 },
+    /// A worker took the activity task of attempt `seq` (GetActivityTask).
+    ActivityStarted { seq: i64, worker: Option<String> },
     /// StopExecution.
     Stop {
         error: Option<String>,

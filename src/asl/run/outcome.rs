@@ -49,6 +49,8 @@ pub enum Delivery {
     Task(i64, Result<InvokeOutput, StatesError>),
     Callback(i64, Result<Value, StatesError>),
     Heartbeat(i64),
+    /// A worker took an activity task: the attempt and the worker's name.
+    Started(i64, Option<String>),
 }
 
 /// AWS prefixes the cause of a runtime error with where it happened.

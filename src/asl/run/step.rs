@@ -101,6 +101,9 @@ pub fn step(
         Event::Heartbeat { seq } => run
             .deliver(def, &mut root, &top, &Delivery::Heartbeat(seq))
             .unwrap_or(End::Blocked),
+        Event::ActivityStarted { seq, worker } => run
+            .deliver(def, &mut root, &top, &Delivery::Started(seq, worker))
+            .unwrap_or(End::Blocked),
         Event::Stop { error, cause } => End::Aborted(error, cause),
     };
     let end = if run.journal.overflowed() {

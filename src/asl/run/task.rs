@@ -14,16 +14,15 @@
 
 use serde_json::{json, Map, Value};
 
-pub use super::call::{Invocation, InvokeOutput};
+pub use super::call::{CallKind, Invocation, InvokeOutput};
 use super::cursor::{Frame, TaskProgress, Waiting};
 use super::io::Io;
 use super::outcome::Outcome;
+use super::resource::Family;
 use super::step::Run;
 use super::{Effect, MAX_PAYLOAD_BYTES};
 use crate::asl::definition::{Kind, State, TaskResource, TaskSpec};
 use crate::asl::errors::{names, StatesError};
-use crate::asl::history;
-use crate::model::HistoryEventType;
 
 impl Run<'_> {
     /// Enter a Task: its parameters and timeouts, then the first attempt.
@@ -59,34 +58,17 @@ impl Run<'_> {
         let Some(tp) = f.task.clone() else {
             return;
         };
-        let resource = invoke_resource(spec);
-        match &spec.resource {
-            TaskResource::LambdaInvoke => {
-                let details = history::task_scheduled(
-                    "lambda",
-                    resource,
-                    &self.info.region,
-                    &tp.parameters,
-                    tp.timeout_secs,
-                    tp.heartbeat_secs,
-                );
-                self.journal
-                    .append(HistoryEventType::TaskScheduled, details);
-                self.journal.append(
-                    HistoryEventType::TaskStarted,
-                    history::task_started("lambda", resource),
-                );
-            }
-            _ => {
-                let details =
-                    history::lambda_scheduled(&spec.resource_text, &tp.parameters, tp.timeout_secs);
-                self.journal
-                    .append(HistoryEventType::LambdaFunctionScheduled, details);
-                self.journal
-                    .append(HistoryEventType::LambdaFunctionStarted, None);
-            }
+        let events = Family::of(spec).scheduled(
+            &self.info.region,
+            &tp.parameters,
+            tp.timeout_secs,
+            tp.heartbeat_secs,
+        );
+        // The attempt is named by its Scheduled event, the first of them.
+        let seq = self.journal.last_id() + 1;
+        for (event_type, details) in events {
+            self.journal.append(event_type, details);
         }
-        let seq = self.journal.last_id() - 1;
         let mut invocation = tp.invocation;
         invocation.seq = seq;
         let timeout = tp.timeout_secs.map(|t| Waiting {
@@ -100,7 +82,8 @@ impl Run<'_> {
         if let Some(w) = timeout {
             self.arm(w.seq, w.due_ms);
         }
-        // The heartbeat of a task waiting for its token, keyed by its TaskStarted event.
+        // The heartbeat of a task waiting for its token, keyed by its TaskStarted event (an
+        // activity's starts when a worker takes the task).
         let heartbeat = tp
             .heartbeat_secs
             .filter(|_| spec.wait_for_token)
@@ -135,7 +118,7 @@ impl Run<'_> {
             .chain(t.heartbeat.take())
             .collect();
         for w in timers {
-            debug_assert!(w.seq == seq || w.seq == seq + 1);
+            debug_assert!(w.seq >= seq);
             self.disarm(w.seq);
         }
     }
@@ -163,35 +146,31 @@ impl Run<'_> {
             }
         }
         self.end_attempt(f, seq);
+        let family = Family::of(spec);
+        if matches!(spec.resource, TaskResource::Activity { .. }) {
+            // An activity's call is never made: an answer is the failure to offer it.
+            let err = result
+                .err()
+                .unwrap_or_else(|| StatesError::runtime("unexpected answer"));
+            let (event_type, details) =
+                family.schedule_failed(Some(err.error.as_str()), err.cause.as_deref());
+            self.journal.append(event_type, details);
+            return Ok(Outcome::Raise(err));
+        }
         let result = result
             .map_err(|e| integration_error(spec, e))
             .and_then(|out| task_output(spec, &out));
-        let invoke = spec.resource == TaskResource::LambdaInvoke;
-        let resource = invoke_resource(spec);
         match result {
             Ok(output) => {
-                if invoke {
-                    let details = history::task_succeeded("lambda", resource, &output);
-                    self.journal
-                        .append(HistoryEventType::TaskSucceeded, details);
-                } else {
-                    let details = history::lambda_succeeded(&output);
-                    self.journal
-                        .append(HistoryEventType::LambdaFunctionSucceeded, details);
-                }
+                let (event_type, details) = family.succeeded(&output);
+                self.journal.append(event_type, details);
                 f.task = None;
                 self.complete(state, f, outer, output)
             }
             Err(err) => {
-                let (error, cause) = (Some(err.error.as_str()), err.cause.as_deref());
-                if invoke {
-                    let details = history::task_failed("lambda", resource, error, cause);
-                    self.journal.append(HistoryEventType::TaskFailed, details);
-                } else {
-                    let details = history::lambda_failed(error, cause);
-                    self.journal
-                        .append(HistoryEventType::LambdaFunctionFailed, details);
-                }
+                let (event_type, details) =
+                    family.failed(Some(err.error.as_str()), err.cause.as_deref());
+                self.journal.append(event_type, details);
                 Ok(Outcome::Raise(err))
             }
         }
@@ -205,15 +184,8 @@ impl Run<'_> {
         let Kind::Task(spec) = &state.kind else {
             return Outcome::Blocked;
         };
-        let timeout = Some(names::TIMEOUT);
-        if spec.resource == TaskResource::LambdaInvoke {
-            let details = history::task_timed_out("lambda", invoke_resource(spec), timeout, None);
-            self.journal.append(HistoryEventType::TaskTimedOut, details);
-        } else {
-            let details = history::lambda_timed_out(timeout, None);
-            self.journal
-                .append(HistoryEventType::LambdaFunctionTimedOut, details);
-        }
+        let (event_type, details) = Family::of(spec).timed_out(Some(names::TIMEOUT), None);
+        self.journal.append(event_type, details);
         Outcome::Raise(StatesError {
             error: names::TIMEOUT.to_owned(),
             cause: None,
@@ -260,6 +232,7 @@ fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocation, StatesE
                 invocation_type: field("InvocationType")
                     .unwrap_or_else(|| "RequestResponse".into()),
                 client_context: field("ClientContext"),
+                kind: CallKind::Lambda,
             })
         }
         TaskResource::LambdaFunction { function } => Ok(Invocation {
@@ -269,6 +242,16 @@ fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocation, StatesE
             payload: params.to_string(),
             invocation_type: "RequestResponse".into(),
             client_context: None,
+            kind: CallKind::Lambda,
+        }),
+        TaskResource::Activity { arn } => Ok(Invocation {
+            seq: 0,
+            function_name: arn.clone(),
+            qualifier: None,
+            payload: params.to_string(),
+            invocation_type: String::new(),
+            client_context: None,
+            kind: CallKind::Activity,
         }),
         TaskResource::Other(r) => Err(StatesError::runtime(format!(
             "The resource '{r}' is not supported by this server: only Lambda tasks run here."

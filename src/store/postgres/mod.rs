@@ -22,7 +22,8 @@ use super::ports::{
     CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, TimerReads, WhenFull,
 };
 use super::{
-    Error, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TaskRow, TimerRow, WriteOp,
+    ActivityRow, Error, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TaskRow,
+    TimerRow, WriteOp,
 };
 use crate::model::ExecutionStatus;
 
@@ -219,6 +220,27 @@ impl MachineReads for PgStore {
         )
         .bind(revision_id)
         .fetch_optional(&self.pool))
+    }
+
+    async fn activity(&self, arn: &str) -> Result<Option<ActivityRow>> {
+        read!(
+            sqlx::query_as("SELECT arn, name, creation_date_ms FROM activities WHERE arn = $1")
+                .bind(arn)
+                .fetch_optional(&self.pool)
+        )
+    }
+
+    async fn list_activities(
+        &self,
+        after_arn: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<ActivityRow>> {
+        read!(sqlx::query_as(
+            "SELECT arn, name, creation_date_ms FROM activities WHERE arn > $1 ORDER BY arn LIMIT $2"
+        )
+        .bind(after_arn.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(&self.pool))
     }
 
     async fn tags(&self, resource_arn: &str) -> Result<Vec<(String, String)>> {

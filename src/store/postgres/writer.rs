@@ -451,6 +451,31 @@ async fn apply_single(tx: &mut PgConnection, op: &WriteOp) -> Result<()> {
             )
             .await?;
         }
+        WriteOp::InsertActivity(a) => {
+            exec(
+                tx,
+                sqlx::query(
+                    "INSERT INTO activities (arn, name, creation_date_ms) VALUES ($1, $2, $3) \
+                     ON CONFLICT (arn) DO NOTHING",
+                )
+                .bind(&a.arn)
+                .bind(&a.name)
+                .bind(a.creation_date_ms),
+            )
+            .await?
+        }
+        WriteOp::DeleteActivity { arn } => {
+            exec(
+                tx,
+                sqlx::query("DELETE FROM activities WHERE arn = $1").bind(arn),
+            )
+            .await?;
+            exec(
+                tx,
+                sqlx::query("DELETE FROM tags WHERE resource_arn = $1").bind(arn),
+            )
+            .await?;
+        }
         WriteOp::PutTags { arn, tags } => {
             let (keys, values): (Vec<&str>, Vec<&str>) =
                 tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).unzip();

@@ -24,7 +24,8 @@ use super::ports::{
     CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, TimerReads, WhenFull,
 };
 use super::{
-    Error, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TaskRow, TimerRow, WriteOp,
+    ActivityRow, Error, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TaskRow,
+    TimerRow, WriteOp,
 };
 use crate::config::{Config, Synchronous};
 use crate::model::ExecutionStatus;
@@ -314,6 +315,30 @@ impl Reader {
         Ok(rows)
     }
 
+    pub async fn activity(&self, arn: &str) -> Result<Option<ActivityRow>> {
+        Ok(
+            sqlx::query_as("SELECT arn, name, creation_date_ms FROM activities WHERE arn = ?")
+                .bind(arn)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Activities ordered by ARN, after `after_arn`, at most `limit`.
+    pub async fn list_activities(
+        &self,
+        after_arn: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<ActivityRow>> {
+        Ok(sqlx::query_as(
+            "SELECT arn, name, creation_date_ms FROM activities WHERE arn > ? ORDER BY arn LIMIT ?",
+        )
+        .bind(after_arn.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     pub async fn tags(&self, resource_arn: &str) -> Result<Vec<(String, String)>> {
         Ok(
             sqlx::query_as("SELECT key, value FROM tags WHERE resource_arn = ? ORDER BY key")
@@ -467,6 +492,8 @@ impl MachineReads for SqliteStore {
         list_state_machines(after_arn: Option<&str>, limit: i64) -> Vec<StateMachineRow>;
         deleting_state_machines() -> Vec<String>;
         revision(revision_id: &str) -> Option<RevisionRow>;
+        activity(arn: &str) -> Option<ActivityRow>;
+        list_activities(after_arn: Option<&str>, limit: i64) -> Vec<ActivityRow>;
         tags(resource_arn: &str) -> Vec<(String, String)>;
     }
 }

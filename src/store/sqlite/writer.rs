@@ -235,6 +235,27 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
                 .execute(&mut *conn)
                 .await?;
         }
+        WriteOp::InsertActivity(a) => {
+            sqlx::query(
+                "INSERT INTO activities (arn, name, creation_date_ms) VALUES (?, ?, ?) \
+                 ON CONFLICT (arn) DO NOTHING",
+            )
+            .bind(&a.arn)
+            .bind(&a.name)
+            .bind(a.creation_date_ms)
+            .execute(&mut *conn)
+            .await?;
+        }
+        WriteOp::DeleteActivity { arn } => {
+            sqlx::query("DELETE FROM activities WHERE arn = ?")
+                .bind(arn)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("DELETE FROM tags WHERE resource_arn = ?")
+                .bind(arn)
+                .execute(&mut *conn)
+                .await?;
+        }
         WriteOp::PutTags { arn, tags } => {
             for (k, v) in tags {
                 sqlx::query(

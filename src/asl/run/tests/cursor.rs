@@ -11,7 +11,9 @@ use serde_json::{json, Value};
 use super::driver::info;
 use crate::asl::definition::Definition;
 use crate::asl::errors::StatesError;
-use crate::asl::run::{step, Effect, Event, ExecutionState, Invocation, InvokeOutput, StepConfig};
+use crate::asl::run::{
+    step, CallKind, Effect, Event, ExecutionState, Invocation, InvokeOutput, StepConfig,
+};
 
 const FUNCTION: &str = "arn:aws:lambda:us-east-1:123456789012:function:f";
 
@@ -255,6 +257,7 @@ fn fixtures() -> Vec<Fixture> {
                 payload: r#"{"items":[1,2,3],"n":5}"#.into(),
                 invocation_type: "RequestResponse".into(),
                 client_context: None,
+                kind: CallKind::Lambda,
             })],
             after: r#"{
               "status":"RUNNING", "current":"T", "input":{"items":[1,2,3],"n":5},
