@@ -285,21 +285,25 @@ async fn answer(
     // In a cluster the request is kept as text: to forward it, or to run it again.
     let text = cluster.as_ref().map(|_| req.to_string());
     let target = target.to_owned();
-    // The request runs on its own task, holding its permit to the end: a client that hangs up
-    // or times out cannot cut an engine change short between its commit and its effects, and
-    // the work it leaves behind still counts against the limit.
-    let work = tokio::spawn(async move {
+    let work = async move {
         let answer = run_here_or_there(engine, op, req, cluster, text, &target, forwarded).await;
         drop(permit);
         answer
-    });
-    let timeout = if long_poll {
-        app.request_timeout
-            .max(crate::engine::POLL_WAIT + Duration::from_secs(5))
-    } else {
-        app.request_timeout
     };
-    let answer = match tokio::time::timeout(timeout, work).await {
+    let answer = if long_poll {
+        // A long poll runs in the connection's own future, so a worker that hangs up stops
+        // waiting at once (the start of a task it takes runs on a task of its own).
+        let wait = app
+            .request_timeout
+            .max(crate::engine::POLL_WAIT + Duration::from_secs(5));
+        tokio::time::timeout(wait, work).await.map(Ok)
+    } else {
+        // The request runs on its own task, holding its permit to the end: a client that
+        // hangs up or times out cannot cut an engine change short between its commit and its
+        // effects, and the work it leaves behind still counts against the limit.
+        tokio::time::timeout(app.request_timeout, tokio::spawn(work)).await
+    };
+    let answer = match answer {
         Ok(Ok(answer)) => answer,
         Ok(Err(e)) => Answer::Here(Err(ApiError::internal(e))),
         Err(_) => Answer::Here(Err(ApiError::Unavailable(format!(

@@ -382,7 +382,11 @@ mod tests {
         assert!(woken, "the wake-up was passed on");
         assert_eq!(board.take("a").map(|o| o.key), Some((1, 1)));
         drop(next);
-        assert_eq!(board.counts("a"), (0, 0), "an idle activity leaves the board");
+        assert_eq!(
+            board.counts("a"),
+            (0, 0),
+            "an idle activity leaves the board"
+        );
     }
 
     /// Whether a future is ready at its first poll.

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod activities;
 mod auth;
 mod callbacks;
 mod calls;
