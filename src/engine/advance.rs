@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::children::{parent_marker, sync_children};
 use super::locks::Unlocked;
 use super::rows::{calls_in_flight, effect_ops, event_rows, update_row};
 use super::{Engine, Error, Result, Revision, HOT_BUDGET_BYTES, HOT_MAX_BYTES};
@@ -208,6 +209,7 @@ impl<S: Store> Engine<S> {
             _ => None,
         };
         let before = calls_in_flight(&state);
+        let children = sync_children(&state, id);
         let (state, info, step) = self.run_step(rev, state, info, event, now).await?;
         // Calls whose state was left (a timeout, a stop, a failed sibling): their rows go in
         // this commit, and they are cancelled once it is on disk.
@@ -233,8 +235,23 @@ impl<S: Store> Engine<S> {
                 seq,
             }));
         }
+        let marker = parent_marker(&state, now);
+        ops.extend(marker.map(WriteOp::InsertTimer));
         ops.push(WriteOp::InsertEvents(event_rows(id, step.events)));
         self.commit(ops, when_full).await?;
+        if let Some(m) = &marker {
+            self.tell_parent(m);
+        }
+        let orphans: Vec<String> = children
+            .into_iter()
+            .filter(|(seq, _)| abandoned.contains(seq))
+            .map(|(_, arn)| arn)
+            .collect();
+        if !orphans.is_empty() {
+            if let Ok(mut o) = self.orphans.lock() {
+                o.extend(orphans);
+            }
+        }
         let status = state.status;
         let state_machine_arn = info.state_machine_arn.clone();
         self.keep_hot(
@@ -296,6 +313,7 @@ impl<S: Store> Engine<S> {
     /// After an execution ended (and its lock was released): finish a pending delete of its
     /// state machine.
     pub(super) async fn after_end(&self, state_machine_arn: Option<String>, none: &mut Unlocked) {
+        self.stop_orphans().await;
         let Some(sm_arn) = state_machine_arn else {
             return;
         };

@@ -7,9 +7,11 @@ use std::sync::atomic::Ordering;
 use serde_json::Value;
 
 use super::advance::Running;
+use super::children;
 use super::locks::Unlocked;
 use super::rows::{effect_ops, event_rows, update_row};
 use super::{Engine, Error, Result};
+use crate::asl::run::ParentLink;
 use crate::asl::{Event, ExecutionInfo, ExecutionState};
 use crate::invoke::Outcome;
 use crate::metrics;
@@ -38,6 +40,18 @@ impl<S: Store> Engine<S> {
         name: Name,
         input_text: &str,
         input: Value,
+    ) -> Result<StartedExecution> {
+        self.start(machine_arn, name, input_text, input, None).await
+    }
+
+    /// StartExecution, or the start of a child whose `parent` waits for its end.
+    pub(super) async fn start(
+        &self,
+        machine_arn: &StateMachineArn,
+        name: Name,
+        input_text: &str,
+        input: Value,
+        parent: Option<ParentLink>,
     ) -> Result<StartedExecution> {
         let state_machine_arn = machine_arn.as_str();
         let mut none = Unlocked::at_entry();
@@ -86,9 +100,9 @@ impl<S: Store> Engine<S> {
             input: input.clone(),
             region: self.config.region.clone(),
         };
-        let (state, info, step) = self
-            .run_step(rev, ExecutionState::new(input), info, Event::Start, now)
-            .await?;
+        let mut fresh = ExecutionState::new(input);
+        fresh.parent = parent;
+        let (state, info, step) = self.run_step(rev, fresh, info, Event::Start, now).await?;
         let id = self.store.next_execution_id().await?;
         let update = update_row(id, &state, now)?;
         let state_bytes = update.cursor.as_ref().map_or(0, String::len) + input_text.len();
@@ -110,6 +124,8 @@ impl<S: Store> Engine<S> {
             last_event_id: update.last_event_id,
         }));
         effect_ops(id, partition, now, &step.effects, &mut ops);
+        let marker = children::parent_marker(&state, now);
+        ops.extend(marker.map(WriteOp::InsertTimer));
         ops.push(WriteOp::InsertEvents(event_rows(id, step.events)));
         match self.commit(ops, WhenFull::Refuse).await {
             Ok(()) => {}
@@ -136,6 +152,9 @@ impl<S: Store> Engine<S> {
             Err(e) => return Err(e.into()),
         }
         metrics::execution_started();
+        if let Some(m) = &marker {
+            self.tell_parent(m);
+        }
         if !state.status.is_terminal() {
             self.running_add(1);
         }
@@ -280,6 +299,10 @@ impl<S: Store> Engine<S> {
         if row.status != ExecutionStatus::Running {
             self.commit(vec![delete], WhenFull::Wait).await?;
             return Ok(None);
+        }
+        if seq < 0 {
+            // Not a deadline: a child of attempt -seq ended.
+            return self.child_ended(&row, -seq, now, delete).await;
         }
         self.advance(
             &row,

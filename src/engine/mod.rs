@@ -15,6 +15,7 @@
 //! | `state_machines` | create, update, delete, tags; finishing a pending delete |
 //! | `queries` | the read side the API and the console use |
 //! | `cache` | machines and parsed revisions in memory |
+//! | `children` | nested executions: starting a child, a `.sync` parent told of its end |
 //! | `calls` | the bounded queue of calls in front of the `tasks` table |
 //! | `runners` | the loops: calls, timers, retention |
 //! | [`locks`] | machine and execution locks, and their order |
@@ -27,6 +28,7 @@ mod advance;
 mod cache;
 mod callbacks;
 mod calls;
+mod children;
 mod executions;
 pub mod locks;
 mod queries;
@@ -166,6 +168,8 @@ pub struct Engine<S> {
     calls: Calls,
     /// Activity tasks offered to their workers.
     activities: activities::Board,
+    /// `.sync` children whose parent left their state, to stop once its lock is released.
+    orphans: Mutex<Vec<String>>,
     /// Interpreter steps running at once on the blocking pool.
     steps: Semaphore,
     /// Executions RUNNING now (for `max_open_executions`): counted from the store at the
@@ -209,6 +213,7 @@ impl<S: Store> Engine<S> {
         Ok(Self {
             calls: Calls::new(config.calls.max_queued, config.calls.max_queued_bytes),
             activities: activities::Board::default(),
+            orphans: Mutex::new(Vec::new()),
             steps: Semaphore::new(config.max_steps.max(1)),
             running: AtomicI64::new(running),
             store,

@@ -82,7 +82,7 @@ impl<S: Store> Engine<S> {
                     key,
                     invocation,
                     cancelled,
-                    ..
+                    partition: next_partition,
                 } = next;
                 if invocation.kind == CallKind::Activity {
                     // Nothing to call: the task waits on the board for a worker, which
@@ -98,11 +98,15 @@ impl<S: Store> Engine<S> {
                     }
                     return;
                 }
-                let outcome = tokio::select! {
-                    biased;
-                    _ = cancelled.cancelled() => None,
-                    _ = hard_stop.cancelled() => None,
-                    o = invoker.invoke(invocation) => Some(o),
+                let outcome = if invocation.kind == CallKind::StartExecution {
+                    Some(Box::pin(engine.start_child(key, next_partition, &invocation)).await)
+                } else {
+                    tokio::select! {
+                        biased;
+                        _ = cancelled.cancelled() => None,
+                        _ = hard_stop.cancelled() => None,
+                        o = invoker.invoke(invocation) => Some(o),
+                    }
                 };
                 if let Some(outcome) = outcome {
                     // Boxed: recording a result is a deep chain of futures, and an unboxed one

@@ -263,7 +263,19 @@ mod tests {
             (
                 "activity",
                 "arn:aws:states:us-east-1:123456789012:activity:a",
-                Ok(Resource::Other("activity".into())),
+                Ok(Resource::Activity { name: "a".into() }),
+            ),
+            (
+                "activity without a name",
+                "arn:aws:states:us-east-1:123456789012:activity:",
+                Err(ArnError(
+                    "Invalid ARN resource: arn:aws:states:us-east-1:123456789012:activity:".into(),
+                )),
+            ),
+            (
+                "map run",
+                "arn:aws:states:us-east-1:123456789012:mapRun:m/1:2",
+                Ok(Resource::Other("mapRun".into())),
             ),
         ];
         for (name, arn, want) in cases {

@@ -125,6 +125,7 @@ on_every_store!(
     state_machines_round_trip_through_update_and_delete,
     executions_events_timers_and_tasks,
     a_taken_key_fails_the_whole_commit,
+    activities_are_created_once_listed_by_arn_and_deleted_with_their_tags,
 );
 
 async fn write(store: &impl Commit, ops: Vec<WriteOp>) {
@@ -247,6 +248,54 @@ async fn state_machines_round_trip_through_update_and_delete(store: impl Machine
     .await;
     assert!(store.state_machine(arn).await.expect("read").is_none());
     assert!(store.tags(arn).await.expect("tags").is_empty());
+}
+
+async fn activities_are_created_once_listed_by_arn_and_deleted_with_their_tags(
+    store: impl MachineReads + Commit,
+) {
+    let row = |name: &str, ms: i64| ActivityRow {
+        arn: format!("arn:aws:states:us-east-1:123456789012:activity:{name}"),
+        name: name.into(),
+        creation_date_ms: ms,
+    };
+    let b = row("b", 1);
+    write(
+        &store,
+        vec![
+            WriteOp::InsertActivity(b.clone()),
+            WriteOp::InsertActivity(row("a", 2)),
+            WriteOp::PutTags {
+                arn: b.arn.clone(),
+                tags: vec![("k".into(), "v".into())],
+            },
+        ],
+    )
+    .await;
+    // Created again: the first row stays.
+    write(&store, vec![WriteOp::InsertActivity(row("b", 99))]).await;
+    assert_eq!(store.activity(&b.arn).await.expect("read"), Some(b.clone()));
+    let names = |rows: Vec<ActivityRow>| rows.into_iter().map(|r| r.name).collect::<Vec<_>>();
+    assert_eq!(
+        names(store.list_activities(None, 10).await.expect("list")),
+        ["a", "b"]
+    );
+    assert_eq!(
+        names(store.list_activities(None, 1).await.expect("list")),
+        ["a"]
+    );
+    let after_a = row("a", 0).arn;
+    assert_eq!(
+        names(
+            store
+                .list_activities(Some(&after_a), 10)
+                .await
+                .expect("list")
+        ),
+        ["b"]
+    );
+    write(&store, vec![WriteOp::DeleteActivity { arn: b.arn.clone() }]).await;
+    assert!(store.activity(&b.arn).await.expect("read").is_none());
+    assert!(store.tags(&b.arn).await.expect("tags").is_empty());
 }
 
 async fn executions_events_timers_and_tasks(

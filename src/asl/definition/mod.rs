@@ -226,10 +226,21 @@ pub struct TaskSpec {
 }
 
 impl TaskSpec {
+    /// Whether the call is made and answered first (TaskSubmitted), then the attempt waits:
+    /// `.waitForTaskToken` and `startExecution.sync`.
+    pub fn submits(&self) -> bool {
+        self.awaits_callback() && !matches!(self.resource, TaskResource::Activity { .. })
+    }
+
     /// Whether an attempt ends with a callback (SendTaskSuccess or SendTaskFailure) rather
     /// than with the call's answer: `.waitForTaskToken` and activities.
     pub fn awaits_callback(&self) -> bool {
-        self.wait_for_token || matches!(self.resource, TaskResource::Activity { .. })
+        self.wait_for_token
+            || match &self.resource {
+                TaskResource::Activity { .. } => true,
+                TaskResource::StartExecution(mode) => mode.waits_for_end(),
+                _ => false,
+            }
     }
 }
 
@@ -246,8 +257,41 @@ pub enum TaskResource {
     /// An activity, `arn:aws:states:REGION:ACCOUNT:activity:NAME`: its workers take the task
     /// with GetActivityTask and answer with SendTaskSuccess or SendTaskFailure.
     Activity { arn: String },
+    /// `arn:aws:states:::states:startExecution[.sync|.sync:2|.waitForTaskToken]`: start
+    /// another execution (and, with `.sync`, wait for its end).
+    StartExecution(StartMode),
     /// Anything else (other AWS services): not runnable here.
     Other(String),
+}
+
+/// How a Task that starts an execution waits for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartMode {
+    /// Only the start.
+    Start,
+    /// `.sync`: until the child ends; its input and output as JSON text.
+    Sync,
+    /// `.sync:2`: until the child ends; its input and output as JSON.
+    Sync2,
+    /// `.waitForTaskToken`: until SendTaskSuccess or SendTaskFailure.
+    Token,
+}
+
+impl StartMode {
+    /// The `resource` of the Task's history events.
+    pub fn resource(self) -> &'static str {
+        match self {
+            StartMode::Start => "startExecution",
+            StartMode::Sync => "startExecution.sync",
+            StartMode::Sync2 => "startExecution.sync:2",
+            StartMode::Token => "startExecution.waitForTaskToken",
+        }
+    }
+
+    /// Whether the Task waits for the child's end.
+    pub fn waits_for_end(self) -> bool {
+        matches!(self, StartMode::Sync | StartMode::Sync2)
+    }
 }
 
 impl TaskResource {
@@ -257,6 +301,14 @@ impl TaskResource {
             .unwrap_or(resource);
         if base == "arn:aws:states:::lambda:invoke" {
             TaskResource::LambdaInvoke
+        } else if let Some(mode) = resource.strip_prefix("arn:aws:states:::states:startExecution") {
+            match mode {
+                "" => TaskResource::StartExecution(StartMode::Start),
+                ".sync" => TaskResource::StartExecution(StartMode::Sync),
+                ".sync:2" => TaskResource::StartExecution(StartMode::Sync2),
+                WAIT_FOR_TASK_TOKEN => TaskResource::StartExecution(StartMode::Token),
+                _ => TaskResource::Other(resource.to_owned()),
+            }
         } else if resource.starts_with("arn:aws:lambda:") && resource.contains(":function:") {
             TaskResource::LambdaFunction {
                 function: resource.to_owned(),

@@ -296,8 +296,10 @@ fn kind_head(
                 .unwrap_or_default();
             let resource = TaskResource::parse(&resource_text);
             Kind::Task(TaskSpec {
-                wait_for_token: resource == TaskResource::LambdaInvoke
-                    && resource_text.ends_with(super::WAIT_FOR_TASK_TOKEN),
+                wait_for_token: matches!(
+                    resource,
+                    TaskResource::LambdaInvoke | TaskResource::StartExecution(_)
+                ) && resource_text.ends_with(super::WAIT_FOR_TASK_TOKEN),
                 resource,
                 resource_text,
                 timeout: found

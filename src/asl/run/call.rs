@@ -12,6 +12,9 @@ pub enum CallKind {
     /// An activity: the call is offered to its workers (GetActivityTask); `function_name`
     /// holds the activity's ARN and `payload` the task's input.
     Activity,
+    /// Another execution to start: `payload` holds the Task's parameters (`StateMachineArn`,
+    /// `Input`, `Name`) and `invocation_type` the resource (`startExecution.sync`, ...).
+    StartExecution,
 }
 
 impl CallKind {

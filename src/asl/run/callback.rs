@@ -10,7 +10,7 @@ use super::cursor::{Frame, Waiting};
 use super::outcome::Outcome;
 use super::resource::Family;
 use super::step::Run;
-use super::task::{invoke_resource, secs_ms, task_output};
+use super::task::{secs_ms, task_output};
 use crate::asl::definition::{Kind, State, TaskResource, TaskSpec};
 use crate::asl::errors::StatesError;
 use crate::asl::history;
@@ -29,9 +29,9 @@ impl Run<'_> {
             t.submitted = true;
         }
         let shown = task_output(spec, output).unwrap_or(Value::Null);
-        let details = history::task_submitted("lambda", invoke_resource(spec), &shown);
-        self.journal
-            .append(HistoryEventType::TaskSubmitted, details);
+        if let Some((event_type, details)) = Family::of(spec).submitted(&shown) {
+            self.journal.append(event_type, details);
+        }
         Outcome::Blocked
     }
 

@@ -53,6 +53,19 @@ pub struct ExecutionState {
     /// before the first step that may need one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_key: Option<String>,
+    /// The Task of another execution that started this one with `.sync` or `.sync:2` and
+    /// waits for its end; set by the engine at the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ParentLink>,
+}
+
+/// Where a child execution's end is reported: the parent execution and its attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentLink {
+    pub execution_id: i64,
+    pub partition: i64,
+    /// The id of the attempt's TaskScheduled event.
+    pub seq: i64,
 }
 
 impl ExecutionState {
@@ -70,6 +83,7 @@ impl ExecutionState {
             error: None,
             cause: None,
             token_key: None,
+            parent: None,
         }
     }
 }

@@ -64,7 +64,7 @@ pub(crate) mod tests;
 mod wait;
 
 pub use cursor::{
-    Child, ExecutionState, Fanout, Frame, RetryProgress, Status, TaskProgress, Waiting,
+    Child, ExecutionState, Fanout, Frame, ParentLink, RetryProgress, Status, TaskProgress, Waiting,
 };
 pub use step::step;
 pub use task::{CallKind, Invocation, InvokeOutput};

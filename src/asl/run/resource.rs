@@ -3,7 +3,7 @@
 //!
 //! | resource | scheduled | started | succeeded / failed / timed out |
 //! |---|---|---|---|
-//! | `lambda:invoke` integration | `TaskScheduled` | `TaskStarted` (at once) | `Task*` |
+//! | `lambda:invoke`, `states:startExecution` | `TaskScheduled` | `TaskStarted` (at once) | `Task*` (`TaskSubmitted` first when it then waits) |
 //! | function ARN | `LambdaFunctionScheduled` | `LambdaFunctionStarted` (at once) | `LambdaFunction*` |
 //! | activity ARN | `ActivityScheduled` | `ActivityStarted` (when a worker takes it) | `Activity*` |
 //!
@@ -33,6 +33,7 @@ impl<'a> Family<'a> {
         match &spec.resource {
             TaskResource::LambdaInvoke => Family::Integration("lambda", invoke_resource(spec)),
             TaskResource::Activity { arn } => Family::Activity(arn),
+            TaskResource::StartExecution(mode) => Family::Integration("states", mode.resource()),
             _ => Family::Lambda(&spec.resource_text),
         }
     }
@@ -71,6 +72,17 @@ impl<'a> Family<'a> {
                 T::ActivityScheduled,
                 history::activity_scheduled(arn, parameters, timeout_secs, heartbeat_secs),
             )],
+        }
+    }
+
+    /// The call of a task that then waits was answered with `output`.
+    pub(super) fn submitted(&self, output: &Value) -> Option<Written> {
+        match *self {
+            Family::Integration(kind, resource) => Some((
+                T::TaskSubmitted,
+                history::task_submitted(kind, resource, output),
+            )),
+            _ => None,
         }
     }
 

@@ -86,7 +86,7 @@ impl Run<'_> {
         // activity's starts when a worker takes the task).
         let heartbeat = tp
             .heartbeat_secs
-            .filter(|_| spec.wait_for_token)
+            .filter(|_| spec.submits())
             .map(|h| Waiting {
                 seq: seq + 1,
                 due_ms: self.now_ms.saturating_add(secs_ms(h)),
@@ -135,7 +135,7 @@ impl Run<'_> {
         let Kind::Task(spec) = &state.kind else {
             return Ok(Outcome::Blocked);
         };
-        if spec.wait_for_token {
+        if spec.submits() {
             match &result {
                 // Called, or called already and answered again: wait for the callback.
                 Ok(out) if !f.task.as_ref().is_some_and(|t| t.submitted) => {
@@ -252,6 +252,15 @@ fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocation, StatesE
             invocation_type: String::new(),
             client_context: None,
             kind: CallKind::Activity,
+        }),
+        TaskResource::StartExecution(mode) => Ok(Invocation {
+            seq: 0,
+            function_name: String::new(),
+            qualifier: None,
+            payload: params.to_string(),
+            invocation_type: mode.resource().to_owned(),
+            client_context: None,
+            kind: CallKind::StartExecution,
         }),
         TaskResource::Other(r) => Err(StatesError::runtime(format!(
             "The resource '{r}' is not supported by this server: only Lambda tasks run here."
