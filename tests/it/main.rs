@@ -21,6 +21,7 @@ mod hardening;
 mod history;
 mod lambda;
 mod locking;
+mod nested;
 mod operations;
 mod recovery;
 mod restart;
