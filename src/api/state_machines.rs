@@ -19,8 +19,11 @@ const LOG_LEVELS: &[&str] = &["ALL", "ERROR", "FATAL", "OFF"];
 const MAX_DEFINITION: usize = 1_048_576;
 
 /// Check a definition; `Err(InvalidDefinition)` with AWS's message when it is not valid.
-fn check_definition(definition: &str) -> Result<(), ApiError> {
-    let diags = validate::validate_definition(definition);
+fn check_definition(definition: &str, machine_type: StateMachineType) -> Result<(), ApiError> {
+    let mut diags = validate::validate_definition(definition);
+    if diags.is_empty() && machine_type == StateMachineType::Express {
+        diags = validate::express_diagnostics(definition);
+    }
     if diags.is_empty() {
         Ok(())
     } else {
@@ -92,16 +95,17 @@ pub async fn create_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiErr
     let (Some(name), Some(definition), Some(role_arn)) = (name, definition, role_arn) else {
         return Err(ApiError::Validation(vec![]));
     };
-    check_definition(definition)?;
+    let machine_type = machine_type
+        .and_then(StateMachineType::parse)
+        .unwrap_or(StateMachineType::Standard);
+    check_definition(definition, machine_type)?;
     let sm = app
         .engine
         .create_state_machine(CreateStateMachine {
             name,
             definition: definition.to_owned(),
             role_arn: role_arn.to_owned(),
-            machine_type: machine_type
-                .and_then(StateMachineType::parse)
-                .unwrap_or(StateMachineType::Standard),
+            machine_type,
             logging_configuration: logging,
             tracing_configuration: tracing,
             tags,
@@ -175,7 +179,8 @@ pub async fn update_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiErr
         ));
     }
     if let Some(d) = definition {
-        check_definition(d)?;
+        // An Express machine's own limits are checked against its type when it is stored.
+        check_definition(d, StateMachineType::Standard)?;
     }
     let sm = app
         .engine
@@ -234,7 +239,8 @@ pub fn validate_state_machine_definition(req: Value) -> Result<Value, ApiError> 
     let mut checks = Checks::new();
     let definition = checks.required("definition", req.str("definition")?);
     checks.byte_length_sensitive("definition", definition, 1, MAX_DEFINITION);
-    checks.one_of("type", req.str("type")?, &TYPES);
+    let machine_type = req.str("type")?;
+    checks.one_of("type", machine_type, &TYPES);
     checks.one_of("severity", req.str("severity")?, &["ERROR", "WARNING"]);
     let max = req.int("maxResults")?;
     checks.range("maxResults", max, 0, 100);
@@ -243,7 +249,10 @@ pub fn validate_state_machine_definition(req: Value) -> Result<Value, ApiError> 
         Some(n) if n > 0 => n as usize,
         _ => 100,
     };
-    let diags = validate::validate_definition(definition.unwrap_or_default());
+    let mut diags = validate::validate_definition(definition.unwrap_or_default());
+    if diags.is_empty() && machine_type == Some(StateMachineType::Express.as_str()) {
+        diags = validate::express_diagnostics(definition.unwrap_or_default());
+    }
     let truncated = diags.len() > max;
     let shown: Vec<Value> = diags
         .iter()

@@ -39,6 +39,6 @@ pub use run::{
 /// CreateStateMachine's `InvalidDefinition`).
 pub mod validate {
     pub use super::definition::{
-        invalid_definition_message, validate_definition, Diagnostic, Severity,
+        express_diagnostics, invalid_definition_message, validate_definition, Diagnostic, Severity,
     };
 }

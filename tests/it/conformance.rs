@@ -7,6 +7,47 @@
 
 use crate::support::corpus;
 
+/// The cases of callbacks, activities and nested executions that need no AWS service beyond
+/// Lambda. Left out: cases that need another service (SQS, SNS, S3, ...), Step Functions
+/// Local's mock files, or the TestState API, each the subject of another part of the work.
+const CALLBACKS: &[&str] = &[
+    "--any-need",
+    "callback",
+    "--any-need",
+    "activity",
+    "--any-need",
+    "api:create_activity",
+    "--any-need",
+    "sfn_nested",
+    "--any-need",
+    "sync_integration",
+    "--exclude-need",
+    "sqs",
+    "--exclude-need",
+    "sns",
+    "--exclude-need",
+    "aws_sdk",
+    "--exclude-need",
+    "dynamodb",
+    "--exclude-need",
+    "events",
+    "--exclude-need",
+    "mock_config",
+    "--exclude-need",
+    "test_state",
+];
+
+/// The pass rate those cases are held to.
+const CALLBACKS_FLOOR: f64 = 90.0;
+
+#[tokio::test]
+async fn callback_activity_and_nested_execution_cases_pass_at_90_percent() {
+    let replay = corpus::replay_with_floor("conformance", CALLBACKS, CALLBACKS_FLOOR).await;
+    let n = replay.ran();
+    assert!(n >= 30, "the selection ran {n} cases");
+    replay.assert_ran_and_reached_floor(n);
+}
+
 /// Selection of cases this build is expected to run: every core case (those a standalone
 /// server with a Lambda endpoint can pass), the Lambda ones against the corpus's own
 /// function server.

@@ -21,6 +21,7 @@ use serde_json::Value;
 use super::expr::choice::ChoiceRule;
 
 pub mod diagnostics;
+mod express;
 mod fields;
 mod graph;
 mod language;
@@ -30,6 +31,7 @@ mod schema;
 mod tests;
 
 pub use diagnostics::{invalid_definition_message, Diagnostic, Severity};
+pub use express::express_diagnostics;
 pub use parse::{parse, Parsed};
 
 /// A parsed state machine: the top level, a Parallel branch or a Map processor.

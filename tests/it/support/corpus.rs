@@ -26,15 +26,23 @@ pub struct Replay {
 /// Start the daemon (real waits, Lambda calls to the runner's function server), run the corpus
 /// in `tests/<corpus>` with `selection` (runner options), print what the runner printed.
 pub async fn replay(corpus: &str, selection: &[&str]) -> Replay {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = root.join("tests").join(corpus);
-    let runner = root.join("tests/conformance/run_corpus.py");
-    let venv = test_venv();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(corpus);
     let floor: f64 = std::fs::read_to_string(dir.join("FLOOR"))
         .unwrap_or_else(|e| panic!("tests/{corpus}/FLOOR: {e}"))
         .trim()
         .parse()
         .expect("FLOOR holds a percentage");
+    replay_with_floor(corpus, selection, floor).await
+}
+
+/// [`replay`] with a floor of its own (a selection held to a bar other than the corpus's).
+pub async fn replay_with_floor(corpus: &str, selection: &[&str], floor: f64) -> Replay {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("tests").join(corpus);
+    let runner = root.join("tests/conformance/run_corpus.py");
+    let venv = test_venv();
     // The runner starts the Lambda server on this port for the length of the run.
     let lambda_port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -86,6 +94,11 @@ impl Replay {
     /// The cases marked `core`: those a standalone server with a Lambda endpoint can pass.
     pub fn core_cases(&self) -> usize {
         self.index.iter().filter(|c| c["core"] == true).count()
+    }
+
+    /// How many cases the runner ran.
+    pub fn ran(&self) -> usize {
+        self.outcomes().len()
     }
 
     /// The runner ran `n` cases and printed its summary, and the pass rate reached the floor.
