@@ -62,6 +62,23 @@ impl Client {
         Ok(if ok { Ok(text) } else { Err(text) })
     }
 
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    pub async fn create_activity(&self, name: &str) -> Result<String> {
+        match self
+            .call("CreateActivity", &serde_json::json!({ "name": name }))
+            .await?
+        {
+            Ok(text) => {
+                let v: serde_json::Value = serde_json::from_str(&text)?;
+                Ok(v["activityArn"].as_str().unwrap_or_default().to_owned())
+            }
+            Err(e) => bail!("CreateActivity failed: {e}"),
+        }
+    }
+
     pub async fn create_state_machine(&self, name: &str, definition: &str) -> Result<String> {
         let body = serde_json::json!({"name": name, "definition": definition, "roleArn": ROLE});
         match self.call("CreateStateMachine", &body).await? {

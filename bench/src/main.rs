@@ -10,6 +10,10 @@
 //!   p50/p99 (WaitStateExited time minus the deadline, read from the database afterwards).
 //! - `tasks`: N executions of Wait 0 s → lambda:invoke → Pass against a no-op function
 //!   server run by the benchmark itself; Task round trips per second.
+//! - `activities`: N executions of one activity Task, answered by W worker loops
+//!   (GetActivityTask → SendTaskSuccess); activity tasks per second.
+//! - `idle-polls`: N GetActivityTask long polls waiting on an activity with no work; the
+//!   daemon's memory and CPU while they wait.
 //! - `overload`: far more concurrent clients than the write queue holds; how many starts
 //!   were throttled, the daemon's peak RSS, and that every acknowledged start was stored.
 //! - `recovery`: N executions whose deadlines all pass while the daemon is stopped; at the
@@ -116,6 +120,22 @@ enum Scenario {
     Callbacks {
         #[arg(long, default_value_t = 20_000)]
         count: u64,
+    },
+    /// Activity tasks: executions of one activity Task answered by worker loops.
+    Activities {
+        #[arg(long, default_value_t = 20_000)]
+        count: u64,
+        /// Worker loops (GetActivityTask → SendTaskSuccess)
+        #[arg(long, default_value_t = 16)]
+        workers: usize,
+    },
+    /// Long polls waiting on an activity with no work: memory and CPU while they wait.
+    IdlePolls {
+        #[arg(long, default_value_t = 1_000)]
+        pollers: usize,
+        /// Seconds to hold them
+        #[arg(long, default_value_t = 20)]
+        secs: u64,
     },
     /// Many more clients than the write queue holds: throttling, peak RSS, nothing lost.
     Overload {
@@ -356,6 +376,66 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
                 "callback round trips",
             )
             .await?;
+        }
+        Scenario::Activities { count, workers } => {
+            let activity = client.create_activity("bench-activity").await?;
+            let flow = serde_json::json!({"StartAt": "Work", "States": {"Work": {
+                "Type": "Task", "Resource": activity, "End": true}}});
+            let sm = client
+                .create_state_machine("bench-activities", &flow.to_string())
+                .await?;
+            let t0 = Instant::now();
+            let cpu0 = nodes.cpu_seconds()?;
+            let answering = activity_workers(&clients, &activity, count, workers);
+            let r = drive(&clients, &sm, 0, count, cli.clients, |_| "{}".to_owned()).await?;
+            r.print("start (activities)");
+            all_succeeded(
+                &nodes,
+                store,
+                count,
+                (t0, cpu0),
+                "activities",
+                &format!(
+                    "(one activity Task, {workers} workers: GetActivityTask → SendTaskSuccess)"
+                ),
+                "activity tasks",
+            )
+            .await?;
+            answering.abort();
+        }
+        Scenario::IdlePolls { pollers, secs } => {
+            single("idle-polls")?;
+            let activity = client.create_activity("bench-idle").await?;
+            let daemon = nodes.first();
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let rss0 = daemon.rss_mib()?;
+            let cpu0 = daemon.cpu_seconds()?;
+            let polls: Vec<_> = (0..pollers)
+                .map(|_| {
+                    // One connection each, as separate worker processes would hold.
+                    let c = Client::new(&clients[0].url());
+                    let body = serde_json::json!({"activityArn": activity});
+                    tokio::spawn(async move { c.call("GetActivityTask", &body).await })
+                })
+                .collect();
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let rss1 = daemon.rss_mib()?;
+            let cpu1 = daemon.cpu_seconds()?;
+            tokio::time::sleep(Duration::from_secs(secs)).await;
+            let rss2 = daemon.rss_mib()?;
+            let cpu2 = daemon.cpu_seconds()?;
+            let open = polls.iter().filter(|p| !p.is_finished()).count();
+            println!(
+                "idle-polls: {pollers} GetActivityTask long polls on an idle activity ({open} still waiting after {secs} s): \
+                 daemon rss {rss0:.1} MiB before, {rss1:.1} MiB with them open, {rss2:.1} MiB {secs} s later \
+                 = {:.1} KiB per poll; cpu {:.0} ms to open them, {:.1} ms per second while they wait",
+                (rss2 - rss0) * 1024.0 / pollers.max(1) as f64,
+                (cpu1 - cpu0) * 1e3,
+                (cpu2 - cpu1) * 1e3 / secs.max(1) as f64,
+            );
+            for p in polls {
+                p.abort();
+            }
         }
         Scenario::Overload { count, queue } => {
             single("overload")?;
@@ -601,6 +681,56 @@ fn answer_tokens(
         }
         Ok(())
     })
+}
+
+/// `workers` loops that take activity tasks and answer each with SendTaskSuccess, until
+/// `count` were answered; abort the handle to stop the polls still waiting.
+fn activity_workers(
+    targets: &[Client],
+    activity: &str,
+    count: u64,
+    workers: usize,
+) -> tokio::task::JoinHandle<()> {
+    let answered = Arc::new(AtomicU64::new(0));
+    let tasks: Vec<_> = (0..workers)
+        .map(|w| {
+            let client = targets[w % targets.len()].clone();
+            let answered = answered.clone();
+            let poll = serde_json::json!({"activityArn": activity, "workerName": format!("w{w}")});
+            tokio::spawn(async move {
+                while answered.load(Ordering::Relaxed) < count {
+                    let Ok(Ok(text)) = client.call("GetActivityTask", &poll).await else {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        continue;
+                    };
+                    let task: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                    let Some(token) = task["taskToken"].as_str() else {
+                        continue;
+                    };
+                    let body = serde_json::json!({"taskToken": token, "output": "{}"});
+                    while !matches!(client.call("SendTaskSuccess", &body).await, Ok(Ok(_))) {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                    answered.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    tokio::spawn(async move {
+        let _stop = AbortAll(tasks);
+        std::future::pending::<()>().await;
+    })
+}
+
+/// Aborts its tasks when dropped.
+struct AbortAll(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortAll {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
+    }
 }
 
 /// Wait until the `nodes` hold every partition between them, each its share (the last to

@@ -77,6 +77,11 @@ const OPERATIONS: &[(&str, &[&str])] = &[
     ("SendTaskSuccess", &["taskToken", "output"]),
     ("SendTaskFailure", &["taskToken", "error", "cause"]),
     ("SendTaskHeartbeat", &["taskToken"]),
+    ("CreateActivity", &["name", "tags"]),
+    ("DescribeActivity", &["activityArn"]),
+    ("DeleteActivity", &["activityArn"]),
+    ("ListActivities", &["maxResults", "nextToken"]),
+    ("GetActivityTask", &["activityArn", "workerName"]),
 ];
 
 /// Values for a member: real ARNs of this daemon, near-valid and hostile strings, numbers at
@@ -168,11 +173,13 @@ async fn every_operation_answers_generated_requests_with_200_or_an_aws_400() {
     )
     .await;
     let exec = start(&sfn, &sm, "e", "{}").await;
+    // An activity ARN that names none: a real one would hold a GetActivityTask for 60 s.
     let arns = vec![
         sm.clone(),
         exec.clone(),
         format!("{sm}x"),
         exec.replace(":e", ":"),
+        sm.replace(":stateMachine:fuzzed", ":activity:none"),
     ];
     let url = format!("{}/", daemon.url());
     let http = reqwest::Client::new();
