@@ -61,12 +61,7 @@ pub async fn delete_activity(app: &Ctx, req: Value) -> Result<Value, ApiError> {
 
 pub async fn list_activities(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
-    let mut checks = Checks::new();
-    let limit = shapes::page_size(&req, &mut checks)?;
-    let token = req.str("nextToken")?;
-    checks.length("nextToken", token, 1, 1024);
-    checks.done()?;
-    let after = shapes::decode_token("activity", token)?;
+    let (limit, after) = shapes::page_request(&req, "activity")?;
     let page = app.engine.list_activities(after, limit).await?;
     let items: Vec<Value> = page.items.iter().map(listed).collect();
     let mut out = json!({ "activities": items });
@@ -78,7 +73,7 @@ pub async fn list_activities(app: &Ctx, req: Value) -> Result<Value, ApiError> {
 
 /// GetActivityTask: a long poll of up to 60 seconds. With no task by then the answer has no
 /// token, as AWS's does.
-pub async fn get_activity_task(app: &Ctx, req: Value) -> Result<Value, ApiError> {
+pub async fn get_activity_task(app: Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
     let arn = activity_member(&req)?;
     let mut checks = Checks::new();

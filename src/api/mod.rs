@@ -285,22 +285,28 @@ async fn answer(
     // In a cluster the request is kept as text: to forward it, or to run it again.
     let text = cluster.as_ref().map(|_| req.to_string());
     let target = target.to_owned();
-    let work = async move {
-        let answer = run_here_or_there(engine, op, req, cluster, text, &target, forwarded).await;
-        drop(permit);
-        answer
-    };
     let answer = if long_poll {
         // A long poll runs in the connection's own future, so a worker that hangs up stops
-        // waiting at once (the start of a task it takes runs on a task of its own).
+        // waiting at once (the start of a task it takes runs on a task of its own). It goes
+        // straight to its handler: a waiting poll holds that handler's state, not the state of
+        // the largest of all operations.
         let wait = app
             .request_timeout
             .max(crate::engine::POLL_WAIT + Duration::from_secs(5));
-        tokio::time::timeout(wait, work).await.map(Ok)
+        let poll = Box::pin(activities::get_activity_task(Ctx { engine }, req));
+        tokio::time::timeout(wait, poll)
+            .await
+            .map(|r| Ok(Answer::Here(r)))
     } else {
         // The request runs on its own task, holding its permit to the end: a client that
         // hangs up or times out cannot cut an engine change short between its commit and its
         // effects, and the work it leaves behind still counts against the limit.
+        let work = async move {
+            let answer =
+                run_here_or_there(engine, op, req, cluster, text, &target, forwarded).await;
+            drop(permit);
+            answer
+        };
         tokio::time::timeout(app.request_timeout, tokio::spawn(work)).await
     };
     let answer = match answer {
@@ -433,6 +439,6 @@ async fn handle(app: &Ctx, op: Operation, req: Value) -> Result<Value, ApiError>
         Operation::DescribeActivity => activities::describe_activity(app, req).await,
         Operation::DeleteActivity => activities::delete_activity(app, req).await,
         Operation::ListActivities => activities::list_activities(app, req).await,
-        Operation::GetActivityTask => activities::get_activity_task(app, req).await,
+        Operation::GetActivityTask => activities::get_activity_task(app.clone(), req).await,
     }
 }

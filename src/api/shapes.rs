@@ -286,6 +286,17 @@ pub fn page_size(req: &Req, checks: &mut Checks) -> Result<i64, ApiError> {
     })
 }
 
+/// A List request's `maxResults` and `nextToken` (of `kind`), checked: the page size and the
+/// cursor to go on after.
+pub fn page_request<'a>(req: &'a Req, kind: &str) -> Result<(i64, Option<&'a str>), ApiError> {
+    let mut checks = Checks::new();
+    let limit = page_size(req, &mut checks)?;
+    let token = req.str("nextToken")?;
+    checks.length("nextToken", token, 1, 1024);
+    checks.done()?;
+    Ok((limit, decode_token(kind, token)?))
+}
+
 /// Tokens are opaque to clients; inside they are `<kind>:<cursor>`.
 pub fn encode_token(kind: &str, cursor: &str) -> String {
     format!("{kind}:{cursor}")

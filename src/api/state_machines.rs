@@ -207,12 +207,7 @@ pub async fn delete_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiErr
 
 pub async fn list_state_machines(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
-    let mut checks = Checks::new();
-    let limit = shapes::page_size(&req, &mut checks)?;
-    let token = req.str("nextToken")?;
-    checks.length("nextToken", token, 1, 1024);
-    checks.done()?;
-    let after = shapes::decode_token("sm", token)?;
+    let (limit, after) = shapes::page_request(&req, "sm")?;
     let page = app.engine.list_state_machines(after, limit).await?;
     let next = page.next.map(|arn| shapes::encode_token("sm", &arn));
     let items: Vec<Value> = page

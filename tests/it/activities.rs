@@ -11,7 +11,7 @@ use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 use aws_sdk_sfn::Client;
 use serde_json::{json, Value};
 
-use crate::support::sfn::{create, describe, finished, history, start};
+use crate::support::sfn::{create, describe, finished, history, start, types};
 use crate::support::TestDaemon;
 
 async fn activity(sfn: &Client, name: &str) -> String {
@@ -50,10 +50,6 @@ fn code<E: ProvideErrorMetadata>(r: Result<impl Sized, E>) -> String {
         Ok(_) => "no error".into(),
         Err(e) => e.code().unwrap_or("no code").to_owned(),
     }
-}
-
-fn types(events: &[aws_sdk_sfn::types::HistoryEvent]) -> Vec<HistoryEventType> {
-    events.iter().map(|e| e.r#type().clone()).collect()
 }
 
 #[tokio::test]

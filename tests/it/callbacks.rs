@@ -9,7 +9,7 @@ use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 use aws_sdk_sfn::Client;
 use serde_json::Value;
 
-use crate::support::sfn::{create, describe, finished, history, start};
+use crate::support::sfn::{create, describe, finished, history, start, types};
 use crate::support::{eventually, FakeLambda, TestDaemon};
 
 /// Hands the token to `echo`, then waits for the callback; a failure is caught.
@@ -63,10 +63,6 @@ async fn succeed(sfn: &Client, token: &str, output: &str) -> Result<(), String> 
         .await
         .map(|_| ())
         .map_err(|e| e.code().unwrap_or("no code").to_owned())
-}
-
-fn types(events: &[aws_sdk_sfn::types::HistoryEvent]) -> Vec<HistoryEventType> {
-    events.iter().map(|e| e.r#type().clone()).collect()
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 use aws_sdk_sfn::Client;
 use serde_json::{json, Value};
 
-use crate::support::sfn::{create, describe, finished, history, start};
+use crate::support::sfn::{create, describe, finished, history, start, types};
 use crate::support::{eventually, TestDaemon};
 
 /// A parent with one Task starting `child` through `resource`.
@@ -36,10 +36,6 @@ fn waiting_child(secs: u64) -> String {
 
 fn output(d: &aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput) -> Value {
     serde_json::from_str(d.output().unwrap_or("null")).expect("output is JSON")
-}
-
-fn types(events: &[aws_sdk_sfn::types::HistoryEvent]) -> Vec<HistoryEventType> {
-    events.iter().map(|e| e.r#type().clone()).collect()
 }
 
 async fn child_arns(sfn: &Client, machine: &str) -> Vec<String> {

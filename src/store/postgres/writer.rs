@@ -372,6 +372,17 @@ async fn write_rows<'a>(
     Ok(timers)
 }
 
+/// Remove a row of `table` (keyed by `arn`) and the resource's tags.
+async fn delete_tagged(tx: &mut PgConnection, table: &str, arn: &str) -> Result<()> {
+    let sql = format!("DELETE FROM {table} WHERE arn = $1");
+    exec(tx, sqlx::query(&sql).bind(arn)).await?;
+    exec(
+        tx,
+        sqlx::query("DELETE FROM tags WHERE resource_arn = $1").bind(arn),
+    )
+    .await
+}
+
 /// A change to state machines, tags or closed executions.
 async fn apply_single(tx: &mut PgConnection, op: &WriteOp) -> Result<()> {
     match op {
@@ -439,18 +450,7 @@ async fn apply_single(tx: &mut PgConnection, op: &WriteOp) -> Result<()> {
             )
             .await?
         }
-        WriteOp::DeleteStateMachine { arn } => {
-            exec(
-                tx,
-                sqlx::query("DELETE FROM state_machines WHERE arn = $1").bind(arn),
-            )
-            .await?;
-            exec(
-                tx,
-                sqlx::query("DELETE FROM tags WHERE resource_arn = $1").bind(arn),
-            )
-            .await?;
-        }
+        WriteOp::DeleteStateMachine { arn } => delete_tagged(tx, "state_machines", arn).await?,
         WriteOp::InsertActivity(a) => {
             exec(
                 tx,
@@ -464,18 +464,7 @@ async fn apply_single(tx: &mut PgConnection, op: &WriteOp) -> Result<()> {
             )
             .await?
         }
-        WriteOp::DeleteActivity { arn } => {
-            exec(
-                tx,
-                sqlx::query("DELETE FROM activities WHERE arn = $1").bind(arn),
-            )
-            .await?;
-            exec(
-                tx,
-                sqlx::query("DELETE FROM tags WHERE resource_arn = $1").bind(arn),
-            )
-            .await?;
-        }
+        WriteOp::DeleteActivity { arn } => delete_tagged(tx, "activities", arn).await?,
         WriteOp::PutTags { arn, tags } => {
             let (keys, values): (Vec<&str>, Vec<&str>) =
                 tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).unzip();

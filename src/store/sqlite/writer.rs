@@ -164,6 +164,19 @@ async fn apply<'a>(
     Ok(timers)
 }
 
+/// Remove a row of `table` (keyed by `arn`) and the resource's tags.
+async fn delete_tagged(conn: &mut SqliteConnection, table: &str, arn: &str) -> Result<()> {
+    sqlx::query(&format!("DELETE FROM {table} WHERE arn = ?"))
+        .bind(arn)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM tags WHERE resource_arn = ?")
+        .bind(arn)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
     match op {
         WriteOp::InsertStateMachine {
@@ -225,16 +238,7 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
                 .execute(&mut *conn)
                 .await?;
         }
-        WriteOp::DeleteStateMachine { arn } => {
-            sqlx::query("DELETE FROM state_machines WHERE arn = ?")
-                .bind(arn)
-                .execute(&mut *conn)
-                .await?;
-            sqlx::query("DELETE FROM tags WHERE resource_arn = ?")
-                .bind(arn)
-                .execute(&mut *conn)
-                .await?;
-        }
+        WriteOp::DeleteStateMachine { arn } => delete_tagged(conn, "state_machines", arn).await?,
         WriteOp::InsertActivity(a) => {
             sqlx::query(
                 "INSERT INTO activities (arn, name, creation_date_ms) VALUES (?, ?, ?) \
@@ -246,16 +250,7 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
             .execute(&mut *conn)
             .await?;
         }
-        WriteOp::DeleteActivity { arn } => {
-            sqlx::query("DELETE FROM activities WHERE arn = ?")
-                .bind(arn)
-                .execute(&mut *conn)
-                .await?;
-            sqlx::query("DELETE FROM tags WHERE resource_arn = ?")
-                .bind(arn)
-                .execute(&mut *conn)
-                .await?;
-        }
+        WriteOp::DeleteActivity { arn } => delete_tagged(conn, "activities", arn).await?,
         WriteOp::PutTags { arn, tags } => {
             for (k, v) in tags {
                 sqlx::query(

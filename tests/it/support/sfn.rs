@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent};
+use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType};
 use aws_sdk_sfn::Client;
 
 use super::{eventually, ROLE_ARN};
@@ -195,4 +195,9 @@ pub fn check_history(arn: &str, events: &[HistoryEvent], due_ms: Option<i64>) ->
         due_ms - exited_ms
     );
     Some(exited_ms - due_ms)
+}
+
+/// The types of these history events, in order.
+pub fn types(events: &[HistoryEvent]) -> Vec<HistoryEventType> {
+    events.iter().map(|e| e.r#type().clone()).collect()
 }
