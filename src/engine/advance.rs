@@ -7,9 +7,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::children::{parent_marker, sync_children};
 use super::locks::Unlocked;
-use super::rows::{calls_in_flight, effect_ops, event_rows, update_row};
+use super::rows::{calls_in_flight, effect_ops, event_rows, parent_marker, update_row};
 use super::{Engine, Error, Result, Revision, HOT_BUDGET_BYTES, HOT_MAX_BYTES};
 use crate::asl::{self, Effect, Event, ExecutionInfo, ExecutionState, Status};
 use crate::metrics;
@@ -209,7 +208,7 @@ impl<S: Store> Engine<S> {
             _ => None,
         };
         let before = calls_in_flight(&state);
-        let children = sync_children(&state, id);
+        let children = self.sync_children(&state, id, partition);
         let (state, info, step) = self.run_step(rev, state, info, event, now).await?;
         // Calls whose state was left (a timeout, a stop, a failed sibling): their rows go in
         // this commit, and they are cancelled once it is on disk.

@@ -72,24 +72,45 @@ fn service_error(code: &str, message: &str) -> StatesError {
     }
 }
 
-/// The name of a child started without one: a UUID derived from its parent's attempt.
-fn derived_name(parent_id: i64, seq: i64) -> Name {
-    let d = Sha256::new()
-        .chain_update(b"hourglass child|")
-        .chain_update(parent_id.to_string().as_bytes())
-        .chain_update(b"|")
-        .chain_update(seq.to_string().as_bytes())
-        .finalize();
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&d[..16]);
-    let text = uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .to_string();
-    Name::parse(&text).unwrap_or_else(|_| Name::random())
+/// The name of a child started without one: a UUID derived from its parent's attempt, the
+/// first of a sequence of them that `fits` (lands in the parent's partition, so the node that
+/// runs the parent runs the child too).
+fn derived_name(parent_id: i64, seq: i64, fits: &dyn Fn(&Name) -> bool) -> Name {
+    let mut first = None;
+    for k in 0u32..8192 {
+        let d = Sha256::new()
+            .chain_update(b"hourglass child|")
+            .chain_update(parent_id.to_string().as_bytes())
+            .chain_update(b"|")
+            .chain_update(seq.to_string().as_bytes())
+            .chain_update(b"|")
+            .chain_update(k.to_string().as_bytes())
+            .finalize();
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&d[..16]);
+        let text = uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .to_string();
+        let Ok(name) = Name::parse(&text) else {
+            continue;
+        };
+        if fits(&name) {
+            return name;
+        }
+        first.get_or_insert(name);
+    }
+    first.unwrap_or_else(Name::random)
 }
 
+/// Whether a child of `machine` named `name` lands where it should.
+type Fits<'a> = &'a dyn Fn(&StateMachineArn, &Name) -> bool;
+
 /// The child a start call's parameters name.
-fn child_call(key: CallKey, params: &str) -> std::result::Result<ChildCall, StatesError> {
+fn child_call(
+    key: CallKey,
+    params: &str,
+    fits: Fits<'_>,
+) -> std::result::Result<ChildCall, StatesError> {
     let params: Map<String, Value> = serde_json::from_str(params).unwrap_or_default();
     let arn = params
         .get("StateMachineArn")
@@ -103,7 +124,7 @@ fn child_call(key: CallKey, params: &str) -> std::result::Result<ChildCall, Stat
     let machine = StateMachineArn::parse(arn)
         .map_err(|e| service_error("InvalidArn", &format!("Invalid Arn: '{}'", e.0)))?;
     let name = match params.get("Name") {
-        None | Some(Value::Null) => derived_name(key.0, key.1),
+        None | Some(Value::Null) => derived_name(key.0, key.1, &|n| fits(&machine, n)),
         Some(Value::String(n)) => Name::parse(n)
             .map_err(|_| service_error("InvalidName", &format!("Invalid Name: '{n}'")))?,
         Some(other) => {
@@ -210,32 +231,36 @@ fn started_output(execution_arn: &str, start_ms: i64) -> InvokeOutput {
     }
 }
 
-/// The timer that tells a waiting parent its child ended, written in the child's last commit.
-pub(super) fn parent_marker(state: &ExecutionState, now: i64) -> Option<TimerRow> {
-    let p = state.parent.filter(|_| state.status.is_terminal())?;
-    Some(TimerRow {
-        due_ms: now,
-        execution_id: p.execution_id,
-        seq: -p.seq,
-        partition: p.partition,
-    })
-}
-
-/// The `.sync` children an execution waits for, by attempt: `(seq, child ARN)`.
-pub(super) fn sync_children(state: &ExecutionState, execution_id: i64) -> Vec<(i64, String)> {
-    super::rows::calls_in_flight(state)
-        .into_iter()
-        .filter_map(|seq| {
-            let t = attempt(state, seq)?;
-            let waits = t.invocation.kind == CallKind::StartExecution
-                && mode_of(&t.invocation).is_some_and(StartMode::waits_for_end);
-            let call = child_call((execution_id, seq), &t.invocation.payload).ok()?;
-            waits.then(|| (seq, call.arn().into_string()))
-        })
-        .collect()
-}
-
 impl<S: Store> Engine<S> {
+    /// Where the children of an execution in `partition` go: the same partition.
+    fn placed_in(&self, partition: i64) -> impl Fn(&StateMachineArn, &Name) -> bool + '_ {
+        move |m, n| {
+            self.ownership
+                .partition_of(m.execution(n.as_str()).as_str())
+                == partition
+        }
+    }
+
+    /// The `.sync` children an execution waits for, by attempt: `(seq, child ARN)`.
+    pub(super) fn sync_children(
+        &self,
+        state: &ExecutionState,
+        execution_id: i64,
+        partition: i64,
+    ) -> Vec<(i64, String)> {
+        let fits = self.placed_in(partition);
+        super::rows::calls_in_flight(state)
+            .into_iter()
+            .filter_map(|seq| {
+                let t = attempt(state, seq)?;
+                let waits = t.invocation.kind == CallKind::StartExecution
+                    && mode_of(&t.invocation).is_some_and(StartMode::waits_for_end);
+                let call = child_call((execution_id, seq), &t.invocation.payload, &fits).ok()?;
+                waits.then(|| (seq, call.arn().into_string()))
+            })
+            .collect()
+    }
+
     /// Make a start call: start the child (or find the one an earlier try started).
     pub(super) async fn start_child(
         &self,
@@ -243,7 +268,7 @@ impl<S: Store> Engine<S> {
         partition: i64,
         inv: &Invocation,
     ) -> Outcome {
-        let call = child_call(key, &inv.payload)?;
+        let call = child_call(key, &inv.payload, &self.placed_in(partition))?;
         let parent = mode_of(inv)
             .filter(|m| m.waits_for_end())
             .map(|_| ParentLink {
@@ -274,6 +299,12 @@ impl<S: Store> Engine<S> {
                     )),
                 }
             }
+            Err(Error::NotOwner(p)) => Err(StatesError::runtime(format!(
+                "The child execution '{}' falls in partition {p}, which another node of the \
+                 cluster holds: a child started with a Name must fall in a partition this node \
+                 holds (without a Name, it is placed with its parent).",
+                call.arn().as_str()
+            ))),
             Err(e) => Err(start_error(e)),
         }
     }
@@ -288,10 +319,11 @@ impl<S: Store> Engine<S> {
         delete: WriteOp,
     ) -> Result<Option<String>> {
         let running = Running::from_row(parent)?;
+        let fits = self.placed_in(parent.partition);
         let found = running.as_ref().and_then(|r| {
             let t = attempt(&r.state, seq)?;
             let mode = mode_of(&t.invocation).filter(|m| m.waits_for_end())?;
-            let call = child_call((parent.id, seq), &t.invocation.payload).ok()?;
+            let call = child_call((parent.id, seq), &t.invocation.payload, &fits).ok()?;
             Some((mode, call.arn(), t.submitted))
         });
         if let Some((_, _, false)) = found {
@@ -380,9 +412,10 @@ mod tests {
     #[test]
     fn a_child_started_without_a_name_gets_the_same_one_on_every_try() {
         let params = r#"{"StateMachineArn":"arn:aws:states:us-east-1:123456789012:stateMachine:m","Input":{"a":1}}"#;
-        let a = child_call((7, 3), params).expect("valid");
-        let b = child_call((7, 3), params).expect("valid");
-        let other = child_call((7, 9), params).expect("valid");
+        let any = |_: &StateMachineArn, _: &Name| true;
+        let a = child_call((7, 3), params, &any).expect("valid");
+        let b = child_call((7, 3), params, &any).expect("valid");
+        let other = child_call((7, 9), params, &any).expect("valid");
         assert_eq!(a.name, b.name);
         assert_ne!(a.name, other.name);
         assert_eq!(a.input_text, r#"{"a":1}"#);
@@ -390,8 +423,25 @@ mod tests {
     }
 
     #[test]
+    fn a_child_without_a_name_is_placed_in_its_parents_partition() {
+        let params =
+            r#"{"StateMachineArn":"arn:aws:states:us-east-1:123456789012:stateMachine:m"}"#;
+        for parent in 0..8 {
+            let fits = |m: &StateMachineArn, n: &Name| {
+                crate::model::arn::partition_in(m.execution(n.as_str()).as_str(), 64) == parent
+            };
+            let call = child_call((parent, 5), params, &fits).expect("valid");
+            assert_eq!(
+                crate::model::arn::partition_in(call.arn().as_str(), 64),
+                parent
+            );
+        }
+    }
+
+    #[test]
     fn start_parameters_are_checked_as_the_api_checks_them() {
-        let bad = |p: &str| child_call((1, 1), p).err().map(|e| e.error);
+        let any = |_: &StateMachineArn, _: &Name| true;
+        let bad = |p: &str| child_call((1, 1), p, &any).err().map(|e| e.error);
         assert_eq!(
             bad(r#"{"StateMachineArn":"nope"}"#).as_deref(),
             Some("StepFunctions.InvalidArnException")

@@ -7,9 +7,8 @@ use std::sync::atomic::Ordering;
 use serde_json::Value;
 
 use super::advance::Running;
-use super::children;
 use super::locks::Unlocked;
-use super::rows::{effect_ops, event_rows, update_row};
+use super::rows::{effect_ops, event_rows, parent_marker, update_row};
 use super::{Engine, Error, Result};
 use crate::asl::run::ParentLink;
 use crate::asl::{Event, ExecutionInfo, ExecutionState};
@@ -124,7 +123,7 @@ impl<S: Store> Engine<S> {
             last_event_id: update.last_event_id,
         }));
         effect_ops(id, partition, now, &step.effects, &mut ops);
-        let marker = children::parent_marker(&state, now);
+        let marker = parent_marker(&state, now);
         ops.extend(marker.map(WriteOp::InsertTimer));
         ops.push(WriteOp::InsertEvents(event_rows(id, step.events)));
         match self.commit(ops, WhenFull::Refuse).await {

@@ -22,6 +22,18 @@ pub(super) fn calls_in_flight(state: &ExecutionState) -> Vec<i64> {
     out
 }
 
+/// The timer that tells a waiting parent its child ended (see `children`), written in the
+/// child's last commit: the parent's, due at once, keyed by minus the attempt's id.
+pub(super) fn parent_marker(state: &ExecutionState, now: i64) -> Option<TimerRow> {
+    let p = state.parent.filter(|_| state.status.is_terminal())?;
+    Some(TimerRow {
+        due_ms: now,
+        execution_id: p.execution_id,
+        seq: -p.seq,
+        partition: p.partition,
+    })
+}
+
 /// A step's history events as rows.
 pub(super) fn event_rows(execution_id: i64, events: Vec<asl::HistoryEvent>) -> NewEvents {
     NewEvents {

@@ -12,10 +12,18 @@
 
 use serde_json::Value;
 
-use super::task::invoke_resource;
 use crate::asl::definition::{TaskResource, TaskSpec};
 use crate::asl::history;
 use crate::model::HistoryEventType as T;
+
+/// The `resource` of a `lambda:invoke` task's events.
+fn invoke_resource(spec: &TaskSpec) -> &'static str {
+    if spec.wait_for_token {
+        "invoke.waitForTaskToken"
+    } else {
+        "invoke"
+    }
+}
 
 /// A history event: its type and details.
 pub(super) type Written = (T, Option<String>);

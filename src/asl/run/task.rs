@@ -193,15 +193,6 @@ impl Run<'_> {
     }
 }
 
-/// The `resource` of a `lambda:invoke` task's events.
-pub(super) fn invoke_resource(spec: &TaskSpec) -> &'static str {
-    if spec.wait_for_token {
-        "invoke.waitForTaskToken"
-    } else {
-        "invoke"
-    }
-}
-
 pub(super) fn secs_ms(secs: u64) -> i64 {
     i64::try_from(secs)
         .unwrap_or(i64::MAX / 1000)
