@@ -551,3 +551,99 @@ async fn executions_waiting_in_sqlite_migrated_to_postgresql_finish_on_three_nod
         late.last().copied().unwrap_or(0),
     );
 }
+
+#[tokio::test]
+async fn nested_executions_and_activity_tasks_run_on_three_nodes() {
+    let pg = TestPostgres::start().await;
+    let cluster = TestCluster::start(pg.url(), 3, &[]).await;
+    let clients: Vec<Client> = cluster.live().iter().map(|&i| cluster.sfn(i)).collect();
+    // A parent waiting for an unnamed child: the child is placed with its parent, so whichever
+    // node runs the parent runs the child and hears of its end.
+    let child = create(
+        &clients[0],
+        "cluster-child",
+        r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}"#,
+    )
+    .await;
+    let parent = format!(
+        r#"{{"StartAt":"S","States":{{"S":{{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync:2","Parameters":{{"StateMachineArn":"{child}","Input.$":"$"}},"End":true}}}}}}"#
+    );
+    let sm = create(&clients[0], "cluster-parent", &parent).await;
+    let mut parents = Vec::new();
+    for i in 0..24 {
+        parents.push(start(&clients[i % 3], &sm, &format!("p{i}"), "{}").await);
+    }
+    // Activity tasks: a poll takes the tasks of the partitions the node it reaches holds, so
+    // workers poll every node (here one worker loop per node).
+    let act = clients[0]
+        .create_activity()
+        .name("cluster-work")
+        .send()
+        .await
+        .expect("create activity")
+        .activity_arn()
+        .to_owned();
+    let worker_sm = create(
+        &clients[1],
+        "cluster-activity",
+        &format!(
+            r#"{{"StartAt":"A","States":{{"A":{{"Type":"Task","Resource":"{act}","End":true}}}}}}"#
+        ),
+    )
+    .await;
+    let mut workers = Vec::new();
+    for i in 0..24 {
+        workers.push(start(&clients[i % 3], &worker_sm, &format!("a{i}"), "{}").await);
+    }
+    let taken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let loops: Vec<_> = clients
+        .iter()
+        .map(|sfn| {
+            let (sfn, act, taken) = (sfn.clone(), act.clone(), taken.clone());
+            tokio::spawn(async move {
+                loop {
+                    let task = sfn
+                        .get_activity_task()
+                        .activity_arn(&act)
+                        .send()
+                        .await
+                        .expect("GetActivityTask");
+                    if let Some(token) = task.task_token() {
+                        sfn.send_task_success()
+                            .task_token(token)
+                            .output("{}")
+                            .send()
+                            .await
+                            .expect("SendTaskSuccess");
+                        taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while taken.load(std::sync::atomic::Ordering::Relaxed) < workers.len()
+        && Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for l in loops {
+        l.abort();
+    }
+    let answered = taken.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(answered, workers.len(), "every activity task was taken");
+    all_succeed(
+        || cluster.sfn(0),
+        &sm,
+        parents.iter().cloned(),
+        Duration::from_secs(60),
+    )
+    .await;
+    all_succeed(
+        || cluster.sfn(0),
+        &worker_sm,
+        workers.iter().cloned(),
+        Duration::from_secs(60),
+    )
+    .await;
+}
