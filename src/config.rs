@@ -51,6 +51,7 @@ pub struct Config {
     /// executions call again after the next start). Default `4`.
     pub shutdown_grace_secs: u64,
     pub lambda: LambdaConfig,
+    pub integrations: IntegrationsConfig,
     pub sqlite: SqliteConfig,
     pub writer: WriterConfig,
     pub timer: TimerConfig,
@@ -181,6 +182,59 @@ pub struct LambdaConfig {
     pub session_token: Option<String>,
 }
 
+/// The AWS services Task states call besides Lambda (`crate::model::services`). Each endpoint
+/// defaults to the service's regional AWS endpoint (`https://sqs.REGION.amazonaws.com`, ...).
+/// Calls are SigV4-signed with `lambda.access_key_id` / `lambda.secret_access_key` when they go
+/// to AWS (or `sign` is set), and with placeholder keys otherwise, which local emulators take.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IntegrationsConfig {
+    /// Also `SQS_ENDPOINT`. Default: AWS's.
+    pub sqs_endpoint: Option<String>,
+    /// Also `DYNAMODB_ENDPOINT`. Default: AWS's.
+    pub dynamodb_endpoint: Option<String>,
+    /// EventBridge; also `EVENTS_ENDPOINT` or `EVENTBRIDGE_ENDPOINT`. Default: AWS's.
+    pub events_endpoint: Option<String>,
+    /// Step Functions, for `aws-sdk:sfn:*`; also `STEP_FUNCTIONS_ENDPOINT`. Default: AWS's.
+    pub step_functions_endpoint: Option<String>,
+    /// Seconds to wait for a connection. Default `5`.
+    pub connect_timeout_secs: u64,
+    /// Seconds to wait for an answer. Default `60`.
+    pub response_timeout_secs: u64,
+    /// Most calls in flight to one service. Default `100`.
+    pub max_concurrency_per_service: usize,
+    /// Sign calls to endpoints that are not AWS's with the configured keys too. Default `false`.
+    pub sign: bool,
+}
+
+impl Default for IntegrationsConfig {
+    fn default() -> Self {
+        Self {
+            sqs_endpoint: None,
+            dynamodb_endpoint: None,
+            events_endpoint: None,
+            step_functions_endpoint: None,
+            connect_timeout_secs: 5,
+            response_timeout_secs: 60,
+            max_concurrency_per_service: 100,
+            sign: false,
+        }
+    }
+}
+
+impl IntegrationsConfig {
+    /// The configured endpoint of a service, by its signing name.
+    pub fn endpoint(&self, signing_name: &str) -> Option<&str> {
+        match signing_name {
+            "sqs" => self.sqs_endpoint.as_deref(),
+            "dynamodb" => self.dynamodb_endpoint.as_deref(),
+            "events" => self.events_endpoint.as_deref(),
+            "states" => self.step_functions_endpoint.as_deref(),
+            _ => None,
+        }
+    }
+}
+
 impl Default for LambdaConfig {
     fn default() -> Self {
         Self {
@@ -265,6 +319,7 @@ impl Default for Config {
             retention_sweep_secs: 60,
             shutdown_grace_secs: 4,
             lambda: LambdaConfig::default(),
+            integrations: IntegrationsConfig::default(),
             sqlite: SqliteConfig::default(),
             writer: WriterConfig::default(),
             timer: TimerConfig::default(),
@@ -373,6 +428,26 @@ impl Config {
                     .only(&["WAIT_TIME_SCALE"])
                     .map(|_| "wait_time_scale".into()),
             )
+            // Step Functions Local's endpoint variables.
+            .merge(
+                Env::raw()
+                    .only(&[
+                        "SQS_ENDPOINT",
+                        "DYNAMODB_ENDPOINT",
+                        "EVENTBRIDGE_ENDPOINT",
+                        "EVENTS_ENDPOINT",
+                        "STEP_FUNCTIONS_ENDPOINT",
+                    ])
+                    .map(|k| {
+                        let key = match k.as_str() {
+                            "SQS_ENDPOINT" => "sqs_endpoint",
+                            "DYNAMODB_ENDPOINT" => "dynamodb_endpoint",
+                            "STEP_FUNCTIONS_ENDPOINT" => "step_functions_endpoint",
+                            _ => "events_endpoint",
+                        };
+                        format!("integrations.{key}").into()
+                    }),
+            )
             .merge(Env::raw().only(&["RUST_LOG"]).map(|_| "log.level".into()))
             .merge(
                 Env::raw()
@@ -430,6 +505,25 @@ impl Config {
                     "lambda_endpoint: must be an http:// or https:// URL, got '{}'",
                     self.lambda_endpoint
                 )))
+            }
+        }
+        for (key, url) in [
+            ("sqs_endpoint", &self.integrations.sqs_endpoint),
+            ("dynamodb_endpoint", &self.integrations.dynamodb_endpoint),
+            ("events_endpoint", &self.integrations.events_endpoint),
+            (
+                "step_functions_endpoint",
+                &self.integrations.step_functions_endpoint,
+            ),
+        ] {
+            let Some(url) = url else { continue };
+            match reqwest::Url::parse(url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => {}
+                _ => {
+                    return Err(ConfigError(format!(
+                        "integrations.{key}: must be an http:// or https:// URL, got '{url}'"
+                    )))
+                }
             }
         }
         if self.region.is_empty() {

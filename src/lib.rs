@@ -46,7 +46,8 @@ use crate::asl::StepConfig;
 use crate::config::Config;
 use crate::engine::{CallLimits, Engine, EngineConfig};
 use crate::invoke::lambda::{LambdaInvoker, LambdaSettings, SigningKeys};
-use crate::invoke::Invoker;
+use crate::invoke::services::{ServiceInvoker, ServiceSettings};
+use crate::invoke::{Invoker, Invokers};
 use crate::timer::{SystemClock, TimerService};
 
 /// The store the daemon runs on.
@@ -126,9 +127,15 @@ pub async fn serve(
         config.timer.horizon_secs,
         config.timer.load_batch,
     ));
-    let invoker: Arc<dyn Invoker> = Arc::new(
-        LambdaInvoker::new(lambda_settings(&config)).context("building the Lambda client")?,
-    );
+    let invoker: Arc<dyn Invoker> = Arc::new(Invokers {
+        lambda: Arc::new(
+            LambdaInvoker::new(lambda_settings(&config)).context("building the Lambda client")?,
+        ),
+        services: Arc::new(
+            ServiceInvoker::new(service_settings(&config))
+                .context("building the AWS services client")?,
+        ),
+    });
     let engine = Arc::new(
         Engine::new(
             store.clone(),
@@ -255,6 +262,32 @@ fn lambda_settings(config: &Config) -> LambdaSettings {
 /// Whether Lambda calls are signed: when `lambda.sign` says so, or always for AWS's own
 /// endpoints over https (which refuse unsigned calls). Credentials in the environment alone
 /// never make calls to a local emulator carry them.
+fn service_settings(config: &Config) -> ServiceSettings {
+    let i = &config.integrations;
+    let l = &config.lambda;
+    let keys = match (&l.access_key_id, &l.secret_access_key) {
+        (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => Some(SigningKeys {
+            access_key_id: id.clone(),
+            secret_access_key: secret.clone(),
+            session_token: l.session_token.clone(),
+            region: config.region.clone(),
+        }),
+        _ => None,
+    };
+    ServiceSettings {
+        endpoints: crate::model::services::SERVICES
+            .iter()
+            .filter_map(|s| Some((s.signing_name, i.endpoint(s.signing_name)?.to_owned())))
+            .collect(),
+        region: config.region.clone(),
+        connect_timeout: Duration::from_secs(i.connect_timeout_secs),
+        response_timeout: Duration::from_secs(i.response_timeout_secs),
+        max_concurrency_per_service: i.max_concurrency_per_service,
+        keys,
+        sign_everywhere: i.sign,
+    }
+}
+
 fn signs_lambda_calls(config: &Config) -> bool {
     config.lambda.sign
         || reqwest::Url::parse(&config.lambda_endpoint).is_ok_and(|u| {

@@ -179,7 +179,7 @@ impl Invoker for LambdaInvoker {
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut source = e.source();
     while let Some(inner) = source {
@@ -192,11 +192,14 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 /// The most of a response kept: one byte past the largest result a state may take, so a
 /// longer one is still seen as too long (States.DataLimitExceeded) without being held whole.
-const MAX_RESPONSE_BYTES: usize = crate::asl::MAX_PAYLOAD_BYTES + 1;
+pub(super) const MAX_RESPONSE_BYTES: usize = crate::asl::MAX_PAYLOAD_BYTES + 1;
 
 /// The response body as text, cut at `cap` bytes (the rest is not read; the connection is
 /// dropped with it).
-async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<String, reqwest::Error> {
+pub(super) async fn read_capped(
+    mut resp: reqwest::Response,
+    cap: usize,
+) -> Result<String, reqwest::Error> {
     let mut body = Vec::new();
     while let Some(chunk) = resp.chunk().await? {
         let room = cap - body.len();
@@ -221,6 +224,7 @@ fn header_case(lower: &str) -> String {
         "x-amz-executed-version" => "X-Amz-Executed-Version".into(),
         "x-amz-function-error" => "X-Amz-Function-Error".into(),
         "x-amz-log-result" => "X-Amz-Log-Result".into(),
+        "x-amz-crc32" => "x-amz-crc32".into(),
         _ => lower
             .split('-')
             .map(|part| {
@@ -248,6 +252,21 @@ fn encode_path_segment(s: &str) -> String {
     out
 }
 
+/// A response's headers as AWS's SDKs spell them (for `SdkHttpMetadata`), and its request id.
+pub(super) fn metadata(resp: &reqwest::Response) -> (Vec<(String, String)>, String) {
+    let request_id = resp
+        .headers()
+        .get("x-amzn-requestid")
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+    let headers = resp
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| Some((header_case(k.as_str()), v.to_str().ok()?.to_owned())))
+        .collect();
+    (headers, request_id)
+}
+
 async fn map_response(resp: reqwest::Response) -> Outcome {
     let status = resp.status().as_u16();
     let header = |name: &str| {
@@ -259,12 +278,7 @@ async fn map_response(resp: reqwest::Response) -> Outcome {
     let function_error = header("x-amz-function-error");
     let error_type = header("x-amzn-errortype");
     let executed_version = header("x-amz-executed-version");
-    let request_id = header("x-amzn-requestid").unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let headers: Vec<(String, String)> = resp
-        .headers()
-        .iter()
-        .filter_map(|(k, v)| Some((header_case(k.as_str()), v.to_str().ok()?.to_owned())))
-        .collect();
+    let (headers, request_id) = metadata(&resp);
     let body = match read_capped(resp, MAX_RESPONSE_BYTES).await {
         Ok(b) => b,
         Err(e) => {

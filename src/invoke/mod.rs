@@ -1,6 +1,8 @@
-//! Calling functions: the [`Invoker`] trait the engine sees, and its Lambda implementation.
+//! Making calls: the [`Invoker`] trait the engine sees, its Lambda implementation, and the
+//! AWS services of [`crate::model::services`].
 
 pub mod lambda;
+pub mod services;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -15,6 +17,22 @@ pub type Outcome = Result<InvokeOutput, StatesError>;
 /// Something that can run an [`Invocation`].
 pub trait Invoker: Send + Sync + std::fmt::Debug {
     fn invoke(&self, invocation: Invocation) -> Pin<Box<dyn Future<Output = Outcome> + Send + '_>>;
+}
+
+/// The daemon's invoker: Lambda calls to Lambda, service calls to their services.
+#[derive(Debug)]
+pub struct Invokers {
+    pub lambda: std::sync::Arc<dyn Invoker>,
+    pub services: std::sync::Arc<dyn Invoker>,
+}
+
+impl Invoker for Invokers {
+    fn invoke(&self, invocation: Invocation) -> Pin<Box<dyn Future<Output = Outcome> + Send + '_>> {
+        match invocation.kind {
+            crate::asl::run::CallKind::Service => self.services.invoke(invocation),
+            _ => self.lambda.invoke(invocation),
+        }
+    }
 }
 
 /// Split what a state names as its function into the name for the URL and a qualifier.

@@ -14,6 +14,7 @@ pub mod hash;
 pub mod ids;
 pub mod name;
 pub mod rng;
+pub mod services;
 pub mod status;
 pub mod token;
 

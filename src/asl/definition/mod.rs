@@ -262,6 +262,13 @@ pub enum TaskResource {
     /// `arn:aws:states:::states:startExecution[.sync|.sync:2|.waitForTaskToken]`: start
     /// another execution (and, with `.sync`, wait for its end).
     StartExecution(StartMode),
+    /// An AWS service of [`crate::model::services`], optimized or through the AWS SDK form.
+    Service {
+        call: crate::model::services::ServiceCall,
+        /// The `resourceType` and `resource` of its history events.
+        resource_type: String,
+        resource: String,
+    },
     /// Anything else (other AWS services): not runnable here.
     Other(String),
 }
@@ -321,6 +328,21 @@ impl TaskResource {
         ) {
             TaskResource::Activity {
                 arn: resource.to_owned(),
+            }
+        } else if let Some(call) = resource
+            .strip_prefix("arn:aws:states:::")
+            .map(|r| r.strip_suffix(WAIT_FOR_TASK_TOKEN).unwrap_or(r))
+            .and_then(crate::model::services::ServiceCall::parse)
+        {
+            let wait = if resource.ends_with(WAIT_FOR_TASK_TOKEN) {
+                WAIT_FOR_TASK_TOKEN
+            } else {
+                ""
+            };
+            TaskResource::Service {
+                resource_type: call.resource_type(),
+                resource: format!("{}{wait}", call.action),
+                call,
             }
         } else {
             TaskResource::Other(resource.to_owned())

@@ -298,7 +298,9 @@ fn kind_head(
             Kind::Task(TaskSpec {
                 wait_for_token: matches!(
                     resource,
-                    TaskResource::LambdaInvoke | TaskResource::StartExecution(_)
+                    TaskResource::LambdaInvoke
+                        | TaskResource::StartExecution(_)
+                        | TaskResource::Service { .. }
                 ) && resource_text.ends_with(super::WAIT_FOR_TASK_TOKEN),
                 resource,
                 resource_text,

@@ -304,9 +304,36 @@ fn task_resources() {
             },
         ),
         (
-            "another service",
-            "arn:aws:states:::sqs:sendMessage",
-            TaskResource::Other("arn:aws:states:::sqs:sendMessage".into()),
+            "a service of the table, waiting for its token",
+            "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            TaskResource::Service {
+                call: crate::model::services::ServiceCall::parse("sqs:sendMessage")
+                    .expect("in the table"),
+                resource_type: "sqs".into(),
+                resource: "sendMessage.waitForTaskToken".into(),
+            },
+        ),
+        (
+            "the AWS SDK form",
+            "arn:aws:states:::aws-sdk:dynamodb:query",
+            TaskResource::Service {
+                call: crate::model::services::ServiceCall::parse("aws-sdk:dynamodb:query")
+                    .expect("in the table"),
+                resource_type: "aws-sdk:dynamodb".into(),
+                resource: "query".into(),
+            },
+        ),
+        (
+            "an activity",
+            "arn:aws:states:us-east-1:123456789012:activity:a",
+            TaskResource::Activity {
+                arn: "arn:aws:states:us-east-1:123456789012:activity:a".into(),
+            },
+        ),
+        (
+            "a service not offered",
+            "arn:aws:states:::s3:putObject",
+            TaskResource::Other("arn:aws:states:::s3:putObject".into()),
         ),
     ];
     for (name, text, want) in cases {

@@ -15,6 +15,10 @@ pub enum CallKind {
     /// Another execution to start: `payload` holds the Task's parameters (`StateMachineArn`,
     /// `Input`, `Name`) and `invocation_type` the resource (`startExecution.sync`, ...).
     StartExecution,
+    /// An AWS service of [`crate::model::services`]: `function_name` holds the resource after
+    /// `arn:aws:states:::` (`sqs:sendMessage`, `aws-sdk:dynamodb:query`) and `payload` the
+    /// Task's parameters.
+    Service,
 }
 
 impl CallKind {

@@ -31,7 +31,7 @@ pub(super) type Written = (T, Option<String>);
 /// The events of one Task state's resource.
 pub(super) enum Family<'a> {
     /// A service integration (`resourceType`, `resource`).
-    Integration(&'static str, &'static str),
+    Integration(&'a str, &'a str),
     Lambda(&'a str),
     Activity(&'a str),
 }
@@ -42,6 +42,11 @@ impl<'a> Family<'a> {
             TaskResource::LambdaInvoke => Family::Integration("lambda", invoke_resource(spec)),
             TaskResource::Activity { arn } => Family::Activity(arn),
             TaskResource::StartExecution(mode) => Family::Integration("states", mode.resource()),
+            TaskResource::Service {
+                resource_type,
+                resource,
+                ..
+            } => Family::Integration(resource_type, resource),
             _ => Family::Lambda(&spec.resource_text),
         }
     }

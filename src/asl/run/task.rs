@@ -253,6 +253,23 @@ fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocation, StatesE
             client_context: None,
             kind: CallKind::StartExecution,
         }),
+        TaskResource::Service { call, .. } => Ok(Invocation {
+            seq: 0,
+            function_name: if call.sdk {
+                format!("aws-sdk:{}:{}", call.service.sdk_id, call.action)
+            } else {
+                format!(
+                    "{}:{}",
+                    call.service.optimized_id.unwrap_or_default(),
+                    call.action
+                )
+            },
+            qualifier: None,
+            payload: params.to_string(),
+            invocation_type: String::new(),
+            client_context: None,
+            kind: CallKind::Service,
+        }),
         TaskResource::Other(r) => Err(StatesError::runtime(format!(
             "The resource '{r}' is not supported by this server: only Lambda tasks run here."
         ))),

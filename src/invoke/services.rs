@@ -1,0 +1,458 @@
+//! Calls to the AWS services of [`crate::model::services`] over the AWS JSON protocol:
+//! `POST /` with `X-Amz-Target: PREFIX.Operation`, SigV4-signed for the service.
+//!
+//! What the state sees, by form:
+//!
+//! | form | result | service error | no answer |
+//! |---|---|---|---|
+//! | optimized | the response with `SdkHttpMetadata` and `SdkResponseMetadata` (`events:putEvents`: the response; with failed entries, `EventBridge.FailedEntry`) | `SQS.QueueDoesNotExistException`; codes the SDK does not model: `SQS.AmazonSQSException`; cause `msg (Service: AmazonSQS; Status Code: 400; Error Code: …; Request ID: …; Proxy: null)` | `SQS.SdkClientException` |
+//! | AWS SDK | the response, members capitalised, timestamps as ISO 8601 | `Sqs.QueueDoesNotExistException`, cause `msg (Service: Sqs, Status Code: 400, Request ID: …)` | `Sqs.SdkClientException` |
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde_json::{json, Map, Value};
+use tokio::sync::Semaphore;
+
+use super::lambda::{error_chain, metadata, read_capped, SigningKeys, MAX_RESPONSE_BYTES};
+use super::{Invocation, InvokeOutput, Invoker, Outcome};
+use crate::asl::StatesError;
+use crate::model::services::{Service, ServiceCall, SERVICES};
+use crate::sigv4;
+
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    /// Endpoint of each service, by its signing name; AWS's regional one when absent.
+    pub endpoints: HashMap<&'static str, String>,
+    pub region: String,
+    pub connect_timeout: Duration,
+    pub response_timeout: Duration,
+    pub max_concurrency_per_service: usize,
+    /// Keys for AWS's endpoints (and others when `sign_everywhere`); placeholder keys sign
+    /// the rest.
+    pub keys: Option<SigningKeys>,
+    pub sign_everywhere: bool,
+}
+
+#[derive(Debug)]
+pub struct ServiceInvoker {
+    http: reqwest::Client,
+    settings: ServiceSettings,
+    limits: HashMap<&'static str, Arc<Semaphore>>,
+}
+
+impl ServiceInvoker {
+    pub fn new(settings: ServiceSettings) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.response_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()?;
+        let limits = SERVICES
+            .iter()
+            .map(|s| {
+                let n = settings.max_concurrency_per_service.max(1);
+                (s.signing_name, Arc::new(Semaphore::new(n)))
+            })
+            .collect();
+        Ok(Self {
+            http,
+            settings,
+            limits,
+        })
+    }
+
+    fn endpoint(&self, service: &Service) -> String {
+        match self.settings.endpoints.get(service.signing_name) {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!(
+                "https://{}.{}.amazonaws.com",
+                service.signing_name, self.settings.region
+            ),
+        }
+    }
+
+    /// The keys a call to `url` is signed with.
+    fn keys(&self, url: &str) -> SigningKeys {
+        let aws = reqwest::Url::parse(url).is_ok_and(|u| {
+            u.scheme() == "https"
+                && u.host_str()
+                    .is_some_and(|h| h == "amazonaws.com" || h.ends_with(".amazonaws.com"))
+        });
+        match &self.settings.keys {
+            Some(k) if aws || self.settings.sign_everywhere => k.clone(),
+            _ => SigningKeys {
+                access_key_id: "hourglass".into(),
+                secret_access_key: "hourglass".into(),
+                session_token: None,
+                region: self.settings.region.clone(),
+            },
+        }
+    }
+
+    async fn call(&self, inv: Invocation) -> Outcome {
+        let Some(call) = ServiceCall::parse(&inv.function_name) else {
+            return Err(StatesError::runtime(format!(
+                "The resource 'arn:aws:states:::{}' is not supported by this server.",
+                inv.function_name
+            )));
+        };
+        let service = call.service;
+        let params: Value = serde_json::from_str(&inv.payload).unwrap_or_else(|_| json!({}));
+        let body = request_body(&call, params).to_string();
+        let url = format!("{}/", self.endpoint(service));
+        let content_type = format!("application/x-amz-json-{}", service.json_version);
+        let target = format!("{}.{}", service.target_prefix, call.operation());
+        let mut headers = vec![
+            ("content-type".to_owned(), content_type),
+            ("x-amz-target".to_owned(), target),
+        ];
+        let keys = self.keys(&url);
+        let unsigned: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let signed = sigv4::sign(
+            sigv4::Keys {
+                access_key_id: &keys.access_key_id,
+                secret_access_key: &keys.secret_access_key,
+                session_token: keys.session_token.as_deref(),
+            },
+            sigv4::Scope {
+                region: &self.settings.region,
+                service: service.signing_name,
+            },
+            SystemTime::now(),
+            sigv4::Covers::SdkDefault,
+            "POST",
+            &url,
+            &unsigned,
+            body.as_bytes(),
+        );
+        match signed {
+            Ok(s) => headers.extend(s.headers),
+            Err(e) => {
+                return Err(client_error(
+                    &call,
+                    &format!("Unable to sign the request: {e}"),
+                ))
+            }
+        }
+        let _permit = match self.limits.get(service.signing_name) {
+            Some(l) => l.clone().acquire_owned().await.ok(),
+            None => None,
+        };
+        let mut req = self.http.post(&url).body(body);
+        for (k, v) in &headers {
+            req = req.header(k, v);
+        }
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                return Err(client_error(
+                    &call,
+                    &format!("Unable to execute HTTP request: {}", error_chain(&e)),
+                ))
+            }
+        };
+        let status = resp.status().as_u16();
+        let (headers, request_id) = metadata(&resp);
+        let text = read_capped(resp, MAX_RESPONSE_BYTES)
+            .await
+            .map_err(|e| client_error(&call, &format!("Unable to read the response: {e}")))?;
+        let answer: Value = if text.trim().is_empty() {
+            json!({})
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| json!(text))
+        };
+        if !(200..300).contains(&status) {
+            return Err(service_error(&call, status, &answer, &request_id));
+        }
+        let output = response_output(&call, answer, status, &headers, &request_id)?;
+        Ok(InvokeOutput {
+            status_code: status,
+            payload: output.to_string(),
+            executed_version: None,
+            request_id,
+            headers,
+        })
+    }
+}
+
+impl Invoker for ServiceInvoker {
+    fn invoke(&self, invocation: Invocation) -> Pin<Box<dyn Future<Output = Outcome> + Send + '_>> {
+        Box::pin(self.call(invocation))
+    }
+}
+
+/// The request as the service takes it. The optimized integrations send a JSON message body
+/// or event detail as its text, as Step Functions does; the SDK form names members
+/// capitalised, which camelCase services take lower-cased.
+fn request_body(call: &ServiceCall, params: Value) -> Value {
+    let mut params = params;
+    if !call.sdk {
+        match call.action.as_str() {
+            "sendMessage" => stringify(&mut params, "MessageBody"),
+            "putEvents" => {
+                if let Some(entries) = params.get_mut("Entries").and_then(Value::as_array_mut) {
+                    for e in entries {
+                        stringify(e, "Detail");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if call.service.camel_case {
+        recase(params, false)
+    } else {
+        params
+    }
+}
+
+fn stringify(v: &mut Value, key: &str) {
+    if let Some(m) = v.get_mut(key) {
+        if !m.is_string() {
+            *m = Value::String(m.to_string());
+        }
+    }
+}
+
+/// Keys of every object, first letter upper-cased (`upper`) or lower-cased.
+fn recase(v: Value, upper: bool) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let mut c = k.chars();
+                    let k = match c.next() {
+                        Some(f) if upper => f.to_ascii_uppercase().to_string() + c.as_str(),
+                        Some(f) => f.to_ascii_lowercase().to_string() + c.as_str(),
+                        None => k,
+                    };
+                    (k, recase(v, upper))
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(|v| recase(v, upper)).collect()),
+        other => other,
+    }
+}
+
+/// Timestamps the JSON protocol sends as epoch seconds (`startDate`), as the AWS SDK form
+/// shows them: ISO 8601.
+fn timestamps(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::Number(n) if k.ends_with("Date") => n
+                            .as_f64()
+                            .and_then(iso8601)
+                            .map_or(Value::Number(n), Value::String),
+                        other => timestamps(other),
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(timestamps).collect()),
+        other => other,
+    }
+}
+
+fn iso8601(secs: f64) -> Option<String> {
+    let nanos = (secs * 1e9) as i128;
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?;
+    let f = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.format(&f).ok()
+}
+
+fn response_output(
+    call: &ServiceCall,
+    answer: Value,
+    status: u16,
+    headers: &[(String, String)],
+    request_id: &str,
+) -> Result<Value, StatesError> {
+    if call.sdk {
+        return Ok(if call.service.camel_case {
+            timestamps(recase(answer, true))
+        } else {
+            answer
+        });
+    }
+    if call.action == "putEvents" {
+        let failed = answer
+            .get("FailedEntryCount")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        if failed > 0 {
+            return Err(StatesError::new(
+                "EventBridge.FailedEntry",
+                answer.to_string(),
+            ));
+        }
+        return Ok(answer);
+    }
+    let mut out = match answer {
+        Value::Object(m) => m,
+        other => {
+            let mut m = Map::new();
+            m.insert("Body".into(), other);
+            m
+        }
+    };
+    let mut all = Map::new();
+    let mut flat = Map::new();
+    for (k, v) in headers {
+        all.insert(k.clone(), json!([v]));
+        flat.insert(k.clone(), json!(v));
+    }
+    out.insert(
+        "SdkHttpMetadata".into(),
+        json!({"AllHttpHeaders": all, "HttpHeaders": flat, "HttpStatusCode": status}),
+    );
+    out.insert(
+        "SdkResponseMetadata".into(),
+        json!({ "RequestId": request_id }),
+    );
+    Ok(Value::Object(out))
+}
+
+/// A service's error answer as the state sees it.
+fn service_error(call: &ServiceCall, status: u16, answer: &Value, request_id: &str) -> StatesError {
+    let service = call.service;
+    let code = answer
+        .get("__type")
+        .and_then(Value::as_str)
+        .map(|t| t.rsplit('#').next().unwrap_or(t))
+        .or_else(|| answer.get("code").and_then(Value::as_str))
+        .unwrap_or("UnknownError")
+        .to_owned();
+    let message = answer
+        .get("message")
+        .or_else(|| answer.get("Message"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let exception = if code.ends_with("Exception") {
+        code.clone()
+    } else {
+        format!("{code}Exception")
+    };
+    if call.sdk {
+        return StatesError::new(
+            format!("{}.{exception}", service.sdk_error_prefix),
+            format!(
+                "{message} (Service: {}, Status Code: {status}, Request ID: {request_id})",
+                service.sdk_error_prefix
+            ),
+        );
+    }
+    // Errors SDK v1 does not model surface as the service's base exception.
+    let modeled = !code.contains('.') && code != "ValidationException";
+    let name = if modeled {
+        exception
+    } else {
+        service.optimized_base_exception.to_owned()
+    };
+    StatesError::new(
+        format!("{}.{name}", service.optimized_error_prefix),
+        format!(
+            "{message} (Service: {}; Status Code: {status}; Error Code: {code}; Request ID: {request_id}; Proxy: null)",
+            service.optimized_service_name
+        ),
+    )
+}
+
+fn client_error(call: &ServiceCall, cause: &str) -> StatesError {
+    let prefix = if call.sdk {
+        call.service.sdk_error_prefix
+    } else {
+        call.service.optimized_error_prefix
+    };
+    StatesError::new(format!("{prefix}.SdkClientException"), cause)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(resource: &str) -> ServiceCall {
+        ServiceCall::parse(resource).expect("a service call")
+    }
+
+    #[test]
+    fn optimized_calls_send_json_bodies_as_text_and_sdk_calls_recase_for_camel_services() {
+        let sent = request_body(
+            &call("sqs:sendMessage"),
+            json!({"QueueUrl": "q", "MessageBody": {"a": 1}}),
+        );
+        assert_eq!(sent["MessageBody"], json!(r#"{"a":1}"#));
+        let sent = request_body(
+            &call("events:putEvents"),
+            json!({"Entries": [{"Detail": {"x": true}, "Source": "s"}]}),
+        );
+        assert_eq!(sent["Entries"][0]["Detail"], json!(r#"{"x":true}"#));
+        let sent = request_body(
+            &call("aws-sdk:sfn:startExecution"),
+            json!({"StateMachineArn": "arn", "Input": "{}"}),
+        );
+        assert_eq!(sent, json!({"stateMachineArn": "arn", "input": "{}"}));
+        let shown = response_output(
+            &call("aws-sdk:sfn:startExecution"),
+            json!({"executionArn": "e", "startDate": 1_700_000_000.5}),
+            200,
+            &[],
+            "r",
+        )
+        .expect("ok");
+        assert_eq!(
+            shown,
+            json!({"ExecutionArn": "e", "StartDate": "2023-11-14T22:13:20.500Z"})
+        );
+    }
+
+    #[test]
+    fn errors_are_named_as_each_form_names_them() {
+        let answer = json!({"__type": "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
+                            "message": "Requested resource not found"});
+        let e = service_error(&call("aws-sdk:dynamodb:putItem"), 400, &answer, "R");
+        assert_eq!(e.error, "DynamoDb.ResourceNotFoundException");
+        assert_eq!(
+            e.cause.as_deref(),
+            Some(
+                "Requested resource not found (Service: DynamoDb, Status Code: 400, Request ID: R)"
+            )
+        );
+        let e = service_error(&call("dynamodb:putItem"), 400, &answer, "R");
+        assert_eq!(e.error, "DynamoDB.ResourceNotFoundException");
+        let invalid =
+            json!({"__type": "com.amazon.coral.validate#ValidationException", "message": "bad"});
+        let e = service_error(&call("dynamodb:putItem"), 400, &invalid, "R");
+        assert_eq!(e.error, "DynamoDB.AmazonDynamoDBException");
+        assert_eq!(
+            e.cause.as_deref(),
+            Some("bad (Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ValidationException; Request ID: R; Proxy: null)")
+        );
+        let missing = json!({"__type": "com.amazonaws.sqs#QueueDoesNotExist", "message": "no"});
+        let e = service_error(&call("sqs:sendMessage"), 400, &missing, "R");
+        assert_eq!(e.error, "SQS.QueueDoesNotExistException");
+        let failed = response_output(
+            &call("events:putEvents"),
+            json!({"Entries": [{"ErrorCode": "MalformedDetail"}], "FailedEntryCount": 1}),
+            200,
+            &[],
+            "R",
+        )
+        .expect_err("a failed entry");
+        assert_eq!(failed.error, "EventBridge.FailedEntry");
+    }
+}

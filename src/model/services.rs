@@ -1,0 +1,174 @@
+//! The AWS services Task states can call besides Lambda and Step Functions' own
+//! `startExecution`: one table entry per service speaking the AWS JSON protocol. Adding such a
+//! service is a row here and its endpoint setting, not new code.
+//!
+//! | form | resource | parameters and result | errors |
+//! |---|---|---|---|
+//! | optimized | `arn:aws:states:::sqs:sendMessage` | the API's members; the result with `SdkHttpMetadata` | `SQS.QueueDoesNotExistException`, with SDK v1's cause |
+//! | AWS SDK | `arn:aws:states:::aws-sdk:sqs:sendMessage` | the API's members, capitalised | `Sqs.QueueDoesNotExistException`, with SDK v2's cause |
+
+/// One service.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Service {
+    /// The name in `aws-sdk:NAME:action`.
+    pub sdk_id: &'static str,
+    /// The name of its optimized integration (`NAME:action`), if it has one.
+    pub optimized_id: Option<&'static str>,
+    /// The actions its optimized integration offers.
+    pub optimized_actions: &'static [&'static str],
+    /// `X-Amz-Target: PREFIX.Action`.
+    pub target_prefix: &'static str,
+    /// `application/x-amz-json-VERSION`.
+    pub json_version: &'static str,
+    /// The SigV4 service name, and the host prefix of its regional endpoint.
+    pub signing_name: &'static str,
+    /// Whether its wire members are camelCase (the state writes them capitalised).
+    pub camel_case: bool,
+    /// The prefix of its errors in the AWS SDK form (`Sqs.QueueDoesNotExistException`).
+    pub sdk_error_prefix: &'static str,
+    /// The prefix of its errors in the optimized form (`SQS.…`), its base exception (an error
+    /// the model does not name), and the service name in the cause.
+    pub optimized_error_prefix: &'static str,
+    pub optimized_base_exception: &'static str,
+    pub optimized_service_name: &'static str,
+}
+
+pub const SERVICES: &[Service] = &[
+    Service {
+        sdk_id: "sqs",
+        optimized_id: Some("sqs"),
+        optimized_actions: &["sendMessage"],
+        target_prefix: "AmazonSQS",
+        json_version: "1.0",
+        signing_name: "sqs",
+        camel_case: false,
+        sdk_error_prefix: "Sqs",
+        optimized_error_prefix: "SQS",
+        optimized_base_exception: "AmazonSQSException",
+        optimized_service_name: "AmazonSQS",
+    },
+    Service {
+        sdk_id: "dynamodb",
+        optimized_id: Some("dynamodb"),
+        optimized_actions: &["getItem", "putItem", "updateItem", "deleteItem"],
+        target_prefix: "DynamoDB_20120810",
+        json_version: "1.0",
+        signing_name: "dynamodb",
+        camel_case: false,
+        sdk_error_prefix: "DynamoDb",
+        optimized_error_prefix: "DynamoDB",
+        optimized_base_exception: "AmazonDynamoDBException",
+        optimized_service_name: "AmazonDynamoDBv2",
+    },
+    Service {
+        sdk_id: "eventbridge",
+        optimized_id: Some("events"),
+        optimized_actions: &["putEvents"],
+        target_prefix: "AWSEvents",
+        json_version: "1.1",
+        signing_name: "events",
+        camel_case: false,
+        sdk_error_prefix: "EventBridge",
+        optimized_error_prefix: "EventBridge",
+        optimized_base_exception: "AmazonEventBridgeException",
+        optimized_service_name: "AmazonEventBridge",
+    },
+    Service {
+        sdk_id: "sfn",
+        optimized_id: None,
+        optimized_actions: &[],
+        target_prefix: "AWSStepFunctions",
+        json_version: "1.0",
+        signing_name: "states",
+        camel_case: true,
+        sdk_error_prefix: "Sfn",
+        optimized_error_prefix: "StepFunctions",
+        optimized_base_exception: "AWSStepFunctionsException",
+        optimized_service_name: "AWSStepFunctions",
+    },
+];
+
+/// The service and action a Task's resource names, when it is one of the table's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceCall {
+    pub service: &'static Service,
+    /// As the resource writes it (`sendMessage`).
+    pub action: String,
+    /// The AWS SDK form (`aws-sdk:…`) rather than the optimized one.
+    pub sdk: bool,
+}
+
+impl ServiceCall {
+    /// Parse `sqs:sendMessage` or `aws-sdk:sqs:sendMessage` (the resource after
+    /// `arn:aws:states:::`, without `.waitForTaskToken`).
+    pub fn parse(text: &str) -> Option<Self> {
+        if let Some(rest) = text.strip_prefix("aws-sdk:") {
+            let (id, action) = rest.split_once(':')?;
+            let service = SERVICES.iter().find(|s| s.sdk_id == id)?;
+            let valid = action.len() <= 64
+                && action.starts_with(|c: char| c.is_ascii_lowercase())
+                && action.chars().all(|c| c.is_ascii_alphanumeric());
+            return valid.then(|| Self {
+                service,
+                action: action.to_owned(),
+                sdk: true,
+            });
+        }
+        let (id, action) = text.split_once(':')?;
+        let service = SERVICES.iter().find(|s| s.optimized_id == Some(id))?;
+        service.optimized_actions.contains(&action).then(|| Self {
+            service,
+            action: action.to_owned(),
+            sdk: false,
+        })
+    }
+
+    /// The `resourceType` of the Task's events (`sqs`, `aws-sdk:sqs`).
+    pub fn resource_type(&self) -> String {
+        if self.sdk {
+            format!("aws-sdk:{}", self.service.sdk_id)
+        } else {
+            self.service.optimized_id.unwrap_or_default().to_owned()
+        }
+    }
+
+    /// The operation's name on the wire (`SendMessage`).
+    pub fn operation(&self) -> String {
+        let mut c = self.action.chars();
+        match c.next() {
+            Some(first) => first.to_ascii_uppercase().to_string() + c.as_str(),
+            None => String::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resources_name_a_service_and_action_of_the_table() {
+        let opt = ServiceCall::parse("sqs:sendMessage").expect("optimized");
+        assert_eq!(
+            (opt.service.sdk_id, opt.action.as_str(), opt.sdk),
+            ("sqs", "sendMessage", false)
+        );
+        assert_eq!(opt.resource_type(), "sqs");
+        assert_eq!(opt.operation(), "SendMessage");
+        let events = ServiceCall::parse("events:putEvents").expect("optimized");
+        assert_eq!(events.service.sdk_id, "eventbridge");
+        let sdk = ServiceCall::parse("aws-sdk:dynamodb:query").expect("sdk");
+        assert_eq!((sdk.action.as_str(), sdk.sdk), ("query", true));
+        assert_eq!(sdk.resource_type(), "aws-sdk:dynamodb");
+        for unknown in [
+            "sqs:receiveMessage",
+            "s3:putObject",
+            "aws-sdk:s3:getObject",
+            "aws-sdk:sqs:",
+            "aws-sdk:sqs:Send-Message",
+            "sqs",
+        ] {
+            assert_eq!(ServiceCall::parse(unknown), None, "{unknown}");
+        }
+    }
+}

@@ -1,0 +1,444 @@
+//! Service integrations against moto's emulator of SQS, DynamoDB and EventBridge: the
+//! optimized forms (`sqs:sendMessage`, `dynamodb:*Item`, `events:putEvents`) and the AWS SDK
+//! forms (`aws-sdk:SERVICE:action`), their results, errors and history, a token sent through a
+//! queue, and messages owed across `kill -9`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
+use serde_json::{json, Value};
+
+use crate::support::sfn::{create, describe, finished, history, start, types};
+use crate::support::{eventually, TestDaemon, TestMoto};
+
+async fn daemon_on(moto: &TestMoto, extra: &[(&str, &str)]) -> TestDaemon {
+    let endpoint = moto.endpoint();
+    let mut env = vec![
+        ("SQS_ENDPOINT", endpoint.as_str()),
+        ("DYNAMODB_ENDPOINT", endpoint.as_str()),
+        ("EVENTS_ENDPOINT", endpoint.as_str()),
+    ];
+    env.extend_from_slice(extra);
+    TestDaemon::start_with_env(&env).await
+}
+
+fn queue(moto: &TestMoto, name: &str) -> String {
+    moto.aws(&["sqs", "create-queue", "--queue-name", name])["QueueUrl"]
+        .as_str()
+        .expect("a queue URL")
+        .to_owned()
+}
+
+/// The bodies of up to 10 messages waiting on `queue`, hidden from later receives for ten
+/// minutes (SQS's JSON protocol, straight to moto).
+async fn receive(moto: &TestMoto, queue: &str) -> Vec<String> {
+    let body = json!({"QueueUrl": queue, "MaxNumberOfMessages": 10, "VisibilityTimeout": 600});
+    let text = moto
+        .request("sqs", reqwest::Method::POST, "/")
+        .header("content-type", "application/x-amz-json-1.0")
+        .header("x-amz-target", "AmazonSQS.ReceiveMessage")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("ReceiveMessage")
+        .text()
+        .await
+        .expect("an answer");
+    let answer: Value = serde_json::from_str(&text).expect("a JSON answer");
+    answer["Messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["Body"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn one_task(resource: &str, parameters: Value) -> String {
+    json!({"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": format!("arn:aws:states:::{resource}"),
+        "Parameters": parameters, "End": true}}})
+    .to_string()
+}
+
+async fn run(daemon: &TestDaemon, name: &str, definition: &str, input: &str) -> (String, Value) {
+    let sfn = daemon.sfn();
+    let sm = create(&sfn, name, definition).await;
+    let arn = start(&sfn, &sm, "run", input).await;
+    let status = finished(&sfn, &arn, Duration::from_secs(20)).await;
+    let d = describe(&sfn, &arn).await;
+    let shown = match status {
+        ExecutionStatus::Succeeded => {
+            serde_json::from_str(d.output().unwrap_or("null")).expect("output is JSON")
+        }
+        _ => json!({"status": status.as_str(), "error": d.error(), "cause": d.cause()}),
+    };
+    (arn, shown)
+}
+
+#[tokio::test]
+async fn a_message_sent_after_a_day_arrives_on_its_queue() {
+    let moto = TestMoto::start().await;
+    // A day scaled to under a second.
+    let daemon = daemon_on(&moto, &[("WAIT_TIME_SCALE", "0.00001")]).await;
+    let q = queue(&moto, "reminders");
+    let definition = json!({"StartAt": "Day", "States": {
+        "Day": {"Type": "Wait", "Seconds": 86_400, "Next": "Send"},
+        "Send": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+                 "Parameters": {"QueueUrl": q, "MessageBody": {"remind.$": "$.who"}}, "End": true}}});
+    let (arn, out) = run(
+        &daemon,
+        "remind",
+        &definition.to_string(),
+        r#"{"who":"ada"}"#,
+    )
+    .await;
+    assert!(out["MessageId"].is_string(), "{out}");
+    assert_eq!(out["SdkHttpMetadata"]["HttpStatusCode"], json!(200));
+    assert!(out["SdkResponseMetadata"]["RequestId"].is_string());
+    assert_eq!(
+        receive(&moto, &q).await,
+        vec![r#"{"remind":"ada"}"#.to_owned()]
+    );
+    let events = history(&daemon.sfn(), &arn).await;
+    assert_eq!(
+        types(&events)[3..],
+        [
+            HistoryEventType::TaskStateEntered,
+            HistoryEventType::TaskScheduled,
+            HistoryEventType::TaskStarted,
+            HistoryEventType::TaskSucceeded,
+            HistoryEventType::TaskStateExited,
+            HistoryEventType::ExecutionSucceeded,
+        ]
+    );
+    let scheduled = events[4]
+        .task_scheduled_event_details()
+        .expect("scheduled details");
+    assert_eq!(
+        (scheduled.resource_type(), scheduled.resource()),
+        ("sqs", "sendMessage")
+    );
+
+    // The AWS SDK form: the API's own result; errors named as each form names them.
+    let (_, out) = run(
+        &daemon,
+        "sdk-send",
+        &one_task(
+            "aws-sdk:sqs:sendMessage",
+            json!({"QueueUrl": q, "MessageBody": "plain"}),
+        ),
+        "{}",
+    )
+    .await;
+    assert!(
+        out["MessageId"].is_string() && out.get("SdkHttpMetadata").is_none(),
+        "{out}"
+    );
+    assert_eq!(receive(&moto, &q).await, vec!["plain".to_owned()]);
+    let missing = format!("{q}-missing");
+    let (_, out) = run(
+        &daemon,
+        "send-missing",
+        &one_task(
+            "sqs:sendMessage",
+            json!({"QueueUrl": missing, "MessageBody": "x"}),
+        ),
+        "{}",
+    )
+    .await;
+    assert_eq!(
+        out["error"],
+        json!("SQS.QueueDoesNotExistException"),
+        "{out}"
+    );
+    assert!(out["cause"].as_str().is_some_and(
+        |c| c.contains("(Service: AmazonSQS; Status Code: 400; Error Code: QueueDoesNotExist;")
+    ));
+    let (_, out) = run(
+        &daemon,
+        "sdk-send-missing",
+        &one_task(
+            "aws-sdk:sqs:sendMessage",
+            json!({"QueueUrl": missing, "MessageBody": "x"}),
+        ),
+        "{}",
+    )
+    .await;
+    assert_eq!(
+        out["error"],
+        json!("Sqs.QueueDoesNotExistException"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn a_token_sent_through_a_queue_comes_back_and_completes_the_task() {
+    let moto = TestMoto::start().await;
+    let daemon = daemon_on(&moto, &[]).await;
+    let q = queue(&moto, "approvals");
+    let definition = one_task(
+        "sqs:sendMessage.waitForTaskToken",
+        json!({"QueueUrl": q, "MessageBody": {"token.$": "$$.Task.Token", "order.$": "$.order"}}),
+    );
+    let sfn = daemon.sfn();
+    let sm = create(&sfn, "approve", &definition).await;
+    let arn = start(&sfn, &sm, "o-1", r#"{"order":7}"#).await;
+    let body = eventually("the message", Duration::from_secs(20), || async {
+        receive(&moto, &q).await.pop()
+    })
+    .await;
+    let message: Value = serde_json::from_str(&body).expect("a JSON message");
+    assert_eq!(message["order"], json!(7));
+    sfn.send_task_success()
+        .task_token(message["token"].as_str().expect("the token"))
+        .output(r#"{"approved":true}"#)
+        .send()
+        .await
+        .expect("SendTaskSuccess");
+    assert_eq!(
+        finished(&sfn, &arn, Duration::from_secs(10)).await,
+        ExecutionStatus::Succeeded
+    );
+    assert_eq!(
+        describe(&sfn, &arn).await.output(),
+        Some(r#"{"approved":true}"#)
+    );
+    assert!(types(&history(&sfn, &arn).await).contains(&HistoryEventType::TaskSubmitted));
+}
+
+#[tokio::test]
+async fn dynamodb_items_are_put_read_updated_and_deleted_in_both_forms() {
+    let moto = TestMoto::start().await;
+    let daemon = daemon_on(&moto, &[]).await;
+    moto.aws(&[
+        "dynamodb",
+        "create-table",
+        "--table-name",
+        "orders",
+        "--key-schema",
+        "AttributeName=id,KeyType=HASH",
+        "--attribute-definitions",
+        "AttributeName=id,AttributeType=S",
+        "--billing-mode",
+        "PAY_PER_REQUEST",
+    ]);
+    let key = json!({"id": {"S": "o-1"}});
+    let definition = json!({"StartAt": "Put", "States": {
+        "Put": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Parameters": {"TableName": "orders", "Item": {"id": {"S": "o-1"}, "state": {"S.$": "$.state"}}},
+                "ResultPath": null, "Next": "Get"},
+        "Get": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem",
+                "Parameters": {"TableName": "orders", "Key": key},
+                "ResultSelector": {"state.$": "$.Item.state.S"}, "ResultPath": "$.read", "Next": "Update"},
+        "Update": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:updateItem",
+                   "Parameters": {"TableName": "orders", "Key": key, "UpdateExpression": "SET #s = :s",
+                                  "ExpressionAttributeNames": {"#s": "state"},
+                                  "ExpressionAttributeValues": {":s": {"S": "shipped"}}, "ReturnValues": "ALL_NEW"},
+                   "ResultPath": "$.updated", "End": true}}});
+    let (_, out) = run(
+        &daemon,
+        "orders",
+        &definition.to_string(),
+        r#"{"state":"new"}"#,
+    )
+    .await;
+    assert_eq!(out["read"], json!({"state": "new"}), "{out}");
+    assert_eq!(
+        out["updated"]["Attributes"]["state"],
+        json!({"S": "shipped"})
+    );
+    let item = moto.aws(&[
+        "dynamodb",
+        "get-item",
+        "--table-name",
+        "orders",
+        "--key",
+        &key.to_string(),
+    ]);
+    assert_eq!(item["Item"]["state"], json!({"S": "shipped"}));
+    let (_, out) = run(
+        &daemon,
+        "delete",
+        &one_task(
+            "dynamodb:deleteItem",
+            json!({"TableName": "orders", "Key": key}),
+        ),
+        "{}",
+    )
+    .await;
+    assert_eq!(
+        out["SdkHttpMetadata"]["HttpStatusCode"],
+        json!(200),
+        "{out}"
+    );
+    let gone = moto.aws(&[
+        "dynamodb",
+        "get-item",
+        "--table-name",
+        "orders",
+        "--key",
+        &key.to_string(),
+    ]);
+    assert!(gone.get("Item").is_none(), "{gone}");
+    let (_, out) = run(
+        &daemon,
+        "no-table",
+        &one_task(
+            "aws-sdk:dynamodb:putItem",
+            json!({"TableName": "nope", "Item": key}),
+        ),
+        "{}",
+    )
+    .await;
+    assert_eq!(
+        out["error"],
+        json!("DynamoDb.ResourceNotFoundException"),
+        "{out}"
+    );
+    assert!(out["cause"]
+        .as_str()
+        .is_some_and(|c| c.ends_with(")")
+            && c.contains("(Service: DynamoDb, Status Code: 400, Request ID: ")));
+}
+
+#[tokio::test]
+async fn events_put_on_the_bus_reach_a_rules_queue() {
+    let moto = TestMoto::start().await;
+    let daemon = daemon_on(&moto, &[]).await;
+    let q = queue(&moto, "events");
+    let q_arn = moto.aws(&[
+        "sqs",
+        "get-queue-attributes",
+        "--queue-url",
+        &q,
+        "--attribute-names",
+        "QueueArn",
+    ])["Attributes"]["QueueArn"]
+        .as_str()
+        .expect("the queue's ARN")
+        .to_owned();
+    moto.aws(&[
+        "events",
+        "put-rule",
+        "--name",
+        "orders",
+        "--event-pattern",
+        r#"{"source":["shop.orders"]}"#,
+    ]);
+    moto.aws(&[
+        "events",
+        "put-targets",
+        "--rule",
+        "orders",
+        "--targets",
+        &json!([{"Id": "q", "Arn": q_arn}]).to_string(),
+    ]);
+    let entry =
+        |n: i64| json!({"Source": "shop.orders", "DetailType": "placed", "Detail": {"n": n}});
+    let (_, out) = run(
+        &daemon,
+        "put",
+        &one_task("events:putEvents", json!({"Entries": [entry(1)]})),
+        "{}",
+    )
+    .await;
+    assert_eq!(out["FailedEntryCount"], json!(0), "{out}");
+    let (_, out) = run(
+        &daemon,
+        "sdk-put",
+        &one_task(
+            "aws-sdk:eventbridge:putEvents",
+            json!({"Entries": [
+            {"Source": "shop.orders", "DetailType": "placed", "Detail": r#"{"n":2}"#}]}),
+        ),
+        "{}",
+    )
+    .await;
+    assert_eq!(out["FailedEntryCount"], json!(0), "{out}");
+    let mut details = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while details.len() < 2 && std::time::Instant::now() < deadline {
+        details.extend(receive(&moto, &q).await.into_iter().filter_map(|b| {
+            serde_json::from_str::<Value>(&b)
+                .ok()
+                .map(|v| v["detail"]["n"].clone())
+        }));
+    }
+    details.sort_by_key(|v| v.as_i64());
+    assert_eq!(details, vec![json!(1), json!(2)]);
+}
+
+#[tokio::test]
+async fn every_message_owed_at_a_sigkill_arrives() {
+    const N: usize = 500;
+    let moto = TestMoto::start().await;
+    let mut daemon = daemon_on(&moto, &[("WAIT_TIME_SCALE", "1")]).await;
+    let q = queue(&moto, "owed");
+    let definition = json!({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": 2, "Next": "Send"},
+        "Send": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+                 "Parameters": {"QueueUrl": q, "MessageBody.$": "$.n"}, "End": true}}});
+    let sfn = daemon.sfn();
+    let sm = create(&sfn, "owed", &definition.to_string()).await;
+    for n in 0..N {
+        start(
+            &sfn,
+            &sm,
+            &format!("e{n}"),
+            &json!({ "n": n.to_string() }).to_string(),
+        )
+        .await;
+    }
+    // Killed while the Waits end and the messages go out.
+    eventually(
+        "the first messages to be sent",
+        Duration::from_secs(30),
+        || async {
+            let counts = moto.aws(&[
+                "sqs",
+                "get-queue-attributes",
+                "--queue-url",
+                &q,
+                "--attribute-names",
+                "ApproximateNumberOfMessages",
+            ]);
+            let sent: usize = counts["Attributes"]["ApproximateNumberOfMessages"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            (sent > 0).then_some(())
+        },
+    )
+    .await;
+    daemon.kill9_and_restart().await;
+    let sfn = daemon.sfn();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while seen.len() < N && std::time::Instant::now() < deadline {
+        for body in receive(&moto, &q).await {
+            *seen.entry(body).or_default() += 1;
+        }
+    }
+    let duplicates: usize = seen.values().map(|c| c - 1).sum();
+    println!("{} of {N} messages arrived; {duplicates} sent twice (calls whose result was not recorded before the kill)", seen.len());
+    assert_eq!(seen.len(), N, "every message arrived");
+    eventually(
+        "every execution to succeed",
+        Duration::from_secs(30),
+        || async {
+            let succeeded = sfn
+                .list_executions()
+                .state_machine_arn(&sm)
+                .status_filter(ExecutionStatus::Succeeded)
+                .max_results(1000)
+                .send()
+                .await
+                .ok()?
+                .executions()
+                .len();
+            (succeeded == N).then_some(())
+        },
+    )
+    .await;
+}
