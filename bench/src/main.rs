@@ -14,6 +14,9 @@
 //!   (GetActivityTask → SendTaskSuccess); activity tasks per second.
 //! - `idle-polls`: N GetActivityTask long polls waiting on an activity with no work; the
 //!   daemon's memory and CPU while they wait.
+//! - `messages`: N executions of Wait 0 s → `sqs:sendMessage` against an SQS emulator
+//!   (`--sqs-endpoint`); delayed messages per second, beside the emulator's own ceiling (the
+//!   same number of SendMessage calls made straight to it by the clients).
 //! - `overload`: far more concurrent clients than the write queue holds; how many starts
 //!   were throttled, the daemon's peak RSS, and that every acknowledged start was stored.
 //! - `recovery`: N executions whose deadlines all pass while the daemon is stopped; at the
@@ -128,6 +131,15 @@ enum Scenario {
         /// Worker loops (GetActivityTask → SendTaskSuccess)
         #[arg(long, default_value_t = 16)]
         workers: usize,
+    },
+    /// Delayed messages: Wait 0 s → sqs:sendMessage against an SQS emulator, beside the
+    /// emulator's own ceiling.
+    Messages {
+        #[arg(long, default_value_t = 5_000)]
+        count: u64,
+        /// The SQS endpoint (moto's server, LocalStack, ...)
+        #[arg(long)]
+        sqs_endpoint: String,
     },
     /// Long polls waiting on an activity with no work: memory and CPU while they wait.
     IdlePolls {
@@ -244,6 +256,9 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
     }
     if let Scenario::Overload { queue, .. } = cli.scenario {
         env.push(("HOURGLASS_WRITER__QUEUE_CAPACITY".into(), queue.to_string()));
+    }
+    if let Scenario::Messages { sqs_endpoint, .. } = &cli.scenario {
+        env.push(("SQS_ENDPOINT".into(), sqs_endpoint.clone()));
     }
     if matches!(cli.scenario, Scenario::Tasks { .. }) {
         env.push(("LAMBDA_ENDPOINT".into(), noop_function_server().await?));
@@ -402,6 +417,45 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
             )
             .await?;
             answering.abort();
+        }
+        Scenario::Messages {
+            count,
+            ref sqs_endpoint,
+        } => {
+            let sqs = Sqs::new(sqs_endpoint);
+            let queue = sqs.create_queue("bench-messages").await?;
+            // The emulator alone: the same number of SendMessage calls, straight to it.
+            let t0 = Instant::now();
+            sqs.send_many(&queue, count, cli.clients).await?;
+            let alone = count as f64 / t0.elapsed().as_secs_f64();
+            println!(
+                "messages: the emulator alone took {count} SendMessage calls from {} clients at {alone:.0}/s",
+                cli.clients
+            );
+            let flow = serde_json::json!({"StartAt": "Wait", "States": {
+                "Wait": {"Type": "Wait", "Seconds": 0, "Next": "Send"},
+                "Send": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+                         "Parameters": {"QueueUrl": queue, "MessageBody.$": "$"}, "End": true}}});
+            let sm = client
+                .create_state_machine("bench-messages", &flow.to_string())
+                .await?;
+            let t0 = Instant::now();
+            let cpu0 = nodes.cpu_seconds()?;
+            let r = drive(&clients, &sm, 0, count, cli.clients, |i| {
+                format!(r#"{{"n":{i}}}"#)
+            })
+            .await?;
+            r.print("start (messages)");
+            all_succeeded(
+                &nodes,
+                store,
+                count,
+                (t0, cpu0),
+                "messages",
+                "(Wait 0 → sqs:sendMessage)",
+                "delayed messages",
+            )
+            .await?;
         }
         Scenario::IdlePolls { pollers, secs } => {
             single("idle-polls")?;
@@ -720,6 +774,76 @@ fn activity_workers(
         let _stop = AbortAll(tasks);
         std::future::pending::<()>().await;
     })
+}
+
+/// A client of an SQS emulator's JSON protocol (the signature is not checked; the credential
+/// scope routes the request).
+struct Sqs {
+    http: reqwest::Client,
+    url: String,
+}
+
+impl Sqs {
+    fn new(url: &str) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            url: format!("{}/", url.trim_end_matches('/')),
+        }
+    }
+
+    async fn call(&self, op: &str, body: serde_json::Value) -> Result<serde_json::Value> {
+        let resp = self
+            .http
+            .post(&self.url)
+            .header("content-type", "application/x-amz-json-1.0")
+            .header("x-amz-target", format!("AmazonSQS.{op}"))
+            .header(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sqs/aws4_request, \
+                 SignedHeaders=host, Signature=0",
+            )
+            .body(body.to_string())
+            .send()
+            .await?;
+        let ok = resp.status().is_success();
+        let text = resp.text().await?;
+        if !ok {
+            bail!("{op} failed: {text}");
+        }
+        Ok(serde_json::from_str(&text).unwrap_or_default())
+    }
+
+    async fn create_queue(&self, name: &str) -> Result<String> {
+        let v = self
+            .call("CreateQueue", serde_json::json!({ "QueueName": name }))
+            .await?;
+        Ok(v["QueueUrl"].as_str().unwrap_or_default().to_owned())
+    }
+
+    async fn send_many(&self, queue: &str, count: u64, clients: usize) -> Result<()> {
+        let next = Arc::new(AtomicU64::new(0));
+        let tasks: Vec<_> = (0..clients)
+            .map(|_| {
+                let (next, http, url) = (next.clone(), self.http.clone(), self.url.clone());
+                let sqs = Sqs { http, url };
+                let queue = queue.to_owned();
+                tokio::spawn(async move {
+                    while next.fetch_add(1, Ordering::Relaxed) < count {
+                        sqs.call(
+                            "SendMessage",
+                            serde_json::json!({"QueueUrl": queue, "MessageBody": "x"}),
+                        )
+                        .await?;
+                    }
+                    anyhow::Ok(())
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await??;
+        }
+        Ok(())
+    }
 }
 
 /// Aborts its tasks when dropped.
