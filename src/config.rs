@@ -50,6 +50,9 @@ pub struct Config {
     /// On SIGTERM, seconds to let Lambda calls in flight finish before stopping anyway (their
     /// executions call again after the next start). Default `4`.
     pub shutdown_grace_secs: u64,
+    /// Step Functions Local's mock file (`SFN_MOCK_CONFIG`): executions started on
+    /// `stateMachineArn#TestCase` answer the Task states it names from it. Default: none.
+    pub mock_config: Option<PathBuf>,
     pub lambda: LambdaConfig,
     pub integrations: IntegrationsConfig,
     pub sqlite: SqliteConfig,
@@ -318,6 +321,7 @@ impl Default for Config {
             retention_days: 90.0,
             retention_sweep_secs: 60,
             shutdown_grace_secs: 4,
+            mock_config: None,
             lambda: LambdaConfig::default(),
             integrations: IntegrationsConfig::default(),
             sqlite: SqliteConfig::default(),
@@ -428,6 +432,11 @@ impl Config {
                     .only(&["WAIT_TIME_SCALE"])
                     .map(|_| "wait_time_scale".into()),
             )
+            .merge(
+                Env::raw()
+                    .only(&["SFN_MOCK_CONFIG"])
+                    .map(|_| "mock_config".into()),
+            )
             // Step Functions Local's endpoint variables.
             .merge(
                 Env::raw()
@@ -525,6 +534,10 @@ impl Config {
                     )))
                 }
             }
+        }
+        if let Some(path) = &self.mock_config {
+            crate::invoke::mocks::MockConfig::load(path)
+                .map_err(|e| ConfigError(format!("mock_config: {e}")))?;
         }
         if self.region.is_empty() {
             return Err(ConfigError("region: must not be empty".into()));

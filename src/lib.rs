@@ -127,7 +127,14 @@ pub async fn serve(
         config.timer.horizon_secs,
         config.timer.load_batch,
     ));
+    let mocks = match &config.mock_config {
+        Some(path) => Some(Arc::new(
+            crate::invoke::mocks::MockConfig::load(path).map_err(anyhow::Error::msg)?,
+        )),
+        None => None,
+    };
     let invoker: Arc<dyn Invoker> = Arc::new(Invokers {
+        mocks: mocks.clone(),
         lambda: Arc::new(
             LambdaInvoker::new(lambda_settings(&config)).context("building the Lambda client")?,
         ),
@@ -150,6 +157,7 @@ pub async fn serve(
                 },
                 max_open_executions: config.limits.max_open_executions,
                 max_steps: std::thread::available_parallelism().map_or(2, |n| n.get()),
+                mocks,
                 calls: CallLimits {
                     max_in_flight: config.lambda.max_calls_in_flight,
                     max_queued: config.writer.queue_capacity,

@@ -199,6 +199,7 @@ impl From<engine::Error> for ApiError {
                 ApiError::TaskTimedOut("Provided task does not exist anymore".into())
             }
             E::ActivityDoesNotExist(a) => ApiError::ActivityDoesNotExist(a),
+            E::NoSuchTestCase(m) => ApiError::ValidationMessage(m),
             E::ActivityWorkerLimitExceeded(a) => ApiError::ActivityWorkerLimitExceeded(format!(
                 "At most {} workers may poll activity '{a}' at once",
                 crate::engine::MAX_POLLERS

@@ -25,19 +25,28 @@ pub async fn start_execution(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     checks.byte_length_sensitive("input", input_text, 0, MAX_PAYLOAD);
     checks.length("traceHeader", req.str("traceHeader")?, 0, 256);
     checks.done()?;
-    let sm_arn = shapes::state_machine_arn(sm_arn.unwrap_or_default())?;
+    // Step Functions Local's `stateMachineArn#TestCase` runs a test case of the mock file.
+    let (sm_arn, test_case) = match sm_arn.unwrap_or_default().split_once('#') {
+        Some((arn, case)) => (arn, Some(case)),
+        None => (sm_arn.unwrap_or_default(), None),
+    };
+    let sm_arn = shapes::state_machine_arn(sm_arn)?;
     let input_text = input_text.unwrap_or("{}");
     let input: Value = serde_json::from_str(input_text)
         .map_err(|_| ApiError::InvalidExecutionInput("Invalid execution input.".into()))?;
-    let started = app
-        .engine
-        .start_execution(
-            &sm_arn,
-            name.unwrap_or_else(Name::random),
-            input_text,
-            input,
-        )
-        .await?;
+    let name = name.unwrap_or_else(Name::random);
+    let started = match test_case {
+        Some(case) => {
+            app.engine
+                .start_test_case(&sm_arn, case, name, input_text, input)
+                .await?
+        }
+        None => {
+            app.engine
+                .start_execution(&sm_arn, name, input_text, input)
+                .await?
+        }
+    };
     Ok(json!({
         "executionArn": started.execution_arn,
         "startDate": shapes::epoch_seconds(started.start_ms),

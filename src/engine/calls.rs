@@ -232,6 +232,7 @@ mod tests {
             invocation_type: "RequestResponse".into(),
             client_context: None,
             kind: crate::asl::run::CallKind::Lambda,
+            mock: None,
         }
     }
 

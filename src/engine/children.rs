@@ -228,6 +228,7 @@ fn started_output(execution_arn: &str, start_ms: i64) -> InvokeOutput {
         executed_version: None,
         request_id,
         headers: Vec::new(),
+        mocked: false,
     }
 }
 
@@ -283,6 +284,7 @@ impl<S: Store> Engine<S> {
                 &call.input_text,
                 call.input.clone(),
                 parent,
+                None,
             )
             .await;
         match started {

@@ -10,7 +10,7 @@ use super::advance::Running;
 use super::locks::Unlocked;
 use super::rows::{effect_ops, event_rows, parent_marker, update_row};
 use super::{Engine, Error, Result};
-use crate::asl::run::ParentLink;
+use crate::asl::run::{MockRun, ParentLink};
 use crate::asl::{Event, ExecutionInfo, ExecutionState};
 use crate::invoke::Outcome;
 use crate::metrics;
@@ -40,7 +40,37 @@ impl<S: Store> Engine<S> {
         input_text: &str,
         input: Value,
     ) -> Result<StartedExecution> {
-        self.start(machine_arn, name, input_text, input, None).await
+        self.start(machine_arn, name, input_text, input, None, None)
+            .await
+    }
+
+    /// StartExecution on `stateMachineArn#TestCase`: the test case of the mock file answers
+    /// the Task states it names.
+    pub async fn start_test_case(
+        &self,
+        machine_arn: &StateMachineArn,
+        test_case: &str,
+        name: Name,
+        input_text: &str,
+        input: Value,
+    ) -> Result<StartedExecution> {
+        let known = self
+            .config
+            .mocks
+            .as_ref()
+            .is_some_and(|m| m.has_test_case(machine_arn.name(), test_case));
+        if !known {
+            return Err(Error::NoSuchTestCase(format!(
+                "Test case '{test_case}' does not exist for state machine '{}' in the mock file (SFN_MOCK_CONFIG)",
+                machine_arn.name()
+            )));
+        }
+        let mock = MockRun {
+            test_case: test_case.to_owned(),
+            calls: Default::default(),
+        };
+        self.start(machine_arn, name, input_text, input, None, Some(mock))
+            .await
     }
 
     /// StartExecution, or the start of a child whose `parent` waits for its end.
@@ -51,6 +81,7 @@ impl<S: Store> Engine<S> {
         input_text: &str,
         input: Value,
         parent: Option<ParentLink>,
+        mock: Option<MockRun>,
     ) -> Result<StartedExecution> {
         let state_machine_arn = machine_arn.as_str();
         let mut none = Unlocked::at_entry();
@@ -101,6 +132,7 @@ impl<S: Store> Engine<S> {
         };
         let mut fresh = ExecutionState::new(input);
         fresh.parent = parent;
+        fresh.mock = mock;
         let (state, info, step) = self.run_step(rev, fresh, info, Event::Start, now).await?;
         let id = self.store.next_execution_id().await?;
         let update = update_row(id, &state, now)?;

@@ -99,6 +99,9 @@ pub enum Error {
     /// The token's attempt timed out.
     #[error("the task timed out")]
     TaskTimedOut,
+    /// A test case the mock file does not have (or no mock file).
+    #[error("{0}")]
+    NoSuchTestCase(String),
     #[error("activity does not exist: {0}")]
     ActivityDoesNotExist(String),
     /// As many workers as AWS allows poll this activity already.
@@ -124,6 +127,8 @@ pub struct EngineConfig {
     pub calls: CallLimits,
     /// Interpreter steps run at once (each on a thread of the blocking pool).
     pub max_steps: usize,
+    /// Step Functions Local's mocked responses, for executions of a test case.
+    pub mocks: Option<Arc<crate::invoke::mocks::MockConfig>>,
 }
 
 /// Bounds on the calls the engine makes.

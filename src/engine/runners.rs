@@ -84,6 +84,12 @@ impl<S: Store> Engine<S> {
                     cancelled,
                     partition: next_partition,
                 } = next;
+                if let Some(outcome) = invoker.mocked(&invocation) {
+                    drop(permit);
+                    Box::pin(engine.record_result(key, outcome, &hard_stop)).await;
+                    engine.calls.finish(key);
+                    return;
+                }
                 if invocation.kind == CallKind::Activity {
                     // Nothing to call: the task waits on the board for a worker, which
                     // finishes it when it takes it.

@@ -45,6 +45,7 @@ async fn harness() -> Harness {
             max_open_executions: 0,
             calls: CallLimits::default(),
             max_steps: 2,
+            mocks: None,
         },
         ownership,
     )
@@ -222,6 +223,7 @@ async fn a_task_is_scheduled_after_commit_and_its_result_moves_the_execution_on(
         executed_version: None,
         request_id: "r".into(),
         headers: vec![],
+        mocked: false,
     };
     h.engine
         .task_result(exec_id, second.seq, Ok(ok))

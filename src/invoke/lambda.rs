@@ -306,6 +306,7 @@ async fn map_response(resp: reqwest::Response) -> Outcome {
             executed_version,
             request_id,
             headers,
+            mocked: false,
         });
     }
     let exception = error_type

@@ -2,6 +2,7 @@
 //! AWS services of [`crate::model::services`].
 
 pub mod lambda;
+pub mod mocks;
 pub mod services;
 
 use std::future::Future;
@@ -17,6 +18,12 @@ pub type Outcome = Result<InvokeOutput, StatesError>;
 /// Something that can run an [`Invocation`].
 pub trait Invoker: Send + Sync + std::fmt::Debug {
     fn invoke(&self, invocation: Invocation) -> Pin<Box<dyn Future<Output = Outcome> + Send + '_>>;
+
+    /// The mocked answer of a call of a test case, when the mock file has one: the call is
+    /// then not made (whatever it calls: a function, a service, an activity, an execution).
+    fn mocked(&self, _invocation: &Invocation) -> Option<Outcome> {
+        None
+    }
 }
 
 /// The daemon's invoker: Lambda calls to Lambda, service calls to their services.
@@ -24,6 +31,8 @@ pub trait Invoker: Send + Sync + std::fmt::Debug {
 pub struct Invokers {
     pub lambda: std::sync::Arc<dyn Invoker>,
     pub services: std::sync::Arc<dyn Invoker>,
+    /// Step Functions Local's mocked responses, when a mock file is configured.
+    pub mocks: Option<std::sync::Arc<mocks::MockConfig>>,
 }
 
 impl Invoker for Invokers {
@@ -32,6 +41,10 @@ impl Invoker for Invokers {
             crate::asl::run::CallKind::Service => self.services.invoke(invocation),
             _ => self.lambda.invoke(invocation),
         }
+    }
+
+    fn mocked(&self, invocation: &Invocation) -> Option<Outcome> {
+        self.mocks.as_ref()?.answer(invocation.mock.as_ref()?)
     }
 }
 

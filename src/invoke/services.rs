@@ -178,6 +178,7 @@ impl ServiceInvoker {
             executed_version: None,
             request_id,
             headers,
+            mocked: false,
         })
     }
 }

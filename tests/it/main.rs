@@ -22,6 +22,7 @@ mod history;
 mod integrations;
 mod lambda;
 mod locking;
+mod mocks;
 mod nested;
 mod operations;
 mod recovery;

@@ -113,6 +113,8 @@ fn a_bad_configuration_value_names_the_key_and_exits_before_binding() {
             "0",
             "request_timeout_secs",
         ),
+        ("SQS_ENDPOINT", "not a url", "integrations.sqs_endpoint"),
+        ("SFN_MOCK_CONFIG", "/nonexistent/mocks.json", "mock_config"),
     ];
     for (var, value, named) in cases {
         let dir = tempfile::tempdir().expect("temp dir");

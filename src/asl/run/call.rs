@@ -45,6 +45,20 @@ pub struct Invocation {
     pub client_context: Option<String>,
     #[serde(default, skip_serializing_if = "CallKind::is_lambda")]
     pub kind: CallKind,
+    /// In an execution of a test case: which mocked response answers this call, if the mock
+    /// file names the state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mock: Option<MockCall>,
+}
+
+/// The mocked response a call of a test case asks for: the machine, the test case, the state
+/// and the call's index (0 for its first attempt in the execution).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MockCall {
+    pub machine: String,
+    pub test_case: String,
+    pub state: String,
+    pub index: u32,
 }
 
 /// What came back from a successful call (HTTP 2xx without a function error).
@@ -57,4 +71,7 @@ pub struct InvokeOutput {
     pub request_id: String,
     /// Response headers, for the integration's `SdkHttpMetadata`.
     pub headers: Vec<(String, String)>,
+    /// A mocked response: `payload` is the result as the state sees it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mocked: bool,
 }

@@ -57,6 +57,18 @@ pub struct ExecutionState {
     /// waits for its end; set by the engine at the start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<ParentLink>,
+    /// Started on `stateMachineArn#TestCase`: its Task states answer from the mock file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mock: Option<MockRun>,
+}
+
+/// A test case of the mock file being run: its name, and how many times each Task state was
+/// called so far (the index into its mocked responses).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MockRun {
+    pub test_case: String,
+    #[serde(default)]
+    pub calls: std::collections::BTreeMap<String, u32>,
 }
 
 /// Where a child execution's end is reported: the parent execution and its attempt.
@@ -84,6 +96,7 @@ impl ExecutionState {
             cause: None,
             token_key: None,
             parent: None,
+            mock: None,
         }
     }
 }

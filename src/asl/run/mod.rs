@@ -64,10 +64,11 @@ pub(crate) mod tests;
 mod wait;
 
 pub use cursor::{
-    Child, ExecutionState, Fanout, Frame, ParentLink, RetryProgress, Status, TaskProgress, Waiting,
+    Child, ExecutionState, Fanout, Frame, MockRun, ParentLink, RetryProgress, Status, TaskProgress,
+    Waiting,
 };
 pub use step::step;
-pub use task::{CallKind, Invocation, InvokeOutput};
+pub use task::{CallKind, Invocation, InvokeOutput, MockCall};
 
 /// Sequence number of the execution-timeout timer (history event ids start at 1).
 pub const EXECUTION_TIMEOUT_SEQ: i64 = 0;

@@ -23,6 +23,8 @@ pub(super) struct Run<'a> {
     pub effects: Vec<Effect>,
     /// The execution's token key (empty before the engine set one).
     pub token_key: String,
+    /// The test case being run, and its calls so far.
+    pub mock: Option<super::cursor::MockRun>,
 }
 
 impl Run<'_> {
@@ -63,6 +65,7 @@ pub fn step(
         journal: Journal::new(exec.last_event_id, now_ms, cfg.max_history_events),
         effects: Vec::new(),
         token_key: exec.token_key.clone().unwrap_or_default(),
+        mock: exec.mock.take(),
     };
     let mut root = std::mem::take(&mut exec.root);
     let top = Map::new();
@@ -126,6 +129,7 @@ pub fn step(
         root.current = None;
     }
     exec.root = root;
+    exec.mock = run.mock.take();
     exec.last_event_id = run.journal.last_id();
     Step {
         events: run.journal.into_events(),

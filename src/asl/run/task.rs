@@ -14,7 +14,7 @@
 
 use serde_json::{json, Map, Value};
 
-pub use super::call::{CallKind, Invocation, InvokeOutput};
+pub use super::call::{CallKind, Invocation, InvokeOutput, MockCall};
 use super::cursor::{Frame, TaskProgress, Waiting};
 use super::io::Io;
 use super::outcome::Outcome;
@@ -71,6 +71,16 @@ impl Run<'_> {
         }
         let mut invocation = tp.invocation;
         invocation.seq = seq;
+        if let Some(m) = self.mock.as_mut() {
+            let index = m.calls.entry(state.name.clone()).or_insert(0);
+            invocation.mock = Some(MockCall {
+                machine: self.info.state_machine_name.clone(),
+                test_case: m.test_case.clone(),
+                state: state.name.clone(),
+                index: *index,
+            });
+            *index += 1;
+        }
         let timeout = tp.timeout_secs.map(|t| Waiting {
             seq,
             due_ms: self.now_ms.saturating_add(
@@ -135,7 +145,7 @@ impl Run<'_> {
         let Kind::Task(spec) = &state.kind else {
             return Ok(Outcome::Blocked);
         };
-        if spec.submits() {
+        if spec.submits() && !result.as_ref().is_ok_and(|out| out.mocked) {
             match &result {
                 // Called, or called already and answered again: wait for the callback.
                 Ok(out) if !f.task.as_ref().is_some_and(|t| t.submitted) => {
@@ -224,6 +234,7 @@ fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocation, StatesE
                     .unwrap_or_else(|| "RequestResponse".into()),
                 client_context: field("ClientContext"),
                 kind: CallKind::Lambda,
+                mock: None,
             })
         }
         TaskResource::LambdaFunction { function } => Ok(Invocation {
@@ -234,6 +245,7 @@ fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocation, StatesE
             invocation_type: "RequestResponse".into(),
             client_context: None,
             kind: CallKind::Lambda,
+            mock: None,
         }),
         TaskResource::Activity { arn } => Ok(Invocation {
             seq: 0,
@@ -243,6 +255,7 @@ fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocation, StatesE
             invocation_type: String::new(),
             client_context: None,
             kind: CallKind::Activity,
+            mock: None,
         }),
         TaskResource::StartExecution(mode) => Ok(Invocation {
             seq: 0,
@@ -252,6 +265,7 @@ fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocation, StatesE
             invocation_type: mode.resource().to_owned(),
             client_context: None,
             kind: CallKind::StartExecution,
+            mock: None,
         }),
         TaskResource::Service { call, .. } => Ok(Invocation {
             seq: 0,
@@ -269,6 +283,7 @@ fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocation, StatesE
             invocation_type: String::new(),
             client_context: None,
             kind: CallKind::Service,
+            mock: None,
         }),
         TaskResource::Other(r) => Err(StatesError::runtime(format!(
             "The resource '{r}' is not supported by this server: only Lambda tasks run here."
@@ -305,6 +320,10 @@ pub(super) fn task_output(spec: &TaskSpec, out: &InvokeOutput) -> Result<Value, 
     } else {
         serde_json::from_str(&out.payload).unwrap_or_else(|_| Value::String(out.payload.clone()))
     };
+    if out.mocked {
+        // A mocked response is the result as the state sees it.
+        return Ok(payload);
+    }
     Ok(match spec.resource {
         TaskResource::LambdaInvoke => {
             let mut all = Map::new();

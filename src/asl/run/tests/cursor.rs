@@ -39,6 +39,7 @@ fn answered(seq: i64, payload: &str) -> Event {
             executed_version: None,
             request_id: "r".into(),
             headers: Vec::new(),
+            mocked: false,
         }),
     }
 }
@@ -258,6 +259,7 @@ fn fixtures() -> Vec<Fixture> {
                 invocation_type: "RequestResponse".into(),
                 client_context: None,
                 kind: CallKind::Lambda,
+                mock: None,
             })],
             after: r#"{
               "status":"RUNNING", "current":"T", "input":{"items":[1,2,3],"n":5},

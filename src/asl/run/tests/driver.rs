@@ -32,6 +32,7 @@ pub fn echo(inv: &Invocation) -> InvokeOutput {
         executed_version: None,
         request_id: "r".into(),
         headers: Vec::new(),
+        mocked: false,
     }
 }
 
