@@ -286,7 +286,7 @@ fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocation, StatesE
             mock: None,
         }),
         TaskResource::Other(r) => Err(StatesError::runtime(format!(
-            "The resource '{r}' is not supported by this server: only Lambda tasks run here."
+            "The resource '{r}' is not supported by this server (see README: Calling AWS services)."
         ))),
     }
 }

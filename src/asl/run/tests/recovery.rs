@@ -179,13 +179,13 @@ fn catch_passes_the_error_on() {
         ),
         (
             "a runtime error is never caught",
-            json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+            json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::s3:putObject",
                 "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "C"}], "End": true},
                 "C": {"Type": "Succeed"}}}),
             json!({}),
             Err((
                 "States.Runtime",
-                "An error occurred while executing the state 'T' (entered at the event id #2). The resource 'arn:aws:states:::sqs:sendMessage' is not supported by this server: only Lambda tasks run here.",
+                "An error occurred while executing the state 'T' (entered at the event id #2). The resource 'arn:aws:states:::s3:putObject' is not supported by this server (see README: Calling AWS services).",
             )),
         ),
     ];
