@@ -423,15 +423,17 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
             ref sqs_endpoint,
         } => {
             let sqs = Sqs::new(sqs_endpoint);
-            let queue = sqs.create_queue("bench-messages").await?;
-            // The emulator alone: the same number of SendMessage calls, straight to it.
+            // The emulator alone: the same number of SendMessage calls, straight to it (on a
+            // queue of their own, so the runs do not share a queue's length).
+            let alone_queue = sqs.create_queue("bench-alone").await?;
             let t0 = Instant::now();
-            sqs.send_many(&queue, count, cli.clients).await?;
+            sqs.send_many(&alone_queue, count, cli.clients).await?;
             let alone = count as f64 / t0.elapsed().as_secs_f64();
             println!(
                 "messages: the emulator alone took {count} SendMessage calls from {} clients at {alone:.0}/s",
                 cli.clients
             );
+            let queue = sqs.create_queue("bench-messages").await?;
             let flow = serde_json::json!({"StartAt": "Wait", "States": {
                 "Wait": {"Type": "Wait", "Seconds": 0, "Next": "Send"},
                 "Send": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
