@@ -35,6 +35,41 @@ pub struct SigningKeys {
     pub region: String,
 }
 
+impl SigningKeys {
+    /// Sign a POST of `body` to `url` for `service`, adding the signature's headers.
+    pub fn sign_post(
+        &self,
+        service: &str,
+        url: &str,
+        headers: &mut Vec<(String, String)>,
+        body: &[u8],
+    ) -> Result<(), sigv4::Error> {
+        let unsigned: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let signed = sigv4::sign(
+            sigv4::Keys {
+                access_key_id: &self.access_key_id,
+                secret_access_key: &self.secret_access_key,
+                session_token: self.session_token.as_deref(),
+            },
+            sigv4::Scope {
+                region: &self.region,
+                service,
+            },
+            SystemTime::now(),
+            sigv4::Covers::SdkDefault,
+            "POST",
+            url,
+            &unsigned,
+            body,
+        )?;
+        headers.extend(signed.headers);
+        Ok(())
+    }
+}
+
 impl std::fmt::Debug for SigningKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SigningKeys")
@@ -120,35 +155,13 @@ impl LambdaInvoker {
             headers.push(("x-amz-client-context".into(), cc.clone()));
         }
         if let Some(keys) = &self.settings.signing {
-            let unsigned: Vec<(&str, &str)> = headers
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            let signed = sigv4::sign(
-                sigv4::Keys {
-                    access_key_id: &keys.access_key_id,
-                    secret_access_key: &keys.secret_access_key,
-                    session_token: keys.session_token.as_deref(),
-                },
-                sigv4::Scope {
-                    region: &keys.region,
-                    service: "lambda",
-                },
-                SystemTime::now(),
-                sigv4::Covers::SdkDefault,
-                "POST",
-                url.as_str(),
-                &unsigned,
-                inv.payload.as_bytes(),
-            );
-            match signed {
-                Ok(signed) => headers.extend(signed.headers),
-                Err(e) => {
-                    return Err(StatesError::new(
-                        "Lambda.SdkClientException",
-                        format!("Unable to sign the request: {e}"),
-                    ))
-                }
+            if let Err(e) =
+                keys.sign_post("lambda", url.as_str(), &mut headers, inv.payload.as_bytes())
+            {
+                return Err(StatesError::new(
+                    "Lambda.SdkClientException",
+                    format!("Unable to sign the request: {e}"),
+                ));
             }
         }
         let mut req = self.http.post(url).body(inv.payload.clone());

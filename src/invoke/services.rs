@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 use tokio::sync::Semaphore;
@@ -21,7 +21,6 @@ use super::lambda::{error_chain, metadata, read_capped, SigningKeys, MAX_RESPONS
 use super::{Invocation, InvokeOutput, Invoker, Outcome};
 use crate::asl::StatesError;
 use crate::model::services::{Service, ServiceCall, SERVICES};
-use crate::sigv4;
 
 #[derive(Debug, Clone)]
 pub struct ServiceSettings {
@@ -111,35 +110,11 @@ impl ServiceInvoker {
             ("x-amz-target".to_owned(), target),
         ];
         let keys = self.keys(&url);
-        let unsigned: Vec<(&str, &str)> = headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let signed = sigv4::sign(
-            sigv4::Keys {
-                access_key_id: &keys.access_key_id,
-                secret_access_key: &keys.secret_access_key,
-                session_token: keys.session_token.as_deref(),
-            },
-            sigv4::Scope {
-                region: &self.settings.region,
-                service: service.signing_name,
-            },
-            SystemTime::now(),
-            sigv4::Covers::SdkDefault,
-            "POST",
-            &url,
-            &unsigned,
-            body.as_bytes(),
-        );
-        match signed {
-            Ok(s) => headers.extend(s.headers),
-            Err(e) => {
-                return Err(client_error(
-                    &call,
-                    &format!("Unable to sign the request: {e}"),
-                ))
-            }
+        if let Err(e) = keys.sign_post(service.signing_name, &url, &mut headers, body.as_bytes()) {
+            return Err(client_error(
+                &call,
+                &format!("Unable to sign the request: {e}"),
+            ));
         }
         let _permit = match self.limits.get(service.signing_name) {
             Some(l) => l.clone().acquire_owned().await.ok(),
