@@ -194,6 +194,8 @@ pub struct LambdaConfig {
 pub struct IntegrationsConfig {
     /// Also `SQS_ENDPOINT`. Default: AWS's.
     pub sqs_endpoint: Option<String>,
+    /// Also `SNS_ENDPOINT`. Default: AWS's.
+    pub sns_endpoint: Option<String>,
     /// Also `DYNAMODB_ENDPOINT`. Default: AWS's.
     pub dynamodb_endpoint: Option<String>,
     /// EventBridge; also `EVENTS_ENDPOINT` or `EVENTBRIDGE_ENDPOINT`. Default: AWS's.
@@ -214,6 +216,7 @@ impl Default for IntegrationsConfig {
     fn default() -> Self {
         Self {
             sqs_endpoint: None,
+            sns_endpoint: None,
             dynamodb_endpoint: None,
             events_endpoint: None,
             step_functions_endpoint: None,
@@ -230,6 +233,7 @@ impl IntegrationsConfig {
     pub fn endpoint(&self, signing_name: &str) -> Option<&str> {
         match signing_name {
             "sqs" => self.sqs_endpoint.as_deref(),
+            "sns" => self.sns_endpoint.as_deref(),
             "dynamodb" => self.dynamodb_endpoint.as_deref(),
             "events" => self.events_endpoint.as_deref(),
             "states" => self.step_functions_endpoint.as_deref(),
@@ -442,6 +446,7 @@ impl Config {
                 Env::raw()
                     .only(&[
                         "SQS_ENDPOINT",
+                        "SNS_ENDPOINT",
                         "DYNAMODB_ENDPOINT",
                         "EVENTBRIDGE_ENDPOINT",
                         "EVENTS_ENDPOINT",
@@ -450,6 +455,7 @@ impl Config {
                     .map(|k| {
                         let key = match k.as_str() {
                             "SQS_ENDPOINT" => "sqs_endpoint",
+                            "SNS_ENDPOINT" => "sns_endpoint",
                             "DYNAMODB_ENDPOINT" => "dynamodb_endpoint",
                             "STEP_FUNCTIONS_ENDPOINT" => "step_functions_endpoint",
                             _ => "events_endpoint",
@@ -518,6 +524,7 @@ impl Config {
         }
         for (key, url) in [
             ("sqs_endpoint", &self.integrations.sqs_endpoint),
+            ("sns_endpoint", &self.integrations.sns_endpoint),
             ("dynamodb_endpoint", &self.integrations.dynamodb_endpoint),
             ("events_endpoint", &self.integrations.events_endpoint),
             (

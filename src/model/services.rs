@@ -1,11 +1,13 @@
 //! The AWS services Task states can call besides Lambda and Step Functions' own
-//! `startExecution`: one table entry per service speaking the AWS JSON protocol. Adding such a
+//! `startExecution`: one table entry per service. Adding such a
 //! service is a row here and its endpoint setting, not new code.
 //!
 //! | form | resource | parameters and result | errors |
 //! |---|---|---|---|
 //! | optimized | `arn:aws:states:::sqs:sendMessage` | the API's members; the result with `SdkHttpMetadata` | `SQS.QueueDoesNotExistException`, with SDK v1's cause |
 //! | AWS SDK | `arn:aws:states:::aws-sdk:sqs:sendMessage` | the API's members, capitalised | `Sqs.QueueDoesNotExistException`, with SDK v2's cause |
+//!
+//! SNS speaks the AWS Query protocol (form-encoded requests, XML answers); the others AWS JSON.
 
 /// One service.
 #[derive(Debug, PartialEq, Eq)]
@@ -18,8 +20,11 @@ pub struct Service {
     pub optimized_actions: &'static [&'static str],
     /// `X-Amz-Target: PREFIX.Action`.
     pub target_prefix: &'static str,
-    /// `application/x-amz-json-VERSION`.
+    /// `application/x-amz-json-VERSION`; empty for a service speaking the AWS Query protocol.
     pub json_version: &'static str,
+    /// The API version of a service speaking the AWS Query protocol (form-encoded requests,
+    /// XML answers), such as SNS.
+    pub query_version: Option<&'static str>,
     /// The SigV4 service name, and the host prefix of its regional endpoint.
     pub signing_name: &'static str,
     /// Whether its wire members are camelCase (the state writes them capitalised).
@@ -35,11 +40,26 @@ pub struct Service {
 
 pub const SERVICES: &[Service] = &[
     Service {
+        sdk_id: "sns",
+        optimized_id: Some("sns"),
+        optimized_actions: &["publish"],
+        target_prefix: "",
+        json_version: "",
+        query_version: Some("2010-03-31"),
+        signing_name: "sns",
+        camel_case: false,
+        sdk_error_prefix: "Sns",
+        optimized_error_prefix: "SNS",
+        optimized_base_exception: "AmazonSNSException",
+        optimized_service_name: "AmazonSNS",
+    },
+    Service {
         sdk_id: "sqs",
         optimized_id: Some("sqs"),
         optimized_actions: &["sendMessage"],
         target_prefix: "AmazonSQS",
         json_version: "1.0",
+        query_version: None,
         signing_name: "sqs",
         camel_case: false,
         sdk_error_prefix: "Sqs",
@@ -53,6 +73,7 @@ pub const SERVICES: &[Service] = &[
         optimized_actions: &["getItem", "putItem", "updateItem", "deleteItem"],
         target_prefix: "DynamoDB_20120810",
         json_version: "1.0",
+        query_version: None,
         signing_name: "dynamodb",
         camel_case: false,
         sdk_error_prefix: "DynamoDb",
@@ -66,6 +87,7 @@ pub const SERVICES: &[Service] = &[
         optimized_actions: &["putEvents"],
         target_prefix: "AWSEvents",
         json_version: "1.1",
+        query_version: None,
         signing_name: "events",
         camel_case: false,
         sdk_error_prefix: "EventBridge",
@@ -79,6 +101,7 @@ pub const SERVICES: &[Service] = &[
         optimized_actions: &[],
         target_prefix: "AWSStepFunctions",
         json_version: "1.0",
+        query_version: None,
         signing_name: "states",
         camel_case: true,
         sdk_error_prefix: "Sfn",

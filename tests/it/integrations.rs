@@ -1,5 +1,5 @@
-//! Service integrations against moto's emulator of SQS, DynamoDB and EventBridge: the
-//! optimized forms (`sqs:sendMessage`, `dynamodb:*Item`, `events:putEvents`) and the AWS SDK
+//! Service integrations against moto's emulator of SQS, SNS, DynamoDB and EventBridge: the
+//! optimized forms (`sqs:sendMessage`, `sns:publish`, `dynamodb:*Item`, `events:putEvents`) and the AWS SDK
 //! forms (`aws-sdk:SERVICE:action`), their results, errors and history, a token sent through a
 //! queue, and messages owed across `kill -9`.
 
@@ -16,6 +16,7 @@ async fn daemon_on(moto: &TestMoto, extra: &[(&str, &str)]) -> TestDaemon {
     let endpoint = moto.endpoint();
     let mut env = vec![
         ("SQS_ENDPOINT", endpoint.as_str()),
+        ("SNS_ENDPOINT", endpoint.as_str()),
         ("DYNAMODB_ENDPOINT", endpoint.as_str()),
         ("EVENTS_ENDPOINT", endpoint.as_str()),
     ];
@@ -441,4 +442,97 @@ async fn every_message_owed_at_a_sigkill_arrives() {
         },
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_message_published_to_a_topic_fans_out_to_its_subscribed_queue() {
+    let moto = TestMoto::start().await;
+    let daemon = daemon_on(&moto, &[]).await;
+    let topic = moto.aws(&["sns", "create-topic", "--name", "news"])["TopicArn"]
+        .as_str()
+        .expect("a topic ARN")
+        .to_owned();
+    let q = queue(&moto, "subscriber");
+    let q_arn = moto.aws(&[
+        "sqs",
+        "get-queue-attributes",
+        "--queue-url",
+        &q,
+        "--attribute-names",
+        "QueueArn",
+    ])["Attributes"]["QueueArn"]
+        .as_str()
+        .expect("the queue's ARN")
+        .to_owned();
+    moto.aws(&[
+        "sns",
+        "subscribe",
+        "--topic-arn",
+        &topic,
+        "--protocol",
+        "sqs",
+        "--notification-endpoint",
+        &q_arn,
+        "--attributes",
+        "RawMessageDelivery=true",
+    ]);
+    let (arn, out) = run(
+        &daemon,
+        "publish",
+        &one_task(
+            "sns:publish",
+            json!({"TopicArn": topic, "Message": {"news": "out"},
+                   "MessageAttributes": {"kind": {"DataType": "String", "StringValue": "daily"}}}),
+        ),
+        "{}",
+    )
+    .await;
+    assert!(out["MessageId"].is_string(), "{out}");
+    assert_eq!(out["SdkHttpMetadata"]["HttpStatusCode"], json!(200));
+    let events = history(&daemon.sfn(), &arn).await;
+    let scheduled = events[2]
+        .task_scheduled_event_details()
+        .expect("scheduled details");
+    assert_eq!(
+        (scheduled.resource_type(), scheduled.resource()),
+        ("sns", "publish")
+    );
+    let (_, out) = run(
+        &daemon,
+        "sdk-publish",
+        &one_task(
+            "aws-sdk:sns:publish",
+            json!({"TopicArn": topic, "Message": "plain"}),
+        ),
+        "{}",
+    )
+    .await;
+    assert!(
+        out["MessageId"].is_string() && out.get("SdkHttpMetadata").is_none(),
+        "{out}"
+    );
+    let mut got = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while got.len() < 2 && std::time::Instant::now() < deadline {
+        got.extend(receive(&moto, &q).await);
+    }
+    got.sort();
+    assert_eq!(
+        got,
+        vec!["plain".to_owned(), r#"{"news":"out"}"#.to_owned()]
+    );
+    let (_, out) = run(
+        &daemon,
+        "no-topic",
+        &one_task(
+            "sns:publish",
+            json!({"TopicArn": format!("{topic}-gone"), "Message": "x"}),
+        ),
+        "{}",
+    )
+    .await;
+    assert_eq!(out["error"], json!("SNS.NotFoundException"), "{out}");
+    assert!(out["cause"].as_str().is_some_and(
+        |c| c.contains("(Service: AmazonSNS; Status Code: 404; Error Code: NotFound;")
+    ));
 }

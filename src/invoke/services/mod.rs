@@ -1,5 +1,6 @@
-//! Calls to the AWS services of [`crate::model::services`] over the AWS JSON protocol:
-//! `POST /` with `X-Amz-Target: PREFIX.Operation`, SigV4-signed for the service.
+//! Calls to the AWS services of [`crate::model::services`]: over the AWS JSON protocol
+//! (`POST /` with `X-Amz-Target: PREFIX.Operation`), or the AWS Query protocol for SNS
+//! ([`query`]), SigV4-signed for the service.
 //!
 //! What the state sees, by form:
 //!
@@ -16,6 +17,8 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 use tokio::sync::Semaphore;
+
+mod query;
 
 use super::lambda::{error_chain, metadata, read_capped, SigningKeys, MAX_RESPONSE_BYTES};
 use super::{Invocation, InvokeOutput, Invoker, Outcome};
@@ -101,14 +104,30 @@ impl ServiceInvoker {
         };
         let service = call.service;
         let params: Value = serde_json::from_str(&inv.payload).unwrap_or_else(|_| json!({}));
-        let body = request_body(&call, params).to_string();
         let url = format!("{}/", self.endpoint(service));
-        let content_type = format!("application/x-amz-json-{}", service.json_version);
-        let target = format!("{}.{}", service.target_prefix, call.operation());
-        let mut headers = vec![
-            ("content-type".to_owned(), content_type),
-            ("x-amz-target".to_owned(), target),
-        ];
+        let query = service.query_version;
+        let (body, mut headers) = match query {
+            Some(version) => (
+                query::request(&call, version, params),
+                vec![(
+                    "content-type".to_owned(),
+                    "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
+                )],
+            ),
+            None => (
+                request_body(&call, params).to_string(),
+                vec![
+                    (
+                        "content-type".to_owned(),
+                        format!("application/x-amz-json-{}", service.json_version),
+                    ),
+                    (
+                        "x-amz-target".to_owned(),
+                        format!("{}.{}", service.target_prefix, call.operation()),
+                    ),
+                ],
+            ),
+        };
         let keys = self.keys(&url);
         if let Err(e) = keys.sign_post(service.signing_name, &url, &mut headers, body.as_bytes()) {
             return Err(client_error(
@@ -134,11 +153,17 @@ impl ServiceInvoker {
             }
         };
         let status = resp.status().as_u16();
-        let (headers, request_id) = metadata(&resp);
+        let (headers, mut request_id) = metadata(&resp);
         let text = read_capped(resp, MAX_RESPONSE_BYTES)
             .await
             .map_err(|e| client_error(&call, &format!("Unable to read the response: {e}")))?;
-        let answer: Value = if text.trim().is_empty() {
+        let answer: Value = if query.is_some() {
+            let (answer, id) = query::answer(&call, &text);
+            if let Some(id) = id {
+                request_id = id;
+            }
+            answer
+        } else if text.trim().is_empty() {
             json!({})
         } else {
             serde_json::from_str(&text).unwrap_or_else(|_| json!(text))
@@ -167,11 +192,12 @@ impl Invoker for ServiceInvoker {
 /// The request as the service takes it. The optimized integrations send a JSON message body
 /// or event detail as its text, as Step Functions does; the SDK form names members
 /// capitalised, which camelCase services take lower-cased.
-fn request_body(call: &ServiceCall, params: Value) -> Value {
+pub(super) fn request_body(call: &ServiceCall, params: Value) -> Value {
     let mut params = params;
     if !call.sdk {
         match call.action.as_str() {
             "sendMessage" => stringify(&mut params, "MessageBody"),
+            "publish" => stringify(&mut params, "Message"),
             "putEvents" => {
                 if let Some(entries) = params.get_mut("Entries").and_then(Value::as_array_mut) {
                     for e in entries {
