@@ -19,6 +19,7 @@ mod fidelity;
 mod fuzz;
 mod hardening;
 mod history;
+mod http_task;
 mod integrations;
 mod lambda;
 mod locking;

@@ -262,6 +262,8 @@ pub enum TaskResource {
     /// `arn:aws:states:::states:startExecution[.sync|.sync:2|.waitForTaskToken]`: start
     /// another execution (and, with `.sync`, wait for its end).
     StartExecution(StartMode),
+    /// `arn:aws:states:::http:invoke`: a request to an HTTP API.
+    Http,
     /// An AWS service of [`crate::model::services`], optimized or through the AWS SDK form.
     Service {
         call: crate::model::services::ServiceCall,
@@ -310,6 +312,8 @@ impl TaskResource {
             .unwrap_or(resource);
         if base == "arn:aws:states:::lambda:invoke" {
             TaskResource::LambdaInvoke
+        } else if resource == "arn:aws:states:::http:invoke" {
+            TaskResource::Http
         } else if let Some(mode) = resource.strip_prefix("arn:aws:states:::states:startExecution") {
             match mode {
                 "" => TaskResource::StartExecution(StartMode::Start),

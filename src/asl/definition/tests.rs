@@ -331,6 +331,11 @@ fn task_resources() {
             },
         ),
         (
+            "an HTTP API",
+            "arn:aws:states:::http:invoke",
+            TaskResource::Http,
+        ),
+        (
             "a service not offered",
             "arn:aws:states:::s3:putObject",
             TaskResource::Other("arn:aws:states:::s3:putObject".into()),

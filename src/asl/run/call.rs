@@ -19,6 +19,8 @@ pub enum CallKind {
     /// `arn:aws:states:::` (`sqs:sendMessage`, `aws-sdk:dynamodb:query`) and `payload` the
     /// Task's parameters.
     Service,
+    /// An HTTP request (`http:invoke`): `payload` holds the Task's parameters.
+    Http,
 }
 
 impl CallKind {

@@ -42,6 +42,7 @@ impl<'a> Family<'a> {
             TaskResource::LambdaInvoke => Family::Integration("lambda", invoke_resource(spec)),
             TaskResource::Activity { arn } => Family::Activity(arn),
             TaskResource::StartExecution(mode) => Family::Integration("states", mode.resource()),
+            TaskResource::Http => Family::Integration("http", "invoke"),
             TaskResource::Service {
                 resource_type,
                 resource,

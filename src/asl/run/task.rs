@@ -285,6 +285,16 @@ fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocation, StatesE
             kind: CallKind::Service,
             mock: None,
         }),
+        TaskResource::Http => Ok(Invocation {
+            seq: 0,
+            function_name: "http:invoke".into(),
+            qualifier: None,
+            payload: params.to_string(),
+            invocation_type: String::new(),
+            client_context: None,
+            kind: CallKind::Http,
+            mock: None,
+        }),
         TaskResource::Other(r) => Err(StatesError::runtime(format!(
             "The resource '{r}' is not supported by this server (see README: Calling AWS services)."
         ))),

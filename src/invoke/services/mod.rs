@@ -18,6 +18,7 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 use tokio::sync::Semaphore;
 
+mod http;
 mod query;
 
 use super::lambda::{error_chain, metadata, read_capped, SigningKeys, MAX_RESPONSE_BYTES};
@@ -96,6 +97,9 @@ impl ServiceInvoker {
     }
 
     async fn call(&self, inv: Invocation) -> Outcome {
+        if inv.kind == crate::asl::run::CallKind::Http {
+            return http::invoke(&self.http, &inv.payload).await;
+        }
         let Some(call) = ServiceCall::parse(&inv.function_name) else {
             return Err(StatesError::runtime(format!(
                 "The resource 'arn:aws:states:::{}' is not supported by this server.",
