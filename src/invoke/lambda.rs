@@ -252,8 +252,9 @@ fn header_case(lower: &str) -> String {
     }
 }
 
-/// Percent-encode a path segment (function names are plain, but qualifiers hold `$`).
-fn encode_path_segment(s: &str) -> String {
+/// Percent-encode a path segment (function names are plain, but qualifiers hold `$`), or a
+/// form field (RFC 3986's unreserved characters stay).
+pub(super) fn encode_path_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {

@@ -55,6 +55,21 @@ async fn receive(moto: &TestMoto, queue: &str) -> Vec<String> {
         .collect()
 }
 
+/// The ARN of a queue.
+fn queue_arn(moto: &TestMoto, queue: &str) -> String {
+    moto.aws(&[
+        "sqs",
+        "get-queue-attributes",
+        "--queue-url",
+        queue,
+        "--attribute-names",
+        "QueueArn",
+    ])["Attributes"]["QueueArn"]
+        .as_str()
+        .expect("the queue's ARN")
+        .to_owned()
+}
+
 fn one_task(resource: &str, parameters: Value) -> String {
     json!({"StartAt": "T", "States": {"T": {
         "Type": "Task", "Resource": format!("arn:aws:states:::{resource}"),
@@ -308,17 +323,7 @@ async fn events_put_on_the_bus_reach_a_rules_queue() {
     let moto = TestMoto::start().await;
     let daemon = daemon_on(&moto, &[]).await;
     let q = queue(&moto, "events");
-    let q_arn = moto.aws(&[
-        "sqs",
-        "get-queue-attributes",
-        "--queue-url",
-        &q,
-        "--attribute-names",
-        "QueueArn",
-    ])["Attributes"]["QueueArn"]
-        .as_str()
-        .expect("the queue's ARN")
-        .to_owned();
+    let q_arn = queue_arn(&moto, &q);
     moto.aws(&[
         "events",
         "put-rule",
@@ -453,17 +458,7 @@ async fn a_message_published_to_a_topic_fans_out_to_its_subscribed_queue() {
         .expect("a topic ARN")
         .to_owned();
     let q = queue(&moto, "subscriber");
-    let q_arn = moto.aws(&[
-        "sqs",
-        "get-queue-attributes",
-        "--queue-url",
-        &q,
-        "--attribute-names",
-        "QueueArn",
-    ])["Attributes"]["QueueArn"]
-        .as_str()
-        .expect("the queue's ARN")
-        .to_owned();
+    let q_arn = queue_arn(&moto, &q);
     moto.aws(&[
         "sns",
         "subscribe",

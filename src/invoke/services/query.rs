@@ -4,6 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::super::lambda::encode_path_segment as encode;
 use super::request_body;
 use crate::model::services::ServiceCall;
 
@@ -50,18 +51,6 @@ fn flatten(key: &str, value: &Value, out: &mut Vec<(String, String)>) {
         }
         other => out.push((key.to_owned(), other.to_string())),
     }
-}
-
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// The answer as JSON: the members of `<ActionResult>` on success, `{"__type", "message"}`
