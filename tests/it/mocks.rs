@@ -20,7 +20,8 @@ const MOCKS: &str = r#"{
         "RetryPath": {"LambdaState": "MockedLambdaRetry", "SQSState": "MockedSQSSuccess"},
         "FailPath": {"LambdaState": "MockedLambdaNotReady"}
       }
-    }
+    },
+    "Approval": {"TestCases": {"Approved": {"Approve": "Approved"}}}
   },
   "MockedResponses": {
     "MockedLambdaSuccess": {
@@ -29,6 +30,7 @@ const MOCKS: &str = r#"{
     "MockedLambdaNotReady": {
       "0-3": {"Throw": {"Error": "Lambda.ResourceNotReadyException", "Cause": "Lambda resource is not ready."}}
     },
+    "Approved": {"0": {"Return": {"approved": true}}},
     "MockedSQSSuccess": {
       "0": {"Return": {"MD5OfMessageBody": "3bcb6e8e-7h85-4375-b0bc-1a59812c6e51",
                        "MessageId": "3bcb6e8e-8b51-4375-b0bc-1a59812c6e51"}}
@@ -134,6 +136,42 @@ async fn test_cases_answer_from_the_mock_file_with_the_documented_histories() {
     let d = describe(&sfn, &arn).await;
     assert_eq!(d.error(), Some("Lambda.ResourceNotReadyException"));
     assert_eq!(d.cause(), Some("Lambda resource is not ready."));
+
+    // A mocked activity state answers without a worker, with the activity's events.
+    let approval = create(
+        &sfn,
+        "Approval",
+        r#"{"StartAt": "Approve", "States": {"Approve": {"Type": "Task",
+            "Resource": "arn:aws:states:us-east-1:123456789012:activity:approvals", "End": true}}}"#,
+    )
+    .await;
+    let arn = sfn
+        .start_execution()
+        .state_machine_arn(format!("{approval}#Approved"))
+        .send()
+        .await
+        .expect("StartExecution")
+        .execution_arn()
+        .to_owned();
+    assert_eq!(
+        finished(&sfn, &arn, Duration::from_secs(10)).await,
+        ExecutionStatus::Succeeded
+    );
+    assert_eq!(
+        describe(&sfn, &arn).await.output(),
+        Some(r#"{"approved":true}"#)
+    );
+    assert_eq!(
+        types(&history(&sfn, &arn).await),
+        [
+            T::ExecutionStarted,
+            T::TaskStateEntered,
+            T::ActivityScheduled,
+            T::ActivitySucceeded,
+            T::TaskStateExited,
+            T::ExecutionSucceeded
+        ]
+    );
 
     let unknown = sfn
         .start_execution()

@@ -52,21 +52,7 @@ impl Run<'_> {
             return Ok(Outcome::Blocked);
         }
         self.end_attempt(f, seq);
-        let family = Family::of(spec);
-        match result {
-            Ok(output) => {
-                let (event_type, details) = family.succeeded(&output);
-                self.journal.append(event_type, details);
-                f.task = None;
-                self.complete(state, f, outer, output)
-            }
-            Err(err) => {
-                let (event_type, details) =
-                    family.failed(Some(err.error.as_str()), err.cause.as_deref());
-                self.journal.append(event_type, details);
-                Ok(Outcome::Raise(err))
-            }
-        }
+        self.attempt_over(state, f, outer, &Family::of(spec), result)
     }
 
     /// A worker took the activity task of attempt `seq` (GetActivityTask): write

@@ -157,19 +157,30 @@ impl Run<'_> {
         }
         self.end_attempt(f, seq);
         let family = Family::of(spec);
-        if matches!(spec.resource, TaskResource::Activity { .. }) {
-            // An activity's call is never made: an answer is the failure to offer it.
-            let err = result
-                .err()
-                .unwrap_or_else(|| StatesError::runtime("unexpected answer"));
+        if let (TaskResource::Activity { .. }, Err(err)) = (&spec.resource, &result) {
+            // An activity's call is never made (only mocked): a failure is the failure to
+            // offer it.
             let (event_type, details) =
                 family.schedule_failed(Some(err.error.as_str()), err.cause.as_deref());
             self.journal.append(event_type, details);
-            return Ok(Outcome::Raise(err));
+            return Ok(Outcome::Raise(err.clone()));
         }
         let result = result
             .map_err(|e| integration_error(spec, e))
             .and_then(|out| task_output(spec, &out));
+        self.attempt_over(state, f, outer, &family, result)
+    }
+
+    /// An attempt's result is known: write its Succeeded or Failed event, then complete the
+    /// state or raise the error.
+    pub(super) fn attempt_over(
+        &mut self,
+        state: &State,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+        family: &Family<'_>,
+        result: Result<Value, StatesError>,
+    ) -> Result<Outcome, StatesError> {
         match result {
             Ok(output) => {
                 let (event_type, details) = family.succeeded(&output);
