@@ -267,9 +267,6 @@ fn lambda_settings(config: &Config) -> LambdaSettings {
     }
 }
 
-/// Whether Lambda calls are signed: when `lambda.sign` says so, or always for AWS's own
-/// endpoints over https (which refuse unsigned calls). Credentials in the environment alone
-/// never make calls to a local emulator carry them.
 fn service_settings(config: &Config) -> ServiceSettings {
     let i = &config.integrations;
     let l = &config.lambda;
@@ -286,6 +283,7 @@ fn service_settings(config: &Config) -> ServiceSettings {
         endpoints: crate::model::services::SERVICES
             .iter()
             .filter_map(|s| Some((s.signing_name, i.endpoint(s.signing_name)?.to_owned())))
+            .chain([("lambda", config.lambda_endpoint.clone())])
             .collect(),
         region: config.region.clone(),
         connect_timeout: Duration::from_secs(i.connect_timeout_secs),
@@ -296,6 +294,9 @@ fn service_settings(config: &Config) -> ServiceSettings {
     }
 }
 
+/// Whether Lambda calls are signed: when `lambda.sign` says so, or always for AWS's own
+/// endpoints over https (which refuse unsigned calls). Credentials in the environment alone
+/// never make calls to a local emulator carry them.
 fn signs_lambda_calls(config: &Config) -> bool {
     config.lambda.sign
         || reqwest::Url::parse(&config.lambda_endpoint).is_ok_and(|u| {

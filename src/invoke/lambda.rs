@@ -44,6 +44,18 @@ impl SigningKeys {
         headers: &mut Vec<(String, String)>,
         body: &[u8],
     ) -> Result<(), sigv4::Error> {
+        self.sign(service, "POST", url, headers, body)
+    }
+
+    /// Sign a request of `method` with `body` to `url` for `service`.
+    pub fn sign(
+        &self,
+        service: &str,
+        method: &str,
+        url: &str,
+        headers: &mut Vec<(String, String)>,
+        body: &[u8],
+    ) -> Result<(), sigv4::Error> {
         let unsigned: Vec<(&str, &str)> = headers
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -60,7 +72,7 @@ impl SigningKeys {
             },
             SystemTime::now(),
             sigv4::Covers::SdkDefault,
-            "POST",
+            method,
             url,
             &unsigned,
             body,

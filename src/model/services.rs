@@ -7,7 +7,8 @@
 //! | optimized | `arn:aws:states:::sqs:sendMessage` | the API's members; the result with `SdkHttpMetadata` | `SQS.QueueDoesNotExistException`, with SDK v1's cause |
 //! | AWS SDK | `arn:aws:states:::aws-sdk:sqs:sendMessage` | the API's members, capitalised | `Sqs.QueueDoesNotExistException`, with SDK v2's cause |
 //!
-//! SNS speaks the AWS Query protocol (form-encoded requests, XML answers); the others AWS JSON.
+//! SNS speaks the AWS Query protocol (form-encoded requests, XML answers), Lambda the REST-JSON
+//! protocol (its operations listed in the table); the others AWS JSON.
 
 /// One service.
 #[derive(Debug, PartialEq, Eq)]
@@ -36,7 +37,124 @@ pub struct Service {
     pub optimized_error_prefix: &'static str,
     pub optimized_base_exception: &'static str,
     pub optimized_service_name: &'static str,
+    /// The operations of a service speaking AWS's REST-JSON protocol (Lambda): each action's
+    /// method, path and where its members go. Empty for the JSON and Query protocols, which
+    /// take any action.
+    pub rest: &'static [RestOperation],
 }
+
+/// One operation of a REST-JSON service: members named in `{Member}` of the path, in `query`
+/// or in `headers` go there; `payload` names a member sent as the raw body; the other members
+/// make a JSON body. The answer's body becomes `response_payload` (as text) or the members;
+/// `response_headers` and the status code (`response_status`) are members too.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RestOperation {
+    pub action: &'static str,
+    pub method: &'static str,
+    pub path: &'static str,
+    pub query: &'static [(&'static str, &'static str)],
+    pub headers: &'static [(&'static str, &'static str)],
+    pub payload: Option<&'static str>,
+    pub response_headers: &'static [(&'static str, &'static str)],
+    pub response_status: Option<&'static str>,
+    pub response_payload: Option<&'static str>,
+}
+
+impl RestOperation {
+    const fn get(action: &'static str, path: &'static str) -> Self {
+        Self {
+            action,
+            method: "GET",
+            path,
+            query: &[],
+            headers: &[],
+            payload: None,
+            response_headers: &[],
+            response_status: None,
+            response_payload: None,
+        }
+    }
+
+    const fn with_method(mut self, method: &'static str) -> Self {
+        self.method = method;
+        self
+    }
+
+    const fn with_query(mut self, query: &'static [(&'static str, &'static str)]) -> Self {
+        self.query = query;
+        self
+    }
+}
+
+const QUALIFIER: &[(&str, &str)] = &[("Qualifier", "Qualifier")];
+const PAGING: &[(&str, &str)] = &[("Marker", "Marker"), ("MaxItems", "MaxItems")];
+
+/// Lambda's operations a state can call: invoking, reading and publishing functions.
+const LAMBDA: &[RestOperation] = &[
+    RestOperation {
+        action: "invoke",
+        method: "POST",
+        path: "/2015-03-31/functions/{FunctionName}/invocations",
+        query: QUALIFIER,
+        headers: &[
+            ("InvocationType", "X-Amz-Invocation-Type"),
+            ("LogType", "X-Amz-Log-Type"),
+            ("ClientContext", "X-Amz-Client-Context"),
+        ],
+        payload: Some("Payload"),
+        response_headers: &[
+            ("FunctionError", "x-amz-function-error"),
+            ("LogResult", "x-amz-log-result"),
+            ("ExecutedVersion", "x-amz-executed-version"),
+        ],
+        response_status: Some("StatusCode"),
+        response_payload: Some("Payload"),
+    },
+    RestOperation::get("getFunction", "/2015-03-31/functions/{FunctionName}").with_query(QUALIFIER),
+    RestOperation::get(
+        "getFunctionConfiguration",
+        "/2015-03-31/functions/{FunctionName}/configuration",
+    )
+    .with_query(QUALIFIER),
+    RestOperation::get("listFunctions", "/2015-03-31/functions/").with_query(&[
+        ("Marker", "Marker"),
+        ("MaxItems", "MaxItems"),
+        ("FunctionVersion", "FunctionVersion"),
+        ("MasterRegion", "MasterRegion"),
+    ]),
+    RestOperation::get(
+        "listVersionsByFunction",
+        "/2015-03-31/functions/{FunctionName}/versions",
+    )
+    .with_query(PAGING),
+    RestOperation::get(
+        "listAliases",
+        "/2015-03-31/functions/{FunctionName}/aliases",
+    )
+    .with_query(&[
+        ("Marker", "Marker"),
+        ("MaxItems", "MaxItems"),
+        ("FunctionVersion", "FunctionVersion"),
+    ]),
+    RestOperation::get(
+        "getAlias",
+        "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
+    ),
+    RestOperation::get(
+        "publishVersion",
+        "/2015-03-31/functions/{FunctionName}/versions",
+    )
+    .with_method("POST"),
+    RestOperation::get(
+        "updateFunctionConfiguration",
+        "/2015-03-31/functions/{FunctionName}/configuration",
+    )
+    .with_method("PUT"),
+    RestOperation::get("deleteFunction", "/2015-03-31/functions/{FunctionName}")
+        .with_method("DELETE")
+        .with_query(QUALIFIER),
+    RestOperation::get("getAccountSettings", "/2016-08-19/account-settings/"),
+];
 
 pub const SERVICES: &[Service] = &[
     Service {
@@ -52,6 +170,7 @@ pub const SERVICES: &[Service] = &[
         optimized_error_prefix: "SNS",
         optimized_base_exception: "AmazonSNSException",
         optimized_service_name: "AmazonSNS",
+        rest: &[],
     },
     Service {
         sdk_id: "sqs",
@@ -66,6 +185,7 @@ pub const SERVICES: &[Service] = &[
         optimized_error_prefix: "SQS",
         optimized_base_exception: "AmazonSQSException",
         optimized_service_name: "AmazonSQS",
+        rest: &[],
     },
     Service {
         sdk_id: "dynamodb",
@@ -80,6 +200,7 @@ pub const SERVICES: &[Service] = &[
         optimized_error_prefix: "DynamoDB",
         optimized_base_exception: "AmazonDynamoDBException",
         optimized_service_name: "AmazonDynamoDBv2",
+        rest: &[],
     },
     Service {
         sdk_id: "eventbridge",
@@ -94,6 +215,7 @@ pub const SERVICES: &[Service] = &[
         optimized_error_prefix: "EventBridge",
         optimized_base_exception: "AmazonEventBridgeException",
         optimized_service_name: "AmazonEventBridge",
+        rest: &[],
     },
     Service {
         sdk_id: "sfn",
@@ -108,8 +230,31 @@ pub const SERVICES: &[Service] = &[
         optimized_error_prefix: "StepFunctions",
         optimized_base_exception: "AWSStepFunctionsException",
         optimized_service_name: "AWSStepFunctions",
+        rest: &[],
+    },
+    Service {
+        sdk_id: "lambda",
+        optimized_id: None,
+        optimized_actions: &[],
+        target_prefix: "",
+        json_version: "",
+        query_version: None,
+        signing_name: "lambda",
+        camel_case: false,
+        sdk_error_prefix: "Lambda",
+        optimized_error_prefix: "Lambda",
+        optimized_base_exception: "AWSLambdaException",
+        optimized_service_name: "AWSLambda",
+        rest: LAMBDA,
     },
 ];
+
+impl Service {
+    /// A REST-JSON service's operation of this action.
+    pub fn rest_operation(&self, action: &str) -> Option<&'static RestOperation> {
+        self.rest.iter().find(|op| op.action == action)
+    }
+}
 
 /// The service and action a Task's resource names, when it is one of the table's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,7 +275,8 @@ impl ServiceCall {
             let service = SERVICES.iter().find(|s| s.sdk_id == id)?;
             let valid = action.len() <= 64
                 && action.starts_with(|c: char| c.is_ascii_lowercase())
-                && action.chars().all(|c| c.is_ascii_alphanumeric());
+                && action.chars().all(|c| c.is_ascii_alphanumeric())
+                && (service.rest.is_empty() || service.rest_operation(action).is_some());
             return valid.then(|| Self {
                 service,
                 action: action.to_owned(),
@@ -189,6 +335,7 @@ mod tests {
             "aws-sdk:s3:getObject",
             "aws-sdk:sqs:",
             "aws-sdk:sqs:Send-Message",
+            "aws-sdk:lambda:createFunction",
             "sqs",
         ] {
             assert_eq!(ServiceCall::parse(unknown), None, "{unknown}");

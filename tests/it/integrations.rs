@@ -531,3 +531,116 @@ async fn a_message_published_to_a_topic_fans_out_to_its_subscribed_queue() {
         |c| c.contains("(Service: AmazonSNS; Status Code: 404; Error Code: NotFound;")
     ));
 }
+
+#[tokio::test]
+async fn lambda_is_called_and_read_in_the_aws_sdk_form() {
+    // Invoke, against a Lambda Invoke API: the payload comes back as text, and a function
+    // error is a member of the result, not a failure (unlike `lambda:invoke`).
+    let lambda = crate::support::FakeLambda::start().await;
+    let endpoint = lambda.endpoint();
+    let daemon = TestDaemon::start_with_env(&[("LAMBDA_ENDPOINT", endpoint.as_str())]).await;
+    let invoke = |function: &str| {
+        one_task(
+            "aws-sdk:lambda:invoke",
+            json!({"FunctionName": function, "Payload": {"n": 1}, "Qualifier": "live"}),
+        )
+    };
+    let (arn, out) = run(&daemon, "sdk-lambda-echo", &invoke("echo"), "{}").await;
+    assert_eq!(
+        out,
+        json!({"ExecutedVersion": "$LATEST", "Payload": r#"{"n":1}"#, "StatusCode": 200})
+    );
+    let call = lambda.calls_to("echo").pop().expect("echo was called");
+    assert_eq!(call.qualifier.as_deref(), Some("live"));
+    let events = history(&daemon.sfn(), &arn).await;
+    let scheduled = events
+        .iter()
+        .find_map(|e| e.task_scheduled_event_details())
+        .expect("TaskScheduled");
+    assert_eq!(
+        (scheduled.resource_type(), scheduled.resource()),
+        ("aws-sdk:lambda", "invoke")
+    );
+    let (_, out) = run(&daemon, "sdk-lambda-error", &invoke("fail-typed"), "{}").await;
+    assert_eq!(out["FunctionError"], json!("Unhandled"));
+    assert_eq!(
+        out["Payload"],
+        json!(r#"{"errorType":"CustomError","errorMessage":"boom"}"#)
+    );
+    let (_, out) = run(&daemon, "sdk-lambda-missing", &invoke("nothing"), "{}").await;
+    assert_eq!(out["status"], json!("FAILED"));
+    assert_eq!(out["error"], json!("Lambda.ResourceNotFoundException"));
+    assert!(
+        out["cause"].as_str().is_some_and(|c| c.starts_with(
+            "Function not found: arn:aws:lambda:us-east-1:123456789012:function:nothing (Service: Lambda, Status Code: 404, Request ID: "
+        )),
+        "{out}"
+    );
+
+    // Reading functions, against moto's Lambda.
+    let moto = TestMoto::start().await;
+    let role = moto.aws(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        "fn-role",
+        "--assume-role-policy-document",
+        "{}",
+    ])["Role"]["Arn"]
+        .as_str()
+        .expect("a role ARN")
+        .to_owned();
+    let zip = tempfile::NamedTempFile::new().expect("a zip file");
+    let made = moto
+        .python()
+        .args([
+            "-c",
+            "import io,sys,zipfile\nb=io.BytesIO()\nz=zipfile.ZipFile(b,'w')\nz.writestr('h.py','def h(e,c): return e')\nz.close()\nopen(sys.argv[1],'wb').write(b.getvalue())",
+            &zip.path().display().to_string(),
+        ])
+        .status()
+        .expect("python");
+    assert!(made.success());
+    moto.aws(&[
+        "lambda",
+        "create-function",
+        "--function-name",
+        "reader",
+        "--runtime",
+        "python3.12",
+        "--handler",
+        "h.h",
+        "--role",
+        &role,
+        "--zip-file",
+        &format!("fileb://{}", zip.path().display()),
+    ]);
+    let endpoint = moto.endpoint();
+    let daemon = TestDaemon::start_with_env(&[("LAMBDA_ENDPOINT", endpoint.as_str())]).await;
+    let get = one_task(
+        "aws-sdk:lambda:getFunction",
+        json!({"FunctionName": "reader"}),
+    );
+    let (_, out) = run(&daemon, "sdk-lambda-get", &get, "{}").await;
+    assert_eq!(out["Configuration"]["FunctionName"], json!("reader"));
+    assert_eq!(out["Configuration"]["Handler"], json!("h.h"));
+    let list = one_task("aws-sdk:lambda:listFunctions", json!({"MaxItems": 10}));
+    let (_, out) = run(&daemon, "sdk-lambda-list", &list, "{}").await;
+    let names: Vec<&str> = out["Functions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["FunctionName"].as_str())
+        .collect();
+    assert_eq!(names, ["reader"]);
+    let get = one_task(
+        "aws-sdk:lambda:getFunction",
+        json!({"FunctionName": "absent"}),
+    );
+    let (_, out) = run(&daemon, "sdk-lambda-get-absent", &get, "{}").await;
+    assert_eq!(
+        out["error"],
+        json!("Lambda.ResourceNotFoundException"),
+        "{out}"
+    );
+}

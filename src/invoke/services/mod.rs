@@ -1,6 +1,6 @@
 //! Calls to the AWS services of [`crate::model::services`]: over the AWS JSON protocol
-//! (`POST /` with `X-Amz-Target: PREFIX.Operation`), or the AWS Query protocol for SNS
-//! ([`query`]), SigV4-signed for the service.
+//! (`POST /` with `X-Amz-Target: PREFIX.Operation`), the AWS Query protocol for SNS
+//! ([`query`]) or the REST-JSON protocol for Lambda ([`rest`]), SigV4-signed for the service.
 //!
 //! What the state sees, by form:
 //!
@@ -20,6 +20,7 @@ use tokio::sync::Semaphore;
 
 mod http;
 mod query;
+mod rest;
 
 use super::lambda::{error_chain, metadata, read_capped, SigningKeys, MAX_RESPONSE_BYTES};
 use super::{Invocation, InvokeOutput, Invoker, Outcome};
@@ -108,17 +109,25 @@ impl ServiceInvoker {
         };
         let service = call.service;
         let params: Value = serde_json::from_str(&inv.payload).unwrap_or_else(|_| json!({}));
-        let url = format!("{}/", self.endpoint(service));
-        let query = service.query_version;
-        let (body, mut headers) = match query {
-            Some(version) => (
+        let endpoint = self.endpoint(service);
+        let rest_op = service.rest_operation(&call.action);
+        let (method, url, body, mut headers) = if let Some(op) = rest_op {
+            let r = rest::request(op, &endpoint, params).map_err(|m| client_error(&call, &m))?;
+            (r.method, r.url, r.body, r.headers)
+        } else if let Some(version) = service.query_version {
+            (
+                "POST",
+                format!("{endpoint}/"),
                 query::request(&call, version, params),
                 vec![(
                     "content-type".to_owned(),
                     "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
                 )],
-            ),
-            None => (
+            )
+        } else {
+            (
+                "POST",
+                format!("{endpoint}/"),
                 request_body(&call, params).to_string(),
                 vec![
                     (
@@ -130,10 +139,16 @@ impl ServiceInvoker {
                         format!("{}.{}", service.target_prefix, call.operation()),
                     ),
                 ],
-            ),
+            )
         };
         let keys = self.keys(&url);
-        if let Err(e) = keys.sign_post(service.signing_name, &url, &mut headers, body.as_bytes()) {
+        if let Err(e) = keys.sign(
+            service.signing_name,
+            method,
+            &url,
+            &mut headers,
+            body.as_bytes(),
+        ) {
             return Err(client_error(
                 &call,
                 &format!("Unable to sign the request: {e}"),
@@ -143,7 +158,9 @@ impl ServiceInvoker {
             Some(l) => l.clone().acquire_owned().await.ok(),
             None => None,
         };
-        let mut req = self.http.post(&url).body(body);
+        let method =
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::POST);
+        let mut req = self.http.request(method, &url).body(body);
         for (k, v) in &headers {
             req = req.header(k, v);
         }
@@ -158,10 +175,18 @@ impl ServiceInvoker {
         };
         let status = resp.status().as_u16();
         let (headers, mut request_id) = metadata(&resp);
+        let raw_headers = resp.headers().clone();
         let text = read_capped(resp, MAX_RESPONSE_BYTES)
             .await
             .map_err(|e| client_error(&call, &format!("Unable to read the response: {e}")))?;
-        let answer: Value = if query.is_some() {
+        let ok = (200..300).contains(&status);
+        let answer: Value = if let Some(op) = rest_op {
+            if ok {
+                rest::answer(op, status, &raw_headers, &text)
+            } else {
+                rest::error(&raw_headers, &text)
+            }
+        } else if service.query_version.is_some() {
             let (answer, id) = query::answer(&call, &text);
             if let Some(id) = id {
                 request_id = id;
