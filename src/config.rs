@@ -8,6 +8,8 @@
 //!    `LAMBDA_ENDPOINT` and `WAIT_TIME_SCALE`;
 //! 5. command-line flags.
 
+pub mod connections;
+
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -53,6 +55,9 @@ pub struct Config {
     /// Step Functions Local's mock file (`SFN_MOCK_CONFIG`): executions started on
     /// `stateMachineArn#TestCase` answer the Task states it names from it. Default: none.
     pub mock_config: Option<PathBuf>,
+    /// The EventBridge connections HTTP Tasks name, by ARN or name ([`connections`]).
+    /// Default: none (a request through a connection not listed goes without its credentials).
+    pub connections: std::collections::BTreeMap<String, connections::Connection>,
     pub lambda: LambdaConfig,
     pub integrations: IntegrationsConfig,
     pub sqlite: SqliteConfig,
@@ -328,6 +333,7 @@ impl Default for Config {
             mock_config: None,
             lambda: LambdaConfig::default(),
             integrations: IntegrationsConfig::default(),
+            connections: Default::default(),
             sqlite: SqliteConfig::default(),
             writer: WriterConfig::default(),
             timer: TimerConfig::default(),
@@ -540,6 +546,11 @@ impl Config {
                         "integrations.{key}: must be an http:// or https:// URL, got '{url}'"
                     )))
                 }
+            }
+        }
+        for (name, c) in &self.connections {
+            if let Some(problem) = c.problem() {
+                return Err(ConfigError(format!("connections.\"{name}\": {problem}")));
             }
         }
         if let Some(path) = &self.mock_config {

@@ -133,15 +133,22 @@ pub async fn serve(
         )),
         None => None,
     };
+    let services = Arc::new(
+        ServiceInvoker::new(service_settings(&config), config.connections.clone())
+            .context("building the AWS services client")?,
+    );
+    let remote_step_functions = config
+        .integrations
+        .step_functions_endpoint
+        .as_deref()
+        .filter(|url| !is_this_server(url, addr, &config))
+        .map(|_| services.clone());
     let invoker: Arc<dyn Invoker> = Arc::new(Invokers {
         mocks: mocks.clone(),
         lambda: Arc::new(
             LambdaInvoker::new(lambda_settings(&config)).context("building the Lambda client")?,
         ),
-        services: Arc::new(
-            ServiceInvoker::new(service_settings(&config))
-                .context("building the AWS services client")?,
-        ),
+        services,
     });
     let engine = Arc::new(
         Engine::new(
@@ -158,6 +165,7 @@ pub async fn serve(
                 max_open_executions: config.limits.max_open_executions,
                 max_steps: std::thread::available_parallelism().map_or(2, |n| n.get()),
                 mocks,
+                remote_step_functions,
                 calls: CallLimits {
                     max_in_flight: config.lambda.max_calls_in_flight,
                     max_queued: config.writer.queue_capacity,
@@ -294,6 +302,36 @@ fn service_settings(config: &Config) -> ServiceSettings {
     }
 }
 
+/// Whether `url` reaches this server (bound at `addr`): then nested executions run here, as
+/// Step Functions Local runs them when `STEP_FUNCTIONS_ENDPOINT` names itself.
+fn is_this_server(url: &str, addr: std::net::SocketAddr, config: &Config) -> bool {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    if config
+        .cluster
+        .advertise_url
+        .as_deref()
+        .map(|a| a.trim_end_matches('/'))
+        == Some(url.trim_end_matches('/'))
+    {
+        return true;
+    }
+    if u.port_or_known_default() != Some(addr.port()) {
+        return false;
+    }
+    let Some(host) = u.host_str() else {
+        return false;
+    };
+    match host.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback() || ip.is_unspecified() || ip == addr.ip(),
+        Err(_) => {
+            host.eq_ignore_ascii_case("localhost")
+                || crate::config::host_name().eq_ignore_ascii_case(host)
+        }
+    }
+}
+
 /// Whether Lambda calls are signed: when `lambda.sign` says so, or always for AWS's own
 /// endpoints over https (which refuse unsigned calls). Credentials in the environment alone
 /// never make calls to a local emulator carry them.
@@ -304,4 +342,26 @@ fn signs_lambda_calls(config: &Config) -> bool {
                 && u.host_str()
                     .is_some_and(|h| h == "amazonaws.com" || h.ends_with(".amazonaws.com"))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_functions_endpoint_is_this_server_only_at_its_own_port_and_address() {
+        let config = Config::default();
+        let addr: std::net::SocketAddr = "127.0.0.1:8083".parse().expect("an address");
+        for (url, here) in [
+            ("http://127.0.0.1:8083", true),
+            ("http://localhost:8083/", true),
+            ("http://[::1]:8083", true),
+            ("http://127.0.0.1:8084", false),
+            ("http://10.1.2.3:8083", false),
+            ("https://states.us-east-1.amazonaws.com", false),
+            ("not a url", false),
+        ] {
+            assert_eq!(is_this_server(url, addr, &config), here, "{url}");
+        }
+    }
 }

@@ -35,21 +35,21 @@ use crate::model::{ExecutionArn, ExecutionId, ExecutionStatus, Name, StateMachin
 use crate::store::{ExecutionRow, Store, TimerRow, WhenFull, WriteOp};
 
 /// The execution a Task asks to start.
-struct ChildCall {
-    machine: StateMachineArn,
-    name: Name,
-    input_text: String,
+pub(super) struct ChildCall {
+    pub(super) machine: StateMachineArn,
+    pub(super) name: Name,
+    pub(super) input_text: String,
     input: Value,
 }
 
 impl ChildCall {
-    fn arn(&self) -> ExecutionArn {
+    pub(super) fn arn(&self) -> ExecutionArn {
         self.machine.execution(self.name.as_str())
     }
 }
 
 /// The mode of a start call, from its `invocation_type`.
-fn mode_of(inv: &Invocation) -> Option<StartMode> {
+pub(super) fn mode_of(inv: &Invocation) -> Option<StartMode> {
     [
         StartMode::Start,
         StartMode::Sync,
@@ -106,7 +106,7 @@ fn derived_name(parent_id: i64, seq: i64, fits: &dyn Fn(&Name) -> bool) -> Name 
 type Fits<'a> = &'a dyn Fn(&StateMachineArn, &Name) -> bool;
 
 /// The child a start call's parameters name.
-fn child_call(
+pub(super) fn child_call(
     key: CallKey,
     params: &str,
     fits: Fits<'_>,
@@ -192,7 +192,7 @@ fn child_result(mode: StartMode, child: &ExecutionRow) -> std::result::Result<Va
 }
 
 /// The answer of the start call, as the integration shows it.
-fn started_output(execution_arn: &str, start_ms: i64) -> InvokeOutput {
+pub(super) fn started_output(execution_arn: &str, start_ms: i64) -> InvokeOutput {
     let request_id = uuid::Uuid::new_v4().to_string();
     // The body StartExecution answers with, for its length.
     let body = json!({
@@ -313,12 +313,16 @@ impl<S: Store> Engine<S> {
 
     /// The timer `-seq` of a parent fired: its child ended. Take the child's end as the
     /// callback of the attempt (if the parent still waits for it), and delete the timer.
+    ///
+    /// `remote` is what the other server said of a child started there (see
+    /// `remote_children`): its end, or `None` when it does not exist there.
     pub(super) async fn child_ended(
         &self,
         parent: &ExecutionRow,
         seq: i64,
         now: i64,
         delete: WriteOp,
+        remote: Option<Option<ExecutionRow>>,
     ) -> Result<Option<String>> {
         let running = Running::from_row(parent)?;
         let fits = self.placed_in(parent.partition);
@@ -338,9 +342,10 @@ impl<S: Store> Engine<S> {
             self.timers.arm(key, now.saturating_add(20));
             return Ok(None);
         }
-        let child = match &found {
-            Some((_, arn, _)) => self.store.execution_by_arn(arn.as_str()).await?,
-            None => None,
+        let child = match (&found, remote) {
+            (_, Some(remote)) => remote,
+            (Some((_, arn, _)), None) => self.store.execution_by_arn(arn.as_str()).await?,
+            (None, None) => None,
         };
         let (Some(running), Some((mode, _, _)), Some(child)) = (running, found, child) else {
             self.commit(vec![delete], WhenFull::Wait).await?;
@@ -378,6 +383,15 @@ impl<S: Store> Engine<S> {
         loop {
             let next = self.orphans.lock().ok().and_then(|mut o| o.pop());
             let Some(arn) = next else { return };
+            if let Some(remote) = self.remote() {
+                let stopped = remote
+                    .step_functions("StopExecution", json!({ "executionArn": arn }))
+                    .await;
+                if let Err(e) = stopped {
+                    tracing::warn!(error = %e.error, child = arn, "could not stop a child execution on the other server");
+                }
+                continue;
+            }
             let Ok(child) = ExecutionArn::parse(&arn) else {
                 continue;
             };

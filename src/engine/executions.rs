@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::advance::Running;
 use super::locks::Unlocked;
+use super::remote_children::RemoteChild;
 use super::rows::{effect_ops, event_rows, parent_marker, update_row};
 use super::{Engine, Error, Result};
 use crate::asl::run::{MockRun, ParentLink};
@@ -259,7 +260,12 @@ impl<S: Store> Engine<S> {
         metrics::timer_fired(now - fired.due_ms);
         let mut none = Unlocked::at_entry();
         let (execution_id, seq) = (fired.key.execution.0, fired.key.event.0);
-        match self.fire(fired, now, &mut none).await {
+        // A child on another server is asked about before the parent's lock is taken.
+        let remote = match seq < 0 {
+            true => self.remote_child(execution_id, -seq).await,
+            false => None,
+        };
+        match self.fire(fired, now, remote, &mut none).await {
             Ok(ended) => self.after_end(ended, &mut none).await,
             // Another node holds the execution now; its copy of the timer fires there.
             Err(Error::NotOwner(_) | Error::Store(store::Error::Fenced(_))) => {}
@@ -317,7 +323,13 @@ impl<S: Store> Engine<S> {
         Ok(())
     }
 
-    async fn fire(&self, fired: Fired, now: i64, none: &mut Unlocked) -> Result<Option<String>> {
+    async fn fire(
+        &self,
+        fired: Fired,
+        now: i64,
+        remote: Option<RemoteChild>,
+        none: &mut Unlocked,
+    ) -> Result<Option<String>> {
         let (execution_id, seq) = (fired.key.execution.0, fired.key.event.0);
         let _execution = self.locks.execution(execution_id, none).await;
         let Some(row) = self.store.execution_by_id(execution_id).await? else {
@@ -332,8 +344,18 @@ impl<S: Store> Engine<S> {
             return Ok(None);
         }
         if seq < 0 {
-            // Not a deadline: a child of attempt -seq ended.
-            return self.child_ended(&row, -seq, now, delete).await;
+            // Not a deadline: a child of attempt -seq ended (or, on another server, may have).
+            return match remote {
+                Some(RemoteChild::Pending) => {
+                    self.poll_again(row.id, -seq, now);
+                    Ok(None)
+                }
+                Some(RemoteChild::Ended(child)) => {
+                    self.child_ended(&row, -seq, now, delete, Some(child.map(|c| *c)))
+                        .await
+                }
+                None => self.child_ended(&row, -seq, now, delete, None).await,
+            };
         }
         self.advance(
             &row,

@@ -32,6 +32,7 @@ mod children;
 mod executions;
 pub mod locks;
 mod queries;
+mod remote_children;
 mod rows;
 mod runners;
 mod state_machines;
@@ -129,6 +130,9 @@ pub struct EngineConfig {
     pub max_steps: usize,
     /// Step Functions Local's mocked responses, for executions of a test case.
     pub mocks: Option<Arc<crate::invoke::mocks::MockConfig>>,
+    /// The Step Functions server `states:startExecution` starts children on, when it is not
+    /// this one (`integrations.step_functions_endpoint`).
+    pub remote_step_functions: Option<Arc<crate::invoke::services::ServiceInvoker>>,
 }
 
 /// Bounds on the calls the engine makes.

@@ -105,7 +105,26 @@ impl<S: Store> Engine<S> {
                     return;
                 }
                 let outcome = if invocation.kind == CallKind::StartExecution {
-                    Some(Box::pin(engine.start_child(key, next_partition, &invocation)).await)
+                    let started = match engine.remote().cloned() {
+                        Some(remote) => {
+                            let start = engine.start_remote_child(
+                                &remote,
+                                key,
+                                next_partition,
+                                &invocation,
+                            );
+                            tokio::select! {
+                                biased;
+                                _ = cancelled.cancelled() => None,
+                                _ = hard_stop.cancelled() => None,
+                                o = start => Some(o),
+                            }
+                        }
+                        None => Some(
+                            Box::pin(engine.start_child(key, next_partition, &invocation)).await,
+                        ),
+                    };
+                    started
                 } else {
                     tokio::select! {
                         biased;

@@ -46,6 +46,7 @@ async fn harness() -> Harness {
             calls: CallLimits::default(),
             max_steps: 2,
             mocks: None,
+            remote_step_functions: None,
         },
         ownership,
     )

@@ -2,6 +2,8 @@
 //! request it makes (method, query, headers, JSON and form bodies), the result it gives, and
 //! AWS's errors for 4xx, 5xx and a server that does not answer in time.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::Request;
@@ -31,11 +33,40 @@ async fn server() -> String {
                 .map(str::to_owned)
         };
         json!({"method": method, "query": q, "body": body,
-               "content_type": header("content-type"), "key": header("x-api-key")})
+               "content_type": header("content-type"), "key": header("x-api-key"),
+               "authorization": header("authorization"), "version": header("x_version")})
         .to_string()
+    }
+    // An OAuth authorization server for client `id`/`secret`: tokens `tok-1`, `tok-2`, ...
+    let issued = Arc::new(AtomicU32::new(0));
+    let token = move |headers: HeaderMap, body: String| {
+        let issued = issued.clone();
+        async move {
+            let basic = headers.get("authorization").and_then(|v| v.to_str().ok());
+            if basic != Some("Basic aWQ6c2VjcmV0") || body != "grant_type=client_credentials" {
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    r#"{"error":"invalid_client"}"#.to_owned(),
+                );
+            }
+            let n = issued.fetch_add(1, Ordering::SeqCst) + 1;
+            (
+                StatusCode::OK,
+                json!({"access_token": format!("tok-{n}"), "expires_in": 3600}).to_string(),
+            )
+        }
+    };
+    // Refuses the first token, as an API does once a token is revoked.
+    async fn protected(headers: HeaderMap, req: Request) -> (StatusCode, String) {
+        if headers.get("authorization").and_then(|v| v.to_str().ok()) == Some("Bearer tok-1") {
+            return (StatusCode::UNAUTHORIZED, "revoked".to_owned());
+        }
+        (StatusCode::OK, echo(headers, req).await)
     }
     let app = Router::new()
         .route("/echo", any(echo))
+        .route("/token", axum::routing::post(token))
+        .route("/protected", any(protected))
         .route(
             "/status/{code}",
             get(
@@ -165,4 +196,98 @@ async fn requests_results_and_http_errors() {
     assert_eq!(out["error"], json!("States.Http.Socket"), "{out}");
     let out = run(&daemon, "no-url", json!({"Method": "GET"})).await;
     assert_eq!(out["error"], json!("States.Runtime"), "{out}");
+}
+
+#[tokio::test]
+async fn connections_add_their_credentials_and_parameters_over_the_tasks() {
+    let api = server().await;
+    let token_url = format!("{api}/token");
+    let daemon = TestDaemon::start_with_env(&[
+        ("HOURGLASS_CONNECTIONS__KEYED__API_KEY__NAME", "x-api-key"),
+        (
+            "HOURGLASS_CONNECTIONS__KEYED__API_KEY__VALUE",
+            "from-connection",
+        ),
+        ("HOURGLASS_CONNECTIONS__KEYED__HEADERS__X_VERSION", "2"),
+        ("HOURGLASS_CONNECTIONS__KEYED__QUERY__PAGE", "9"),
+        ("HOURGLASS_CONNECTIONS__KEYED__BODY__SOURCE", "connection"),
+        ("HOURGLASS_CONNECTIONS__BASIC__BASIC__USERNAME", "svc"),
+        ("HOURGLASS_CONNECTIONS__BASIC__BASIC__PASSWORD", "pw"),
+        (
+            "HOURGLASS_CONNECTIONS__OAUTH__OAUTH__AUTHORIZATION_ENDPOINT",
+            token_url.as_str(),
+        ),
+        ("HOURGLASS_CONNECTIONS__OAUTH__OAUTH__CLIENT_ID", "id"),
+        (
+            "HOURGLASS_CONNECTIONS__OAUTH__OAUTH__CLIENT_SECRET",
+            "secret",
+        ),
+        (
+            "HOURGLASS_CONNECTIONS__OAUTH__OAUTH__BODY__GRANT_TYPE",
+            "client_credentials",
+        ),
+    ])
+    .await;
+    let through = |name: &str| json!({"ConnectionArn": format!("arn:aws:events:us-east-1:123456789012:connection/{name}/5c1d")});
+
+    // API key, headers, query and body fields: the connection's win over the Task's.
+    let out = run(
+        &daemon,
+        "keyed",
+        json!({"ApiEndpoint": format!("{api}/echo"), "Method": "POST",
+               "Headers": {"x-api-key": "from-task", "x_version": "1"},
+               "QueryParameters": {"page": 2, "q": "x"},
+               "RequestBody": {"order": 7, "source": "task"},
+               "Authentication": through("keyed")}),
+    )
+    .await;
+    let got = &out["ResponseBody"];
+    assert_eq!(got["key"], json!("from-connection"), "{out}");
+    assert_eq!(got["version"], json!("2"));
+    assert_eq!(got["query"], json!([["q", "x"], ["page", "9"]]));
+    let body: Value = serde_json::from_str(got["body"].as_str().unwrap_or("")).expect("json");
+    assert_eq!(body, json!({"order": 7, "source": "connection"}));
+
+    // Basic.
+    let out = run(
+        &daemon,
+        "basic",
+        json!({"ApiEndpoint": format!("{api}/echo"), "Method": "GET",
+               "Authentication": through("basic")}),
+    )
+    .await;
+    assert_eq!(
+        out["ResponseBody"]["authorization"],
+        json!("Basic c3ZjOnB3"),
+        "{out}"
+    );
+
+    // OAuth: the first token is refused, so a new one is got and the call made again; the
+    // next execution uses the token held.
+    for name in ["oauth-1", "oauth-2"] {
+        let out = run(
+            &daemon,
+            name,
+            json!({"ApiEndpoint": format!("{api}/protected"), "Method": "GET",
+                   "Authentication": through("oauth")}),
+        )
+        .await;
+        assert_eq!(out["StatusCode"], json!(200), "{name}: {out}");
+        assert_eq!(
+            out["ResponseBody"]["authorization"],
+            json!("Bearer tok-2"),
+            "{name}"
+        );
+    }
+
+    // A connection not configured adds nothing.
+    let out = run(
+        &daemon,
+        "unlisted",
+        json!({"ApiEndpoint": format!("{api}/echo"), "Method": "GET",
+               "Authentication": through("elsewhere")}),
+    )
+    .await;
+    assert_eq!(out["ResponseBody"]["authorization"], Value::Null, "{out}");
+    assert_eq!(out["ResponseBody"]["key"], Value::Null);
 }

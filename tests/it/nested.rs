@@ -275,3 +275,95 @@ async fn a_stopped_parent_stops_its_sync_child_and_a_token_child_answers_its_par
         json!({"answered": true})
     );
 }
+
+#[tokio::test]
+async fn children_start_on_the_step_functions_endpoint_when_it_is_another_server() {
+    let other = TestDaemon::start_with_env(&[("WAIT_TIME_SCALE", "1")]).await;
+    let there = other.sfn();
+    let child = create(&there, "child", &waiting_child(2)).await;
+    let failing = create(
+        &there,
+        "failing",
+        &json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Nope", "Cause": "told to"}}})
+            .to_string(),
+    )
+    .await;
+    let url = other.url();
+    let mut daemon = TestDaemon::start_with_env(&[("STEP_FUNCTIONS_ENDPOINT", url.as_str())]).await;
+    let sfn = daemon.sfn();
+
+    // Plain: the child runs there, and only there.
+    let sm = create(&sfn, "start", &parent("startExecution", &child, json!({}))).await;
+    let arn = start(&sfn, &sm, "p", r#"{"n":1}"#).await;
+    assert_eq!(
+        finished(&sfn, &arn, Duration::from_secs(20)).await,
+        ExecutionStatus::Succeeded
+    );
+    let started = output(&describe(&sfn, &arn).await);
+    let started_arn = started["ExecutionArn"].as_str().expect("the child's ARN");
+    assert_eq!(child_arns(&there, &child).await, [started_arn]);
+
+    // .sync:2 across a kill -9 of the parent's server: the child is started once, and its
+    // output reaches the parent.
+    let sm = create(
+        &sfn,
+        "sync2",
+        &parent("startExecution.sync:2", &child, json!({})),
+    )
+    .await;
+    let arn = start(&sfn, &sm, "p", r#"{"n":5}"#).await;
+    eventually(
+        "the second child to start",
+        Duration::from_secs(10),
+        || async { (child_arns(&there, &child).await.len() == 2).then_some(()) },
+    )
+    .await;
+    daemon.kill9_and_restart().await;
+    let sfn = daemon.sfn();
+    assert_eq!(
+        finished(&sfn, &arn, Duration::from_secs(20)).await,
+        ExecutionStatus::Succeeded
+    );
+    let out = output(&describe(&sfn, &arn).await);
+    assert_eq!(out["Output"], json!({"doubled": 10}), "{out}");
+    assert_eq!(out["Status"], json!("SUCCEEDED"));
+    assert_eq!(child_arns(&there, &child).await.len(), 2, "started once");
+    let seen = types(&history(&sfn, &arn).await);
+    assert!(seen.contains(&HistoryEventType::TaskSubmitted), "{seen:?}");
+    assert!(seen.contains(&HistoryEventType::TaskSucceeded), "{seen:?}");
+
+    // .sync with a child that fails: the task fails as with a local child.
+    let sm = create(
+        &sfn,
+        "sync-fail",
+        &parent("startExecution.sync", &failing, json!({})),
+    )
+    .await;
+    let arn = start(&sfn, &sm, "p", r#"{"n":1}"#).await;
+    assert_eq!(
+        finished(&sfn, &arn, Duration::from_secs(20)).await,
+        ExecutionStatus::Failed
+    );
+    let d = describe(&sfn, &arn).await;
+    assert_eq!(d.error(), Some("States.TaskFailed"));
+    let cause: Value = serde_json::from_str(d.cause().unwrap_or("")).expect("a JSON cause");
+    assert_eq!(
+        (cause["Error"].as_str(), cause["Cause"].as_str()),
+        (Some("Nope"), Some("told to"))
+    );
+
+    // A machine the other server does not have: its error, as Step Functions names it.
+    let missing = child.replace(":child", ":absent");
+    let sm = create(
+        &sfn,
+        "missing",
+        &parent("startExecution", &missing, json!({})),
+    )
+    .await;
+    let arn = start(&sfn, &sm, "p", r#"{"n":1}"#).await;
+    finished(&sfn, &arn, Duration::from_secs(20)).await;
+    assert_eq!(
+        describe(&sfn, &arn).await.error(),
+        Some("StepFunctions.StateMachineDoesNotExistException")
+    );
+}

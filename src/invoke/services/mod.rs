@@ -46,10 +46,16 @@ pub struct ServiceInvoker {
     http: reqwest::Client,
     settings: ServiceSettings,
     limits: HashMap<&'static str, Arc<Semaphore>>,
+    http_task: http::HttpTask,
 }
 
 impl ServiceInvoker {
-    pub fn new(settings: ServiceSettings) -> anyhow::Result<Self> {
+    /// `connections` are the EventBridge connections HTTP Tasks name (they hold secrets, so
+    /// they are not part of the settings, which are shown in logs).
+    pub fn new(
+        settings: ServiceSettings,
+        connections: std::collections::BTreeMap<String, crate::config::connections::Connection>,
+    ) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.response_timeout)
@@ -64,6 +70,7 @@ impl ServiceInvoker {
             .collect();
         Ok(Self {
             http,
+            http_task: http::HttpTask::new(connections),
             settings,
             limits,
         })
@@ -99,7 +106,7 @@ impl ServiceInvoker {
 
     async fn call(&self, inv: Invocation) -> Outcome {
         if inv.kind == crate::asl::run::CallKind::Http {
-            return http::invoke(&self.http, &inv.payload).await;
+            return self.http_task.invoke(&self.http, &inv.payload).await;
         }
         let Some(call) = ServiceCall::parse(&inv.function_name) else {
             return Err(StatesError::runtime(format!(
@@ -107,18 +114,73 @@ impl ServiceInvoker {
                 inv.function_name
             )));
         };
-        let service = call.service;
         let params: Value = serde_json::from_str(&inv.payload).unwrap_or_else(|_| json!({}));
+        let Raw {
+            status,
+            headers,
+            request_id,
+            answer,
+        } = self.send(&call, params).await?;
+        if !(200..300).contains(&status) {
+            return Err(service_error(&call, status, &answer, &request_id));
+        }
+        let output = response_output(&call, answer, status, &headers, &request_id)?;
+        Ok(InvokeOutput {
+            status_code: status,
+            payload: output.to_string(),
+            executed_version: None,
+            request_id,
+            headers,
+            mocked: false,
+        })
+    }
+
+    /// A Step Functions action (`StartExecution`) at `integrations.step_functions_endpoint`,
+    /// with the API's own (camelCase) members: the answer, or the error as the optimized
+    /// integration names it (`StepFunctions.ExecutionAlreadyExistsException`).
+    pub async fn step_functions(
+        &self,
+        operation: &str,
+        params: Value,
+    ) -> Result<Value, StatesError> {
+        let service = SERVICES
+            .iter()
+            .find(|s| s.signing_name == "states")
+            .ok_or_else(|| StatesError::runtime("Step Functions is not in the services table"))?;
+        let mut action = operation.to_owned();
+        if let Some(first) = action.get_mut(..1) {
+            first.make_ascii_lowercase();
+        }
+        let call = ServiceCall {
+            service,
+            action,
+            sdk: false,
+        };
+        let raw = self.send(&call, params).await?;
+        if !(200..300).contains(&raw.status) {
+            return Err(service_error(
+                &call,
+                raw.status,
+                &raw.answer,
+                &raw.request_id,
+            ));
+        }
+        Ok(raw.answer)
+    }
+
+    /// Send the call and read its answer, whatever its status.
+    async fn send(&self, call: &ServiceCall, params: Value) -> Result<Raw, StatesError> {
+        let service = call.service;
         let endpoint = self.endpoint(service);
         let rest_op = service.rest_operation(&call.action);
         let (method, url, body, mut headers) = if let Some(op) = rest_op {
-            let r = rest::request(op, &endpoint, params).map_err(|m| client_error(&call, &m))?;
+            let r = rest::request(op, &endpoint, params).map_err(|m| client_error(call, &m))?;
             (r.method, r.url, r.body, r.headers)
         } else if let Some(version) = service.query_version {
             (
                 "POST",
                 format!("{endpoint}/"),
-                query::request(&call, version, params),
+                query::request(call, version, params),
                 vec![(
                     "content-type".to_owned(),
                     "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
@@ -128,7 +190,7 @@ impl ServiceInvoker {
             (
                 "POST",
                 format!("{endpoint}/"),
-                request_body(&call, params).to_string(),
+                request_body(call, params).to_string(),
                 vec![
                     (
                         "content-type".to_owned(),
@@ -150,7 +212,7 @@ impl ServiceInvoker {
             body.as_bytes(),
         ) {
             return Err(client_error(
-                &call,
+                call,
                 &format!("Unable to sign the request: {e}"),
             ));
         }
@@ -168,7 +230,7 @@ impl ServiceInvoker {
             Ok(r) => r,
             Err(e) => {
                 return Err(client_error(
-                    &call,
+                    call,
                     &format!("Unable to execute HTTP request: {}", error_chain(&e)),
                 ))
             }
@@ -178,7 +240,7 @@ impl ServiceInvoker {
         let raw_headers = resp.headers().clone();
         let text = read_capped(resp, MAX_RESPONSE_BYTES)
             .await
-            .map_err(|e| client_error(&call, &format!("Unable to read the response: {e}")))?;
+            .map_err(|e| client_error(call, &format!("Unable to read the response: {e}")))?;
         let ok = (200..300).contains(&status);
         let answer: Value = if let Some(op) = rest_op {
             if ok {
@@ -187,7 +249,7 @@ impl ServiceInvoker {
                 rest::error(&raw_headers, &text)
             }
         } else if service.query_version.is_some() {
-            let (answer, id) = query::answer(&call, &text);
+            let (answer, id) = query::answer(call, &text);
             if let Some(id) = id {
                 request_id = id;
             }
@@ -197,19 +259,21 @@ impl ServiceInvoker {
         } else {
             serde_json::from_str(&text).unwrap_or_else(|_| json!(text))
         };
-        if !(200..300).contains(&status) {
-            return Err(service_error(&call, status, &answer, &request_id));
-        }
-        let output = response_output(&call, answer, status, &headers, &request_id)?;
-        Ok(InvokeOutput {
-            status_code: status,
-            payload: output.to_string(),
-            executed_version: None,
-            request_id,
+        Ok(Raw {
+            status,
             headers,
-            mocked: false,
+            request_id,
+            answer,
         })
     }
+}
+
+/// A service's answer before it is shown to the state.
+struct Raw {
+    status: u16,
+    headers: Vec<(String, String)>,
+    request_id: String,
+    answer: Value,
 }
 
 impl Invoker for ServiceInvoker {

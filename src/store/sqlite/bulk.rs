@@ -103,7 +103,11 @@ impl Kind {
                 format!("DELETE FROM timers WHERE (execution_id, seq) IN {values}")
             }
             Kind::InsertTimers => {
-                format!("INSERT INTO timers (execution_id, seq, due_ms) SELECT * FROM {values}")
+                // An upsert, as on PostgreSQL: a timer written again moves to its new deadline.
+                format!(
+                    "INSERT INTO timers (execution_id, seq, due_ms) SELECT * FROM {values} \
+                     WHERE true ON CONFLICT (execution_id, seq) DO UPDATE SET due_ms = excluded.due_ms"
+                )
             }
             Kind::DeleteTasks => format!("DELETE FROM tasks WHERE (execution_id, seq) IN {values}"),
             Kind::DeleteTasksOf => format!("DELETE FROM tasks WHERE execution_id IN {values}"),
