@@ -61,6 +61,8 @@ pub enum ApiError {
     ActivityWorkerLimitExceeded(String),
     #[error("Too many tags: {0}")]
     TooManyTags(String),
+    #[error("{0}")]
+    StateMachineTypeNotSupported(String),
     #[error("Rate exceeded")]
     Throttling,
     #[error("Execution Limit Exceeded: {0}")]
@@ -132,6 +134,7 @@ impl ApiError {
             ApiError::TaskTimedOut(_) => (SFN, "TaskTimedOut"),
             ApiError::InvalidOutput(_) => (SFN, "InvalidOutput"),
             ApiError::TooManyTags(_) => (SFN, "TooManyTags"),
+            ApiError::StateMachineTypeNotSupported(_) => (SFN, "StateMachineTypeNotSupported"),
             ApiError::ActivityDoesNotExist(_) => (SFN, "ActivityDoesNotExist"),
             ApiError::ActivityWorkerLimitExceeded(_) => (SFN, "ActivityWorkerLimitExceeded"),
         };

@@ -1,5 +1,7 @@
-//! StartExecution, DescribeExecution, StopExecution, ListExecutions,
+//! StartExecution, StartSyncExecution, DescribeExecution, StopExecution, ListExecutions,
 //! DescribeStateMachineForExecution.
+
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -7,14 +9,25 @@ use super::shapes::{self, Checks, Req};
 use super::state_machines;
 use super::{ApiError, Ctx};
 use crate::engine::MachineForExecution;
-use crate::model::{ExecutionArn, ExecutionStatus, Name};
+use crate::model::{ExecutionArn, ExecutionStatus, Name, StateMachineArn, StateMachineType};
 
 /// AWS's limit on execution input: 256 KiB.
 pub const MAX_PAYLOAD: usize = 262_144;
 
-pub async fn start_execution(app: &Ctx, req: Value) -> Result<Value, ApiError> {
-    let req = Req::new(req);
-    let mut checks = Checks::new();
+/// The longest a synchronous (Express) execution may run: AWS's five minutes.
+pub const SYNC_LIMIT: Duration = Duration::from_secs(300);
+
+/// What StartExecution and StartSyncExecution are asked to start.
+struct Start {
+    machine: StateMachineArn,
+    /// Step Functions Local's `stateMachineArn#TestCase`: a test case of the mock file.
+    test_case: Option<String>,
+    name: Name,
+    input_text: String,
+    input: Value,
+}
+
+fn start_request(req: &Req, mut checks: Checks) -> Result<Start, ApiError> {
     let sm_arn = checks.required("stateMachineArn", req.str("stateMachineArn")?);
     checks.length("stateMachineArn", sm_arn, 1, 256);
     let name = match req.str("name")? {
@@ -25,32 +38,118 @@ pub async fn start_execution(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     checks.byte_length_sensitive("input", input_text, 0, MAX_PAYLOAD);
     checks.length("traceHeader", req.str("traceHeader")?, 0, 256);
     checks.done()?;
-    // Step Functions Local's `stateMachineArn#TestCase` runs a test case of the mock file.
     let (sm_arn, test_case) = match sm_arn.unwrap_or_default().split_once('#') {
-        Some((arn, case)) => (arn, Some(case)),
+        Some((arn, case)) => (arn, Some(case.to_owned())),
         None => (sm_arn.unwrap_or_default(), None),
     };
-    let sm_arn = shapes::state_machine_arn(sm_arn)?;
-    let input_text = input_text.unwrap_or("{}");
-    let input: Value = serde_json::from_str(input_text)
+    let machine = shapes::state_machine_arn(sm_arn)?;
+    let input_text = input_text.unwrap_or("{}").to_owned();
+    let input: Value = serde_json::from_str(&input_text)
         .map_err(|_| ApiError::InvalidExecutionInput("Invalid execution input.".into()))?;
-    let name = name.unwrap_or_else(Name::random);
-    let started = match test_case {
+    Ok(Start {
+        machine,
+        test_case,
+        name: name.unwrap_or_else(Name::random),
+        input_text,
+        input,
+    })
+}
+
+async fn start(app: &Ctx, s: Start) -> Result<crate::engine::StartedExecution, ApiError> {
+    Ok(match &s.test_case {
         Some(case) => {
             app.engine
-                .start_test_case(&sm_arn, case, name, input_text, input)
+                .start_test_case(&s.machine, case, s.name, &s.input_text, s.input)
                 .await?
         }
         None => {
             app.engine
-                .start_execution(&sm_arn, name, input_text, input)
+                .start_execution(&s.machine, s.name, &s.input_text, s.input)
                 .await?
         }
-    };
+    })
+}
+
+pub async fn start_execution(app: &Ctx, req: Value) -> Result<Value, ApiError> {
+    let req = Req::new(req);
+    let s = start_request(&req, Checks::new())?;
+    let started = start(app, s).await?;
     Ok(json!({
         "executionArn": started.execution_arn,
         "startDate": shapes::epoch_seconds(started.start_ms),
     }))
+}
+
+/// StartSyncExecution: start an execution of an Express machine and answer when it ends, with
+/// its output, status, error and billing details. An execution still running after
+/// [`SYNC_LIMIT`] is stopped with `States.Timeout`.
+pub async fn start_sync_execution(app: &Ctx, req: Value) -> Result<Value, ApiError> {
+    let req = Req::new(req);
+    let mut checks = Checks::new();
+    let included = req.str("includedData")?;
+    checks.one_of("includedData", included, &["ALL_DATA", "METADATA_ONLY"]);
+    let s = start_request(&req, checks)?;
+    let sm = app.engine.state_machine(&s.machine).await?;
+    if sm.machine_type != StateMachineType::Express {
+        return Err(ApiError::StateMachineTypeNotSupported(
+            "This operation is not supported by this type of state machine".into(),
+        ));
+    }
+    let started = start(app, s).await?;
+    let arn = shapes::execution_arn(&started.execution_arn)?;
+    let deadline = tokio::time::Instant::now() + SYNC_LIMIT;
+    let mut pause = Duration::from_millis(2);
+    let e = loop {
+        let e = app.engine.execution(&arn).await?;
+        if e.status.is_terminal() {
+            break e;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            app.engine
+                .stop_execution(
+                    &arn,
+                    Some("States.Timeout".into()),
+                    Some(
+                        "The execution ran longer than an Express workflow may (5 minutes).".into(),
+                    ),
+                )
+                .await?;
+            break app.engine.execution(&arn).await?;
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(100));
+    };
+    let stop_ms = e.stop_ms.unwrap_or(e.start_ms);
+    // Billed as AWS bills Express workflows: in 100 ms steps of 64 MB.
+    let billed_ms = ((stop_ms - e.start_ms).max(1) + 99) / 100 * 100;
+    let all = included != Some("METADATA_ONLY");
+    let mut out = json!({
+        "executionArn": e.arn,
+        "stateMachineArn": e.state_machine_arn,
+        "name": e.name,
+        "startDate": shapes::epoch_seconds(e.start_ms),
+        "stopDate": shapes::epoch_seconds(stop_ms),
+        "status": e.status,
+        "inputDetails": {"included": all},
+        "billingDetails": {"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": billed_ms},
+    });
+    if all {
+        out["input"] = json!(e.input);
+    }
+    if let Some(o) = e.output.as_ref().filter(|_| all) {
+        out["output"] = json!(o);
+        out["outputDetails"] = json!({"included": true});
+    }
+    if let Some(err) = &e.error {
+        out["error"] = json!(err);
+    }
+    if let Some(c) = e.cause.as_ref().filter(|_| all) {
+        out["cause"] = json!(c);
+    }
+    if let Some(t) = req.str("traceHeader")? {
+        out["traceHeader"] = json!(t);
+    }
+    Ok(out)
 }
 
 fn execution_arn_member(req: &Req) -> Result<ExecutionArn, ApiError> {

@@ -67,6 +67,7 @@ pub enum Operation {
     DeleteStateMachine,
     ListStateMachines,
     StartExecution,
+    StartSyncExecution,
     DescribeExecution,
     StopExecution,
     ListExecutions,
@@ -87,13 +88,14 @@ pub enum Operation {
 }
 
 impl Operation {
-    const ALL: [Operation; 23] = [
+    const ALL: [Operation; 24] = [
         Operation::CreateStateMachine,
         Operation::DescribeStateMachine,
         Operation::UpdateStateMachine,
         Operation::DeleteStateMachine,
         Operation::ListStateMachines,
         Operation::StartExecution,
+        Operation::StartSyncExecution,
         Operation::DescribeExecution,
         Operation::StopExecution,
         Operation::ListExecutions,
@@ -121,6 +123,7 @@ impl Operation {
             Operation::DeleteStateMachine => "DeleteStateMachine",
             Operation::ListStateMachines => "ListStateMachines",
             Operation::StartExecution => "StartExecution",
+            Operation::StartSyncExecution => "StartSyncExecution",
             Operation::DescribeExecution => "DescribeExecution",
             Operation::StopExecution => "StopExecution",
             Operation::ListExecutions => "ListExecutions",
@@ -278,7 +281,11 @@ async fn answer(
     };
     // An execution started without a name gets one here, so its partition (a hash of its ARN)
     // is known, and a node it is forwarded to starts it under the same name.
-    if op == Operation::StartExecution && req.get("name").is_none_or(Value::is_null) {
+    let starts = matches!(
+        op,
+        Operation::StartExecution | Operation::StartSyncExecution
+    );
+    if starts && req.get("name").is_none_or(Value::is_null) {
         req["name"] = Value::String(crate::model::Name::random().into_string());
     }
     let cluster = app.forwarder.get().cloned();
@@ -307,7 +314,14 @@ async fn answer(
             drop(permit);
             answer
         };
-        tokio::time::timeout(app.request_timeout, tokio::spawn(work)).await
+        // A synchronous execution answers when it ends, within an Express workflow's limit.
+        let limit = match op {
+            Operation::StartSyncExecution => app
+                .request_timeout
+                .max(executions::SYNC_LIMIT + Duration::from_secs(5)),
+            _ => app.request_timeout,
+        };
+        tokio::time::timeout(limit, tokio::spawn(work)).await
     };
     let answer = match answer {
         Ok(Ok(answer)) => answer,
@@ -422,6 +436,7 @@ async fn handle(app: &Ctx, op: Operation, req: Value) -> Result<Value, ApiError>
             state_machines::validate_state_machine_definition(req)
         }
         Operation::StartExecution => executions::start_execution(app, req).await,
+        Operation::StartSyncExecution => executions::start_sync_execution(app, req).await,
         Operation::DescribeExecution => executions::describe_execution(app, req).await,
         Operation::StopExecution => executions::stop_execution(app, req).await,
         Operation::ListExecutions => executions::list_executions(app, req).await,

@@ -450,3 +450,119 @@ async fn describe_state_machine_for_execution_returns_the_machine_it_ran() {
         "a revision id"
     );
 }
+
+/// The SDKs send StartSyncExecution to `sync-<endpoint host>`, which does not resolve for
+/// `127.0.0.1`: this client takes the prefix off again, as README's section on Express
+/// workflows shows.
+async fn start_sync(
+    sfn: &Client,
+    sm: &str,
+    input: &str,
+) -> Result<
+    aws_sdk_sfn::operation::start_sync_execution::StartSyncExecutionOutput,
+    aws_sdk_sfn::error::SdkError<
+        aws_sdk_sfn::operation::start_sync_execution::StartSyncExecutionError,
+    >,
+> {
+    sfn.start_sync_execution()
+        .state_machine_arn(sm)
+        .input(input)
+        .customize()
+        .mutate_request(|req| {
+            let uri = req.uri().replace("://sync-", "://");
+            let _ = req.set_uri(uri);
+        })
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn start_sync_execution_answers_an_express_execution_when_it_ends() {
+    let daemon = TestDaemon::start_with_env(&[("WAIT_TIME_SCALE", "1")]).await;
+    let sfn = daemon.sfn();
+    let express = |name: &str, definition: &str| {
+        sfn.create_state_machine()
+            .name(name)
+            .definition(definition)
+            .role_arn(ROLE_ARN)
+            .r#type(aws_sdk_sfn::types::StateMachineType::Express)
+            .send()
+    };
+    let waits = express("waits", WAITS_TWO_SECONDS)
+        .await
+        .expect("create")
+        .state_machine_arn()
+        .to_owned();
+    let t0 = std::time::Instant::now();
+    let out = start_sync(&sfn, &waits, r#"{"n":1}"#)
+        .await
+        .expect("StartSyncExecution");
+    let took = t0.elapsed();
+    assert!(
+        took >= Duration::from_secs(2),
+        "answered after the Wait: {took:?}"
+    );
+    assert_eq!(
+        out.status(),
+        &aws_sdk_sfn::types::SyncExecutionStatus::Succeeded
+    );
+    assert_eq!(json(out.output().unwrap_or("")), json(r#"{"done":true}"#));
+    assert_eq!(out.input(), Some(r#"{"n":1}"#));
+    let billing = out.billing_details().expect("billing details");
+    assert_eq!(billing.billed_memory_used_in_mb(), 64);
+    assert!(billing.billed_duration_in_milliseconds() >= 2000);
+    assert_eq!(billing.billed_duration_in_milliseconds() % 100, 0);
+
+    let fails = express("fails", FAILS)
+        .await
+        .expect("create")
+        .state_machine_arn()
+        .to_owned();
+    let out = start_sync(&sfn, &fails, "{}")
+        .await
+        .expect("StartSyncExecution");
+    assert_eq!(
+        out.status(),
+        &aws_sdk_sfn::types::SyncExecutionStatus::Failed
+    );
+    assert_eq!(
+        (out.error(), out.cause()),
+        (Some("OrderRejected"), Some("the card was declined"))
+    );
+
+    // A standard machine refuses it.
+    let standard = create(&sfn, "standard", PASS_DEFINITION).await;
+    let err = start_sync(&sfn, &standard, "{}")
+        .await
+        .expect_err("a standard machine");
+    let (code, message) = code_and_message(&err);
+    assert_eq!(code, "StateMachineTypeNotSupported", "{message}");
+
+    // boto3, with the prefix turned off as README says.
+    let script = format!(
+        r#"
+import boto3, botocore.config, json
+c = boto3.client("stepfunctions", endpoint_url="{url}", region_name="us-east-1",
+                 aws_access_key_id="test", aws_secret_access_key="test",
+                 config=botocore.config.Config(inject_host_prefix=False))
+r = c.start_sync_execution(stateMachineArn="{waits}", input='{{"n":2}}')
+print(json.dumps({{"status": r["status"], "output": r["output"]}}))
+"#,
+        url = daemon.url()
+    );
+    let run = std::process::Command::new(crate::support::test_venv().join("bin/python"))
+        .args(["-c", &script])
+        .output()
+        .expect("python");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let shown = json(String::from_utf8_lossy(&run.stdout).trim());
+    assert_eq!(shown["status"], serde_json::json!("SUCCEEDED"));
+    assert_eq!(
+        json(shown["output"].as_str().unwrap_or("")),
+        json(r#"{"done":true}"#)
+    );
+}

@@ -183,7 +183,7 @@ pub fn invalid_definition_message(diags: &[Diagnostic]) -> String {
             if d.location.is_empty() {
                 format!("{}: {}", d.code, d.message)
             } else {
-                format!("{}: {} at {}", d.code, d.message, d.location)
+                format!("{}: {} at {}", d.code, d.message.trim_end(), d.location)
             }
         })
         .collect();

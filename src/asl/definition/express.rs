@@ -56,7 +56,8 @@ fn refused(resource: &str) -> Option<String> {
         .find(|suffix| resource.ends_with(suffix))
         .map(|suffix| {
             let pattern = suffix.split(':').next().unwrap_or(suffix);
-            format!("Express state machine does not support '{pattern}' service integration")
+            // AWS's wording ends with a space (the error message of CreateStateMachine trims it).
+            format!("Express state machine does not support '{pattern}' service integration ")
         })
 }
 
@@ -84,7 +85,7 @@ mod tests {
                     "/States/A/Resource".to_owned()
                 ),
                 (
-                    "Express state machine does not support '.sync' service integration".to_owned(),
+                    "Express state machine does not support '.sync' service integration ".to_owned(),
                     "/States/P/Branches[0]/States/S/Resource".to_owned()
                 ),
             ]
