@@ -8,8 +8,6 @@
 //!    `LAMBDA_ENDPOINT` and `WAIT_TIME_SCALE`;
 //! 5. command-line flags.
 
-pub mod connections;
-
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -55,9 +53,9 @@ pub struct Config {
     /// Step Functions Local's mock file (`SFN_MOCK_CONFIG`): executions started on
     /// `stateMachineArn#TestCase` answer the Task states it names from it. Default: none.
     pub mock_config: Option<PathBuf>,
-    /// The EventBridge connections HTTP Tasks name, by ARN or name ([`connections`]).
+    /// The EventBridge connections HTTP Tasks name, by ARN or name ([`crate::invoke::connections`]).
     /// Default: none (a request through a connection not listed goes without its credentials).
-    pub connections: std::collections::BTreeMap<String, connections::Connection>,
+    pub connections: std::collections::BTreeMap<String, crate::invoke::connections::Connection>,
     pub lambda: LambdaConfig,
     pub integrations: IntegrationsConfig,
     pub sqlite: SqliteConfig,

@@ -1,6 +1,7 @@
 //! Making calls: the [`Invoker`] trait the engine sees, its Lambda implementation, and the
 //! AWS services of [`crate::model::services`].
 
+pub mod connections;
 pub mod lambda;
 pub mod mocks;
 pub mod services;

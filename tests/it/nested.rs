@@ -38,6 +38,35 @@ fn output(d: &aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutpu
     serde_json::from_str(d.output().unwrap_or("null")).expect("output is JSON")
 }
 
+/// Run a `.sync` parent (`name`) of the machine `failing`, whose execution fails with `error`
+/// and `cause`: the task fails with `States.TaskFailed` and the child's description as cause,
+/// which is returned.
+async fn a_failed_sync_child_fails_its_task(
+    sfn: &Client,
+    name: &str,
+    failing: &str,
+    error: &str,
+    cause: &str,
+) -> Value {
+    let sm = create(
+        sfn,
+        name,
+        &parent("startExecution.sync", failing, json!({})),
+    )
+    .await;
+    let arn = start(sfn, &sm, "f", r#"{"n":1}"#).await;
+    assert_eq!(
+        finished(sfn, &arn, Duration::from_secs(20)).await,
+        ExecutionStatus::Failed
+    );
+    let d = describe(sfn, &arn).await;
+    assert_eq!(d.error(), Some("States.TaskFailed"));
+    let described: Value = serde_json::from_str(d.cause().unwrap_or("")).expect("cause is JSON");
+    assert_eq!(described["Error"], json!(error));
+    assert_eq!(described["Cause"], json!(cause));
+    described
+}
+
 async fn child_arns(sfn: &Client, machine: &str) -> Vec<String> {
     sfn.list_executions()
         .state_machine_arn(machine)
@@ -143,22 +172,8 @@ async fn sync_gives_json_text_a_plain_start_does_not_wait_and_a_failed_child_fai
         r#"{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Oops","Cause":"bad input"}}}"#,
     )
     .await;
-    let sm = create(
-        &sfn,
-        "caller",
-        &parent("startExecution.sync", &failing, json!({})),
-    )
-    .await;
-    let arn = start(&sfn, &sm, "f", r#"{"n":1}"#).await;
-    assert_eq!(
-        finished(&sfn, &arn, Duration::from_secs(10)).await,
-        ExecutionStatus::Failed
-    );
-    let d = describe(&sfn, &arn).await;
-    assert_eq!(d.error(), Some("States.TaskFailed"));
-    let cause: Value = serde_json::from_str(d.cause().unwrap_or("")).expect("cause is JSON");
-    assert_eq!(cause["Error"], json!("Oops"));
-    assert_eq!(cause["Cause"], json!("bad input"));
+    let cause =
+        a_failed_sync_child_fails_its_task(&sfn, "caller", &failing, "Oops", "bad input").await;
     assert_eq!(cause["Status"], json!("FAILED"));
 
     let missing = child.replace(":child", ":nothing");
@@ -333,24 +348,7 @@ async fn children_start_on_the_step_functions_endpoint_when_it_is_another_server
     assert!(seen.contains(&HistoryEventType::TaskSucceeded), "{seen:?}");
 
     // .sync with a child that fails: the task fails as with a local child.
-    let sm = create(
-        &sfn,
-        "sync-fail",
-        &parent("startExecution.sync", &failing, json!({})),
-    )
-    .await;
-    let arn = start(&sfn, &sm, "p", r#"{"n":1}"#).await;
-    assert_eq!(
-        finished(&sfn, &arn, Duration::from_secs(20)).await,
-        ExecutionStatus::Failed
-    );
-    let d = describe(&sfn, &arn).await;
-    assert_eq!(d.error(), Some("States.TaskFailed"));
-    let cause: Value = serde_json::from_str(d.cause().unwrap_or("")).expect("a JSON cause");
-    assert_eq!(
-        (cause["Error"].as_str(), cause["Cause"].as_str()),
-        (Some("Nope"), Some("told to"))
-    );
+    a_failed_sync_child_fails_its_task(&sfn, "sync-fail", &failing, "Nope", "told to").await;
 
     // A machine the other server does not have: its error, as Step Functions names it.
     let missing = child.replace(":child", ":absent");

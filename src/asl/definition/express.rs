@@ -85,7 +85,8 @@ mod tests {
                     "/States/A/Resource".to_owned()
                 ),
                 (
-                    "Express state machine does not support '.sync' service integration ".to_owned(),
+                    "Express state machine does not support '.sync' service integration "
+                        .to_owned(),
                     "/States/P/Branches[0]/States/S/Resource".to_owned()
                 ),
             ]

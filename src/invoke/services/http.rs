@@ -22,7 +22,7 @@ use serde_json::{json, Map, Value};
 use super::super::lambda::{error_chain, read_capped, MAX_RESPONSE_BYTES};
 use super::super::{InvokeOutput, Outcome};
 use crate::asl::StatesError;
-use crate::config::connections::{self, Connection, OAuth};
+use crate::invoke::connections::{self, Connection, OAuth};
 
 fn runtime(msg: &str) -> StatesError {
     StatesError::runtime(format!("The HTTP Task's parameters are not valid: {msg}"))

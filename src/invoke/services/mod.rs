@@ -54,7 +54,7 @@ impl ServiceInvoker {
     /// they are not part of the settings, which are shown in logs).
     pub fn new(
         settings: ServiceSettings,
-        connections: std::collections::BTreeMap<String, crate::config::connections::Connection>,
+        connections: std::collections::BTreeMap<String, crate::invoke::connections::Connection>,
     ) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)

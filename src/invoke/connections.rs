@@ -1,5 +1,5 @@
 //! The EventBridge connections an HTTP Task names in `Authentication.ConnectionArn`, kept in
-//! the configuration (`[connections."ARN or NAME"]`) instead of in EventBridge and Secrets
+//! the daemon's configuration (`[connections."ARN or NAME"]`) instead of in EventBridge and Secrets
 //! Manager: the authorization (Basic, API key or OAuth client credentials) and the headers,
 //! query parameters and body fields every request through the connection carries.
 //!
