@@ -63,6 +63,10 @@ pub enum ApiError {
     TooManyTags(String),
     #[error("{0}")]
     StateMachineTypeNotSupported(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    ServiceQuotaExceeded(String),
     #[error("Rate exceeded")]
     Throttling,
     #[error("Execution Limit Exceeded: {0}")]
@@ -135,6 +139,8 @@ impl ApiError {
             ApiError::InvalidOutput(_) => (SFN, "InvalidOutput"),
             ApiError::TooManyTags(_) => (SFN, "TooManyTags"),
             ApiError::StateMachineTypeNotSupported(_) => (SFN, "StateMachineTypeNotSupported"),
+            ApiError::Conflict(_) => (SFN, "ConflictException"),
+            ApiError::ServiceQuotaExceeded(_) => (SFN, "ServiceQuotaExceededException"),
             ApiError::ActivityDoesNotExist(_) => (SFN, "ActivityDoesNotExist"),
             ApiError::ActivityWorkerLimitExceeded(_) => (SFN, "ActivityWorkerLimitExceeded"),
         };
@@ -193,6 +199,8 @@ impl From<engine::Error> for ApiError {
             E::ExecutionDoesNotExist(a) => ApiError::ExecutionDoesNotExist(a),
             E::ExecutionAlreadyExists(a) => ApiError::ExecutionAlreadyExists(a),
             E::ResourceNotFound(a) => ApiError::ResourceNotFound(a),
+            E::Conflict(m) => ApiError::Conflict(m),
+            E::ServiceQuotaExceeded(m) => ApiError::ServiceQuotaExceeded(m),
             E::NotOwner(p) => ApiError::Elsewhere(p),
             E::InvalidToken => ApiError::InvalidToken("Invalid token".into()),
             E::TaskDoesNotExist => ApiError::TaskDoesNotExist(

@@ -20,6 +20,8 @@ pub const SYNC_LIMIT: Duration = Duration::from_secs(300);
 /// What StartExecution and StartSyncExecution are asked to start.
 struct Start {
     machine: StateMachineArn,
+    /// A version (`N`) or an alias (`NAME`) of the machine the start goes through.
+    qualifier: Option<String>,
     /// Step Functions Local's `stateMachineArn#TestCase`: a test case of the mock file.
     test_case: Option<String>,
     name: Name,
@@ -42,12 +44,14 @@ fn start_request(req: &Req, mut checks: Checks) -> Result<Start, ApiError> {
         Some((arn, case)) => (arn, Some(case.to_owned())),
         None => (sm_arn.unwrap_or_default(), None),
     };
-    let machine = shapes::state_machine_arn(sm_arn)?;
+    let (machine, qualifier) = super::versions::qualified_arn(sm_arn)?;
+    let qualifier = qualifier.map(str::to_owned);
     let input_text = input_text.unwrap_or("{}").to_owned();
     let input: Value = serde_json::from_str(&input_text)
         .map_err(|_| ApiError::InvalidExecutionInput("Invalid execution input.".into()))?;
     Ok(Start {
         machine,
+        qualifier,
         test_case,
         name: name.unwrap_or_else(Name::random),
         input_text,
@@ -56,13 +60,18 @@ fn start_request(req: &Req, mut checks: Checks) -> Result<Start, ApiError> {
 }
 
 async fn start(app: &Ctx, s: Start) -> Result<crate::engine::StartedExecution, ApiError> {
-    Ok(match &s.test_case {
-        Some(case) => {
+    Ok(match (&s.test_case, &s.qualifier) {
+        (Some(case), _) => {
             app.engine
                 .start_test_case(&s.machine, case, s.name, &s.input_text, s.input)
                 .await?
         }
-        None => {
+        (None, Some(q)) => {
+            app.engine
+                .start_execution_through(&s.machine, q, s.name, &s.input_text, s.input)
+                .await?
+        }
+        (None, None) => {
             app.engine
                 .start_execution(&s.machine, s.name, &s.input_text, s.input)
                 .await?
@@ -164,6 +173,7 @@ pub async fn describe_execution(app: &Ctx, req: Value) -> Result<Value, ApiError
     let req = Req::new(req);
     let arn = execution_arn_member(&req)?;
     let e = app.engine.execution(&arn).await?;
+    let through = app.engine.execution_version(e.id).await?;
     let mut out = json!({
         "executionArn": e.arn,
         "stateMachineArn": e.state_machine_arn,
@@ -179,6 +189,12 @@ pub async fn describe_execution(app: &Ctx, req: Value) -> Result<Value, ApiError
     });
     if let Some(stop) = e.stop_ms {
         out["stopDate"] = shapes::epoch_seconds(stop);
+    }
+    if let Some((version, alias)) = through {
+        out["stateMachineVersionArn"] = json!(version);
+        if let Some(alias) = alias {
+            out["stateMachineAliasArn"] = json!(alias);
+        }
     }
     if let Some(o) = &e.output {
         out["output"] = json!(o);
@@ -226,7 +242,8 @@ pub async fn list_executions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
             "Must provide a StateMachine ARN or MapRun ARN".into(),
         ));
     };
-    let sm_arn = shapes::state_machine_arn(sm_arn)?;
+    let qualified = sm_arn;
+    let (sm_arn, qualifier) = super::versions::qualified_arn(sm_arn)?;
     let after = match shapes::decode_token("ex", token)? {
         None => None,
         Some(t) => {
@@ -238,17 +255,33 @@ pub async fn list_executions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
         }
     };
     let status = status.and_then(ExecutionStatus::parse);
-    let page = app
-        .engine
-        .list_executions(&sm_arn, status, after, limit)
-        .await?;
+    let page = match qualifier {
+        None => {
+            app.engine
+                .list_executions(&sm_arn, status, after, limit)
+                .await?
+        }
+        Some(_) => {
+            app.engine
+                .list_executions_through(qualified, status, after, limit)
+                .await?
+        }
+    };
+    // Executions listed through a version or alias show which they came through.
+    let mut through = Vec::new();
+    if qualifier.is_some() {
+        for e in &page.items {
+            through.push(app.engine.execution_version(e.id).await?);
+        }
+    }
     let next = page
         .next
         .map(|(start_ms, id)| shapes::encode_token("ex", &format!("{start_ms}.{id}")));
     let items: Vec<Value> = page
         .items
         .iter()
-        .map(|e| {
+        .enumerate()
+        .map(|(i, e)| {
             let mut item = json!({
                 "executionArn": e.arn,
                 "stateMachineArn": e.state_machine_arn,
@@ -258,6 +291,12 @@ pub async fn list_executions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
             });
             if let Some(stop) = e.stop_ms {
                 item["stopDate"] = shapes::epoch_seconds(stop);
+            }
+            if let Some(Some((version, alias))) = through.get(i) {
+                item["stateMachineVersionArn"] = json!(version);
+                if let Some(alias) = alias {
+                    item["stateMachineAliasArn"] = json!(alias);
+                }
             }
             item
         })

@@ -13,6 +13,7 @@ mod history;
 pub mod shapes;
 mod state_machines;
 mod tags;
+mod versions;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -85,10 +86,18 @@ pub enum Operation {
     DeleteActivity,
     ListActivities,
     GetActivityTask,
+    PublishStateMachineVersion,
+    ListStateMachineVersions,
+    DeleteStateMachineVersion,
+    CreateStateMachineAlias,
+    DescribeStateMachineAlias,
+    UpdateStateMachineAlias,
+    DeleteStateMachineAlias,
+    ListStateMachineAliases,
 }
 
 impl Operation {
-    const ALL: [Operation; 24] = [
+    const ALL: [Operation; 32] = [
         Operation::CreateStateMachine,
         Operation::DescribeStateMachine,
         Operation::UpdateStateMachine,
@@ -113,6 +122,14 @@ impl Operation {
         Operation::DeleteActivity,
         Operation::ListActivities,
         Operation::GetActivityTask,
+        Operation::PublishStateMachineVersion,
+        Operation::ListStateMachineVersions,
+        Operation::DeleteStateMachineVersion,
+        Operation::CreateStateMachineAlias,
+        Operation::DescribeStateMachineAlias,
+        Operation::UpdateStateMachineAlias,
+        Operation::DeleteStateMachineAlias,
+        Operation::ListStateMachineAliases,
     ];
 
     pub fn name(self) -> &'static str {
@@ -141,6 +158,14 @@ impl Operation {
             Operation::DeleteActivity => "DeleteActivity",
             Operation::ListActivities => "ListActivities",
             Operation::GetActivityTask => "GetActivityTask",
+            Operation::PublishStateMachineVersion => "PublishStateMachineVersion",
+            Operation::ListStateMachineVersions => "ListStateMachineVersions",
+            Operation::DeleteStateMachineVersion => "DeleteStateMachineVersion",
+            Operation::CreateStateMachineAlias => "CreateStateMachineAlias",
+            Operation::DescribeStateMachineAlias => "DescribeStateMachineAlias",
+            Operation::UpdateStateMachineAlias => "UpdateStateMachineAlias",
+            Operation::DeleteStateMachineAlias => "DeleteStateMachineAlias",
+            Operation::ListStateMachineAliases => "ListStateMachineAliases",
         }
     }
 
@@ -455,5 +480,21 @@ async fn handle(app: &Ctx, op: Operation, req: Value) -> Result<Value, ApiError>
         Operation::DeleteActivity => activities::delete_activity(app, req).await,
         Operation::ListActivities => activities::list_activities(app, req).await,
         Operation::GetActivityTask => activities::get_activity_task(app.clone(), req).await,
+        Operation::PublishStateMachineVersion => {
+            versions::publish_state_machine_version(app, req).await
+        }
+        Operation::ListStateMachineVersions => {
+            versions::list_state_machine_versions(app, req).await
+        }
+        Operation::DeleteStateMachineVersion => {
+            versions::delete_state_machine_version(app, req).await
+        }
+        Operation::CreateStateMachineAlias => versions::create_state_machine_alias(app, req).await,
+        Operation::DescribeStateMachineAlias => {
+            versions::describe_state_machine_alias(app, req).await
+        }
+        Operation::UpdateStateMachineAlias => versions::update_state_machine_alias(app, req).await,
+        Operation::DeleteStateMachineAlias => versions::delete_state_machine_alias(app, req).await,
+        Operation::ListStateMachineAliases => versions::list_state_machine_aliases(app, req).await,
     }
 }

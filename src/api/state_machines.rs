@@ -111,10 +111,20 @@ pub async fn create_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiErr
             tags,
         })
         .await?;
-    Ok(json!({
+    let mut out = json!({
         "stateMachineArn": sm.arn,
         "creationDate": shapes::epoch_seconds(sm.creation_date_ms),
-    }))
+    });
+    if req.bool("publish")? == Some(true) {
+        let description = req.str("versionDescription")?.map(str::to_owned);
+        let arn = shapes::state_machine_arn(&sm.arn)?;
+        let v = app
+            .engine
+            .publish_version(&arn, Some(sm.revision_id.as_str()), description)
+            .await?;
+        out["stateMachineVersionArn"] = json!(v.arn);
+    }
+    Ok(out)
 }
 
 /// DescribeStateMachine's answer (also the base of DescribeStateMachineForExecution's).
@@ -157,7 +167,22 @@ fn arn_member(req: &Req, field: &str) -> Result<StateMachineArn, ApiError> {
 
 pub async fn describe_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
-    let arn = arn_member(&req, "stateMachineArn")?;
+    let mut checks = Checks::new();
+    let arn = checks.required("stateMachineArn", req.str("stateMachineArn")?);
+    checks.length("stateMachineArn", arn, 1, 256);
+    checks.done()?;
+    let arn = arn.unwrap_or_default();
+    // A version is described as the machine with the version's revision.
+    if let (_, Some(q)) = super::versions::qualified_arn(arn)? {
+        if !q.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ApiError::InvalidArn(format!("Invalid Arn: '{arn}'")));
+        }
+        let (sm, _) = app.engine.described_version(arn).await?;
+        let mut shown = describe(&sm);
+        shown.insert("revisionId".into(), json!(sm.revision_id));
+        return Ok(Value::Object(shown));
+    }
+    let arn = shapes::state_machine_arn(arn)?;
     let sm = app.engine.state_machine(&arn).await?;
     Ok(Value::Object(describe(&sm)))
 }
@@ -182,20 +207,36 @@ pub async fn update_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiErr
         // An Express machine's own limits are checked against its type when it is stored.
         check_definition(d, StateMachineType::Standard)?;
     }
+    let publish = req.bool("publish")? == Some(true);
+    let version_description = req.str("versionDescription")?;
+    if version_description.is_some() && !publish {
+        return Err(ApiError::ValidationMessage(
+            "Version description can only be set when publish is true".into(),
+        ));
+    }
     let sm = app
         .engine
         .update_state_machine(UpdateStateMachine {
-            arn,
+            arn: arn.clone(),
             definition: definition.map(str::to_owned),
             role_arn: role_arn.map(str::to_owned),
             logging_configuration: logging,
             tracing_configuration: tracing,
         })
         .await?;
-    Ok(json!({
+    let mut out = json!({
         "updateDate": shapes::epoch_seconds(sm.update_date_ms.unwrap_or(sm.creation_date_ms)),
         "revisionId": sm.revision_id,
-    }))
+    });
+    if publish {
+        let description = version_description.map(str::to_owned);
+        let v = app
+            .engine
+            .publish_version(&arn, Some(sm.revision_id.as_str()), description)
+            .await?;
+        out["stateMachineVersionArn"] = json!(v.arn);
+    }
+    Ok(out)
 }
 
 pub async fn delete_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiError> {

@@ -283,8 +283,10 @@ impl<S: Store> Engine<S> {
                 call.name.clone(),
                 &call.input_text,
                 call.input.clone(),
-                parent,
-                None,
+                super::executions::StartWith {
+                    parent,
+                    ..Default::default()
+                },
             )
             .await;
         match started {

@@ -10,6 +10,7 @@ use super::advance::Running;
 use super::locks::Unlocked;
 use super::remote_children::RemoteChild;
 use super::rows::{effect_ops, event_rows, parent_marker, update_row};
+use super::versions::Through;
 use super::{Engine, Error, Result};
 use crate::asl::run::{MockRun, ParentLink};
 use crate::asl::{Event, ExecutionInfo, ExecutionState};
@@ -27,6 +28,17 @@ pub struct StartedExecution {
     pub start_ms: i64,
 }
 
+/// What a start may carry besides its machine, name and input.
+#[derive(Debug, Default)]
+pub(super) struct StartWith {
+    /// The parent waiting for this child's end (`.sync`).
+    pub parent: Option<ParentLink>,
+    /// The test case of the mock file the execution runs.
+    pub mock: Option<MockRun>,
+    /// The version (and alias) the start goes through.
+    pub through: Option<Through>,
+}
+
 impl<S: Store> Engine<S> {
     /// Create an execution and run it to its first blocking point. Returns once that is
     /// committed (durability contract, rule 1).
@@ -41,8 +53,25 @@ impl<S: Store> Engine<S> {
         input_text: &str,
         input: Value,
     ) -> Result<StartedExecution> {
-        self.start(machine_arn, name, input_text, input, None, None)
+        self.start(machine_arn, name, input_text, input, StartWith::default())
             .await
+    }
+
+    /// StartExecution on a version (`MACHINE:N`) or an alias (`MACHINE:NAME`) of a machine.
+    pub async fn start_execution_through(
+        &self,
+        machine_arn: &StateMachineArn,
+        qualifier: &str,
+        name: Name,
+        input_text: &str,
+        input: Value,
+    ) -> Result<StartedExecution> {
+        let through = self.resolve_through(machine_arn, qualifier).await?;
+        let with = StartWith {
+            through: Some(through),
+            ..StartWith::default()
+        };
+        self.start(machine_arn, name, input_text, input, with).await
     }
 
     /// StartExecution on `stateMachineArn#TestCase`: the test case of the mock file answers
@@ -70,20 +99,27 @@ impl<S: Store> Engine<S> {
             test_case: test_case.to_owned(),
             calls: Default::default(),
         };
-        self.start(machine_arn, name, input_text, input, None, Some(mock))
-            .await
+        let with = StartWith {
+            mock: Some(mock),
+            ..StartWith::default()
+        };
+        self.start(machine_arn, name, input_text, input, with).await
     }
 
-    /// StartExecution, or the start of a child whose `parent` waits for its end.
+    /// StartExecution, or the start of a child whose parent waits for its end.
     pub(super) async fn start(
         &self,
         machine_arn: &StateMachineArn,
         name: Name,
         input_text: &str,
         input: Value,
-        parent: Option<ParentLink>,
-        mock: Option<MockRun>,
+        with: StartWith,
     ) -> Result<StartedExecution> {
+        let StartWith {
+            parent,
+            mock,
+            through,
+        } = with;
         let state_machine_arn = machine_arn.as_str();
         let mut none = Unlocked::at_entry();
         // Held shared until the start is committed: no update or delete of the machine can
@@ -108,18 +144,23 @@ impl<S: Store> Engine<S> {
         let partition = self.ownership.partition_of(&exec_arn);
         let mut ops = match self.ownership.fence(partition) {
             Some(Err(())) => return Err(Error::NotOwner(partition)),
-            // Another node may have changed the machine since this one cached it.
-            Some(Ok(fence)) => vec![
+            // Another node may have changed the machine since this one cached it (a version's
+            // revision never changes).
+            Some(Ok(fence)) if through.is_none() => vec![
                 fence,
                 WriteOp::ExpectRevision {
                     arn: sm.arn.clone(),
                     revision_id: sm.revision_id.clone(),
                 },
             ],
+            Some(Ok(fence)) => vec![fence],
             None => Vec::new(),
         };
+        let revision_id = through
+            .as_ref()
+            .map_or(sm.revision_id.as_str(), |t| t.revision_id.as_str());
         let _execution = self.locks.execution(exec_arn.as_str(), &mut machine).await;
-        let rev = self.revision(&sm.revision_id).await?;
+        let rev = self.revision(revision_id).await?;
         let now = self.clock.now_ms();
         let info = ExecutionInfo {
             arn: exec_arn.clone(),
@@ -143,7 +184,7 @@ impl<S: Store> Engine<S> {
             arn: exec_arn.clone(),
             partition,
             state_machine_arn: sm.arn.clone(),
-            revision_id: sm.revision_id.clone(),
+            revision_id: revision_id.to_owned(),
             name,
             status: update.status,
             input: input_text.to_owned(),
@@ -156,6 +197,13 @@ impl<S: Store> Engine<S> {
             last_event_id: update.last_event_id,
         }));
         effect_ops(id, partition, now, &step.effects, &mut ops);
+        if let Some(t) = through {
+            ops.push(WriteOp::InsertExecutionVersion {
+                execution_id: id,
+                version_arn: t.version_arn,
+                alias_arn: t.alias_arn,
+            });
+        }
         let marker = parent_marker(&state, now);
         ops.extend(marker.map(WriteOp::InsertTimer));
         ops.push(WriteOp::InsertEvents(event_rows(id, step.events)));

@@ -36,6 +36,7 @@ mod remote_children;
 mod rows;
 mod runners;
 mod state_machines;
+pub mod versions;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -84,6 +85,11 @@ pub enum Error {
     ExecutionLimitExceeded(u64),
     #[error("resource not found: {0}")]
     ResourceNotFound(String),
+    /// A change that contradicts what is stored (ConflictException).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    ServiceQuotaExceeded(String),
     /// Another node holds the execution's partition (or none does right now).
     #[error("partition {0} is not held by this node")]
     NotOwner(i64),

@@ -31,6 +31,11 @@ pub struct Copied {
     pub tasks: u64,
     pub tags: u64,
     pub activities: u64,
+    /// Versions (deleted ones too: their numbers stay taken), aliases, and the executions
+    /// started through them.
+    pub versions: u64,
+    pub aliases: u64,
+    pub execution_versions: u64,
     /// The target's number of partitions.
     pub partitions: u64,
 }
@@ -113,6 +118,47 @@ const TABLES: &[Table] = &[
             ("arn", Kind::Text),
             ("name", Kind::Text),
             ("creation_date_ms", Kind::Int),
+        ],
+        partition: false,
+    },
+    Table {
+        name: "state_machine_versions",
+        select: "SELECT arn, state_machine_arn, version, revision_id, description, \
+                 creation_date_ms, deleted FROM state_machine_versions ORDER BY arn",
+        columns: &[
+            ("arn", Kind::Text),
+            ("state_machine_arn", Kind::Text),
+            ("version", Kind::Int),
+            ("revision_id", Kind::Text),
+            ("description", Kind::Text),
+            ("creation_date_ms", Kind::Int),
+            ("deleted", Kind::Int),
+        ],
+        partition: false,
+    },
+    Table {
+        name: "state_machine_aliases",
+        select: "SELECT arn, state_machine_arn, name, description, routing, creation_date_ms, \
+                 update_date_ms FROM state_machine_aliases ORDER BY arn",
+        columns: &[
+            ("arn", Kind::Text),
+            ("state_machine_arn", Kind::Text),
+            ("name", Kind::Text),
+            ("description", Kind::Text),
+            ("routing", Kind::Text),
+            ("creation_date_ms", Kind::Int),
+            ("update_date_ms", Kind::Int),
+        ],
+        partition: false,
+    },
+    Table {
+        name: "execution_versions",
+        select: "SELECT execution_id, version_arn, alias_arn FROM execution_versions \
+                 ORDER BY execution_id",
+        columns: &[
+            ("execution_id", Kind::Int),
+            ("version_arn", Kind::Text),
+            ("alias_arn", Kind::Text),
         ],
         partition: false,
     },
@@ -268,6 +314,9 @@ pub async fn sqlite_to_postgres(
             "state_machine_revisions" => copied.revisions = n,
             "tags" => copied.tags = n,
             "activities" => copied.activities = n,
+            "state_machine_versions" => copied.versions = n,
+            "state_machine_aliases" => copied.aliases = n,
+            "execution_versions" => copied.execution_versions = n,
             "executions" => copied.executions = n,
             "history_events" => copied.history_events = n,
             "timers" => copied.timers = n,

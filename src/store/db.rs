@@ -4,13 +4,14 @@
 use std::future::Future;
 
 use super::ports::{
-    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, TimerReads, WhenFull,
+    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, TimerReads, VersionReads,
+    WhenFull,
 };
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
 use super::{
-    ActivityRow, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TaskRow, TimerRow,
-    WriteOp,
+    ActivityRow, AliasRow, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TaskRow,
+    TimerRow, VersionRow, WriteOp,
 };
 use crate::model::ExecutionStatus;
 
@@ -43,6 +44,23 @@ impl MachineReads for Db {
         activity(arn: &str) -> Option<ActivityRow>;
         list_activities(after_arn: Option<&str>, limit: i64) -> Vec<ActivityRow>;
         tags(resource_arn: &str) -> Vec<(String, String)>;
+    }
+}
+
+impl VersionReads for Db {
+    dispatch! {
+        version(arn: &str) -> Option<VersionRow>;
+        versions(state_machine_arn: &str) -> Vec<VersionRow>;
+        last_version(state_machine_arn: &str) -> i64;
+        alias(arn: &str) -> Option<AliasRow>;
+        aliases(state_machine_arn: &str) -> Vec<AliasRow>;
+        execution_version(execution_id: i64) -> Option<(String, Option<String>)>;
+        list_executions_through(
+            arn: &str,
+            status: Option<ExecutionStatus>,
+            after: Option<(i64, i64)>,
+            limit: i64
+        ) -> Vec<ExecutionRow>;
     }
 }
 

@@ -6,11 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use super::ports::{
-    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, TimerReads, WhenFull,
+    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, TimerReads, VersionReads,
+    WhenFull,
 };
 use super::{
-    ActivityRow, Error, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TaskRow,
-    TimerRow, WriteOp,
+    ActivityRow, AliasRow, Error, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow,
+    TaskRow, TimerRow, VersionRow, WriteOp,
 };
 use crate::model::{ExecutionStatus, StateMachineStatus, StateMachineType};
 
@@ -38,6 +39,10 @@ struct Tables {
     tasks: BTreeMap<(i64, i64), TaskRow>,
     tags: BTreeMap<(String, String), String>,
     activities: BTreeMap<String, ActivityRow>,
+    /// Versions by ARN, with whether they were deleted.
+    versions: BTreeMap<String, (VersionRow, bool)>,
+    aliases: BTreeMap<String, AliasRow>,
+    execution_versions: BTreeMap<i64, (String, Option<String>)>,
     next_id: i64,
 }
 
@@ -143,6 +148,38 @@ impl Tables {
             WriteOp::DeleteStateMachine { arn } => {
                 self.machines.remove(arn);
                 self.tags.retain(|(r, _), _| r != arn);
+                self.versions
+                    .retain(|_, (v, _)| v.state_machine_arn != *arn);
+                self.aliases.retain(|_, a| a.state_machine_arn != *arn);
+            }
+            WriteOp::InsertVersion(v) => {
+                if self.versions.contains_key(&v.arn) {
+                    return Err(Error::Duplicate);
+                }
+                self.versions.insert(v.arn.clone(), (v.clone(), false));
+            }
+            WriteOp::DeleteVersion { arn } => {
+                if let Some((_, deleted)) = self.versions.get_mut(arn) {
+                    *deleted = true;
+                }
+            }
+            WriteOp::PutAlias(a) => {
+                let created = self.aliases.get(&a.arn).map(|old| old.creation_date_ms);
+                let mut a = a.clone();
+                a.creation_date_ms = created.unwrap_or(a.creation_date_ms);
+                self.aliases.insert(a.arn.clone(), a);
+            }
+            WriteOp::DeleteAlias { arn } => {
+                self.aliases.remove(arn);
+                self.tags.retain(|(r, _), _| r != arn);
+            }
+            WriteOp::InsertExecutionVersion {
+                execution_id,
+                version_arn,
+                alias_arn,
+            } => {
+                self.execution_versions
+                    .insert(*execution_id, (version_arn.clone(), alias_arn.clone()));
             }
             WriteOp::InsertExecution(row) => {
                 if self.by_arn.contains_key(&row.arn) || self.executions.contains_key(&row.id) {
@@ -202,6 +239,7 @@ impl Tables {
                     self.history.retain(|(e, _), _| e != id);
                     self.timers.retain(|t| t.execution_id != *id);
                     self.tasks.retain(|(e, _), _| e != id);
+                    self.execution_versions.remove(id);
                 }
             }
             WriteOp::InsertActivity(a) => {
@@ -290,6 +328,86 @@ impl MachineReads for MemoryStore {
                 .filter(|((r, _), _)| r == resource_arn)
                 .map(|((_, k), v)| (k.clone(), v.clone()))
                 .collect()
+        })
+    }
+}
+
+impl VersionReads for MemoryStore {
+    async fn version(&self, arn: &str) -> Result<Option<VersionRow>> {
+        self.read(|t| {
+            t.versions
+                .get(arn)
+                .filter(|(_, deleted)| !deleted)
+                .map(|(v, _)| v.clone())
+        })
+    }
+
+    async fn versions(&self, state_machine_arn: &str) -> Result<Vec<VersionRow>> {
+        self.read(|t| {
+            let mut rows: Vec<VersionRow> = t
+                .versions
+                .values()
+                .filter(|(v, deleted)| !deleted && v.state_machine_arn == state_machine_arn)
+                .map(|(v, _)| v.clone())
+                .collect();
+            rows.sort_by_key(|v| std::cmp::Reverse(v.version));
+            rows
+        })
+    }
+
+    async fn last_version(&self, state_machine_arn: &str) -> Result<i64> {
+        self.read(|t| {
+            t.versions
+                .values()
+                .filter(|(v, _)| v.state_machine_arn == state_machine_arn)
+                .map(|(v, _)| v.version)
+                .max()
+                .unwrap_or(0)
+        })
+    }
+
+    async fn alias(&self, arn: &str) -> Result<Option<AliasRow>> {
+        self.read(|t| t.aliases.get(arn).cloned())
+    }
+
+    async fn aliases(&self, state_machine_arn: &str) -> Result<Vec<AliasRow>> {
+        self.read(|t| {
+            t.aliases
+                .values()
+                .filter(|a| a.state_machine_arn == state_machine_arn)
+                .cloned()
+                .collect()
+        })
+    }
+
+    async fn execution_version(
+        &self,
+        execution_id: i64,
+    ) -> Result<Option<(String, Option<String>)>> {
+        self.read(|t| t.execution_versions.get(&execution_id).cloned())
+    }
+
+    async fn list_executions_through(
+        &self,
+        arn: &str,
+        status: Option<ExecutionStatus>,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<ExecutionRow>> {
+        let after = after.unwrap_or((i64::MAX, i64::MAX));
+        self.read(|t| {
+            let mut rows: Vec<ExecutionRow> = t
+                .execution_versions
+                .iter()
+                .filter(|(_, (v, a))| v == arn || a.as_deref() == Some(arn))
+                .filter_map(|(id, _)| t.executions.get(id))
+                .filter(|e| status.is_none_or(|s| e.status == s))
+                .filter(|e| (e.start_ms, e.id) < after)
+                .cloned()
+                .collect();
+            rows.sort_by_key(|e| std::cmp::Reverse((e.start_ms, e.id)));
+            rows.truncate(usize::try_from(limit).unwrap_or(0));
+            rows
         })
     }
 }

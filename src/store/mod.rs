@@ -19,9 +19,10 @@ pub mod postgres;
 pub mod queue;
 pub mod rows;
 pub mod sqlite;
+mod versions_sql;
 
 pub use db::Db;
-pub use ports::{Commit, Store, WhenFull};
+pub use ports::{Commit, Store, VersionReads, WhenFull};
 pub use rows::*;
 
 /// A storage failure. The API answers `Busy` with ThrottlingException, `Unavailable` with

@@ -13,7 +13,8 @@
 use std::future::Future;
 
 use super::rows::{
-    ActivityRow, EventRow, ExecutionRow, RevisionRow, StateMachineRow, TaskRow, TimerRow, WriteOp,
+    ActivityRow, AliasRow, EventRow, ExecutionRow, RevisionRow, StateMachineRow, TaskRow, TimerRow,
+    VersionRow, WriteOp,
 };
 use super::Result;
 use crate::model::ExecutionStatus;
@@ -148,8 +149,42 @@ pub trait Commit: Send + Sync {
 }
 
 /// Everything the engine needs of a store.
+/// Versions and aliases of state machines, and the executions started through them.
+pub trait VersionReads: Send + Sync {
+    /// A version that has not been deleted.
+    fn version(&self, arn: &str) -> impl Future<Output = Result<Option<VersionRow>>> + Send;
+    /// A machine's versions that have not been deleted, newest first.
+    fn versions(
+        &self,
+        state_machine_arn: &str,
+    ) -> impl Future<Output = Result<Vec<VersionRow>>> + Send;
+    /// The highest version number a machine has given, deleted or not (0 for none).
+    fn last_version(&self, state_machine_arn: &str) -> impl Future<Output = Result<i64>> + Send;
+    fn alias(&self, arn: &str) -> impl Future<Output = Result<Option<AliasRow>>> + Send;
+    /// A machine's aliases, by ARN.
+    fn aliases(
+        &self,
+        state_machine_arn: &str,
+    ) -> impl Future<Output = Result<Vec<AliasRow>>> + Send;
+    /// The version and alias an execution was started through, if it was.
+    fn execution_version(
+        &self,
+        execution_id: i64,
+    ) -> impl Future<Output = Result<Option<(String, Option<String>)>>> + Send;
+    /// Executions started through a version or an alias (`arn`), newest first, strictly after
+    /// the `(start_ms, id)` cursor.
+    fn list_executions_through(
+        &self,
+        arn: &str,
+        status: Option<ExecutionStatus>,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<ExecutionRow>>> + Send;
+}
+
 pub trait Store:
     MachineReads
+    + VersionReads
     + ExecutionReads
     + HistoryReads
     + TimerReads
@@ -163,6 +198,7 @@ pub trait Store:
 
 impl<T> Store for T where
     T: MachineReads
+        + VersionReads
         + ExecutionReads
         + Ids
         + HistoryReads

@@ -34,6 +34,32 @@ pub struct ActivityRow {
     pub creation_date_ms: i64,
 }
 
+/// A published version of a state machine: a revision given a number.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct VersionRow {
+    /// The machine's ARN and `:N`.
+    pub arn: String,
+    pub state_machine_arn: String,
+    pub version: i64,
+    pub revision_id: String,
+    pub description: Option<String>,
+    pub creation_date_ms: i64,
+}
+
+/// An alias of a state machine, routing starts to one or two of its versions.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AliasRow {
+    /// The machine's ARN and `:NAME`.
+    pub arn: String,
+    pub state_machine_arn: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// `[{"stateMachineVersionArn", "weight"}]` as JSON.
+    pub routing: String,
+    pub creation_date_ms: i64,
+    pub update_date_ms: i64,
+}
+
 /// One definition a state machine has had.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct RevisionRow {
@@ -190,9 +216,27 @@ pub enum WriteOp {
         arn: String,
         status: StateMachineStatus,
     },
-    /// Remove a state machine and its tags; its revisions stay for its executions.
+    /// Remove a state machine, its tags, versions and aliases; its revisions stay for its
+    /// executions.
     DeleteStateMachine {
         arn: String,
+    },
+    /// Publish a version. Its number must be new for the machine.
+    InsertVersion(VersionRow),
+    /// Delete a version (its number stays taken).
+    DeleteVersion {
+        arn: String,
+    },
+    /// Create or replace an alias.
+    PutAlias(AliasRow),
+    DeleteAlias {
+        arn: String,
+    },
+    /// The version (and alias) an execution was started through.
+    InsertExecutionVersion {
+        execution_id: i64,
+        version_arn: String,
+        alias_arn: Option<String>,
     },
     /// Create an activity; one that exists already is kept as it is (CreateActivity is
     /// idempotent by name).

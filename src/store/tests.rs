@@ -126,6 +126,7 @@ on_every_store!(
     executions_events_timers_and_tasks,
     a_taken_key_fails_the_whole_commit,
     activities_are_created_once_listed_by_arn_and_deleted_with_their_tags,
+    versions_aliases_and_the_executions_started_through_them,
 );
 
 async fn write(store: &impl Commit, ops: Vec<WriteOp>) {
@@ -624,4 +625,102 @@ async fn a_transaction_a_paused_node_left_open_keeps_its_partition_only_until_th
         taken("third").await,
         "the server ended the idle transaction and freed partition 3"
     );
+}
+
+async fn versions_aliases_and_the_executions_started_through_them(
+    store: impl MachineReads + VersionReads + Commit,
+) {
+    let sm = "arn:aws:states:us-east-1:123456789012:stateMachine:sm";
+    write(&store, machine_ops()).await;
+    let version = |n: i64| VersionRow {
+        arn: format!("{sm}:{n}"),
+        state_machine_arn: sm.into(),
+        version: n,
+        revision_id: "r1".into(),
+        description: (n == 1).then(|| "first".to_owned()),
+        creation_date_ms: n,
+    };
+    write(
+        &store,
+        vec![
+            WriteOp::InsertVersion(version(1)),
+            WriteOp::InsertVersion(version(2)),
+        ],
+    )
+    .await;
+    assert_eq!(
+        store.version(&version(1).arn).await.expect("read"),
+        Some(version(1))
+    );
+    let numbers = |rows: Vec<VersionRow>| rows.into_iter().map(|v| v.version).collect::<Vec<_>>();
+    assert_eq!(numbers(store.versions(sm).await.expect("list")), [2, 1]);
+    // A deleted version is gone, but its number stays taken.
+    write(
+        &store,
+        vec![WriteOp::DeleteVersion {
+            arn: version(2).arn,
+        }],
+    )
+    .await;
+    assert!(store
+        .version(&version(2).arn)
+        .await
+        .expect("read")
+        .is_none());
+    assert_eq!(numbers(store.versions(sm).await.expect("list")), [1]);
+    assert_eq!(store.last_version(sm).await.expect("last"), 2);
+    // The same number again is refused.
+    let again = store
+        .commit(vec![WriteOp::InsertVersion(version(2))], WhenFull::Wait)
+        .await;
+    assert!(again.is_err(), "a version number is given once");
+
+    let alias = AliasRow {
+        arn: format!("{sm}:prod"),
+        state_machine_arn: sm.into(),
+        name: "prod".into(),
+        description: None,
+        routing: r#"[{"stateMachineVersionArn":"v","weight":100}]"#.into(),
+        creation_date_ms: 10,
+        update_date_ms: 10,
+    };
+    write(&store, vec![WriteOp::PutAlias(alias.clone())]).await;
+    let mut changed = alias.clone();
+    changed.description = Some("routes to 1".into());
+    changed.update_date_ms = 20;
+    write(&store, vec![WriteOp::PutAlias(changed.clone())]).await;
+    assert_eq!(
+        store.alias(&alias.arn).await.expect("read"),
+        Some(changed.clone())
+    );
+    assert_eq!(store.aliases(sm).await.expect("list"), [changed]);
+
+    write(
+        &store,
+        vec![WriteOp::InsertExecutionVersion {
+            execution_id: 7,
+            version_arn: version(1).arn,
+            alias_arn: Some(alias.arn.clone()),
+        }],
+    )
+    .await;
+    assert_eq!(
+        store.execution_version(7).await.expect("read"),
+        Some((version(1).arn, Some(alias.arn.clone())))
+    );
+    assert_eq!(store.execution_version(8).await.expect("read"), None);
+
+    write(
+        &store,
+        vec![WriteOp::DeleteAlias {
+            arn: alias.arn.clone(),
+        }],
+    )
+    .await;
+    assert!(store.alias(&alias.arn).await.expect("read").is_none());
+    // Deleting the machine takes its versions and aliases with it.
+    write(&store, vec![WriteOp::PutAlias(alias.clone())]).await;
+    write(&store, vec![WriteOp::DeleteStateMachine { arn: sm.into() }]).await;
+    assert!(store.versions(sm).await.expect("list").is_empty());
+    assert!(store.aliases(sm).await.expect("list").is_empty());
 }

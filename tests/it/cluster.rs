@@ -486,10 +486,35 @@ async fn executions_waiting_in_sqlite_migrated_to_postgresql_finish_on_three_nod
     let sfn = single.sfn();
     let sm = create(&sfn, "migrated", WAIT).await;
     let t0 = now_ms();
-    let executions = start_many(&[sfn], &sm, "m", EXECUTIONS, |i| {
+    let executions = start_many(std::slice::from_ref(&sfn), &sm, "m", EXECUTIONS, |i| {
         t0 + 8_000 + (i as i64 * 6_000) / EXECUTIONS as i64
     })
     .await;
+    // A version and an alias go across too.
+    let version = sfn
+        .publish_state_machine_version()
+        .state_machine_arn(&sm)
+        .description("migrated")
+        .send()
+        .await
+        .expect("PublishStateMachineVersion")
+        .state_machine_version_arn()
+        .to_owned();
+    let alias = sfn
+        .create_state_machine_alias()
+        .name("live")
+        .routing_configuration(
+            aws_sdk_sfn::types::RoutingConfigurationListItem::builder()
+                .state_machine_version_arn(&version)
+                .weight(100)
+                .build()
+                .expect("a route"),
+        )
+        .send()
+        .await
+        .expect("CreateStateMachineAlias")
+        .state_machine_alias_arn()
+        .to_owned();
     let pg = TestPostgres::start().await;
     let migrate = |data_dir: &std::path::Path| {
         crate::support::daemon::command()
@@ -534,6 +559,17 @@ async fn executions_waiting_in_sqlite_migrated_to_postgresql_finish_on_three_nod
     assert!(refused.contains("already holds data"), "{refused}");
 
     let cluster = TestCluster::start(pg.url(), 3, &[]).await;
+    let routed = cluster
+        .sfn(0)
+        .describe_state_machine_alias()
+        .state_machine_alias_arn(&alias)
+        .send()
+        .await
+        .expect("the alias, migrated");
+    assert_eq!(
+        routed.routing_configuration()[0].state_machine_version_arn(),
+        version
+    );
     all_succeed(
         || cluster.sfn(1),
         &sm,

@@ -33,4 +33,5 @@ mod state_machines;
 mod structure;
 mod support_services;
 mod upgrade;
+mod versions;
 mod wait;

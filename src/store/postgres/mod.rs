@@ -19,11 +19,13 @@ use sqlx::PgPool;
 pub use writer::Writer;
 
 use super::ports::{
-    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, TimerReads, WhenFull,
+    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, TimerReads, VersionReads,
+    WhenFull,
 };
+use super::versions_sql as sql;
 use super::{
-    ActivityRow, Error, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TaskRow,
-    TimerRow, WriteOp,
+    ActivityRow, AliasRow, Error, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow,
+    TaskRow, TimerRow, VersionRow, WriteOp,
 };
 use crate::model::ExecutionStatus;
 
@@ -249,6 +251,64 @@ impl MachineReads for PgStore {
                 .bind(resource_arn)
                 .fetch_all(&self.pool)
         )
+    }
+}
+
+impl VersionReads for PgStore {
+    async fn version(&self, arn: &str) -> Result<Option<VersionRow>> {
+        read!(sqlx::query_as(sql::VERSION)
+            .bind(arn)
+            .fetch_optional(&self.pool))
+    }
+
+    async fn versions(&self, state_machine_arn: &str) -> Result<Vec<VersionRow>> {
+        read!(sqlx::query_as(sql::VERSIONS)
+            .bind(state_machine_arn)
+            .fetch_all(&self.pool))
+    }
+
+    async fn last_version(&self, state_machine_arn: &str) -> Result<i64> {
+        read!(sqlx::query_scalar(sql::LAST_VERSION)
+            .bind(state_machine_arn)
+            .fetch_one(&self.pool))
+    }
+
+    async fn alias(&self, arn: &str) -> Result<Option<AliasRow>> {
+        read!(sqlx::query_as(sql::ALIAS)
+            .bind(arn)
+            .fetch_optional(&self.pool))
+    }
+
+    async fn aliases(&self, state_machine_arn: &str) -> Result<Vec<AliasRow>> {
+        read!(sqlx::query_as(sql::ALIASES)
+            .bind(state_machine_arn)
+            .fetch_all(&self.pool))
+    }
+
+    async fn execution_version(
+        &self,
+        execution_id: i64,
+    ) -> Result<Option<(String, Option<String>)>> {
+        read!(sqlx::query_as(sql::EXECUTION_VERSION)
+            .bind(execution_id)
+            .fetch_optional(&self.pool))
+    }
+
+    async fn list_executions_through(
+        &self,
+        arn: &str,
+        status: Option<ExecutionStatus>,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<ExecutionRow>> {
+        let (after_start, after_id) = after.unwrap_or((i64::MAX, i64::MAX));
+        read!(sqlx::query_as(&sql::executions_through(EXECUTION_COLUMNS))
+            .bind(arn)
+            .bind(status.map(ExecutionStatus::as_str))
+            .bind(after_start)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.pool))
     }
 }
 

@@ -23,6 +23,7 @@ use super::classify;
 use crate::metrics;
 pub use crate::store::queue::Writer;
 use crate::store::queue::{next_batch, Request};
+use crate::store::versions_sql as sql;
 use crate::store::{Error, Result, RevisionRow, RowsByKind, WriteOp};
 
 /// Start the writer on `conn` for the node `node_id`. It runs until `shutdown` is cancelled
@@ -450,7 +451,57 @@ async fn apply_single(tx: &mut PgConnection, op: &WriteOp) -> Result<()> {
             )
             .await?
         }
-        WriteOp::DeleteStateMachine { arn } => delete_tagged(tx, "state_machines", arn).await?,
+        WriteOp::DeleteStateMachine { arn } => {
+            delete_tagged(tx, "state_machines", arn).await?;
+            for q in sql::DELETE_MACHINE_VERSIONS {
+                exec(tx, sqlx::query(q).bind(arn)).await?;
+            }
+        }
+        WriteOp::InsertVersion(v) => {
+            exec(
+                tx,
+                sqlx::query(sql::INSERT_VERSION)
+                    .bind(&v.arn)
+                    .bind(&v.state_machine_arn)
+                    .bind(v.version)
+                    .bind(&v.revision_id)
+                    .bind(&v.description)
+                    .bind(v.creation_date_ms),
+            )
+            .await?
+        }
+        WriteOp::DeleteVersion { arn } => {
+            exec(tx, sqlx::query(sql::DELETE_VERSION).bind(arn)).await?
+        }
+        WriteOp::PutAlias(a) => {
+            exec(
+                tx,
+                sqlx::query(sql::PUT_ALIAS)
+                    .bind(&a.arn)
+                    .bind(&a.state_machine_arn)
+                    .bind(&a.name)
+                    .bind(&a.description)
+                    .bind(&a.routing)
+                    .bind(a.creation_date_ms)
+                    .bind(a.update_date_ms),
+            )
+            .await?
+        }
+        WriteOp::DeleteAlias { arn } => delete_tagged(tx, "state_machine_aliases", arn).await?,
+        WriteOp::InsertExecutionVersion {
+            execution_id,
+            version_arn,
+            alias_arn,
+        } => {
+            exec(
+                tx,
+                sqlx::query(sql::INSERT_EXECUTION_VERSION)
+                    .bind(execution_id)
+                    .bind(version_arn)
+                    .bind(alias_arn),
+            )
+            .await?
+        }
         WriteOp::InsertActivity(a) => {
             exec(
                 tx,
@@ -491,7 +542,7 @@ async fn apply_single(tx: &mut PgConnection, op: &WriteOp) -> Result<()> {
             .await?
         }
         WriteOp::DeleteExecutions { ids } => {
-            for table in ["history_events", "timers", "tasks"] {
+            for table in ["history_events", "timers", "tasks", "execution_versions"] {
                 exec(
                     tx,
                     sqlx::query(&format!("DELETE FROM {table} WHERE execution_id = ANY($1)"))

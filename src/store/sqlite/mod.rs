@@ -21,11 +21,13 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{ConnectOptions, Connection, SqliteConnection, SqlitePool};
 
 use super::ports::{
-    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, TimerReads, WhenFull,
+    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, TimerReads, VersionReads,
+    WhenFull,
 };
+use super::versions_sql as sql;
 use super::{
-    ActivityRow, Error, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TaskRow,
-    TimerRow, WriteOp,
+    ActivityRow, AliasRow, Error, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow,
+    TaskRow, TimerRow, VersionRow, WriteOp,
 };
 use crate::config::{Config, Synchronous};
 use crate::model::ExecutionStatus;
@@ -348,6 +350,71 @@ impl Reader {
         )
     }
 
+    pub async fn version(&self, arn: &str) -> Result<Option<VersionRow>> {
+        Ok(sqlx::query_as(&sql::sqlite(sql::VERSION))
+            .bind(arn)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn versions(&self, state_machine_arn: &str) -> Result<Vec<VersionRow>> {
+        Ok(sqlx::query_as(&sql::sqlite(sql::VERSIONS))
+            .bind(state_machine_arn)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    pub async fn last_version(&self, state_machine_arn: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar(&sql::sqlite(sql::LAST_VERSION))
+            .bind(state_machine_arn)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    pub async fn alias(&self, arn: &str) -> Result<Option<AliasRow>> {
+        Ok(sqlx::query_as(&sql::sqlite(sql::ALIAS))
+            .bind(arn)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn aliases(&self, state_machine_arn: &str) -> Result<Vec<AliasRow>> {
+        Ok(sqlx::query_as(&sql::sqlite(sql::ALIASES))
+            .bind(state_machine_arn)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    pub async fn execution_version(
+        &self,
+        execution_id: i64,
+    ) -> Result<Option<(String, Option<String>)>> {
+        Ok(sqlx::query_as(&sql::sqlite(sql::EXECUTION_VERSION))
+            .bind(execution_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn list_executions_through(
+        &self,
+        arn: &str,
+        status: Option<ExecutionStatus>,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<ExecutionRow>> {
+        let (after_start, after_id) = after.unwrap_or((i64::MAX, i64::MAX));
+        Ok(
+            sqlx::query_as(&sql::sqlite(&sql::executions_through(EXECUTION_COLUMNS)))
+                .bind(arn)
+                .bind(status.map(ExecutionStatus::as_str))
+                .bind(after_start)
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     /// State machines marked DELETING.
     pub async fn deleting_state_machines(&self) -> Result<Vec<String>> {
         Ok(
@@ -495,6 +562,23 @@ impl MachineReads for SqliteStore {
         activity(arn: &str) -> Option<ActivityRow>;
         list_activities(after_arn: Option<&str>, limit: i64) -> Vec<ActivityRow>;
         tags(resource_arn: &str) -> Vec<(String, String)>;
+    }
+}
+
+impl VersionReads for SqliteStore {
+    forward! {
+        version(arn: &str) -> Option<VersionRow>;
+        versions(state_machine_arn: &str) -> Vec<VersionRow>;
+        last_version(state_machine_arn: &str) -> i64;
+        alias(arn: &str) -> Option<AliasRow>;
+        aliases(state_machine_arn: &str) -> Vec<AliasRow>;
+        execution_version(execution_id: i64) -> Option<(String, Option<String>)>;
+        list_executions_through(
+            arn: &str,
+            status: Option<ExecutionStatus>,
+            after: Option<(i64, i64)>,
+            limit: i64
+        ) -> Vec<ExecutionRow>;
     }
 }
 

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::bulk::Rows;
 use crate::metrics;
 use crate::store::queue::{next_batch, Request, Writer};
+use crate::store::versions_sql as sql;
 use crate::store::{Error, Result, RevisionRow, WriteOp};
 
 /// SQLite allows 32766 bound parameters per statement; stay well under it.
@@ -238,7 +239,57 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
                 .execute(&mut *conn)
                 .await?;
         }
-        WriteOp::DeleteStateMachine { arn } => delete_tagged(conn, "state_machines", arn).await?,
+        WriteOp::DeleteStateMachine { arn } => {
+            delete_tagged(conn, "state_machines", arn).await?;
+            for q in sql::DELETE_MACHINE_VERSIONS {
+                sqlx::query(&sql::sqlite(q))
+                    .bind(arn)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+        WriteOp::InsertVersion(v) => {
+            sqlx::query(&sql::sqlite(sql::INSERT_VERSION))
+                .bind(&v.arn)
+                .bind(&v.state_machine_arn)
+                .bind(v.version)
+                .bind(&v.revision_id)
+                .bind(&v.description)
+                .bind(v.creation_date_ms)
+                .execute(&mut *conn)
+                .await?;
+        }
+        WriteOp::DeleteVersion { arn } => {
+            sqlx::query(&sql::sqlite(sql::DELETE_VERSION))
+                .bind(arn)
+                .execute(&mut *conn)
+                .await?;
+        }
+        WriteOp::PutAlias(a) => {
+            sqlx::query(&sql::sqlite(sql::PUT_ALIAS))
+                .bind(&a.arn)
+                .bind(&a.state_machine_arn)
+                .bind(&a.name)
+                .bind(&a.description)
+                .bind(&a.routing)
+                .bind(a.creation_date_ms)
+                .bind(a.update_date_ms)
+                .execute(&mut *conn)
+                .await?;
+        }
+        WriteOp::DeleteAlias { arn } => delete_tagged(conn, "state_machine_aliases", arn).await?,
+        WriteOp::InsertExecutionVersion {
+            execution_id,
+            version_arn,
+            alias_arn,
+        } => {
+            sqlx::query(&sql::sqlite(sql::INSERT_EXECUTION_VERSION))
+                .bind(execution_id)
+                .bind(version_arn)
+                .bind(alias_arn)
+                .execute(&mut *conn)
+                .await?;
+        }
         WriteOp::InsertActivity(a) => {
             sqlx::query(
                 "INSERT INTO activities (arn, name, creation_date_ms) VALUES (?, ?, ?) \
@@ -275,7 +326,7 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
         }
         WriteOp::DeleteExecutions { ids } => {
             for chunk in ids.chunks(MAX_PARAMS_PER_STATEMENT) {
-                for table in ["history_events", "timers", "tasks"] {
+                for table in ["history_events", "timers", "tasks", "execution_versions"] {
                     let mut qb: QueryBuilder<Sqlite> =
                         QueryBuilder::new(format!("DELETE FROM {table} WHERE execution_id IN ("));
                     let mut sep = qb.separated(", ");

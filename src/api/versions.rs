@@ -1,0 +1,341 @@
+//! PublishStateMachineVersion, ListStateMachineVersions, DeleteStateMachineVersion, and
+//! CreateStateMachineAlias, DescribeStateMachineAlias, UpdateStateMachineAlias,
+//! DeleteStateMachineAlias, ListStateMachineAliases.
+
+use serde_json::{json, Value};
+
+use super::shapes::{self, Checks, Req};
+use super::{ApiError, Ctx};
+use crate::engine::versions::{routes, Route};
+use crate::model::StateMachineArn;
+use crate::store::AliasRow;
+
+/// A state machine ARN that may name a version (`:N`) or an alias (`:NAME`): the machine's
+/// ARN and the qualifier.
+pub fn qualified_arn(arn: &str) -> Result<(StateMachineArn, Option<&str>), ApiError> {
+    const MARK: &str = ":stateMachine:";
+    if let Some(at) = arn.find(MARK) {
+        if let Some((_, qualifier)) = arn[at + MARK.len()..].split_once(':') {
+            let base = &arn[..arn.len() - qualifier.len() - 1];
+            let valid = !qualifier.is_empty()
+                && qualifier
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            if !valid {
+                return Err(ApiError::InvalidArn(format!("Invalid ARN resource: {arn}")));
+            }
+            return Ok((shapes::state_machine_arn(base)?, Some(qualifier)));
+        }
+    }
+    Ok((shapes::state_machine_arn(arn)?, None))
+}
+
+/// An ARN member naming a version: the machine's ARN.
+fn version_member(req: &Req, field: &str) -> Result<(StateMachineArn, String), ApiError> {
+    let arn = arn_member(req, field)?;
+    match qualified_arn(&arn)? {
+        (machine, Some(q)) if q.bytes().all(|b| b.is_ascii_digit()) => Ok((machine, arn)),
+        _ => Err(ApiError::InvalidArn(format!("Invalid Arn: '{arn}'"))),
+    }
+}
+
+/// An ARN member naming an alias: the machine's ARN.
+fn alias_member(req: &Req, field: &str) -> Result<(StateMachineArn, String), ApiError> {
+    let arn = arn_member(req, field)?;
+    match qualified_arn(&arn)? {
+        (machine, Some(q)) if !q.bytes().all(|b| b.is_ascii_digit()) => Ok((machine, arn)),
+        _ => Err(ApiError::InvalidArn(format!("Invalid Arn: '{arn}'"))),
+    }
+}
+
+fn arn_member(req: &Req, field: &str) -> Result<String, ApiError> {
+    let mut checks = Checks::new();
+    let arn = checks.required(field, req.str(field)?);
+    checks.length(field, arn, 1, 256);
+    checks.done()?;
+    Ok(arn.unwrap_or_default().to_owned())
+}
+
+fn unqualified(req: &Req) -> Result<StateMachineArn, ApiError> {
+    let arn = arn_member(req, "stateMachineArn")?;
+    match qualified_arn(&arn)? {
+        (machine, None) => Ok(machine),
+        _ => Err(ApiError::InvalidArn(format!("Invalid Arn: '{arn}'"))),
+    }
+}
+
+pub async fn publish_state_machine_version(app: &Ctx, req: Value) -> Result<Value, ApiError> {
+    let req = Req::new(req);
+    let machine = unqualified(&req)?;
+    let mut checks = Checks::new();
+    let revision_id = req.str("revisionId")?;
+    let description = req.str("description")?;
+    checks.length_sensitive("description", description, 0, 256);
+    checks.done()?;
+    let v = app
+        .engine
+        .publish_version(&machine, revision_id, description.map(str::to_owned))
+        .await?;
+    Ok(json!({
+        "creationDate": shapes::epoch_seconds(v.creation_date_ms),
+        "stateMachineVersionArn": v.arn,
+    }))
+}
+
+/// A page of `items` (sorted as the list shows them) after the cursor `after`, by `key`.
+fn page<T>(
+    items: Vec<T>,
+    after: Option<&str>,
+    limit: i64,
+    key: impl Fn(&T) -> &str,
+) -> (Vec<T>, Option<String>) {
+    let start = after
+        .and_then(|a| items.iter().position(|i| key(i) == a).map(|p| p + 1))
+        .unwrap_or(0);
+    let limit = usize::try_from(limit).unwrap_or(100);
+    let mut rest: Vec<T> = items.into_iter().skip(start).collect();
+    let next = (rest.len() > limit).then(|| key(&rest[limit - 1]).to_owned());
+    rest.truncate(limit);
+    (rest, next)
+}
+
+pub async fn list_state_machine_versions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
+    let req = Req::new(req);
+    let machine = unqualified(&req)?;
+    let (limit, after) = shapes::page_request(&req, "version")?;
+    let versions = app.engine.versions(machine.as_str()).await?;
+    let (items, next) = page(versions, after, limit, |v| v.arn.as_str());
+    let items: Vec<Value> = items
+        .iter()
+        .map(|v| {
+            json!({
+                "stateMachineVersionArn": v.arn,
+                "creationDate": shapes::epoch_seconds(v.creation_date_ms),
+            })
+        })
+        .collect();
+    let mut out = json!({ "stateMachineVersions": items });
+    if let Some(next) = next {
+        out["nextToken"] = json!(shapes::encode_token("version", &next));
+    }
+    Ok(out)
+}
+
+pub async fn delete_state_machine_version(app: &Ctx, req: Value) -> Result<Value, ApiError> {
+    let req = Req::new(req);
+    let (machine, arn) = version_member(&req, "stateMachineVersionArn")?;
+    app.engine.delete_version(&machine, &arn).await?;
+    Ok(json!({}))
+}
+
+/// `routingConfiguration`, checked as AWS checks it: one or two versions, each once, with
+/// weights from 0 to 100 that add up to 100.
+fn routing(req: &Req, required: bool) -> Result<Option<Vec<Route>>, ApiError> {
+    let Some(list) = req.array("routingConfiguration")? else {
+        if required {
+            let mut checks = Checks::new();
+            checks.required::<&str>("routingConfiguration", None);
+            checks.done()?;
+        }
+        return Ok(None);
+    };
+    let mut checks = Checks::new();
+    if list.is_empty() || list.len() > 2 {
+        checks.length("routingConfiguration", Some(&"x".repeat(list.len())), 1, 2);
+        checks.done()?;
+    }
+    let mut routes = Vec::with_capacity(list.len());
+    for item in list {
+        let arn = item
+            .get("stateMachineVersionArn")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                ApiError::ValidationMessage(
+                    "Each routing configuration must name a stateMachineVersionArn".into(),
+                )
+            })?;
+        let weight = item.get("weight").and_then(Value::as_i64).ok_or_else(|| {
+            ApiError::ValidationMessage("Each routing configuration must have a weight".into())
+        })?;
+        if !(0..=100).contains(&weight) {
+            return Err(ApiError::ValidationMessage(format!(
+                "Invalid weight {weight}: a weight must be between 0 and 100"
+            )));
+        }
+        match qualified_arn(arn)? {
+            (_, Some(q)) if q.bytes().all(|b| b.is_ascii_digit()) => {}
+            _ => return Err(ApiError::InvalidArn(format!("Invalid Arn: '{arn}'"))),
+        }
+        routes.push(Route {
+            state_machine_version_arn: arn.to_owned(),
+            weight: weight as u32,
+        });
+    }
+    if routes.iter().map(|r| r.weight).sum::<u32>() != 100 {
+        return Err(ApiError::ValidationMessage(
+            "Sum of routing configuration weights must be equal to 100".into(),
+        ));
+    }
+    if routes.len() == 2
+        && routes[0].state_machine_version_arn == routes[1].state_machine_version_arn
+    {
+        return Err(ApiError::ValidationMessage(
+            "Routing configuration must contain distinct version ARNs".into(),
+        ));
+    }
+    let machines: Vec<String> = routes
+        .iter()
+        .filter_map(|r| qualified_arn(&r.state_machine_version_arn).ok())
+        .map(|(m, _)| m.into_string())
+        .collect();
+    if machines.windows(2).any(|w| w[0] != w[1]) {
+        return Err(ApiError::ValidationMessage(
+            "Routing configuration must contain versions of the same state machine".into(),
+        ));
+    }
+    Ok(Some(routes))
+}
+
+/// An alias's name: 1 to 80 characters, letters, digits, `-` and `_`, not only digits.
+fn alias_name(req: &Req) -> Result<&str, ApiError> {
+    let mut checks = Checks::new();
+    let name = checks.required("name", req.str("name")?);
+    checks.length("name", name, 1, 80);
+    checks.done()?;
+    let name = name.unwrap_or_default();
+    let valid = name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+        && !name.bytes().all(|b| b.is_ascii_digit());
+    if !valid {
+        return Err(ApiError::InvalidName(name.to_owned()));
+    }
+    Ok(name)
+}
+
+pub async fn create_state_machine_alias(app: &Ctx, req: Value) -> Result<Value, ApiError> {
+    let req = Req::new(req);
+    let name = alias_name(&req)?;
+    let mut checks = Checks::new();
+    let description = req.str("description")?;
+    checks.length_sensitive("description", description, 0, 256);
+    checks.done()?;
+    let routes = routing(&req, true)?.unwrap_or_default();
+    let Some(first) = routes.first() else {
+        return Err(ApiError::Validation(vec![]));
+    };
+    let (machine, _) = qualified_arn(&first.state_machine_version_arn)?;
+    let alias = app
+        .engine
+        .create_alias(&machine, name, description.map(str::to_owned), routes)
+        .await?;
+    Ok(json!({
+        "stateMachineAliasArn": alias.arn,
+        "creationDate": shapes::epoch_seconds(alias.creation_date_ms),
+    }))
+}
+
+fn shown_routes(alias: &AliasRow) -> Value {
+    json!(routes(alias))
+}
+
+pub async fn describe_state_machine_alias(app: &Ctx, req: Value) -> Result<Value, ApiError> {
+    let req = Req::new(req);
+    let (_, arn) = alias_member(&req, "stateMachineAliasArn")?;
+    let alias = app
+        .engine
+        .alias(&arn)
+        .await?
+        .ok_or_else(|| ApiError::ResourceNotFound(arn.clone()))?;
+    let mut out = json!({
+        "stateMachineAliasArn": alias.arn,
+        "name": alias.name,
+        "routingConfiguration": shown_routes(&alias),
+        "creationDate": shapes::epoch_seconds(alias.creation_date_ms),
+        "updateDate": shapes::epoch_seconds(alias.update_date_ms),
+    });
+    if let Some(d) = &alias.description {
+        out["description"] = json!(d);
+    }
+    Ok(out)
+}
+
+pub async fn update_state_machine_alias(app: &Ctx, req: Value) -> Result<Value, ApiError> {
+    let req = Req::new(req);
+    let (machine, arn) = alias_member(&req, "stateMachineAliasArn")?;
+    let mut checks = Checks::new();
+    let description = req.str("description")?;
+    checks.length_sensitive("description", description, 0, 256);
+    checks.done()?;
+    let routes = routing(&req, false)?;
+    if description.is_none() && routes.is_none() {
+        return Err(ApiError::ValidationMessage(
+            "Either the description or the RoutingConfiguration must be specified".into(),
+        ));
+    }
+    let alias = app
+        .engine
+        .update_alias(&machine, &arn, description.map(str::to_owned), routes)
+        .await?;
+    Ok(json!({ "updateDate": shapes::epoch_seconds(alias.update_date_ms) }))
+}
+
+pub async fn delete_state_machine_alias(app: &Ctx, req: Value) -> Result<Value, ApiError> {
+    let req = Req::new(req);
+    let (_, arn) = alias_member(&req, "stateMachineAliasArn")?;
+    app.engine.delete_alias(&arn).await?;
+    Ok(json!({}))
+}
+
+pub async fn list_state_machine_aliases(app: &Ctx, req: Value) -> Result<Value, ApiError> {
+    let req = Req::new(req);
+    let machine = unqualified(&req)?;
+    let (limit, after) = shapes::page_request(&req, "alias")?;
+    let aliases = app.engine.aliases(machine.as_str()).await?;
+    let (items, next) = page(aliases, after, limit, |a| a.arn.as_str());
+    let items: Vec<Value> = items
+        .iter()
+        .map(|a| {
+            json!({
+                "stateMachineAliasArn": a.arn,
+                "creationDate": shapes::epoch_seconds(a.creation_date_ms),
+            })
+        })
+        .collect();
+    let mut out = json!({ "stateMachineAliases": items });
+    if let Some(next) = next {
+        out["nextToken"] = json!(shapes::encode_token("alias", &next));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qualified_arns_name_a_machine_and_a_version_or_alias() {
+        let m = "arn:aws:states:us-east-1:123456789012:stateMachine:orders";
+        let (machine, q) = qualified_arn(m).expect("a machine");
+        assert_eq!((machine.as_str(), q), (m, None));
+        let v7 = format!("{m}:7");
+        let (machine, q) = qualified_arn(&v7).expect("a version");
+        assert_eq!((machine.as_str(), q), (m, Some("7")));
+        let prod = format!("{m}:prod");
+        let (_, q) = qualified_arn(&prod).expect("an alias");
+        assert_eq!(q, Some("prod"));
+        assert!(qualified_arn(&format!("{m}:")).is_err());
+        assert!(qualified_arn(&format!("{m}:a:b")).is_err());
+    }
+
+    #[test]
+    fn pages_go_on_after_the_cursor() {
+        let items = vec!["a", "b", "c", "d", "e"];
+        let (first, next) = page(items.clone(), None, 2, |s| s);
+        assert_eq!((first, next.as_deref()), (vec!["a", "b"], Some("b")));
+        let (second, next) = page(items.clone(), Some("b"), 2, |s| s);
+        assert_eq!((second, next.as_deref()), (vec!["c", "d"], Some("d")));
+        let (last, next) = page(items, Some("d"), 2, |s| s);
+        assert_eq!((last, next), (vec!["e"], None));
+    }
+}

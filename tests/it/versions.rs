@@ -1,0 +1,265 @@
+//! Versions and aliases through the SDK: publishing (with Create, Update and on its own,
+//! idempotent per revision), describing and listing versions, starting executions on a
+//! version or through an alias (weighted between two versions), the conflicts AWS enforces,
+//! numbers never given twice, and everything surviving `kill -9`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_sfn::types::{ExecutionStatus, RoutingConfigurationListItem};
+use aws_sdk_sfn::Client;
+
+use crate::support::api::code_and_message;
+use crate::support::sfn::{describe, finished, start};
+use crate::support::{TestDaemon, ROLE_ARN};
+
+/// A machine whose output names the version it was published as.
+fn answering(word: &str) -> String {
+    format!(r#"{{"StartAt":"P","States":{{"P":{{"Type":"Pass","Result":"{word}","End":true}}}}}}"#)
+}
+
+fn route(version: &str, weight: i32) -> RoutingConfigurationListItem {
+    RoutingConfigurationListItem::builder()
+        .state_machine_version_arn(version)
+        .weight(weight)
+        .build()
+        .expect("a route")
+}
+
+async fn output_of(sfn: &Client, arn: &str) -> String {
+    assert_eq!(
+        finished(sfn, arn, Duration::from_secs(10)).await,
+        ExecutionStatus::Succeeded
+    );
+    describe(sfn, arn)
+        .await
+        .output()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn versions_and_aliases_route_starts_and_survive_a_sigkill() {
+    let mut daemon = TestDaemon::start().await;
+    let sfn = daemon.sfn();
+    let created = sfn
+        .create_state_machine()
+        .name("orders")
+        .definition(answering("one"))
+        .role_arn(ROLE_ARN)
+        .publish(true)
+        .version_description("first")
+        .send()
+        .await
+        .expect("CreateStateMachine");
+    let sm = created.state_machine_arn().to_owned();
+    let v1 = created
+        .state_machine_version_arn()
+        .expect("a version")
+        .to_owned();
+    assert_eq!(v1, format!("{sm}:1"));
+
+    let updated = sfn
+        .update_state_machine()
+        .state_machine_arn(&sm)
+        .definition(answering("two"))
+        .publish(true)
+        .send()
+        .await
+        .expect("UpdateStateMachine");
+    let v2 = updated
+        .state_machine_version_arn()
+        .expect("a version")
+        .to_owned();
+    assert_eq!(v2, format!("{sm}:2"));
+    // Publishing the same revision again gives the same version.
+    let again = sfn
+        .publish_state_machine_version()
+        .state_machine_arn(&sm)
+        .send()
+        .await
+        .expect("PublishStateMachineVersion");
+    assert_eq!(again.state_machine_version_arn(), v2);
+    let stale = sfn
+        .publish_state_machine_version()
+        .state_machine_arn(&sm)
+        .revision_id("not-the-current-one")
+        .send()
+        .await
+        .expect_err("a stale revision");
+    assert_eq!(code_and_message(&stale).0, "ConflictException");
+
+    let listed = sfn
+        .list_state_machine_versions()
+        .state_machine_arn(&sm)
+        .send()
+        .await
+        .expect("ListStateMachineVersions");
+    let arns: Vec<&str> = listed
+        .state_machine_versions()
+        .iter()
+        .map(|v| v.state_machine_version_arn())
+        .collect();
+    assert_eq!(arns, [v2.as_str(), v1.as_str()]);
+    let d1 = sfn
+        .describe_state_machine()
+        .state_machine_arn(&v1)
+        .send()
+        .await
+        .expect("DescribeStateMachine of a version");
+    assert_eq!(d1.definition(), answering("one"));
+    assert_eq!(d1.description(), Some("first"));
+
+    // A start on a version runs that version.
+    let on_v1 = start(&sfn, &v1, "on-v1", "{}").await;
+    assert_eq!(output_of(&sfn, &on_v1).await, r#""one""#);
+    let d = describe(&sfn, &on_v1).await;
+    assert_eq!(d.state_machine_arn(), sm);
+    assert_eq!(d.state_machine_version_arn(), Some(v1.as_str()));
+    assert_eq!(d.state_machine_alias_arn(), None);
+
+    // An alias: all to v1, then half and half.
+    let alias = sfn
+        .create_state_machine_alias()
+        .name("prod")
+        .routing_configuration(route(&v1, 100))
+        .send()
+        .await
+        .expect("CreateStateMachineAlias")
+        .state_machine_alias_arn()
+        .to_owned();
+    assert_eq!(alias, format!("{sm}:prod"));
+    let via = start(&sfn, &alias, "via-alias", "{}").await;
+    assert_eq!(output_of(&sfn, &via).await, r#""one""#);
+    let d = describe(&sfn, &via).await;
+    assert_eq!(d.state_machine_alias_arn(), Some(alias.as_str()));
+    assert_eq!(d.state_machine_version_arn(), Some(v1.as_str()));
+    sfn.update_state_machine_alias()
+        .state_machine_alias_arn(&alias)
+        .routing_configuration(route(&v1, 50))
+        .routing_configuration(route(&v2, 50))
+        .send()
+        .await
+        .expect("UpdateStateMachineAlias");
+    let mut seen = BTreeMap::new();
+    for i in 0..40 {
+        let arn = start(&sfn, &alias, &format!("split-{i}"), "{}").await;
+        *seen.entry(output_of(&sfn, &arn).await).or_insert(0) += 1;
+    }
+    assert_eq!(
+        seen.keys().collect::<Vec<_>>(),
+        [r#""one""#, r#""two""#],
+        "{seen:?}"
+    );
+    let through_v2 = sfn
+        .list_executions()
+        .state_machine_arn(&v2)
+        .send()
+        .await
+        .expect("ListExecutions of a version");
+    assert_eq!(through_v2.executions().len(), seen[r#""two""#]);
+    let through_alias = sfn
+        .list_executions()
+        .state_machine_arn(&alias)
+        .max_results(1000)
+        .send()
+        .await
+        .expect("ListExecutions of an alias");
+    assert_eq!(through_alias.executions().len(), 41);
+
+    // A version an alias routes to cannot be deleted.
+    let refused = sfn
+        .delete_state_machine_version()
+        .state_machine_version_arn(&v1)
+        .send()
+        .await
+        .expect_err("v1 is routed to");
+    let (code, message) = code_and_message(&refused);
+    assert_eq!(code, "ConflictException", "{message}");
+    assert!(message.contains(&alias), "{message}");
+
+    // Everything survives a kill -9.
+    daemon.kill9_and_restart().await;
+    let sfn = daemon.sfn();
+    let shown = sfn
+        .describe_state_machine_alias()
+        .state_machine_alias_arn(&alias)
+        .send()
+        .await
+        .expect("DescribeStateMachineAlias");
+    assert_eq!(shown.routing_configuration().len(), 2);
+    assert_eq!(
+        describe(&sfn, &on_v1).await.state_machine_version_arn(),
+        Some(v1.as_str())
+    );
+
+    // Routed away from, v1 goes; its number is not given again.
+    sfn.update_state_machine_alias()
+        .state_machine_alias_arn(&alias)
+        .routing_configuration(route(&v2, 100))
+        .send()
+        .await
+        .expect("UpdateStateMachineAlias");
+    sfn.delete_state_machine_version()
+        .state_machine_version_arn(&v1)
+        .send()
+        .await
+        .expect("DeleteStateMachineVersion");
+    let gone = sfn
+        .describe_state_machine()
+        .state_machine_arn(&v1)
+        .send()
+        .await
+        .expect_err("v1 is deleted");
+    assert_eq!(code_and_message(&gone).0, "StateMachineDoesNotExist");
+    let v3 = sfn
+        .update_state_machine()
+        .state_machine_arn(&sm)
+        .definition(answering("three"))
+        .publish(true)
+        .send()
+        .await
+        .expect("UpdateStateMachine")
+        .state_machine_version_arn()
+        .expect("a version")
+        .to_owned();
+    assert_eq!(v3, format!("{sm}:3"));
+
+    let aliases = sfn
+        .list_state_machine_aliases()
+        .state_machine_arn(&sm)
+        .send()
+        .await
+        .expect("ListStateMachineAliases");
+    assert_eq!(aliases.state_machine_aliases().len(), 1);
+    sfn.delete_state_machine_alias()
+        .state_machine_alias_arn(&alias)
+        .send()
+        .await
+        .expect("DeleteStateMachineAlias");
+    let missing = sfn
+        .describe_state_machine_alias()
+        .state_machine_alias_arn(&alias)
+        .send()
+        .await
+        .expect_err("the alias is deleted");
+    assert_eq!(code_and_message(&missing).0, "ResourceNotFound");
+
+    // Routes are checked as AWS checks them.
+    let bad = sfn
+        .create_state_machine_alias()
+        .name("half")
+        .routing_configuration(route(&v2, 50))
+        .send()
+        .await
+        .expect_err("weights must add up to 100");
+    assert_eq!(code_and_message(&bad).0, "ValidationException");
+    let missing_version = sfn
+        .create_state_machine_alias()
+        .name("ghost")
+        .routing_configuration(route(&format!("{sm}:99"), 100))
+        .send()
+        .await
+        .expect_err("no version 99");
+    assert_eq!(code_and_message(&missing_version).0, "ResourceNotFound");
+}
