@@ -67,6 +67,8 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     ServiceQuotaExceeded(String),
+    #[error("{0}")]
+    ExecutionNotRedrivable(String),
     #[error("Rate exceeded")]
     Throttling,
     #[error("Execution Limit Exceeded: {0}")]
@@ -141,6 +143,7 @@ impl ApiError {
             ApiError::StateMachineTypeNotSupported(_) => (SFN, "StateMachineTypeNotSupported"),
             ApiError::Conflict(_) => (SFN, "ConflictException"),
             ApiError::ServiceQuotaExceeded(_) => (SFN, "ServiceQuotaExceededException"),
+            ApiError::ExecutionNotRedrivable(_) => (SFN, "ExecutionNotRedrivable"),
             ApiError::ActivityDoesNotExist(_) => (SFN, "ActivityDoesNotExist"),
             ApiError::ActivityWorkerLimitExceeded(_) => (SFN, "ActivityWorkerLimitExceeded"),
         };
@@ -201,6 +204,7 @@ impl From<engine::Error> for ApiError {
             E::ResourceNotFound(a) => ApiError::ResourceNotFound(a),
             E::Conflict(m) => ApiError::Conflict(m),
             E::ServiceQuotaExceeded(m) => ApiError::ServiceQuotaExceeded(m),
+            E::NotRedrivable(m) => ApiError::ExecutionNotRedrivable(m),
             E::NotOwner(p) => ApiError::Elsewhere(p),
             E::InvalidToken => ApiError::InvalidToken("Invalid token".into()),
             E::TaskDoesNotExist => ApiError::TaskDoesNotExist(

@@ -174,6 +174,7 @@ pub async fn describe_execution(app: &Ctx, req: Value) -> Result<Value, ApiError
     let arn = execution_arn_member(&req)?;
     let e = app.engine.execution(&arn).await?;
     let through = app.engine.execution_version(e.id).await?;
+    let redrive = app.engine.redrive_info(&e).await?;
     let mut out = json!({
         "executionArn": e.arn,
         "stateMachineArn": e.state_machine_arn,
@@ -182,11 +183,15 @@ pub async fn describe_execution(app: &Ctx, req: Value) -> Result<Value, ApiError
         "startDate": shapes::epoch_seconds(e.start_ms),
         "input": e.input,
         "inputDetails": {"included": true},
-        "redriveCount": 0,
-        // Redrive is not offered by this server, so no execution is redrivable.
-        "redriveStatus": "NOT_REDRIVABLE",
-        "redriveStatusReason": format!("Execution is {} and cannot be redriven", e.status),
+        "redriveCount": redrive.count,
+        "redriveStatus": if redrive.not_redrivable.is_some() { "NOT_REDRIVABLE" } else { "REDRIVABLE" },
     });
+    if let Some(reason) = &redrive.not_redrivable {
+        out["redriveStatusReason"] = json!(reason);
+    }
+    if let Some(ms) = redrive.last_ms {
+        out["redriveDate"] = shapes::epoch_seconds(ms);
+    }
     if let Some(stop) = e.stop_ms {
         out["stopDate"] = shapes::epoch_seconds(stop);
     }
@@ -207,6 +212,18 @@ pub async fn describe_execution(app: &Ctx, req: Value) -> Result<Value, ApiError
         out["cause"] = json!(c);
     }
     Ok(out)
+}
+
+/// RedriveExecution. A `clientToken` is taken (AWS uses it to make retries of one request
+/// idempotent); a second redrive of a running execution is refused as not redrivable.
+pub async fn redrive_execution(app: &Ctx, req: Value) -> Result<Value, ApiError> {
+    let req = Req::new(req);
+    let arn = execution_arn_member(&req)?;
+    let mut checks = Checks::new();
+    checks.length("clientToken", req.str("clientToken")?, 1, 64);
+    checks.done()?;
+    let ms = app.engine.redrive_execution(&arn).await?;
+    Ok(json!({ "redriveDate": shapes::epoch_seconds(ms) }))
 }
 
 pub async fn stop_execution(app: &Ctx, req: Value) -> Result<Value, ApiError> {

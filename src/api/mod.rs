@@ -71,6 +71,7 @@ pub enum Operation {
     StartSyncExecution,
     DescribeExecution,
     StopExecution,
+    RedriveExecution,
     ListExecutions,
     GetExecutionHistory,
     DescribeStateMachineForExecution,
@@ -97,7 +98,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    const ALL: [Operation; 32] = [
+    const ALL: [Operation; 33] = [
         Operation::CreateStateMachine,
         Operation::DescribeStateMachine,
         Operation::UpdateStateMachine,
@@ -107,6 +108,7 @@ impl Operation {
         Operation::StartSyncExecution,
         Operation::DescribeExecution,
         Operation::StopExecution,
+        Operation::RedriveExecution,
         Operation::ListExecutions,
         Operation::GetExecutionHistory,
         Operation::DescribeStateMachineForExecution,
@@ -143,6 +145,7 @@ impl Operation {
             Operation::StartSyncExecution => "StartSyncExecution",
             Operation::DescribeExecution => "DescribeExecution",
             Operation::StopExecution => "StopExecution",
+            Operation::RedriveExecution => "RedriveExecution",
             Operation::ListExecutions => "ListExecutions",
             Operation::GetExecutionHistory => "GetExecutionHistory",
             Operation::DescribeStateMachineForExecution => "DescribeStateMachineForExecution",
@@ -464,6 +467,7 @@ async fn handle(app: &Ctx, op: Operation, req: Value) -> Result<Value, ApiError>
         Operation::StartSyncExecution => executions::start_sync_execution(app, req).await,
         Operation::DescribeExecution => executions::describe_execution(app, req).await,
         Operation::StopExecution => executions::stop_execution(app, req).await,
+        Operation::RedriveExecution => executions::redrive_execution(app, req).await,
         Operation::ListExecutions => executions::list_executions(app, req).await,
         Operation::DescribeStateMachineForExecution => {
             executions::describe_state_machine_for_execution(app, req).await

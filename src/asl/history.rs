@@ -134,6 +134,13 @@ pub fn execution_aborted(error: Option<&str>, cause: Option<&str>) -> Option<Str
     wrap("executionAbortedEventDetails", &ErrorCause { error, cause })
 }
 
+pub fn execution_redriven(redrive_count: u32) -> Option<String> {
+    wrap(
+        "executionRedrivenEventDetails",
+        &serde_json::json!({ "redriveCount": redrive_count }),
+    )
+}
+
 pub fn execution_timed_out(error: Option<&str>, cause: Option<&str>) -> Option<String> {
     wrap(
         "executionTimedOutEventDetails",

@@ -32,6 +32,7 @@ mod children;
 mod executions;
 pub mod locks;
 mod queries;
+pub mod redrive;
 mod remote_children;
 mod rows;
 mod runners;
@@ -90,6 +91,9 @@ pub enum Error {
     Conflict(String),
     #[error("{0}")]
     ServiceQuotaExceeded(String),
+    /// RedriveExecution of an execution that cannot be redriven: why.
+    #[error("{0}")]
+    NotRedrivable(String),
     /// Another node holds the execution's partition (or none does right now).
     #[error("partition {0} is not held by this node")]
     NotOwner(i64),

@@ -61,7 +61,9 @@ pub(super) fn update_row(id: i64, state: &ExecutionState, now: i64) -> Result<Ex
         error: state.error.clone(),
         cause: state.cause.clone(),
         stop_ms: terminal.then_some(now),
-        cursor: if terminal {
+        // An ended execution keeps its cursor only when it can be redriven, or was: for
+        // RedriveExecution and the redrive fields of DescribeExecution.
+        cursor: if terminal && state.redrive.is_none() && state.redrive_count == 0 {
             None
         } else {
             Some(serde_json::to_string(state).map_err(crate::store::Error::from)?)

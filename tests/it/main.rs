@@ -27,6 +27,7 @@ mod mocks;
 mod nested;
 mod operations;
 mod recovery;
+mod redrive;
 mod restart;
 mod smoke;
 mod state_machines;

@@ -60,6 +60,29 @@ pub struct ExecutionState {
     /// Started on `stateMachineArn#TestCase`: its Task states answer from the mock file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mock: Option<MockRun>,
+    /// Where a redrive (RedriveExecution) resumes, once the execution failed, timed out or
+    /// was aborted in a state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redrive: Option<RedrivePoint>,
+    /// Redrives so far, and when the last one was.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub redrive_count: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redriven_ms: Option<i64>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// The top-level state an execution ended in (a Parallel or Map state for a failure inside
+/// one), with its input and the variables of the machine's scope then.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RedrivePoint {
+    pub state: String,
+    pub input: Value,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub variables: Map<String, Value>,
 }
 
 /// A test case of the mock file being run: its name, and how many times each Task state was
@@ -97,6 +120,9 @@ impl ExecutionState {
             token_key: None,
             parent: None,
             mock: None,
+            redrive: None,
+            redrive_count: 0,
+            redriven_ms: None,
         }
     }
 }
@@ -129,6 +155,9 @@ pub struct Frame {
     /// The branches or iterations of the Parallel or Map state `current` is running.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fanout: Option<Box<Fanout>>,
+    /// The state an error ended the frame in (where a redrive resumes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_in: Option<String>,
 }
 
 impl Frame {

@@ -63,7 +63,7 @@ impl Run<'_> {
             }
             // `settle` has applied Retry and Catch: a raised error fails the frame.
             Outcome::Fail(e) | Outcome::Raise(e) => {
-                f.current = None;
+                f.failed_in = f.current.take();
                 End::Failed(e)
             }
             Outcome::Blocked => End::Blocked,

@@ -64,8 +64,8 @@ pub(crate) mod tests;
 mod wait;
 
 pub use cursor::{
-    Child, ExecutionState, Fanout, Frame, MockRun, ParentLink, RetryProgress, Status, TaskProgress,
-    Waiting,
+    Child, ExecutionState, Fanout, Frame, MockRun, ParentLink, RedrivePoint, RetryProgress, Status,
+    TaskProgress, Waiting,
 };
 pub use step::step;
 pub use task::{CallKind, Invocation, InvokeOutput, MockCall};
@@ -132,6 +132,8 @@ pub enum Event {
     Heartbeat { seq: i64 },
     /// A worker took the activity task of attempt `seq` (GetActivityTask).
     ActivityStarted { seq: i64, worker: Option<String> },
+    /// RedriveExecution: run again from the state the execution ended in.
+    Redrive,
     /// StopExecution.
     Stop {
         error: Option<String>,

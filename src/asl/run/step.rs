@@ -55,7 +55,7 @@ pub fn step(
     now_ms: i64,
     cfg: &StepConfig,
 ) -> Step {
-    if exec.status.is_terminal() {
+    if exec.status.is_terminal() && !(event == Event::Redrive && exec.redrive.is_some()) {
         return Step::default();
     }
     let mut run = Run {
@@ -108,6 +108,33 @@ pub fn step(
             .deliver(def, &mut root, &top, &Delivery::Started(seq, worker))
             .unwrap_or(End::Blocked),
         Event::Stop { error, cause } => End::Aborted(error, cause),
+        Event::Redrive => match exec.redrive.take() {
+            Some(point) => {
+                exec.status = Status::Running;
+                exec.error = None;
+                exec.cause = None;
+                exec.redrive_count += 1;
+                exec.redriven_ms = Some(now_ms);
+                let details = history::execution_redriven(exec.redrive_count);
+                run.journal
+                    .append(HistoryEventType::ExecutionRedriven, details);
+                root = super::cursor::Frame {
+                    input: point.input.clone(),
+                    chain_id: run.journal.last_id(),
+                    variables: point.variables,
+                    ..Default::default()
+                };
+                if let Some(secs) = def.timeout_seconds {
+                    let due_ms = now_ms.saturating_add(
+                        i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX),
+                    );
+                    exec.timeout_due_ms = Some(due_ms);
+                    run.arm(EXECUTION_TIMEOUT_SEQ, due_ms);
+                }
+                run.run_from(def, &mut root, &top, point.state, point.input)
+            }
+            None => End::Blocked,
+        },
     };
     let end = if run.journal.overflowed() {
         // Whatever this step did past the cap is dropped with the execution.
@@ -120,8 +147,18 @@ pub fn step(
         end
     };
     if let Some(status) = finish(&mut run, exec, end) {
-        // The execution ended: disarm whatever timers it still holds.
+        // The execution ended: disarm whatever timers it still holds. One that did not
+        // succeed keeps where a redrive would resume.
         exec.status = status;
+        let ended_in = root.current.clone().or_else(|| root.failed_in.take());
+        exec.redrive = match (status, ended_in) {
+            (Status::Succeeded, _) | (_, None) => None,
+            (_, Some(state)) => Some(super::cursor::RedrivePoint {
+                state,
+                input: root.input.clone(),
+                variables: root.variables.clone(),
+            }),
+        };
         run.abandon(&mut root);
         if exec.timeout_due_ms.take().is_some() {
             run.disarm(EXECUTION_TIMEOUT_SEQ);
