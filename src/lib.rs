@@ -166,6 +166,7 @@ pub async fn serve(
                 max_steps: std::thread::available_parallelism().map_or(2, |n| n.get()),
                 mocks,
                 remote_step_functions,
+                invoker: Some(invoker.clone()),
                 calls: CallLimits {
                     max_in_flight: config.lambda.max_calls_in_flight,
                     max_queued: config.writer.queue_capacity,

@@ -205,6 +205,7 @@ impl From<engine::Error> for ApiError {
             E::Conflict(m) => ApiError::Conflict(m),
             E::ServiceQuotaExceeded(m) => ApiError::ServiceQuotaExceeded(m),
             E::NotRedrivable(m) => ApiError::ExecutionNotRedrivable(m),
+            E::Invalid(m) => ApiError::ValidationMessage(m),
             E::NotOwner(p) => ApiError::Elsewhere(p),
             E::InvalidToken => ApiError::InvalidToken("Invalid token".into()),
             E::TaskDoesNotExist => ApiError::TaskDoesNotExist(

@@ -13,6 +13,7 @@ mod history;
 pub mod shapes;
 mod state_machines;
 mod tags;
+mod test_state;
 mod versions;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -95,10 +96,11 @@ pub enum Operation {
     UpdateStateMachineAlias,
     DeleteStateMachineAlias,
     ListStateMachineAliases,
+    TestState,
 }
 
 impl Operation {
-    const ALL: [Operation; 33] = [
+    const ALL: [Operation; 34] = [
         Operation::CreateStateMachine,
         Operation::DescribeStateMachine,
         Operation::UpdateStateMachine,
@@ -132,6 +134,7 @@ impl Operation {
         Operation::UpdateStateMachineAlias,
         Operation::DeleteStateMachineAlias,
         Operation::ListStateMachineAliases,
+        Operation::TestState,
     ];
 
     pub fn name(self) -> &'static str {
@@ -169,6 +172,7 @@ impl Operation {
             Operation::UpdateStateMachineAlias => "UpdateStateMachineAlias",
             Operation::DeleteStateMachineAlias => "DeleteStateMachineAlias",
             Operation::ListStateMachineAliases => "ListStateMachineAliases",
+            Operation::TestState => "TestState",
         }
     }
 
@@ -500,5 +504,6 @@ async fn handle(app: &Ctx, op: Operation, req: Value) -> Result<Value, ApiError>
         Operation::UpdateStateMachineAlias => versions::update_state_machine_alias(app, req).await,
         Operation::DeleteStateMachineAlias => versions::delete_state_machine_alias(app, req).await,
         Operation::ListStateMachineAliases => versions::list_state_machine_aliases(app, req).await,
+        Operation::TestState => test_state::test_state(app, req).await,
     }
 }

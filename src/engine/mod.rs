@@ -37,6 +37,7 @@ mod remote_children;
 mod rows;
 mod runners;
 mod state_machines;
+pub mod test_state;
 pub mod versions;
 
 use std::collections::HashMap;
@@ -91,6 +92,9 @@ pub enum Error {
     Conflict(String),
     #[error("{0}")]
     ServiceQuotaExceeded(String),
+    /// A request this server cannot serve as asked (ValidationException).
+    #[error("{0}")]
+    Invalid(String),
     /// RedriveExecution of an execution that cannot be redriven: why.
     #[error("{0}")]
     NotRedrivable(String),
@@ -143,6 +147,8 @@ pub struct EngineConfig {
     /// The Step Functions server `states:startExecution` starts children on, when it is not
     /// this one (`integrations.step_functions_endpoint`).
     pub remote_step_functions: Option<Arc<crate::invoke::services::ServiceInvoker>>,
+    /// What makes the call of a state run by TestState (the daemon's invoker).
+    pub invoker: Option<Arc<dyn crate::invoke::Invoker>>,
 }
 
 /// Bounds on the calls the engine makes.

@@ -47,6 +47,7 @@ async fn harness() -> Harness {
             max_steps: 2,
             mocks: None,
             remote_step_functions: None,
+            invoker: None,
         },
         ownership,
     )

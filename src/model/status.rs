@@ -85,3 +85,19 @@ mod tests {
         assert!(serde_json::from_str::<ExecutionStatus>("\"NOPE\"").is_err());
     }
 }
+
+/// How a state run by TestState ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TestExecutionStatus {
+    Succeeded,
+    Failed,
+    Retriable,
+    CaughtError,
+}
+
+named_enum!(TestExecutionStatus {
+    Succeeded => "SUCCEEDED",
+    Failed => "FAILED",
+    Retriable => "RETRIABLE",
+    CaughtError => "CAUGHT_ERROR",
+});

@@ -468,10 +468,7 @@ async fn start_sync(
         .state_machine_arn(sm)
         .input(input)
         .customize()
-        .mutate_request(|req| {
-            let uri = req.uri().replace("://sync-", "://");
-            let _ = req.set_uri(uri);
-        })
+        .mutate_request(crate::support::sfn::unprefix)
         .send()
         .await
 }

@@ -33,6 +33,7 @@ mod smoke;
 mod state_machines;
 mod structure;
 mod support_services;
+mod test_state;
 mod upgrade;
 mod versions;
 mod wait;

@@ -343,6 +343,9 @@ fn nested(
     let parallel = type_text == "Parallel";
     match s.get("Branches").and_then(Value::as_array) {
         Some(list) => {
+            if parallel && list.is_empty() && checks.schema {
+                found.schema("Value cannot be empty", format!("{loc}/Branches"));
+            }
             for (i, b) in list.iter().enumerate() {
                 let at = format!("{loc}/Branches[{i}]");
                 if let Some(d) = nested_machine(found, b, &at, jsonata, checks.only(parallel)) {

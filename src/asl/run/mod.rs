@@ -54,6 +54,7 @@ mod io;
 mod journal;
 mod machine;
 mod outcome;
+pub mod probe;
 pub(crate) mod recovery;
 mod resource;
 mod simple;

@@ -85,7 +85,11 @@ impl Run<'_> {
 }
 
 /// `ErrorPath` / `CausePath`: a path or an intrinsic call, its value as text.
-fn string_from_path(p: &str, scope: &Scope<'_>, field: &str) -> Result<String, StatesError> {
+pub(super) fn string_from_path(
+    p: &str,
+    scope: &Scope<'_>,
+    field: &str,
+) -> Result<String, StatesError> {
     let v = if intrinsics::is_intrinsic(p) {
         intrinsics::evaluate(p, scope)?
     } else {

@@ -221,7 +221,7 @@ pub(super) fn secs_ms(secs: u64) -> i64 {
 }
 
 /// The Lambda call a Task state makes with these effective parameters.
-fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocation, StatesError> {
+pub(super) fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocation, StatesError> {
     match &spec.resource {
         TaskResource::LambdaInvoke => {
             let field = |k: &str| params.get(k).and_then(Value::as_str).map(str::to_owned);
@@ -329,7 +329,7 @@ fn integration_error(spec: &TaskSpec, mut e: StatesError) -> StatesError {
 }
 
 /// The task's result as the state sees it, or DataLimitExceeded when it is too large.
-pub(super) fn task_output(spec: &TaskSpec, out: &InvokeOutput) -> Result<Value, StatesError> {
+pub fn task_output(spec: &TaskSpec, out: &InvokeOutput) -> Result<Value, StatesError> {
     if out.payload.len() > MAX_PAYLOAD_BYTES {
         return Err(StatesError::new(
             names::DATA_LIMIT_EXCEEDED,

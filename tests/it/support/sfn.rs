@@ -201,3 +201,10 @@ pub fn check_history(arn: &str, events: &[HistoryEvent], due_ms: Option<i64>) ->
 pub fn types(events: &[HistoryEvent]) -> Vec<HistoryEventType> {
     events.iter().map(|e| e.r#type().clone()).collect()
 }
+
+/// The SDKs send StartSyncExecution and TestState to `sync-` + the endpoint's host, which does
+/// not resolve for `127.0.0.1`: `.customize().mutate_request(unprefix)` takes the prefix off.
+pub fn unprefix(req: &mut aws_sdk_sfn::config::http::HttpRequest) {
+    let uri = req.uri().replace("://sync-", "://");
+    let _ = req.set_uri(uri);
+}

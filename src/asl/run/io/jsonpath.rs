@@ -149,6 +149,27 @@ impl Flow for JsonPath {
     }
 }
 
+/// The result through ResultSelector (when `select`), then through ResultPath.
+pub(super) fn stages(
+    io: &Io<'_>,
+    result: Value,
+    select: bool,
+) -> Result<Map<String, Value>, StatesError> {
+    let selected = match (&io.state.result_selector, select) {
+        (Some(selector), true) => template::render(selector, &with_input(io, &result))?,
+        _ => result,
+    };
+    let placed = match &io.state.result_path {
+        PathField::Absent => selected.clone(),
+        PathField::Null => io.raw.clone(),
+        PathField::Path(p) => path::apply_result_path(io.raw.clone(), Some(p), selected.clone())?,
+    };
+    let mut m = Map::new();
+    m.insert("afterResultSelector".into(), selected);
+    m.insert("afterResultPath".into(), placed);
+    Ok(m)
+}
+
 /// Assign (`$` is the result), then ResultPath and OutputPath.
 fn placed(flow: &JsonPath, io: &Io<'_>, result: Value) -> Result<Exit, StatesError> {
     let assigned = flow.assign(io, io.state.assign.as_ref(), Some(&result), None)?;

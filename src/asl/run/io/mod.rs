@@ -226,6 +226,17 @@ impl<'a> Io<'a> {
         self.flow.settle(self, result)
     }
 
+    /// JSONPath's stages after a Task's, Map's or Parallel's work, as TestState shows them:
+    /// the result through ResultSelector, then through ResultPath.
+    pub fn selected_stages(&self, result: Value) -> Result<Map<String, Value>, StatesError> {
+        jsonpath::stages(self, result, true)
+    }
+
+    /// The same for a Pass state's result, which has no ResultSelector.
+    pub fn placed_stages(&self, result: Value) -> Result<Map<String, Value>, StatesError> {
+        jsonpath::stages(self, result, false)
+    }
+
     pub fn caught(&self, catcher: &Catcher, error_output: &Value) -> Result<Value, StatesError> {
         self.flow.caught(self, catcher, error_output)
     }

@@ -1,0 +1,152 @@
+//! TestState through the SDK: a state run on its own with DEBUG inspection, a Choice's next
+//! state, a Task's call made for real to a function, a mocked error caught, Retry left, and
+//! the API's refusals; nothing is created.
+
+use aws_sdk_sfn::types::{InspectionLevel, MockErrorOutput, MockInput, TestExecutionStatus};
+use serde_json::{json, Value};
+
+use crate::support::api::code_and_message;
+use crate::support::sfn::unprefix;
+use crate::support::{FakeLambda, TestDaemon, ROLE_ARN};
+
+fn json(text: Option<&str>) -> Value {
+    serde_json::from_str(text.unwrap_or("null")).expect("JSON text")
+}
+
+#[tokio::test]
+async fn states_run_on_their_own_with_their_stages_shown() {
+    let lambda = FakeLambda::start().await;
+    let endpoint = lambda.endpoint();
+    let daemon = TestDaemon::start_with_env(&[("LAMBDA_ENDPOINT", endpoint.as_str())]).await;
+    let sfn = daemon.sfn();
+
+    // A Pass state: every stage of the data flow.
+    let out = sfn
+        .test_state()
+        .definition(
+            r#"{"Type":"Pass","InputPath":"$.order","Parameters":{"id.$":"$.id"},"ResultPath":"$.picked","Next":"Ship"}"#,
+        )
+        .input(r#"{"order":{"id":7,"extra":1}}"#)
+        .inspection_level(InspectionLevel::Debug)
+        .customize()
+        .mutate_request(unprefix)
+        .send()
+        .await
+        .expect("TestState");
+    assert_eq!(out.status(), Some(&TestExecutionStatus::Succeeded));
+    assert_eq!(out.next_state(), Some("Ship"));
+    assert_eq!(
+        json(out.output()),
+        json!({"order": {"id": 7, "extra": 1}, "picked": {"id": 7}}),
+        "ResultPath places the result in the raw input"
+    );
+    let data = out.inspection_data().expect("inspection data");
+    assert_eq!(json(data.after_input_path()), json!({"id": 7, "extra": 1}));
+    assert_eq!(json(data.after_parameters()), json!({"id": 7}));
+
+    // A Choice names its next state.
+    let out = sfn
+        .test_state()
+        .definition(r#"{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThan":5,"Next":"Big"}],"Default":"Small"}"#)
+        .input(r#"{"n":9}"#)
+        .customize()
+        .mutate_request(unprefix)
+        .send()
+        .await
+        .expect("TestState");
+    assert_eq!(out.next_state(), Some("Big"));
+
+    // A Task calls its function for real.
+    let out = sfn
+        .test_state()
+        .definition(r#"{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"echo","Payload.$":"$"},"ResultSelector":{"echoed.$":"$.Payload"},"End":true}"#)
+        .role_arn(ROLE_ARN)
+        .input(r#"{"ping":1}"#)
+        .inspection_level(InspectionLevel::Trace)
+        .customize()
+        .mutate_request(unprefix)
+        .send()
+        .await
+        .expect("TestState");
+    assert_eq!(out.status(), Some(&TestExecutionStatus::Succeeded));
+    assert_eq!(json(out.output()), json!({"echoed": {"ping": 1}}));
+    assert_eq!(lambda.calls_to("echo").len(), 1);
+
+    // A mocked error: caught, or left to a Retry.
+    let task = |retry: &str| {
+        format!(
+            r#"{{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{{"FunctionName":"f"}},{retry}"Catch":[{{"ErrorEquals":["Boom"],"ResultPath":"$.err","Next":"Handle"}}],"End":true}}"#
+        )
+    };
+    let boom = MockInput::builder()
+        .error_output(
+            MockErrorOutput::builder()
+                .error("Boom")
+                .cause("it broke")
+                .build(),
+        )
+        .build();
+    let out = sfn
+        .test_state()
+        .definition(task(""))
+        .input(r#"{"k":1}"#)
+        .mock(boom.clone())
+        .customize()
+        .mutate_request(unprefix)
+        .send()
+        .await
+        .expect("TestState");
+    assert_eq!(out.status(), Some(&TestExecutionStatus::CaughtError));
+    assert_eq!(out.next_state(), Some("Handle"));
+    assert_eq!(
+        json(out.output()),
+        json!({"k": 1, "err": {"Error": "Boom", "Cause": "it broke"}})
+    );
+    let out = sfn
+        .test_state()
+        .definition(task(
+            r#""Retry":[{"ErrorEquals":["Boom"],"MaxAttempts":2}],"#,
+        ))
+        .mock(boom)
+        .customize()
+        .mutate_request(unprefix)
+        .send()
+        .await
+        .expect("TestState");
+    assert_eq!(out.status(), Some(&TestExecutionStatus::Retriable));
+
+    // Refusals.
+    let no_role = sfn
+        .test_state()
+        .definition(r#"{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"echo"},"End":true}"#)
+        .customize()
+        .mutate_request(unprefix)
+        .send()
+        .await
+        .expect_err("a real call needs a role");
+    assert_eq!(
+        code_and_message(&no_role).1,
+        "RoleArn must be specified when testing a Task state"
+    );
+    let missing = sfn
+        .test_state()
+        .definition(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#)
+        .state_name("B")
+        .customize()
+        .mutate_request(unprefix)
+        .send()
+        .await
+        .expect_err("no state B");
+    assert_eq!(
+        code_and_message(&missing).1,
+        "State not found in definition"
+    );
+
+    // Nothing was created.
+    let machines = sfn
+        .list_state_machines()
+        .send()
+        .await
+        .expect("ListStateMachines");
+    assert!(machines.state_machines().is_empty());
+}
