@@ -149,6 +149,9 @@ pub struct LimitsConfig {
     /// Seconds a client waits for an answer before `ServiceUnavailableException` (the work
     /// goes on and may still take effect, as with any timed-out request). Default `30`.
     pub request_timeout_secs: u64,
+    /// Longest an execution of an Express machine runs before it times out
+    /// (`States.Timeout`), as AWS's five minutes. Default `300`.
+    pub express_max_duration_secs: u64,
 }
 
 impl Default for LimitsConfig {
@@ -158,6 +161,7 @@ impl Default for LimitsConfig {
             max_history_events: 25_000,
             max_concurrent_requests: 1024,
             request_timeout_secs: 30,
+            express_max_duration_secs: 300,
         }
     }
 }

@@ -167,6 +167,7 @@ pub async fn serve(
                 mocks,
                 remote_step_functions,
                 invoker: Some(invoker.clone()),
+                express_max_duration_secs: config.limits.express_max_duration_secs,
                 calls: CallLimits {
                     max_in_flight: config.lambda.max_calls_in_flight,
                     max_queued: config.writer.queue_capacity,

@@ -250,6 +250,12 @@ pub async fn list_executions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let status = req.str("statusFilter")?;
     let statuses = ExecutionStatus::MODEL_ORDER.map(ExecutionStatus::as_str);
     checks.one_of("statusFilter", status, &statuses);
+    let redrive_filter = req.str("redriveFilter")?;
+    checks.one_of(
+        "redriveFilter",
+        redrive_filter,
+        &["REDRIVEN", "NOT_REDRIVEN"],
+    );
     let limit = shapes::page_size(&req, &mut checks)?;
     let token = req.str("nextToken")?;
     checks.length("nextToken", token, 1, 3096);
@@ -298,7 +304,16 @@ pub async fn list_executions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
         .items
         .iter()
         .enumerate()
-        .map(|(i, e)| {
+        .filter_map(|(i, e)| {
+            let (redriven, redrive_ms) = crate::engine::redrive::redrive_count(e);
+            match redrive_filter {
+                Some("REDRIVEN") if redriven == 0 => return None,
+                Some("NOT_REDRIVEN") if redriven > 0 => return None,
+                _ => {}
+            }
+            Some((i, e, redriven, redrive_ms))
+        })
+        .map(|(i, e, redriven, redrive_ms)| {
             let mut item = json!({
                 "executionArn": e.arn,
                 "stateMachineArn": e.state_machine_arn,
@@ -308,6 +323,12 @@ pub async fn list_executions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
             });
             if let Some(stop) = e.stop_ms {
                 item["stopDate"] = shapes::epoch_seconds(stop);
+            }
+            if redriven > 0 {
+                item["redriveCount"] = json!(redriven);
+                if let Some(ms) = redrive_ms {
+                    item["redriveDate"] = shapes::epoch_seconds(ms);
+                }
             }
             if let Some(Some((version, alias))) = through.get(i) {
                 item["stateMachineVersionArn"] = json!(version);

@@ -173,6 +173,9 @@ impl<S: Store> Engine<S> {
             region: self.config.region.clone(),
         };
         let mut fresh = ExecutionState::new(input);
+        if sm.machine_type == crate::model::StateMachineType::Express {
+            fresh.max_duration_secs = Some(self.config.express_max_duration_secs);
+        }
         fresh.parent = parent;
         fresh.mock = mock;
         let (state, info, step) = self.run_step(rev, fresh, info, Event::Start, now).await?;

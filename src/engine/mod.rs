@@ -147,6 +147,8 @@ pub struct EngineConfig {
     /// The Step Functions server `states:startExecution` starts children on, when it is not
     /// this one (`integrations.step_functions_endpoint`).
     pub remote_step_functions: Option<Arc<crate::invoke::services::ServiceInvoker>>,
+    /// Longest an Express machine's execution runs (`limits.express_max_duration_secs`).
+    pub express_max_duration_secs: u64,
     /// What makes the call of a state run by TestState (the daemon's invoker).
     pub invoker: Option<Arc<dyn crate::invoke::Invoker>>,
 }

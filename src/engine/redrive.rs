@@ -25,16 +25,35 @@ pub struct RedriveInfo {
     pub not_redrivable: Option<String>,
 }
 
+/// What a stored cursor says of redrives, read without the rest of the state.
+#[derive(Debug, Default, serde::Deserialize)]
+struct Redrives {
+    #[serde(default)]
+    redrive_count: u32,
+    #[serde(default)]
+    redriven_ms: Option<i64>,
+    #[serde(default)]
+    redrive: Option<serde::de::IgnoredAny>,
+}
+
+fn redrives(row: &ExecutionRow) -> Redrives {
+    row.cursor
+        .as_deref()
+        .filter(|c| c.contains("\"redrive"))
+        .and_then(|c| serde_json::from_str(c).ok())
+        .unwrap_or_default()
+}
+
+/// How many times `row` was redriven, and when last (for ListExecutions).
+pub fn redrive_count(row: &ExecutionRow) -> (u32, Option<i64>) {
+    let r = redrives(row);
+    (r.redrive_count, r.redriven_ms)
+}
+
 /// Whether `row` can be redriven now (`now`), and the redrives it had.
 pub fn redrive_info(row: &ExecutionRow, machine_type: StateMachineType, now: i64) -> RedriveInfo {
-    let state = row
-        .cursor
-        .as_deref()
-        .and_then(|c| serde_json::from_str::<crate::asl::ExecutionState>(c).ok());
-    let (count, last_ms, point) = match &state {
-        Some(s) => (s.redrive_count, s.redriven_ms, s.redrive.is_some()),
-        None => (0, None, false),
-    };
+    let r = redrives(row);
+    let (count, last_ms, point) = (r.redrive_count, r.redriven_ms, r.redrive.is_some());
     let status = row.status;
     let reason = match status {
         ExecutionStatus::Failed | ExecutionStatus::TimedOut | ExecutionStatus::Aborted => {

@@ -48,6 +48,7 @@ async fn harness() -> Harness {
             mocks: None,
             remote_step_functions: None,
             invoker: None,
+            express_max_duration_secs: 300,
         },
         ownership,
     )

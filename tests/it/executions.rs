@@ -563,3 +563,46 @@ print(json.dumps({{"status": r["status"], "output": r["output"]}}))
         json(r#"{"done":true}"#)
     );
 }
+
+#[tokio::test]
+async fn an_express_execution_times_out_at_its_maximum_duration_and_a_standard_one_does_not() {
+    let daemon = TestDaemon::start_with_env(&[
+        ("WAIT_TIME_SCALE", "1"),
+        ("HOURGLASS_LIMITS__EXPRESS_MAX_DURATION_SECS", "2"),
+    ])
+    .await;
+    let sfn = daemon.sfn();
+    let waits = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":30,"End":true}}}"#;
+    let express = sfn
+        .create_state_machine()
+        .name("express-waits")
+        .definition(waits)
+        .role_arn(ROLE_ARN)
+        .r#type(aws_sdk_sfn::types::StateMachineType::Express)
+        .send()
+        .await
+        .expect("create")
+        .state_machine_arn()
+        .to_owned();
+    let standard = create(&sfn, "standard-waits", waits).await;
+    let running = start(&sfn, &standard, "s", "{}").await;
+    let t0 = std::time::Instant::now();
+    let out = start_sync(&sfn, &express, "{}")
+        .await
+        .expect("StartSyncExecution");
+    assert_eq!(
+        out.status(),
+        &aws_sdk_sfn::types::SyncExecutionStatus::TimedOut
+    );
+    assert_eq!(out.error(), Some("States.Timeout"));
+    let took = t0.elapsed();
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(10),
+        "timed out after {took:?}"
+    );
+    assert_eq!(
+        describe(&sfn, &running).await.status(),
+        &ExecutionStatus::Running,
+        "a standard execution has no such limit"
+    );
+}

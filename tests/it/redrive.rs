@@ -83,6 +83,24 @@ async fn a_failed_execution_is_redriven_from_the_state_it_failed_in() {
         "the states before the failed one are not run again"
     );
 
+    // ListExecutions shows and filters redrives.
+    let listed = |filter: aws_sdk_sfn::types::ExecutionRedriveFilter| {
+        sfn.list_executions()
+            .state_machine_arn(&sm)
+            .redrive_filter(filter)
+            .send()
+    };
+    let redriven_list = listed(aws_sdk_sfn::types::ExecutionRedriveFilter::Redriven)
+        .await
+        .expect("ListExecutions");
+    assert_eq!(redriven_list.executions().len(), 1);
+    assert_eq!(redriven_list.executions()[0].redrive_count(), Some(1));
+    assert!(redriven_list.executions()[0].redrive_date().is_some());
+    let not_redriven = listed(aws_sdk_sfn::types::ExecutionRedriveFilter::NotRedriven)
+        .await
+        .expect("ListExecutions");
+    assert!(not_redriven.executions().is_empty());
+
     // What cannot be redriven.
     let again = sfn
         .redrive_execution()

@@ -69,6 +69,10 @@ pub struct ExecutionState {
     pub redrive_count: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redriven_ms: Option<i64>,
+    /// The longest the execution may run whatever its TimeoutSeconds (an Express
+    /// workflow's five minutes); set by the engine before the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_duration_secs: Option<u64>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -123,6 +127,7 @@ impl ExecutionState {
             redrive: None,
             redrive_count: 0,
             redriven_ms: None,
+            max_duration_secs: None,
         }
     }
 }

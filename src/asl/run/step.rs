@@ -76,7 +76,11 @@ pub fn step(
             run.journal
                 .append_after(0, HistoryEventType::ExecutionStarted, details);
             root.chain_id = 0;
-            if let Some(secs) = def.timeout_seconds {
+            let timeout = match (def.timeout_seconds, exec.max_duration_secs) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            if let Some(secs) = timeout {
                 let due_ms = info
                     .start_ms
                     .saturating_add(i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX));
