@@ -116,15 +116,29 @@ pub async fn create_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiErr
         "creationDate": shapes::epoch_seconds(sm.creation_date_ms),
     });
     if req.bool("publish")? == Some(true) {
-        let description = req.str("versionDescription")?.map(str::to_owned);
         let arn = shapes::state_machine_arn(&sm.arn)?;
-        let v = app
-            .engine
-            .publish_version(&arn, Some(sm.revision_id.as_str()), description)
-            .await?;
-        out["stateMachineVersionArn"] = json!(v.arn);
+        let description = req.str("versionDescription")?;
+        out["stateMachineVersionArn"] = json!(publish(app, &arn, &sm, description).await?);
     }
     Ok(out)
+}
+
+/// `publish: true`: the revision just written as a version; its ARN.
+async fn publish(
+    app: &Ctx,
+    arn: &StateMachineArn,
+    sm: &StateMachineRow,
+    description: Option<&str>,
+) -> Result<String, ApiError> {
+    let v = app
+        .engine
+        .publish_version(
+            arn,
+            Some(sm.revision_id.as_str()),
+            description.map(str::to_owned),
+        )
+        .await?;
+    Ok(v.arn)
 }
 
 /// DescribeStateMachine's answer (also the base of DescribeStateMachineForExecution's).
@@ -207,9 +221,9 @@ pub async fn update_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiErr
         // An Express machine's own limits are checked against its type when it is stored.
         check_definition(d, StateMachineType::Standard)?;
     }
-    let publish = req.bool("publish")? == Some(true);
+    let publish_too = req.bool("publish")? == Some(true);
     let version_description = req.str("versionDescription")?;
-    if version_description.is_some() && !publish {
+    if version_description.is_some() && !publish_too {
         return Err(ApiError::ValidationMessage(
             "Version description can only be set when publish is true".into(),
         ));
@@ -228,13 +242,8 @@ pub async fn update_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiErr
         "updateDate": shapes::epoch_seconds(sm.update_date_ms.unwrap_or(sm.creation_date_ms)),
         "revisionId": sm.revision_id,
     });
-    if publish {
-        let description = version_description.map(str::to_owned);
-        let v = app
-            .engine
-            .publish_version(&arn, Some(sm.revision_id.as_str()), description)
-            .await?;
-        out["stateMachineVersionArn"] = json!(v.arn);
+    if publish_too {
+        out["stateMachineVersionArn"] = json!(publish(app, &arn, &sm, version_description).await?);
     }
     Ok(out)
 }

@@ -99,26 +99,44 @@ fn page<T>(
     (rest, next)
 }
 
+/// A List answer of `items` (each shown as `{arn_key: ARN, creationDate}`) under `list_key`,
+/// paged by ARN with tokens of `kind`.
+fn listed<T>(
+    req: &Req,
+    kind: &str,
+    items: Vec<T>,
+    list_key: &str,
+    arn_key: &str,
+    fields: impl Fn(&T) -> (&str, i64),
+) -> Result<Value, ApiError> {
+    let (limit, after) = shapes::page_request(req, kind)?;
+    let (items, next) = page(items, after, limit, |i| fields(i).0);
+    let shown: Vec<Value> = items
+        .iter()
+        .map(|i| {
+            let (arn, created) = fields(i);
+            json!({ arn_key: arn, "creationDate": shapes::epoch_seconds(created) })
+        })
+        .collect();
+    let mut out = json!({ list_key: shown });
+    if let Some(next) = next {
+        out["nextToken"] = json!(shapes::encode_token(kind, &next));
+    }
+    Ok(out)
+}
+
 pub async fn list_state_machine_versions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
     let machine = unqualified(&req)?;
-    let (limit, after) = shapes::page_request(&req, "version")?;
     let versions = app.engine.versions(machine.as_str()).await?;
-    let (items, next) = page(versions, after, limit, |v| v.arn.as_str());
-    let items: Vec<Value> = items
-        .iter()
-        .map(|v| {
-            json!({
-                "stateMachineVersionArn": v.arn,
-                "creationDate": shapes::epoch_seconds(v.creation_date_ms),
-            })
-        })
-        .collect();
-    let mut out = json!({ "stateMachineVersions": items });
-    if let Some(next) = next {
-        out["nextToken"] = json!(shapes::encode_token("version", &next));
-    }
-    Ok(out)
+    listed(
+        &req,
+        "version",
+        versions,
+        "stateMachineVersions",
+        "stateMachineVersionArn",
+        |v| (v.arn.as_str(), v.creation_date_ms),
+    )
 }
 
 pub async fn delete_state_machine_version(app: &Ctx, req: Value) -> Result<Value, ApiError> {
@@ -290,23 +308,15 @@ pub async fn delete_state_machine_alias(app: &Ctx, req: Value) -> Result<Value, 
 pub async fn list_state_machine_aliases(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
     let machine = unqualified(&req)?;
-    let (limit, after) = shapes::page_request(&req, "alias")?;
     let aliases = app.engine.aliases(machine.as_str()).await?;
-    let (items, next) = page(aliases, after, limit, |a| a.arn.as_str());
-    let items: Vec<Value> = items
-        .iter()
-        .map(|a| {
-            json!({
-                "stateMachineAliasArn": a.arn,
-                "creationDate": shapes::epoch_seconds(a.creation_date_ms),
-            })
-        })
-        .collect();
-    let mut out = json!({ "stateMachineAliases": items });
-    if let Some(next) = next {
-        out["nextToken"] = json!(shapes::encode_token("alias", &next));
-    }
-    Ok(out)
+    listed(
+        &req,
+        "alias",
+        aliases,
+        "stateMachineAliases",
+        "stateMachineAliasArn",
+        |a| (a.arn.as_str(), a.creation_date_ms),
+    )
 }
 
 #[cfg(test)]

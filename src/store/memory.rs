@@ -332,6 +332,25 @@ impl MachineReads for MemoryStore {
     }
 }
 
+/// A page of `rows` as ListExecutions reads it: the status filter, newest first, strictly
+/// after the `(start_ms, id)` cursor, at most `limit`.
+fn newest_first<'a>(
+    rows: impl Iterator<Item = &'a ExecutionRow>,
+    status: Option<ExecutionStatus>,
+    after: Option<(i64, i64)>,
+    limit: i64,
+) -> Vec<ExecutionRow> {
+    let after = after.unwrap_or((i64::MAX, i64::MAX));
+    let mut rows: Vec<ExecutionRow> = rows
+        .filter(|e| status.is_none_or(|s| e.status == s))
+        .filter(|e| (e.start_ms, e.id) < after)
+        .cloned()
+        .collect();
+    rows.sort_by_key(|e| std::cmp::Reverse((e.start_ms, e.id)));
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    rows
+}
+
 impl VersionReads for MemoryStore {
     async fn version(&self, arn: &str) -> Result<Option<VersionRow>> {
         self.read(|t| {
@@ -394,20 +413,13 @@ impl VersionReads for MemoryStore {
         after: Option<(i64, i64)>,
         limit: i64,
     ) -> Result<Vec<ExecutionRow>> {
-        let after = after.unwrap_or((i64::MAX, i64::MAX));
         self.read(|t| {
-            let mut rows: Vec<ExecutionRow> = t
+            let through = t
                 .execution_versions
                 .iter()
                 .filter(|(_, (v, a))| v == arn || a.as_deref() == Some(arn))
-                .filter_map(|(id, _)| t.executions.get(id))
-                .filter(|e| status.is_none_or(|s| e.status == s))
-                .filter(|e| (e.start_ms, e.id) < after)
-                .cloned()
-                .collect();
-            rows.sort_by_key(|e| std::cmp::Reverse((e.start_ms, e.id)));
-            rows.truncate(usize::try_from(limit).unwrap_or(0));
-            rows
+                .filter_map(|(id, _)| t.executions.get(id));
+            newest_first(through, status, after, limit)
         })
     }
 }
@@ -433,19 +445,12 @@ impl ExecutionReads for MemoryStore {
         after: Option<(i64, i64)>,
         limit: i64,
     ) -> Result<Vec<ExecutionRow>> {
-        let after = after.unwrap_or((i64::MAX, i64::MAX));
         self.read(|t| {
-            let mut rows: Vec<ExecutionRow> = t
+            let of_machine = t
                 .executions
                 .values()
-                .filter(|e| e.state_machine_arn == state_machine_arn)
-                .filter(|e| status.is_none_or(|s| e.status == s))
-                .filter(|e| (e.start_ms, e.id) < after)
-                .cloned()
-                .collect();
-            rows.sort_by_key(|e| std::cmp::Reverse((e.start_ms, e.id)));
-            rows.truncate(usize::try_from(limit).unwrap_or(0));
-            rows
+                .filter(|e| e.state_machine_arn == state_machine_arn);
+            newest_first(of_machine, status, after, limit)
         })
     }
 

@@ -9,6 +9,27 @@ use crate::support::api::code_and_message;
 use crate::support::sfn::unprefix;
 use crate::support::{FakeLambda, TestDaemon, ROLE_ARN};
 
+/// `send()` without the `sync-` host prefix the SDK puts on TestState.
+trait SendUnprefixed {
+    async fn send_unprefixed(
+        self,
+    ) -> Result<
+        aws_sdk_sfn::operation::test_state::TestStateOutput,
+        aws_sdk_sfn::error::SdkError<aws_sdk_sfn::operation::test_state::TestStateError>,
+    >;
+}
+
+impl SendUnprefixed for aws_sdk_sfn::operation::test_state::builders::TestStateFluentBuilder {
+    async fn send_unprefixed(
+        self,
+    ) -> Result<
+        aws_sdk_sfn::operation::test_state::TestStateOutput,
+        aws_sdk_sfn::error::SdkError<aws_sdk_sfn::operation::test_state::TestStateError>,
+    > {
+        self.customize().mutate_request(unprefix).send().await
+    }
+}
+
 fn json(text: Option<&str>) -> Value {
     serde_json::from_str(text.unwrap_or("null")).expect("JSON text")
 }
@@ -28,9 +49,7 @@ async fn states_run_on_their_own_with_their_stages_shown() {
         )
         .input(r#"{"order":{"id":7,"extra":1}}"#)
         .inspection_level(InspectionLevel::Debug)
-        .customize()
-        .mutate_request(unprefix)
-        .send()
+        .send_unprefixed()
         .await
         .expect("TestState");
     assert_eq!(out.status(), Some(&TestExecutionStatus::Succeeded));
@@ -49,9 +68,7 @@ async fn states_run_on_their_own_with_their_stages_shown() {
         .test_state()
         .definition(r#"{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThan":5,"Next":"Big"}],"Default":"Small"}"#)
         .input(r#"{"n":9}"#)
-        .customize()
-        .mutate_request(unprefix)
-        .send()
+        .send_unprefixed()
         .await
         .expect("TestState");
     assert_eq!(out.next_state(), Some("Big"));
@@ -63,9 +80,7 @@ async fn states_run_on_their_own_with_their_stages_shown() {
         .role_arn(ROLE_ARN)
         .input(r#"{"ping":1}"#)
         .inspection_level(InspectionLevel::Trace)
-        .customize()
-        .mutate_request(unprefix)
-        .send()
+        .send_unprefixed()
         .await
         .expect("TestState");
     assert_eq!(out.status(), Some(&TestExecutionStatus::Succeeded));
@@ -91,9 +106,7 @@ async fn states_run_on_their_own_with_their_stages_shown() {
         .definition(task(""))
         .input(r#"{"k":1}"#)
         .mock(boom.clone())
-        .customize()
-        .mutate_request(unprefix)
-        .send()
+        .send_unprefixed()
         .await
         .expect("TestState");
     assert_eq!(out.status(), Some(&TestExecutionStatus::CaughtError));
@@ -108,9 +121,7 @@ async fn states_run_on_their_own_with_their_stages_shown() {
             r#""Retry":[{"ErrorEquals":["Boom"],"MaxAttempts":2}],"#,
         ))
         .mock(boom)
-        .customize()
-        .mutate_request(unprefix)
-        .send()
+        .send_unprefixed()
         .await
         .expect("TestState");
     assert_eq!(out.status(), Some(&TestExecutionStatus::Retriable));
@@ -119,9 +130,7 @@ async fn states_run_on_their_own_with_their_stages_shown() {
     let no_role = sfn
         .test_state()
         .definition(r#"{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"echo"},"End":true}"#)
-        .customize()
-        .mutate_request(unprefix)
-        .send()
+        .send_unprefixed()
         .await
         .expect_err("a real call needs a role");
     assert_eq!(
@@ -132,9 +141,7 @@ async fn states_run_on_their_own_with_their_stages_shown() {
         .test_state()
         .definition(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#)
         .state_name("B")
-        .customize()
-        .mutate_request(unprefix)
-        .send()
+        .send_unprefixed()
         .await
         .expect_err("no state B");
     assert_eq!(
