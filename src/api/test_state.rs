@@ -11,6 +11,7 @@ use crate::asl::run::probe::{Probe, Report};
 use crate::asl::timestamp;
 use crate::asl::validate;
 use crate::engine::test_state::Mocked;
+use crate::invoke::output_shapes;
 
 /// The name a state given alone runs under (its `$$.State.Name`), as AWS shows it.
 const LONE_STATE: &str = "StateName";
@@ -303,6 +304,19 @@ pub async fn test_state(app: &Ctx, req: Value) -> Result<Value, ApiError> {
         .ok_or_else(|| ApiError::ValidationMessage("State not found in definition".into()))?;
     let mock = mocked(&req)?;
     check_mock(state, mock.as_ref())?;
+    if let (Kind::Task(spec), Some(Mocked::Result(v))) = (&state.kind, &mock) {
+        let mode = req
+            .object("mock")?
+            .and_then(|m| m.get("fieldValidationMode"))
+            .and_then(Value::as_str);
+        let mode = output_shapes::Mode::parse(mode).ok_or_else(|| {
+            ApiError::ValidationMessage(
+                "mock.fieldValidationMode must be one of STRICT, PRESENT or NONE".into(),
+            )
+        })?;
+        output_shapes::check(&spec.resource, &spec.resource_text, v, mode)
+            .map_err(ApiError::ValidationMessage)?;
+    }
     let input = json_member(&req, "input")?.unwrap_or_else(|| json!({}));
     let variables = match json_member(&req, "variables")? {
         None => Map::new(),

@@ -4,6 +4,7 @@
 pub mod connections;
 pub mod lambda;
 pub mod mocks;
+pub mod output_shapes;
 pub mod services;
 
 use std::future::Future;

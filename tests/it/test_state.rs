@@ -149,6 +149,26 @@ async fn states_run_on_their_own_with_their_stages_shown() {
         "State not found in definition"
     );
 
+    // A mocked result is checked against the call's output shape, as strictly as asked.
+    let start = r#"{"Type":"Task","Resource":"arn:aws:states:::states:startExecution","Parameters":{"StateMachineArn":"arn:aws:states:us-east-1:123456789012:stateMachine:m"},"End":true}"#;
+    let mocked = |mode: Option<&str>| {
+        let mut m = MockInput::builder().result("{}");
+        if let Some(mode) = mode {
+            m = m.field_validation_mode(mode.into());
+        }
+        sfn.test_state().definition(start).mock(m.build())
+    };
+    let strict = mocked(None).send_unprefixed().await.expect_err("strict");
+    assert_eq!(
+        code_and_message(&strict).1,
+        "Mock result schema validation error: Required field 'ExecutionArn' is missing"
+    );
+    let present = mocked(Some("PRESENT"))
+        .send_unprefixed()
+        .await
+        .expect("PRESENT lets a member be missing");
+    assert_eq!(present.status(), Some(&TestExecutionStatus::Succeeded));
+
     // Nothing was created.
     let machines = sfn
         .list_state_machines()
