@@ -70,8 +70,9 @@ pub fn state(
         return false;
     };
     let Some(kind) = kind.as_str().filter(|k| STATE_TYPES.contains(k)) else {
+        // AWS's wording, with the types in its order.
         found.schema(
-            format!("Value is not one of [{}]", STATE_TYPES.join(", ")),
+            "The field 'Type' should have one of these values: [Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]",
             format!("{loc}/Type"),
         );
         return false;
