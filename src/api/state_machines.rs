@@ -25,7 +25,10 @@ fn check_definition(definition: &str, machine_type: StateMachineType) -> Result<
         diags = validate::express_diagnostics(definition);
     }
     if diags.is_empty() {
-        Ok(())
+        match crate::asl::definition::label_problem(definition) {
+            Some(problem) => Err(ApiError::InvalidDefinition(problem)),
+            None => Ok(()),
+        }
     } else {
         Err(ApiError::InvalidDefinition(
             validate::invalid_definition_message(&diags),

@@ -108,3 +108,15 @@ async fn test_state_cases_pass_at_90_percent() {
     assert!(n >= 100, "the selection ran {n} cases");
     replay.assert_ran_and_reached_floor(n);
 }
+
+/// The CreateStateMachine refusals recorded beyond the core set: most are a Distributed
+/// Map's `Label` (its characters and length), refused in AWS's own words.
+const CREATE_REFUSALS: &[&str] = &["--need", "api:create_state_machine"];
+
+#[tokio::test]
+async fn create_state_machine_refusals_pass_at_95_percent() {
+    let replay = corpus::replay_with_floor("conformance", CREATE_REFUSALS, 95.0).await;
+    let n = replay.ran();
+    assert!(n >= 50, "the selection ran {n} cases");
+    replay.assert_ran_and_reached_floor(n);
+}

@@ -24,6 +24,7 @@ pub mod diagnostics;
 mod express;
 mod fields;
 mod graph;
+mod label;
 mod language;
 mod parse;
 mod schema;
@@ -32,6 +33,7 @@ mod tests;
 
 pub use diagnostics::{invalid_definition_message, Diagnostic, Severity};
 pub use express::express_diagnostics;
+pub use label::label_problem;
 pub use parse::{parse, Parsed};
 
 /// A parsed state machine: the top level, a Parallel branch or a Map processor.
