@@ -251,7 +251,21 @@ fn count(io: &Io<'_>, c: &Option<Count>, field: &str) -> Result<Option<f64>, Sta
                     .map(|n| n as f64)
             });
             match n {
-                Some(n) if n >= 0.0 => Ok(Some(n)),
+                Some(n) if n >= 0.0 => {
+                    if field == "ToleratedFailurePercentage" && n > 100.0 {
+                        return Err(StatesError::runtime(
+                            "ToleratedFailurePercentage must be between 0 and 100.",
+                        ));
+                    }
+                    Ok(Some(n))
+                }
+                // A number out of range is refused in AWS's words for the field.
+                Some(_) if field == "ToleratedFailureCount" => Err(StatesError::runtime(
+                    "ToleratedFailureCount cannot be negative.",
+                )),
+                Some(_) if field == "ToleratedFailurePercentage" => Err(StatesError::runtime(
+                    "ToleratedFailurePercentage must be between 0 and 100.",
+                )),
                 _ => Err(StatesError::runtime(format!(
                     "The {field}Path field refers to value {} which is not a valid integer: {p}",
                     if v.is_string() {
