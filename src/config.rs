@@ -209,6 +209,8 @@ pub struct IntegrationsConfig {
     pub events_endpoint: Option<String>,
     /// Step Functions, for `aws-sdk:sfn:*`; also `STEP_FUNCTIONS_ENDPOINT`. Default: AWS's.
     pub step_functions_endpoint: Option<String>,
+    /// S3, which a Map's `ItemReader` reads; also `S3_ENDPOINT`. Default: AWS's.
+    pub s3_endpoint: Option<String>,
     /// Seconds to wait for a connection. Default `5`.
     pub connect_timeout_secs: u64,
     /// Seconds to wait for an answer. Default `60`.
@@ -227,6 +229,7 @@ impl Default for IntegrationsConfig {
             dynamodb_endpoint: None,
             events_endpoint: None,
             step_functions_endpoint: None,
+            s3_endpoint: None,
             connect_timeout_secs: 5,
             response_timeout_secs: 60,
             max_concurrency_per_service: 100,
@@ -244,6 +247,7 @@ impl IntegrationsConfig {
             "dynamodb" => self.dynamodb_endpoint.as_deref(),
             "events" => self.events_endpoint.as_deref(),
             "states" => self.step_functions_endpoint.as_deref(),
+            "s3" => self.s3_endpoint.as_deref(),
             _ => None,
         }
     }
@@ -459,6 +463,7 @@ impl Config {
                         "EVENTBRIDGE_ENDPOINT",
                         "EVENTS_ENDPOINT",
                         "STEP_FUNCTIONS_ENDPOINT",
+                        "S3_ENDPOINT",
                     ])
                     .map(|k| {
                         let key = match k.as_str() {
@@ -466,6 +471,7 @@ impl Config {
                             "SNS_ENDPOINT" => "sns_endpoint",
                             "DYNAMODB_ENDPOINT" => "dynamodb_endpoint",
                             "STEP_FUNCTIONS_ENDPOINT" => "step_functions_endpoint",
+                            "S3_ENDPOINT" => "s3_endpoint",
                             _ => "events_endpoint",
                         };
                         format!("integrations.{key}").into()
@@ -539,6 +545,7 @@ impl Config {
                 "step_functions_endpoint",
                 &self.integrations.step_functions_endpoint,
             ),
+            ("s3_endpoint", &self.integrations.s3_endpoint),
         ] {
             let Some(url) = url else { continue };
             match reqwest::Url::parse(url) {

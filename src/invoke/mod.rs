@@ -40,9 +40,9 @@ pub struct Invokers {
 impl Invoker for Invokers {
     fn invoke(&self, invocation: Invocation) -> Pin<Box<dyn Future<Output = Outcome> + Send + '_>> {
         match invocation.kind {
-            crate::asl::run::CallKind::Service | crate::asl::run::CallKind::Http => {
-                self.services.invoke(invocation)
-            }
+            crate::asl::run::CallKind::Service
+            | crate::asl::run::CallKind::Http
+            | crate::asl::run::CallKind::ItemReader => self.services.invoke(invocation),
             _ => self.lambda.invoke(invocation),
         }
     }

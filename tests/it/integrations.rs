@@ -19,6 +19,7 @@ async fn daemon_on(moto: &TestMoto, extra: &[(&str, &str)]) -> TestDaemon {
         ("SNS_ENDPOINT", endpoint.as_str()),
         ("DYNAMODB_ENDPOINT", endpoint.as_str()),
         ("EVENTS_ENDPOINT", endpoint.as_str()),
+        ("S3_ENDPOINT", endpoint.as_str()),
     ];
     env.extend_from_slice(extra);
     TestDaemon::start_with_env(&env).await
@@ -643,4 +644,94 @@ async fn lambda_is_called_and_read_in_the_aws_sdk_form() {
         json!("Lambda.ResourceNotFoundException"),
         "{out}"
     );
+}
+
+#[tokio::test]
+async fn a_maps_items_are_read_from_s3_as_json_csv_or_a_listing() {
+    let moto = TestMoto::start().await;
+    moto.aws(&["s3api", "create-bucket", "--bucket", "items"]);
+    let dir = tempfile::tempdir().expect("a temp dir");
+    for (key, body) in [
+        ("orders/all.json", r#"[{"n":1},{"n":2},{"n":3}]"#),
+        ("orders/all.csv", "Col1,Col2\na,b\n\"c, d\",e\n"),
+        ("orders/not-a-list.json", r#"{"n":1}"#),
+    ] {
+        let file = dir.path().join("body");
+        std::fs::write(&file, body).expect("write the body");
+        moto.aws(&[
+            "s3api",
+            "put-object",
+            "--bucket",
+            "items",
+            "--key",
+            key,
+            "--body",
+            &file.display().to_string(),
+        ]);
+    }
+    let daemon = daemon_on(&moto, &[]).await;
+    let map = |reader: Value| {
+        json!({"StartAt": "Each", "States": {"Each": {
+            "Type": "Map", "ItemReader": reader,
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                              "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+            "End": true}}})
+        .to_string()
+    };
+    let json_reader = map(json!({
+        "Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "JSON", "MaxItemsPath": "$.max"},
+        "Parameters": {"Bucket": "items", "Key.$": "$.key"}}));
+    let (_, out) = run(
+        &daemon,
+        "read-json",
+        &json_reader,
+        r#"{"key": "orders/all.json", "max": 2}"#,
+    )
+    .await;
+    assert_eq!(out, json!([{"n": 1}, {"n": 2}]));
+    let csv_reader = map(json!({
+        "Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+        "Parameters": {"Bucket": "items", "Key": "orders/all.csv"}}));
+    let (_, out) = run(&daemon, "read-csv", &csv_reader, "{}").await;
+    assert_eq!(
+        out,
+        json!([{"Col1": "a", "Col2": "b"}, {"Col1": "c, d", "Col2": "e"}])
+    );
+    let listing = map(json!({
+        "Resource": "arn:aws:states:::s3:listObjectsV2",
+        "Parameters": {"Bucket": "items", "Prefix": "orders/"}}));
+    let (_, out) = run(&daemon, "read-listing", &listing, "{}").await;
+    let keys: Vec<&str> = out
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o["Key"].as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "orders/all.csv",
+            "orders/all.json",
+            "orders/not-a-list.json"
+        ]
+    );
+    for (name, key) in [
+        ("not-a-list", "orders/not-a-list.json"),
+        ("missing", "orders/none.json"),
+    ] {
+        let (_, out) = run(
+            &daemon,
+            name,
+            &json_reader,
+            &json!({"key": key, "max": 0}).to_string(),
+        )
+        .await;
+        assert_eq!(
+            out["error"],
+            json!("States.ItemReaderFailed"),
+            "{name}: {out}"
+        );
+    }
 }

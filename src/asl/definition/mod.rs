@@ -377,6 +377,8 @@ pub struct MapSpec {
     pub max_concurrency: Option<Count>,
     pub tolerated_count: Option<Count>,
     pub tolerated_percentage: Option<Count>,
+    /// `ItemReader`: the items come from S3 (read by a call), not from the input.
+    pub item_reader: Option<Value>,
 }
 
 /// A count given as a number, a JSONPath, or a JSONata expression.

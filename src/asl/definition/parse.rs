@@ -228,6 +228,7 @@ fn state(
             max_concurrency: found.built(fields::count(s, "MaxConcurrency"))?,
             tolerated_count: found.built(fields::count(s, "ToleratedFailureCount"))?,
             tolerated_percentage: found.built(fields::count(s, "ToleratedFailurePercentage"))?,
+            item_reader: s.get("ItemReader").cloned(),
         })),
     };
     let input_path = found.built(fields::path_field(s, "InputPath"));

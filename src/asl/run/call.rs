@@ -21,6 +21,10 @@ pub enum CallKind {
     Service,
     /// An HTTP request (`http:invoke`): `payload` holds the Task's parameters.
     Http,
+    /// A Map's `ItemReader`: `function_name` holds its resource (`s3:getObject`,
+    /// `s3:listObjectsV2`) and `payload` `{"Parameters", "ReaderConfig"}`; the answer is the
+    /// items, a JSON array.
+    ItemReader,
 }
 
 impl CallKind {

@@ -28,17 +28,24 @@ use crate::asl::errors::{names, StatesError};
 use crate::asl::history;
 
 impl Run<'_> {
-    /// Start a Parallel state's branches or a Map state's iterations.
+    /// Start a Parallel state's branches or a Map state's iterations. A Map with an
+    /// `ItemReader` first asks for its items (a call); `read` are the items it got.
     pub(super) fn start_fanout(
         &mut self,
         io: &Io<'_>,
         f: &mut Frame,
         outer: &Map<String, Value>,
+        read: Option<Vec<Value>>,
     ) -> Result<Outcome, StatesError> {
         let state = io.state;
+        if let (Kind::Map(spec), None) = (&state.kind, &read) {
+            if let Some(reader) = &spec.item_reader {
+                return self.read_items(io, f, reader);
+            }
+        }
         let (inputs, max_concurrency, tolerated) = match &state.kind {
             Kind::Parallel { branches } => (vec![io.arguments()?; branches.len()], 0, None),
-            Kind::Map(spec) => self.map_inputs(io, spec, f)?,
+            Kind::Map(spec) => self.map_inputs(io, spec, f, read)?,
             _ => return Ok(Outcome::Blocked),
         };
         if matches!(state.kind, Kind::Map(_)) {
@@ -63,14 +70,90 @@ impl Run<'_> {
         self.pump(state, f, outer)
     }
 
-    /// A Map's iteration inputs (after ItemSelector), its concurrency and its tolerance.
+    /// Ask for a Map's items from its `ItemReader`: a call keyed by the Map's StateEntered
+    /// event, answered as the items (see [`super::call::CallKind::ItemReader`]).
+    fn read_items(
+        &mut self,
+        io: &Io<'_>,
+        f: &mut Frame,
+        reader: &Value,
+    ) -> Result<Outcome, StatesError> {
+        let resource = reader
+            .get("Resource")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let parameters = match (reader.get("Arguments"), reader.get("Parameters")) {
+            (Some(a), _) if io.state.jsonata => io.jsonata(a, "Arguments", None, None)?,
+            (_, Some(p)) => io.select_item(p, &io.context)?,
+            _ => Value::Object(Map::new()),
+        };
+        let mut config = reader.get("ReaderConfig").cloned().unwrap_or(Value::Null);
+        if let Some(path) = config.get("MaxItemsPath").and_then(Value::as_str) {
+            let n = io.query(path, io.input()?)?;
+            config["MaxItems"] = n;
+        }
+        let seq = f.entered_event_id;
+        let invocation = super::call::Invocation {
+            seq,
+            function_name: resource,
+            qualifier: None,
+            payload: serde_json::json!({"Parameters": parameters, "ReaderConfig": config})
+                .to_string(),
+            invocation_type: String::new(),
+            client_context: None,
+            kind: super::call::CallKind::ItemReader,
+            mock: None,
+        };
+        f.task = Some(super::cursor::TaskProgress {
+            invocation: invocation.clone(),
+            parameters: Value::Null,
+            in_flight: Some(seq),
+            timeout: None,
+            timeout_secs: None,
+            heartbeat_secs: None,
+            submitted: false,
+            heartbeat: None,
+        });
+        self.effects.push(super::Effect::Invoke(invocation));
+        Ok(Outcome::Blocked)
+    }
+
+    /// The answer of a Map's `ItemReader`: start its iterations over the items read.
+    pub(super) fn items_read(
+        &mut self,
+        io: &Io<'_>,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+        result: Result<super::call::InvokeOutput, StatesError>,
+    ) -> Result<Outcome, StatesError> {
+        f.task = None;
+        let out = result?;
+        let items = match serde_json::from_str(&out.payload) {
+            Ok(Value::Array(items)) => items,
+            _ => {
+                return Err(StatesError::new(
+                    names::ITEM_READER_FAILED,
+                    "Attempting to map over non-iterable node.",
+                ))
+            }
+        };
+        self.start_fanout(io, f, outer, Some(items))
+    }
+
+    /// A Map's iteration inputs (after ItemSelector), its concurrency and its tolerance;
+    /// `read` are the items its `ItemReader` read.
     fn map_inputs(
         &self,
         io: &Io<'_>,
         spec: &MapSpec,
         f: &Frame,
+        read: Option<Vec<Value>>,
     ) -> Result<(Vec<Value>, usize, Option<usize>), StatesError> {
-        let items = io.items(spec)?;
+        let items = match read {
+            Some(items) => items,
+            None => io.items(spec)?,
+        };
         let mut inputs = Vec::with_capacity(items.len());
         for (index, item) in items.into_iter().enumerate() {
             let Some(selector) = &spec.item_selector else {

@@ -119,7 +119,7 @@ impl Run<'_> {
             Kind::Choice { rules, default } => self.choice(&io, f, rules, default.as_ref()),
             Kind::Wait(wait_for) => self.wait(&io, f, wait_for),
             Kind::Task(spec) => self.task(&io, f, spec),
-            Kind::Parallel { .. } | Kind::Map(_) => self.start_fanout(&io, f, outer),
+            Kind::Parallel { .. } | Kind::Map(_) => self.start_fanout(&io, f, outer, None),
             Kind::Unsupported => Err(StatesError::runtime(format!(
                 "The state type '{}' of state '{}' is not supported by this server.",
                 state.type_name, state.name
@@ -209,6 +209,13 @@ impl Run<'_> {
             }
             Delivery::Timer(seq) if heartbeat_seq(f) == Some(*seq) => {
                 Some(Ok(self.heartbeat_due(state, f)))
+            }
+            Delivery::Task(seq, result)
+                if f.task.as_ref().and_then(|t| t.in_flight) == Some(*seq)
+                    && matches!(state.kind, Kind::Map(_)) =>
+            {
+                let io = self.io(state, f, outer);
+                Some(self.items_read(&io, f, outer, result.clone()))
             }
             Delivery::Task(seq, result)
                 if f.task.as_ref().and_then(|t| t.in_flight) == Some(*seq) =>

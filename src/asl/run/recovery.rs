@@ -124,7 +124,7 @@ impl Run<'_> {
             }
             Kind::Parallel { .. } | Kind::Map(_) => {
                 let io = self.io(state, f, outer);
-                self.start_fanout(&io, f, outer)
+                self.start_fanout(&io, f, outer, None)
             }
             _ => Ok(Outcome::Blocked),
         }

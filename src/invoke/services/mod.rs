@@ -21,6 +21,7 @@ use tokio::sync::Semaphore;
 mod http;
 mod query;
 mod rest;
+mod s3;
 
 use super::lambda::{error_chain, metadata, read_capped, SigningKeys, MAX_RESPONSE_BYTES};
 use super::{Invocation, InvokeOutput, Invoker, Outcome};
@@ -107,6 +108,29 @@ impl ServiceInvoker {
     async fn call(&self, inv: Invocation) -> Outcome {
         if inv.kind == crate::asl::run::CallKind::Http {
             return self.http_task.invoke(&self.http, &inv.payload).await;
+        }
+        if inv.kind == crate::asl::run::CallKind::ItemReader {
+            let endpoint = match self.settings.endpoints.get("s3") {
+                Some(url) => url.trim_end_matches('/').to_owned(),
+                None => format!("https://s3.{}.amazonaws.com", self.settings.region),
+            };
+            let keys = self.keys(&endpoint);
+            let items = s3::read_items(
+                &self.http,
+                &endpoint,
+                &keys,
+                &inv.function_name,
+                &inv.payload,
+            )
+            .await?;
+            return Ok(InvokeOutput {
+                status_code: 200,
+                payload: items.to_string(),
+                executed_version: None,
+                request_id: uuid::Uuid::new_v4().to_string(),
+                headers: Vec::new(),
+                mocked: false,
+            });
         }
         let Some(call) = ServiceCall::parse(&inv.function_name) else {
             return Err(StatesError::runtime(format!(

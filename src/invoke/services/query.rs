@@ -91,7 +91,7 @@ fn inner<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
     Some(&xml[start..end])
 }
 
-fn text_of(xml: &str, tag: &str) -> Option<String> {
+pub(super) fn text_of(xml: &str, tag: &str) -> Option<String> {
     inner(xml, tag).map(unescape)
 }
 

@@ -1,0 +1,278 @@
+//! A Map's `ItemReader` over S3 (`integrations.s3_endpoint`, `S3_ENDPOINT`; path-style
+//! requests, SigV4-signed for `s3`):
+//!
+//! | resource | reads | items |
+//! |---|---|---|
+//! | `arn:aws:states:::s3:getObject` | the object `Bucket`/`Key` | `ReaderConfig.InputType` `JSON` (an array), `JSONL` (one value a line), `CSV` (one object a row, headers from the first row or `CSVHeaders`) |
+//! | `arn:aws:states:::s3:listObjectsV2` | the objects under `Prefix` in `Bucket` | `{Key, Size, LastModified, Etag, StorageClass}` each |
+//!
+//! `ReaderConfig.MaxItems` (or `MaxItemsPath`, read by the interpreter) keeps the first ones.
+//! What cannot be read or parsed raises `States.ItemReaderFailed`.
+
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::super::lambda::{encode_path_segment, error_chain, read_capped, SigningKeys};
+use crate::asl::errors::names;
+use crate::asl::StatesError;
+
+/// The most of an object read: the items become the Map's state.
+pub const MAX_OBJECT_BYTES: usize = 16 << 20;
+
+fn failed(cause: impl Into<String>) -> StatesError {
+    StatesError::new(names::ITEM_READER_FAILED, cause)
+}
+
+/// Read the items `payload` (`{"Parameters", "ReaderConfig"}`) asks `resource` for.
+pub async fn read_items(
+    http: &reqwest::Client,
+    endpoint: &str,
+    keys: &SigningKeys,
+    resource: &str,
+    payload: &str,
+) -> Result<Value, StatesError> {
+    let request: Value = serde_json::from_str(payload).unwrap_or(Value::Null);
+    let params = &request["Parameters"];
+    let config = &request["ReaderConfig"];
+    let text = |k: &str| params.get(k).and_then(Value::as_str).unwrap_or_default();
+    let bucket = text("Bucket");
+    if bucket.is_empty() {
+        return Err(failed("The ItemReader's Parameters must name a Bucket."));
+    }
+    let max = config
+        .get("MaxItems")
+        .and_then(Value::as_u64)
+        .filter(|n| *n > 0);
+    let mut items = match resource.rsplit(':').next() {
+        Some("getObject") => {
+            let key: Vec<String> = text("Key").split('/').map(encode_path_segment).collect();
+            let url = format!(
+                "{endpoint}/{}/{}",
+                encode_path_segment(bucket),
+                key.join("/")
+            );
+            let body = get(http, keys, &url).await?;
+            parse(&body, config)?
+        }
+        Some("listObjectsV2") => list(http, endpoint, keys, bucket, text("Prefix"), max).await?,
+        _ => {
+            return Err(failed(format!(
+                "The ItemReader resource '{resource}' is not supported by this server."
+            )))
+        }
+    };
+    if let Some(max) = max {
+        items.truncate(usize::try_from(max).unwrap_or(usize::MAX));
+    }
+    Ok(Value::Array(items))
+}
+
+async fn get(http: &reqwest::Client, keys: &SigningKeys, url: &str) -> Result<String, StatesError> {
+    let empty = format!("{:x}", Sha256::digest(b""));
+    let mut headers = vec![("x-amz-content-sha256".to_owned(), empty)];
+    keys.sign("s3", "GET", url, &mut headers, b"")
+        .map_err(|e| failed(format!("Unable to sign the request: {e}")))?;
+    let mut req = http.get(url);
+    for (k, v) in &headers {
+        req = req.header(k, v);
+    }
+    let resp = req.send().await.map_err(|e| {
+        failed(format!(
+            "Unable to execute HTTP request: {}",
+            error_chain(&e)
+        ))
+    })?;
+    let status = resp.status();
+    let body = read_capped(resp, MAX_OBJECT_BYTES + 1)
+        .await
+        .map_err(|e| failed(format!("Unable to read the response: {e}")))?;
+    if !status.is_success() {
+        let code = super::query::text_of(&body, "Code").unwrap_or_else(|| status.to_string());
+        let message = super::query::text_of(&body, "Message").unwrap_or_default();
+        return Err(failed(format!("S3 answered {code}: {message}")));
+    }
+    if body.len() > MAX_OBJECT_BYTES {
+        return Err(failed(format!(
+            "The object is larger than {MAX_OBJECT_BYTES} bytes, the most this server reads."
+        )));
+    }
+    Ok(body)
+}
+
+/// The objects under `prefix`, page after page (up to `max` when given).
+async fn list(
+    http: &reqwest::Client,
+    endpoint: &str,
+    keys: &SigningKeys,
+    bucket: &str,
+    prefix: &str,
+    max: Option<u64>,
+) -> Result<Vec<Value>, StatesError> {
+    let mut items = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut url = format!(
+            "{endpoint}/{}?list-type=2&prefix={}",
+            encode_path_segment(bucket),
+            encode_path_segment(prefix)
+        );
+        if let Some(t) = &token {
+            url.push_str(&format!("&continuation-token={}", encode_path_segment(t)));
+        }
+        let xml = get(http, keys, &url).await?;
+        let mut rest = xml.as_str();
+        while let Some(start) = rest.find("<Contents>") {
+            let Some(end) = rest[start..].find("</Contents>") else {
+                break;
+            };
+            let entry = &rest[start..start + end];
+            let field = |tag: &str| super::query::text_of(entry, tag).unwrap_or_default();
+            items.push(json!({
+                "Etag": field("ETag").trim_matches('"'),
+                "Key": field("Key"),
+                "LastModified": field("LastModified"),
+                "Size": field("Size").parse::<u64>().unwrap_or(0),
+                "StorageClass": field("StorageClass"),
+            }));
+            rest = &rest[start + end..];
+        }
+        let enough = max.is_some_and(|m| items.len() as u64 >= m);
+        token = super::query::text_of(&xml, "NextContinuationToken");
+        if token.is_none() || enough {
+            return Ok(items);
+        }
+    }
+}
+
+/// An object's items, by `ReaderConfig.InputType`.
+fn parse(body: &str, config: &Value) -> Result<Vec<Value>, StatesError> {
+    let input_type = config
+        .get("InputType")
+        .and_then(Value::as_str)
+        .unwrap_or("JSON");
+    match input_type {
+        "JSON" => match serde_json::from_str(body) {
+            Ok(Value::Array(items)) => Ok(items),
+            Ok(_) => Err(failed("Attempting to map over non-iterable node.")),
+            Err(e) => Err(failed(format!("The object is not JSON: {e}"))),
+        },
+        "JSONL" => body
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                serde_json::from_str(l).map_err(|e| failed(format!("A line is not JSON: {e}")))
+            })
+            .collect(),
+        "CSV" => csv(body, config),
+        other => Err(failed(format!(
+            "The ItemReader InputType '{other}' is not supported by this server."
+        ))),
+    }
+}
+
+/// CSV rows as objects of text, keyed by the headers of the first row or `CSVHeaders`.
+fn csv(body: &str, config: &Value) -> Result<Vec<Value>, StatesError> {
+    let delimiter = match config.get("CSVDelimiter").and_then(Value::as_str) {
+        Some("SEMICOLON") => ';',
+        Some("TAB") => '\t',
+        Some("SPACE") => ' ',
+        Some("PIPE") => '|',
+        _ => ',',
+    };
+    let mut rows = body
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| split(l, delimiter));
+    let headers: Vec<String> = match config.get("CSVHeaderLocation").and_then(Value::as_str) {
+        Some("GIVEN") => config
+            .get("CSVHeaders")
+            .and_then(Value::as_array)
+            .map(|h| {
+                h.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => rows.next().unwrap_or_default(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    if !headers.iter().all(|h| seen.insert(h)) {
+        return Err(failed("CSV headers cannot contain duplicates."));
+    }
+    Ok(rows
+        .map(|cells| {
+            let row: Map<String, Value> = headers
+                .iter()
+                .enumerate()
+                .map(|(i, h)| (h.clone(), json!(cells.get(i).cloned().unwrap_or_default())))
+                .collect();
+            Value::Object(row)
+        })
+        .collect())
+}
+
+/// One CSV line's cells: quoted cells may hold the delimiter and doubled quotes.
+fn split(line: &str, delimiter: char) -> Vec<String> {
+    let mut cells = Vec::new();
+    let mut cell = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cell.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            c if c == delimiter && !quoted => cells.push(std::mem::take(&mut cell)),
+            c => cell.push(c),
+        }
+    }
+    cells.push(cell);
+    cells
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objects_are_read_as_json_lines_or_csv() {
+        assert_eq!(
+            parse("[1, 2]", &json!({})).expect("json"),
+            [json!(1), json!(2)]
+        );
+        assert_eq!(
+            parse("{\"a\":1}", &json!({})).map_err(|e| e.cause),
+            Err(Some("Attempting to map over non-iterable node.".into()))
+        );
+        assert_eq!(
+            parse("{\"a\":1}\n\n{\"a\":2}\n", &json!({"InputType": "JSONL"})).expect("jsonl"),
+            [json!({"a": 1}), json!({"a": 2})]
+        );
+        assert_eq!(
+            parse(
+                "Col1,Col2\nv1,\"a, b\"\nv3,v4\n",
+                &json!({"InputType": "CSV"})
+            )
+            .expect("csv"),
+            [
+                json!({"Col1": "v1", "Col2": "a, b"}),
+                json!({"Col1": "v3", "Col2": "v4"})
+            ]
+        );
+        let given =
+            json!({"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": ["x", "y"]});
+        assert_eq!(
+            parse("1,2\n", &given).expect("csv"),
+            [json!({"x": "1", "y": "2"})]
+        );
+        let twice =
+            json!({"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": ["x", "x"]});
+        assert_eq!(
+            parse("1,2\n", &twice).map_err(|e| e.error),
+            Err(names::ITEM_READER_FAILED.to_owned())
+        );
+    }
+}
