@@ -229,3 +229,54 @@ async fn a_failing_branch_fails_the_parallel_state_and_its_catch_takes_over() {
     // The waiting branch was abandoned: its hour-long wait never exits.
     assert!(!types.contains(&HistoryEventType::WaitStateExited));
 }
+
+#[tokio::test]
+async fn a_map_runs_its_items_in_batches_by_count_and_by_size() {
+    let daemon = TestDaemon::start().await;
+    let sfn = daemon.sfn();
+    let map = |batcher: Value| {
+        json!({"StartAt": "Each", "States": {"Each": {
+            "Type": "Map", "ItemsPath": "$.items", "ItemBatcher": batcher,
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                              "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+            "End": true}}})
+        .to_string()
+    };
+    let run = |name: &'static str, definition: String| {
+        let sfn = sfn.clone();
+        async move {
+            let sm = create(&sfn, name, &definition).await;
+            let arn = start(
+                &sfn,
+                &sm,
+                "e",
+                r#"{"items": [1, 2, 3, 4, 5], "per": 2, "tag": "t"}"#,
+            )
+            .await;
+            assert_eq!(
+                finished(&sfn, &arn, Duration::from_secs(10)).await,
+                ExecutionStatus::Succeeded
+            );
+            let out: Value =
+                serde_json::from_str(describe(&sfn, &arn).await.output().unwrap_or(""))
+                    .expect("JSON output");
+            out
+        }
+    };
+    let out = run(
+        "by-count",
+        map(json!({"MaxItemsPerBatchPath": "$.per", "BatchInput": {"tag.$": "$.tag"}})),
+    )
+    .await;
+    assert_eq!(
+        out,
+        json!([
+            {"BatchInput": {"tag": "t"}, "Items": [1, 2]},
+            {"BatchInput": {"tag": "t"}, "Items": [3, 4]},
+            {"BatchInput": {"tag": "t"}, "Items": [5]}
+        ])
+    );
+    // Each item is one byte of JSON: a batch holds three.
+    let out = run("by-size", map(json!({"MaxInputBytesPerBatch": 3}))).await;
+    assert_eq!(out, json!([{"Items": [1, 2, 3]}, {"Items": [4, 5]}]));
+}

@@ -379,6 +379,8 @@ pub struct MapSpec {
     pub tolerated_percentage: Option<Count>,
     /// `ItemReader`: the items come from S3 (read by a call), not from the input.
     pub item_reader: Option<Value>,
+    /// `ItemBatcher`: each iteration gets a batch of items, `{"Items", "BatchInput"}`.
+    pub item_batcher: Option<Value>,
 }
 
 /// A count given as a number, a JSONPath, or a JSONata expression.

@@ -229,6 +229,7 @@ fn state(
             tolerated_count: found.built(fields::count(s, "ToleratedFailureCount"))?,
             tolerated_percentage: found.built(fields::count(s, "ToleratedFailurePercentage"))?,
             item_reader: s.get("ItemReader").cloned(),
+            item_batcher: s.get("ItemBatcher").cloned(),
         })),
     };
     let input_path = found.built(fields::path_field(s, "InputPath"));

@@ -154,7 +154,7 @@ impl Run<'_> {
             Some(items) => items,
             None => io.items(spec)?,
         };
-        let mut inputs = Vec::with_capacity(items.len());
+        let mut inputs: Vec<Value> = Vec::with_capacity(items.len());
         for (index, item) in items.into_iter().enumerate() {
             let Some(selector) = &spec.item_selector else {
                 inputs.push(item);
@@ -162,6 +162,9 @@ impl Run<'_> {
             };
             let context = context::object(self.info, io.state, f, Some((index, &item)));
             inputs.push(io.select_item(selector, &context)?);
+        }
+        if let Some(batcher) = &spec.item_batcher {
+            inputs = super::batcher::batches(io, batcher, inputs)?;
         }
         let max = count(io, &spec.max_concurrency, "MaxConcurrency")?.unwrap_or(0.0);
         let tol_count = count(io, &spec.tolerated_count, "ToleratedFailureCount")?;

@@ -45,6 +45,7 @@ use serde_json::Value;
 use super::errors::StatesError;
 use super::history::HistoryEvent;
 
+mod batcher;
 mod call;
 mod callback;
 mod context;
