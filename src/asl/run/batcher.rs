@@ -17,7 +17,7 @@ pub(super) fn batches(
         if let Some(n) = batcher.get(field).and_then(Value::as_u64) {
             return Ok(Some(n));
         }
-        match batcher.get(&format!("{field}Path")).and_then(Value::as_str) {
+        match batcher.get(format!("{field}Path")).and_then(Value::as_str) {
             Some(p) => Ok(io.query(p, io.input()?)?.as_u64()),
             None => Ok(None),
         }
