@@ -82,6 +82,59 @@ const OPERATIONS: &[(&str, &[&str])] = &[
     ("DeleteActivity", &["activityArn"]),
     ("ListActivities", &["maxResults", "nextToken"]),
     ("GetActivityTask", &["activityArn", "workerName"]),
+    (
+        "StartSyncExecution",
+        &[
+            "stateMachineArn",
+            "name",
+            "input",
+            "traceHeader",
+            "includedData",
+        ],
+    ),
+    ("RedriveExecution", &["executionArn", "clientToken"]),
+    (
+        "PublishStateMachineVersion",
+        &["stateMachineArn", "revisionId", "description"],
+    ),
+    (
+        "ListStateMachineVersions",
+        &["stateMachineArn", "nextToken", "maxResults"],
+    ),
+    ("DeleteStateMachineVersion", &["stateMachineVersionArn"]),
+    (
+        "CreateStateMachineAlias",
+        &["description", "name", "routingConfiguration"],
+    ),
+    ("DescribeStateMachineAlias", &["stateMachineAliasArn"]),
+    (
+        "UpdateStateMachineAlias",
+        &[
+            "stateMachineAliasArn",
+            "description",
+            "routingConfiguration",
+        ],
+    ),
+    ("DeleteStateMachineAlias", &["stateMachineAliasArn"]),
+    (
+        "ListStateMachineAliases",
+        &["stateMachineArn", "nextToken", "maxResults"],
+    ),
+    (
+        "TestState",
+        &[
+            "definition",
+            "roleArn",
+            "input",
+            "inspectionLevel",
+            "revealSecrets",
+            "variables",
+            "stateName",
+            "mock",
+            "context",
+            "stateConfiguration",
+        ],
+    ),
 ];
 
 /// Values for a member: real ARNs of this daemon, near-valid and hostile strings, numbers at
@@ -180,6 +233,8 @@ async fn every_operation_answers_generated_requests_with_200_or_an_aws_400() {
         format!("{sm}x"),
         exec.replace(":e", ":"),
         sm.replace(":stateMachine:fuzzed", ":activity:none"),
+        format!("{sm}:1"),
+        format!("{sm}:live"),
     ];
     let url = format!("{}/", daemon.url());
     let http = reqwest::Client::new();
