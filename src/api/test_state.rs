@@ -70,22 +70,44 @@ fn json_member(req: &Req, field: &str) -> Result<Option<Value>, ApiError> {
     }
 }
 
-fn mocked(req: &Req) -> Result<Option<Mocked>, ApiError> {
+/// The request's `mock`, read once: its answer, the text of its result (shown as written),
+/// and how strictly the result is checked.
+struct MockRequest {
+    answer: Option<Mocked>,
+    text: Option<String>,
+    mode: output_shapes::Mode,
+}
+
+fn mock_request(req: &Req) -> Result<MockRequest, ApiError> {
     let Some(mock) = req.object("mock")? else {
-        return Ok(None);
+        return Ok(MockRequest {
+            answer: None,
+            text: None,
+            mode: output_shapes::Mode::None,
+        });
     };
     let mock = Req::new(Value::Object(mock.clone()));
-    if let Some(result) = json_member(&mock, "result")? {
-        return Ok(Some(Mocked::Result(result)));
-    }
-    if let Some(e) = mock.object("errorOutput")? {
-        let text = |k: &str| e.get(k).and_then(Value::as_str).map(str::to_owned);
-        return Ok(Some(Mocked::Error(crate::asl::StatesError {
-            error: text("error").unwrap_or_default(),
-            cause: text("cause"),
-        })));
-    }
-    Ok(None)
+    let mode = output_shapes::Mode::parse(mock.str("fieldValidationMode")?).ok_or_else(|| {
+        ApiError::ValidationMessage(
+            "mock.fieldValidationMode must be one of STRICT, PRESENT or NONE".into(),
+        )
+    })?;
+    let answer = match (json_member(&mock, "result")?, mock.object("errorOutput")?) {
+        (Some(result), _) => Some(Mocked::Result(result)),
+        (None, Some(e)) => {
+            let text = |k: &str| e.get(k).and_then(Value::as_str).map(str::to_owned);
+            Some(Mocked::Error(crate::asl::StatesError {
+                error: text("error").unwrap_or_default(),
+                cause: text("cause"),
+            }))
+        }
+        (None, None) => None,
+    };
+    Ok(MockRequest {
+        answer,
+        text: mock.str("result")?.map(str::to_owned),
+        mode,
+    })
 }
 
 /// The context object a state tested alone sees: an Express execution made up for it.
@@ -302,18 +324,13 @@ pub async fn test_state(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     };
     let state = find(&def, &name)
         .ok_or_else(|| ApiError::ValidationMessage("State not found in definition".into()))?;
-    let mock = mocked(&req)?;
+    let MockRequest {
+        answer: mock,
+        text: mock_text,
+        mode,
+    } = mock_request(&req)?;
     check_mock(state, mock.as_ref())?;
     if let (Kind::Task(spec), Some(Mocked::Result(v))) = (&state.kind, &mock) {
-        let mode = req
-            .object("mock")?
-            .and_then(|m| m.get("fieldValidationMode"))
-            .and_then(Value::as_str);
-        let mode = output_shapes::Mode::parse(mode).ok_or_else(|| {
-            ApiError::ValidationMessage(
-                "mock.fieldValidationMode must be one of STRICT, PRESENT or NONE".into(),
-            )
-        })?;
         output_shapes::check(&spec.resource, &spec.resource_text, v, mode)
             .map_err(ApiError::ValidationMessage)?;
     }
@@ -370,11 +387,6 @@ pub async fn test_state(app: &Ctx, req: Value) -> Result<Value, ApiError> {
         failed_iterations: number("mapIterationFailureCount"),
     };
     let given_variables = (!probe.variables.is_empty()).then(|| probe.variables.clone());
-    let mock_text = req
-        .object("mock")?
-        .and_then(|m| m.get("result"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
     let mut report = engine.test_state(&probe, mock).await?;
     if let Some(v) = given_variables {
         report

@@ -71,6 +71,22 @@ fn queue_arn(moto: &TestMoto, queue: &str) -> String {
         .to_owned()
 }
 
+/// The history's TaskScheduled names this resource type and resource.
+fn assert_scheduled(
+    events: &[aws_sdk_sfn::types::HistoryEvent],
+    resource_type: &str,
+    resource: &str,
+) {
+    let scheduled = events
+        .iter()
+        .find_map(|e| e.task_scheduled_event_details())
+        .expect("a TaskScheduled event");
+    assert_eq!(
+        (scheduled.resource_type(), scheduled.resource()),
+        (resource_type, resource)
+    );
+}
+
 fn one_task(resource: &str, parameters: Value) -> String {
     json!({"StartAt": "T", "States": {"T": {
         "Type": "Task", "Resource": format!("arn:aws:states:::{resource}"),
@@ -129,13 +145,7 @@ async fn a_message_sent_after_a_day_arrives_on_its_queue() {
             HistoryEventType::ExecutionSucceeded,
         ]
     );
-    let scheduled = events[4]
-        .task_scheduled_event_details()
-        .expect("scheduled details");
-    assert_eq!(
-        (scheduled.resource_type(), scheduled.resource()),
-        ("sqs", "sendMessage")
-    );
+    assert_scheduled(&events, "sqs", "sendMessage");
 
     // The AWS SDK form: the API's own result; errors named as each form names them.
     let (_, out) = run(
@@ -486,13 +496,7 @@ async fn a_message_published_to_a_topic_fans_out_to_its_subscribed_queue() {
     assert!(out["MessageId"].is_string(), "{out}");
     assert_eq!(out["SdkHttpMetadata"]["HttpStatusCode"], json!(200));
     let events = history(&daemon.sfn(), &arn).await;
-    let scheduled = events[2]
-        .task_scheduled_event_details()
-        .expect("scheduled details");
-    assert_eq!(
-        (scheduled.resource_type(), scheduled.resource()),
-        ("sns", "publish")
-    );
+    assert_scheduled(&events, "sns", "publish");
     let (_, out) = run(
         &daemon,
         "sdk-publish",
@@ -553,14 +557,10 @@ async fn lambda_is_called_and_read_in_the_aws_sdk_form() {
     );
     let call = lambda.calls_to("echo").pop().expect("echo was called");
     assert_eq!(call.qualifier.as_deref(), Some("live"));
-    let events = history(&daemon.sfn(), &arn).await;
-    let scheduled = events
-        .iter()
-        .find_map(|e| e.task_scheduled_event_details())
-        .expect("TaskScheduled");
-    assert_eq!(
-        (scheduled.resource_type(), scheduled.resource()),
-        ("aws-sdk:lambda", "invoke")
+    assert_scheduled(
+        &history(&daemon.sfn(), &arn).await,
+        "aws-sdk:lambda",
+        "invoke",
     );
     let (_, out) = run(&daemon, "sdk-lambda-error", &invoke("fail-typed"), "{}").await;
     assert_eq!(out["FunctionError"], json!("Unhandled"));

@@ -325,7 +325,11 @@ pub(super) fn child_definition(state: &State, index: usize) -> Option<&Definitio
 
 /// `MaxConcurrency` and the tolerated failures: a number, a path to one (a numeric string
 /// counts, as AWS reads it), or a JSONata expression.
-fn count(io: &Io<'_>, c: &Option<Count>, field: &str) -> Result<Option<f64>, StatesError> {
+pub(super) fn count(
+    io: &Io<'_>,
+    c: &Option<Count>,
+    field: &str,
+) -> Result<Option<f64>, StatesError> {
     match c {
         None => Ok(None),
         Some(Count::Fixed(n)) => Ok(Some(*n)),

@@ -8,10 +8,11 @@
 
 use serde_json::{json, Map, Value};
 
+use super::fanout::count;
 use super::io::Io;
 use super::recovery::{error_output, matches};
 use super::task::Invocation;
-use crate::asl::definition::{Count, Kind, State, Transition};
+use crate::asl::definition::{Kind, State, Transition};
 use crate::asl::errors::{names, StatesError};
 use crate::asl::expr::choice;
 
@@ -200,12 +201,16 @@ fn stages(p: &Probe<'_>, insp: &mut Map<String, Value>) -> Result<Prepared, Stat
                     }
                 }
             }
-            let concurrency = count(&io, &spec.max_concurrency)?.unwrap_or(0.0);
+            let concurrency = count(&io, &spec.max_concurrency, "MaxConcurrency")?.unwrap_or(0.0);
             insp.insert("maxConcurrency".into(), json!(concurrency as u64));
-            if let Some(n) = count(&io, &spec.tolerated_count)? {
+            if let Some(n) = count(&io, &spec.tolerated_count, "ToleratedFailureCount")? {
                 insp.insert("toleratedFailureCount".into(), json!(n as u64));
             }
-            if let Some(n) = count(&io, &spec.tolerated_percentage)? {
+            if let Some(n) = count(
+                &io,
+                &spec.tolerated_percentage,
+                "ToleratedFailurePercentage",
+            )? {
                 insp.insert("toleratedFailurePercentage".into(), json!(n));
             }
             Ok(Prepared::Work {
@@ -221,18 +226,6 @@ fn stages(p: &Probe<'_>, insp: &mut Map<String, Value>) -> Result<Prepared, Stat
             "The state type '{}' is not supported by this server.",
             state.type_name
         ))),
-    }
-}
-
-/// A count field, as the Map reads it.
-fn count(io: &Io<'_>, c: &Option<Count>) -> Result<Option<f64>, StatesError> {
-    match c {
-        None => Ok(None),
-        Some(Count::Fixed(n)) => Ok(Some(*n)),
-        Some(Count::Path(p)) => Ok(io.query(p, io.input()?)?.as_f64()),
-        Some(Count::Expr(e)) => Ok(io
-            .jsonata(&json!(e), "MaxConcurrency", None, None)?
-            .as_f64()),
     }
 }
 

@@ -26,7 +26,7 @@ mod s3;
 use super::lambda::{error_chain, metadata, read_capped, SigningKeys, MAX_RESPONSE_BYTES};
 use super::{Invocation, InvokeOutput, Invoker, Outcome};
 use crate::asl::StatesError;
-use crate::model::services::{Service, ServiceCall, SERVICES};
+use crate::model::services::{ServiceCall, SERVICES};
 
 #[derive(Debug, Clone)]
 pub struct ServiceSettings {
@@ -77,12 +77,13 @@ impl ServiceInvoker {
         })
     }
 
-    fn endpoint(&self, service: &Service) -> String {
-        match self.settings.endpoints.get(service.signing_name) {
+    /// The endpoint of the service signed as `signing_name`: the configured one, else AWS's.
+    fn endpoint(&self, signing_name: &str) -> String {
+        match self.settings.endpoints.get(signing_name) {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => format!(
-                "https://{}.{}.amazonaws.com",
-                service.signing_name, self.settings.region
+                "https://{signing_name}.{}.amazonaws.com",
+                self.settings.region
             ),
         }
     }
@@ -110,10 +111,7 @@ impl ServiceInvoker {
             return self.http_task.invoke(&self.http, &inv.payload).await;
         }
         if inv.kind == crate::asl::run::CallKind::ItemReader {
-            let endpoint = match self.settings.endpoints.get("s3") {
-                Some(url) => url.trim_end_matches('/').to_owned(),
-                None => format!("https://s3.{}.amazonaws.com", self.settings.region),
-            };
+            let endpoint = self.endpoint("s3");
             let keys = self.keys(&endpoint);
             let items = s3::read_items(
                 &self.http,
@@ -195,7 +193,7 @@ impl ServiceInvoker {
     /// Send the call and read its answer, whatever its status.
     async fn send(&self, call: &ServiceCall, params: Value) -> Result<Raw, StatesError> {
         let service = call.service;
-        let endpoint = self.endpoint(service);
+        let endpoint = self.endpoint(service.signing_name);
         let rest_op = service.rest_operation(&call.action);
         let (method, url, body, mut headers) = if let Some(op) = rest_op {
             let r = rest::request(op, &endpoint, params).map_err(|m| client_error(call, &m))?;

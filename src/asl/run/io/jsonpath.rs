@@ -159,11 +159,7 @@ pub(super) fn stages(
         (Some(selector), true) => template::render(selector, &with_input(io, &result))?,
         _ => result,
     };
-    let placed = match &io.state.result_path {
-        PathField::Absent => selected.clone(),
-        PathField::Null => io.raw.clone(),
-        PathField::Path(p) => path::apply_result_path(io.raw.clone(), Some(p), selected.clone())?,
-    };
+    let placed = with_result(io, selected.clone())?;
     let mut m = Map::new();
     m.insert("afterResultSelector".into(), selected);
     m.insert("afterResultPath".into(), placed);
@@ -173,13 +169,17 @@ pub(super) fn stages(
 /// Assign (`$` is the result), then ResultPath and OutputPath.
 fn placed(flow: &JsonPath, io: &Io<'_>, result: Value) -> Result<Exit, StatesError> {
     let assigned = flow.assign(io, io.state.assign.as_ref(), Some(&result), None)?;
-    let with_result = match &io.state.result_path {
-        PathField::Absent => result,
-        PathField::Null => io.raw.clone(),
-        PathField::Path(p) => path::apply_result_path(io.raw.clone(), Some(p), result)?,
-    };
-    let output = select(io, &io.state.output_path, &with_result)?;
+    let output = select(io, &io.state.output_path, &with_result(io, result)?)?;
     Ok(Exit { output, assigned })
+}
+
+/// ResultPath: the raw input with `result` placed in it (or instead of it).
+fn with_result(io: &Io<'_>, result: Value) -> Result<Value, StatesError> {
+    match &io.state.result_path {
+        PathField::Absent => Ok(result),
+        PathField::Null => Ok(io.raw.clone()),
+        PathField::Path(p) => path::apply_result_path(io.raw.clone(), Some(p), result),
+    }
 }
 
 /// InputPath-style selection from `value`: absent → all of it, null → `{}`, else the path's
