@@ -195,6 +195,9 @@ pub async fn describe_execution(app: &Ctx, req: Value) -> Result<Value, ApiError
     if let Some(stop) = e.stop_ms {
         out["stopDate"] = shapes::epoch_seconds(stop);
     }
+    if let Some(run) = app.engine.map_run_of_child(&e).await? {
+        out["mapRunArn"] = json!(run);
+    }
     if let Some((version, alias)) = through {
         out["stateMachineVersionArn"] = json!(version);
         if let Some(alias) = alias {
@@ -260,13 +263,32 @@ pub async fn list_executions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let token = req.str("nextToken")?;
     checks.length("nextToken", token, 1, 3096);
     checks.done()?;
-    let Some(sm_arn) = sm_arn else {
-        return Err(ApiError::ValidationMessage(
-            "Must provide a StateMachine ARN or MapRun ARN".into(),
-        ));
+    let map_run = match req.str("mapRunArn")? {
+        Some(_) => Some(super::map_runs::map_run_arn(&req)?),
+        None => None,
+    };
+    let sm_arn = match (sm_arn, &map_run) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::ValidationMessage(
+                "Must provide only one of StateMachine ARN or MapRun ARN".into(),
+            ))
+        }
+        (None, None) => {
+            return Err(ApiError::ValidationMessage(
+                "Must provide a StateMachine ARN or MapRun ARN".into(),
+            ))
+        }
+        (Some(a), None) => a,
+        (None, Some(_)) => "",
     };
     let qualified = sm_arn;
-    let (sm_arn, qualifier) = super::versions::qualified_arn(sm_arn)?;
+    let (sm_arn, qualifier) = match &map_run {
+        Some(_) => (None, None),
+        None => {
+            let (arn, q) = super::versions::qualified_arn(sm_arn)?;
+            (Some(arn), q)
+        }
+    };
     let after = match shapes::decode_token("ex", token)? {
         None => None,
         Some(t) => {
@@ -278,13 +300,18 @@ pub async fn list_executions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
         }
     };
     let status = status.and_then(ExecutionStatus::parse);
-    let page = match qualifier {
-        None => {
+    let page = match (&map_run, &sm_arn, qualifier) {
+        (Some(run), _, _) => {
             app.engine
-                .list_executions(&sm_arn, status, after, limit)
+                .list_map_run_executions(run, status, after, limit)
                 .await?
         }
-        Some(_) => {
+        (None, Some(sm_arn), None) => {
+            app.engine
+                .list_executions(sm_arn, status, after, limit)
+                .await?
+        }
+        _ => {
             app.engine
                 .list_executions_through(qualified, status, after, limit)
                 .await?
@@ -324,6 +351,9 @@ pub async fn list_executions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
             if let Some(stop) = e.stop_ms {
                 item["stopDate"] = shapes::epoch_seconds(stop);
             }
+            if let Some(run) = &map_run {
+                item["mapRunArn"] = json!(run);
+            }
             if redriven > 0 {
                 item["redriveCount"] = json!(redriven);
                 if let Some(ms) = redrive_ms {
@@ -357,7 +387,9 @@ pub async fn describe_state_machine_for_execution(
         revision: rev,
     } = app.engine.machine_for_execution(&arn).await?;
     let full = state_machines::describe(&base);
-    Ok(json!({
+    let execution = app.engine.execution(&arn).await?;
+    let map_run = app.engine.map_run_of_child(&execution).await?;
+    let mut out = json!({
         "stateMachineArn": base.arn,
         "name": base.name,
         "definition": rev.definition,
@@ -366,5 +398,11 @@ pub async fn describe_state_machine_for_execution(
         "loggingConfiguration": full.get("loggingConfiguration").cloned().unwrap_or(Value::Null),
         "tracingConfiguration": full.get("tracingConfiguration").cloned().unwrap_or(Value::Null),
         "revisionId": rev.revision_id,
-    }))
+    });
+    if let Some(run) = map_run {
+        out["mapRunArn"] = json!(run);
+        let label = base.name.rsplit_once('/').map_or("", |(_, l)| l);
+        out["label"] = json!(label);
+    }
+    Ok(out)
 }

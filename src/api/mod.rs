@@ -10,6 +10,7 @@ pub mod error;
 pub mod executions;
 pub mod forward;
 mod history;
+mod map_runs;
 pub mod shapes;
 mod state_machines;
 mod tags;
@@ -97,10 +98,13 @@ pub enum Operation {
     DeleteStateMachineAlias,
     ListStateMachineAliases,
     TestState,
+    DescribeMapRun,
+    ListMapRuns,
+    UpdateMapRun,
 }
 
 impl Operation {
-    const ALL: [Operation; 34] = [
+    const ALL: [Operation; 37] = [
         Operation::CreateStateMachine,
         Operation::DescribeStateMachine,
         Operation::UpdateStateMachine,
@@ -135,6 +139,9 @@ impl Operation {
         Operation::DeleteStateMachineAlias,
         Operation::ListStateMachineAliases,
         Operation::TestState,
+        Operation::DescribeMapRun,
+        Operation::ListMapRuns,
+        Operation::UpdateMapRun,
     ];
 
     pub fn name(self) -> &'static str {
@@ -173,6 +180,9 @@ impl Operation {
             Operation::DeleteStateMachineAlias => "DeleteStateMachineAlias",
             Operation::ListStateMachineAliases => "ListStateMachineAliases",
             Operation::TestState => "TestState",
+            Operation::DescribeMapRun => "DescribeMapRun",
+            Operation::ListMapRuns => "ListMapRuns",
+            Operation::UpdateMapRun => "UpdateMapRun",
         }
     }
 
@@ -505,5 +515,8 @@ async fn handle(app: &Ctx, op: Operation, req: Value) -> Result<Value, ApiError>
         Operation::DeleteStateMachineAlias => versions::delete_state_machine_alias(app, req).await,
         Operation::ListStateMachineAliases => versions::list_state_machine_aliases(app, req).await,
         Operation::TestState => test_state::test_state(app, req).await,
+        Operation::DescribeMapRun => map_runs::describe_map_run(app, req).await,
+        Operation::ListMapRuns => map_runs::list_map_runs(app, req).await,
+        Operation::UpdateMapRun => map_runs::update_map_run(app, req).await,
     }
 }

@@ -45,6 +45,14 @@ impl Req {
         }
     }
 
+    pub fn float(&self, field: &str) -> Result<Option<f64>, ApiError> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => Ok(n.as_f64()),
+            Some(_) => Err(Self::wrong_type(field, "a number")),
+        }
+    }
+
     pub fn bool(&self, field: &str) -> Result<Option<bool>, ApiError> {
         match self.0.get(field) {
             None | Some(Value::Null) => Ok(None),

@@ -425,6 +425,17 @@ pub fn map_state_started(length: usize) -> Option<String> {
     wrap("mapStateStartedEventDetails", &Length { length })
 }
 
+pub fn map_run_started(map_run_arn: &str) -> Option<String> {
+    wrap(
+        "mapRunStartedEventDetails",
+        &serde_json::json!({ "mapRunArn": map_run_arn }),
+    )
+}
+
+pub fn map_run_failed(error: Option<&str>, cause: Option<&str>) -> Option<String> {
+    wrap("mapRunFailedEventDetails", &ErrorCause { error, cause })
+}
+
 /// `MapIterationStarted`, `...Succeeded`, `...Failed`, `...Aborted`: `event` is the part
 /// after `MapIteration` (`Started`, ...).
 pub fn map_iteration(event: &str, name: &str, index: usize) -> Option<String> {

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::locks::Unlocked;
-use super::rows::{calls_in_flight, effect_ops, event_rows, parent_marker, update_row};
+use super::rows::{
+    calls_in_flight, effect_ops, event_rows, map_item_ended, map_run_ops, parent_marker, update_row,
+};
 use super::{Engine, Error, Result, Revision, HOT_BUDGET_BYTES, HOT_MAX_BYTES};
 use crate::asl::{self, Effect, Event, ExecutionInfo, ExecutionState, Status};
 use crate::metrics;
@@ -226,6 +228,10 @@ impl<S: Store> Engine<S> {
         let state_bytes = update.cursor.as_ref().map_or(0, String::len);
         ops.push(WriteOp::UpdateExecution(update));
         effect_ops(id, partition, now, &step.effects, &mut ops);
+        ops.extend(map_run_ops(id, partition, &info, now, &step.effects));
+        let item_ended = map_item_ended(&state);
+        let told_map_run = item_ended.is_some();
+        ops.extend(item_ended);
         if state.status.is_terminal() {
             ops.push(WriteOp::DeleteTasksOf { execution_id: id });
         } else {
@@ -240,6 +246,9 @@ impl<S: Store> Engine<S> {
         self.commit(ops, when_full).await?;
         if let Some(m) = &marker {
             self.tell_parent(m);
+        }
+        if told_map_run {
+            self.map_wake.notify_waiters();
         }
         let orphans: Vec<String> = children
             .into_iter()
@@ -298,6 +307,7 @@ impl<S: Store> Engine<S> {
                     self.calls
                         .submit((execution_id, inv.seq), partition, inv.clone())
                 }
+                Effect::StartMapRun(_) => {}
             }
         }
         if status.is_terminal() {

@@ -76,13 +76,16 @@ fn service_error(code: &str, message: &str) -> StatesError {
 /// first of a sequence of them that `fits` (lands in the parent's partition, so the node that
 /// runs the parent runs the child too).
 fn derived_name(parent_id: i64, seq: i64, fits: &dyn Fn(&Name) -> bool) -> Name {
+    derived_from(&format!("{parent_id}|{seq}"), fits)
+}
+
+/// The first of a sequence of UUIDs derived from `key` that `fits`.
+pub(super) fn derived_from(key: &str, fits: &dyn Fn(&Name) -> bool) -> Name {
     let mut first = None;
     for k in 0u32..8192 {
         let d = Sha256::new()
             .chain_update(b"hourglass child|")
-            .chain_update(parent_id.to_string().as_bytes())
-            .chain_update(b"|")
-            .chain_update(seq.to_string().as_bytes())
+            .chain_update(key.as_bytes())
             .chain_update(b"|")
             .chain_update(k.to_string().as_bytes())
             .finalize();
@@ -234,7 +237,10 @@ pub(super) fn started_output(execution_arn: &str, start_ms: i64) -> InvokeOutput
 
 impl<S: Store> Engine<S> {
     /// Where the children of an execution in `partition` go: the same partition.
-    fn placed_in(&self, partition: i64) -> impl Fn(&StateMachineArn, &Name) -> bool + '_ {
+    pub(super) fn placed_in(
+        &self,
+        partition: i64,
+    ) -> impl Fn(&StateMachineArn, &Name) -> bool + '_ {
         move |m, n| {
             self.ownership
                 .partition_of(m.execution(n.as_str()).as_str())

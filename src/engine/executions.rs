@@ -9,10 +9,10 @@ use serde_json::Value;
 use super::advance::Running;
 use super::locks::Unlocked;
 use super::remote_children::RemoteChild;
-use super::rows::{effect_ops, event_rows, parent_marker, update_row};
+use super::rows::{effect_ops, event_rows, map_item_ended, map_run_ops, parent_marker, update_row};
 use super::versions::Through;
 use super::{Engine, Error, Result};
-use crate::asl::run::{MockRun, ParentLink};
+use crate::asl::run::{MapItemLink, MockRun, ParentLink};
 use crate::asl::{Event, ExecutionInfo, ExecutionState};
 use crate::invoke::Outcome;
 use crate::metrics;
@@ -37,6 +37,9 @@ pub(super) struct StartWith {
     pub mock: Option<MockRun>,
     /// The version (and alias) the start goes through.
     pub through: Option<Through>,
+    /// A child of a Distributed Map: its map run's machine (which has no row of its own) and
+    /// its item.
+    pub map_child: Option<(std::sync::Arc<store::StateMachineRow>, MapItemLink)>,
 }
 
 impl<S: Store> Engine<S> {
@@ -119,6 +122,7 @@ impl<S: Store> Engine<S> {
             parent,
             mock,
             through,
+            map_child,
         } = with;
         let state_machine_arn = machine_arn.as_str();
         let mut none = Unlocked::at_entry();
@@ -128,10 +132,15 @@ impl<S: Store> Engine<S> {
             .locks
             .machine_shared(state_machine_arn, &mut none)
             .await;
-        let sm = self
-            .machine(state_machine_arn, &machine)
-            .await?
-            .ok_or_else(|| Error::StateMachineDoesNotExist(state_machine_arn.to_owned()))?;
+        let (sm, map_item) = match map_child {
+            Some((sm, link)) => (sm, Some(link)),
+            None => (
+                self.machine(state_machine_arn, &machine)
+                    .await?
+                    .ok_or_else(|| Error::StateMachineDoesNotExist(state_machine_arn.to_owned()))?,
+                None,
+            ),
+        };
         if sm.status != StateMachineStatus::Active {
             return Err(Error::StateMachineDeleting(state_machine_arn.to_owned()));
         }
@@ -146,7 +155,7 @@ impl<S: Store> Engine<S> {
             Some(Err(())) => return Err(Error::NotOwner(partition)),
             // Another node may have changed the machine since this one cached it (a version's
             // revision never changes).
-            Some(Ok(fence)) if through.is_none() => vec![
+            Some(Ok(fence)) if through.is_none() && map_item.is_none() => vec![
                 fence,
                 WriteOp::ExpectRevision {
                     arn: sm.arn.clone(),
@@ -178,6 +187,7 @@ impl<S: Store> Engine<S> {
         }
         fresh.parent = parent;
         fresh.mock = mock;
+        fresh.map_item = map_item.clone();
         let (state, info, step) = self.run_step(rev, fresh, info, Event::Start, now).await?;
         let id = self.store.next_execution_id().await?;
         let update = update_row(id, &state, now)?;
@@ -207,6 +217,17 @@ impl<S: Store> Engine<S> {
                 alias_arn: t.alias_arn,
             });
         }
+        ops.extend(map_run_ops(id, partition, &info, now, &step.effects));
+        if let Some(link) = &map_item {
+            ops.push(WriteOp::MapItemStarted {
+                run: (link.execution_id, link.seq),
+                index: link.index,
+                execution_arn: exec_arn.clone(),
+            });
+        }
+        let item_ended = map_item_ended(&state);
+        let told_map_run = item_ended.is_some();
+        ops.extend(item_ended);
         let marker = parent_marker(&state, now);
         ops.extend(marker.map(WriteOp::InsertTimer));
         ops.push(WriteOp::InsertEvents(event_rows(id, step.events)));
@@ -237,6 +258,9 @@ impl<S: Store> Engine<S> {
         metrics::execution_started();
         if let Some(m) = &marker {
             self.tell_parent(m);
+        }
+        if told_map_run {
+            self.map_wake.notify_waiters();
         }
         if !state.status.is_terminal() {
             self.running_add(1);

@@ -31,6 +31,7 @@ mod calls;
 mod children;
 mod executions;
 pub mod locks;
+mod map_runs;
 mod queries;
 pub mod redrive;
 mod remote_children;
@@ -197,6 +198,8 @@ pub struct Engine<S> {
     activities: activities::Board,
     /// `.sync` children whose parent left their state, to stop once its lock is released.
     orphans: Mutex<Vec<String>>,
+    /// Told when a child of a Distributed Map ends: the drivers of map runs look again.
+    map_wake: tokio::sync::Notify,
     /// Interpreter steps running at once on the blocking pool.
     steps: Semaphore,
     /// Executions RUNNING now (for `max_open_executions`): counted from the store at the
@@ -241,6 +244,7 @@ impl<S: Store> Engine<S> {
             calls: Calls::new(config.calls.max_queued, config.calls.max_queued_bytes),
             activities: activities::Board::default(),
             orphans: Mutex::new(Vec::new()),
+            map_wake: tokio::sync::Notify::new(),
             steps: Semaphore::new(config.max_steps.max(1)),
             running: AtomicI64::new(running),
             store,

@@ -3,7 +3,10 @@
 use super::Result;
 use crate::asl::run::Frame;
 use crate::asl::{self, Effect, ExecutionState};
-use crate::store::{EventRow, ExecutionUpdate, NewEvents, TaskRow, TimerRow, WriteOp};
+use crate::model::{MapRunStatus, StateMachineType};
+use crate::store::{
+    EventRow, ExecutionUpdate, MapRunRow, NewEvents, RevisionRow, TaskRow, TimerRow, WriteOp,
+};
 
 /// The calls an execution waits for: the in-flight attempt of every Task in its frame tree.
 pub(super) fn calls_in_flight(state: &ExecutionState) -> Vec<i64> {
@@ -32,6 +35,87 @@ pub(super) fn parent_marker(state: &ExecutionState, now: i64) -> Option<TimerRow
         seq: -p.seq,
         partition: p.partition,
     })
+}
+
+/// The change a child of a Distributed Map makes to its map run in the commit that ends it.
+pub(super) fn map_item_ended(state: &ExecutionState) -> Option<WriteOp> {
+    let link = state
+        .map_item
+        .as_ref()
+        .filter(|_| state.status.is_terminal())?;
+    let output = match state.status {
+        crate::model::ExecutionStatus::Succeeded => {
+            state.output.as_ref().map(asl::history::to_text)
+        }
+        _ => Some(serde_json::json!({"Error": state.error, "Cause": state.cause}).to_string()),
+    };
+    Some(WriteOp::MapItemEnded {
+        run: (link.execution_id, link.seq),
+        index: link.index,
+        status: state.status,
+        output,
+    })
+}
+
+/// The map runs a step starts, with their children's definitions and items.
+pub(super) fn map_run_ops(
+    execution_id: i64,
+    partition: i64,
+    info: &asl::ExecutionInfo,
+    now: i64,
+    effects: &[Effect],
+) -> Vec<WriteOp> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::StartMapRun(start) => Some(start),
+            _ => None,
+        })
+        .map(|start| {
+            let revision_id = format!("maprun-{}", start.arn.rsplit(':').next().unwrap_or(""));
+            let run = MapRunRow {
+                execution_id,
+                seq: start.seq,
+                arn: start.arn.clone(),
+                execution_arn: info.arn.clone(),
+                partition,
+                state_machine_arn: start.state_machine_arn.clone(),
+                revision_id: revision_id.clone(),
+                execution_type: if start.express {
+                    StateMachineType::Express
+                } else {
+                    StateMachineType::Standard
+                },
+                status: MapRunStatus::Running,
+                start_ms: now,
+                stop_ms: None,
+                max_concurrency: i64::from(start.max_concurrency),
+                tolerated_count: start.tolerated_count,
+                tolerated_percentage: start.tolerated_percentage,
+                item_count: start.items.len() as i64,
+                started: 0,
+                succeeded: 0,
+                failed: 0,
+                timed_out: 0,
+                aborted: 0,
+                result_writer: start.result_writer.as_ref().map(|w| w.to_string()),
+                error: None,
+                cause: None,
+            };
+            WriteOp::InsertMapRun {
+                run: Box::new(run),
+                revision: RevisionRow {
+                    revision_id,
+                    state_machine_arn: start.state_machine_arn.clone(),
+                    definition: start.definition.clone(),
+                    role_arn: info.role_arn.clone(),
+                    description: None,
+                    created_ms: now,
+                },
+                items: start.items.iter().map(|v| v.to_string()).collect(),
+            }
+        })
+        .collect()
 }
 
 /// A step's history events as rows.
@@ -104,6 +188,8 @@ pub(super) fn effect_ops(
                     }));
                 }
             }
+            // Written by `map_run_ops`.
+            Effect::StartMapRun(_) => {}
             Effect::CancelTimer { seq } => {
                 let armed_here = effects[..i]
                     .iter()

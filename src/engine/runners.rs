@@ -77,6 +77,7 @@ impl<S: Store> Engine<S> {
             let engine = self.clone();
             let invoker = invoker.clone();
             let hard_stop = hard_stop.clone();
+            let stopping = shutdown.clone();
             tasks.spawn(async move {
                 let Next {
                     key,
@@ -102,6 +103,18 @@ impl<S: Store> Engine<S> {
                         Box::pin(engine.record_result(key, outcome, &hard_stop)).await;
                         engine.calls.finish(key);
                     }
+                    return;
+                }
+                if invocation.kind == CallKind::MapRun {
+                    // A map run lasts as long as its children: it holds no call's permit, and
+                    // stops at once on shutdown (the next start resumes it).
+                    drop(permit);
+                    let run =
+                        engine.run_map_run(key, next_partition, &invocation, &cancelled, &stopping);
+                    if let Some(outcome) = Box::pin(run).await {
+                        Box::pin(engine.record_result(key, outcome, &hard_stop)).await;
+                    }
+                    engine.calls.finish(key);
                     return;
                 }
                 let outcome = if invocation.kind == CallKind::StartExecution {

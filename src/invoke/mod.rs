@@ -42,7 +42,8 @@ impl Invoker for Invokers {
         match invocation.kind {
             crate::asl::run::CallKind::Service
             | crate::asl::run::CallKind::Http
-            | crate::asl::run::CallKind::ItemReader => self.services.invoke(invocation),
+            | crate::asl::run::CallKind::ItemReader
+            | crate::asl::run::CallKind::ResultWriter => self.services.invoke(invocation),
             _ => self.lambda.invoke(invocation),
         }
     }

@@ -23,5 +23,7 @@ pub use event_type::HistoryEventType;
 pub use ids::{CallKey, EventId, ExecutionId, TimerKey};
 pub use name::Name;
 pub use rng::SplitMix64;
-pub use status::{ExecutionStatus, StateMachineStatus, StateMachineType, TestExecutionStatus};
+pub use status::{
+    ExecutionStatus, MapRunStatus, StateMachineStatus, StateMachineType, TestExecutionStatus,
+};
 pub use token::TaskToken;

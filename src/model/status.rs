@@ -52,6 +52,22 @@ named_enum!(StateMachineStatus {
     Deleting => "DELETING",
 });
 
+/// A Distributed Map run's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MapRunStatus {
+    Running,
+    Succeeded,
+    Failed,
+    Aborted,
+}
+
+named_enum!(MapRunStatus {
+    Running => "RUNNING",
+    Succeeded => "SUCCEEDED",
+    Failed => "FAILED",
+    Aborted => "ABORTED",
+});
+
 /// A state machine's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StateMachineType {

@@ -4,14 +4,14 @@
 use std::future::Future;
 
 use super::ports::{
-    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, TimerReads, VersionReads,
-    WhenFull,
+    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, MapRunReads, TimerReads,
+    VersionReads, WhenFull,
 };
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
 use super::{
-    ActivityRow, AliasRow, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow, TaskRow,
-    TimerRow, VersionRow, WriteOp,
+    ActivityRow, AliasRow, EventRow, ExecutionRow, MapItemRow, MapRunKey, MapRunRow, Result,
+    RevisionRow, StateMachineRow, TaskRow, TimerRow, VersionRow, WriteOp,
 };
 use crate::model::ExecutionStatus;
 
@@ -56,6 +56,22 @@ impl VersionReads for Db {
         aliases(state_machine_arn: &str) -> Vec<AliasRow>;
         execution_version(execution_id: i64) -> Option<(String, Option<String>)>;
         list_executions_through(
+            arn: &str,
+            status: Option<ExecutionStatus>,
+            after: Option<(i64, i64)>,
+            limit: i64
+        ) -> Vec<ExecutionRow>;
+    }
+}
+
+impl MapRunReads for Db {
+    dispatch! {
+        map_run(arn: &str) -> Option<MapRunRow>;
+        map_runs_of(execution_arn: &str) -> Vec<MapRunRow>;
+        map_items(run: MapRunKey, from: i64, limit: i64, pending: bool) -> Vec<MapItemRow>;
+        running_map_items(run: MapRunKey) -> Vec<MapItemRow>;
+        map_run_of_child(execution_arn: &str) -> Option<String>;
+        list_map_run_executions(
             arn: &str,
             status: Option<ExecutionStatus>,
             after: Option<(i64, i64)>,

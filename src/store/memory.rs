@@ -6,14 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use super::ports::{
-    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, TimerReads, VersionReads,
-    WhenFull,
+    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, MapRunReads, TimerReads,
+    VersionReads, WhenFull,
 };
 use super::{
-    ActivityRow, AliasRow, Error, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow,
-    TaskRow, TimerRow, VersionRow, WriteOp,
+    ActivityRow, AliasRow, Error, EventRow, ExecutionRow, MapItemRow, MapRunKey, MapRunRow, Result,
+    RevisionRow, StateMachineRow, TaskRow, TimerRow, VersionRow, WriteOp,
 };
-use crate::model::{ExecutionStatus, StateMachineStatus, StateMachineType};
+use crate::model::{ExecutionStatus, MapRunStatus, StateMachineStatus, StateMachineType};
 
 /// A state machine as stored: its row without the revision's columns.
 #[derive(Debug, Clone)]
@@ -43,6 +43,8 @@ struct Tables {
     versions: BTreeMap<String, (VersionRow, bool)>,
     aliases: BTreeMap<String, AliasRow>,
     execution_versions: BTreeMap<i64, (String, Option<String>)>,
+    map_runs: BTreeMap<MapRunKey, MapRunRow>,
+    map_items: BTreeMap<(MapRunKey, i64), MapItemRow>,
     next_id: i64,
 }
 
@@ -180,6 +182,91 @@ impl Tables {
             } => {
                 self.execution_versions
                     .insert(*execution_id, (version_arn.clone(), alias_arn.clone()));
+            }
+            WriteOp::InsertMapRun {
+                run,
+                revision,
+                items,
+            } => {
+                let key = (run.execution_id, run.seq);
+                if self.map_runs.contains_key(&key) {
+                    return Ok(());
+                }
+                self.revisions
+                    .entry(revision.revision_id.clone())
+                    .or_insert_with(|| revision.clone());
+                self.map_runs.insert(key, (**run).clone());
+                for (idx, input) in items.iter().enumerate() {
+                    let item = MapItemRow {
+                        idx: idx as i64,
+                        input: input.clone(),
+                        status: None,
+                        execution_arn: None,
+                        output: None,
+                    };
+                    self.map_items.insert((key, idx as i64), item);
+                }
+            }
+            WriteOp::MapItemStarted {
+                run,
+                index,
+                execution_arn,
+            } => {
+                let item = self.map_items.get_mut(&(*run, *index));
+                if let Some(item) = item.filter(|i| i.status.is_none()) {
+                    item.status = Some(ExecutionStatus::Running);
+                    item.execution_arn = Some(execution_arn.clone());
+                    if let Some(r) = self.map_runs.get_mut(run) {
+                        r.started += 1;
+                    }
+                }
+            }
+            WriteOp::MapItemEnded {
+                run,
+                index,
+                status,
+                output,
+            } => {
+                let item = self.map_items.get_mut(&(*run, *index));
+                if let Some(item) = item.filter(|i| i.status == Some(ExecutionStatus::Running)) {
+                    item.status = Some(*status);
+                    item.output = output.clone();
+                    if let Some(r) = self.map_runs.get_mut(run) {
+                        match status {
+                            ExecutionStatus::Succeeded => r.succeeded += 1,
+                            ExecutionStatus::TimedOut => r.timed_out += 1,
+                            ExecutionStatus::Aborted => r.aborted += 1,
+                            _ => r.failed += 1,
+                        }
+                    }
+                }
+            }
+            WriteOp::UpdateMapRun {
+                arn,
+                max_concurrency,
+                tolerated_count,
+                tolerated_percentage,
+            } => {
+                if let Some(r) = self.map_runs.values_mut().find(|r| r.arn == *arn) {
+                    r.max_concurrency = max_concurrency.unwrap_or(r.max_concurrency);
+                    r.tolerated_count = tolerated_count.or(r.tolerated_count);
+                    r.tolerated_percentage = tolerated_percentage.or(r.tolerated_percentage);
+                }
+            }
+            WriteOp::EndMapRun {
+                run,
+                status,
+                stop_ms,
+                error,
+                cause,
+            } => {
+                let r = self.map_runs.get_mut(run);
+                if let Some(r) = r.filter(|r| r.status == MapRunStatus::Running) {
+                    r.status = *status;
+                    r.stop_ms = Some(*stop_ms);
+                    r.error = error.clone();
+                    r.cause = cause.clone();
+                }
             }
             WriteOp::InsertExecution(row) => {
                 if self.by_arn.contains_key(&row.arn) || self.executions.contains_key(&row.id) {
@@ -420,6 +507,83 @@ impl VersionReads for MemoryStore {
                 .filter(|(_, (v, a))| v == arn || a.as_deref() == Some(arn))
                 .filter_map(|(id, _)| t.executions.get(id));
             newest_first(through, status, after, limit)
+        })
+    }
+}
+
+impl MapRunReads for MemoryStore {
+    async fn map_run(&self, arn: &str) -> Result<Option<MapRunRow>> {
+        self.read(|t| t.map_runs.values().find(|r| r.arn == arn).cloned())
+    }
+
+    async fn map_runs_of(&self, execution_arn: &str) -> Result<Vec<MapRunRow>> {
+        self.read(|t| {
+            let mut runs: Vec<MapRunRow> = t
+                .map_runs
+                .values()
+                .filter(|r| r.execution_arn == execution_arn)
+                .cloned()
+                .collect();
+            runs.sort_by_key(|r| (r.start_ms, r.seq));
+            runs
+        })
+    }
+
+    async fn map_items(
+        &self,
+        run: MapRunKey,
+        from: i64,
+        limit: i64,
+        pending: bool,
+    ) -> Result<Vec<MapItemRow>> {
+        self.read(|t| {
+            t.map_items
+                .range((run, from)..=(run, i64::MAX))
+                .map(|(_, i)| i)
+                .filter(|i| !pending || i.status.is_none())
+                .take(usize::try_from(limit).unwrap_or(0))
+                .cloned()
+                .collect()
+        })
+    }
+
+    async fn running_map_items(&self, run: MapRunKey) -> Result<Vec<MapItemRow>> {
+        self.read(|t| {
+            t.map_items
+                .range((run, 0)..=(run, i64::MAX))
+                .map(|(_, i)| i)
+                .filter(|i| i.status == Some(ExecutionStatus::Running))
+                .cloned()
+                .collect()
+        })
+    }
+
+    async fn map_run_of_child(&self, execution_arn: &str) -> Result<Option<String>> {
+        self.read(|t| {
+            let (key, _) = t
+                .map_items
+                .iter()
+                .find(|(_, i)| i.execution_arn.as_deref() == Some(execution_arn))?;
+            t.map_runs.get(&key.0).map(|r| r.arn.clone())
+        })
+    }
+
+    async fn list_map_run_executions(
+        &self,
+        arn: &str,
+        status: Option<ExecutionStatus>,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<ExecutionRow>> {
+        self.read(|t| {
+            let children = t
+                .map_items
+                .iter()
+                .filter(|((k, _), _)| t.map_runs.get(k).is_some_and(|r| r.arn == arn))
+                .filter_map(|(_, i)| i.execution_arn.as_ref())
+                .filter_map(|a| t.by_arn.get(a))
+                .filter_map(|id| t.executions.get(id));
+            newest_first(children, status, after, limit)
         })
     }
 }

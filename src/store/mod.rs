@@ -12,6 +12,7 @@
 
 pub mod copy;
 pub mod db;
+mod map_runs_sql;
 #[cfg(test)]
 pub mod memory;
 pub mod ports;
@@ -22,7 +23,7 @@ pub mod sqlite;
 mod versions_sql;
 
 pub use db::Db;
-pub use ports::{Commit, Store, VersionReads, WhenFull};
+pub use ports::{Commit, MapRunReads, Store, VersionReads, WhenFull};
 pub use rows::*;
 
 /// A storage failure. The API answers `Busy` with ThrottlingException, `Unavailable` with

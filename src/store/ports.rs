@@ -13,8 +13,8 @@
 use std::future::Future;
 
 use super::rows::{
-    ActivityRow, AliasRow, EventRow, ExecutionRow, RevisionRow, StateMachineRow, TaskRow, TimerRow,
-    VersionRow, WriteOp,
+    ActivityRow, AliasRow, EventRow, ExecutionRow, MapItemRow, MapRunKey, MapRunRow, RevisionRow,
+    StateMachineRow, TaskRow, TimerRow, VersionRow, WriteOp,
 };
 use super::Result;
 use crate::model::ExecutionStatus;
@@ -182,8 +182,46 @@ pub trait VersionReads: Send + Sync {
     ) -> impl Future<Output = Result<Vec<ExecutionRow>>> + Send;
 }
 
+/// Distributed Map runs and their items.
+pub trait MapRunReads: Send + Sync {
+    fn map_run(&self, arn: &str) -> impl Future<Output = Result<Option<MapRunRow>>> + Send;
+    /// The map runs an execution started, oldest first.
+    fn map_runs_of(
+        &self,
+        execution_arn: &str,
+    ) -> impl Future<Output = Result<Vec<MapRunRow>>> + Send;
+    /// A run's items from index `from` on, at most `limit`; only those not started yet when
+    /// `pending`.
+    fn map_items(
+        &self,
+        run: MapRunKey,
+        from: i64,
+        limit: i64,
+        pending: bool,
+    ) -> impl Future<Output = Result<Vec<MapItemRow>>> + Send;
+    /// A run's items whose children are running.
+    fn running_map_items(
+        &self,
+        run: MapRunKey,
+    ) -> impl Future<Output = Result<Vec<MapItemRow>>> + Send;
+    /// The map run that started a child execution.
+    fn map_run_of_child(
+        &self,
+        execution_arn: &str,
+    ) -> impl Future<Output = Result<Option<String>>> + Send;
+    /// The children of a map run, newest first, strictly after the `(start_ms, id)` cursor.
+    fn list_map_run_executions(
+        &self,
+        arn: &str,
+        status: Option<ExecutionStatus>,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<ExecutionRow>>> + Send;
+}
+
 pub trait Store:
     MachineReads
+    + MapRunReads
     + VersionReads
     + ExecutionReads
     + HistoryReads
@@ -198,6 +236,7 @@ pub trait Store:
 
 impl<T> Store for T where
     T: MachineReads
+        + MapRunReads
         + VersionReads
         + ExecutionReads
         + Ids

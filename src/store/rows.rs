@@ -2,7 +2,7 @@
 //! Storage shapes only; the engine and the API convert them to their own.
 
 use crate::model::{
-    ExecutionStatus, HistoryEventType, StateMachineStatus, StateMachineType, TimerKey,
+    ExecutionStatus, HistoryEventType, MapRunStatus, StateMachineStatus, StateMachineType, TimerKey,
 };
 
 /// A state machine with its current revision.
@@ -113,6 +113,52 @@ impl ExecutionRow {
         }
     }
 }
+
+/// A Distributed Map's run. Named by its parent execution and `seq`, the id of its
+/// MapRunStarted event.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct MapRunRow {
+    pub execution_id: i64,
+    pub seq: i64,
+    pub arn: String,
+    pub execution_arn: String,
+    pub partition: i64,
+    /// The children's state machine: the machine's ARN, `/` and the label.
+    pub state_machine_arn: String,
+    /// The children's definition.
+    pub revision_id: String,
+    pub execution_type: StateMachineType,
+    pub status: MapRunStatus,
+    pub start_ms: i64,
+    pub stop_ms: Option<i64>,
+    pub max_concurrency: i64,
+    pub tolerated_count: Option<f64>,
+    pub tolerated_percentage: Option<f64>,
+    pub item_count: i64,
+    /// Children started, and ended by status.
+    pub started: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+    pub timed_out: i64,
+    pub aborted: i64,
+    /// `ResultWriter`, evaluated, as JSON.
+    pub result_writer: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+/// One item of a map run, as its child left it: `status` is `None` until the child starts.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct MapItemRow {
+    pub idx: i64,
+    pub input: String,
+    pub status: Option<ExecutionStatus>,
+    pub execution_arn: Option<String>,
+    pub output: Option<String>,
+}
+
+/// A map run is named by its parent execution and the id of its MapRunStarted event.
+pub type MapRunKey = (i64, i64);
 
 /// The columns of an execution that change as it runs.
 #[derive(Debug, Clone, PartialEq)]
@@ -265,6 +311,41 @@ pub enum WriteOp {
     /// Remove closed executions and their history (retention).
     DeleteExecutions {
         ids: Vec<i64>,
+    },
+    /// Create a map run with its items (their inputs by index) and its children's
+    /// definition.
+    InsertMapRun {
+        run: Box<MapRunRow>,
+        revision: RevisionRow,
+        items: Vec<String>,
+    },
+    /// A child of a map run started (its item is counted once, when it was pending).
+    MapItemStarted {
+        run: MapRunKey,
+        index: i64,
+        execution_arn: String,
+    },
+    /// A child of a map run ended (its item is counted once, when it was running).
+    MapItemEnded {
+        run: MapRunKey,
+        index: i64,
+        status: ExecutionStatus,
+        output: Option<String>,
+    },
+    /// UpdateMapRun: what is given changes.
+    UpdateMapRun {
+        arn: String,
+        max_concurrency: Option<i64>,
+        tolerated_count: Option<f64>,
+        tolerated_percentage: Option<f64>,
+    },
+    /// A map run ended.
+    EndMapRun {
+        run: MapRunKey,
+        status: MapRunStatus,
+        stop_ms: i64,
+        error: Option<String>,
+        cause: Option<String>,
     },
     PutTags {
         arn: String,

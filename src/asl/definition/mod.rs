@@ -381,6 +381,22 @@ pub struct MapSpec {
     pub item_reader: Option<Value>,
     /// `ItemBatcher`: each iteration gets a batch of items, `{"Items", "BatchInput"}`.
     pub item_batcher: Option<Value>,
+    /// `ProcessorConfig.Mode: DISTRIBUTED`: each iteration is a child execution of a map run.
+    pub distributed: Option<Distributed>,
+}
+
+/// What a Distributed Map needs beyond an inline one.
+#[derive(Debug)]
+pub struct Distributed {
+    /// `ProcessorConfig.ExecutionType: EXPRESS` (STANDARD otherwise).
+    pub express: bool,
+    /// `Label`, which names the map run and its children's state machine.
+    pub label: Option<String>,
+    /// `ResultWriter`: the results go to S3 rather than into the state's output.
+    pub result_writer: Option<Value>,
+    /// The children's state machine: `ItemProcessor` as JSON text, without its
+    /// `ProcessorConfig`, with the query language it inherits.
+    pub processor_text: String,
 }
 
 /// A count given as a number, a JSONPath, or a JSONata expression.

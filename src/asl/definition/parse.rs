@@ -17,7 +17,7 @@ use super::diagnostics::{diag, invalid_json, Diagnostic, Findings, SCHEMA};
 use super::fields::{self, str_field};
 use super::graph::Graph;
 use super::{language, schema};
-use super::{Definition, Kind, MapSpec, State, TaskResource, TaskSpec, Transition};
+use super::{Definition, Distributed, Kind, MapSpec, State, TaskResource, TaskSpec, Transition};
 use crate::asl::expr::choice::{self, ChoiceRule};
 
 /// What one pass over a definition's text gives.
@@ -230,6 +230,7 @@ fn state(
             tolerated_percentage: found.built(fields::count(s, "ToleratedFailurePercentage"))?,
             item_reader: s.get("ItemReader").cloned(),
             item_batcher: s.get("ItemBatcher").cloned(),
+            distributed: distributed(s, jsonata),
         })),
     };
     let input_path = found.built(fields::path_field(s, "InputPath"));
@@ -429,4 +430,24 @@ fn handlers<T>(
         out.push(found.built(read(entry))?);
     }
     Some(out)
+}
+
+/// The Distributed Map part of a Map state, when its processor runs in that mode.
+fn distributed(s: &Map<String, Value>, jsonata: bool) -> Option<Distributed> {
+    let processor = s.get("ItemProcessor")?.as_object()?;
+    let config = processor.get("ProcessorConfig")?;
+    if config.get("Mode").and_then(Value::as_str) != Some("DISTRIBUTED") {
+        return None;
+    }
+    let mut machine = processor.clone();
+    machine.remove("ProcessorConfig");
+    if jsonata && !machine.contains_key("QueryLanguage") {
+        machine.insert("QueryLanguage".into(), Value::String("JSONata".into()));
+    }
+    Some(Distributed {
+        express: config.get("ExecutionType").and_then(Value::as_str) == Some("EXPRESS"),
+        label: s.get("Label").and_then(Value::as_str).map(str::to_owned),
+        result_writer: s.get("ResultWriter").cloned(),
+        processor_text: Value::Object(machine).to_string(),
+    })
 }

@@ -25,6 +25,13 @@ pub enum CallKind {
     /// `s3:listObjectsV2`) and `payload` `{"Parameters", "ReaderConfig"}`; the answer is the
     /// items, a JSON array.
     ItemReader,
+    /// A Distributed Map's run: `function_name` holds the map run's ARN. The engine starts
+    /// and follows the run's child executions; the answer is the Map's result (the outputs
+    /// as a JSON array, or where `ResultWriter` wrote them), or the error that failed it.
+    MapRun,
+    /// An object a Distributed Map's `ResultWriter` writes (`s3:putObject`): `payload` holds
+    /// `{"Bucket", "Key", "Body"}`.
+    ResultWriter,
 }
 
 impl CallKind {
@@ -80,4 +87,28 @@ pub struct InvokeOutput {
     /// A mocked response: `payload` is the result as the state sees it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub mocked: bool,
+}
+
+/// A Distributed Map's run to create, in the commit of the step that starts it (the
+/// engine's `map_runs` table and one row per item), with the [`CallKind::MapRun`] call that
+/// follows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapRunStart {
+    /// The id of its `MapRunStarted` event, and of its call.
+    pub seq: i64,
+    pub arn: String,
+    /// The children's state machine: the machine's ARN, `/` and the label.
+    pub state_machine_arn: String,
+    pub express: bool,
+    /// The children's definition (JSON text).
+    pub definition: String,
+    /// Each child's input (after `ItemSelector` and `ItemBatcher`).
+    pub items: Vec<serde_json::Value>,
+    /// Children at once; 0 is AWS's most.
+    pub max_concurrency: u32,
+    pub tolerated_count: Option<f64>,
+    pub tolerated_percentage: Option<f64>,
+    /// `ResultWriter` with its parameters evaluated: `{"Resource", "Bucket", "Prefix",
+    /// "WriterConfig"}`.
+    pub result_writer: Option<serde_json::Value>,
 }

@@ -73,6 +73,20 @@ pub struct ExecutionState {
     /// workflow's five minutes); set by the engine before the start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_duration_secs: Option<u64>,
+    /// A child execution of a Distributed Map: its map run and item, told of its end in the
+    /// commit that ends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map_item: Option<MapItemLink>,
+}
+
+/// The map run and the item a child execution of a Distributed Map runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MapItemLink {
+    pub map_run_arn: String,
+    /// The map run's key: the parent execution and its MapRunStarted event.
+    pub execution_id: i64,
+    pub seq: i64,
+    pub index: i64,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -128,6 +142,7 @@ impl ExecutionState {
             redrive_count: 0,
             redriven_ms: None,
             max_duration_secs: None,
+            map_item: None,
         }
     }
 }

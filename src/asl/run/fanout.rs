@@ -38,14 +38,21 @@ impl Run<'_> {
         read: Option<Vec<Value>>,
     ) -> Result<Outcome, StatesError> {
         let state = io.state;
-        if let (Kind::Map(spec), None) = (&state.kind, &read) {
-            if let Some(reader) = &spec.item_reader {
-                return self.read_items(io, f, reader);
+        if let Kind::Map(spec) = &state.kind {
+            if let Some(dist) = &spec.distributed {
+                return self.start_distributed(io, f, spec, dist, read);
+            }
+            if let (Some(reader), None) = (&spec.item_reader, &read) {
+                return self.read_items(io, f, reader, f.entered_event_id, Value::Null);
             }
         }
         let (inputs, max_concurrency, tolerated) = match &state.kind {
             Kind::Parallel { branches } => (vec![io.arguments()?; branches.len()], 0, None),
-            Kind::Map(spec) => self.map_inputs(io, spec, f, read)?,
+            Kind::Map(spec) => {
+                let inputs = self.map_inputs(io, spec, f, read)?;
+                let (max, tolerated) = limits(io, spec, inputs.len())?;
+                (inputs, max, tolerated)
+            }
             _ => return Ok(Outcome::Blocked),
         };
         if matches!(state.kind, Kind::Map(_)) {
@@ -70,86 +77,15 @@ impl Run<'_> {
         self.pump(state, f, outer)
     }
 
-    /// Ask for a Map's items from its `ItemReader`: a call keyed by the Map's StateEntered
-    /// event, answered as the items (see [`super::call::CallKind::ItemReader`]).
-    fn read_items(
-        &mut self,
-        io: &Io<'_>,
-        f: &mut Frame,
-        reader: &Value,
-    ) -> Result<Outcome, StatesError> {
-        let resource = reader
-            .get("Resource")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let parameters = match (reader.get("Arguments"), reader.get("Parameters")) {
-            (Some(a), _) if io.state.jsonata => io.jsonata(a, "Arguments", None, None)?,
-            (_, Some(p)) => io.select_item(p, &io.context)?,
-            _ => Value::Object(Map::new()),
-        };
-        let mut config = reader.get("ReaderConfig").cloned().unwrap_or(Value::Null);
-        if let Some(path) = config.get("MaxItemsPath").and_then(Value::as_str) {
-            let n = io.query(path, io.input()?)?;
-            config["MaxItems"] = n;
-        }
-        let seq = f.entered_event_id;
-        let invocation = super::call::Invocation {
-            seq,
-            function_name: resource,
-            qualifier: None,
-            payload: serde_json::json!({"Parameters": parameters, "ReaderConfig": config})
-                .to_string(),
-            invocation_type: String::new(),
-            client_context: None,
-            kind: super::call::CallKind::ItemReader,
-            mock: None,
-        };
-        f.task = Some(super::cursor::TaskProgress {
-            invocation: invocation.clone(),
-            parameters: Value::Null,
-            in_flight: Some(seq),
-            timeout: None,
-            timeout_secs: None,
-            heartbeat_secs: None,
-            submitted: false,
-            heartbeat: None,
-        });
-        self.effects.push(super::Effect::Invoke(invocation));
-        Ok(Outcome::Blocked)
-    }
-
-    /// The answer of a Map's `ItemReader`: start its iterations over the items read.
-    pub(super) fn items_read(
-        &mut self,
-        io: &Io<'_>,
-        f: &mut Frame,
-        outer: &Map<String, Value>,
-        result: Result<super::call::InvokeOutput, StatesError>,
-    ) -> Result<Outcome, StatesError> {
-        f.task = None;
-        let out = result?;
-        let items = match serde_json::from_str(&out.payload) {
-            Ok(Value::Array(items)) => items,
-            _ => {
-                return Err(StatesError::new(
-                    names::ITEM_READER_FAILED,
-                    "Attempting to map over non-iterable node.",
-                ))
-            }
-        };
-        self.start_fanout(io, f, outer, Some(items))
-    }
-
-    /// A Map's iteration inputs (after ItemSelector), its concurrency and its tolerance;
-    /// `read` are the items its `ItemReader` read.
-    fn map_inputs(
+    /// A Map's iteration inputs (after ItemSelector and ItemBatcher); `read` are the items
+    /// its `ItemReader` read.
+    pub(super) fn map_inputs(
         &self,
         io: &Io<'_>,
         spec: &MapSpec,
         f: &Frame,
         read: Option<Vec<Value>>,
-    ) -> Result<(Vec<Value>, usize, Option<usize>), StatesError> {
+    ) -> Result<Vec<Value>, StatesError> {
         let items = match read {
             Some(items) => items,
             None => io.items(spec)?,
@@ -166,19 +102,7 @@ impl Run<'_> {
         if let Some(batcher) = &spec.item_batcher {
             inputs = super::batcher::batches(io, batcher, inputs)?;
         }
-        let max = count(io, &spec.max_concurrency, "MaxConcurrency")?.unwrap_or(0.0);
-        let tol_count = count(io, &spec.tolerated_count, "ToleratedFailureCount")?;
-        let tol_pct = count(io, &spec.tolerated_percentage, "ToleratedFailurePercentage")?;
-        let n = inputs.len();
-        let tolerated = match (tol_count, tol_pct) {
-            (None, None) => None,
-            (c, p) => {
-                let by_count = c.map(|c| c as usize);
-                let by_pct = p.map(|p| ((p / 100.0) * n as f64).floor() as usize);
-                Some(by_count.into_iter().chain(by_pct).max().unwrap_or(0))
-            }
-        };
-        Ok((inputs, max as usize, tolerated))
+        Ok(inputs)
     }
 
     /// Start what may start, and settle the state when all have finished or it has failed.
@@ -312,6 +236,22 @@ impl Run<'_> {
             End::Blocked | End::Aborted(..) | End::TimedOut => {}
         }
     }
+}
+
+/// An inline Map's concurrency and the failures it tolerates among `n` iterations.
+fn limits(io: &Io<'_>, spec: &MapSpec, n: usize) -> Result<(usize, Option<usize>), StatesError> {
+    let max = count(io, &spec.max_concurrency, "MaxConcurrency")?.unwrap_or(0.0);
+    let tol_count = count(io, &spec.tolerated_count, "ToleratedFailureCount")?;
+    let tol_pct = count(io, &spec.tolerated_percentage, "ToleratedFailurePercentage")?;
+    let tolerated = match (tol_count, tol_pct) {
+        (None, None) => None,
+        (c, p) => {
+            let by_count = c.map(|c| c as usize);
+            let by_pct = p.map(|p| ((p / 100.0) * n as f64).floor() as usize);
+            Some(by_count.into_iter().chain(by_pct).max().unwrap_or(0))
+        }
+    };
+    Ok((max as usize, tolerated))
 }
 
 /// The definition branch `index` of a Parallel runs, or a Map's processor.

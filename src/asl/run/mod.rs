@@ -36,6 +36,7 @@
 //! | `callback` | a Task waiting for its token or an activity worker: the callback, heartbeats |
 //! | `resource` | the history events of each kind of Task resource |
 //! | `fanout` | Parallel and Map |
+//! | `distributed` | a Distributed Map: its map run, as one call |
 //! | `recovery` | Retry and Catch, applied in one place |
 //!
 //! Nothing here performs I/O or reads a clock: the step's time comes in as `now_ms`.
@@ -50,6 +51,7 @@ mod call;
 mod callback;
 mod context;
 mod cursor;
+mod distributed;
 mod fanout;
 mod io;
 mod journal;
@@ -65,10 +67,12 @@ pub mod task;
 pub(crate) mod tests;
 mod wait;
 
+pub use call::MapRunStart;
 pub use cursor::{
-    Child, ExecutionState, Fanout, Frame, MockRun, ParentLink, RedrivePoint, RetryProgress, Status,
-    TaskProgress, Waiting,
+    Child, ExecutionState, Fanout, Frame, MapItemLink, MockRun, ParentLink, RedrivePoint,
+    RetryProgress, Status, TaskProgress, Waiting,
 };
+pub use distributed::{map_run_arn, threshold_exceeded, MAX_CHILDREN_AT_ONCE};
 pub use step::step;
 pub use task::{CallKind, Invocation, InvokeOutput, MockCall};
 
@@ -153,6 +157,8 @@ pub enum Effect {
     /// Persist (in the same commit) and make a Lambda call; its result comes back as
     /// [`Event::TaskResult`] with the same `seq`.
     Invoke(Invocation),
+    /// Create (in the same commit) a Distributed Map's run; its `Invoke` follows.
+    StartMapRun(Box<MapRunStart>),
 }
 
 /// The result of one [`step`].

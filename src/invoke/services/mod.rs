@@ -110,6 +110,19 @@ impl ServiceInvoker {
         if inv.kind == crate::asl::run::CallKind::Http {
             return self.http_task.invoke(&self.http, &inv.payload).await;
         }
+        if inv.kind == crate::asl::run::CallKind::ResultWriter {
+            let endpoint = self.endpoint("s3");
+            let keys = self.keys(&endpoint);
+            s3::put_object(&self.http, &endpoint, &keys, &inv.payload).await?;
+            return Ok(InvokeOutput {
+                status_code: 200,
+                payload: String::new(),
+                executed_version: None,
+                request_id: uuid::Uuid::new_v4().to_string(),
+                headers: Vec::new(),
+                mocked: false,
+            });
+        }
         if inv.kind == crate::asl::run::CallKind::ItemReader {
             let endpoint = self.endpoint("s3");
             let keys = self.keys(&endpoint);

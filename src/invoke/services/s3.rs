@@ -67,6 +67,50 @@ pub async fn read_items(
     Ok(Value::Array(items))
 }
 
+/// Write an object for a Distributed Map's `ResultWriter`: `payload` is
+/// `{"Bucket", "Key", "Body"}`. A refusal raises `States.ResultWriterFailed`.
+pub async fn put_object(
+    http: &reqwest::Client,
+    endpoint: &str,
+    keys: &SigningKeys,
+    payload: &str,
+) -> Result<(), StatesError> {
+    let failed = |cause: String| StatesError::new("States.ResultWriterFailed", cause);
+    let request: Value = serde_json::from_str(payload).unwrap_or(Value::Null);
+    let text = |k: &str| request.get(k).and_then(Value::as_str).unwrap_or_default();
+    let key: Vec<String> = text("Key").split('/').map(encode_path_segment).collect();
+    let url = format!(
+        "{endpoint}/{}/{}",
+        encode_path_segment(text("Bucket")),
+        key.join("/")
+    );
+    let body = text("Body").as_bytes().to_vec();
+    let mut headers = vec![(
+        "x-amz-content-sha256".to_owned(),
+        format!("{:x}", Sha256::digest(&body)),
+    )];
+    keys.sign("s3", "PUT", &url, &mut headers, &body)
+        .map_err(|e| failed(format!("Unable to sign the request: {e}")))?;
+    let mut req = http.put(&url).body(body);
+    for (k, v) in &headers {
+        req = req.header(k, v);
+    }
+    let resp = req.send().await.map_err(|e| {
+        failed(format!(
+            "Unable to execute HTTP request: {}",
+            error_chain(&e)
+        ))
+    })?;
+    let status = resp.status();
+    if !status.is_success() {
+        let body = read_capped(resp, 64 << 10).await.unwrap_or_default();
+        let code = super::query::text_of(&body, "Code").unwrap_or_else(|| status.to_string());
+        let message = super::query::text_of(&body, "Message").unwrap_or_default();
+        return Err(failed(format!("S3 answered {code}: {message}")));
+    }
+    Ok(())
+}
+
 async fn get(http: &reqwest::Client, keys: &SigningKeys, url: &str) -> Result<String, StatesError> {
     let empty = format!("{:x}", Sha256::digest(b""));
     let mut headers = vec![("x-amz-content-sha256".to_owned(), empty)];

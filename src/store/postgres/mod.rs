@@ -8,6 +8,7 @@
 //! Reads see every committed transaction (READ COMMITTED), so any node can serve them.
 
 pub mod leases;
+mod map_runs;
 pub mod writer;
 
 use std::sync::{Arc, Mutex};
@@ -18,14 +19,15 @@ use sqlx::PgPool;
 
 pub use writer::Writer;
 
+use super::map_runs_sql as runs;
 use super::ports::{
-    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, TimerReads, VersionReads,
-    WhenFull,
+    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, MapRunReads, TimerReads,
+    VersionReads, WhenFull,
 };
 use super::versions_sql as sql;
 use super::{
-    ActivityRow, AliasRow, Error, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow,
-    TaskRow, TimerRow, VersionRow, WriteOp,
+    ActivityRow, AliasRow, Error, EventRow, ExecutionRow, MapItemRow, MapRunKey, MapRunRow, Result,
+    RevisionRow, StateMachineRow, TaskRow, TimerRow, VersionRow, WriteOp,
 };
 use crate::model::ExecutionStatus;
 
@@ -303,6 +305,70 @@ impl VersionReads for PgStore {
     ) -> Result<Vec<ExecutionRow>> {
         let (after_start, after_id) = after.unwrap_or((i64::MAX, i64::MAX));
         read!(sqlx::query_as(&sql::executions_through(EXECUTION_COLUMNS))
+            .bind(arn)
+            .bind(status.map(ExecutionStatus::as_str))
+            .bind(after_start)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.pool))
+    }
+}
+
+impl MapRunReads for PgStore {
+    async fn map_run(&self, arn: &str) -> Result<Option<MapRunRow>> {
+        read!(sqlx::query_as(&runs::map_run())
+            .bind(arn)
+            .fetch_optional(&self.pool))
+    }
+
+    async fn map_runs_of(&self, execution_arn: &str) -> Result<Vec<MapRunRow>> {
+        read!(sqlx::query_as(&runs::map_runs_of())
+            .bind(execution_arn)
+            .fetch_all(&self.pool))
+    }
+
+    async fn map_items(
+        &self,
+        run: MapRunKey,
+        from: i64,
+        limit: i64,
+        pending: bool,
+    ) -> Result<Vec<MapItemRow>> {
+        let q = if pending {
+            runs::PENDING_ITEMS
+        } else {
+            runs::ITEMS
+        };
+        read!(sqlx::query_as(q)
+            .bind(run.0)
+            .bind(run.1)
+            .bind(from)
+            .bind(limit)
+            .fetch_all(&self.pool))
+    }
+
+    async fn running_map_items(&self, run: MapRunKey) -> Result<Vec<MapItemRow>> {
+        read!(sqlx::query_as(runs::RUNNING_ITEMS)
+            .bind(run.0)
+            .bind(run.1)
+            .fetch_all(&self.pool))
+    }
+
+    async fn map_run_of_child(&self, execution_arn: &str) -> Result<Option<String>> {
+        read!(sqlx::query_scalar(runs::RUN_OF_CHILD)
+            .bind(execution_arn)
+            .fetch_optional(&self.pool))
+    }
+
+    async fn list_map_run_executions(
+        &self,
+        arn: &str,
+        status: Option<ExecutionStatus>,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<ExecutionRow>> {
+        let (after_start, after_id) = after.unwrap_or((i64::MAX, i64::MAX));
+        read!(sqlx::query_as(&runs::executions_of(EXECUTION_COLUMNS))
             .bind(arn)
             .bind(status.map(ExecutionStatus::as_str))
             .bind(after_start)

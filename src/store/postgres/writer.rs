@@ -387,6 +387,11 @@ async fn delete_tagged(tx: &mut PgConnection, table: &str, arn: &str) -> Result<
 /// A change to state machines, tags or closed executions.
 async fn apply_single(tx: &mut PgConnection, op: &WriteOp) -> Result<()> {
     match op {
+        WriteOp::InsertMapRun { .. }
+        | WriteOp::MapItemStarted { .. }
+        | WriteOp::MapItemEnded { .. }
+        | WriteOp::UpdateMapRun { .. }
+        | WriteOp::EndMapRun { .. } => super::map_runs::apply(tx, op).await?,
         WriteOp::InsertStateMachine {
             arn,
             name,
@@ -542,7 +547,14 @@ async fn apply_single(tx: &mut PgConnection, op: &WriteOp) -> Result<()> {
             .await?
         }
         WriteOp::DeleteExecutions { ids } => {
-            for table in ["history_events", "timers", "tasks", "execution_versions"] {
+            for table in [
+                "history_events",
+                "timers",
+                "tasks",
+                "execution_versions",
+                "map_run_items",
+                "map_runs",
+            ] {
                 exec(
                     tx,
                     sqlx::query(&format!("DELETE FROM {table} WHERE execution_id = ANY($1)"))

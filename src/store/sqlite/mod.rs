@@ -9,6 +9,7 @@
 //! always see the last committed transaction.
 
 mod bulk;
+mod map_runs;
 pub mod writer;
 
 pub use super::queue::Writer;
@@ -20,14 +21,15 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, SqliteConnection, SqlitePool};
 
+use super::map_runs_sql as runs;
 use super::ports::{
-    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, TimerReads, VersionReads,
-    WhenFull,
+    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, MapRunReads, TimerReads,
+    VersionReads, WhenFull,
 };
 use super::versions_sql as sql;
 use super::{
-    ActivityRow, AliasRow, Error, EventRow, ExecutionRow, Result, RevisionRow, StateMachineRow,
-    TaskRow, TimerRow, VersionRow, WriteOp,
+    ActivityRow, AliasRow, Error, EventRow, ExecutionRow, MapItemRow, MapRunKey, MapRunRow, Result,
+    RevisionRow, StateMachineRow, TaskRow, TimerRow, VersionRow, WriteOp,
 };
 use crate::config::{Config, Synchronous};
 use crate::model::ExecutionStatus;
@@ -415,6 +417,76 @@ impl Reader {
         )
     }
 
+    pub async fn map_run(&self, arn: &str) -> Result<Option<MapRunRow>> {
+        Ok(sqlx::query_as(&sql::sqlite(&runs::map_run()))
+            .bind(arn)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn map_runs_of(&self, execution_arn: &str) -> Result<Vec<MapRunRow>> {
+        Ok(sqlx::query_as(&sql::sqlite(&runs::map_runs_of()))
+            .bind(execution_arn)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    pub async fn map_items(
+        &self,
+        run: MapRunKey,
+        from: i64,
+        limit: i64,
+        pending: bool,
+    ) -> Result<Vec<MapItemRow>> {
+        let q = if pending {
+            runs::PENDING_ITEMS
+        } else {
+            runs::ITEMS
+        };
+        Ok(sqlx::query_as(&sql::sqlite(q))
+            .bind(run.0)
+            .bind(run.1)
+            .bind(from)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    pub async fn running_map_items(&self, run: MapRunKey) -> Result<Vec<MapItemRow>> {
+        Ok(sqlx::query_as(&sql::sqlite(runs::RUNNING_ITEMS))
+            .bind(run.0)
+            .bind(run.1)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    pub async fn map_run_of_child(&self, execution_arn: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(&sql::sqlite(runs::RUN_OF_CHILD))
+            .bind(execution_arn)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn list_map_run_executions(
+        &self,
+        arn: &str,
+        status: Option<ExecutionStatus>,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<ExecutionRow>> {
+        let (after_start, after_id) = after.unwrap_or((i64::MAX, i64::MAX));
+        Ok(
+            sqlx::query_as(&sql::sqlite(&runs::executions_of(EXECUTION_COLUMNS)))
+                .bind(arn)
+                .bind(status.map(ExecutionStatus::as_str))
+                .bind(after_start)
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     /// State machines marked DELETING.
     pub async fn deleting_state_machines(&self) -> Result<Vec<String>> {
         Ok(
@@ -574,6 +646,22 @@ impl VersionReads for SqliteStore {
         aliases(state_machine_arn: &str) -> Vec<AliasRow>;
         execution_version(execution_id: i64) -> Option<(String, Option<String>)>;
         list_executions_through(
+            arn: &str,
+            status: Option<ExecutionStatus>,
+            after: Option<(i64, i64)>,
+            limit: i64
+        ) -> Vec<ExecutionRow>;
+    }
+}
+
+impl MapRunReads for SqliteStore {
+    forward! {
+        map_run(arn: &str) -> Option<MapRunRow>;
+        map_runs_of(execution_arn: &str) -> Vec<MapRunRow>;
+        map_items(run: MapRunKey, from: i64, limit: i64, pending: bool) -> Vec<MapItemRow>;
+        running_map_items(run: MapRunKey) -> Vec<MapItemRow>;
+        map_run_of_child(execution_arn: &str) -> Option<String>;
+        list_map_run_executions(
             arn: &str,
             status: Option<ExecutionStatus>,
             after: Option<(i64, i64)>,

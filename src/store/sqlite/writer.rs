@@ -180,6 +180,11 @@ async fn delete_tagged(conn: &mut SqliteConnection, table: &str, arn: &str) -> R
 
 async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
     match op {
+        WriteOp::InsertMapRun { .. }
+        | WriteOp::MapItemStarted { .. }
+        | WriteOp::MapItemEnded { .. }
+        | WriteOp::UpdateMapRun { .. }
+        | WriteOp::EndMapRun { .. } => super::map_runs::apply(conn, op).await?,
         WriteOp::InsertStateMachine {
             arn,
             name,
@@ -326,7 +331,14 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
         }
         WriteOp::DeleteExecutions { ids } => {
             for chunk in ids.chunks(MAX_PARAMS_PER_STATEMENT) {
-                for table in ["history_events", "timers", "tasks", "execution_versions"] {
+                for table in [
+                    "history_events",
+                    "timers",
+                    "tasks",
+                    "execution_versions",
+                    "map_run_items",
+                    "map_runs",
+                ] {
                     let mut qb: QueryBuilder<Sqlite> =
                         QueryBuilder::new(format!("DELETE FROM {table} WHERE execution_id IN ("));
                     let mut sep = qb.separated(", ");

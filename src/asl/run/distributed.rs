@@ -1,0 +1,340 @@
+//! A Distributed Map (`ProcessorConfig.Mode: DISTRIBUTED`): its iterations are child
+//! executions of a map run, which the engine creates and follows. Here the Map's frame
+//! starts the run and waits for its end as for a call:
+//!
+//! ```text
+//!  MapStateEntered ─ MapStateStarted ─ MapRunStarted ─ (ItemReader: read the items)
+//!      ─ Effect::StartMapRun + call MapRun ··· the engine runs the children ···
+//!      ─ result ─> MapRunSucceeded ─ MapStateSucceeded ─ MapStateExited
+//!      ─ error  ─> MapRunFailed ─ MapStateFailed ─ Retry, Catch or the execution's failure
+//! ```
+//!
+//! The items are not kept in the cursor: they go to the map run's rows in the commit that
+//! starts it, so a run of 100,000 items costs the parent's cursor nothing.
+
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::call::{CallKind, Invocation, InvokeOutput, MapRunStart};
+use super::cursor::{Frame, TaskProgress};
+use super::io::Io;
+use super::outcome::Outcome;
+use super::step::Run;
+use super::Effect;
+use crate::asl::definition::{Distributed, Kind, MapSpec, State};
+use crate::asl::errors::{names, StatesError};
+use crate::asl::history;
+use crate::model::HistoryEventType;
+
+/// The most children a map run runs at once (AWS's limit; a `MaxConcurrency` of 0 means it).
+pub const MAX_CHILDREN_AT_ONCE: u32 = 10_000;
+
+impl Run<'_> {
+    /// Start a Distributed Map: `read` are the items its `ItemReader` read (then its run
+    /// has started already).
+    pub(super) fn start_distributed(
+        &mut self,
+        io: &Io<'_>,
+        f: &mut Frame,
+        spec: &MapSpec,
+        dist: &Distributed,
+        read: Option<Vec<Value>>,
+    ) -> Result<Outcome, StatesError> {
+        let state = io.state;
+        let Some(items) = read else {
+            if spec.item_reader.is_some() {
+                // The items are read within the run: its events come first.
+                let Some(reader) = &spec.item_reader else {
+                    return Ok(Outcome::Blocked);
+                };
+                let arn = self.map_run_started(state, f, dist, 0);
+                let run = json!({"MapRunArn": arn, "MapRunSeq": self.journal.last_id()});
+                return self.read_items(io, f, reader, f.entered_event_id, run);
+            }
+            // Items that cannot be selected fail the state before the run starts.
+            let inputs = self.map_inputs(io, spec, f, None)?;
+            let arn = self.map_run_started(state, f, dist, inputs.len());
+            let seq = self.journal.last_id();
+            return self.launch(io, f, spec, dist, arn, seq, inputs);
+        };
+        // The run started before the read: its ARN and event id were kept with the call.
+        let run = f.task.take().map(|t| t.parameters).unwrap_or_default();
+        let arn = run["MapRunArn"].as_str().unwrap_or_default().to_owned();
+        let seq = run["MapRunSeq"].as_i64().unwrap_or_default();
+        match self.map_inputs(io, spec, f, Some(items)) {
+            Ok(inputs) => self.launch(io, f, spec, dist, arn, seq, inputs),
+            Err(e) => Ok(self.map_run_failed(e)),
+        }
+    }
+
+    /// Ask for a Map's items from its `ItemReader`: a call keyed by `seq` (the Map's
+    /// StateEntered event), answered as the items (see [`super::call::CallKind::ItemReader`]);
+    /// `kept` is kept with it until the answer.
+    pub(super) fn read_items(
+        &mut self,
+        io: &Io<'_>,
+        f: &mut Frame,
+        reader: &Value,
+        seq: i64,
+        kept: Value,
+    ) -> Result<Outcome, StatesError> {
+        let resource = reader
+            .get("Resource")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let parameters = match (reader.get("Arguments"), reader.get("Parameters")) {
+            (Some(a), _) if io.state.jsonata => io.jsonata(a, "Arguments", None, None)?,
+            (_, Some(p)) => io.select_item(p, &io.context)?,
+            _ => Value::Object(Map::new()),
+        };
+        let mut config = reader.get("ReaderConfig").cloned().unwrap_or(Value::Null);
+        if let Some(path) = config.get("MaxItemsPath").and_then(Value::as_str) {
+            let n = io.query(path, io.input()?)?;
+            config["MaxItems"] = n;
+        }
+        let invocation = super::call::Invocation {
+            seq,
+            function_name: resource,
+            qualifier: None,
+            payload: serde_json::json!({"Parameters": parameters, "ReaderConfig": config})
+                .to_string(),
+            invocation_type: String::new(),
+            client_context: None,
+            kind: super::call::CallKind::ItemReader,
+            mock: None,
+        };
+        f.task = Some(super::cursor::TaskProgress {
+            invocation: invocation.clone(),
+            parameters: kept,
+            in_flight: Some(seq),
+            timeout: None,
+            timeout_secs: None,
+            heartbeat_secs: None,
+            submitted: false,
+            heartbeat: None,
+        });
+        self.effects.push(super::Effect::Invoke(invocation));
+        Ok(Outcome::Blocked)
+    }
+
+    /// The answer of a Map's `ItemReader` (start its iterations over the items read), or
+    /// the end of a Distributed Map's run.
+    pub(super) fn items_read(
+        &mut self,
+        io: &Io<'_>,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+        result: Result<super::call::InvokeOutput, StatesError>,
+    ) -> Result<Outcome, StatesError> {
+        if f.task
+            .as_ref()
+            .is_some_and(|t| t.invocation.kind == super::call::CallKind::MapRun)
+        {
+            return self.map_run_ended(io.state, f, outer, result);
+        }
+        let items = result.and_then(|out| match serde_json::from_str(&out.payload) {
+            Ok(Value::Array(items)) => Ok(items),
+            _ => Err(StatesError::new(
+                names::ITEM_READER_FAILED,
+                "Attempting to map over non-iterable node.",
+            )),
+        });
+        let distributed = matches!(&io.state.kind, Kind::Map(s) if s.distributed.is_some());
+        match items {
+            Ok(items) => self.start_fanout(io, f, outer, Some(items)),
+            Err(e) if distributed => {
+                f.task = None;
+                Ok(self.map_run_failed(e))
+            }
+            Err(e) => {
+                f.task = None;
+                Err(e)
+            }
+        }
+    }
+
+    /// `MapStateStarted` and `MapRunStarted`; the run's ARN.
+    fn map_run_started(
+        &mut self,
+        state: &State,
+        f: &Frame,
+        dist: &Distributed,
+        length: usize,
+    ) -> String {
+        self.journal.append(
+            HistoryEventType::MapStateStarted,
+            history::map_state_started(length),
+        );
+        let arn = map_run_arn(
+            &self.info.state_machine_arn,
+            &label(state, dist),
+            &self.info.arn,
+            f.entered_event_id,
+        );
+        self.journal.append(
+            HistoryEventType::MapRunStarted,
+            history::map_run_started(&arn),
+        );
+        arn
+    }
+
+    /// Ask for the run: its rows, and the call the engine answers with its end.
+    #[allow(clippy::too_many_arguments)]
+    fn launch(
+        &mut self,
+        io: &Io<'_>,
+        f: &mut Frame,
+        spec: &MapSpec,
+        dist: &Distributed,
+        arn: String,
+        seq: i64,
+        items: Vec<Value>,
+    ) -> Result<Outcome, StatesError> {
+        let counts = (|| {
+            let max = super::fanout::count(io, &spec.max_concurrency, "MaxConcurrency")?;
+            let tc = super::fanout::count(io, &spec.tolerated_count, "ToleratedFailureCount")?;
+            let tp =
+                super::fanout::count(io, &spec.tolerated_percentage, "ToleratedFailurePercentage")?;
+            let writer = match &dist.result_writer {
+                Some(w) => Some(self.result_writer(io, w)?),
+                None => None,
+            };
+            Ok::<_, StatesError>((max, tc, tp, writer))
+        })();
+        let (max, tolerated_count, tolerated_percentage, result_writer) = match counts {
+            Ok(c) => c,
+            Err(e) => return Ok(self.map_run_failed(e)),
+        };
+        let machine = format!("{}/{}", self.info.state_machine_arn, label(io.state, dist));
+        self.effects.push(Effect::StartMapRun(Box::new(MapRunStart {
+            seq,
+            arn: arn.clone(),
+            state_machine_arn: machine,
+            express: dist.express,
+            definition: dist.processor_text.clone(),
+            items,
+            max_concurrency: max.map_or(0, |m| m.min(f64::from(u32::MAX)) as u32),
+            tolerated_count,
+            tolerated_percentage,
+            result_writer,
+        })));
+        let invocation = Invocation {
+            seq,
+            function_name: arn,
+            qualifier: None,
+            payload: String::new(),
+            invocation_type: String::new(),
+            client_context: None,
+            kind: CallKind::MapRun,
+            mock: None,
+        };
+        f.task = Some(TaskProgress {
+            invocation: invocation.clone(),
+            parameters: Value::Null,
+            in_flight: Some(seq),
+            timeout: None,
+            timeout_secs: None,
+            heartbeat_secs: None,
+            submitted: false,
+            heartbeat: None,
+        });
+        self.effects.push(Effect::Invoke(invocation));
+        Ok(Outcome::Blocked)
+    }
+
+    /// `ResultWriter` with its parameters evaluated.
+    fn result_writer(&self, io: &Io<'_>, writer: &Value) -> Result<Value, StatesError> {
+        let params = match (writer.get("Arguments"), writer.get("Parameters")) {
+            (Some(a), _) if io.state.jsonata => io.jsonata(a, "Arguments", None, None)?,
+            (_, Some(p)) => io.select_item(p, &io.context)?,
+            _ => Value::Object(Map::new()),
+        };
+        let mut out = params;
+        if !out.is_object() {
+            out = Value::Object(Map::new());
+        }
+        out["Resource"] = writer.get("Resource").cloned().unwrap_or(Value::Null);
+        if let Some(config) = writer.get("WriterConfig") {
+            out["WriterConfig"] = config.clone();
+        }
+        Ok(out)
+    }
+
+    /// The run ended: its result is the Map's, or its error the Map's failure.
+    pub(super) fn map_run_ended(
+        &mut self,
+        state: &State,
+        f: &mut Frame,
+        outer: &Map<String, Value>,
+        result: Result<InvokeOutput, StatesError>,
+    ) -> Result<Outcome, StatesError> {
+        f.task = None;
+        let value = result.and_then(|out| {
+            serde_json::from_str::<Value>(&out.payload)
+                .map_err(|e| StatesError::runtime(format!("The map run's result: {e}")))
+        });
+        match value {
+            Ok(value) => {
+                self.journal.append(HistoryEventType::MapRunSucceeded, None);
+                self.journal
+                    .append(HistoryEventType::MapStateSucceeded, None);
+                self.complete(state, f, outer, value)
+            }
+            Err(e) => Ok(self.map_run_failed(e)),
+        }
+    }
+
+    /// `MapRunFailed` and `MapStateFailed`: the error goes to the state's Retry and Catch.
+    pub(super) fn map_run_failed(&mut self, e: StatesError) -> Outcome {
+        let error = (!e.error.is_empty()).then_some(e.error.as_str());
+        self.journal.append(
+            HistoryEventType::MapRunFailed,
+            history::map_run_failed(error, e.cause.as_deref()),
+        );
+        self.journal.append(HistoryEventType::MapStateFailed, None);
+        Outcome::Raise(e)
+    }
+}
+
+/// The map run's label: the state's `Label`, or one made from its name.
+fn label(state: &State, dist: &Distributed) -> String {
+    if let Some(l) = &dist.label {
+        return l.clone();
+    }
+    let fits = state.name.chars().count() <= 40
+        && state
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if fits {
+        state.name.clone()
+    } else {
+        let d = Sha256::digest(state.name.as_bytes());
+        d[..4].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// A map run's ARN: `arn:aws:states:R:A:mapRun:MACHINE/LABEL:UUID`, the UUID derived from
+/// the execution and the Map's entry (the same on every replay of the step).
+pub fn map_run_arn(machine_arn: &str, label: &str, execution_arn: &str, entered: i64) -> String {
+    let d = Sha256::new()
+        .chain_update(b"hourglass map run|")
+        .chain_update(execution_arn.as_bytes())
+        .chain_update(b"|")
+        .chain_update(entered.to_string().as_bytes())
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&d[..16]);
+    let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
+    let base = machine_arn.replacen(":stateMachine:", ":mapRun:", 1);
+    format!("{base}/{label}:{id}")
+}
+
+/// The error a map run fails with when more children failed than it tolerates.
+pub fn threshold_exceeded() -> StatesError {
+    StatesError::new(
+        names::EXCEEDED_TOLERATED_FAILURE_THRESHOLD,
+        "The specified tolerated failure threshold was exceeded",
+    )
+}

@@ -1,0 +1,94 @@
+//! The queries of map runs and their items, written once for both databases (`$N`
+//! parameters; SQLite's copy of each reads them as `?N`, see [`super::versions_sql::sqlite`]).
+
+const RUN_COLUMNS: &str = "execution_id, seq, arn, execution_arn, partition, state_machine_arn, \
+     revision_id, execution_type, status, start_ms, stop_ms, max_concurrency, tolerated_count, \
+     tolerated_percentage, item_count, started, succeeded, failed, timed_out, aborted, \
+     result_writer, error, cause";
+
+pub fn map_run() -> String {
+    format!("SELECT {RUN_COLUMNS} FROM map_runs WHERE arn = $1")
+}
+
+pub fn map_runs_of() -> String {
+    format!("SELECT {RUN_COLUMNS} FROM map_runs WHERE execution_arn = $1 ORDER BY start_ms, seq")
+}
+
+pub fn insert_map_run() -> String {
+    format!(
+        "INSERT INTO map_runs ({RUN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) \
+         ON CONFLICT (execution_id, seq) DO NOTHING"
+    )
+}
+
+/// A revision of a map run's children: the same run created again keeps the first.
+pub const INSERT_REVISION: &str = "INSERT INTO state_machine_revisions (revision_id, \
+     state_machine_arn, definition, role_arn, description, created_ms) \
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (revision_id) DO NOTHING";
+
+/// Items of run `($1, $2)` from index `$3` on, at most `$4`: pending ones only.
+pub const PENDING_ITEMS: &str = "SELECT idx, input, status, execution_arn, output \
+     FROM map_run_items WHERE execution_id = $1 AND seq = $2 AND idx >= $3 AND status IS NULL \
+     ORDER BY idx LIMIT $4";
+/// Items of run `($1, $2)` from index `$3` on, at most `$4`, whatever their status.
+pub const ITEMS: &str = "SELECT idx, input, status, execution_arn, output \
+     FROM map_run_items WHERE execution_id = $1 AND seq = $2 AND idx >= $3 \
+     ORDER BY idx LIMIT $4";
+/// The children of run `($1, $2)` still running.
+pub const RUNNING_ITEMS: &str = "SELECT idx, input, status, execution_arn, output \
+     FROM map_run_items WHERE execution_id = $1 AND seq = $2 AND status = 'RUNNING' ORDER BY idx";
+
+pub const ITEM_STARTED: &str = "UPDATE map_run_items SET status = 'RUNNING', execution_arn = $4 \
+     WHERE execution_id = $1 AND seq = $2 AND idx = $3 AND status IS NULL";
+pub const COUNT_STARTED: &str =
+    "UPDATE map_runs SET started = started + 1 WHERE execution_id = $1 AND seq = $2";
+pub const ITEM_ENDED: &str = "UPDATE map_run_items SET status = $4, output = $5 \
+     WHERE execution_id = $1 AND seq = $2 AND idx = $3 AND status = 'RUNNING'";
+
+/// The counter of children that ended with `status`.
+pub fn count_ended(status: crate::model::ExecutionStatus) -> &'static str {
+    use crate::model::ExecutionStatus as S;
+    match status {
+        S::Succeeded => {
+            "UPDATE map_runs SET succeeded = succeeded + 1 WHERE execution_id = $1 AND seq = $2"
+        }
+        S::TimedOut => {
+            "UPDATE map_runs SET timed_out = timed_out + 1 WHERE execution_id = $1 AND seq = $2"
+        }
+        S::Aborted => {
+            "UPDATE map_runs SET aborted = aborted + 1 WHERE execution_id = $1 AND seq = $2"
+        }
+        _ => "UPDATE map_runs SET failed = failed + 1 WHERE execution_id = $1 AND seq = $2",
+    }
+}
+
+pub const UPDATE_MAP_RUN: &str = "UPDATE map_runs SET \
+     max_concurrency = COALESCE($2, max_concurrency), \
+     tolerated_count = COALESCE($3, tolerated_count), \
+     tolerated_percentage = COALESCE($4, tolerated_percentage) WHERE arn = $1";
+pub const END_MAP_RUN: &str = "UPDATE map_runs SET status = $3, stop_ms = $4, error = $5, \
+     cause = $6 WHERE execution_id = $1 AND seq = $2 AND status = 'RUNNING'";
+
+/// The children of map run `$1`, with the status filter `$2`, after the cursor `($3, $4)`, at
+/// most `$5`; `columns` are the execution's, prefixed `e.`.
+pub fn executions_of(columns: &str) -> String {
+    let columns = columns
+        .split(',')
+        .map(|c| format!("e.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT {columns} FROM map_runs r \
+         JOIN map_run_items i ON i.execution_id = r.execution_id AND i.seq = r.seq \
+         JOIN executions e ON e.arn = i.execution_arn \
+         WHERE r.arn = $1 AND (CAST($2 AS TEXT) IS NULL OR e.status = $2) \
+           AND (e.start_ms < $3 OR (e.start_ms = $3 AND e.id < $4)) \
+         ORDER BY e.start_ms DESC, e.id DESC LIMIT $5"
+    )
+}
+
+/// The ARN of the map run that started the child `$1`.
+pub const RUN_OF_CHILD: &str = "SELECT r.arn FROM map_run_items i \
+     JOIN map_runs r ON r.execution_id = i.execution_id AND r.seq = i.seq \
+     WHERE i.execution_arn = $1";
