@@ -120,3 +120,24 @@ async fn create_state_machine_refusals_pass_at_95_percent() {
     assert!(n >= 50, "the selection ran {n} cases");
     replay.assert_ran_and_reached_floor(n);
 }
+
+/// The Distributed Map and ItemBatcher cases whose items need no S3 object the recording
+/// account had (those with an `ItemReader` do): child executions, map runs, labels, tolerated
+/// failures, batches, and a `ResultWriter` writing to moto's S3.
+const DISTRIBUTED: &[&str] = &[
+    "--any-need",
+    "map_distributed",
+    "--any-need",
+    "item_batcher",
+    "--exclude-need",
+    "item_reader",
+];
+
+#[tokio::test]
+async fn distributed_map_and_item_batcher_cases_pass_at_90_percent() {
+    let moto = crate::support::TestMoto::start().await;
+    let replay = corpus::replay_with_s3("conformance", DISTRIBUTED, 90.0, &moto.endpoint()).await;
+    let n = replay.ran();
+    assert!(n >= 80, "the selection ran {n} cases");
+    replay.assert_ran_and_reached_floor(n);
+}

@@ -54,6 +54,7 @@ const OPERATIONS: &[(&str, &[&str])] = &[
             "maxResults",
             "nextToken",
             "redriveFilter",
+            "mapRunArn",
         ],
     ),
     (
@@ -119,6 +120,17 @@ const OPERATIONS: &[(&str, &[&str])] = &[
     (
         "ListStateMachineAliases",
         &["stateMachineArn", "nextToken", "maxResults"],
+    ),
+    ("DescribeMapRun", &["mapRunArn"]),
+    ("ListMapRuns", &["executionArn", "maxResults", "nextToken"]),
+    (
+        "UpdateMapRun",
+        &[
+            "mapRunArn",
+            "maxConcurrency",
+            "toleratedFailurePercentage",
+            "toleratedFailureCount",
+        ],
     ),
     (
         "TestState",
@@ -235,6 +247,7 @@ async fn every_operation_answers_generated_requests_with_200_or_an_aws_400() {
         sm.replace(":stateMachine:fuzzed", ":activity:none"),
         format!("{sm}:1"),
         format!("{sm}:live"),
+        sm.replace(":stateMachine:fuzzed", ":mapRun:fuzzed/l:1"),
     ];
     let url = format!("{}/", daemon.url());
     let http = reqwest::Client::new();

@@ -12,6 +12,7 @@ mod cluster;
 mod compose;
 mod conformance;
 mod crash;
+mod distributed;
 mod errors;
 mod executions;
 mod fanout;

@@ -434,7 +434,10 @@ fn handlers<T>(
 
 /// The Distributed Map part of a Map state, when its processor runs in that mode.
 fn distributed(s: &Map<String, Value>, jsonata: bool) -> Option<Distributed> {
-    let processor = s.get("ItemProcessor")?.as_object()?;
+    let processor = s
+        .get("ItemProcessor")
+        .or_else(|| s.get("Iterator"))?
+        .as_object()?;
     let config = processor.get("ProcessorConfig")?;
     if config.get("Mode").and_then(Value::as_str) != Some("DISTRIBUTED") {
         return None;

@@ -26,6 +26,14 @@ use crate::asl::errors::{names, StatesError};
 use crate::asl::history;
 use crate::model::HistoryEventType;
 
+/// A run's limits, read when it starts.
+struct Limits {
+    max_concurrency: Option<f64>,
+    tolerated_count: Option<f64>,
+    tolerated_percentage: Option<f64>,
+    result_writer: Option<Value>,
+}
+
 /// The most children a map run runs at once (AWS's limit; a `MaxConcurrency` of 0 means it).
 pub const MAX_CHILDREN_AT_ONCE: u32 = 10_000;
 
@@ -42,29 +50,52 @@ impl Run<'_> {
     ) -> Result<Outcome, StatesError> {
         let state = io.state;
         let Some(items) = read else {
-            if spec.item_reader.is_some() {
+            if let Some(reader) = &spec.item_reader {
                 // The items are read within the run: its events come first.
-                let Some(reader) = &spec.item_reader else {
-                    return Ok(Outcome::Blocked);
-                };
-                let arn = self.map_run_started(state, f, dist, 0);
+                self.map_state_started(0);
+                let arn = self.map_run_started(state, f, dist);
                 let run = json!({"MapRunArn": arn, "MapRunSeq": self.journal.last_id()});
                 return self.read_items(io, f, reader, f.entered_event_id, run);
             }
-            // Items that cannot be selected fail the state before the run starts.
+            // Items that cannot be selected fail the state before it starts, and limits that
+            // cannot be read before its run starts.
             let inputs = self.map_inputs(io, spec, f, None)?;
-            let arn = self.map_run_started(state, f, dist, inputs.len());
+            self.map_state_started(inputs.len());
+            let limits = self.limits(io, spec, dist)?;
+            let arn = self.map_run_started(state, f, dist);
             let seq = self.journal.last_id();
-            return self.launch(io, f, spec, dist, arn, seq, inputs);
+            return Ok(self.launch(io, f, dist, (arn, seq), inputs, limits));
         };
         // The run started before the read: its ARN and event id were kept with the call.
         let run = f.task.take().map(|t| t.parameters).unwrap_or_default();
         let arn = run["MapRunArn"].as_str().unwrap_or_default().to_owned();
         let seq = run["MapRunSeq"].as_i64().unwrap_or_default();
-        match self.map_inputs(io, spec, f, Some(items)) {
-            Ok(inputs) => self.launch(io, f, spec, dist, arn, seq, inputs),
+        let ready = self
+            .map_inputs(io, spec, f, Some(items))
+            .and_then(|inputs| Ok((inputs, self.limits(io, spec, dist)?)));
+        match ready {
+            Ok((inputs, limits)) => Ok(self.launch(io, f, dist, (arn, seq), inputs, limits)),
             Err(e) => Ok(self.map_run_failed(e)),
         }
+    }
+
+    /// A run's concurrency, tolerated failures and evaluated `ResultWriter`.
+    fn limits(
+        &self,
+        io: &Io<'_>,
+        spec: &MapSpec,
+        dist: &Distributed,
+    ) -> Result<Limits, StatesError> {
+        let count = |c, field| super::fanout::count(io, c, field);
+        Ok(Limits {
+            max_concurrency: count(&spec.max_concurrency, "MaxConcurrency")?,
+            tolerated_count: count(&spec.tolerated_count, "ToleratedFailureCount")?,
+            tolerated_percentage: count(&spec.tolerated_percentage, "ToleratedFailurePercentage")?,
+            result_writer: match &dist.result_writer {
+                Some(w) => Some(self.result_writer(io, w)?),
+                None => None,
+            },
+        })
     }
 
     /// Ask for a Map's items from its `ItemReader`: a call keyed by `seq` (the Map's
@@ -154,18 +185,15 @@ impl Run<'_> {
         }
     }
 
-    /// `MapStateStarted` and `MapRunStarted`; the run's ARN.
-    fn map_run_started(
-        &mut self,
-        state: &State,
-        f: &Frame,
-        dist: &Distributed,
-        length: usize,
-    ) -> String {
+    fn map_state_started(&mut self, length: usize) {
         self.journal.append(
             HistoryEventType::MapStateStarted,
             history::map_state_started(length),
         );
+    }
+
+    /// `MapRunStarted`; the run's ARN.
+    fn map_run_started(&mut self, state: &State, f: &Frame, dist: &Distributed) -> String {
         let arn = map_run_arn(
             &self.info.state_machine_arn,
             &label(state, dist),
@@ -179,33 +207,16 @@ impl Run<'_> {
         arn
     }
 
-    /// Ask for the run: its rows, and the call the engine answers with its end.
-    #[allow(clippy::too_many_arguments)]
+    /// Ask for the run `(ARN, seq)`: its rows, and the call the engine answers with its end.
     fn launch(
         &mut self,
         io: &Io<'_>,
         f: &mut Frame,
-        spec: &MapSpec,
         dist: &Distributed,
-        arn: String,
-        seq: i64,
+        (arn, seq): (String, i64),
         items: Vec<Value>,
-    ) -> Result<Outcome, StatesError> {
-        let counts = (|| {
-            let max = super::fanout::count(io, &spec.max_concurrency, "MaxConcurrency")?;
-            let tc = super::fanout::count(io, &spec.tolerated_count, "ToleratedFailureCount")?;
-            let tp =
-                super::fanout::count(io, &spec.tolerated_percentage, "ToleratedFailurePercentage")?;
-            let writer = match &dist.result_writer {
-                Some(w) => Some(self.result_writer(io, w)?),
-                None => None,
-            };
-            Ok::<_, StatesError>((max, tc, tp, writer))
-        })();
-        let (max, tolerated_count, tolerated_percentage, result_writer) = match counts {
-            Ok(c) => c,
-            Err(e) => return Ok(self.map_run_failed(e)),
-        };
+        limits: Limits,
+    ) -> Outcome {
         let machine = format!("{}/{}", self.info.state_machine_arn, label(io.state, dist));
         self.effects.push(Effect::StartMapRun(Box::new(MapRunStart {
             seq,
@@ -214,10 +225,12 @@ impl Run<'_> {
             express: dist.express,
             definition: dist.processor_text.clone(),
             items,
-            max_concurrency: max.map_or(0, |m| m.min(f64::from(u32::MAX)) as u32),
-            tolerated_count,
-            tolerated_percentage,
-            result_writer,
+            max_concurrency: limits
+                .max_concurrency
+                .map_or(0, |m| m.min(f64::from(u32::MAX)) as u32),
+            tolerated_count: limits.tolerated_count,
+            tolerated_percentage: limits.tolerated_percentage,
+            result_writer: limits.result_writer,
         })));
         let invocation = Invocation {
             seq,
@@ -240,7 +253,7 @@ impl Run<'_> {
             heartbeat: None,
         });
         self.effects.push(Effect::Invoke(invocation));
-        Ok(Outcome::Blocked)
+        Outcome::Blocked
     }
 
     /// `ResultWriter` with its parameters evaluated.

@@ -39,6 +39,16 @@ pub async fn replay(corpus: &str, selection: &[&str]) -> Replay {
 
 /// [`replay`] with a floor of its own (a selection held to a bar other than the corpus's).
 pub async fn replay_with_floor(corpus: &str, selection: &[&str], floor: f64) -> Replay {
+    replay_against(corpus, selection, floor, None).await
+}
+
+/// [`replay_with_floor`] with S3 at `s3` (moto's server): the daemon reads and writes there,
+/// and the runner creates the buckets the cases' `ResultWriter`s name.
+pub async fn replay_with_s3(corpus: &str, selection: &[&str], floor: f64, s3: &str) -> Replay {
+    replay_against(corpus, selection, floor, Some(s3)).await
+}
+
+async fn replay_against(corpus: &str, selection: &[&str], floor: f64, s3: Option<&str>) -> Replay {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = root.join("tests").join(corpus);
     let runner = root.join("tests/conformance/run_corpus.py");
@@ -49,15 +59,20 @@ pub async fn replay_with_floor(corpus: &str, selection: &[&str], floor: f64) -> 
         .expect("a free port")
         .port();
     let endpoint = format!("http://127.0.0.1:{lambda_port}");
-    let daemon =
-        TestDaemon::start_with_env(&[("WAIT_TIME_SCALE", "1"), ("LAMBDA_ENDPOINT", &endpoint)])
-            .await;
+    let mut env = vec![
+        ("WAIT_TIME_SCALE", "1"),
+        ("LAMBDA_ENDPOINT", endpoint.as_str()),
+    ];
+    env.extend(s3.map(|url| ("S3_ENDPOINT", url)));
+    let daemon = TestDaemon::start_with_env(&env).await;
+    let s3_args: Vec<&str> = s3.map(|url| vec!["--s3-endpoint", url]).unwrap_or_default();
     let report = tempfile::NamedTempFile::new().expect("report file");
     let out = Command::new(venv.join("bin/python"))
         .arg(&runner)
         .arg(daemon.url())
         .arg(&dir)
         .args(selection)
+        .args(&s3_args)
         .args(["--timeout", "30", "--show-failures", "400"])
         .arg("--lambda-server")
         .arg(lambda_port.to_string())
