@@ -44,6 +44,7 @@ use clap::{Parser, Subcommand};
 mod client;
 mod daemon;
 mod db;
+mod maps;
 
 use client::Client;
 use daemon::{noop_function_server, rss_kib, token_function_server, Nodes};
@@ -170,6 +171,19 @@ enum Scenario {
         #[arg(long, default_value_t = 2_000)]
         count: u64,
     },
+    /// StartSyncExecution round trips of an Express machine: a Pass, then a Lambda Task.
+    Sync {
+        #[arg(long, default_value_t = 10_000)]
+        count: u64,
+    },
+    /// One Distributed Map over many items, each a child execution.
+    Distributed {
+        #[arg(long, default_value_t = 100_000)]
+        count: u64,
+        /// The Map's MaxConcurrency
+        #[arg(long, default_value_t = 1_000)]
+        concurrency: u64,
+    },
     /// Kill a node (SIGKILL) while executions in its partitions are due; time from the kill
     /// to the first of them firing on another node (PostgreSQL, two nodes or more).
     Failover {
@@ -260,7 +274,7 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
     if let Scenario::Messages { sqs_endpoint, .. } = &cli.scenario {
         env.push(("SQS_ENDPOINT".into(), sqs_endpoint.clone()));
     }
-    if matches!(cli.scenario, Scenario::Tasks { .. }) {
+    if matches!(cli.scenario, Scenario::Tasks { .. } | Scenario::Sync { .. }) {
         env.push(("LAMBDA_ENDPOINT".into(), noop_function_server().await?));
     }
     let (token_tx, token_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -348,6 +362,16 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
                     daemon.rss_mib()?
                 );
             }
+        }
+        Scenario::Sync { count } => {
+            let pass = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"ok":true},"End":true}}}"#;
+            let lambda = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","OutputPath":"$.Payload","Parameters":{"Payload.$":"$","FunctionName":"noop"},"End":true}}}"#;
+            maps::sync_round_trips(&nodes, &client, "pass", pass, count, cli.clients).await?;
+            maps::sync_round_trips(&nodes, &client, "lambda", lambda, count, cli.clients).await?;
+        }
+        Scenario::Distributed { count, concurrency } => {
+            single("distributed")?;
+            maps::distributed_map(&mut nodes, &client, count, concurrency).await?;
         }
         Scenario::Tasks { count } => {
             let sm = client

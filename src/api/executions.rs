@@ -353,6 +353,7 @@ pub async fn list_executions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
             }
             if let Some(run) = &map_run {
                 item["mapRunArn"] = json!(run);
+                item["itemCount"] = json!(items_in(&e.input));
             }
             if redriven > 0 {
                 item["redriveCount"] = json!(redriven);
@@ -374,6 +375,18 @@ pub async fn list_executions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
         out["nextToken"] = json!(t);
     }
     Ok(out)
+}
+
+/// How many items a child of a map run processed: a batch's (`{"Items", "BatchInput"}`), or one.
+fn items_in(input: &str) -> usize {
+    let Ok(Value::Object(m)) = serde_json::from_str::<Value>(input) else {
+        return 1;
+    };
+    let batch = m.keys().all(|k| k == "Items" || k == "BatchInput");
+    match m.get("Items") {
+        Some(Value::Array(items)) if batch => items.len(),
+        _ => 1,
+    }
 }
 
 pub async fn describe_state_machine_for_execution(

@@ -14,6 +14,44 @@ pub fn map_runs_of() -> String {
     format!("SELECT {RUN_COLUMNS} FROM map_runs WHERE execution_arn = $1 ORDER BY start_ms, seq")
 }
 
+/// Bind a run's columns, in [`insert_map_run`]'s order, on either database.
+pub fn bind_run<'q, DB>(
+    q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    run: &'q super::MapRunRow,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<f64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    q.bind(run.execution_id)
+        .bind(run.seq)
+        .bind(run.arn.as_str())
+        .bind(run.execution_arn.as_str())
+        .bind(run.partition)
+        .bind(run.state_machine_arn.as_str())
+        .bind(run.revision_id.as_str())
+        .bind(run.execution_type.as_str())
+        .bind(run.status.as_str())
+        .bind(run.start_ms)
+        .bind(run.stop_ms)
+        .bind(run.max_concurrency)
+        .bind(run.tolerated_count)
+        .bind(run.tolerated_percentage)
+        .bind(run.item_count)
+        .bind(run.started)
+        .bind(run.succeeded)
+        .bind(run.failed)
+        .bind(run.timed_out)
+        .bind(run.aborted)
+        .bind(run.result_writer.as_deref())
+        .bind(run.error.as_deref())
+        .bind(run.cause.as_deref())
+}
+
 pub fn insert_map_run() -> String {
     format!(
         "INSERT INTO map_runs ({RUN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \

@@ -410,7 +410,9 @@ async fn the_map_run_operations_work_from_the_aws_cli() {
     let d = crate::cli::aws(&daemon, &["describe-map-run", "--map-run-arn", &run]);
     assert_eq!(d["maxConcurrency"], 7);
     let kids = crate::cli::aws(&daemon, &["list-executions", "--map-run-arn", &run]);
-    assert_eq!(kids["executions"].as_array().map(Vec::len), Some(4));
+    let kids = kids["executions"].as_array().expect("executions");
+    assert_eq!(kids.len(), 4);
+    assert!(kids.iter().all(|k| k["itemCount"] == 1 && k["mapRunArn"] == run.as_str()));
 }
 
 /// 100,000 items, 1,000 children at a time: killed once a fifth have finished, the run
@@ -503,4 +505,36 @@ async fn a_distributed_map_of_100000_items_survives_a_sigkill_without_rerunning_
         .filter(|t| **t == HistoryEventType::MapRunStarted)
         .count();
     assert_eq!(runs_started, 1, "the run was resumed, not started again");
+}
+
+/// On a cluster over PostgreSQL: the children land in their parent's partition, on the node
+/// that holds it, and every node answers for the run.
+#[tokio::test]
+async fn a_distributed_map_runs_on_a_postgresql_cluster() {
+    let pg = crate::support::TestPostgres::start().await;
+    let cluster = crate::support::cluster::TestCluster::start(pg.url(), 2, &[]).await;
+    let sfn = cluster.sfn(0);
+    let sm = create(&sfn, "pg-doubler", &machine(Some(2), 0, 20)).await;
+    let arn = start(&sfn, &sm, "on-pg", &items(200)).await;
+    assert_eq!(
+        finished(&sfn, &arn, Duration::from_secs(120)).await,
+        ExecutionStatus::Succeeded
+    );
+    let out: Value =
+        serde_json::from_str(describe(&sfn, &arn).await.output().expect("output")).expect("JSON");
+    assert_eq!(out.as_array().map(Vec::len), Some(200));
+    assert_eq!(out[10], json!({"twice": 20}));
+    for node in [0, 1] {
+        let sfn = cluster.sfn(node);
+        let run = only_map_run(&sfn, &arn).await;
+        let d = sfn
+            .describe_map_run()
+            .map_run_arn(&run)
+            .send()
+            .await
+            .expect("describe map run");
+        let c = d.item_counts().expect("counts");
+        assert_eq!((c.succeeded(), c.failed(), c.total()), (198, 2, 200));
+        assert_eq!(children(&sfn, &run, 1000).await.len(), 200);
+    }
 }

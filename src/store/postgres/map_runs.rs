@@ -37,30 +37,7 @@ pub(super) async fn apply(tx: &mut PgConnection, op: &WriteOp) -> Result<()> {
                 .bind(r.created_ms);
             changed(tx, q).await?;
             let insert = runs::insert_map_run();
-            let q = sqlx::query(&insert)
-                .bind(run.execution_id)
-                .bind(run.seq)
-                .bind(&run.arn)
-                .bind(&run.execution_arn)
-                .bind(run.partition)
-                .bind(&run.state_machine_arn)
-                .bind(&run.revision_id)
-                .bind(run.execution_type.as_str())
-                .bind(run.status.as_str())
-                .bind(run.start_ms)
-                .bind(run.stop_ms)
-                .bind(run.max_concurrency)
-                .bind(run.tolerated_count)
-                .bind(run.tolerated_percentage)
-                .bind(run.item_count)
-                .bind(run.started)
-                .bind(run.succeeded)
-                .bind(run.failed)
-                .bind(run.timed_out)
-                .bind(run.aborted)
-                .bind(&run.result_writer)
-                .bind(&run.error)
-                .bind(&run.cause);
+            let q = runs::bind_run(sqlx::query(&insert), run);
             if changed(tx, q).await? == 0 {
                 return Ok(());
             }
