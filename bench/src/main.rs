@@ -364,7 +364,8 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
             }
         }
         Scenario::Sync { count } => {
-            let pass = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"ok":true},"End":true}}}"#;
+            let pass =
+                r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"ok":true},"End":true}}}"#;
             let lambda = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","OutputPath":"$.Payload","Parameters":{"Payload.$":"$","FunctionName":"noop"},"End":true}}}"#;
             maps::sync_round_trips(&nodes, &client, "pass", pass, count, cli.clients).await?;
             maps::sync_round_trips(&nodes, &client, "lambda", lambda, count, cli.clients).await?;

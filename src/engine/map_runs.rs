@@ -33,7 +33,7 @@ use crate::asl::run::{
 use crate::asl::StatesError;
 use crate::invoke::{Invocation, InvokeOutput, Outcome};
 use crate::model::StateMachineStatus;
-use crate::model::{ExecutionArn, ExecutionStatus, MapRunStatus, StateMachineArn};
+use crate::model::{ExecutionArn, ExecutionStatus, MapRunStatus, ResultFile, StateMachineArn};
 use crate::store::{MapItemRow, MapRunRow, StateMachineRow, Store, WhenFull, WriteOp};
 
 /// Children started at once by one driver (each start is a commit).
@@ -349,7 +349,7 @@ impl<S: Store> Engine<S> {
         } else {
             format!("{}/{run_id}", prefix.trim_end_matches('/'))
         };
-        let mut by_status: std::collections::BTreeMap<&str, Vec<Value>> = Default::default();
+        let mut by_file: std::collections::BTreeMap<ResultFile, Vec<Value>> = Default::default();
         let mut from = 0;
         loop {
             let page = self
@@ -361,17 +361,19 @@ impl<S: Store> Engine<S> {
             from = last.idx + 1;
             for item in page {
                 let file = match item.status {
-                    Some(ExecutionStatus::Succeeded) => "SUCCEEDED",
-                    None | Some(ExecutionStatus::Running) => "PENDING",
-                    Some(_) => "FAILED",
+                    Some(ExecutionStatus::Succeeded) => ResultFile::Succeeded,
+                    None | Some(ExecutionStatus::Running) => ResultFile::Pending,
+                    Some(_) => ResultFile::Failed,
                 };
                 let output: Value = item
                     .output
                     .as_deref()
                     .and_then(|o| serde_json::from_str(o).ok())
                     .unwrap_or(Value::Null);
-                let status = item.status.map_or("PENDING", ExecutionStatus::as_str);
-                by_status.entry(file).or_default().push(json!({
+                let status = item
+                    .status
+                    .map_or(ResultFile::Pending.as_str(), ExecutionStatus::as_str);
+                by_file.entry(file).or_default().push(json!({
                     "ExecutionArn": item.execution_arn,
                     "Input": item.input,
                     "Output": output.to_string(),
@@ -379,27 +381,22 @@ impl<S: Store> Engine<S> {
                 }));
             }
         }
-        let mut files = Vec::new();
-        for (file, entries) in &by_status {
-            let key = format!("{base}/{file}_0.json");
-            self.put_object(
-                &*invoker,
-                &bucket,
-                &key,
-                Value::from(entries.clone()).to_string(),
-            )
-            .await?;
-            files.push(json!({"Key": key, "Size": entries.len()}));
+        let mut result_files = serde_json::Map::new();
+        for file in ResultFile::ALL {
+            let mut listed = Vec::new();
+            if let Some(entries) = by_file.get(file) {
+                let key = format!("{base}/{}_0.json", file.as_str());
+                let body = Value::from(entries.clone()).to_string();
+                self.put_object(&*invoker, &bucket, &key, body).await?;
+                listed.push(json!({"Key": key, "Size": entries.len()}));
+            }
+            result_files.insert(file.as_str().to_owned(), Value::Array(listed));
         }
         let manifest_key = format!("{base}/manifest.json");
         let manifest = json!({
             "DestinationBucket": bucket,
             "MapRunArn": run.arn,
-            "ResultFiles": {
-                "FAILED": files.iter().filter(|f| f["Key"].as_str().is_some_and(|k| k.ends_with("FAILED_0.json"))).collect::<Vec<_>>(),
-                "PENDING": files.iter().filter(|f| f["Key"].as_str().is_some_and(|k| k.ends_with("PENDING_0.json"))).collect::<Vec<_>>(),
-                "SUCCEEDED": files.iter().filter(|f| f["Key"].as_str().is_some_and(|k| k.ends_with("SUCCEEDED_0.json"))).collect::<Vec<_>>(),
-            },
+            "ResultFiles": result_files,
         });
         self.put_object(&*invoker, &bucket, &manifest_key, manifest.to_string())
             .await?;

@@ -2,8 +2,9 @@
 //! from the state it ended in, with that state's input, keeping its history
 //! (`ExecutionRedriven`, then the state entered again).
 //!
-//! The state is a top-level one: a failure inside a Parallel or Map state redrives the whole
-//! Parallel or Map state (AWS resumes only its failed branches and iterations).
+//! The state is a top-level one. A Parallel or inline Map state runs again only the branches
+//! and iterations that had not succeeded, as AWS does; the others keep their outputs. A
+//! Distributed Map runs a new map run over all its items.
 
 use super::advance::Running;
 use super::locks::Unlocked;
@@ -169,6 +170,7 @@ mod tests {
             state: "Charge".into(),
             input: serde_json::json!({"order": 1}),
             variables: Default::default(),
+            partial: None,
         });
         let cursor = serde_json::to_string(&state).expect("a cursor");
         let std = StateMachineType::Standard;

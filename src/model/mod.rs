@@ -24,6 +24,7 @@ pub use ids::{CallKey, EventId, ExecutionId, TimerKey};
 pub use name::Name;
 pub use rng::SplitMix64;
 pub use status::{
-    ExecutionStatus, MapRunStatus, StateMachineStatus, StateMachineType, TestExecutionStatus,
+    ExecutionStatus, MapRunStatus, ResultFile, StateMachineStatus, StateMachineType,
+    TestExecutionStatus,
 };
 pub use token::TaskToken;

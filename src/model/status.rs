@@ -68,6 +68,21 @@ named_enum!(MapRunStatus {
     Aborted => "ABORTED",
 });
 
+/// The files a Distributed Map's `ResultWriter` writes its children's results to, by how
+/// they ended (`SUCCEEDED_0.json`, ...), as its manifest names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ResultFile {
+    Succeeded,
+    Failed,
+    Pending,
+}
+
+named_enum!(ResultFile {
+    Succeeded => "SUCCEEDED",
+    Failed => "FAILED",
+    Pending => "PENDING",
+});
+
 /// A state machine's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StateMachineType {

@@ -412,7 +412,9 @@ async fn the_map_run_operations_work_from_the_aws_cli() {
     let kids = crate::cli::aws(&daemon, &["list-executions", "--map-run-arn", &run]);
     let kids = kids["executions"].as_array().expect("executions");
     assert_eq!(kids.len(), 4);
-    assert!(kids.iter().all(|k| k["itemCount"] == 1 && k["mapRunArn"] == run.as_str()));
+    assert!(kids
+        .iter()
+        .all(|k| k["itemCount"] == 1 && k["mapRunArn"] == run.as_str()));
 }
 
 /// 100,000 items, 1,000 children at a time: killed once a fifth have finished, the run

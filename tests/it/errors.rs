@@ -473,7 +473,11 @@ async fn every_operation_of_the_botocore_model_is_known() {
         .lines()
         .map(str::to_owned)
         .collect();
-    assert!(names.len() >= 37, "the model lists {} operations", names.len());
+    assert!(
+        names.len() >= 37,
+        "the model lists {} operations",
+        names.len()
+    );
     let mut unknown = Vec::new();
     for name in &names {
         if name == "GetActivityTask" {

@@ -153,3 +153,62 @@ async fn a_failed_execution_is_redriven_from_the_state_it_failed_in() {
     );
     assert_eq!(describe(&sfn, &w).await.output(), Some(r#"{"k":1}"#));
 }
+
+/// A Map that failed in one iteration is redriven: the iterations that had succeeded keep
+/// their outputs and are not run again; the failed one and those never started run.
+#[tokio::test]
+async fn a_redriven_map_runs_only_the_iterations_that_had_not_succeeded() {
+    let lambda = FakeLambda::start().await;
+    let endpoint = lambda.endpoint();
+    let daemon = TestDaemon::start_with_env(&[("LAMBDA_ENDPOINT", endpoint.as_str())]).await;
+    let sfn = daemon.sfn();
+    let sm = create(
+        &sfn,
+        "each-once",
+        r#"{"StartAt":"Each","States":{"Each":{"Type":"Map","ItemsPath":"$.items","MaxConcurrency":1,
+            "ItemProcessor":{"StartAt":"Call","States":{"Call":{"Type":"Task",
+                "Resource":"arn:aws:states:::lambda:invoke",
+                "Parameters":{"FunctionName.$":"$.fn","Payload.$":"$"},
+                "OutputPath":"$.Payload","End":true}}},
+            "End":true}}}"#,
+    )
+    .await;
+    let items = serde_json::json!({"items": [
+        {"fn": "echo", "n": 0}, {"fn": "echo", "n": 1},
+        {"fn": "flaky-1-map", "n": 2}, {"fn": "echo", "n": 3}
+    ]});
+    let arn = start(&sfn, &sm, "four", &items.to_string()).await;
+    assert_eq!(
+        finished(&sfn, &arn, Duration::from_secs(10)).await,
+        ExecutionStatus::Failed
+    );
+    assert_eq!(lambda.calls_to("echo").len(), 2, "the fourth never started");
+    sfn.redrive_execution()
+        .execution_arn(&arn)
+        .send()
+        .await
+        .expect("RedriveExecution");
+    assert_eq!(
+        finished(&sfn, &arn, Duration::from_secs(10)).await,
+        ExecutionStatus::Succeeded
+    );
+    let out: serde_json::Value =
+        serde_json::from_str(describe(&sfn, &arn).await.output().unwrap_or("null")).expect("json");
+    assert_eq!(out, items["items"], "every output, by index");
+    assert_eq!(
+        lambda.calls_to("echo").len(),
+        3,
+        "the first two were not run again"
+    );
+    assert_eq!(lambda.calls_to("flaky-1-map").len(), 2);
+    let seen = types(&history(&sfn, &arn).await);
+    let redriven = seen
+        .iter()
+        .position(|t| *t == HistoryEventType::ExecutionRedriven)
+        .expect("ExecutionRedriven");
+    let started_after = seen[redriven..]
+        .iter()
+        .filter(|t| **t == HistoryEventType::MapIterationStarted)
+        .count();
+    assert_eq!(started_after, 2, "iterations 2 and 3 only");
+}

@@ -101,6 +101,19 @@ pub struct RedrivePoint {
     pub input: Value,
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub variables: Map<String, Value>,
+    /// The branches or iterations of that state (a Parallel or an inline Map) that had
+    /// succeeded: a redrive runs only the others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial: Option<Partial>,
+}
+
+/// The branches or iterations of a Parallel or Map state that succeeded, with their outputs
+/// (`results` by index; only the `succeeded` ones count).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Partial {
+    pub state: String,
+    pub results: Vec<Value>,
+    pub succeeded: std::collections::BTreeSet<usize>,
 }
 
 /// A test case of the mock file being run: its name, and how many times each Task state was
@@ -178,6 +191,13 @@ pub struct Frame {
     /// The state an error ended the frame in (where a redrive resumes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_in: Option<String>,
+    /// What the last Parallel or Map state that failed in this frame had finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_partial: Option<Partial>,
+    /// After a redrive: what the state it resumes in had finished before (taken when that
+    /// state starts its branches or iterations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<Partial>,
 }
 
 impl Frame {
@@ -238,10 +258,32 @@ pub struct Fanout {
     /// Outputs by index (`null` until one finishes).
     pub results: Vec<Value>,
     pub failures: usize,
+    /// The branches or iterations that failed.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub failed: std::collections::BTreeSet<usize>,
+    /// After a redrive: the ones that had succeeded before, not run again.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub skip: std::collections::BTreeSet<usize>,
     /// Failures a Map tolerates; `None` when it tolerates none and fails with the first error.
     pub tolerated: Option<usize>,
     /// The error that fails the state once the running ones are stopped.
     pub error: Option<StatesError>,
+}
+
+impl Fanout {
+    /// What has succeeded so far: the outputs by index, and which indices they are (started,
+    /// or skipped after a redrive, and neither running nor failed).
+    pub fn partial(&self, state: &str) -> Partial {
+        let running: std::collections::BTreeSet<usize> =
+            self.running.iter().map(|c| c.index).collect();
+        Partial {
+            state: state.to_owned(),
+            results: self.results.clone(),
+            succeeded: (0..self.next)
+                .filter(|i| !running.contains(i) && !self.failed.contains(i))
+                .collect(),
+        }
+    }
 }
 
 /// A running branch or iteration.

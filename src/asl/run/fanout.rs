@@ -64,13 +64,25 @@ impl Run<'_> {
                 .append(HistoryEventType::ParallelStateStarted, None);
         }
         let n = inputs.len();
+        // After a redrive, what succeeded before is kept and not run again.
+        let before = f
+            .resume
+            .take()
+            .filter(|p| p.state == state.name && p.results.len() == n);
+        f.last_partial = None;
+        let (results, skip) = match before {
+            Some(p) => (p.results, p.succeeded),
+            None => (vec![Value::Null; n], Default::default()),
+        };
         f.fanout = Some(Box::new(Fanout {
             inputs,
             next: 0,
             max_concurrency,
             running: Vec::new(),
-            results: vec![Value::Null; n],
+            results,
             failures: 0,
+            failed: Default::default(),
+            skip,
             tolerated,
             error: None,
         }));
@@ -128,6 +140,9 @@ impl Run<'_> {
             let index = fan.next;
             fan.next += 1;
             let input = std::mem::take(&mut fan.inputs[index]);
+            if fan.skip.contains(&index) {
+                continue;
+            }
             if is_map {
                 let details = history::map_iteration("Started", &state.name, index);
                 self.journal
@@ -157,7 +172,11 @@ impl Run<'_> {
             return Ok(Outcome::Blocked);
         };
         if let Some(err) = fan.error.clone() {
-            // Stop the ones still running, then fail the state.
+            // What succeeded is kept for a redrive; stop the ones still running, then fail.
+            f.last_partial = Some(fan.partial(&state.name));
+            let Some(fan) = f.fanout.as_mut() else {
+                return Ok(Outcome::Blocked);
+            };
             for mut c in std::mem::take(&mut fan.running) {
                 self.abandon(&mut c.frame);
                 if is_map {
@@ -209,6 +228,7 @@ impl Run<'_> {
             }
             End::Failed(err) => {
                 fan.failures += 1;
+                fan.failed.insert(index);
                 if is_map {
                     let details = history::map_iteration("Failed", &state.name, index);
                     self.journal

@@ -69,7 +69,7 @@ mod wait;
 
 pub use call::MapRunStart;
 pub use cursor::{
-    Child, ExecutionState, Fanout, Frame, MapItemLink, MockRun, ParentLink, RedrivePoint,
+    Child, ExecutionState, Fanout, Frame, MapItemLink, MockRun, ParentLink, Partial, RedrivePoint,
     RetryProgress, Status, TaskProgress, Waiting,
 };
 pub use distributed::{map_run_arn, threshold_exceeded, MAX_CHILDREN_AT_ONCE};

@@ -126,6 +126,7 @@ pub fn step(
                     input: point.input.clone(),
                     chain_id: run.journal.last_id(),
                     variables: point.variables,
+                    resume: point.partial,
                     ..Default::default()
                 };
                 if let Some(secs) = def.timeout_seconds {
@@ -158,6 +159,7 @@ pub fn step(
         exec.redrive = match (status, ended_in) {
             (Status::Succeeded, _) | (_, None) => None,
             (_, Some(state)) => Some(super::cursor::RedrivePoint {
+                partial: partial_of(&mut root, &state),
                 state,
                 input: root.input.clone(),
                 variables: root.variables.clone(),
@@ -176,6 +178,19 @@ pub fn step(
         events: run.journal.into_events(),
         effects: run.effects,
     }
+}
+
+/// What the state `state` the execution ended in had finished of its branches or iterations:
+/// those of a failed Parallel or Map, or of one still running at a stop or a timeout.
+fn partial_of(root: &mut super::cursor::Frame, state: &str) -> Option<super::cursor::Partial> {
+    if let Some(p) = root.last_partial.take().filter(|p| p.state == state) {
+        return Some(p);
+    }
+    let fan = root
+        .fanout
+        .as_ref()
+        .filter(|_| root.current.as_deref() == Some(state))?;
+    Some(fan.partial(state))
 }
 
 /// Write the execution's end event and record its result; the new status, if it ended.
