@@ -212,7 +212,9 @@ fn shown(key: &str, v: &Value, given: &[&str]) -> Value {
         "maxConcurrency"
         | "toleratedFailureCount"
         | "toleratedFailurePercentage"
-        | "errorDetails" => v.clone(),
+        | "errorDetails"
+        | "request"
+        | "response" => v.clone(),
         "afterItemsPath" => Value::String(spaced(v)),
         _ => Value::String(text_of(v, given)),
     }
@@ -297,7 +299,13 @@ pub async fn test_state(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     checks.one_of("inspectionLevel", level, &["INFO", "DEBUG", "TRACE"]);
     let state_name = req.str("stateName")?;
     checks.length("stateName", state_name, 1, 80);
+    let reveal_secrets = req.bool("revealSecrets")?.unwrap_or(false);
     checks.done()?;
+    if reveal_secrets && level != Some("TRACE") {
+        return Err(ApiError::ValidationMessage(
+            "revealSecrets can only be true when inspectionLevel is TRACE".into(),
+        ));
+    }
     let text = definition.unwrap_or_default();
     let parsed: Value = serde_json::from_str(text).map_err(|e| {
         ApiError::InvalidDefinition(format!(
@@ -387,7 +395,8 @@ pub async fn test_state(app: &Ctx, req: Value) -> Result<Value, ApiError> {
         failed_iterations: number("mapIterationFailureCount"),
     };
     let given_variables = (!probe.variables.is_empty()).then(|| probe.variables.clone());
-    let mut report = engine.test_state(&probe, mock).await?;
+    let trace = (level == Some("TRACE")).then_some(reveal_secrets);
+    let mut report = engine.test_state(&probe, mock, trace).await?;
     if let Some(v) = given_variables {
         report
             .inspection

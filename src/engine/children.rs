@@ -236,15 +236,21 @@ pub(super) fn started_output(execution_arn: &str, start_ms: i64) -> InvokeOutput
 }
 
 impl<S: Store> Engine<S> {
-    /// Where the children of an execution in `partition` go: the same partition.
+    /// Where the children of an execution in `partition` go: the same partition. On a single
+    /// node, which holds every partition, any name will do: the first one derived is taken
+    /// (a call read back from the `tasks` table there carries no partition, and must derive
+    /// the same name as when it was first made).
     pub(super) fn placed_in(
         &self,
         partition: i64,
     ) -> impl Fn(&StateMachineArn, &Name) -> bool + '_ {
+        let clustered = self.ownership.fence(partition).is_some();
         move |m, n| {
-            self.ownership
-                .partition_of(m.execution(n.as_str()).as_str())
-                == partition
+            !clustered
+                || self
+                    .ownership
+                    .partition_of(m.execution(n.as_str()).as_str())
+                    == partition
         }
     }
 

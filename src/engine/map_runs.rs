@@ -180,14 +180,12 @@ impl<S: Store> Engine<S> {
         };
         let machine_arn = StateMachineArn::parse(&sm.arn)
             .map_err(|e| Error::Interpreter(format!("a map run's machine: {}", e.0)))?;
-        // In a cluster a child lands in its parent's partition; one node holds them all.
-        let clustered = self.ownership.fence(partition).is_some();
         let fits = self.placed_in(partition);
         let starts = items.into_iter().map(|item| {
             let sm = sm.clone();
             let name = super::children::derived_from(
                 &format!("{}|{}|map|{}", key.0, key.1, item.idx),
-                &|n| !clustered || fits(&machine_arn, n),
+                &|n| fits(&machine_arn, n),
             );
             let machine_arn = machine_arn.clone();
             let link = MapItemLink {

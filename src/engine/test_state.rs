@@ -17,9 +17,16 @@ pub enum Mocked {
 }
 
 impl<S: Store> Engine<S> {
-    /// Run `probe`'s state; its work is `mock` when given, else the call it makes.
-    pub async fn test_state(&self, probe: &Probe<'_>, mock: Option<Mocked>) -> Result<Report> {
-        let (invocation, inspection) = match probe::prepare(probe) {
+    /// Run `probe`'s state; its work is `mock` when given, else the call it makes. With
+    /// `trace` (`TRACE`, and whether to reveal secrets), an HTTP Task's request and response
+    /// join the inspection data.
+    pub async fn test_state(
+        &self,
+        probe: &Probe<'_>,
+        mock: Option<Mocked>,
+        trace: Option<bool>,
+    ) -> Result<Report> {
+        let (invocation, mut inspection) = match probe::prepare(probe) {
             Prepared::Done(report) => return Ok(report),
             Prepared::Work {
                 invocation,
@@ -49,7 +56,17 @@ impl<S: Store> Engine<S> {
                 let Some(invoker) = self.config.invoker.clone() else {
                     return Err(Error::Invalid("No invoker is configured.".into()));
                 };
-                match invoker.invoke(inv).await {
+                let outcome = match trace.filter(|_| inv.kind == CallKind::Http) {
+                    Some(reveal) => {
+                        let (outcome, seen) = invoker.invoke_traced(inv, reveal).await;
+                        if let Some(Value::Object(seen)) = seen {
+                            inspection.extend(seen);
+                        }
+                        outcome
+                    }
+                    None => invoker.invoke(inv).await,
+                };
+                match outcome {
                     Ok(out) => crate::asl::task::task_output(spec, &out),
                     Err(e) => Err(e),
                 }

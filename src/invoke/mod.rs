@@ -26,6 +26,17 @@ pub trait Invoker: Send + Sync + std::fmt::Debug {
     fn mocked(&self, _invocation: &Invocation) -> Option<Outcome> {
         None
     }
+
+    /// Make an HTTP Task's call and say what went over the wire (TestState's `TRACE`):
+    /// `{"request": {...}, "response": {...}}` as `inspectionData` shows them. What a
+    /// connection adds to the request is left out unless `reveal_secrets`.
+    fn invoke_traced(
+        &self,
+        invocation: Invocation,
+        _reveal_secrets: bool,
+    ) -> Pin<Box<dyn Future<Output = (Outcome, Option<serde_json::Value>)> + Send + '_>> {
+        Box::pin(async move { (self.invoke(invocation).await, None) })
+    }
 }
 
 /// The daemon's invoker: Lambda calls to Lambda, service calls to their services.
@@ -50,6 +61,14 @@ impl Invoker for Invokers {
 
     fn mocked(&self, invocation: &Invocation) -> Option<Outcome> {
         self.mocks.as_ref()?.answer(invocation.mock.as_ref()?)
+    }
+
+    fn invoke_traced(
+        &self,
+        invocation: Invocation,
+        reveal_secrets: bool,
+    ) -> Pin<Box<dyn Future<Output = (Outcome, Option<serde_json::Value>)> + Send + '_>> {
+        self.services.invoke_traced(invocation, reveal_secrets)
     }
 }
 

@@ -291,3 +291,86 @@ async fn connections_add_their_credentials_and_parameters_over_the_tasks() {
     assert_eq!(out["ResponseBody"]["authorization"], Value::Null, "{out}");
     assert_eq!(out["ResponseBody"]["key"], Value::Null);
 }
+
+/// TestState at `TRACE` shows an HTTP Task's request and response; what its connection adds
+/// (here an API key, a header and a query parameter) only with `revealSecrets`.
+#[tokio::test]
+async fn test_state_traces_the_request_and_response_and_reveals_secrets_only_when_asked() {
+    let api = server().await;
+    let daemon = TestDaemon::start_with_env(&[
+        ("HOURGLASS_CONNECTIONS__KEYED__API_KEY__NAME", "x-api-key"),
+        ("HOURGLASS_CONNECTIONS__KEYED__API_KEY__VALUE", "s3cret"),
+        ("HOURGLASS_CONNECTIONS__KEYED__QUERY__TOKEN", "hidden"),
+    ])
+    .await;
+    let sfn = daemon.sfn();
+    use crate::test_state::SendUnprefixed;
+    let state = json!({"Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+        "Parameters": {"ApiEndpoint": format!("{api}/echo"), "Method": "POST",
+                       "RequestBody": {"order": 7},
+                       "Authentication": {"ConnectionArn":
+                           "arn:aws:events:us-east-1:123456789012:connection/keyed/5c1d"}},
+        "End": true})
+    .to_string();
+    let traced = |reveal: bool| {
+        sfn.test_state()
+            .definition(&state)
+            .role_arn(crate::support::ROLE_ARN)
+            .inspection_level(aws_sdk_sfn::types::InspectionLevel::Trace)
+            .reveal_secrets(reveal)
+            .send_unprefixed()
+    };
+    let out = traced(false).await.expect("TestState at TRACE");
+    let data = out.inspection_data().expect("inspection data");
+    let request = data.request().expect("the request");
+    assert_eq!(request.method(), Some("POST"));
+    assert_eq!(request.protocol(), Some("http"));
+    assert_eq!(request.url(), Some(format!("{api}/echo").as_str()));
+    assert_eq!(request.body(), Some(r#"{"order":7}"#));
+    let headers = request.headers().unwrap_or_default();
+    assert!(
+        headers.contains("content-type: application/json"),
+        "{headers}"
+    );
+    assert!(!headers.contains("s3cret"), "a secret shown: {headers}");
+    let response = data.response().expect("the response");
+    assert_eq!(response.status_code(), Some("200"));
+    assert_eq!(response.status_message(), Some("OK"));
+    let body: Value = serde_json::from_str(response.body().unwrap_or("")).expect("JSON body");
+    assert_eq!(body["key"], "s3cret", "the call itself went with the key");
+
+    let out = traced(true).await.expect("TestState revealing secrets");
+    let request = out
+        .inspection_data()
+        .and_then(|d| d.request())
+        .expect("the request");
+    assert!(request
+        .headers()
+        .unwrap_or_default()
+        .contains("x-api-key: s3cret"));
+    assert!(request.url().unwrap_or_default().contains("token=hidden"));
+
+    // At DEBUG there is no request or response; revealSecrets needs TRACE.
+    let debug = sfn
+        .test_state()
+        .definition(&state)
+        .role_arn(crate::support::ROLE_ARN)
+        .inspection_level(aws_sdk_sfn::types::InspectionLevel::Debug)
+        .send_unprefixed()
+        .await
+        .expect("TestState at DEBUG");
+    assert!(debug.inspection_data().and_then(|d| d.request()).is_none());
+    let refused = sfn
+        .test_state()
+        .definition(&state)
+        .role_arn(crate::support::ROLE_ARN)
+        .inspection_level(aws_sdk_sfn::types::InspectionLevel::Debug)
+        .reveal_secrets(true)
+        .send_unprefixed()
+        .await
+        .expect_err("revealSecrets below TRACE");
+    assert_eq!(
+        crate::support::api::code_and_message(&refused).0,
+        "ValidationException"
+    );
+}

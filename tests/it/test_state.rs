@@ -10,7 +10,7 @@ use crate::support::sfn::unprefix;
 use crate::support::{FakeLambda, TestDaemon, ROLE_ARN};
 
 /// `send()` without the `sync-` host prefix the SDK puts on TestState.
-trait SendUnprefixed {
+pub trait SendUnprefixed {
     async fn send_unprefixed(
         self,
     ) -> Result<

@@ -154,8 +154,52 @@ impl HttpTask {
 
     /// Make the request the parameters describe.
     pub async fn invoke(&self, http: &reqwest::Client, payload: &str) -> Outcome {
+        self.call(http, payload, None).await
+    }
+
+    /// [`Self::invoke`], with what went over the wire: `{"request", "response"}` as
+    /// TestState's `inspectionData` shows them (strings). The request is shown as the Task
+    /// describes it, and with what its connection adds when `reveal_secrets`.
+    pub async fn invoke_traced(
+        &self,
+        http: &reqwest::Client,
+        payload: &str,
+        reveal_secrets: bool,
+    ) -> (Outcome, Value) {
+        let mut trace = Trace {
+            reveal_secrets,
+            request: Value::Null,
+            response: Value::Null,
+        };
+        let outcome = self.call(http, payload, Some(&mut trace)).await;
+        let mut shown = Map::new();
+        if !trace.request.is_null() {
+            shown.insert("request".into(), trace.request);
+        }
+        if !trace.response.is_null() {
+            shown.insert("response".into(), trace.response);
+        }
+        (outcome, Value::Object(shown))
+    }
+
+    async fn call(
+        &self,
+        http: &reqwest::Client,
+        payload: &str,
+        mut trace: Option<&mut Trace>,
+    ) -> Outcome {
         let params: Map<String, Value> = serde_json::from_str(payload).unwrap_or_default();
         let parts = parts(&params)?;
+        if let Some(t) = trace.as_deref_mut().filter(|t| !t.reveal_secrets) {
+            let plain = request(
+                http,
+                &parts,
+                parts.url.clone(),
+                &parts.headers,
+                parts.body.clone(),
+            )?;
+            t.request = plain.build().map_or(Value::Null, |r| shown_request(&r));
+        }
         let arn = params
             .get("Authentication")
             .and_then(|a| a.get("ConnectionArn"))
@@ -167,14 +211,20 @@ impl HttpTask {
                 "HTTP Task through a connection not configured"
             );
         }
-        let mut resp = self.send(http, &parts, connection, arn, false).await?;
+        let reveal = trace.as_deref_mut().filter(|t| t.reveal_secrets);
+        let mut resp = self
+            .send(http, &parts, connection, arn, false, reveal)
+            .await?;
         if matches!(resp.status().as_u16(), 401 | 407)
             && connection.is_some_and(|c| c.oauth.is_some())
         {
             // The token may have been revoked: get a new one and try once more.
-            resp = self.send(http, &parts, connection, arn, true).await?;
+            let reveal = trace.as_deref_mut().filter(|t| t.reveal_secrets);
+            resp = self
+                .send(http, &parts, connection, arn, true, reveal)
+                .await?;
         }
-        answer(resp).await
+        answer(resp, trace.map(|t| &mut t.response)).await
     }
 
     async fn send(
@@ -184,6 +234,7 @@ impl HttpTask {
         connection: Option<&Connection>,
         arn: Option<&str>,
         fresh_token: bool,
+        trace: Option<&mut Trace>,
     ) -> Result<reqwest::Response, StatesError> {
         let mut url = parts.url.clone();
         let mut headers = parts.headers.clone();
@@ -213,12 +264,9 @@ impl HttpTask {
                 body = Some(Value::Object(fields));
             }
             if let Some(b) = &c.basic {
-                let mut req = request(http, parts, url, &headers, body)?;
-                req = req.basic_auth(&b.username, Some(&b.password));
-                return req
-                    .send()
-                    .await
-                    .map_err(|e| socket("The request could not be completed", &e));
+                let req = request(http, parts, url, &headers, body)?
+                    .basic_auth(&b.username, Some(&b.password));
+                return execute(http, req, trace).await;
             }
             if let Some(k) = &c.api_key {
                 headers.push((k.name.clone(), k.value.clone()));
@@ -229,10 +277,7 @@ impl HttpTask {
                 headers.push(("authorization".into(), format!("Bearer {token}")));
             }
         }
-        request(http, parts, url, &headers, body)?
-            .send()
-            .await
-            .map_err(|e| socket("The request could not be completed", &e))
+        execute(http, request(http, parts, url, &headers, body)?, trace).await
     }
 
     /// The connection's OAuth token: the one held while it lasts (unless `fresh`), else a new
@@ -339,9 +384,71 @@ fn request(
     Ok(req)
 }
 
-/// The Task's result, or its error for a status outside 2xx.
-async fn answer(resp: reqwest::Response) -> Outcome {
+/// What a traced call went through (TestState's `TRACE`).
+pub struct Trace {
+    reveal_secrets: bool,
+    request: Value,
+    response: Value,
+}
+
+/// Send a request; with `trace`, note it as it went (connection's additions included).
+async fn execute(
+    http: &reqwest::Client,
+    req: reqwest::RequestBuilder,
+    trace: Option<&mut Trace>,
+) -> Result<reqwest::Response, StatesError> {
+    let req = req
+        .build()
+        .map_err(|e| socket("The request could not be made", &e))?;
+    if let Some(t) = trace {
+        t.request = shown_request(&req);
+    }
+    http.execute(req)
+        .await
+        .map_err(|e| socket("The request could not be completed", &e))
+}
+
+/// Headers as one string, `[name: value, ...]`.
+fn shown_headers(headers: &reqwest::header::HeaderMap) -> String {
+    let each: Vec<String> = headers
+        .iter()
+        .map(|(k, v)| format!("{}: {}", k.as_str(), v.to_str().unwrap_or("")))
+        .collect();
+    format!("[{}]", each.join(", "))
+}
+
+fn protocol(url: &reqwest::Url) -> &str {
+    url.scheme()
+}
+
+fn shown_request(req: &reqwest::Request) -> Value {
+    let body = req
+        .body()
+        .and_then(reqwest::Body::as_bytes)
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default();
+    json!({
+        "protocol": protocol(req.url()),
+        "method": req.method().as_str(),
+        "url": req.url().as_str(),
+        "headers": shown_headers(req.headers()),
+        "body": body,
+    })
+}
+
+/// The Task's result, or its error for a status outside 2xx; with `trace`, the response as
+/// it came.
+async fn answer(resp: reqwest::Response, trace: Option<&mut Value>) -> Outcome {
     let status = resp.status();
+    let shown = trace.map(|t| {
+        let head = json!({
+            "protocol": protocol(resp.url()),
+            "statusCode": status.as_u16().to_string(),
+            "statusMessage": status.canonical_reason().unwrap_or_default(),
+            "headers": shown_headers(resp.headers()),
+        });
+        (t, head)
+    });
     let mut headers = Map::new();
     for (k, v) in resp.headers() {
         if let Ok(v) = v.to_str() {
@@ -356,6 +463,10 @@ async fn answer(resp: reqwest::Response) -> Outcome {
     let body = read_capped(resp, MAX_RESPONSE_BYTES)
         .await
         .map_err(|e| socket("The response could not be read", &e))?;
+    if let Some((t, mut head)) = shown {
+        head["body"] = json!(body);
+        *t = head;
+    }
     let response_body =
         serde_json::from_str::<Value>(&body).unwrap_or_else(|_| Value::String(body.clone()));
     let result = json!({

@@ -315,6 +315,23 @@ impl Invoker for ServiceInvoker {
     fn invoke(&self, invocation: Invocation) -> Pin<Box<dyn Future<Output = Outcome> + Send + '_>> {
         Box::pin(self.call(invocation))
     }
+
+    fn invoke_traced(
+        &self,
+        invocation: Invocation,
+        reveal_secrets: bool,
+    ) -> Pin<Box<dyn Future<Output = (Outcome, Option<Value>)> + Send + '_>> {
+        Box::pin(async move {
+            if invocation.kind != crate::asl::run::CallKind::Http {
+                return (self.call(invocation).await, None);
+            }
+            let (outcome, trace) = self
+                .http_task
+                .invoke_traced(&self.http, &invocation.payload, reveal_secrets)
+                .await;
+            (outcome, Some(trace))
+        })
+    }
 }
 
 /// The request as the service takes it. The optimized integrations send a JSON message body
