@@ -25,6 +25,7 @@ CREATE TABLE map_runs (
     result_writer        TEXT,                       -- ResultWriter, evaluated, as JSON
     error                TEXT,
     cause                TEXT,
+    redrive_count        INTEGER NOT NULL DEFAULT 0,        -- RedriveExecution of its parent
     PRIMARY KEY (execution_id, seq)
 ) WITHOUT ROWID;
 CREATE INDEX map_runs_by_execution ON map_runs (execution_arn, start_ms);

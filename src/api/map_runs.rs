@@ -57,7 +57,7 @@ pub async fn describe_map_run(app: &Ctx, req: Value) -> Result<Value, ApiError> 
         "toleratedFailureCount": run.tolerated_count.map_or(0, |c| c as i64),
         "itemCounts": counts(&run),
         "executionCounts": counts(&run),
-        "redriveCount": 0,
+        "redriveCount": run.redrive_count,
     });
     if let Some(stop) = run.stop_ms {
         out["stopDate"] = shapes::epoch_seconds(stop);

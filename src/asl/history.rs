@@ -432,6 +432,13 @@ pub fn map_run_started(map_run_arn: &str) -> Option<String> {
     )
 }
 
+pub fn map_run_redriven(map_run_arn: &str, redrive_count: u32) -> Option<String> {
+    wrap(
+        "mapRunRedrivenEventDetails",
+        &serde_json::json!({ "mapRunArn": map_run_arn, "redriveCount": redrive_count }),
+    )
+}
+
 pub fn map_run_failed(error: Option<&str>, cause: Option<&str>) -> Option<String> {
     wrap("mapRunFailedEventDetails", &ErrorCause { error, cause })
 }

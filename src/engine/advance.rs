@@ -307,7 +307,7 @@ impl<S: Store> Engine<S> {
                     self.calls
                         .submit((execution_id, inv.seq), partition, inv.clone())
                 }
-                Effect::StartMapRun(_) => {}
+                Effect::StartMapRun(_) | Effect::RedriveMapRun { .. } => {}
             }
         }
         if status.is_terminal() {

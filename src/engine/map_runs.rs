@@ -24,7 +24,6 @@ use futures_util::stream::{self, StreamExt};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
-use super::calls::CallKey;
 use super::executions::StartWith;
 use super::{Engine, Error, Result};
 use crate::asl::run::{
@@ -81,7 +80,6 @@ impl<S: Store> Engine<S> {
     /// (the call's row stays, and the next start resumes the run).
     pub(super) async fn run_map_run(
         &self,
-        key: CallKey,
         partition: i64,
         inv: &Invocation,
         cancelled: &CancellationToken,
@@ -97,7 +95,7 @@ impl<S: Store> Engine<S> {
                 return None;
             }
             let step = self
-                .map_run_step(key, partition, inv, cancelled, &mut from, &mut machine)
+                .map_run_step(partition, inv, cancelled, &mut from, &mut machine)
                 .await;
             match step {
                 Ok(Some(outcome)) => return Some(outcome),
@@ -119,7 +117,6 @@ impl<S: Store> Engine<S> {
     /// One look at a run: end it, or start what may start. `Some` once it has ended.
     async fn map_run_step(
         &self,
-        key: CallKey,
         partition: i64,
         inv: &Invocation,
         cancelled: &CancellationToken,
@@ -166,6 +163,8 @@ impl<S: Store> Engine<S> {
         if room <= 0 || run.started >= run.item_count {
             return Ok(None);
         }
+        // The run's own key: a redrive answers through a call of its own.
+        let key = (run.execution_id, run.seq);
         let items = self
             .store
             .map_items(key, *from, room.min(PAGE), true)
@@ -183,10 +182,12 @@ impl<S: Store> Engine<S> {
         let fits = self.placed_in(partition);
         let starts = items.into_iter().map(|item| {
             let sm = sm.clone();
-            let name = super::children::derived_from(
-                &format!("{}|{}|map|{}", key.0, key.1, item.idx),
-                &|n| fits(&machine_arn, n),
-            );
+            // A redrive's children are new executions, named apart from the earlier ones.
+            let mut seed = format!("{}|{}|map|{}", key.0, key.1, item.idx);
+            if run.redrive_count > 0 {
+                seed.push_str(&format!("|redrive {}", run.redrive_count));
+            }
+            let name = super::children::derived_from(&seed, &|n| fits(&machine_arn, n));
             let machine_arn = machine_arn.clone();
             let link = MapItemLink {
                 map_run_arn: run.arn.clone(),

@@ -4,7 +4,8 @@
 //!
 //! The state is a top-level one. A Parallel or inline Map state runs again only the branches
 //! and iterations that had not succeeded, as AWS does; the others keep their outputs. A
-//! Distributed Map runs a new map run over all its items.
+//! Distributed Map redrives its map run: only the items whose children did not succeed run
+//! again.
 
 use super::advance::Running;
 use super::locks::Unlocked;

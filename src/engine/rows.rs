@@ -57,7 +57,7 @@ pub(super) fn map_item_ended(state: &ExecutionState) -> Option<WriteOp> {
     })
 }
 
-/// The map runs a step starts, with their children's definitions and items.
+/// The map runs a step starts (with their children's definitions and items) or redrives.
 pub(super) fn map_run_ops(
     execution_id: i64,
     partition: i64,
@@ -65,7 +65,13 @@ pub(super) fn map_run_ops(
     now: i64,
     effects: &[Effect],
 ) -> Vec<WriteOp> {
-    effects
+    let redriven = effects.iter().filter_map(|e| match e {
+        Effect::RedriveMapRun { seq } => Some(WriteOp::RedriveMapRun {
+            run: (execution_id, *seq),
+        }),
+        _ => None,
+    });
+    let started = effects
         .iter()
         .filter_map(|e| match e {
             Effect::StartMapRun(start) => Some(start),
@@ -101,6 +107,7 @@ pub(super) fn map_run_ops(
                 result_writer: start.result_writer.as_ref().map(|w| w.to_string()),
                 error: None,
                 cause: None,
+                redrive_count: 0,
             };
             WriteOp::InsertMapRun {
                 run: Box::new(run),
@@ -114,8 +121,8 @@ pub(super) fn map_run_ops(
                 },
                 items: start.items.iter().map(|v| v.to_string()).collect(),
             }
-        })
-        .collect()
+        });
+    started.chain(redriven).collect()
 }
 
 /// A step's history events as rows.
@@ -189,7 +196,7 @@ pub(super) fn effect_ops(
                 }
             }
             // Written by `map_run_ops`.
-            Effect::StartMapRun(_) => {}
+            Effect::StartMapRun(_) | Effect::RedriveMapRun { .. } => {}
             Effect::CancelTimer { seq } => {
                 let armed_here = effects[..i]
                     .iter()

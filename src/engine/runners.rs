@@ -110,7 +110,7 @@ impl<S: Store> Engine<S> {
                     // stops at once on shutdown (the next start resumes it).
                     drop(permit);
                     let run =
-                        engine.run_map_run(key, next_partition, &invocation, &cancelled, &stopping);
+                        engine.run_map_run(next_partition, &invocation, &cancelled, &stopping);
                     if let Some(outcome) = Box::pin(run).await {
                         Box::pin(engine.record_result(key, outcome, &hard_stop)).await;
                     }

@@ -4,7 +4,7 @@
 const RUN_COLUMNS: &str = "execution_id, seq, arn, execution_arn, partition, state_machine_arn, \
      revision_id, execution_type, status, start_ms, stop_ms, max_concurrency, tolerated_count, \
      tolerated_percentage, item_count, started, succeeded, failed, timed_out, aborted, \
-     result_writer, error, cause";
+     result_writer, error, cause, redrive_count";
 
 pub fn map_run() -> String {
     format!("SELECT {RUN_COLUMNS} FROM map_runs WHERE arn = $1")
@@ -50,12 +50,13 @@ where
         .bind(run.result_writer.as_deref())
         .bind(run.error.as_deref())
         .bind(run.cause.as_deref())
+        .bind(run.redrive_count)
 }
 
 pub fn insert_map_run() -> String {
     format!(
         "INSERT INTO map_runs ({RUN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) \
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) \
          ON CONFLICT (execution_id, seq) DO NOTHING"
     )
 }
@@ -100,6 +101,15 @@ pub fn count_ended(status: crate::model::ExecutionStatus) -> &'static str {
         _ => "UPDATE map_runs SET failed = failed + 1 WHERE execution_id = $1 AND seq = $2",
     }
 }
+
+/// A redrive: the items that did not succeed are pending again, and the run is running.
+pub const REDRIVE: [&str; 2] = [
+    "UPDATE map_run_items SET status = NULL, execution_arn = NULL, output = NULL \
+     WHERE execution_id = $1 AND seq = $2 AND (status IS NULL OR status <> 'SUCCEEDED')",
+    "UPDATE map_runs SET status = 'RUNNING', stop_ms = NULL, error = NULL, cause = NULL, \
+     started = succeeded, failed = 0, timed_out = 0, aborted = 0, \
+     redrive_count = redrive_count + 1 WHERE execution_id = $1 AND seq = $2",
+];
 
 pub const UPDATE_MAP_RUN: &str = "UPDATE map_runs SET \
      max_concurrency = COALESCE($2, max_concurrency), \

@@ -253,6 +253,26 @@ impl Tables {
                     r.tolerated_percentage = tolerated_percentage.or(r.tolerated_percentage);
                 }
             }
+            WriteOp::RedriveMapRun { run } => {
+                for ((k, _), item) in self.map_items.iter_mut() {
+                    if k == run && item.status != Some(ExecutionStatus::Succeeded) {
+                        item.status = None;
+                        item.execution_arn = None;
+                        item.output = None;
+                    }
+                }
+                if let Some(r) = self.map_runs.get_mut(run) {
+                    r.status = MapRunStatus::Running;
+                    r.stop_ms = None;
+                    r.error = None;
+                    r.cause = None;
+                    r.started = r.succeeded;
+                    r.failed = 0;
+                    r.timed_out = 0;
+                    r.aborted = 0;
+                    r.redrive_count += 1;
+                }
+            }
             WriteOp::EndMapRun {
                 run,
                 status,

@@ -145,6 +145,8 @@ pub struct MapRunRow {
     pub result_writer: Option<String>,
     pub error: Option<String>,
     pub cause: Option<String>,
+    /// Times a redrive of its parent ran its unsuccessful items again.
+    pub redrive_count: i64,
 }
 
 /// One item of a map run, as its child left it: `status` is `None` until the child starts.
@@ -338,6 +340,10 @@ pub enum WriteOp {
         max_concurrency: Option<i64>,
         tolerated_count: Option<f64>,
         tolerated_percentage: Option<f64>,
+    },
+    /// A redrive of the run's parent: its items that did not succeed are pending again.
+    RedriveMapRun {
+        run: MapRunKey,
     },
     /// A map run ended.
     EndMapRun {

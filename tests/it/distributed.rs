@@ -540,3 +540,92 @@ async fn a_distributed_map_runs_on_a_postgresql_cluster() {
         assert_eq!(children(&sfn, &run, 1000).await.len(), 200);
     }
 }
+
+/// A redrive of an execution whose Distributed Map failed runs again only the items whose
+/// children did not succeed, in the same map run (`MapRunRedriven`).
+#[tokio::test]
+async fn a_redriven_distributed_map_runs_only_the_items_that_did_not_succeed() {
+    let lambda = crate::support::FakeLambda::start().await;
+    let endpoint = lambda.endpoint();
+    let daemon = TestDaemon::start_with_env(&[("LAMBDA_ENDPOINT", endpoint.as_str())]).await;
+    let sfn = daemon.sfn();
+    let definition = json!({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1,
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Call",
+            "States": {"Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName.$": "$.fn", "Payload.$": "$"},
+                "OutputPath": "$.Payload", "End": true}}},
+        "End": true}}});
+    let sm = create(&sfn, "redriven-run", &definition.to_string()).await;
+    let items = json!({"items": [
+        {"fn": "echo", "n": 0}, {"fn": "echo", "n": 1},
+        {"fn": "flaky-1-dist", "n": 2}, {"fn": "echo", "n": 3}
+    ]});
+    let arn = start(&sfn, &sm, "four", &items.to_string()).await;
+    assert_eq!(
+        finished(&sfn, &arn, Duration::from_secs(30)).await,
+        ExecutionStatus::Failed
+    );
+    assert_eq!(
+        describe(&sfn, &arn).await.error(),
+        Some("States.ExceedToleratedFailureThreshold")
+    );
+    assert_eq!(lambda.calls_to("echo").len(), 2, "the fourth never started");
+    let run = only_map_run(&sfn, &arn).await;
+    sfn.redrive_execution()
+        .execution_arn(&arn)
+        .send()
+        .await
+        .expect("RedriveExecution");
+    assert_eq!(
+        finished(&sfn, &arn, Duration::from_secs(30)).await,
+        ExecutionStatus::Succeeded
+    );
+    let out: Value =
+        serde_json::from_str(describe(&sfn, &arn).await.output().expect("output")).expect("JSON");
+    assert_eq!(out, items["items"], "every output, by index");
+    assert_eq!(
+        lambda.calls_to("echo").len(),
+        3,
+        "the first two did not run again"
+    );
+    assert_eq!(lambda.calls_to("flaky-1-dist").len(), 2);
+    assert_eq!(
+        only_map_run(&sfn, &arn).await,
+        run,
+        "the same run, redriven"
+    );
+    let d = sfn
+        .describe_map_run()
+        .map_run_arn(&run)
+        .send()
+        .await
+        .expect("describe map run");
+    assert_eq!(d.status(), &MapRunStatus::Succeeded);
+    assert_eq!(d.redrive_count(), Some(1));
+    let c = d.item_counts().expect("counts");
+    assert_eq!((c.succeeded(), c.failed(), c.total()), (4, 0, 4));
+    let types: Vec<HistoryEventType> = history(&sfn, &arn)
+        .await
+        .iter()
+        .map(|e| e.r#type().clone())
+        .collect();
+    let redriven = types
+        .iter()
+        .position(|t| *t == HistoryEventType::ExecutionRedriven)
+        .expect("ExecutionRedriven");
+    assert_eq!(
+        &types[redriven..],
+        [
+            HistoryEventType::ExecutionRedriven,
+            HistoryEventType::MapStateEntered,
+            HistoryEventType::MapRunRedriven,
+            HistoryEventType::MapRunSucceeded,
+            HistoryEventType::MapStateSucceeded,
+            HistoryEventType::MapStateExited,
+            HistoryEventType::ExecutionSucceeded,
+        ]
+    );
+}

@@ -114,6 +114,19 @@ pub struct Partial {
     pub state: String,
     pub results: Vec<Value>,
     pub succeeded: std::collections::BTreeSet<usize>,
+    /// A Distributed Map's run, whose items that did not succeed a redrive runs again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map_run: Option<MapRunRef>,
+}
+
+/// A map run as its parent names it: its ARN, the id of its MapRunStarted event (its key)
+/// and how many redrives it has had.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MapRunRef {
+    pub arn: String,
+    pub seq: i64,
+    #[serde(default)]
+    pub redrives: u32,
 }
 
 /// A test case of the mock file being run: its name, and how many times each Task state was
@@ -245,6 +258,21 @@ pub struct RetryProgress {
     pub backoff: Option<Waiting>,
 }
 
+impl MapRunRef {
+    /// The run a Distributed Map's frame waits on, from its call.
+    pub fn of(t: &TaskProgress) -> Self {
+        Self {
+            arn: t.invocation.function_name.clone(),
+            seq: t.parameters["MapRunSeq"]
+                .as_i64()
+                .unwrap_or(t.invocation.seq),
+            redrives: t.parameters["Redrives"]
+                .as_u64()
+                .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)),
+        }
+    }
+}
+
 /// The branches of a Parallel state, or the iterations of a Map state, in progress.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fanout {
@@ -282,6 +310,7 @@ impl Fanout {
             succeeded: (0..self.next)
                 .filter(|i| !running.contains(i) && !self.failed.contains(i))
                 .collect(),
+            map_run: None,
         }
     }
 }

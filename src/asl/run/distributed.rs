@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::call::{CallKind, Invocation, InvokeOutput, MapRunStart};
-use super::cursor::{Frame, TaskProgress};
+use super::cursor::{Frame, MapRunRef, TaskProgress};
 use super::io::Io;
 use super::outcome::Outcome;
 use super::step::Run;
@@ -49,6 +49,11 @@ impl Run<'_> {
         read: Option<Vec<Value>>,
     ) -> Result<Outcome, StatesError> {
         let state = io.state;
+        let earlier = f.resume.take().filter(|p| p.state == state.name);
+        if let (Some(run), None) = (earlier.and_then(|p| p.map_run), &read) {
+            return Ok(self.redrive_map_run(f, run));
+        }
+        f.last_partial = None;
         let Some(items) = read else {
             if let Some(reader) = &spec.item_reader {
                 // The items are read within the run: its events come first.
@@ -232,27 +237,12 @@ impl Run<'_> {
             tolerated_percentage: limits.tolerated_percentage,
             result_writer: limits.result_writer,
         })));
-        let invocation = Invocation {
+        let run = MapRunRef {
+            arn,
             seq,
-            function_name: arn,
-            qualifier: None,
-            payload: String::new(),
-            invocation_type: String::new(),
-            client_context: None,
-            kind: CallKind::MapRun,
-            mock: None,
+            redrives: 0,
         };
-        f.task = Some(TaskProgress {
-            invocation: invocation.clone(),
-            parameters: Value::Null,
-            in_flight: Some(seq),
-            timeout: None,
-            timeout_secs: None,
-            heartbeat_secs: None,
-            submitted: false,
-            heartbeat: None,
-        });
-        self.effects.push(Effect::Invoke(invocation));
+        self.wait_for_run(f, run, seq);
         Outcome::Blocked
     }
 
@@ -282,7 +272,8 @@ impl Run<'_> {
         outer: &Map<String, Value>,
         result: Result<InvokeOutput, StatesError>,
     ) -> Result<Outcome, StatesError> {
-        f.task = None;
+        // Which run this was, kept for a redrive should the state fail.
+        let run = f.task.take().map(|t| MapRunRef::of(&t));
         let value = result.and_then(|out| {
             serde_json::from_str::<Value>(&out.payload)
                 .map_err(|e| StatesError::runtime(format!("The map run's result: {e}")))
@@ -294,8 +285,54 @@ impl Run<'_> {
                     .append(HistoryEventType::MapStateSucceeded, None);
                 self.complete(state, f, outer, value)
             }
-            Err(e) => Ok(self.map_run_failed(e)),
+            Err(e) => {
+                f.last_partial = Some(super::cursor::Partial {
+                    state: state.name.clone(),
+                    map_run: run,
+                    ..Default::default()
+                });
+                Ok(self.map_run_failed(e))
+            }
         }
+    }
+
+    /// A redrive of the execution came back to this state, whose run `run` had not
+    /// succeeded: its items that did not succeed run again (`MapRunRedriven`).
+    fn redrive_map_run(&mut self, f: &mut Frame, mut run: MapRunRef) -> Outcome {
+        run.redrives += 1;
+        self.journal.append(
+            HistoryEventType::MapRunRedriven,
+            history::map_run_redriven(&run.arn, run.redrives),
+        );
+        let seq = self.journal.last_id();
+        self.effects.push(Effect::RedriveMapRun { seq: run.seq });
+        self.wait_for_run(f, run, seq);
+        Outcome::Blocked
+    }
+
+    /// Block the frame on the call `seq` that answers with the end of `run`.
+    fn wait_for_run(&mut self, f: &mut Frame, run: MapRunRef, seq: i64) {
+        let invocation = Invocation {
+            seq,
+            function_name: run.arn.clone(),
+            qualifier: None,
+            payload: String::new(),
+            invocation_type: String::new(),
+            client_context: None,
+            kind: CallKind::MapRun,
+            mock: None,
+        };
+        f.task = Some(TaskProgress {
+            invocation: invocation.clone(),
+            parameters: json!({"MapRunSeq": run.seq, "Redrives": run.redrives}),
+            in_flight: Some(seq),
+            timeout: None,
+            timeout_secs: None,
+            heartbeat_secs: None,
+            submitted: false,
+            heartbeat: None,
+        });
+        self.effects.push(Effect::Invoke(invocation));
     }
 
     /// `MapRunFailed` and `MapStateFailed`: the error goes to the state's Retry and Catch.

@@ -159,6 +159,9 @@ pub enum Effect {
     Invoke(Invocation),
     /// Create (in the same commit) a Distributed Map's run; its `Invoke` follows.
     StartMapRun(Box<MapRunStart>),
+    /// Make the items of the run named by `seq` that did not succeed pending again (in the
+    /// same commit), for a redrive; its `Invoke` follows.
+    RedriveMapRun { seq: i64 },
 }
 
 /// The result of one [`step`].

@@ -186,11 +186,22 @@ fn partial_of(root: &mut super::cursor::Frame, state: &str) -> Option<super::cur
     if let Some(p) = root.last_partial.take().filter(|p| p.state == state) {
         return Some(p);
     }
-    let fan = root
-        .fanout
+    if root.current.as_deref() != Some(state) {
+        return None;
+    }
+    // A Distributed Map's run, stopped or timed out while it ran.
+    if let Some(t) = root
+        .task
         .as_ref()
-        .filter(|_| root.current.as_deref() == Some(state))?;
-    Some(fan.partial(state))
+        .filter(|t| t.invocation.kind == super::call::CallKind::MapRun)
+    {
+        return Some(super::cursor::Partial {
+            state: state.to_owned(),
+            map_run: Some(super::cursor::MapRunRef::of(t)),
+            ..Default::default()
+        });
+    }
+    root.fanout.as_ref().map(|fan| fan.partial(state))
 }
 
 /// Write the execution's end event and record its result; the new status, if it ended.

@@ -102,6 +102,11 @@ pub(super) async fn apply(tx: &mut PgConnection, op: &WriteOp) -> Result<()> {
                 .bind(tolerated_percentage);
             changed(tx, q).await?;
         }
+        WriteOp::RedriveMapRun { run } => {
+            for q in runs::REDRIVE {
+                changed(tx, sqlx::query(q).bind(run.0).bind(run.1)).await?;
+            }
+        }
         WriteOp::EndMapRun {
             run,
             status,

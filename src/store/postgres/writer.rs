@@ -391,6 +391,7 @@ async fn apply_single(tx: &mut PgConnection, op: &WriteOp) -> Result<()> {
         | WriteOp::MapItemStarted { .. }
         | WriteOp::MapItemEnded { .. }
         | WriteOp::UpdateMapRun { .. }
+        | WriteOp::RedriveMapRun { .. }
         | WriteOp::EndMapRun { .. } => super::map_runs::apply(tx, op).await?,
         WriteOp::InsertStateMachine {
             arn,

@@ -99,6 +99,15 @@ pub(super) async fn apply(conn: &mut SqliteConnection, op: &WriteOp) -> Result<(
                 .execute(&mut *conn)
                 .await?;
         }
+        WriteOp::RedriveMapRun { run } => {
+            for q in runs::REDRIVE {
+                sqlx::query(&sqlite(q))
+                    .bind(run.0)
+                    .bind(run.1)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
         WriteOp::EndMapRun {
             run,
             status,

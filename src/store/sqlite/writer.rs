@@ -184,6 +184,7 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
         | WriteOp::MapItemStarted { .. }
         | WriteOp::MapItemEnded { .. }
         | WriteOp::UpdateMapRun { .. }
+        | WriteOp::RedriveMapRun { .. }
         | WriteOp::EndMapRun { .. } => super::map_runs::apply(conn, op).await?,
         WriteOp::InsertStateMachine {
             arn,

@@ -66,7 +66,7 @@ pub fn drive(
                 Effect::ArmTimer { seq, due_ms } => timers.push((due_ms, seq)),
                 Effect::CancelTimer { seq } => timers.retain(|t| t.1 != seq),
                 Effect::Invoke(inv) => calls.push(inv),
-                Effect::StartMapRun(_) => {}
+                Effect::StartMapRun(_) | Effect::RedriveMapRun { .. } => {}
             }
         }
         if state.status.is_terminal() {
