@@ -222,9 +222,21 @@ pub(super) const MAX_RESPONSE_BYTES: usize = crate::asl::MAX_PAYLOAD_BYTES + 1;
 /// The response body as text, cut at `cap` bytes (the rest is not read; the connection is
 /// dropped with it).
 pub(super) async fn read_capped(
-    mut resp: reqwest::Response,
+    resp: reqwest::Response,
     cap: usize,
 ) -> Result<String, reqwest::Error> {
+    let body = read_capped_bytes(resp, cap).await?;
+    Ok(match String::from_utf8(body) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
+/// The body as bytes, at most `cap` of them.
+pub(super) async fn read_capped_bytes(
+    mut resp: reqwest::Response,
+    cap: usize,
+) -> Result<Vec<u8>, reqwest::Error> {
     let mut body = Vec::new();
     while let Some(chunk) = resp.chunk().await? {
         let room = cap - body.len();
@@ -233,10 +245,7 @@ pub(super) async fn read_capped(
             break;
         }
     }
-    Ok(match String::from_utf8(body) {
-        Ok(text) => text,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    })
+    Ok(body)
 }
 
 /// HTTP/1 header names arrive lower-cased; Step Functions shows them as Lambda spells them

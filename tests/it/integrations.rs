@@ -647,7 +647,7 @@ async fn lambda_is_called_and_read_in_the_aws_sdk_form() {
 }
 
 #[tokio::test]
-async fn a_maps_items_are_read_from_s3_as_json_csv_or_a_listing() {
+async fn a_maps_items_are_read_from_s3_as_json_csv_a_listing_or_an_inventory() {
     let moto = TestMoto::start().await;
     moto.aws(&["s3api", "create-bucket", "--bucket", "items"]);
     let dir = tempfile::tempdir().expect("a temp dir");
@@ -716,6 +716,58 @@ async fn a_maps_items_are_read_from_s3_as_json_csv_or_a_listing() {
             "orders/all.json",
             "orders/not-a-list.json"
         ]
+    );
+    // An S3 inventory report: a manifest naming a gzipped CSV file in another bucket.
+    moto.aws(&["s3api", "create-bucket", "--bucket", "inventory"]);
+    let gz = dir.path().join("part.csv.gz");
+    let made = std::process::Command::new(crate::support::test_venv().join("bin/python"))
+        .args([
+            "-c",
+            "import gzip, sys; open(sys.argv[1], 'wb').write(gzip.compress(sys.argv[2].encode()))",
+            &gz.display().to_string(),
+            "\"items\",\"orders/all.json\",\"27\"\n\"items\",\"orders/all.csv\",\"19\"\n",
+        ])
+        .status()
+        .expect("python");
+    assert!(made.success());
+    moto.aws(&[
+        "s3api",
+        "put-object",
+        "--bucket",
+        "inventory",
+        "--key",
+        "report/data/part.csv.gz",
+        "--body",
+        &gz.display().to_string(),
+    ]);
+    let manifest = dir.path().join("manifest.json");
+    std::fs::write(
+        &manifest,
+        json!({"sourceBucket": "items", "destinationBucket": "arn:aws:s3:::inventory",
+               "fileFormat": "CSV", "fileSchema": "Bucket, Key, Size",
+               "files": [{"key": "report/data/part.csv.gz", "size": 70}]})
+        .to_string(),
+    )
+    .expect("write the manifest");
+    moto.aws(&[
+        "s3api",
+        "put-object",
+        "--bucket",
+        "inventory",
+        "--key",
+        "report/manifest.json",
+        "--body",
+        &manifest.display().to_string(),
+    ]);
+    let inventory = map(json!({
+        "Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "MANIFEST"},
+        "Parameters": {"Bucket": "inventory", "Key": "report/manifest.json"}}));
+    let (_, out) = run(&daemon, "read-inventory", &inventory, "{}").await;
+    assert_eq!(
+        out,
+        json!([{"Bucket": "items", "Key": "orders/all.json", "Size": "27"},
+               {"Bucket": "items", "Key": "orders/all.csv", "Size": "19"}])
     );
     for (name, key) in [
         ("not-a-list", "orders/not-a-list.json"),

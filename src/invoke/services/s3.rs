@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | `arn:aws:states:::s3:getObject` | the object `Bucket`/`Key` | `ReaderConfig.InputType` `JSON` (an array), `JSONL` (one value a line), `CSV` (one object a row, headers from the first row or `CSVHeaders`) |
 //! | `arn:aws:states:::s3:listObjectsV2` | the objects under `Prefix` in `Bucket` | `{Key, Size, LastModified, Etag, StorageClass}` each |
+//! | `arn:aws:states:::s3:getObject`, `InputType: MANIFEST` | an S3 inventory report's `manifest.json` | the rows of the CSV files it lists (gzipped or not), keyed by its `fileSchema` |
 //!
 //! `ReaderConfig.MaxItems` (or `MaxItemsPath`, read by the interpreter) keeps the first ones.
 //! What cannot be read or parsed raises `States.ItemReaderFailed`.
@@ -12,7 +13,9 @@
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::super::lambda::{encode_path_segment, error_chain, read_capped, SigningKeys};
+use super::super::lambda::{
+    encode_path_segment, error_chain, read_capped, read_capped_bytes, SigningKeys,
+};
 use crate::asl::errors::names;
 use crate::asl::StatesError;
 
@@ -44,14 +47,13 @@ pub async fn read_items(
         .and_then(Value::as_u64)
         .filter(|n| *n > 0);
     let mut items = match resource.rsplit(':').next() {
+        Some("getObject")
+            if config.get("InputType").and_then(Value::as_str) == Some("MANIFEST") =>
+        {
+            inventory(http, endpoint, keys, bucket, text("Key")).await?
+        }
         Some("getObject") => {
-            let key: Vec<String> = text("Key").split('/').map(encode_path_segment).collect();
-            let url = format!(
-                "{endpoint}/{}/{}",
-                encode_path_segment(bucket),
-                key.join("/")
-            );
-            let body = get(http, keys, &url).await?;
+            let body = get(http, keys, &object_url(endpoint, bucket, text("Key"))).await?;
             parse(&body, config)?
         }
         Some("listObjectsV2") => list(http, endpoint, keys, bucket, text("Prefix"), max).await?,
@@ -112,6 +114,19 @@ pub async fn put_object(
 }
 
 async fn get(http: &reqwest::Client, keys: &SigningKeys, url: &str) -> Result<String, StatesError> {
+    let body = get_bytes(http, keys, url).await?;
+    Ok(match String::from_utf8(body) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
+/// An object's bytes (up to [`MAX_OBJECT_BYTES`]).
+async fn get_bytes(
+    http: &reqwest::Client,
+    keys: &SigningKeys,
+    url: &str,
+) -> Result<Vec<u8>, StatesError> {
     let empty = format!("{:x}", Sha256::digest(b""));
     let mut headers = vec![("x-amz-content-sha256".to_owned(), empty)];
     keys.sign("s3", "GET", url, &mut headers, b"")
@@ -127,12 +142,13 @@ async fn get(http: &reqwest::Client, keys: &SigningKeys, url: &str) -> Result<St
         ))
     })?;
     let status = resp.status();
-    let body = read_capped(resp, MAX_OBJECT_BYTES + 1)
+    let body = read_capped_bytes(resp, MAX_OBJECT_BYTES + 1)
         .await
         .map_err(|e| failed(format!("Unable to read the response: {e}")))?;
     if !status.is_success() {
-        let code = super::query::text_of(&body, "Code").unwrap_or_else(|| status.to_string());
-        let message = super::query::text_of(&body, "Message").unwrap_or_default();
+        let text = String::from_utf8_lossy(&body);
+        let code = super::query::text_of(&text, "Code").unwrap_or_else(|| status.to_string());
+        let message = super::query::text_of(&text, "Message").unwrap_or_default();
         return Err(failed(format!("S3 answered {code}: {message}")));
     }
     if body.len() > MAX_OBJECT_BYTES {
@@ -141,6 +157,75 @@ async fn get(http: &reqwest::Client, keys: &SigningKeys, url: &str) -> Result<St
         )));
     }
     Ok(body)
+}
+
+/// The URL of an object, path-style.
+fn object_url(endpoint: &str, bucket: &str, key: &str) -> String {
+    let key: Vec<String> = key.split('/').map(encode_path_segment).collect();
+    format!(
+        "{endpoint}/{}/{}",
+        encode_path_segment(bucket),
+        key.join("/")
+    )
+}
+
+/// The items of an S3 inventory report (`InputType: MANIFEST`): the manifest at `key` lists
+/// CSV files (gzipped when their key ends in `.gz`) in its destination bucket; each row is an
+/// item, keyed by the manifest's `fileSchema`.
+async fn inventory(
+    http: &reqwest::Client,
+    endpoint: &str,
+    keys: &SigningKeys,
+    bucket: &str,
+    key: &str,
+) -> Result<Vec<Value>, StatesError> {
+    let text = get(http, keys, &object_url(endpoint, bucket, key)).await?;
+    let manifest: Value = serde_json::from_str(&text)
+        .map_err(|e| failed(format!("The manifest is not JSON: {e}")))?;
+    let format = manifest["fileFormat"].as_str().unwrap_or("CSV");
+    if !format.eq_ignore_ascii_case("CSV") {
+        return Err(failed(format!(
+            "The inventory's fileFormat '{format}' is not supported by this server (CSV is)."
+        )));
+    }
+    let schema: Vec<Value> = manifest["fileSchema"]
+        .as_str()
+        .unwrap_or_default()
+        .split(',')
+        .map(|h| Value::String(h.trim().to_owned()))
+        .collect();
+    let config = json!({"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": schema});
+    // `arn:aws:s3:::BUCKET`, or the bucket itself.
+    let destination = manifest["destinationBucket"]
+        .as_str()
+        .map_or(bucket, |b| b.rsplit(":::").next().unwrap_or(b));
+    let mut items = Vec::new();
+    for file in manifest["files"].as_array().into_iter().flatten() {
+        let Some(file_key) = file["key"].as_str() else {
+            return Err(failed("A file of the manifest has no key."));
+        };
+        let bytes = get_bytes(http, keys, &object_url(endpoint, destination, file_key)).await?;
+        let body = if file_key.ends_with(".gz") {
+            let mut text = String::new();
+            std::io::Read::read_to_string(
+                &mut std::io::Read::take(
+                    flate2::read::GzDecoder::new(bytes.as_slice()),
+                    MAX_OBJECT_BYTES as u64,
+                ),
+                &mut text,
+            )
+            .map_err(|e| {
+                failed(format!(
+                    "The file '{file_key}' could not be decompressed: {e}"
+                ))
+            })?;
+            text
+        } else {
+            String::from_utf8_lossy(&bytes).into_owned()
+        };
+        items.extend(csv(&body, &config)?);
+    }
+    Ok(items)
 }
 
 /// The objects under `prefix`, page after page (up to `max` when given).
