@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use super::locks::Unlocked;
 use super::rows::{
-    calls_in_flight, effect_ops, event_rows, map_item_ended, map_run_ops, parent_marker, update_row,
+    calls_in_flight, effect_ops, event_rows, map_item_ended, map_run_ops, map_runs_waited,
+    parent_marker, update_row,
 };
 use super::{Engine, Error, Result, Revision, HOT_BUDGET_BYTES, HOT_MAX_BYTES};
 use crate::asl::{self, Effect, Event, ExecutionInfo, ExecutionState, Status};
@@ -210,6 +211,7 @@ impl<S: Store> Engine<S> {
             _ => None,
         };
         let before = calls_in_flight(&state);
+        let runs = map_runs_waited(&state);
         let children = self.sync_children(&state, id, partition);
         let (state, info, step) = self.run_step(rev, state, info, event, now).await?;
         // Calls whose state was left (a timeout, a stop, a failed sibling): their rows go in
@@ -232,6 +234,19 @@ impl<S: Store> Engine<S> {
         let item_ended = map_item_ended(&state);
         let told_map_run = item_ended.is_some();
         ops.extend(item_ended);
+        // A map run whose state was left is aborted in the same commit; its driver stops
+        // the children still running once the call is cancelled.
+        ops.extend(
+            runs.iter()
+                .filter(|(seq, _)| abandoned.contains(seq))
+                .map(|&(_, run)| WriteOp::EndMapRun {
+                    run: (id, run),
+                    status: crate::model::MapRunStatus::Aborted,
+                    stop_ms: now,
+                    error: None,
+                    cause: None,
+                }),
+        );
         if state.status.is_terminal() {
             ops.push(WriteOp::DeleteTasksOf { execution_id: id });
         } else {

@@ -25,6 +25,29 @@ pub(super) fn calls_in_flight(state: &ExecutionState) -> Vec<i64> {
     out
 }
 
+/// The map runs an execution waits on: `(seq of the call, the run's own seq)` each.
+pub(super) fn map_runs_waited(state: &ExecutionState) -> Vec<(i64, i64)> {
+    fn walk(frame: &Frame, out: &mut Vec<(i64, i64)>) {
+        if let Some(t) = frame
+            .task
+            .as_ref()
+            .filter(|t| t.invocation.kind == asl::run::CallKind::MapRun)
+        {
+            if let Some(seq) = t.in_flight {
+                out.push((seq, asl::run::MapRunRef::of(t).seq));
+            }
+        }
+        if let Some(fanout) = &frame.fanout {
+            for child in &fanout.running {
+                walk(&child.frame, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&state.root, &mut out);
+    out
+}
+
 /// The timer that tells a waiting parent its child ended (see `children`), written in the
 /// child's last commit: the parent's, due at once, keyed by minus the attempt's id.
 pub(super) fn parent_marker(state: &ExecutionState, now: i64) -> Option<TimerRow> {

@@ -66,6 +66,17 @@ async fn only_map_run(sfn: &Client, execution: &str) -> String {
     runs.map_runs()[0].map_run_arn().to_owned()
 }
 
+async fn describe_run(
+    sfn: &Client,
+    run: &str,
+) -> aws_sdk_sfn::operation::describe_map_run::DescribeMapRunOutput {
+    sfn.describe_map_run()
+        .map_run_arn(run)
+        .send()
+        .await
+        .expect("describe map run")
+}
+
 /// Every child of a map run, through ListExecutions pages of `page`.
 async fn children(sfn: &Client, map_run: &str, page: i32) -> Vec<(String, ExecutionStatus, i64)> {
     let mut all = Vec::new();
@@ -139,12 +150,7 @@ async fn a_distributed_map_runs_its_items_as_children_of_a_map_run() {
         run.starts_with("arn:aws:states:us-east-1:123456789012:mapRun:doubler/Doubler:"),
         "{run}"
     );
-    let d = sfn
-        .describe_map_run()
-        .map_run_arn(&run)
-        .send()
-        .await
-        .expect("describe map run");
+    let d = describe_run(&sfn, &run).await;
     assert_eq!(d.status(), &MapRunStatus::Succeeded);
     assert_eq!(d.execution_arn(), arn);
     assert_eq!(d.max_concurrency(), 4);
@@ -237,12 +243,7 @@ async fn more_failures_than_tolerated_fail_the_run_and_a_stop_aborts_it() {
         Some("States.ExceedToleratedFailureThreshold")
     );
     let run = only_map_run(&sfn, &arn).await;
-    let mr = sfn
-        .describe_map_run()
-        .map_run_arn(&run)
-        .send()
-        .await
-        .expect("describe map run");
+    let mr = describe_run(&sfn, &run).await;
     assert_eq!(mr.status(), &MapRunStatus::Failed);
     let counts = mr.item_counts().expect("item counts");
     assert_eq!(
@@ -453,12 +454,8 @@ async fn a_distributed_map_of_100000_items_survives_a_sigkill_without_rerunning_
         }
     })
     .await;
-    let before_kill = sfn
-        .describe_map_run()
-        .map_run_arn(&run)
-        .send()
+    let before_kill = describe_run(&sfn, &run)
         .await
-        .expect("describe map run")
         .item_counts()
         .expect("counts")
         .succeeded();
@@ -476,12 +473,7 @@ async fn a_distributed_map_of_100000_items_survives_a_sigkill_without_rerunning_
     let ones = out.as_array().expect("an array");
     assert_eq!(ones.len(), N as usize);
     assert!(ones.iter().all(|v| v == &json!(1)));
-    let d = sfn
-        .describe_map_run()
-        .map_run_arn(&run)
-        .send()
-        .await
-        .expect("describe map run");
+    let d = describe_run(&sfn, &run).await;
     let c = d.item_counts().expect("counts");
     assert_eq!(
         (c.total(), c.succeeded(), c.pending(), c.running()),
@@ -529,12 +521,7 @@ async fn a_distributed_map_runs_on_a_postgresql_cluster() {
     for node in [0, 1] {
         let sfn = cluster.sfn(node);
         let run = only_map_run(&sfn, &arn).await;
-        let d = sfn
-            .describe_map_run()
-            .map_run_arn(&run)
-            .send()
-            .await
-            .expect("describe map run");
+        let d = describe_run(&sfn, &run).await;
         let c = d.item_counts().expect("counts");
         assert_eq!((c.succeeded(), c.failed(), c.total()), (198, 2, 200));
         assert_eq!(children(&sfn, &run, 1000).await.len(), 200);
@@ -597,12 +584,7 @@ async fn a_redriven_distributed_map_runs_only_the_items_that_did_not_succeed() {
         run,
         "the same run, redriven"
     );
-    let d = sfn
-        .describe_map_run()
-        .map_run_arn(&run)
-        .send()
-        .await
-        .expect("describe map run");
+    let d = describe_run(&sfn, &run).await;
     assert_eq!(d.status(), &MapRunStatus::Succeeded);
     assert_eq!(d.redrive_count(), Some(1));
     let c = d.item_counts().expect("counts");

@@ -69,8 +69,8 @@ mod wait;
 
 pub use call::MapRunStart;
 pub use cursor::{
-    Child, ExecutionState, Fanout, Frame, MapItemLink, MockRun, ParentLink, Partial, RedrivePoint,
-    RetryProgress, Status, TaskProgress, Waiting,
+    Child, ExecutionState, Fanout, Frame, MapItemLink, MapRunRef, MockRun, ParentLink, Partial,
+    RedrivePoint, RetryProgress, Status, TaskProgress, Waiting,
 };
 pub use distributed::{map_run_arn, threshold_exceeded, MAX_CHILDREN_AT_ONCE};
 pub use step::step;
