@@ -77,7 +77,8 @@ impl<S: Store> Engine<S> {
             let engine = self.clone();
             let invoker = invoker.clone();
             let hard_stop = hard_stop.clone();
-            let stopping = shutdown.clone();
+            // Only a map run's driver watches for the shutdown itself.
+            let stopping = (next.invocation.kind == CallKind::MapRun).then(|| shutdown.clone());
             tasks.spawn(async move {
                 let Next {
                     key,
@@ -105,7 +106,7 @@ impl<S: Store> Engine<S> {
                     }
                     return;
                 }
-                if invocation.kind == CallKind::MapRun {
+                if let Some(stopping) = stopping {
                     // A map run lasts as long as its children: it holds no call's permit, and
                     // stops at once on shutdown (the next start resumes it).
                     drop(permit);
