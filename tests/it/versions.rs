@@ -263,3 +263,99 @@ async fn versions_and_aliases_route_starts_and_survive_a_sigkill() {
         .expect_err("no version 99");
     assert_eq!(code_and_message(&missing_version).0, "ResourceNotFound");
 }
+
+/// An alias routing 90/10 between two versions splits 1,000 starts within binomial bounds:
+/// the second version's share is 100 expected, with a standard deviation of 9.5; five of them
+/// either side is what is allowed (a 50/50 or inverted split falls far outside).
+#[tokio::test]
+async fn an_alias_routing_90_10_splits_1000_starts_within_binomial_bounds() {
+    const STARTS: usize = 1_000;
+    let daemon = TestDaemon::start().await;
+    let sfn = daemon.sfn();
+    let created = sfn
+        .create_state_machine()
+        .name("split")
+        .definition(answering("one"))
+        .role_arn(ROLE_ARN)
+        .publish(true)
+        .send()
+        .await
+        .expect("CreateStateMachine");
+    let sm = created.state_machine_arn().to_owned();
+    let v1 = created
+        .state_machine_version_arn()
+        .expect("a version")
+        .to_owned();
+    let v2 = sfn
+        .update_state_machine()
+        .state_machine_arn(&sm)
+        .definition(answering("two"))
+        .publish(true)
+        .send()
+        .await
+        .expect("UpdateStateMachine")
+        .state_machine_version_arn()
+        .expect("a version")
+        .to_owned();
+    let alias = sfn
+        .create_state_machine_alias()
+        .name("split")
+        .routing_configuration(route(&v1, 90))
+        .routing_configuration(route(&v2, 10))
+        .send()
+        .await
+        .expect("CreateStateMachineAlias")
+        .state_machine_alias_arn()
+        .to_owned();
+    for chunk in (0..STARTS).collect::<Vec<_>>().chunks(50) {
+        let starts = chunk.iter().map(|&i| {
+            let sfn = sfn.clone();
+            let alias = alias.clone();
+            tokio::spawn(async move {
+                sfn.start_execution()
+                    .state_machine_arn(&alias)
+                    .name(format!("s{i}"))
+                    .send()
+                    .await
+                    .map(|_| ())
+            })
+        });
+        for started in crate::support::join_all(starts).await {
+            started
+                .expect("a start task")
+                .expect("StartExecution through the alias");
+        }
+    }
+    let mut through = BTreeMap::new();
+    for version in [&v1, &v2] {
+        let mut n = 0;
+        let mut token = None;
+        loop {
+            let page = sfn
+                .list_executions()
+                .state_machine_arn(version)
+                .max_results(1000)
+                .set_next_token(token)
+                .send()
+                .await
+                .expect("ListExecutions of a version");
+            n += page.executions().len();
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        through.insert(version.clone(), n);
+    }
+    assert_eq!(through[&v1] + through[&v2], STARTS, "{through:?}");
+    println!(
+        "alias 90/10 over {STARTS} starts: {} to version 1, {} to version 2",
+        through[&v1], through[&v2]
+    );
+    let second = through[&v2] as f64;
+    let (mean, sd) = (100.0, (1000.0_f64 * 0.1 * 0.9).sqrt());
+    assert!(
+        (second - mean).abs() <= 5.0 * sd,
+        "{second} of {STARTS} starts went to the 10% version"
+    );
+}
