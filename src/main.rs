@@ -174,7 +174,8 @@ fn migrate(config: &Config, to: &str) -> anyhow::Result<()> {
         .with_context(|| format!("migrating {}", config.database_path().display()))?;
     println!(
         "copied {} state machines ({} revisions), {} executions ({} history events), \
-         {} pending timers, {} unfinished calls and {} tags into {} partitions in {:.1} s",
+         {} pending timers, {} unfinished calls, {} tags and {} map runs ({} items) into {} \
+         partitions in {:.1} s",
         copied.state_machines,
         copied.revisions,
         copied.executions,
@@ -182,6 +183,8 @@ fn migrate(config: &Config, to: &str) -> anyhow::Result<()> {
         copied.timers,
         copied.tasks,
         copied.tags,
+        copied.map_runs,
+        copied.map_run_items,
         copied.partitions,
         started.elapsed().as_secs_f64()
     );

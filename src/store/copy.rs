@@ -36,6 +36,9 @@ pub struct Copied {
     pub versions: u64,
     pub aliases: u64,
     pub execution_versions: u64,
+    /// Distributed Map runs and their items.
+    pub map_runs: u64,
+    pub map_run_items: u64,
     /// The target's number of partitions.
     pub partitions: u64,
 }
@@ -58,6 +61,7 @@ pub enum CopyError {
 #[derive(Debug, Clone)]
 enum Value {
     Int(Option<i64>),
+    Float(Option<f64>),
     Text(Option<String>),
 }
 
@@ -65,6 +69,7 @@ enum Value {
 #[derive(Clone, Copy)]
 enum Kind {
     Int,
+    Float,
     Text,
 }
 
@@ -237,6 +242,56 @@ const TABLES: &[Table] = &[
         ],
         partition: true,
     },
+    Table {
+        name: "map_runs",
+        select: "SELECT execution_id, seq, arn, execution_arn, 0, state_machine_arn, \
+                 revision_id, execution_type, status, start_ms, stop_ms, max_concurrency, \
+                 tolerated_count, tolerated_percentage, item_count, started, succeeded, failed, \
+                 timed_out, aborted, result_writer, error, cause, redrive_count, execution_arn \
+                 FROM map_runs ORDER BY execution_id, seq",
+        columns: &[
+            ("execution_id", Kind::Int),
+            ("seq", Kind::Int),
+            ("arn", Kind::Text),
+            ("execution_arn", Kind::Text),
+            ("partition", Kind::Int),
+            ("state_machine_arn", Kind::Text),
+            ("revision_id", Kind::Text),
+            ("execution_type", Kind::Text),
+            ("status", Kind::Text),
+            ("start_ms", Kind::Int),
+            ("stop_ms", Kind::Int),
+            ("max_concurrency", Kind::Int),
+            ("tolerated_count", Kind::Float),
+            ("tolerated_percentage", Kind::Float),
+            ("item_count", Kind::Int),
+            ("started", Kind::Int),
+            ("succeeded", Kind::Int),
+            ("failed", Kind::Int),
+            ("timed_out", Kind::Int),
+            ("aborted", Kind::Int),
+            ("result_writer", Kind::Text),
+            ("error", Kind::Text),
+            ("cause", Kind::Text),
+            ("redrive_count", Kind::Int),
+        ],
+        partition: true,
+    },
+    Table {
+        name: "map_run_items",
+        select: "SELECT execution_id, seq, idx, input, status, execution_arn, output \
+                 FROM map_run_items ORDER BY execution_id, seq, idx",
+        columns: &[
+            ("execution_id", Kind::Int),
+            ("seq", Kind::Int),
+            ("idx", Kind::Int),
+            ("input", Kind::Text),
+            ("status", Kind::Text),
+            ("execution_arn", Kind::Text),
+            ("output", Kind::Text),
+        ],
+        partition: false,
+    },
 ];
 
 /// Rows per INSERT statement (PostgreSQL takes at most 65,535 parameters in one).
@@ -320,6 +375,8 @@ pub async fn sqlite_to_postgres(
             "executions" => copied.executions = n,
             "history_events" => copied.history_events = n,
             "timers" => copied.timers = n,
+            "map_runs" => copied.map_runs = n,
+            "map_run_items" => copied.map_run_items = n,
             _ => copied.tasks = n,
         }
     }
@@ -366,6 +423,7 @@ fn read_row(table: &Table, row: &SqliteRow, partitions: u64) -> Result<Vec<Value
     for (i, (_, kind)) in table.columns.iter().enumerate() {
         values.push(match kind {
             Kind::Int => Value::Int(row.try_get(i).map_err(sqlite::classify)?),
+            Kind::Float => Value::Float(row.try_get(i).map_err(sqlite::classify)?),
             Kind::Text => Value::Text(row.try_get(i).map_err(sqlite::classify)?),
         });
     }
@@ -394,6 +452,7 @@ async fn insert(
         for v in row {
             match v {
                 Value::Int(i) => b.push_bind(*i),
+                Value::Float(f) => b.push_bind(*f),
                 Value::Text(t) => b.push_bind(t.clone()),
             };
         }

@@ -515,6 +515,32 @@ async fn executions_waiting_in_sqlite_migrated_to_postgresql_finish_on_three_nod
         .expect("CreateStateMachineAlias")
         .state_machine_alias_arn()
         .to_owned();
+    // A Distributed Map part-way: one child waiting, two items not started yet.
+    let map = serde_json::json!({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1,
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Pause",
+            "States": {"Pause": {"Type": "Wait", "Seconds": 3, "End": true}}},
+        "End": true}}});
+    let dm = create(&sfn, "migrated-map", &map.to_string()).await;
+    let dm_arn = start(&sfn, &dm, "run", r#"{"items":[1,2,3]}"#).await;
+    crate::support::eventually("the map run's first child", Duration::from_secs(20), || {
+        let sfn = sfn.clone();
+        let dm_arn = dm_arn.clone();
+        async move {
+            let runs = sfn
+                .list_map_runs()
+                .execution_arn(&dm_arn)
+                .send()
+                .await
+                .ok()?;
+            let run = runs.map_runs().first()?.map_run_arn().to_owned();
+            let d = sfn.describe_map_run().map_run_arn(&run).send().await.ok()?;
+            (d.item_counts()?.running() == 1).then_some(())
+        }
+    })
+    .await;
     let pg = TestPostgres::start().await;
     let migrate = |data_dir: &std::path::Path| {
         crate::support::daemon::command()
@@ -543,8 +569,8 @@ async fn executions_waiting_in_sqlite_migrated_to_postgresql_finish_on_three_nod
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        said.contains(&format!("{EXECUTIONS} executions"))
-            && said.contains(&format!("{EXECUTIONS} pending timers")),
+        said.contains(&format!("{} executions", EXECUTIONS + 2))
+            && said.contains("1 map runs (3 items)"),
         "{said}"
     );
     let took = started.elapsed();
@@ -577,6 +603,12 @@ async fn executions_waiting_in_sqlite_migrated_to_postgresql_finish_on_three_nod
         Duration::from_secs(60),
     )
     .await;
+    // The map run goes on where it was: the waiting child ends, the other two run.
+    let map_done =
+        crate::support::sfn::finished(&cluster.sfn(0), &dm_arn, Duration::from_secs(60)).await;
+    assert_eq!(map_done, aws_sdk_sfn::types::ExecutionStatus::Succeeded);
+    let out = crate::support::sfn::describe(&cluster.sfn(1), &dm_arn).await;
+    assert_eq!(out.output(), Some("[1,2,3]"));
     let late = sorted(check_all(&cluster.sfn(2), &executions).await);
     println!(
         "migrated {EXECUTIONS} waiting executions in {:.2} s; on 3 nodes their Waits exited p50 \
