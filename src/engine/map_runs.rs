@@ -135,7 +135,13 @@ impl<S: Store> Engine<S> {
             MapRunStatus::Running => {}
             // It ended before its result reached the parent (a crash in between).
             MapRunStatus::Succeeded => return Ok(Some(self.map_run_output(&run).await)),
-            _ => {
+            // Its parent left the state (the commit that left it aborted the run): stop the
+            // children still running, and end when the call is cancelled.
+            MapRunStatus::Aborted => {
+                self.stop_map_children(&run).await?;
+                return Ok(None);
+            }
+            MapRunStatus::Failed => {
                 let e = StatesError::new(
                     run.error.clone().unwrap_or_default(),
                     run.cause.clone().unwrap_or_default(),
@@ -277,6 +283,11 @@ impl<S: Store> Engine<S> {
             cause: error.and_then(|e| e.cause.clone()),
         });
         self.commit(ops, WhenFull::Wait).await?;
+        self.stop_map_children(run).await
+    }
+
+    /// Stop the children of a run that are still running.
+    async fn stop_map_children(&self, run: &MapRunRow) -> Result<()> {
         for item in self
             .store
             .running_map_items((run.execution_id, run.seq))
