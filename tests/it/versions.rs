@@ -26,6 +26,20 @@ fn route(version: &str, weight: i32) -> RoutingConfigurationListItem {
         .expect("a route")
 }
 
+/// UpdateStateMachine to a machine answering `word`, published: the new version's ARN.
+async fn updated_and_published(sfn: &Client, sm: &str, word: &str) -> String {
+    sfn.update_state_machine()
+        .state_machine_arn(sm)
+        .definition(answering(word))
+        .publish(true)
+        .send()
+        .await
+        .expect("UpdateStateMachine")
+        .state_machine_version_arn()
+        .expect("a version")
+        .to_owned()
+}
+
 async fn output_of(sfn: &Client, arn: &str) -> String {
     assert_eq!(
         finished(sfn, arn, Duration::from_secs(10)).await,
@@ -212,17 +226,7 @@ async fn versions_and_aliases_route_starts_and_survive_a_sigkill() {
         .await
         .expect_err("v1 is deleted");
     assert_eq!(code_and_message(&gone).0, "StateMachineDoesNotExist");
-    let v3 = sfn
-        .update_state_machine()
-        .state_machine_arn(&sm)
-        .definition(answering("three"))
-        .publish(true)
-        .send()
-        .await
-        .expect("UpdateStateMachine")
-        .state_machine_version_arn()
-        .expect("a version")
-        .to_owned();
+    let v3 = updated_and_published(&sfn, &sm, "three").await;
     assert_eq!(v3, format!("{sm}:3"));
 
     let aliases = sfn
@@ -286,17 +290,7 @@ async fn an_alias_routing_90_10_splits_1000_starts_within_binomial_bounds() {
         .state_machine_version_arn()
         .expect("a version")
         .to_owned();
-    let v2 = sfn
-        .update_state_machine()
-        .state_machine_arn(&sm)
-        .definition(answering("two"))
-        .publish(true)
-        .send()
-        .await
-        .expect("UpdateStateMachine")
-        .state_machine_version_arn()
-        .expect("a version")
-        .to_owned();
+    let v2 = updated_and_published(&sfn, &sm, "two").await;
     let alias = sfn
         .create_state_machine_alias()
         .name("split")

@@ -185,6 +185,28 @@ macro_rules! read {
     };
 }
 
+impl PgStore {
+    /// A page of executions newest first: `query` takes the ARN they are listed by, the
+    /// status filter, the `(start_ms, id)` cursor and the page size.
+    async fn executions_page(
+        &self,
+        query: &str,
+        arn: &str,
+        status: Option<ExecutionStatus>,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<ExecutionRow>> {
+        let (after_start, after_id) = after.unwrap_or((i64::MAX, i64::MAX));
+        read!(sqlx::query_as(query)
+            .bind(arn)
+            .bind(status.map(ExecutionStatus::as_str))
+            .bind(after_start)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.pool))
+    }
+}
+
 impl MachineReads for PgStore {
     async fn state_machine(&self, arn: &str) -> Result<Option<StateMachineRow>> {
         let sql = format!(
@@ -303,14 +325,14 @@ impl VersionReads for PgStore {
         after: Option<(i64, i64)>,
         limit: i64,
     ) -> Result<Vec<ExecutionRow>> {
-        let (after_start, after_id) = after.unwrap_or((i64::MAX, i64::MAX));
-        read!(sqlx::query_as(&sql::executions_through(EXECUTION_COLUMNS))
-            .bind(arn)
-            .bind(status.map(ExecutionStatus::as_str))
-            .bind(after_start)
-            .bind(after_id)
-            .bind(limit)
-            .fetch_all(&self.pool))
+        self.executions_page(
+            &sql::executions_through(EXECUTION_COLUMNS),
+            arn,
+            status,
+            after,
+            limit,
+        )
+        .await
     }
 }
 
@@ -367,14 +389,14 @@ impl MapRunReads for PgStore {
         after: Option<(i64, i64)>,
         limit: i64,
     ) -> Result<Vec<ExecutionRow>> {
-        let (after_start, after_id) = after.unwrap_or((i64::MAX, i64::MAX));
-        read!(sqlx::query_as(&runs::executions_of(EXECUTION_COLUMNS))
-            .bind(arn)
-            .bind(status.map(ExecutionStatus::as_str))
-            .bind(after_start)
-            .bind(after_id)
-            .bind(limit)
-            .fetch_all(&self.pool))
+        self.executions_page(
+            &runs::executions_of(EXECUTION_COLUMNS),
+            arn,
+            status,
+            after,
+            limit,
+        )
+        .await
     }
 }
 

@@ -404,17 +404,14 @@ impl Reader {
         after: Option<(i64, i64)>,
         limit: i64,
     ) -> Result<Vec<ExecutionRow>> {
-        let (after_start, after_id) = after.unwrap_or((i64::MAX, i64::MAX));
-        Ok(
-            sqlx::query_as(&sql::sqlite(&sql::executions_through(EXECUTION_COLUMNS)))
-                .bind(arn)
-                .bind(status.map(ExecutionStatus::as_str))
-                .bind(after_start)
-                .bind(after_id)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?,
+        self.executions_page(
+            &sql::executions_through(EXECUTION_COLUMNS),
+            arn,
+            status,
+            after,
+            limit,
         )
+        .await
     }
 
     pub async fn map_run(&self, arn: &str) -> Result<Option<MapRunRow>> {
@@ -474,17 +471,35 @@ impl Reader {
         after: Option<(i64, i64)>,
         limit: i64,
     ) -> Result<Vec<ExecutionRow>> {
-        let (after_start, after_id) = after.unwrap_or((i64::MAX, i64::MAX));
-        Ok(
-            sqlx::query_as(&sql::sqlite(&runs::executions_of(EXECUTION_COLUMNS)))
-                .bind(arn)
-                .bind(status.map(ExecutionStatus::as_str))
-                .bind(after_start)
-                .bind(after_id)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?,
+        self.executions_page(
+            &runs::executions_of(EXECUTION_COLUMNS),
+            arn,
+            status,
+            after,
+            limit,
         )
+        .await
+    }
+
+    /// A page of executions newest first: `query` takes the ARN they are listed by, the
+    /// status filter, the `(start_ms, id)` cursor and the page size.
+    async fn executions_page(
+        &self,
+        query: &str,
+        arn: &str,
+        status: Option<ExecutionStatus>,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<ExecutionRow>> {
+        let (after_start, after_id) = after.unwrap_or((i64::MAX, i64::MAX));
+        Ok(sqlx::query_as(&sql::sqlite(query))
+            .bind(arn)
+            .bind(status.map(ExecutionStatus::as_str))
+            .bind(after_start)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// State machines marked DELETING.
