@@ -63,6 +63,7 @@ pub struct Config {
     pub timer: TimerConfig,
     pub log: LogConfig,
     pub auth: AuthConfig,
+    pub console: ConsoleConfig,
     pub limits: LimitsConfig,
     pub cluster: ClusterConfig,
     pub postgres: PostgresConfig,
@@ -130,6 +131,31 @@ impl Default for AuthConfig {
             enabled: false,
             keys: Default::default(),
             max_skew_secs: 300,
+        }
+    }
+}
+
+/// The web console at `/console/`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// Serve the console. Default `true`.
+    pub enabled: bool,
+    /// The user name and password the console asks for (HTTP Basic authentication), as
+    /// `HOURGLASS_CONSOLE__USERNAME` and `HOURGLASS_CONSOLE__PASSWORD`. With `auth.enabled` the
+    /// console is off until both are set; without it they are asked for when set. Basic
+    /// credentials cross the network as they are: put TLS in front of a daemon others reach.
+    /// Default: none.
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            username: None,
+            password: None,
         }
     }
 }
@@ -345,6 +371,7 @@ impl Default for Config {
             timer: TimerConfig::default(),
             log: LogConfig::default(),
             auth: AuthConfig::default(),
+            console: ConsoleConfig::default(),
             limits: LimitsConfig::default(),
             cluster: ClusterConfig::default(),
             postgres: PostgresConfig::default(),
@@ -640,6 +667,7 @@ impl Config {
         for secret in c.auth.keys.values_mut() {
             *secret = "***".into();
         }
+        hide(&mut c.console.password);
         c
     }
 

@@ -11,6 +11,7 @@
 //! | [`invoke`] | calling Lambda over its Invoke HTTP API |
 //! | [`timer`] | the in-memory window of deadlines (a hashed timing wheel) and its loader |
 //! | [`model`] | the shared vocabulary: ARNs, names, ids, statuses, event types, hash, random |
+//! | `console` | the web console at `/console/`: pages over the engine's queries |
 //! | [`config`], [`telemetry`], [`metrics`], [`sigv4`] | settings, logs, Prometheus metrics, the one SigV4 signer |
 //!
 //! [`serve`] wires them together; `main.rs` only parses flags and calls it.
@@ -22,6 +23,7 @@ pub mod asl;
 mod backend;
 pub mod cluster;
 pub mod config;
+mod console;
 pub mod engine;
 pub mod invoke;
 pub mod metrics;
@@ -93,7 +95,10 @@ pub async fn serve(
         forwarder: forwarder_slot.clone(),
     };
     let http = tokio::spawn(
-        axum::serve(listener, api::router(app))
+        axum::serve(
+            listener,
+            api::router(app.clone()).merge(console::router(app, &config)),
+        )
             .with_graceful_shutdown(shutdown.clone().cancelled_owned())
             .into_future(),
     );

@@ -297,6 +297,38 @@ async fn answer(
             return e.into_response();
         }
     }
+    run_operation(app, op, target, &body, forwarded).await
+}
+
+/// An operation the console asks for, run as an authenticated API request is: the same
+/// request permits, shape checks, engine call and, in a cluster, forwarding to the node that
+/// holds the execution. The answer's JSON, or the error's `__type` and message.
+pub async fn perform(app: &App, op: Operation, req: &Value) -> Result<Value, (String, String)> {
+    let target = format!("AWSStepFunctions.{}", op.name());
+    let body = req.to_string();
+    let response = run_operation(app.clone(), Some(op), &target, body.as_bytes(), false).await;
+    let ok = response.status().is_success();
+    let bytes = axum::body::to_bytes(response.into_body(), MAX_REQUEST_BYTES)
+        .await
+        .unwrap_or_default();
+    let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    if ok {
+        return Ok(answer);
+    }
+    let field = |k: &str| answer.get(k).and_then(Value::as_str).unwrap_or_default();
+    let kind = field("__type").rsplit('#').next().unwrap_or_default().to_owned();
+    Err((kind, field("message").to_owned()))
+}
+
+/// Everything after authentication: permits, decoding, the engine (or the node holding the
+/// execution), encoding.
+async fn run_operation(
+    app: App,
+    op: Option<Operation>,
+    target: &str,
+    body: &[u8],
+    forwarded: bool,
+) -> Response {
     let Some(op) = op else {
         return ApiError::UnknownOperation(String::new()).into_response();
     };
@@ -317,7 +349,7 @@ async fn answer(
             .into_response()
         }
     };
-    let mut req = match decode(&body) {
+    let mut req = match decode(body) {
         Ok(req) => req,
         Err(e) => return e.into_response(),
     };

@@ -5,7 +5,7 @@ use super::{Engine, Error, Result};
 use crate::model::{
     ExecutionArn, ExecutionStatus, StateMachineArn, StateMachineStatus, StateMachineType,
 };
-use crate::store::{EventRow, ExecutionRow, RevisionRow, StateMachineRow, Store};
+use crate::store::{ConsoleReads, EventRow, ExecutionRow, RevisionRow, StateMachineRow, Store};
 
 /// A page of a listing, and the cursor after its last item when another page follows.
 #[derive(Debug)]
@@ -157,5 +157,48 @@ impl<S: Store> Engine<S> {
             return Err(Error::ResourceNotFound(arn.to_owned()));
         }
         Ok(self.store.tags(arn).await?)
+    }
+}
+
+/// What the console reads beside the API's queries.
+impl<S: Store + ConsoleReads> Engine<S> {
+    /// A machine's executions counted by status.
+    pub async fn execution_counts(
+        &self,
+        state_machine_arn: &StateMachineArn,
+    ) -> Result<Vec<(ExecutionStatus, i64)>> {
+        Ok(self
+            .store
+            .execution_counts(state_machine_arn.as_str())
+            .await?)
+    }
+
+    /// Executions of a machine whose names start with `prefix`, in name order, after the
+    /// execution ARN `after`.
+    pub async fn executions_named(
+        &self,
+        state_machine_arn: &StateMachineArn,
+        prefix: &str,
+        status: Option<ExecutionStatus>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Page<ExecutionRow, String>> {
+        let arn_prefix = state_machine_arn.execution(prefix);
+        let rows = self
+            .store
+            .executions_named(
+                state_machine_arn.as_str(),
+                arn_prefix.as_str(),
+                status,
+                after,
+                limit + 1,
+            )
+            .await?;
+        Ok(Page::of(rows, limit, |e| e.arn.clone()))
+    }
+
+    /// An execution's pending deadlines as `(seq, due_ms)`, soonest first.
+    pub async fn timers_of(&self, execution_id: i64) -> Result<Vec<(i64, i64)>> {
+        Ok(self.store.timers_of(execution_id).await?)
     }
 }

@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use super::ports::{
-    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, MapRunReads, TimerReads,
+    CallReads, Commit, ConsoleReads, ExecutionReads, HistoryReads, Ids, MachineReads, MapRunReads, TimerReads,
     VersionReads, WhenFull,
 };
 use super::postgres::PgStore;
@@ -94,6 +94,20 @@ impl ExecutionReads for Db {
         count_all_running() -> i64;
         max_execution_id() -> i64;
         closed_before(before_ms: i64, limit: i64) -> Vec<i64>;
+    }
+}
+
+impl ConsoleReads for Db {
+    dispatch! {
+        execution_counts(state_machine_arn: &str) -> Vec<(ExecutionStatus, i64)>;
+        executions_named(
+            state_machine_arn: &str,
+            arn_prefix: &str,
+            status: Option<ExecutionStatus>,
+            after: Option<&str>,
+            limit: i64
+        ) -> Vec<ExecutionRow>;
+        timers_of(execution_id: i64) -> Vec<(i64, i64)>;
     }
 }
 

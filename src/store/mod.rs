@@ -10,6 +10,7 @@
 //! The store never imports the engine, the interpreter or the API: what it stores is text and
 //! numbers in the shapes of [`rows`], with the vocabulary of [`crate::model`].
 
+mod console_sql;
 pub mod copy;
 pub mod db;
 mod map_runs_sql;
@@ -23,7 +24,7 @@ pub mod sqlite;
 mod versions_sql;
 
 pub use db::Db;
-pub use ports::{Commit, MapRunReads, Store, VersionReads, WhenFull};
+pub use ports::{Commit, ConsoleReads, MapRunReads, Store, VersionReads, WhenFull};
 pub use rows::*;
 
 /// A storage failure. The API answers `Busy` with ThrottlingException, `Unavailable` with

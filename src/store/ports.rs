@@ -219,6 +219,27 @@ pub trait MapRunReads: Send + Sync {
     ) -> impl Future<Output = Result<Vec<ExecutionRow>>> + Send;
 }
 
+/// What the console reads beside the API's queries.
+pub trait ConsoleReads: Send + Sync {
+    /// A machine's executions counted by status (statuses with none are left out).
+    fn execution_counts(
+        &self,
+        state_machine_arn: &str,
+    ) -> impl Future<Output = Result<Vec<(ExecutionStatus, i64)>>> + Send;
+    /// Executions of a machine whose ARN starts with `arn_prefix` (its execution ARN prefix
+    /// and the start of a name), in name order, after the ARN `after`, at most `limit`.
+    fn executions_named(
+        &self,
+        state_machine_arn: &str,
+        arn_prefix: &str,
+        status: Option<ExecutionStatus>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<ExecutionRow>>> + Send;
+    /// An execution's pending deadlines as `(seq, due_ms)`, soonest first.
+    fn timers_of(&self, execution_id: i64) -> impl Future<Output = Result<Vec<(i64, i64)>>> + Send;
+}
+
 pub trait Store:
     MachineReads
     + MapRunReads

@@ -7,6 +7,7 @@
 //!
 //! Reads see every committed transaction (READ COMMITTED), so any node can serve them.
 
+mod console;
 pub mod leases;
 mod map_runs;
 pub mod writer;
@@ -19,6 +20,7 @@ use sqlx::PgPool;
 
 pub use writer::Writer;
 
+use super::console_sql;
 use super::map_runs_sql as runs;
 use super::ports::{
     CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, MapRunReads, TimerReads,
@@ -419,12 +421,15 @@ impl ExecutionReads for PgStore {
         limit: i64,
     ) -> Result<Vec<ExecutionRow>> {
         let (after_start, after_id) = after.unwrap_or((i64::MAX, i64::MAX));
-        let sql = format!(
-            "SELECT {EXECUTION_COLUMNS} FROM executions \
-             WHERE state_machine_arn = $1 AND ($2::text IS NULL OR status = $2) \
-               AND (start_ms, id) < ($3, $4) \
-             ORDER BY start_ms DESC, id DESC LIMIT $5"
-        );
+        let sql = match status {
+            Some(_) => console_sql::executions_with_status(EXECUTION_COLUMNS),
+            None => format!(
+                "SELECT {EXECUTION_COLUMNS} FROM executions \
+                 WHERE state_machine_arn = $1 AND $2::text IS NULL \
+                   AND (start_ms, id) < ($3, $4) \
+                 ORDER BY start_ms DESC, id DESC LIMIT $5"
+            ),
+        };
         read!(sqlx::query_as(&sql)
             .bind(state_machine_arn)
             .bind(status.map(ExecutionStatus::as_str))

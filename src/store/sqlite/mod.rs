@@ -9,6 +9,7 @@
 //! always see the last committed transaction.
 
 mod bulk;
+mod console;
 mod map_runs;
 pub mod writer;
 
@@ -21,6 +22,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, SqliteConnection, SqlitePool};
 
+use super::console_sql;
 use super::map_runs_sql as runs;
 use super::ports::{
     CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, MapRunReads, TimerReads,
@@ -271,12 +273,15 @@ impl Reader {
         limit: i64,
     ) -> Result<Vec<ExecutionRow>> {
         let (after_start, after_id) = after.unwrap_or((i64::MAX, i64::MAX));
-        let sql = format!(
-            "SELECT {EXECUTION_COLUMNS} FROM executions \
-             WHERE state_machine_arn = ?1 AND (?2 IS NULL OR status = ?2) \
-               AND (start_ms < ?3 OR (start_ms = ?3 AND id < ?4)) \
-             ORDER BY start_ms DESC, id DESC LIMIT ?5"
-        );
+        let sql = match status {
+            Some(_) => sql::sqlite(&console_sql::executions_with_status(EXECUTION_COLUMNS)),
+            None => format!(
+                "SELECT {EXECUTION_COLUMNS} FROM executions \
+                 WHERE state_machine_arn = ?1 AND ?2 IS NULL \
+                   AND (start_ms < ?3 OR (start_ms = ?3 AND id < ?4)) \
+                 ORDER BY start_ms DESC, id DESC LIMIT ?5"
+            ),
+        };
         Ok(sqlx::query_as(&sql)
             .bind(state_machine_arn)
             .bind(status)

@@ -1,0 +1,373 @@
+//! What happened to each state of an execution, read from its history: the colours of the
+//! execution's graph and the "now" of a running execution.
+//!
+//! Every event belongs to a visit of a state: a `<Type>StateEntered` event starts a visit, and
+//! any other event belongs to the visit of the event it follows (`previous_id`), so visits of
+//! Parallel branches and Map iterations running side by side stay apart. A visit that exits
+//! after a failure event was caught; a visit the execution ended in failed (or was aborted).
+//! A state visited more than once (a loop, a Map's iterations) shows its most telling visit:
+//! running or waiting, then failed, aborted, caught, succeeded.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value;
+
+use crate::model::{ExecutionStatus, HistoryEventType as T};
+use crate::store::EventRow;
+
+/// What happened to a state, in the order a visit outranks another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    Succeeded,
+    Caught,
+    Aborted,
+    Failed,
+    Waiting,
+    Running,
+}
+
+impl Outcome {
+    /// The word the page and its styles use.
+    pub fn word(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Caught => "caught",
+            Outcome::Aborted => "aborted",
+            Outcome::Failed => "failed",
+            Outcome::Waiting => "waiting",
+            Outcome::Running => "running",
+        }
+    }
+}
+
+/// One visit of a state.
+#[derive(Debug, Clone)]
+pub struct Visit {
+    pub state: String,
+    /// Its `<Type>StateEntered` event's type.
+    pub kind: T,
+    /// The Parallel or Map visit it runs in.
+    parent: Option<usize>,
+    /// Not exited yet.
+    open: bool,
+    /// The id of its `StateEntered` event.
+    pub entered_id: i64,
+    pub outcome: Outcome,
+    /// A failure event was seen since it was entered (or since its last retry started).
+    failed_since: bool,
+    /// Its last event: what a visit still open is doing.
+    pub last: (T, i64, i64),
+    /// The details of its last event that names a resource (`TaskScheduled`,
+    /// `ActivityScheduled`, `MapRunStarted`, ...), for what it waits for.
+    pub doing: Option<(T, Value)>,
+}
+
+/// The visits of an execution's states, in the order they began.
+#[derive(Debug)]
+pub struct Visits {
+    pub visits: Vec<Visit>,
+    /// Event id → the visit it belongs to.
+    of: HashMap<i64, usize>,
+}
+
+/// An event's details: the object inside its `<type>EventDetails` (Null when it has none).
+pub fn details(e: &EventRow) -> Value {
+    let outer: Value = e
+        .details
+        .as_deref()
+        .and_then(|d| serde_json::from_str(d).ok())
+        .unwrap_or(Value::Null);
+    match outer {
+        Value::Object(o) if o.len() == 1 && o.keys().all(|k| k.ends_with("EventDetails")) => {
+            o.into_iter().next().map(|(_, v)| v).unwrap_or(Value::Null)
+        }
+        v => v,
+    }
+}
+
+fn is_failure(t: T) -> bool {
+    let s = t.as_str();
+    !matches!(t, T::ExecutionFailed | T::ExecutionTimedOut)
+        && (s.ends_with("Failed") || s.ends_with("TimedOut"))
+}
+
+fn is_abort(t: T) -> bool {
+    !matches!(t, T::ExecutionAborted) && t.as_str().ends_with("Aborted")
+}
+
+/// The visit an event belongs to, given the visit of the event it follows: a state's exit
+/// belongs to the nearest visit of that state, a Map's or Parallel's own events to the nearest
+/// Map or Parallel around.
+fn owner(visits: &[Visit], from: usize, t: T, name: Option<&str>) -> usize {
+    let s = t.as_str();
+    let wanted = |v: &Visit| -> bool {
+        if s.ends_with("StateExited") {
+            return name.is_none_or(|n| n == v.state);
+        }
+        if s.starts_with("Map") {
+            return v.kind == T::MapStateEntered;
+        }
+        if s.starts_with("Parallel") {
+            return v.kind == T::ParallelStateEntered;
+        }
+        true
+    };
+    let mut at = Some(from);
+    while let Some(i) = at {
+        if wanted(&visits[i]) {
+            return i;
+        }
+        at = visits[i].parent;
+    }
+    from
+}
+
+/// Events after which a visit is doing something again (a retry, a redrive).
+fn is_start(t: T) -> bool {
+    matches!(
+        t,
+        T::TaskScheduled
+            | T::ActivityScheduled
+            | T::LambdaFunctionScheduled
+            | T::MapRunStarted
+            | T::MapRunRedriven
+            | T::MapIterationStarted
+            | T::ParallelStateStarted
+            | T::MapStateStarted
+    )
+}
+
+/// Events a visit waits in, for something outside it: a callback, a worker, a timer.
+fn is_waiting(t: T, details: &Value) -> bool {
+    match t {
+        T::WaitStateEntered | T::ActivityScheduled => true,
+        T::TaskSubmitted | T::TaskStarted => details
+            .get("resource")
+            .and_then(Value::as_str)
+            .is_some_and(|r| r.ends_with(".waitForTaskToken")),
+        _ => false,
+    }
+}
+
+impl Visits {
+    /// Read the history (ascending) of an execution whose status is `status`.
+    pub fn read(events: &[EventRow], status: ExecutionStatus) -> Self {
+        let mut visits: Vec<Visit> = Vec::new();
+        // Event id → the visit (index into `visits`) it belongs to.
+        let mut of: HashMap<i64, usize> = HashMap::with_capacity(events.len());
+        let mut ended_in: Option<(usize, T)> = None;
+        for e in events {
+            let t = e.event_type;
+            let details = details(e);
+            let name = details.get("name").and_then(Value::as_str);
+            let from = of.get(&e.previous_id).copied();
+            if let (true, Some(name)) = (t.as_str().ends_with("StateEntered"), name) {
+                // Leaving a visit that had failed (and did not exit) is a catch.
+                if let Some(p) = from.and_then(|p| visits.get_mut(p)) {
+                    if p.outcome == Outcome::Failed && !p.open {
+                        p.outcome = Outcome::Caught;
+                    }
+                }
+                // The first state of a branch or an iteration follows its Parallel or Map,
+                // still open; any other follows a sibling that has closed.
+                let parent = from.and_then(|p| match visits[p].open {
+                    true => Some(p),
+                    false => visits[p].parent,
+                });
+                of.insert(e.id, visits.len());
+                visits.push(Visit {
+                    state: name.to_owned(),
+                    kind: t,
+                    parent,
+                    open: t != T::FailStateEntered,
+                    entered_id: e.id,
+                    outcome: match t {
+                        T::FailStateEntered => Outcome::Failed,
+                        _ if is_waiting(t, &details) => Outcome::Waiting,
+                        _ => Outcome::Running,
+                    },
+                    failed_since: false,
+                    last: (t, e.id, e.timestamp_ms),
+                    doing: None,
+                });
+                continue;
+            }
+            let Some(from) = from else {
+                continue;
+            };
+            let owner = owner(&visits, from, t, name);
+            of.insert(e.id, owner);
+            if matches!(
+                t,
+                T::ExecutionFailed | T::ExecutionTimedOut | T::ExecutionAborted
+            ) {
+                ended_in = Some((owner, t));
+                continue;
+            }
+            let visit = &mut visits[owner];
+            visit.last = (t, e.id, e.timestamp_ms);
+            if t.as_str().ends_with("StateExited") {
+                visit.open = false;
+                visit.outcome = match visit.failed_since {
+                    true => Outcome::Caught,
+                    false => Outcome::Succeeded,
+                };
+                // Branches and iterations still open when their Parallel or Map is left
+                // were stopped with it.
+                for v in &mut visits[owner + 1..] {
+                    if v.parent == Some(owner) && v.open {
+                        v.open = false;
+                        v.outcome = Outcome::Aborted;
+                    }
+                }
+            } else if is_failure(t) {
+                visit.outcome = Outcome::Failed;
+                visit.failed_since = true;
+            } else if is_abort(t) {
+                visit.outcome = Outcome::Aborted;
+            } else if is_start(t) || is_waiting(t, &details) {
+                if is_start(t) {
+                    visit.failed_since = false;
+                }
+                visit.outcome = match is_waiting(t, &details) {
+                    true => Outcome::Waiting,
+                    false => Outcome::Running,
+                };
+                if details.get("resource").is_some() || t == T::MapRunStarted {
+                    visit.doing = Some((t, details));
+                }
+            }
+        }
+        // The visit the execution ended in failed, or was aborted; so were the others still open.
+        if let Some((v, t)) = ended_in {
+            visits[v].outcome = match t {
+                T::ExecutionAborted => Outcome::Aborted,
+                _ => Outcome::Failed,
+            };
+        }
+        let end = match status {
+            ExecutionStatus::Running | ExecutionStatus::Succeeded => None,
+            ExecutionStatus::Aborted => Some(Outcome::Aborted),
+            _ => Some(Outcome::Failed),
+        };
+        if let Some(end) = end {
+            for v in &mut visits {
+                if matches!(v.outcome, Outcome::Running | Outcome::Waiting) {
+                    v.outcome = end;
+                }
+            }
+        }
+        Self { visits, of }
+    }
+
+    /// Each state's most telling outcome, by name.
+    pub fn by_state(&self) -> BTreeMap<&str, Outcome> {
+        let mut out: BTreeMap<&str, Outcome> = BTreeMap::new();
+        for v in &self.visits {
+            let o = out.entry(v.state.as_str()).or_insert(v.outcome);
+            *o = (*o).max(v.outcome);
+        }
+        out
+    }
+
+    /// The state an event belongs to.
+    pub fn state_of(&self, event_id: i64) -> Option<&str> {
+        let v = self.of.get(&event_id)?;
+        self.visits.get(*v).map(|v| v.state.as_str())
+    }
+
+    /// The visits still open (running or waiting).
+    pub fn open(&self) -> impl Iterator<Item = &Visit> {
+        self.visits
+            .iter()
+            .filter(|v| matches!(v.outcome, Outcome::Running | Outcome::Waiting))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(id: i64, prev: i64, t: T, details: Value) -> EventRow {
+        // Stored as the API answers it: inside the event type's details member.
+        EventRow {
+            id,
+            previous_id: prev,
+            event_type: t,
+            timestamp_ms: id * 1000,
+            details: Some(serde_json::json!({ "someEventDetails": details }).to_string()),
+        }
+    }
+
+    fn entered(id: i64, prev: i64, t: T, name: &str) -> EventRow {
+        ev(id, prev, t, serde_json::json!({"name": name}))
+    }
+
+    #[test]
+    fn a_caught_failure_a_succeeded_state_and_a_waiting_one() {
+        let events = vec![
+            ev(1, 0, T::ExecutionStarted, serde_json::json!({})),
+            entered(2, 0, T::TaskStateEntered, "Charge"),
+            ev(3, 2, T::TaskScheduled, serde_json::json!({"resource": "invoke"})),
+            ev(4, 3, T::TaskFailed, serde_json::json!({"error": "E"})),
+            entered(5, 4, T::TaskStateExited, "Charge"),
+            entered(6, 5, T::PassStateEntered, "Recover"),
+            entered(7, 6, T::PassStateExited, "Recover"),
+            entered(8, 7, T::WaitStateEntered, "Delay"),
+        ];
+        let v = Visits::read(&events, ExecutionStatus::Running);
+        let by = v.by_state();
+        assert_eq!(by["Charge"], Outcome::Caught);
+        assert_eq!(by["Recover"], Outcome::Succeeded);
+        assert_eq!(by["Delay"], Outcome::Waiting);
+        assert_eq!(v.open().count(), 1);
+    }
+
+    #[test]
+    fn a_failure_that_ends_the_execution_fails_its_state_and_a_stop_aborts_the_open_ones() {
+        let events = vec![
+            ev(1, 0, T::ExecutionStarted, serde_json::json!({})),
+            entered(2, 0, T::TaskStateEntered, "Charge"),
+            ev(3, 2, T::TaskScheduled, serde_json::json!({"resource": "invoke"})),
+            ev(4, 3, T::TaskFailed, serde_json::json!({"error": "E"})),
+            ev(5, 4, T::ExecutionFailed, serde_json::json!({"error": "E"})),
+        ];
+        let v = Visits::read(&events, ExecutionStatus::Failed);
+        assert_eq!(v.by_state()["Charge"], Outcome::Failed);
+
+        let events = vec![
+            ev(1, 0, T::ExecutionStarted, serde_json::json!({})),
+            entered(2, 0, T::WaitStateEntered, "Delay"),
+            ev(3, 2, T::ExecutionAborted, serde_json::json!({})),
+        ];
+        let v = Visits::read(&events, ExecutionStatus::Aborted);
+        assert_eq!(v.by_state()["Delay"], Outcome::Aborted);
+    }
+
+    #[test]
+    fn a_retried_task_that_then_succeeds_succeeded_and_iterations_keep_their_worst() {
+        let events = vec![
+            ev(1, 0, T::ExecutionStarted, serde_json::json!({})),
+            entered(2, 0, T::TaskStateEntered, "Call"),
+            ev(3, 2, T::TaskScheduled, serde_json::json!({"resource": "invoke"})),
+            ev(4, 3, T::TaskFailed, serde_json::json!({"error": "E"})),
+            ev(5, 4, T::TaskScheduled, serde_json::json!({"resource": "invoke"})),
+            ev(6, 5, T::TaskSucceeded, serde_json::json!({})),
+            entered(7, 6, T::TaskStateExited, "Call"),
+            entered(8, 7, T::MapStateEntered, "Each"),
+            entered(9, 8, T::PassStateEntered, "Item"),
+            entered(10, 9, T::PassStateExited, "Item"),
+            entered(11, 8, T::PassStateEntered, "Item"),
+            ev(12, 11, T::MapIterationFailed, serde_json::json!({})),
+            ev(13, 12, T::MapStateFailed, serde_json::json!({})),
+            entered(14, 13, T::MapStateExited, "Each"),
+            entered(15, 14, T::PassStateEntered, "Handle"),
+        ];
+        let v = Visits::read(&events, ExecutionStatus::Running);
+        let by = v.by_state();
+        assert_eq!(by["Call"], Outcome::Succeeded);
+        assert_eq!(by["Item"], Outcome::Aborted);
+        assert_eq!(by["Each"], Outcome::Caught, "{v:?}");
+        assert_eq!(by["Handle"], Outcome::Running);
+    }
+}

@@ -1,0 +1,44 @@
+//! The console's reads on SQLite (queries in `console_sql`).
+
+use super::{sql, SqliteStore, EXECUTION_COLUMNS};
+use crate::model::ExecutionStatus;
+use crate::store::console_sql as q;
+use crate::store::ports::ConsoleReads;
+use crate::store::{ExecutionRow, Result};
+
+impl ConsoleReads for SqliteStore {
+    async fn execution_counts(&self, state_machine_arn: &str) -> Result<Vec<(ExecutionStatus, i64)>> {
+        Ok(sqlx::query_as(&sql::sqlite(q::COUNTS))
+            .bind(state_machine_arn)
+            .fetch_all(&self.reader.pool)
+            .await?)
+    }
+
+    async fn executions_named(
+        &self,
+        state_machine_arn: &str,
+        arn_prefix: &str,
+        status: Option<ExecutionStatus>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<ExecutionRow>> {
+        Ok(
+            sqlx::query_as(&sql::sqlite(&q::executions_named(EXECUTION_COLUMNS, "")))
+                .bind(state_machine_arn)
+                .bind(arn_prefix)
+                .bind(format!("{arn_prefix}\u{10FFFF}"))
+                .bind(after.unwrap_or(""))
+                .bind(status.map(ExecutionStatus::as_str))
+                .bind(limit)
+                .fetch_all(&self.reader.pool)
+                .await?,
+        )
+    }
+
+    async fn timers_of(&self, execution_id: i64) -> Result<Vec<(i64, i64)>> {
+        Ok(sqlx::query_as(&sql::sqlite(q::TIMERS_OF))
+            .bind(execution_id)
+            .fetch_all(&self.reader.pool)
+            .await?)
+    }
+}
