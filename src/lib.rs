@@ -99,8 +99,8 @@ pub async fn serve(
             listener,
             api::router(app.clone()).merge(console::router(app, &config)),
         )
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-            .into_future(),
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .into_future(),
     );
     // Not println!, which panics when stdout is closed: the line is for whoever reads it.
     {

@@ -316,7 +316,11 @@ pub async fn perform(app: &App, op: Operation, req: &Value) -> Result<Value, (St
         return Ok(answer);
     }
     let field = |k: &str| answer.get(k).and_then(Value::as_str).unwrap_or_default();
-    let kind = field("__type").rsplit('#').next().unwrap_or_default().to_owned();
+    let kind = field("__type")
+        .rsplit('#')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     Err((kind, field("message").to_owned()))
 }
 

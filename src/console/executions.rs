@@ -86,11 +86,13 @@ pub async fn show(
         return Ok(html_page(live.render()));
     }
     let machine_name = ran.machine.name.clone();
+    // A map run's child runs `MACHINE/LABEL`: its page is the machine's.
+    let machine_arn = e.state_machine_arn.split('/').next().unwrap_or_default();
     let body = html! {
         h1 { (e.name) }
         dl.facts {
             dt { "ARN" } dd.mono { (e.arn) }
-            dt { "State machine" } dd { a href=(link("machine", &[("arn", &e.state_machine_arn)])) { (machine_name) } }
+            dt { "State machine" } dd { a href=(link("machine", &[("arn", machine_arn)])) { (machine_name) } }
             @if let Some((version, alias)) = &through {
                 dt { "Started through" } dd.mono { (alias.as_deref().unwrap_or(version)) }
             }
@@ -108,7 +110,10 @@ pub async fn show(
         (layout::json_block("Input", Some(&e.input)))
     };
     let trail = [
-        (machine_name.as_str(), link("machine", &[("arn", &e.state_machine_arn)])),
+        (
+            machine_name.as_str(),
+            link("machine", &[("arn", machine_arn)]),
+        ),
         (e.name.as_str(), link("execution", &[("arn", &e.arn)])),
     ];
     Ok(html_page(layout::page(&e.name, &trail, body)))
@@ -197,7 +202,8 @@ impl Live<'_> {
 
     fn doing(&self, v: &Visit) -> Markup {
         let timer = |seq: i64| self.timers.iter().find(|t| t.0 == seq).map(|t| t.1);
-        let since = html! { " (since " (layout::relative(v.last.2, self.now).replace(" ago", "")) ")" };
+        let since =
+            html! { " (since " (layout::relative(v.last.2, self.now).replace(" ago", "")) ")" };
         let what = match (&v.doing, v.last.0) {
             _ if v.kind == T::WaitStateEntered => match timer(v.entered_id) {
                 Some(due) => html! { "wakes " (countdown(due, self.now)) },
@@ -211,8 +217,12 @@ impl Live<'_> {
             (Some((T::ActivityScheduled, d)), t) => {
                 let activity = d["resource"].as_str().unwrap_or_default();
                 match t {
-                    T::ActivityStarted => html! { "a worker is working on activity " code { (activity) } (since) },
-                    _ => html! { "waits for a worker of activity " code { (activity) } " to call GetActivityTask" (since) },
+                    T::ActivityStarted => {
+                        html! { "a worker is working on activity " code { (activity) } (since) }
+                    }
+                    _ => {
+                        html! { "waits for a worker of activity " code { (activity) } " to call GetActivityTask" (since) }
+                    }
                 }
             }
             (Some((T::MapRunStarted, d)), _) => {
@@ -243,12 +253,15 @@ impl Live<'_> {
         let n = self.events.len();
         let last_page_start = n.saturating_sub(1) / HISTORY_PAGE * HISTORY_PAGE;
         let start = match self.from {
-            Some(id) => usize::try_from(id.max(1) - 1).unwrap_or(0).min(last_page_start),
+            Some(id) => usize::try_from(id.max(1) - 1)
+                .unwrap_or(0)
+                .min(last_page_start),
             None => last_page_start,
         };
         let shown = &self.events[start..(start + HISTORY_PAGE).min(n)];
         let arn = self.e.arn.as_str();
-        let page_link = |i: usize| link("execution", &[("arn", arn), ("from", &(i + 1).to_string())]);
+        let page_link =
+            |i: usize| link("execution", &[("arn", arn), ("from", &(i + 1).to_string())]);
         html! {
             section.block #history {
                 h2 { "History " span.muted { "(" (n) " events)" } }
@@ -326,7 +339,12 @@ fn summary(details: &Value) -> String {
     }
     let keys: Vec<&str> = details
         .as_object()
-        .map(|o| o.keys().map(String::as_str).filter(|k| *k != "name").collect())
+        .map(|o| {
+            o.keys()
+                .map(String::as_str)
+                .filter(|k| *k != "name")
+                .collect()
+        })
         .unwrap_or_default();
     keys.join(", ")
 }
@@ -459,7 +477,11 @@ pub async fn map_run(
         "Parent execution",
         link("execution", &[("arn", &run.execution_arn)]),
     )];
-    Ok(html_page(layout::page(&format!("Map run {label}"), &trail, body)))
+    Ok(html_page(layout::page(
+        &format!("Map run {label}"),
+        &trail,
+        body,
+    )))
 }
 
 /// Stop or Redrive.

@@ -259,7 +259,11 @@ fn resource(arn: &str) -> String {
 /// A Choice rule, short: its JSONata `Condition`, or its JSONPath comparison.
 fn rule_text(rule: &Value) -> String {
     if let Some(c) = rule.get("Condition").and_then(Value::as_str) {
-        return c.trim_start_matches("{%").trim_end_matches("%}").trim().to_owned();
+        return c
+            .trim_start_matches("{%")
+            .trim_end_matches("%}")
+            .trim()
+            .to_owned();
     }
     comparison(rule)
 }
@@ -286,7 +290,10 @@ fn comparison(rule: &Value) -> String {
     }
     let variable = obj.get("Variable").and_then(Value::as_str).unwrap_or("?");
     for (key, value) in obj {
-        if matches!(key.as_str(), "Variable" | "Next" | "Comment" | "Assign" | "Output") {
+        if matches!(
+            key.as_str(),
+            "Variable" | "Next" | "Comment" | "Assign" | "Output"
+        ) {
             continue;
         }
         let (op_key, is_path) = match key.strip_suffix("Path") {
@@ -393,7 +400,12 @@ mod tests {
         assert!(has("start", "/Pick", "next", ""), "{es:?}");
         assert!(has("/Pick", "/Fan", "choice", "$.n > 5"), "{es:?}");
         assert!(
-            has("/Pick", "/Each", "choice", "($.s == \"x\") and ($.b is not present)"),
+            has(
+                "/Pick",
+                "/Each",
+                "choice",
+                "($.s == \"x\") and ($.b is not present)"
+            ),
             "{es:?}"
         );
         assert!(has("/Pick", "/Call", "default", "Default"));

@@ -46,7 +46,11 @@ pub async fn list(
     let mut more = None;
     // Names are matched here, a batch at a time: a node holds thousands of machines at most.
     loop {
-        let batch = if needle.is_empty() { PAGE } else { SEARCH_BATCH };
+        let batch = if needle.is_empty() {
+            PAGE
+        } else {
+            SEARCH_BATCH
+        };
         let page = engine.list_state_machines(after.as_deref(), batch).await?;
         for m in page.items {
             if machines.len() as i64 == PAGE {
@@ -159,8 +163,10 @@ pub async fn show(
     let page: Page<ExecutionRow, String> = if query.q.is_empty() {
         let after = match query.after.split_once('.') {
             Some((s, i)) => Some((
-                s.parse().map_err(|_| Fail::Bad("A bad page cursor.".into()))?,
-                i.parse().map_err(|_| Fail::Bad("A bad page cursor.".into()))?,
+                s.parse()
+                    .map_err(|_| Fail::Bad("A bad page cursor.".into()))?,
+                i.parse()
+                    .map_err(|_| Fail::Bad("A bad page cursor.".into()))?,
             )),
             None => None,
         };
@@ -197,7 +203,7 @@ pub async fn show(
                 "All " span.n { (total) }
             }
             @for s in STATUSES {
-                a class={"st-" (s.as_str().to_ascii_lowercase())} .current[status == Some(s)]
+                a class={"st-" (s.as_str().to_ascii_lowercase()) @if status == Some(s) { " current" }}
                     href=(link("machine", &[("arn", &machine.arn), ("status", s.as_str()), ("q", &query.q)])) {
                     (layout::title_case(s.as_str())) " " span.n { (shown(s)) }
                 }
@@ -269,7 +275,10 @@ pub async fn show(
             pre.json tabindex="0" { (layout::pretty(&machine.definition)) }
         }
     };
-    let trail = [(machine.name.as_str(), link("machine", &[("arn", &machine.arn)]))];
+    let trail = [(
+        machine.name.as_str(),
+        link("machine", &[("arn", &machine.arn)]),
+    )];
     Ok(html_page(layout::page(&machine.name, &trail, body)))
 }
 

@@ -80,7 +80,10 @@ pub fn router(app: App, config: &Config) -> Router {
         gate: Arc::new(Gate::of(config)),
     };
     Router::new()
-        .route("/console", get(|| async { Redirect::permanent("/console/") }))
+        .route(
+            "/console",
+            get(|| async { Redirect::permanent("/console/") }),
+        )
         .route("/console/", get(machines::list))
         .route("/console/machine", get(machines::show))
         .route("/console/execution", get(executions::show))
@@ -91,10 +94,7 @@ pub fn router(app: App, config: &Config) -> Router {
         )
         .route("/console/map-run", get(executions::map_run))
         .route("/console/assets/{name}", get(assets::serve))
-        .layer(axum::middleware::from_fn_with_state(
-            console.clone(),
-            guard,
-        ))
+        .layer(axum::middleware::from_fn_with_state(console.clone(), guard))
         .with_state(console)
 }
 
@@ -162,7 +162,11 @@ async fn guard(State(console): State<Console>, mut req: Request, next: Next) -> 
         HeaderValue::from_static("nosniff"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // Not `no-referrer`: under it a browser sends `Origin: null` with the console's own forms.
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     resp
 }
 
@@ -225,9 +229,9 @@ impl From<crate::engine::Error> for Fail {
     fn from(e: crate::engine::Error) -> Self {
         use crate::engine::Error as E;
         match e {
-            E::ExecutionDoesNotExist(_) | E::StateMachineDoesNotExist(_) | E::ResourceNotFound(_) => {
-                Fail::NotFound(e.to_string())
-            }
+            E::ExecutionDoesNotExist(_)
+            | E::StateMachineDoesNotExist(_)
+            | E::ResourceNotFound(_) => Fail::NotFound(e.to_string()),
             E::Invalid(m) => Fail::Bad(m),
             e => {
                 tracing::warn!(error = %e, "a console page failed");

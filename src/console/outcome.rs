@@ -308,7 +308,12 @@ mod tests {
         let events = vec![
             ev(1, 0, T::ExecutionStarted, serde_json::json!({})),
             entered(2, 0, T::TaskStateEntered, "Charge"),
-            ev(3, 2, T::TaskScheduled, serde_json::json!({"resource": "invoke"})),
+            ev(
+                3,
+                2,
+                T::TaskScheduled,
+                serde_json::json!({"resource": "invoke"}),
+            ),
             ev(4, 3, T::TaskFailed, serde_json::json!({"error": "E"})),
             entered(5, 4, T::TaskStateExited, "Charge"),
             entered(6, 5, T::PassStateEntered, "Recover"),
@@ -328,7 +333,12 @@ mod tests {
         let events = vec![
             ev(1, 0, T::ExecutionStarted, serde_json::json!({})),
             entered(2, 0, T::TaskStateEntered, "Charge"),
-            ev(3, 2, T::TaskScheduled, serde_json::json!({"resource": "invoke"})),
+            ev(
+                3,
+                2,
+                T::TaskScheduled,
+                serde_json::json!({"resource": "invoke"}),
+            ),
             ev(4, 3, T::TaskFailed, serde_json::json!({"error": "E"})),
             ev(5, 4, T::ExecutionFailed, serde_json::json!({"error": "E"})),
         ];
@@ -349,9 +359,19 @@ mod tests {
         let events = vec![
             ev(1, 0, T::ExecutionStarted, serde_json::json!({})),
             entered(2, 0, T::TaskStateEntered, "Call"),
-            ev(3, 2, T::TaskScheduled, serde_json::json!({"resource": "invoke"})),
+            ev(
+                3,
+                2,
+                T::TaskScheduled,
+                serde_json::json!({"resource": "invoke"}),
+            ),
             ev(4, 3, T::TaskFailed, serde_json::json!({"error": "E"})),
-            ev(5, 4, T::TaskScheduled, serde_json::json!({"resource": "invoke"})),
+            ev(
+                5,
+                4,
+                T::TaskScheduled,
+                serde_json::json!({"resource": "invoke"}),
+            ),
             ev(6, 5, T::TaskSucceeded, serde_json::json!({})),
             entered(7, 6, T::TaskStateExited, "Call"),
             entered(8, 7, T::MapStateEntered, "Each"),

@@ -4,8 +4,8 @@
 use std::future::Future;
 
 use super::ports::{
-    CallReads, Commit, ConsoleReads, ExecutionReads, HistoryReads, Ids, MachineReads, MapRunReads, TimerReads,
-    VersionReads, WhenFull,
+    CallReads, Commit, ConsoleReads, ExecutionReads, HistoryReads, Ids, MachineReads, MapRunReads,
+    TimerReads, VersionReads, WhenFull,
 };
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;

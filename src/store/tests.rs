@@ -129,6 +129,86 @@ on_every_store!(
     versions_aliases_and_the_executions_started_through_them,
 );
 
+/// The console's reads, on the databases (the in-memory tables serve no console).
+mod console_on_sqlite {
+    #[tokio::test]
+    async fn counts_names_and_timers() {
+        let (store, _dir) = super::sqlite_store().await;
+        super::the_consoles_counts_name_search_and_timers(store).await;
+    }
+}
+
+mod console_on_postgres {
+    #[tokio::test]
+    async fn counts_names_and_timers() {
+        let (store, _db) = super::postgres_store().await;
+        super::the_consoles_counts_name_search_and_timers(store).await;
+    }
+}
+
+async fn the_consoles_counts_name_search_and_timers(
+    store: impl ExecutionReads + ports::ConsoleReads + Commit,
+) {
+    let sm = "arn:aws:states:us-east-1:123456789012:stateMachine:sm";
+    let names = ["a1", "a2", "b1", "b2", "b10"];
+    let mut ops: Vec<WriteOp> = names
+        .iter()
+        .zip(1..)
+        .map(|(name, id)| {
+            let mut row = ExecutionRow::running_for_tests(id, name, 100 + id);
+            if *name == "a1" || *name == "b2" {
+                row.status = ExecutionStatus::Failed;
+                row.stop_ms = Some(200);
+            }
+            WriteOp::InsertExecution(row)
+        })
+        .collect();
+    ops.push(WriteOp::InsertTimer(TimerRow {
+        partition: 0,
+        due_ms: 999,
+        execution_id: 3,
+        seq: 7,
+    }));
+    write(&store, ops).await;
+
+    let mut counts = store.execution_counts(sm).await.expect("counts");
+    counts.sort_by_key(|c| c.0.as_str());
+    assert_eq!(
+        counts,
+        [(ExecutionStatus::Failed, 2), (ExecutionStatus::Running, 3)]
+    );
+    let prefix = |p: &str| format!("arn:aws:states:us-east-1:123456789012:execution:sm:{p}");
+    let named = |rows: Vec<ExecutionRow>| rows.into_iter().map(|e| e.name).collect::<Vec<_>>();
+    let all_b = store
+        .executions_named(sm, &prefix("b"), None, None, 10)
+        .await
+        .expect("by name");
+    assert_eq!(named(all_b), ["b1", "b10", "b2"]);
+    let after = store
+        .executions_named(sm, &prefix("b"), None, Some(&prefix("b1")), 1)
+        .await
+        .expect("by name, after");
+    assert_eq!(named(after), ["b10"]);
+    let failed = store
+        .executions_named(sm, &prefix(""), Some(ExecutionStatus::Failed), None, 10)
+        .await
+        .expect("by name and status");
+    assert_eq!(named(failed), ["a1", "b2"]);
+    // ListExecutions with a status reads its own query.
+    let running = store
+        .list_executions(sm, Some(ExecutionStatus::Running), None, 2)
+        .await
+        .expect("by status");
+    assert_eq!(running.iter().map(|e| e.id).collect::<Vec<_>>(), [5, 3]);
+    let rest = store
+        .list_executions(sm, Some(ExecutionStatus::Running), Some((103, 3)), 10)
+        .await
+        .expect("by status, after");
+    assert_eq!(rest.iter().map(|e| e.id).collect::<Vec<_>>(), [2]);
+    assert_eq!(store.timers_of(3).await.expect("timers"), [(7, 999)]);
+    assert!(store.timers_of(4).await.expect("timers").is_empty());
+}
+
 async fn write(store: &impl Commit, ops: Vec<WriteOp>) {
     store.commit(ops, WhenFull::Wait).await.expect("commit");
 }

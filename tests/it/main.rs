@@ -11,6 +11,7 @@ mod cli;
 mod cluster;
 mod compose;
 mod conformance;
+mod console;
 mod crash;
 mod distributed;
 mod errors;

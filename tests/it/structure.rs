@@ -49,8 +49,8 @@ fn is_test_file(path: &Path) -> bool {
 }
 
 #[test]
-fn the_engine_and_the_api_name_no_database_crate_and_read_only_through_the_engine() {
-    for room in ["engine", "api"] {
+fn the_engine_the_api_and_the_console_name_no_database_crate_and_read_only_through_the_engine() {
+    for room in ["engine", "api", "console"] {
         for (path, text) in sources(&src().join(room)) {
             let code = code(&text);
             assert!(!code.contains("sqlx"), "{} names sqlx", path.display());

@@ -7,11 +7,15 @@ use crate::store::ports::ConsoleReads;
 use crate::store::{ExecutionRow, Result};
 
 impl ConsoleReads for PgStore {
-    async fn execution_counts(&self, state_machine_arn: &str) -> Result<Vec<(ExecutionStatus, i64)>> {
+    async fn execution_counts(
+        &self,
+        state_machine_arn: &str,
+    ) -> Result<Vec<(ExecutionStatus, i64)>> {
         Ok(sqlx::query_as(q::COUNTS)
             .bind(state_machine_arn)
             .fetch_all(&self.pool)
-            .await.map_err(classify)?)
+            .await
+            .map_err(classify)?)
     }
 
     async fn executions_named(
@@ -31,7 +35,8 @@ impl ConsoleReads for PgStore {
                 .bind(status.map(ExecutionStatus::as_str))
                 .bind(limit)
                 .fetch_all(&self.pool)
-                .await.map_err(classify)?,
+                .await
+                .map_err(classify)?,
         )
     }
 
@@ -39,6 +44,7 @@ impl ConsoleReads for PgStore {
         Ok(sqlx::query_as(q::TIMERS_OF)
             .bind(execution_id)
             .fetch_all(&self.pool)
-            .await.map_err(classify)?)
+            .await
+            .map_err(classify)?)
     }
 }

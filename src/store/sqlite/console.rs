@@ -7,7 +7,10 @@ use crate::store::ports::ConsoleReads;
 use crate::store::{ExecutionRow, Result};
 
 impl ConsoleReads for SqliteStore {
-    async fn execution_counts(&self, state_machine_arn: &str) -> Result<Vec<(ExecutionStatus, i64)>> {
+    async fn execution_counts(
+        &self,
+        state_machine_arn: &str,
+    ) -> Result<Vec<(ExecutionStatus, i64)>> {
         Ok(sqlx::query_as(&sql::sqlite(q::COUNTS))
             .bind(state_machine_arn)
             .fetch_all(&self.reader.pool)
