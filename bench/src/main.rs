@@ -42,6 +42,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
 mod client;
+mod console;
 mod daemon;
 mod db;
 mod maps;
@@ -184,6 +185,16 @@ enum Scenario {
         #[arg(long, default_value_t = 1_000)]
         concurrency: u64,
     },
+    /// The web console's pages over a big store: the machines, a machine's executions
+    /// (paged, by status, by name), and an execution with a 25,000-event history.
+    Console {
+        /// Executions in the store
+        #[arg(long, default_value_t = 1_000_000)]
+        count: u64,
+        /// Requests timed per page
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+    },
     /// Kill a node (SIGKILL) while executions in its partitions are due; time from the kill
     /// to the first of them firing on another node (PostgreSQL, two nodes or more).
     Failover {
@@ -274,7 +285,10 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
     if let Scenario::Messages { sqs_endpoint, .. } = &cli.scenario {
         env.push(("SQS_ENDPOINT".into(), sqs_endpoint.clone()));
     }
-    if matches!(cli.scenario, Scenario::Tasks { .. } | Scenario::Sync { .. }) {
+    if matches!(
+        cli.scenario,
+        Scenario::Tasks { .. } | Scenario::Sync { .. } | Scenario::Console { .. }
+    ) {
         env.push(("LAMBDA_ENDPOINT".into(), noop_function_server().await?));
     }
     let (token_tx, token_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -369,6 +383,10 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
             let lambda = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","OutputPath":"$.Payload","Parameters":{"Payload.$":"$","FunctionName":"noop"},"End":true}}}"#;
             maps::sync_round_trips(&nodes, &client, "pass", pass, count, cli.clients).await?;
             maps::sync_round_trips(&nodes, &client, "lambda", lambda, count, cli.clients).await?;
+        }
+        Scenario::Console { count, samples } => {
+            single("console")?;
+            console::console_pages(&nodes, &client, count, cli.clients, samples).await?;
         }
         Scenario::Distributed { count, concurrency } => {
             single("distributed")?;

@@ -23,8 +23,6 @@ use crate::store::{EventRow, ExecutionRow, MapRunRow};
 
 /// History events on a page.
 const HISTORY_PAGE: usize = 250;
-/// Most events read for the graph: AWS's limit on a history, with room.
-const MOST_EVENTS: i64 = 26_000;
 
 #[derive(Debug, Deserialize)]
 pub struct ShowQuery {
@@ -50,7 +48,7 @@ pub async fn show(
     let arn = parse_arn(&query.arn)?;
     let e = engine.execution(&arn).await?;
     let ran = engine.machine_for_execution(&arn).await?;
-    let events = engine.history(&arn, None, MOST_EVENTS, false).await?.items;
+    let events = engine.whole_history(e.id).await?;
     let visits = Visits::read(&events, e.status);
     let timers = engine.timers_of(e.id).await?;
     let map_runs = engine.map_runs_of(&arn).await?;
@@ -215,7 +213,7 @@ impl Live<'_> {
                 html! { "failed; retries " (countdown(timer(v.last.1).unwrap_or(0), self.now)) }
             }
             (Some((T::ActivityScheduled, d)), t) => {
-                let activity = d["resource"].as_str().unwrap_or_default();
+                let activity = d.what();
                 match t {
                     T::ActivityStarted => {
                         html! { "a worker is working on activity " code { (activity) } (since) }
@@ -226,15 +224,11 @@ impl Live<'_> {
                 }
             }
             (Some((T::MapRunStarted, d)), _) => {
-                let run = d["mapRunArn"].as_str().unwrap_or_default();
-                html! { "runs its items as child executions of " a href=(link("map-run", &[("arn", run)])) { "its map run" } }
+                let run = d.what();
+                html! { "runs its items as child executions of " a href=(link("map-run", &[("arn", &run)])) { "its map run" } }
             }
             (Some((_, d)), t) => {
-                let resource = format!(
-                    "{}:{}",
-                    d["resourceType"].as_str().unwrap_or_default(),
-                    d["resource"].as_str().unwrap_or_default()
-                );
+                let resource = d.what();
                 if resource.ends_with(".waitForTaskToken") {
                     html! { "waits for its task token to come back (SendTaskSuccess or SendTaskFailure) from " code { (resource) } (since) }
                 } else if t == T::TaskSubmitted {
@@ -371,7 +365,11 @@ fn countdown(due: i64, now: i64) -> Markup {
 fn children(events: &[EventRow]) -> Markup {
     let mut arns: Vec<String> = Vec::new();
     for ev in events {
-        if !matches!(ev.event_type, T::TaskSubmitted | T::TaskSucceeded) {
+        let names_one = ev
+            .details
+            .as_deref()
+            .is_some_and(|d| d.contains("ExecutionArn"));
+        if !matches!(ev.event_type, T::TaskSubmitted | T::TaskSucceeded) || !names_one {
             continue;
         }
         let d = details(ev);

@@ -57,9 +57,9 @@ pub struct Visit {
     failed_since: bool,
     /// Its last event: what a visit still open is doing.
     pub last: (T, i64, i64),
-    /// The details of its last event that names a resource (`TaskScheduled`,
-    /// `ActivityScheduled`, `MapRunStarted`, ...), for what it waits for.
-    pub doing: Option<(T, Value)>,
+    /// Its last event that names what it calls (`TaskScheduled`, `ActivityScheduled`,
+    /// `MapRunStarted`, ...), for what it waits for.
+    pub doing: Option<(T, Doing)>,
 }
 
 /// The visits of an execution's states, in the order they began.
@@ -83,6 +83,66 @@ pub fn details(e: &EventRow) -> Value {
         }
         v => v,
     }
+}
+
+/// What a Task, an activity or a map run calls, from its event's details.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Doing {
+    pub resource: Option<String>,
+    pub resource_type: Option<String>,
+    pub map_run_arn: Option<String>,
+}
+
+impl Doing {
+    /// `lambda:invoke`, an activity's ARN, a map run's ARN.
+    pub fn what(&self) -> String {
+        match (&self.resource_type, &self.resource, &self.map_run_arn) {
+            (Some(t), Some(r), _) => format!("{t}:{r}"),
+            (None, Some(r), _) => r.clone(),
+            (_, None, Some(m)) => m.clone(),
+            _ => String::new(),
+        }
+    }
+
+    fn is_callback(&self) -> bool {
+        self.resource
+            .as_deref()
+            .is_some_and(|r| r.ends_with(".waitForTaskToken"))
+    }
+}
+
+/// The call an event names, read without building the rest of its details (a Task's
+/// parameters may be large).
+fn doing_of(e: &EventRow) -> Option<Doing> {
+    #[derive(serde::Deserialize)]
+    struct Outer {
+        #[serde(
+            alias = "taskScheduledEventDetails",
+            alias = "taskSubmittedEventDetails",
+            alias = "taskStartedEventDetails",
+            alias = "activityScheduledEventDetails",
+            alias = "mapRunStartedEventDetails"
+        )]
+        details: Option<Doing>,
+    }
+    let outer: Outer = serde_json::from_str(e.details.as_deref()?).ok()?;
+    outer.details
+}
+
+/// The `name` of a state's entry or exit, read without building the rest of its details.
+fn state_name(e: &EventRow) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Named {
+        name: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Outer {
+        #[serde(alias = "stateEnteredEventDetails", alias = "stateExitedEventDetails")]
+        details: Option<Named>,
+    }
+    let outer: Outer = serde_json::from_str(e.details.as_deref()?).ok()?;
+    outer.details?.name
 }
 
 fn is_failure(t: T) -> bool {
@@ -138,13 +198,10 @@ fn is_start(t: T) -> bool {
 }
 
 /// Events a visit waits in, for something outside it: a callback, a worker, a timer.
-fn is_waiting(t: T, details: &Value) -> bool {
+fn is_waiting(t: T, doing: Option<&Doing>) -> bool {
     match t {
         T::WaitStateEntered | T::ActivityScheduled => true,
-        T::TaskSubmitted | T::TaskStarted => details
-            .get("resource")
-            .and_then(Value::as_str)
-            .is_some_and(|r| r.ends_with(".waitForTaskToken")),
+        T::TaskSubmitted | T::TaskStarted => doing.is_some_and(Doing::is_callback),
         _ => false,
     }
 }
@@ -158,8 +215,22 @@ impl Visits {
         let mut ended_in: Option<(usize, T)> = None;
         for e in events {
             let t = e.event_type;
-            let details = details(e);
-            let name = details.get("name").and_then(Value::as_str);
+            let ts = t.as_str();
+            // Of the details, only a state's name and what a call calls are read (inputs,
+            // outputs and parameters are skipped, not built).
+            let doing = match t {
+                T::TaskScheduled
+                | T::TaskSubmitted
+                | T::TaskStarted
+                | T::ActivityScheduled
+                | T::MapRunStarted => doing_of(e),
+                _ => None,
+            };
+            let name_owned = match ts.ends_with("StateEntered") || ts.ends_with("StateExited") {
+                true => state_name(e),
+                false => None,
+            };
+            let name = name_owned.as_deref();
             let from = of.get(&e.previous_id).copied();
             if let (true, Some(name)) = (t.as_str().ends_with("StateEntered"), name) {
                 // Leaving a visit that had failed (and did not exit) is a catch.
@@ -183,7 +254,7 @@ impl Visits {
                     entered_id: e.id,
                     outcome: match t {
                         T::FailStateEntered => Outcome::Failed,
-                        _ if is_waiting(t, &details) => Outcome::Waiting,
+                        _ if is_waiting(t, None) => Outcome::Waiting,
                         _ => Outcome::Running,
                     },
                     failed_since: false,
@@ -225,16 +296,16 @@ impl Visits {
                 visit.failed_since = true;
             } else if is_abort(t) {
                 visit.outcome = Outcome::Aborted;
-            } else if is_start(t) || is_waiting(t, &details) {
+            } else if is_start(t) || is_waiting(t, doing.as_ref()) {
                 if is_start(t) {
                     visit.failed_since = false;
                 }
-                visit.outcome = match is_waiting(t, &details) {
+                visit.outcome = match is_waiting(t, doing.as_ref()) {
                     true => Outcome::Waiting,
                     false => Outcome::Running,
                 };
-                if details.get("resource").is_some() || t == T::MapRunStarted {
-                    visit.doing = Some((t, details));
+                if let Some(d) = doing {
+                    visit.doing = Some((t, d));
                 }
             }
         }
@@ -295,7 +366,14 @@ mod tests {
             previous_id: prev,
             event_type: t,
             timestamp_ms: id * 1000,
-            details: Some(serde_json::json!({ "someEventDetails": details }).to_string()),
+            details: Some({
+                let key = match t.as_str() {
+                    s if s.ends_with("StateEntered") => "stateEnteredEventDetails",
+                    s if s.ends_with("StateExited") => "stateExitedEventDetails",
+                    _ => "someEventDetails",
+                };
+                serde_json::json!({ key: details }).to_string()
+            }),
         }
     }
 

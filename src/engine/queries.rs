@@ -186,15 +186,14 @@ impl<S: Store + ConsoleReads> Engine<S> {
         let arn_prefix = state_machine_arn.execution(prefix);
         let rows = self
             .store
-            .executions_named(
-                state_machine_arn.as_str(),
-                arn_prefix.as_str(),
-                status,
-                after,
-                limit + 1,
-            )
+            .executions_named(arn_prefix.as_str(), status, after, limit + 1)
             .await?;
         Ok(Page::of(rows, limit, |e| e.arn.clone()))
+    }
+
+    /// An execution's whole history, in id order, read at once.
+    pub async fn whole_history(&self, execution_id: i64) -> Result<Vec<EventRow>> {
+        Ok(self.store.whole_history(execution_id).await?)
     }
 
     /// An execution's pending deadlines as `(seq, due_ms)`, soonest first.

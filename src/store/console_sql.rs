@@ -18,19 +18,67 @@ pub fn executions_with_status(columns: &str) -> String {
 pub const COUNTS: &str =
     "SELECT status, COUNT(*) FROM executions WHERE state_machine_arn = $1 GROUP BY status";
 
-/// Executions of machine `$1` whose ARN starts with `$2` (the machine's execution prefix and
-/// the start of a name): ARNs in `[$2, $3)`, after `$4`, with the optional status `$5`, in
-/// name order, at most `$6`. `collate` names the byte order on PostgreSQL (whose default
-/// collation may order by language), and is empty on SQLite (bytewise already).
+/// Executions whose ARN starts with `$1` (a machine's execution prefix and the start of a
+/// name): ARNs in `[$1, $2)`, after `$3`, with the optional status `$4`, in name order, at
+/// most `$5`. Read along the ARN's unique index alone: the prefix names the machine. `collate`
+/// names the byte order on PostgreSQL (whose default collation may order by language), and is
+/// empty on SQLite (bytewise already).
 pub fn executions_named(columns: &str, collate: &str) -> String {
     format!(
         "SELECT {columns} FROM executions \
-         WHERE arn{collate} >= $2 AND arn{collate} < $3 AND arn{collate} > $4 \
-           AND state_machine_arn = $1 AND (CAST($5 AS TEXT) IS NULL OR status = $5) \
-         ORDER BY arn{collate} LIMIT $6"
+         WHERE arn{collate} >= $1 AND arn{collate} < $2 AND arn{collate} > $3 \
+           AND (CAST($4 AS TEXT) IS NULL OR status = $4) \
+         ORDER BY arn{collate} LIMIT $5"
     )
 }
 
 /// An execution's pending deadlines, soonest first.
 pub const TIMERS_OF: &str =
     "SELECT seq, due_ms FROM timers WHERE execution_id = $1 ORDER BY due_ms, seq";
+
+/// An execution's whole history as one text, an event a line (`id previous type ms details`):
+/// one row instead of 25,000, each of which the driver would copy and hand over on its own.
+/// `agg` is the database's string aggregate (`group_concat` or `string_agg`), `newline` its
+/// way of writing one. Stored details are compact JSON, which holds no raw newline.
+/// `order` is ` ORDER BY id` where the rows may come in another order (SQLite reads them by
+/// its primary key, in id order; sorting them anyway costs a temporary tree). The lines are
+/// sorted again when read.
+pub fn whole_history(agg: &str, newline: &str, order: &str) -> String {
+    format!(
+        "SELECT {agg}(id || ' ' || previous_id || ' ' || type || ' ' || timestamp_ms || ' ' \
+         || COALESCE(details, ''), {newline}{order}) \
+         FROM history_events WHERE execution_id = $1"
+    )
+}
+
+/// The events of [`whole_history`]'s text, in id order.
+pub fn parse_history(text: Option<&str>) -> super::Result<Vec<super::EventRow>> {
+    let corrupt = |line: &str| {
+        let shown: String = line.chars().take(80).collect();
+        super::Error::Unavailable(format!("a history line could not be read: {shown}"))
+    };
+    let mut events = Vec::new();
+    for line in text
+        .unwrap_or_default()
+        .split('\n')
+        .filter(|l| !l.is_empty())
+    {
+        let mut parts = line.splitn(5, ' ');
+        let mut next = || parts.next().ok_or_else(|| corrupt(line));
+        let id = next()?.parse().map_err(|_| corrupt(line))?;
+        let previous_id = next()?.parse().map_err(|_| corrupt(line))?;
+        let event_type =
+            crate::model::HistoryEventType::parse(next()?).ok_or_else(|| corrupt(line))?;
+        let timestamp_ms = next()?.parse().map_err(|_| corrupt(line))?;
+        let details = next()?;
+        events.push(super::EventRow {
+            id,
+            previous_id,
+            event_type,
+            timestamp_ms,
+            details: (!details.is_empty()).then(|| details.to_owned()),
+        });
+    }
+    events.sort_by_key(|e| e.id);
+    Ok(events)
+}

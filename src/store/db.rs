@@ -101,13 +101,13 @@ impl ConsoleReads for Db {
     dispatch! {
         execution_counts(state_machine_arn: &str) -> Vec<(ExecutionStatus, i64)>;
         executions_named(
-            state_machine_arn: &str,
             arn_prefix: &str,
             status: Option<ExecutionStatus>,
             after: Option<&str>,
             limit: i64
         ) -> Vec<ExecutionRow>;
         timers_of(execution_id: i64) -> Vec<(i64, i64)>;
+        whole_history(execution_id: i64) -> Vec<EventRow>;
     }
 }
 

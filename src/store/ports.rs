@@ -226,11 +226,10 @@ pub trait ConsoleReads: Send + Sync {
         &self,
         state_machine_arn: &str,
     ) -> impl Future<Output = Result<Vec<(ExecutionStatus, i64)>>> + Send;
-    /// Executions of a machine whose ARN starts with `arn_prefix` (its execution ARN prefix
-    /// and the start of a name), in name order, after the ARN `after`, at most `limit`.
+    /// Executions whose ARN starts with `arn_prefix` (a machine's execution ARN prefix and
+    /// the start of a name), in name order, after the ARN `after`, at most `limit`.
     fn executions_named(
         &self,
-        state_machine_arn: &str,
         arn_prefix: &str,
         status: Option<ExecutionStatus>,
         after: Option<&str>,
@@ -238,6 +237,11 @@ pub trait ConsoleReads: Send + Sync {
     ) -> impl Future<Output = Result<Vec<ExecutionRow>>> + Send;
     /// An execution's pending deadlines as `(seq, due_ms)`, soonest first.
     fn timers_of(&self, execution_id: i64) -> impl Future<Output = Result<Vec<(i64, i64)>>> + Send;
+    /// An execution's whole history, in id order, read at once.
+    fn whole_history(
+        &self,
+        execution_id: i64,
+    ) -> impl Future<Output = Result<Vec<EventRow>>> + Send;
 }
 
 pub trait Store:

@@ -147,7 +147,7 @@ mod console_on_postgres {
 }
 
 async fn the_consoles_counts_name_search_and_timers(
-    store: impl ExecutionReads + ports::ConsoleReads + Commit,
+    store: impl ExecutionReads + HistoryReads + ports::ConsoleReads + Commit,
 ) {
     let sm = "arn:aws:states:us-east-1:123456789012:stateMachine:sm";
     let names = ["a1", "a2", "b1", "b2", "b10"];
@@ -180,17 +180,17 @@ async fn the_consoles_counts_name_search_and_timers(
     let prefix = |p: &str| format!("arn:aws:states:us-east-1:123456789012:execution:sm:{p}");
     let named = |rows: Vec<ExecutionRow>| rows.into_iter().map(|e| e.name).collect::<Vec<_>>();
     let all_b = store
-        .executions_named(sm, &prefix("b"), None, None, 10)
+        .executions_named(&prefix("b"), None, None, 10)
         .await
         .expect("by name");
     assert_eq!(named(all_b), ["b1", "b10", "b2"]);
     let after = store
-        .executions_named(sm, &prefix("b"), None, Some(&prefix("b1")), 1)
+        .executions_named(&prefix("b"), None, Some(&prefix("b1")), 1)
         .await
         .expect("by name, after");
     assert_eq!(named(after), ["b10"]);
     let failed = store
-        .executions_named(sm, &prefix(""), Some(ExecutionStatus::Failed), None, 10)
+        .executions_named(&prefix(""), Some(ExecutionStatus::Failed), None, 10)
         .await
         .expect("by name and status");
     assert_eq!(named(failed), ["a1", "b2"]);
@@ -207,6 +207,34 @@ async fn the_consoles_counts_name_search_and_timers(
     assert_eq!(rest.iter().map(|e| e.id).collect::<Vec<_>>(), [2]);
     assert_eq!(store.timers_of(3).await.expect("timers"), [(7, 999)]);
     assert!(store.timers_of(4).await.expect("timers").is_empty());
+
+    // The whole history at once: the same events as read a page at a time.
+    let events: Vec<EventRow> = (1..=300)
+        .map(|id| EventRow {
+            id,
+            previous_id: id - 1,
+            timestamp_ms: 1000 + id,
+            event_type: HistoryEventType::PassStateEntered,
+            details: (id % 7 != 0).then(|| {
+                serde_json::json!({"stateEnteredEventDetails": {"name": "a b", "input": "x\ny"}})
+                    .to_string()
+            }),
+        })
+        .collect();
+    write(
+        &store,
+        vec![WriteOp::InsertEvents(NewEvents {
+            execution_id: 2,
+            events: events.clone(),
+        })],
+    )
+    .await;
+    assert_eq!(store.whole_history(2).await.expect("whole"), events);
+    assert_eq!(
+        store.history(2, None, 1000, false).await.expect("paged"),
+        events
+    );
+    assert!(store.whole_history(4).await.expect("none").is_empty());
 }
 
 async fn write(store: &impl Commit, ops: Vec<WriteOp>) {

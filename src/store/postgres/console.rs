@@ -4,7 +4,7 @@ use super::{classify, PgStore, EXECUTION_COLUMNS};
 use crate::model::ExecutionStatus;
 use crate::store::console_sql as q;
 use crate::store::ports::ConsoleReads;
-use crate::store::{ExecutionRow, Result};
+use crate::store::{EventRow, ExecutionRow, Result};
 
 impl ConsoleReads for PgStore {
     async fn execution_counts(
@@ -20,7 +20,6 @@ impl ConsoleReads for PgStore {
 
     async fn executions_named(
         &self,
-        state_machine_arn: &str,
         arn_prefix: &str,
         status: Option<ExecutionStatus>,
         after: Option<&str>,
@@ -28,7 +27,6 @@ impl ConsoleReads for PgStore {
     ) -> Result<Vec<ExecutionRow>> {
         Ok(
             sqlx::query_as(&q::executions_named(EXECUTION_COLUMNS, " COLLATE \"C\""))
-                .bind(state_machine_arn)
                 .bind(arn_prefix)
                 .bind(format!("{arn_prefix}\u{10FFFF}"))
                 .bind(after.unwrap_or(""))
@@ -46,5 +44,15 @@ impl ConsoleReads for PgStore {
             .fetch_all(&self.pool)
             .await
             .map_err(classify)?)
+    }
+
+    async fn whole_history(&self, execution_id: i64) -> Result<Vec<EventRow>> {
+        let text: Option<String> =
+            sqlx::query_scalar(&q::whole_history("string_agg", "E'\\n'", " ORDER BY id"))
+                .bind(execution_id)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(classify)?;
+        q::parse_history(text.as_deref())
     }
 }

@@ -4,7 +4,7 @@ use super::{sql, SqliteStore, EXECUTION_COLUMNS};
 use crate::model::ExecutionStatus;
 use crate::store::console_sql as q;
 use crate::store::ports::ConsoleReads;
-use crate::store::{ExecutionRow, Result};
+use crate::store::{EventRow, ExecutionRow, Result};
 
 impl ConsoleReads for SqliteStore {
     async fn execution_counts(
@@ -19,7 +19,6 @@ impl ConsoleReads for SqliteStore {
 
     async fn executions_named(
         &self,
-        state_machine_arn: &str,
         arn_prefix: &str,
         status: Option<ExecutionStatus>,
         after: Option<&str>,
@@ -27,7 +26,6 @@ impl ConsoleReads for SqliteStore {
     ) -> Result<Vec<ExecutionRow>> {
         Ok(
             sqlx::query_as(&sql::sqlite(&q::executions_named(EXECUTION_COLUMNS, "")))
-                .bind(state_machine_arn)
                 .bind(arn_prefix)
                 .bind(format!("{arn_prefix}\u{10FFFF}"))
                 .bind(after.unwrap_or(""))
@@ -43,5 +41,17 @@ impl ConsoleReads for SqliteStore {
             .bind(execution_id)
             .fetch_all(&self.reader.pool)
             .await?)
+    }
+
+    async fn whole_history(&self, execution_id: i64) -> Result<Vec<EventRow>> {
+        let text: Option<String> = sqlx::query_scalar(&sql::sqlite(&q::whole_history(
+            "group_concat",
+            "char(10)",
+            "",
+        )))
+        .bind(execution_id)
+        .fetch_one(&self.reader.pool)
+        .await?;
+        q::parse_history(text.as_deref())
     }
 }
