@@ -14,9 +14,10 @@ pub fn executions_with_status(columns: &str) -> String {
     )
 }
 
-/// A machine's executions counted by status (read from the `executions_by_status` index).
-pub const COUNTS: &str =
-    "SELECT status, COUNT(*) FROM executions WHERE state_machine_arn = $1 GROUP BY status";
+/// A machine's executions counted by status, from the counts the database's triggers keep
+/// (one row a status and partition).
+pub const COUNTS: &str = "SELECT status, CAST(SUM(n) AS BIGINT) FROM execution_counts \
+     WHERE state_machine_arn = $1 GROUP BY status HAVING SUM(n) > 0";
 
 /// Executions whose ARN starts with `$1` (a machine's execution prefix and the start of a
 /// name): ARNs in `[$1, $2)`, after `$3`, with the optional status `$4`, in name order, at

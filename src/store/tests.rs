@@ -171,12 +171,53 @@ async fn the_consoles_counts_name_search_and_timers(
     }));
     write(&store, ops).await;
 
-    let mut counts = store.execution_counts(sm).await.expect("counts");
-    counts.sort_by_key(|c| c.0.as_str());
+    let counts = || async {
+        let mut c = store.execution_counts(sm).await.expect("counts");
+        c.sort_by_key(|c| c.0.as_str());
+        c
+    };
     assert_eq!(
-        counts,
+        counts().await,
         [(ExecutionStatus::Failed, 2), (ExecutionStatus::Running, 3)]
     );
+    // The counts follow every change: a status changed, one written again unchanged, a
+    // closed execution deleted.
+    let update = |id, status| {
+        WriteOp::UpdateExecution(ExecutionUpdate {
+            id,
+            status,
+            output: None,
+            error: None,
+            cause: None,
+            stop_ms: Some(300),
+            cursor: None,
+            last_event_id: 2,
+        })
+    };
+    write(
+        &store,
+        vec![
+            update(2, ExecutionStatus::Succeeded),
+            update(5, ExecutionStatus::Succeeded),
+            update(4, ExecutionStatus::Failed),
+        ],
+    )
+    .await;
+    assert_eq!(
+        counts().await,
+        [
+            (ExecutionStatus::Failed, 2),
+            (ExecutionStatus::Running, 1),
+            (ExecutionStatus::Succeeded, 2)
+        ]
+    );
+    write(&store, vec![WriteOp::DeleteExecutions { ids: vec![2] }]).await;
+    write(&store, vec![update(5, ExecutionStatus::Running)]).await;
+    assert_eq!(
+        counts().await,
+        [(ExecutionStatus::Failed, 2), (ExecutionStatus::Running, 2)]
+    );
+    write(&store, vec![update(5, ExecutionStatus::Succeeded)]).await;
     let prefix = |p: &str| format!("arn:aws:states:us-east-1:123456789012:execution:sm:{p}");
     let named = |rows: Vec<ExecutionRow>| rows.into_iter().map(|e| e.name).collect::<Vec<_>>();
     let all_b = store
@@ -189,6 +230,9 @@ async fn the_consoles_counts_name_search_and_timers(
         .await
         .expect("by name, after");
     assert_eq!(named(after), ["b10"]);
+    let other = "arn:aws:states:us-east-1:123456789012:execution:sm2:b";
+    let elsewhere = store.executions_named(other, None, None, 10).await;
+    assert!(elsewhere.expect("by name").is_empty());
     let failed = store
         .executions_named(&prefix(""), Some(ExecutionStatus::Failed), None, 10)
         .await
@@ -199,12 +243,17 @@ async fn the_consoles_counts_name_search_and_timers(
         .list_executions(sm, Some(ExecutionStatus::Running), None, 2)
         .await
         .expect("by status");
-    assert_eq!(running.iter().map(|e| e.id).collect::<Vec<_>>(), [5, 3]);
+    assert_eq!(running.iter().map(|e| e.id).collect::<Vec<_>>(), [3]);
+    let failed_first = store
+        .list_executions(sm, Some(ExecutionStatus::Failed), None, 1)
+        .await
+        .expect("by status");
+    assert_eq!(failed_first.iter().map(|e| e.id).collect::<Vec<_>>(), [4]);
     let rest = store
-        .list_executions(sm, Some(ExecutionStatus::Running), Some((103, 3)), 10)
+        .list_executions(sm, Some(ExecutionStatus::Failed), Some((104, 4)), 10)
         .await
         .expect("by status, after");
-    assert_eq!(rest.iter().map(|e| e.id).collect::<Vec<_>>(), [2]);
+    assert_eq!(rest.iter().map(|e| e.id).collect::<Vec<_>>(), [1]);
     assert_eq!(store.timers_of(3).await.expect("timers"), [(7, 999)]);
     assert!(store.timers_of(4).await.expect("timers").is_empty());
 
