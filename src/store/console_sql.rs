@@ -14,6 +14,31 @@ pub fn executions_with_status(columns: &str) -> String {
     )
 }
 
+/// Executions of machine `$1` of any status (`$2` is NULL), newest first, after the `($3, $4)`
+/// cursor, at most `$5`: the newest of each status, merged. The one index of a machine's
+/// executions is by status (`executions_by_status`), so that a start writes one index entry
+/// for both listings; each status is a range of it.
+pub fn executions_any_status(columns: &str) -> String {
+    let arms: Vec<String> = crate::model::ExecutionStatus::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            format!(
+                "SELECT * FROM (SELECT {columns} FROM executions \
+                 WHERE state_machine_arn = $1 AND status = '{}' \
+                   AND (start_ms < $3 OR (start_ms = $3 AND id < $4)) \
+                 ORDER BY start_ms DESC, id DESC LIMIT $5) AS s{i}",
+                s.as_str()
+            )
+        })
+        .collect();
+    format!(
+        "SELECT * FROM ({}) AS e WHERE CAST($2 AS TEXT) IS NULL \
+         ORDER BY start_ms DESC, id DESC LIMIT $5",
+        arms.join(" UNION ALL ")
+    )
+}
+
 /// A machine's executions counted by status, from the counts the database's triggers keep
 /// (one row a status and partition).
 pub const COUNTS: &str = "SELECT status, CAST(SUM(n) AS BIGINT) FROM execution_counts \

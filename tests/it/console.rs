@@ -183,6 +183,7 @@ async fn an_execution_shows_its_graph_coloured_by_what_happened_and_its_history(
         .set_window_size(1280, 1500)
         .await
         .expect("resize");
+    script(&browser, "window.scrollTo(0, 0); return 0;").await;
     browser.screenshot("console-execution").await;
 
     // The machine's page: its graph uncoloured, definition, and executions.

@@ -11,11 +11,11 @@ impl ConsoleReads for PgStore {
         &self,
         state_machine_arn: &str,
     ) -> Result<Vec<(ExecutionStatus, i64)>> {
-        Ok(sqlx::query_as(q::COUNTS)
+        sqlx::query_as(q::COUNTS)
             .bind(state_machine_arn)
             .fetch_all(&self.pool)
             .await
-            .map_err(classify)?)
+            .map_err(classify)
     }
 
     async fn executions_named(
@@ -25,34 +25,34 @@ impl ConsoleReads for PgStore {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<ExecutionRow>> {
-        Ok(
-            sqlx::query_as(&q::executions_named(EXECUTION_COLUMNS, " COLLATE \"C\""))
-                .bind(arn_prefix)
-                .bind(format!("{arn_prefix}\u{10FFFF}"))
-                .bind(after.unwrap_or(""))
-                .bind(status.map(ExecutionStatus::as_str))
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(classify)?,
-        )
+        // Compared byte by byte ("C"), as SQLite compares: the range is a prefix's whatever
+        // the database's collation.
+        sqlx::query_as(&q::executions_named(EXECUTION_COLUMNS, " COLLATE \"C\""))
+            .bind(arn_prefix)
+            .bind(format!("{arn_prefix}\u{10FFFF}"))
+            .bind(after.unwrap_or(""))
+            .bind(status.map(ExecutionStatus::as_str))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)
     }
 
     async fn timers_of(&self, execution_id: i64) -> Result<Vec<(i64, i64)>> {
-        Ok(sqlx::query_as(q::TIMERS_OF)
+        sqlx::query_as(q::TIMERS_OF)
             .bind(execution_id)
             .fetch_all(&self.pool)
             .await
-            .map_err(classify)?)
+            .map_err(classify)
     }
 
     async fn whole_history(&self, execution_id: i64) -> Result<Vec<EventRow>> {
-        let text: Option<String> =
-            sqlx::query_scalar(&q::whole_history("string_agg", "E'\\n'", " ORDER BY id"))
-                .bind(execution_id)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(classify)?;
+        let sql = q::whole_history("string_agg", "E'\\n'", " ORDER BY id");
+        let text: Option<String> = sqlx::query_scalar(&sql)
+            .bind(execution_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(classify)?;
         q::parse_history(text.as_deref())
     }
 }

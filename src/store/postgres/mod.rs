@@ -423,12 +423,7 @@ impl ExecutionReads for PgStore {
         let (after_start, after_id) = after.unwrap_or((i64::MAX, i64::MAX));
         let sql = match status {
             Some(_) => console_sql::executions_with_status(EXECUTION_COLUMNS),
-            None => format!(
-                "SELECT {EXECUTION_COLUMNS} FROM executions \
-                 WHERE state_machine_arn = $1 AND $2::text IS NULL \
-                   AND (start_ms, id) < ($3, $4) \
-                 ORDER BY start_ms DESC, id DESC LIMIT $5"
-            ),
+            None => console_sql::executions_any_status(EXECUTION_COLUMNS),
         };
         read!(sqlx::query_as(&sql)
             .bind(state_machine_arn)

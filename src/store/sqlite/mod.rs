@@ -275,12 +275,7 @@ impl Reader {
         let (after_start, after_id) = after.unwrap_or((i64::MAX, i64::MAX));
         let sql = match status {
             Some(_) => sql::sqlite(&console_sql::executions_with_status(EXECUTION_COLUMNS)),
-            None => format!(
-                "SELECT {EXECUTION_COLUMNS} FROM executions \
-                 WHERE state_machine_arn = ?1 AND ?2 IS NULL \
-                   AND (start_ms < ?3 OR (start_ms = ?3 AND id < ?4)) \
-                 ORDER BY start_ms DESC, id DESC LIMIT ?5"
-            ),
+            None => sql::sqlite(&console_sql::executions_any_status(EXECUTION_COLUMNS)),
         };
         Ok(sqlx::query_as(&sql)
             .bind(state_machine_arn)
