@@ -73,4 +73,6 @@ impl Error {
 }
 
 #[cfg(test)]
+mod console_tests;
+#[cfg(test)]
 mod tests;
