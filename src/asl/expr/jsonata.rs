@@ -14,7 +14,8 @@
 use bumpalo::Bump;
 use serde_json::{Map, Value};
 use seuil::evaluator::engine::Evaluator;
-use seuil::evaluator::value::{FnContext, Value as JValue};
+use seuil::evaluator::functions::hof;
+use seuil::evaluator::value::{ArrayFlags, FnContext, Value as JValue};
 
 use super::intrinsics;
 use crate::asl::errors::{names, StatesError};
@@ -262,11 +263,13 @@ fn number(n: f64) -> Result<Value, Failure> {
 type Native = for<'a, 'e> fn(FnContext<'a, 'e>, &[&'a JValue<'a>]) -> seuil::Result<&'a JValue<'a>>;
 
 fn bind_aws_functions<'a>(ev: &Evaluator<'a, '_>, arena: &'a Bump) {
-    let fns: [(&'static str, usize, Native); 4] = [
+    let fns: [(&'static str, usize, Native); 6] = [
         ("partition", 2, fn_partition),
         ("range", 3, fn_range),
         ("hash", 2, fn_hash),
         ("parse", 1, fn_parse),
+        ("map", 2, fn_map),
+        ("filter", 2, fn_filter),
     ];
     for (name, arity, func) in fns {
         let f = arena.alloc(JValue::NativeFn {
@@ -304,8 +307,31 @@ fn fn_partition<'a>(
     via_intrinsic(&ctx, "States.ArrayPartition", args)
 }
 
+/// A result that is a JSONata sequence, not an array: one value is that value, as JSONata
+/// gives it (and Step Functions with it: `$range(4, 4, 1)` is `4`, `$map([21], ...)` a number).
+fn sequence<'a>(ctx: &FnContext<'a, '_>, v: &'a JValue<'a>) -> &'a JValue<'a> {
+    match v {
+        JValue::Array(..) => {
+            v.clone_array_with_flags(ctx.arena, v.get_flags() | ArrayFlags::SEQUENCE)
+        }
+        _ => v,
+    }
+}
+
 fn fn_range<'a>(ctx: FnContext<'a, '_>, args: &[&'a JValue<'a>]) -> seuil::Result<&'a JValue<'a>> {
-    via_intrinsic(&ctx, "States.ArrayRange", args)
+    let out = via_intrinsic(&ctx, "States.ArrayRange", args)?;
+    Ok(sequence(&ctx, out))
+}
+
+/// `$map` and `$filter` as JSONata defines them: their results are sequences.
+fn fn_map<'a>(ctx: FnContext<'a, '_>, args: &[&'a JValue<'a>]) -> seuil::Result<&'a JValue<'a>> {
+    let out = hof::fn_map(ctx.clone(), args)?;
+    Ok(sequence(&ctx, out))
+}
+
+fn fn_filter<'a>(ctx: FnContext<'a, '_>, args: &[&'a JValue<'a>]) -> seuil::Result<&'a JValue<'a>> {
+    let out = hof::fn_filter(ctx.clone(), args)?;
+    Ok(sequence(&ctx, out))
 }
 
 fn fn_hash<'a>(ctx: FnContext<'a, '_>, args: &[&'a JValue<'a>]) -> seuil::Result<&'a JValue<'a>> {
@@ -354,6 +380,14 @@ mod tests {
             ("$contains('hello$world', /^hello\\$/)", json!(true)),
             ("$contains('hello$world', /^hello /)", json!(false)),
             ("$partition([1,2,3,4,5], 2)", json!([[1, 2], [3, 4], [5]])),
+            // Sequences of one value are that value; arrays built with [] stay arrays.
+            ("$range(4, 4, 1)", json!(4)),
+            ("$range(0, 4, 2)", json!([0, 2, 4])),
+            ("[$range(4, 4, 1)]", json!([4])),
+            ("$map([21], function($p) { $p * 2 })", json!(42)),
+            ("$map([1, 2], function($p) { $p })", json!([1, 2])),
+            ("$filter([1, 2, 3], function($v) { $v > 2 })", json!(3)),
+            ("$states.input.items[0]", json!(1)),
             ("$range(0, 10, 5)", json!([0, 5, 10])),
             ("$parse($states.input.j)", json!({"k": [1]})),
             ("$count($states.input.items)", json!(3)),

@@ -331,9 +331,22 @@ fn integration_error(spec: &TaskSpec, mut e: StatesError) -> StatesError {
 /// The task's result as the state sees it, or DataLimitExceeded when it is too large.
 pub fn task_output(spec: &TaskSpec, out: &InvokeOutput) -> Result<Value, StatesError> {
     if out.payload.len() > MAX_PAYLOAD_BYTES {
+        // AWS names what returned the result: the integration's service (`lambda` for
+        // `lambda:invoke`), or the function a Lambda ARN resource names.
+        let what = match &spec.resource {
+            TaskResource::LambdaInvoke => "lambda",
+            TaskResource::LambdaFunction { function } => function.as_str(),
+            TaskResource::Service { resource_type, .. } => resource_type.as_str(),
+            TaskResource::StartExecution(_) => "states",
+            TaskResource::Http => "http",
+            TaskResource::Activity { arn } => arn.as_str(),
+            TaskResource::Other(r) => r.as_str(),
+        };
         return Err(StatesError::new(
             names::DATA_LIMIT_EXCEEDED,
-            "The state/task 'lambda' returned a result with a size exceeding the maximum number of bytes service limit.",
+            format!(
+                "The state/task '{what}' returned a result with a size exceeding the maximum number of bytes service limit."
+            ),
         ));
     }
     let payload = if out.payload.trim().is_empty() {

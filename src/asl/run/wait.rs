@@ -50,13 +50,19 @@ impl Run<'_> {
                         "The SecondsPath parameter does not reference an input value: {p}"
                     ))
                 })?;
-                match v.as_i64() {
+                // AWS reads the value's text as a long: a fraction, a word or anything else
+                // that is not an integer cannot be parsed; an integer below zero is refused.
+                let text = shown(&v);
+                match parse_long(&text) {
                     Some(s) if s >= 0 => s.saturating_mul(1000),
-                    _ => {
+                    Some(_) => {
                         return Err(StatesError::runtime(format!(
-                            "The SecondsPath parameter references an invalid value: {p} == {v}"
+                            "The SecondsPath parameter references a negative value: {p} == {text}"
                         )))
                     }
+                    None => return Err(StatesError::runtime(format!(
+                        "The SecondsPath parameter cannot be parsed as a long value: {p} == {text}"
+                    ))),
                 }
             }
             WaitFor::SecondsExpr(e) => {
@@ -120,6 +126,15 @@ fn parse_timestamp(v: &Value) -> Option<i64> {
 }
 
 /// A value as a cause quotes it: strings without their quotes.
+/// A long as Java's `Long.parseLong` reads one: an optional sign, then decimal digits.
+fn parse_long(text: &str) -> Option<i64> {
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
 fn shown(v: &Value) -> String {
     v.as_str().map_or_else(|| v.to_string(), str::to_owned)
 }

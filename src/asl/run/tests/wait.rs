@@ -99,7 +99,21 @@ fn wait_runtime_errors_name_the_state() {
             json!({"Type": "Wait", "SecondsPath": "$.s", "End": true}),
             json!({"s": -1}),
             "States.Runtime",
-            "An error occurred while executing the state 'W' (entered at the event id #2). The SecondsPath parameter references an invalid value: $.s == -1",
+            "An error occurred while executing the state 'W' (entered at the event id #2). The SecondsPath parameter references a negative value: $.s == -1",
+        ),
+        (
+            "fractional seconds",
+            json!({"Type": "Wait", "SecondsPath": "$.s", "End": true}),
+            json!({"s": 1.5}),
+            "States.Runtime",
+            "An error occurred while executing the state 'W' (entered at the event id #2). The SecondsPath parameter cannot be parsed as a long value: $.s == 1.5",
+        ),
+        (
+            "seconds as a word",
+            json!({"Type": "Wait", "SecondsPath": "$.s", "End": true}),
+            json!({"s": "soon"}),
+            "States.Runtime",
+            "An error occurred while executing the state 'W' (entered at the event id #2). The SecondsPath parameter cannot be parsed as a long value: $.s == soon",
         ),
         (
             "timestamp without offset",
