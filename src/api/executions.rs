@@ -47,8 +47,14 @@ fn start_request(req: &Req, mut checks: Checks) -> Result<Start, ApiError> {
     let (machine, qualifier) = super::versions::qualified_arn(sm_arn)?;
     let qualifier = qualifier.map(str::to_owned);
     let input_text = input_text.unwrap_or("{}").to_owned();
-    let input: Value = serde_json::from_str(&input_text)
-        .map_err(|_| ApiError::InvalidExecutionInput("Invalid execution input.".into()))?;
+    // Jackson's message for a syntax error; an input with no value at all (empty, blanks) is
+    // AWS's own "Invalid execution input.".
+    let input: Value = serde_json::from_str(&input_text).map_err(|e| {
+        ApiError::InvalidExecutionInput(match input_text.trim().is_empty() {
+            true => "Invalid execution input.".into(),
+            false => crate::asl::jackson::message(&input_text, &e),
+        })
+    })?;
     Ok(Start {
         machine,
         qualifier,

@@ -22,6 +22,7 @@ pub mod expr;
 #[cfg(test)]
 mod fuzz;
 pub mod history;
+pub mod jackson;
 pub mod rng;
 pub mod run;
 pub mod timestamp;

@@ -143,7 +143,10 @@ pub(super) fn child_call(
             let input = serde_json::from_str(text).map_err(|e| {
                 service_error(
                     "InvalidExecutionInput",
-                    &format!("Invalid State Machine Execution Input: '{e}'"),
+                    &format!(
+                        "Invalid State Machine Execution Input: '{}'",
+                        crate::asl::jackson::message(text, &e)
+                    ),
                 )
             })?;
             (text.clone(), input)

@@ -150,7 +150,24 @@ async fn start_execution_with_input_that_is_not_json_is_invalid_execution_input(
     let sfn = daemon.sfn();
     let sm = create(&sfn, "strict", PASS_DEFINITION).await;
 
-    for input in ["not json", "{\"a\":", ""] {
+    let token = "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')";
+    for (input, want) in [
+        (
+            "not json",
+            format!("Unrecognized token 'not': was expecting {token}"),
+        ),
+        (
+            "{\"a\":",
+            "Unexpected end-of-input within/between Object entries".into(),
+        ),
+        (
+            "{'a': 1}",
+            "Unexpected character (''' (code 39)): was expecting double-quote to start field name"
+                .into(),
+        ),
+        ("", "Invalid execution input.".into()),
+        ("  ", "Invalid execution input.".into()),
+    ] {
         let err = sfn
             .start_execution()
             .state_machine_arn(&sm)
@@ -162,7 +179,8 @@ async fn start_execution_with_input_that_is_not_json_is_invalid_execution_input(
         let (code, message) = code_and_message(&err);
         assert_eq!(code, "InvalidExecutionInput", "input {input:?}");
         assert_eq!(
-            message, "Invalid State Machine Execution Input: 'Invalid execution input.'",
+            message,
+            format!("Invalid State Machine Execution Input: '{want}'"),
             "input {input:?}"
         );
     }

@@ -139,6 +139,17 @@ impl Findings {
 /// otherwise.
 pub fn invalid_json(text: &str, e: &serde_json::Error) -> Diagnostic {
     let shown: String = text.chars().take(500).collect();
+    if let Some(s) = crate::asl::jackson::first_error(text) {
+        let location = format!(
+            "[Source: (String)\"{shown}\"; line: {}, column: {}]",
+            s.line, s.column
+        );
+        return diag(
+            INVALID_JSON,
+            format!("{}\n at {location}", s.message),
+            location,
+        );
+    }
     let line_text = text
         .lines()
         .nth(e.line().saturating_sub(1))

@@ -60,9 +60,11 @@ impl Run<'_> {
                             "The SecondsPath parameter references a negative value: {p} == {text}"
                         )))
                     }
-                    None => return Err(StatesError::runtime(format!(
+                    None => {
+                        return Err(StatesError::runtime(format!(
                         "The SecondsPath parameter cannot be parsed as a long value: {p} == {text}"
-                    ))),
+                    )))
+                    }
                 }
             }
             WaitFor::SecondsExpr(e) => {
