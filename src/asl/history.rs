@@ -130,6 +130,32 @@ pub fn execution_failed(error: Option<&str>, cause: Option<&str>) -> Option<Stri
     wrap("executionFailedEventDetails", &ErrorCause { error, cause })
 }
 
+/// EvaluationFailed: a state's expression could not be evaluated (`States.QueryEvaluationError`);
+/// `location` is the field it was written in (`Arguments`, `Output/result`, `Items`), when known.
+pub fn evaluation_failed(
+    error: &str,
+    cause: Option<&str>,
+    location: Option<&str>,
+    state: &str,
+) -> Option<String> {
+    #[derive(Serialize)]
+    struct Details<'a> {
+        error: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cause: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        location: Option<&'a str>,
+        state: &'a str,
+    }
+    let details = Details {
+        error,
+        cause,
+        location,
+        state,
+    };
+    wrap("evaluationFailedEventDetails", &details)
+}
+
 pub fn execution_aborted(error: Option<&str>, cause: Option<&str>) -> Option<String> {
     wrap("executionAbortedEventDetails", &ErrorCause { error, cause })
 }

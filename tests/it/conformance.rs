@@ -85,6 +85,17 @@ async fn conformance_cases_pass_above_the_recorded_floor() {
     replay.assert_ran_and_reached_floor(run);
 }
 
+/// The core cases again with their histories compared event type for event type
+/// (`--strict-history`): a case whose history differs from AWS's fails even when its output
+/// matches.
+#[tokio::test]
+async fn core_cases_match_aws_histories_event_for_event_at_98_percent() {
+    let selection = ["--core", "--strict-history"];
+    let replay = corpus::replay_with_floor("conformance", &selection, 98.0).await;
+    let n = replay.core_cases();
+    replay.assert_ran_and_reached_floor(n);
+}
+
 /// The cases of Express machines: their validation and StartSyncExecution. Left out of the
 /// floor's reach: the one that needs a function only the recording account has.
 const EXPRESS: &[&str] = &["--any-need", "express", "--any-need", "express_sync"];

@@ -186,13 +186,8 @@ impl Run<'_> {
                 }
             }
             f.fanout = None;
-            // No details: the error shows in the next event (a Catch, or ExecutionFailed).
-            let failed = if is_map {
-                HistoryEventType::MapStateFailed
-            } else {
-                HistoryEventType::ParallelStateFailed
-            };
-            self.journal.append(failed, None);
+            // MapStateFailed or ParallelStateFailed is written by the Retry and Catch step, and
+            // only when no Retry rule runs the state again (AWS writes none before a retry).
             return Ok(Outcome::Raise(err));
         }
         if fan.next < fan.inputs.len() || !fan.running.is_empty() {

@@ -22,7 +22,9 @@ use super::outcome::{in_state, Outcome};
 use super::step::Run;
 use crate::asl::definition::{Kind, Retrier, State};
 use crate::asl::errors::{names, StatesError};
+use crate::asl::history;
 use crate::asl::rng::SplitMix64;
+use crate::model::HistoryEventType;
 
 /// What a matching Retry rule with attempts left asks for.
 enum Retry {
@@ -45,8 +47,37 @@ impl Run<'_> {
             result = match result {
                 Ok(Outcome::Raise(err)) => self.recover(state, f, outer, err),
                 Ok(outcome) => return outcome,
-                Err(e) => return Outcome::Fail(in_state(f, e)),
+                Err(e) => {
+                    let e = in_state(f, e);
+                    if e.error == names::QUERY_EVALUATION_ERROR {
+                        self.evaluation_failed(state, &e);
+                    }
+                    return Outcome::Fail(e);
+                }
             };
+        }
+    }
+
+    /// AWS records an expression that could not be evaluated as EvaluationFailed, naming the
+    /// field it was written in; a Map whose items could not be read fails as a state too.
+    fn evaluation_failed(&mut self, state: &State, e: &StatesError) {
+        let cause = e.cause.as_deref();
+        let location = cause.and_then(|c| {
+            let field = c
+                .split_once("specified for the field '")
+                .and_then(|(_, rest)| rest.split_once('\''))
+                .map(|(field, _)| field);
+            field.or_else(|| {
+                let detail = c.split_once("). ").map_or(c, |(_, d)| d);
+                let rest = detail.strip_prefix("The ")?;
+                rest.split_once(" field ").map(|(field, _)| field)
+            })
+        });
+        let details = history::evaluation_failed(&e.error, cause, location, &state.name);
+        self.journal
+            .append(HistoryEventType::EvaluationFailed, details);
+        if matches!(state.kind, Kind::Map(_)) {
+            self.journal.append(HistoryEventType::MapStateFailed, None);
         }
     }
 
@@ -62,6 +93,17 @@ impl Run<'_> {
             Some(Retry::Now) => return self.reattempt(state, f, outer),
             Some(Retry::Later) => return Ok(Outcome::Blocked),
             None => {}
+        }
+        // A Parallel or inline Map that failed and is not retried fails as a state (no
+        // details: the error shows in the next event, a Catch's exit or ExecutionFailed). A
+        // Distributed Map's run wrote its own with MapRunFailed.
+        let failed = match &state.kind {
+            Kind::Parallel { .. } => Some(HistoryEventType::ParallelStateFailed),
+            Kind::Map(m) if m.distributed.is_none() => Some(HistoryEventType::MapStateFailed),
+            _ => None,
+        };
+        if let Some(failed) = failed {
+            self.journal.append(failed, None);
         }
         f.task = None;
         f.retry = None;
