@@ -325,12 +325,12 @@ fn fn_range<'a>(ctx: FnContext<'a, '_>, args: &[&'a JValue<'a>]) -> seuil::Resul
 
 /// `$map` and `$filter` as JSONata defines them: their results are sequences.
 fn fn_map<'a>(ctx: FnContext<'a, '_>, args: &[&'a JValue<'a>]) -> seuil::Result<&'a JValue<'a>> {
-    let out = hof::fn_map(ctx.clone(), args)?;
+    let out = hof::fn_map(ctx, args)?;
     Ok(sequence(&ctx, out))
 }
 
 fn fn_filter<'a>(ctx: FnContext<'a, '_>, args: &[&'a JValue<'a>]) -> seuil::Result<&'a JValue<'a>> {
-    let out = hof::fn_filter(ctx.clone(), args)?;
+    let out = hof::fn_filter(ctx, args)?;
     Ok(sequence(&ctx, out))
 }
 
