@@ -2,6 +2,7 @@
 //!
 //! | code | when | location |
 //! |---|---|---|
+//! | `MISSING_DESCRIPTION` | the text is empty or blanks | none |
 //! | `INVALID_JSON_DESCRIPTION` | the text is not JSON | where parsing stopped |
 //! | `SCHEMA_VALIDATION_FAILED` | a required field is missing, a field has the wrong type or form | the object or field |
 //! | `MISSING_TRANSITION_TARGET` | `StartAt`, `Next`, `Default` or a Catch names no state; a state is not reachable | the field, or the state |
@@ -44,6 +45,16 @@ pub const SCHEMA: &str = "SCHEMA_VALIDATION_FAILED";
 pub const TARGET: &str = "MISSING_TRANSITION_TARGET";
 pub const NO_END: &str = "MISSING_END_STATE";
 const INVALID_JSON: &str = "INVALID_JSON_DESCRIPTION";
+const MISSING_DESCRIPTION: &str = "MISSING_DESCRIPTION";
+
+/// A definition that is empty or only blanks: AWS has nothing to parse.
+pub fn missing_description() -> Diagnostic {
+    diag(
+        MISSING_DESCRIPTION,
+        "The definition is blank.".to_owned(),
+        String::new(),
+    )
+}
 
 pub fn diag(code: &str, message: impl Into<String>, location: impl Into<String>) -> Diagnostic {
     Diagnostic {
@@ -127,10 +138,12 @@ impl Findings {
         if !self.language.is_empty() {
             return self.language;
         }
-        if let Some(reason) = self.unusable {
-            return vec![diag(SCHEMA, reason, "/")];
+        // A shape the interpreter cannot use is reported only when the graph has nothing to
+        // say: a StartAt naming no state is the graph's missing target, as AWS reports it.
+        match self.unusable {
+            Some(reason) if self.graph.is_empty() => vec![diag(SCHEMA, reason, "/")],
+            _ => self.graph,
         }
-        self.graph
     }
 }
 

@@ -31,6 +31,12 @@ pub struct Parsed {
 
 /// Parse a definition given as the text the API received.
 pub fn parse(text: &str) -> Parsed {
+    if text.trim().is_empty() {
+        return Parsed {
+            definition: Err("the definition is blank".to_owned()),
+            diagnostics: vec![super::diagnostics::missing_description()],
+        };
+    }
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
