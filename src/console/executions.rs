@@ -202,17 +202,19 @@ impl Live<'_> {
         let timer = |seq: i64| self.timers.iter().find(|t| t.0 == seq).map(|t| t.1);
         let since =
             html! { " (since " (layout::relative(v.last.2, self.now).replace(" ago", "")) ")" };
-        let what = match (&v.doing, v.last.0) {
+        // A failure followed by a pending timer keyed by it is a retry's back-off.
+        let retry_at = timer(v.last.1);
+        let what = match (&v.doing, v.last.0, retry_at) {
             _ if v.kind == T::WaitStateEntered => match timer(v.entered_id) {
                 Some(due) => html! { "wakes " (countdown(due, self.now)) },
                 None => html! { "waits" },
             },
-            (_, T::TaskFailed | T::LambdaFunctionFailed | T::ActivityFailed | T::TaskTimedOut)
-                if timer(v.last.1).is_some() =>
-            {
-                html! { "failed; retries " (countdown(timer(v.last.1).unwrap_or(0), self.now)) }
-            }
-            (Some((T::ActivityScheduled, d)), t) => {
+            (
+                _,
+                T::TaskFailed | T::LambdaFunctionFailed | T::ActivityFailed | T::TaskTimedOut,
+                Some(due),
+            ) => html! { "failed; retries " (countdown(due, self.now)) },
+            (Some((T::ActivityScheduled, d)), t, _) => {
                 let activity = d.what();
                 match t {
                     T::ActivityStarted => {
@@ -223,11 +225,11 @@ impl Live<'_> {
                     }
                 }
             }
-            (Some((T::MapRunStarted, d)), _) => {
+            (Some((T::MapRunStarted, d)), _, _) => {
                 let run = d.what();
                 html! { "runs its items as child executions of " a href=(link("map-run", &[("arn", &run)])) { "its map run" } }
             }
-            (Some((_, d)), t) => {
+            (Some((_, d)), t, _) => {
                 let resource = d.what();
                 if resource.ends_with(".waitForTaskToken") {
                     html! { "waits for its task token to come back (SendTaskSuccess or SendTaskFailure) from " code { (resource) } (since) }

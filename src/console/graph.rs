@@ -219,7 +219,7 @@ fn node(me: &str, name: &str, kind: &str, state: &Value) -> Value {
     } else {
         node["children"] = json!(inner.children);
         node["layoutOptions"] = json!({
-            "elk.padding": format!("[top=44,left=14,bottom=14,right=14]"),
+            "elk.padding": "[top=44,left=14,bottom=14,right=14]",
             "elk.nodeSize.minimum": format!("({}, 60)", width.clamp(110.0, 360.0)),
             "elk.nodeSize.constraints": "MINIMUM_SIZE",
         });

@@ -45,7 +45,8 @@ pub async fn list(
     let mut machines: Vec<StateMachineRow> = Vec::new();
     let mut more = None;
     // Names are matched here, a batch at a time: a node holds thousands of machines at most.
-    loop {
+    let full = |m: &Vec<StateMachineRow>| m.len() as i64 == PAGE;
+    'pages: loop {
         let batch = if needle.is_empty() {
             PAGE
         } else {
@@ -53,21 +54,21 @@ pub async fn list(
         };
         let page = engine.list_state_machines(after.as_deref(), batch).await?;
         for m in page.items {
-            if machines.len() as i64 == PAGE {
-                more = machines.last().map(|m: &StateMachineRow| m.arn.clone());
-                break;
+            if full(&machines) {
+                more = machines.last().map(|m| m.arn.clone());
+                break 'pages;
             }
             if needle.is_empty() || m.name.to_lowercase().contains(&needle) {
                 machines.push(m);
             }
         }
         match page.next {
-            Some(n) if more.is_none() && (machines.len() as i64) < PAGE => after = Some(n),
-            Some(_) if more.is_none() => {
+            None => break,
+            Some(_) if full(&machines) => {
                 more = machines.last().map(|m| m.arn.clone());
                 break;
             }
-            _ => break,
+            Some(n) => after = Some(n),
         }
     }
     let mut rows = Vec::with_capacity(machines.len());

@@ -381,17 +381,26 @@ mod tests {
         ev(id, prev, t, serde_json::json!({"name": name}))
     }
 
+    /// An event without details of its own to read.
+    fn bare(id: i64, prev: i64, t: T) -> EventRow {
+        ev(id, prev, t, serde_json::json!({}))
+    }
+
+    fn scheduled(id: i64, prev: i64) -> EventRow {
+        ev(
+            id,
+            prev,
+            T::TaskScheduled,
+            serde_json::json!({"resource": "invoke"}),
+        )
+    }
+
     #[test]
     fn a_caught_failure_a_succeeded_state_and_a_waiting_one() {
         let events = vec![
-            ev(1, 0, T::ExecutionStarted, serde_json::json!({})),
+            bare(1, 0, T::ExecutionStarted),
             entered(2, 0, T::TaskStateEntered, "Charge"),
-            ev(
-                3,
-                2,
-                T::TaskScheduled,
-                serde_json::json!({"resource": "invoke"}),
-            ),
+            scheduled(3, 2),
             ev(4, 3, T::TaskFailed, serde_json::json!({"error": "E"})),
             entered(5, 4, T::TaskStateExited, "Charge"),
             entered(6, 5, T::PassStateEntered, "Recover"),
@@ -409,14 +418,9 @@ mod tests {
     #[test]
     fn a_failure_that_ends_the_execution_fails_its_state_and_a_stop_aborts_the_open_ones() {
         let events = vec![
-            ev(1, 0, T::ExecutionStarted, serde_json::json!({})),
+            bare(1, 0, T::ExecutionStarted),
             entered(2, 0, T::TaskStateEntered, "Charge"),
-            ev(
-                3,
-                2,
-                T::TaskScheduled,
-                serde_json::json!({"resource": "invoke"}),
-            ),
+            scheduled(3, 2),
             ev(4, 3, T::TaskFailed, serde_json::json!({"error": "E"})),
             ev(5, 4, T::ExecutionFailed, serde_json::json!({"error": "E"})),
         ];
@@ -424,9 +428,9 @@ mod tests {
         assert_eq!(v.by_state()["Charge"], Outcome::Failed);
 
         let events = vec![
-            ev(1, 0, T::ExecutionStarted, serde_json::json!({})),
+            bare(1, 0, T::ExecutionStarted),
             entered(2, 0, T::WaitStateEntered, "Delay"),
-            ev(3, 2, T::ExecutionAborted, serde_json::json!({})),
+            bare(3, 2, T::ExecutionAborted),
         ];
         let v = Visits::read(&events, ExecutionStatus::Aborted);
         assert_eq!(v.by_state()["Delay"], Outcome::Aborted);
@@ -435,29 +439,19 @@ mod tests {
     #[test]
     fn a_retried_task_that_then_succeeds_succeeded_and_iterations_keep_their_worst() {
         let events = vec![
-            ev(1, 0, T::ExecutionStarted, serde_json::json!({})),
+            bare(1, 0, T::ExecutionStarted),
             entered(2, 0, T::TaskStateEntered, "Call"),
-            ev(
-                3,
-                2,
-                T::TaskScheduled,
-                serde_json::json!({"resource": "invoke"}),
-            ),
+            scheduled(3, 2),
             ev(4, 3, T::TaskFailed, serde_json::json!({"error": "E"})),
-            ev(
-                5,
-                4,
-                T::TaskScheduled,
-                serde_json::json!({"resource": "invoke"}),
-            ),
-            ev(6, 5, T::TaskSucceeded, serde_json::json!({})),
+            scheduled(5, 4),
+            bare(6, 5, T::TaskSucceeded),
             entered(7, 6, T::TaskStateExited, "Call"),
             entered(8, 7, T::MapStateEntered, "Each"),
             entered(9, 8, T::PassStateEntered, "Item"),
             entered(10, 9, T::PassStateExited, "Item"),
             entered(11, 8, T::PassStateEntered, "Item"),
-            ev(12, 11, T::MapIterationFailed, serde_json::json!({})),
-            ev(13, 12, T::MapStateFailed, serde_json::json!({})),
+            bare(12, 11, T::MapIterationFailed),
+            bare(13, 12, T::MapStateFailed),
             entered(14, 13, T::MapStateExited, "Each"),
             entered(15, 14, T::PassStateEntered, "Handle"),
         ];
