@@ -11,11 +11,13 @@
 //! | [`run`] | the interpreter: one event in, the next blocking point out |
 //! | [`history`] | history event types and their detail shapes |
 //! | [`errors`] | the ASL errors states raise ([`StatesError`]) |
+//! | [`catalogue`] | every error an execution can fail with, worded as AWS words it |
 //! | [`timestamp`] | RFC 3339 text and UTC milliseconds |
 //! | [`rng`] | the one seeded random generator |
 //!
 //! [`validate`] and [`task`] keep the paths the API and the invoker use.
 
+pub mod catalogue;
 pub mod definition;
 pub mod errors;
 pub mod expr;

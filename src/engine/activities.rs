@@ -32,7 +32,7 @@ use super::calls::CallKey;
 use super::locks::Unlocked;
 use super::{Engine, Error, Result};
 use crate::asl::run::{Frame, TaskProgress};
-use crate::asl::{Event, ExecutionState, StatesError};
+use crate::asl::{catalogue, Event, ExecutionState};
 use crate::model::{arn, TaskToken};
 use crate::store::{self, ActivityRow, Store, WhenFull, WriteOp};
 
@@ -211,9 +211,7 @@ impl<S: Store> Engine<S> {
         offer: Offer,
     ) -> Option<crate::invoke::Outcome> {
         match self.store.activity(activity).await {
-            Ok(None) => Some(Err(StatesError::runtime(format!(
-                "The activity '{activity}' does not exist."
-            )))),
+            Ok(None) => Some(Err(catalogue::activity_missing(activity))),
             Ok(Some(_)) => {
                 self.activities.offer(activity, offer);
                 None

@@ -29,7 +29,7 @@ use super::{Engine, Error, Result};
 use crate::asl::run::{
     threshold_exceeded, CallKind, MapItemLink, MAX_CHILDREN_AT_ONCE, MAX_PAYLOAD_BYTES,
 };
-use crate::asl::StatesError;
+use crate::asl::{catalogue, StatesError};
 use crate::invoke::{Invocation, InvokeOutput, Outcome};
 use crate::model::StateMachineStatus;
 use crate::model::{ExecutionArn, ExecutionStatus, MapRunStatus, ResultFile, StateMachineArn};
@@ -330,13 +330,7 @@ impl<S: Store> Engine<S> {
                 out.push_str(item.output.as_deref().unwrap_or("null"));
             }
             if out.len() > MAX_PAYLOAD_BYTES {
-                return Err(StatesError::new(
-                    crate::asl::errors::names::DATA_LIMIT_EXCEEDED,
-                    format!(
-                        "The Map Run's result exceeds the maximum size of {MAX_PAYLOAD_BYTES} \
-                         bytes; a ResultWriter writes it to S3 instead."
-                    ),
-                ));
+                return Err(catalogue::map_run_result_too_large(MAX_PAYLOAD_BYTES));
             }
         }
         out.push(']');

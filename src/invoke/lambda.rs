@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::Semaphore;
 
 use super::{split_function_name, Invocation, InvokeOutput, Invoker, Outcome};
-use crate::asl::StatesError;
+use crate::asl::{catalogue, StatesError};
 use crate::{metrics, sigv4};
 
 /// Functions whose concurrency limits are kept while idle.
@@ -170,9 +170,9 @@ impl LambdaInvoker {
             if let Err(e) =
                 keys.sign_post("lambda", url.as_str(), &mut headers, inv.payload.as_bytes())
             {
-                return Err(StatesError::new(
-                    "Lambda.SdkClientException",
-                    format!("Unable to sign the request: {e}"),
+                return Err(catalogue::sdk_client_error(
+                    "Lambda",
+                    &format!("Unable to sign the request: {e}"),
                 ));
             }
         }
@@ -182,9 +182,9 @@ impl LambdaInvoker {
         }
         let result = match req.send().await {
             Ok(resp) => map_response(resp).await,
-            Err(e) => Err(StatesError::new(
-                "Lambda.SdkClientException",
-                format!("Unable to execute HTTP request: {}", error_chain(&e)),
+            Err(e) => Err(catalogue::sdk_client_error(
+                "Lambda",
+                &format!("Unable to execute HTTP request: {}", error_chain(&e)),
             )),
         };
         drop(permit);
@@ -317,9 +317,9 @@ async fn map_response(resp: reqwest::Response) -> Outcome {
     let body = match read_capped(resp, MAX_RESPONSE_BYTES).await {
         Ok(b) => b,
         Err(e) => {
-            return Err(StatesError::new(
-                "Lambda.SdkClientException",
-                format!("Unable to read the response: {}", error_chain(&e)),
+            return Err(catalogue::sdk_client_error(
+                "Lambda",
+                &format!("Unable to read the response: {}", error_chain(&e)),
             ))
         }
     };
@@ -364,11 +364,13 @@ async fn map_response(resp: reqwest::Response) -> Outcome {
                 .map(str::to_owned)
         })
         .unwrap_or(body);
-    Err(StatesError::new(
-        format!("Lambda.{exception}"),
-        format!(
-            "{message} (Service: AWSLambda; Status Code: {status}; Error Code: {exception}; Request ID: {request_id}; Proxy: null)"
-        ),
+    Err(catalogue::service_error_v1(
+        &format!("Lambda.{exception}"),
+        &message,
+        "AWSLambda",
+        status,
+        &exception,
+        &request_id,
     ))
 }
 

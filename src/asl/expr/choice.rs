@@ -16,7 +16,8 @@ use serde_json::Value;
 
 use super::jsonata::{self, Bindings};
 use super::{path, Scope};
-use crate::asl::errors::{names, StatesError};
+use crate::asl::catalogue;
+use crate::asl::errors::StatesError;
 use crate::asl::timestamp;
 
 /// One top-level entry of `Choices`: a condition and where it leads.
@@ -292,15 +293,11 @@ pub fn first_true<'r>(
 
 /// No rule matched and the state has no `Default`.
 pub fn no_match() -> StatesError {
-    StatesError::new(names::NO_CHOICE_MATCHED, "No Matches!")
+    catalogue::no_choice_matched()
 }
 
-/// The cause when a JSONPath state reaches a JSONata `Condition`.
-const CONDITION_IN_JSONPATH: &str = "JSONata conditions are not supported by this server yet";
-
 fn resolve(p: &str, scope: &Scope<'_>) -> Result<Value, StatesError> {
-    path::query(p, scope)
-        .map_err(|e| StatesError::runtime(format!("Invalid path '{p}' : {}", e.reason)))
+    path::query(p, scope).map_err(|e| catalogue::invalid_path(p, &e.reason))
 }
 
 impl Condition {
@@ -331,12 +328,7 @@ impl Condition {
                 let value = path::query(variable, scope);
                 let holds = match (test, value) {
                     (TypeTest::Present, v) => v.is_ok(),
-                    (_, Err(e)) => {
-                        return Err(StatesError::runtime(format!(
-                            "Invalid path '{variable}' : {}",
-                            e.reason
-                        )))
-                    }
+                    (_, Err(e)) => return Err(catalogue::invalid_path(variable, &e.reason)),
                     (TypeTest::Null, Ok(v)) => v.is_null(),
                     (TypeTest::Numeric, Ok(v)) => v.is_number(),
                     (TypeTest::String, Ok(v)) => v.is_string(),
@@ -359,10 +351,7 @@ impl Condition {
                 };
                 Ok(compare(&left, *op, &right))
             }
-            Condition::Jsonata(expr) => Err(StatesError::new(
-                names::QUERY_EVALUATION_ERROR,
-                format!("{CONDITION_IN_JSONPATH}: {expr}"),
-            )),
+            Condition::Jsonata(expr) => Err(catalogue::condition_in_jsonpath(expr)),
         }
     }
 }
@@ -582,7 +571,11 @@ mod tests {
                 Ok(matched) => assert_eq!(got, Ok(matched), "{name}"),
                 Err(cause) => {
                     let err = got.expect_err(name);
-                    assert_eq!(err.error, names::QUERY_EVALUATION_ERROR, "{name}");
+                    assert_eq!(
+                        err.error,
+                        crate::asl::errors::names::QUERY_EVALUATION_ERROR,
+                        "{name}"
+                    );
                     assert_eq!(err.cause.as_deref(), Some(cause), "{name}");
                 }
             }

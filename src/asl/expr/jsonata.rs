@@ -18,7 +18,8 @@ use seuil::evaluator::functions::hof;
 use seuil::evaluator::value::{ArrayFlags, FnContext, Value as JValue};
 
 use super::intrinsics;
-use crate::asl::errors::{names, StatesError};
+use crate::asl::catalogue::{self, JsonataFailure};
+use crate::asl::errors::StatesError;
 use crate::asl::rng::SplitMix64;
 use crate::asl::timestamp;
 
@@ -66,15 +67,12 @@ pub enum Failure {
 impl Failure {
     /// The `States.QueryEvaluationError` AWS raises for this failure of `expr` in `field`.
     pub fn into_error(self, expr: &str, field: &str) -> StatesError {
-        let detail = match self {
-            Failure::Undefined => "returned nothing (undefined).".to_owned(),
-            Failure::Unsupported => "returned an unsupported result type.".to_owned(),
-            Failure::Error(e) => format!("threw an error during evaluation: {e}"),
+        let how = match &self {
+            Failure::Undefined => JsonataFailure::Undefined,
+            Failure::Unsupported => JsonataFailure::Unsupported,
+            Failure::Error(e) => JsonataFailure::Error(e),
         };
-        StatesError::new(
-            names::QUERY_EVALUATION_ERROR,
-            format!("The JSONata expression '{expr}' specified for the field '{field}' {detail}"),
-        )
+        catalogue::jsonata_failed(expr, field, how)
     }
 }
 
@@ -160,13 +158,7 @@ pub fn evaluate(expr: &str, b: &Bindings<'_>) -> Result<Option<Value>, Failure> 
 
 /// The error for a result of the wrong type (`expected` is JSONata's type name).
 pub fn unexpected_type(expr: &str, field: &str, expected: &str, value: &Value) -> StatesError {
-    StatesError::new(
-        names::QUERY_EVALUATION_ERROR,
-        format!(
-            "The JSONata expression '{expr}' specified for the field '{field}' returned an unexpected result type. Expected '{expected}', but was '{}' for value: {value}",
-            type_name(value)
-        ),
-    )
+    catalogue::jsonata_unexpected_type(expr, field, expected, type_name(value), value)
 }
 
 /// JSONata's name for a JSON value's type, as AWS quotes it.
@@ -523,7 +515,7 @@ mod tests {
             Ok(json!({"lit": "plain {x}", "n": 3, "e": 1, "l": [2]}))
         );
         let err = render(&json!({"result": "{% $doesNotExist %}"}), "Output", &b).unwrap_err();
-        assert_eq!(err.error, names::QUERY_EVALUATION_ERROR);
+        assert_eq!(err.error, crate::asl::errors::names::QUERY_EVALUATION_ERROR);
         assert_eq!(
             err.cause.as_deref(),
             Some("The JSONata expression '$doesNotExist' specified for the field 'Output/result' returned nothing (undefined).")

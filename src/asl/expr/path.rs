@@ -15,7 +15,8 @@ use serde_json::{Map, Value};
 use serde_json_path::JsonPath;
 
 use super::Scope;
-use crate::asl::errors::{names, StatesError};
+use crate::asl::catalogue;
+use crate::asl::errors::StatesError;
 
 /// A path that could not be evaluated, with the text AWS uses to say why
 /// (`No results for path: $['x']`, `Missing property in path $['a']`).
@@ -242,14 +243,8 @@ pub fn apply_result_path(
     if path == "$" {
         return Ok(result);
     }
-    let fail = |input: &Value| {
-        StatesError::new(
-            names::RESULT_PATH_MATCH_FAILURE,
-            format!("Unable to apply ResultPath \"{path}\" to input \"{input}\""),
-        )
-    };
     let Some(segments) = reference_segments(path) else {
-        return Err(fail(&input));
+        return Err(catalogue::result_path_unapplicable(path, Some(&input)));
     };
     let mut doc = input;
     {
@@ -260,12 +255,7 @@ pub fn apply_result_path(
                     .entry(k.clone())
                     .or_insert_with(|| Value::Object(Map::new())),
                 (Segment::Index(i), Value::Array(a)) if *i < a.len() => &mut a[*i],
-                _ => {
-                    return Err(StatesError::new(
-                        names::RESULT_PATH_MATCH_FAILURE,
-                        format!("Unable to apply ResultPath \"{path}\""),
-                    ))
-                }
+                _ => return Err(catalogue::result_path_unapplicable(path, None)),
             };
         }
         match (segments.last(), cur) {
@@ -273,12 +263,7 @@ pub fn apply_result_path(
                 m.insert(k.clone(), result);
             }
             (Some(Segment::Index(i)), Value::Array(a)) if *i < a.len() => a[*i] = result,
-            _ => {
-                return Err(StatesError::new(
-                    names::RESULT_PATH_MATCH_FAILURE,
-                    format!("Unable to apply ResultPath \"{path}\""),
-                ))
-            }
+            _ => return Err(catalogue::result_path_unapplicable(path, None)),
         }
     }
     Ok(doc)

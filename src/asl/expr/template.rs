@@ -14,6 +14,7 @@
 use serde_json::{Map, Value};
 
 use super::{intrinsics, path, Scope};
+use crate::asl::catalogue;
 use crate::asl::errors::StatesError;
 
 /// Render a payload template against the scope (see the module docs).
@@ -45,19 +46,12 @@ pub fn render(template: &Value, scope: &Scope<'_>) -> Result<Value, StatesError>
 /// The value of a `key.$` entry: its path or intrinsic function, evaluated.
 fn dynamic_value(key: &str, value: &Value, scope: &Scope<'_>) -> Result<Value, StatesError> {
     let Value::String(expr) = value else {
-        return Err(StatesError::runtime(format!(
-            "The value for the field '{key}' must be a valid JSONPath or a valid intrinsic function call"
-        )));
+        return Err(catalogue::not_a_path(key));
     };
     if intrinsics::is_intrinsic(expr) {
         return intrinsics::evaluate(expr, scope);
     }
-    path::query(expr, scope).map_err(|_| {
-        StatesError::runtime(format!(
-            "The JSONPath '{expr}' specified for the field '{key}' could not be found in the input '{}'",
-            scope.input
-        ))
-    })
+    path::query(expr, scope).map_err(|_| catalogue::path_not_found(expr, key, scope.input))
 }
 
 #[cfg(test)]

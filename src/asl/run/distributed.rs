@@ -21,8 +21,9 @@ use super::io::Io;
 use super::outcome::Outcome;
 use super::step::Run;
 use super::Effect;
+use crate::asl::catalogue;
 use crate::asl::definition::{Distributed, Kind, MapSpec, State};
-use crate::asl::errors::{names, StatesError};
+use crate::asl::errors::StatesError;
 use crate::asl::history;
 use crate::model::HistoryEventType;
 
@@ -171,10 +172,7 @@ impl Run<'_> {
         }
         let items = result.and_then(|out| match serde_json::from_str(&out.payload) {
             Ok(Value::Array(items)) => Ok(items),
-            _ => Err(StatesError::new(
-                names::ITEM_READER_FAILED,
-                "Attempting to map over non-iterable node.",
-            )),
+            _ => Err(catalogue::not_iterable()),
         });
         let distributed = matches!(&io.state.kind, Kind::Map(s) if s.distributed.is_some());
         match items {
@@ -383,8 +381,5 @@ pub fn map_run_arn(machine_arn: &str, label: &str, execution_arn: &str, entered:
 
 /// The error a map run fails with when more children failed than it tolerates.
 pub fn threshold_exceeded() -> StatesError {
-    StatesError::new(
-        names::EXCEEDED_TOLERATED_FAILURE_THRESHOLD,
-        "The specified tolerated failure threshold was exceeded",
-    )
+    catalogue::tolerated_failure_exceeded()
 }

@@ -23,8 +23,9 @@ use super::io::Io;
 use super::outcome::{End, Outcome};
 use super::recovery::error_output;
 use super::step::Run;
+use crate::asl::catalogue;
 use crate::asl::definition::{Count, Definition, Kind, MapSpec, State};
-use crate::asl::errors::{names, StatesError};
+use crate::asl::errors::StatesError;
 use crate::asl::history;
 
 impl Run<'_> {
@@ -236,10 +237,7 @@ impl Run<'_> {
                         }
                     }
                     Some(t) if fan.failures > t => {
-                        fan.error = Some(StatesError::new(
-                            names::EXCEEDED_TOLERATED_FAILURE_THRESHOLD,
-                            "The specified tolerated failure threshold was exceeded",
-                        ));
+                        fan.error = Some(catalogue::tolerated_failure_exceeded());
                     }
                     Some(_) => {
                         if let Some(slot) = fan.results.get_mut(index) {
@@ -298,37 +296,25 @@ pub(super) fn count(
             match n {
                 Some(n) if n >= 0.0 => {
                     if field == "ToleratedFailurePercentage" && n > 100.0 {
-                        return Err(StatesError::runtime(
-                            "ToleratedFailurePercentage must be between 0 and 100.",
-                        ));
+                        return Err(catalogue::tolerated_percentage_range());
                     }
                     Ok(Some(n))
                 }
                 // A number out of range is refused in AWS's words for the field.
-                Some(_) if field == "ToleratedFailureCount" => Err(StatesError::runtime(
-                    "ToleratedFailureCount cannot be negative.",
-                )),
-                Some(_) if field == "ToleratedFailurePercentage" => Err(StatesError::runtime(
-                    "ToleratedFailurePercentage must be between 0 and 100.",
-                )),
-                _ => Err(StatesError::runtime(format!(
-                    "The {field}Path field refers to value {} which is not a valid integer: {p}",
-                    if v.is_string() {
-                        v.to_string()
-                    } else {
-                        format!("\"{v}\"")
-                    }
-                ))),
+                Some(_) if field == "ToleratedFailureCount" => {
+                    Err(catalogue::tolerated_count_negative())
+                }
+                Some(_) if field == "ToleratedFailurePercentage" => {
+                    Err(catalogue::tolerated_percentage_range())
+                }
+                _ => Err(catalogue::count_path_not_integer(field, &v, p)),
             }
         }
         Some(Count::Expr(e)) => {
             let v = io.jsonata(&Value::String(e.clone()), field, None, None)?;
-            v.as_f64().map(Some).ok_or_else(|| {
-                StatesError::new(
-                    names::QUERY_EVALUATION_ERROR,
-                    format!("The {field} field must be a number but was: {v}"),
-                )
-            })
+            v.as_f64()
+                .map(Some)
+                .ok_or_else(|| catalogue::jsonata_not_number(field, &v))
         }
     }
 }

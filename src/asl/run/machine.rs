@@ -15,8 +15,9 @@ use super::io::Io;
 use super::outcome::{Delivery, End, Exit, Outcome};
 use super::step::Run;
 use super::MAX_PAYLOAD_BYTES;
+use crate::asl::catalogue;
 use crate::asl::definition::{Definition, Kind, State, Transition};
-use crate::asl::errors::{names, StatesError};
+use crate::asl::errors::StatesError;
 use crate::asl::history;
 use crate::model::TaskToken;
 
@@ -42,9 +43,7 @@ impl Run<'_> {
                 other => return self.follow(def, f, outer, other),
             }
         }
-        End::Failed(StatesError::runtime(format!(
-            "The execution made more than {MAX_TRANSITIONS_PER_STEP} transitions without waiting."
-        )))
+        End::Failed(catalogue::too_many_transitions(MAX_TRANSITIONS_PER_STEP))
     }
 
     /// Where a settled outcome leaves the frame.
@@ -80,9 +79,7 @@ impl Run<'_> {
         input: Value,
     ) -> Outcome {
         let Some(state) = def.state(name) else {
-            return Outcome::Fail(StatesError::runtime(format!(
-                "The state '{name}' does not exist."
-            )));
+            return Outcome::Fail(catalogue::state_missing(name));
         };
         f.current = Some(name.to_owned());
         f.entered_ms = self.now_ms;
@@ -120,10 +117,7 @@ impl Run<'_> {
             Kind::Wait(wait_for) => self.wait(&io, f, wait_for),
             Kind::Task(spec) => self.task(&io, f, spec),
             Kind::Parallel { .. } | Kind::Map(_) => self.start_fanout(&io, f, outer, None),
-            Kind::Unsupported => Err(StatesError::runtime(format!(
-                "The state type '{}' of state '{}' is not supported by this server.",
-                state.type_name, state.name
-            ))),
+            Kind::Unsupported => Err(catalogue::state_type_unsupported(&state.type_name)),
         }
     }
 
@@ -301,13 +295,6 @@ fn heartbeat_seq(f: &Frame) -> Option<i64> {
 
 /// States.DataLimitExceeded when a state's output is over AWS's payload limit.
 pub(super) fn over_limit(state: &State, output: &Value) -> Option<StatesError> {
-    (history::to_text(output).len() > MAX_PAYLOAD_BYTES).then(|| {
-        StatesError::new(
-            names::DATA_LIMIT_EXCEEDED,
-            format!(
-                "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
-                state.name
-            ),
-        )
-    })
+    (history::to_text(output).len() > MAX_PAYLOAD_BYTES)
+        .then(|| catalogue::data_limit_exceeded(&state.name))
 }

@@ -12,6 +12,7 @@ use super::fanout::count;
 use super::io::Io;
 use super::recovery::{error_output, matches};
 use super::task::Invocation;
+use crate::asl::catalogue;
 use crate::asl::definition::{Kind, State, Transition};
 use crate::asl::errors::{names, StatesError};
 use crate::asl::expr::choice;
@@ -193,10 +194,9 @@ fn stages(p: &Probe<'_>, insp: &mut Map<String, Value>) -> Result<Prepared, Stat
                             insp.insert("afterItemsPath".into(), Value::Array(items));
                         }
                         Err(_) => {
-                            return Err(StatesError::runtime(format!(
-                                "Reference path \"{}\" must point to array.",
-                                path.strip_prefix('$').unwrap_or(path)
-                            )))
+                            return Err(catalogue::reference_not_array(
+                                path.strip_prefix('$').unwrap_or(path),
+                            ))
                         }
                     }
                 }
@@ -222,10 +222,7 @@ fn stages(p: &Probe<'_>, insp: &mut Map<String, Value>) -> Result<Prepared, Stat
             invocation: None,
             inspection: insp.clone(),
         }),
-        Kind::Unsupported => Err(StatesError::runtime(format!(
-            "The state type '{}' is not supported by this server.",
-            state.type_name
-        ))),
+        Kind::Unsupported => Err(catalogue::state_type_unsupported(&state.type_name)),
     }
 }
 
@@ -281,10 +278,7 @@ fn map_failures(
     let over_percentage = percentage
         .is_some_and(|pct| items > 0.0 && p.failed_iterations as f64 * 100.0 / items > pct);
     if over_count || over_percentage {
-        return Err(StatesError::new(
-            "States.ExceedToleratedFailureThreshold",
-            "The specified tolerated failure threshold was exceeded",
-        ));
+        return Err(catalogue::tolerated_failure_exceeded());
     }
     Ok(result)
 }

@@ -9,6 +9,7 @@ use super::cursor::Frame;
 use super::io::Io;
 use super::outcome::Outcome;
 use super::step::Run;
+use crate::asl::catalogue;
 use crate::asl::errors::StatesError;
 use crate::asl::expr::choice::{self, ChoiceRule};
 use crate::asl::expr::{intrinsics, path, Scope};
@@ -93,12 +94,7 @@ pub(super) fn string_from_path(
     let v = if intrinsics::is_intrinsic(p) {
         intrinsics::evaluate(p, scope)?
     } else {
-        path::query(p, scope).map_err(|_| {
-            StatesError::runtime(format!(
-                "The JSONPath '{p}' specified for the field '{field}' could not be found in the input '{}'",
-                scope.input
-            ))
-        })?
+        path::query(p, scope).map_err(|_| catalogue::path_not_found(p, field, scope.input))?
     };
     match v {
         Value::String(s) => Ok(s),

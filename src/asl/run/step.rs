@@ -9,8 +9,9 @@ use super::cursor::{ExecutionState, Status};
 use super::journal::Journal;
 use super::outcome::{Delivery, End};
 use super::{Effect, Event, ExecutionInfo, Step, StepConfig, EXECUTION_TIMEOUT_SEQ};
+use crate::asl::catalogue;
 use crate::asl::definition::Definition;
-use crate::asl::errors::{names, StatesError};
+use crate::asl::errors::names;
 use crate::asl::history;
 
 /// One step in progress: what it writes and asks for, and what it runs with.
@@ -144,10 +145,7 @@ pub fn step(
     let end = if run.journal.overflowed() {
         // Whatever this step did past the cap is dropped with the execution.
         run.effects.retain(|e| !matches!(e, Effect::Invoke(_)));
-        End::Failed(StatesError::runtime(format!(
-            "The execution reached the maximum number of history events ({}).",
-            cfg.max_history_events
-        )))
+        End::Failed(catalogue::history_full(cfg.max_history_events))
     } else {
         end
     };

@@ -21,6 +21,7 @@ use super::outcome::Outcome;
 use super::resource::Family;
 use super::step::Run;
 use super::{Effect, MAX_PAYLOAD_BYTES};
+use crate::asl::catalogue;
 use crate::asl::definition::{Kind, State, TaskResource, TaskSpec};
 use crate::asl::errors::{names, StatesError};
 
@@ -225,11 +226,8 @@ pub(super) fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocati
     match &spec.resource {
         TaskResource::LambdaInvoke => {
             let field = |k: &str| params.get(k).and_then(Value::as_str).map(str::to_owned);
-            let function_name = field("FunctionName").ok_or_else(|| {
-                StatesError::runtime(
-                    "The field 'FunctionName' is required by the lambda:invoke integration.",
-                )
-            })?;
+            let function_name =
+                field("FunctionName").ok_or_else(catalogue::function_name_required)?;
             let payload = match params.get("Payload") {
                 None => "{}".to_owned(),
                 // A string payload is sent as the text it holds, as the SDK does.
@@ -306,9 +304,7 @@ pub(super) fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocati
             kind: CallKind::Http,
             mock: None,
         }),
-        TaskResource::Other(r) => Err(StatesError::runtime(format!(
-            "The resource '{r}' is not supported by this server (see README: Calling AWS services)."
-        ))),
+        TaskResource::Other(r) => Err(catalogue::resource_unsupported(r)),
     }
 }
 
@@ -342,12 +338,7 @@ pub fn task_output(spec: &TaskSpec, out: &InvokeOutput) -> Result<Value, StatesE
             TaskResource::Activity { arn } => arn.as_str(),
             TaskResource::Other(r) => r.as_str(),
         };
-        return Err(StatesError::new(
-            names::DATA_LIMIT_EXCEEDED,
-            format!(
-                "The state/task '{what}' returned a result with a size exceeding the maximum number of bytes service limit."
-            ),
-        ));
+        return Err(catalogue::data_limit_exceeded(what));
     }
     let payload = if out.payload.trim().is_empty() {
         Value::String(String::new())

@@ -8,8 +8,9 @@ use super::cursor::{Frame, Waiting};
 use super::io::Io;
 use super::outcome::Outcome;
 use super::step::Run;
+use crate::asl::catalogue::{self, shown};
 use crate::asl::definition::WaitFor;
-use crate::asl::errors::{names, StatesError};
+use crate::asl::errors::StatesError;
 use crate::asl::timestamp;
 
 /// The longest delay AWS accepts in a Wait state: 2^31 - 1 seconds (about 68 years).
@@ -45,73 +46,42 @@ impl Run<'_> {
         let delay_ms = match wait_for {
             WaitFor::Seconds(s) => i64::try_from(*s).unwrap_or(i64::MAX).saturating_mul(1000),
             WaitFor::SecondsPath(p) => {
-                let v = io.query(p, input).map_err(|_| {
-                    StatesError::runtime(format!(
-                        "The SecondsPath parameter does not reference an input value: {p}"
-                    ))
-                })?;
+                let v = io
+                    .query(p, input)
+                    .map_err(|_| catalogue::seconds_path_missing(p))?;
                 // AWS reads the value's text as a long: a fraction, a word or anything else
                 // that is not an integer cannot be parsed; an integer below zero is refused.
                 let text = shown(&v);
                 match parse_long(&text) {
                     Some(s) if s >= 0 => s.saturating_mul(1000),
-                    Some(_) => {
-                        return Err(StatesError::runtime(format!(
-                            "The SecondsPath parameter references a negative value: {p} == {text}"
-                        )))
-                    }
-                    None => {
-                        return Err(StatesError::runtime(format!(
-                        "The SecondsPath parameter cannot be parsed as a long value: {p} == {text}"
-                    )))
-                    }
+                    Some(_) => return Err(catalogue::seconds_path_negative(p, &text)),
+                    None => return Err(catalogue::seconds_path_not_long(p, &text)),
                 }
             }
             WaitFor::SecondsExpr(e) => {
                 let v = io.jsonata(&Value::String(e.clone()), "Seconds", None, None)?;
                 match v.as_i64() {
                     Some(s) if s >= 0 => s.saturating_mul(1000),
-                    _ => {
-                        return Err(StatesError::new(
-                            names::QUERY_EVALUATION_ERROR,
-                            format!(
-                                "The Seconds field must be a non-negative integer but was: {v}"
-                            ),
-                        ))
-                    }
+                    _ => return Err(catalogue::seconds_not_natural(&v)),
                 }
             }
             WaitFor::Timestamp(t) => t.saturating_sub(now).max(0),
             WaitFor::TimestampPath(p) => {
-                let v = io.query(p, input).map_err(|_| {
-                    StatesError::runtime(format!(
-                        "The TimestampPath parameter does not reference an input value: {p}"
-                    ))
-                })?;
-                let t = parse_timestamp(&v).ok_or_else(|| {
-                    StatesError::runtime(format!(
-                        "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {p} == {}",
-                        shown(&v)
-                    ))
-                })?;
+                let v = io
+                    .query(p, input)
+                    .map_err(|_| catalogue::timestamp_path_missing(p))?;
+                let t =
+                    parse_timestamp(&v).ok_or_else(|| catalogue::timestamp_path_invalid(p, &v))?;
                 t.saturating_sub(now).max(0)
             }
             WaitFor::TimestampExpr(e) => {
                 let v = io.jsonata(&Value::String(e.clone()), "Timestamp", None, None)?;
-                let t = parse_timestamp(&v).ok_or_else(|| {
-                    StatesError::new(
-                        names::QUERY_EVALUATION_ERROR,
-                        format!(
-                            "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {}",
-                            shown(&v)
-                        ),
-                    )
-                })?;
+                let t = parse_timestamp(&v).ok_or_else(|| catalogue::timestamp_invalid(&v))?;
                 t.saturating_sub(now).max(0)
             }
         };
         if delay_ms > MAX_WAIT_MS {
-            return Err(StatesError::runtime("Wait state delay is too long."));
+            return Err(catalogue::wait_too_long());
         }
         let scaled = (delay_ms as f64 * self.scale()).ceil();
         // Saturate far-future deadlines instead of overflowing.
@@ -135,8 +105,4 @@ fn parse_long(text: &str) -> Option<i64> {
         return None;
     }
     text.parse().ok()
-}
-
-fn shown(v: &Value) -> String {
-    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
 }

@@ -25,7 +25,7 @@ mod s3;
 
 use super::lambda::{error_chain, metadata, read_capped, SigningKeys, MAX_RESPONSE_BYTES};
 use super::{Invocation, InvokeOutput, Invoker, Outcome};
-use crate::asl::StatesError;
+use crate::asl::{catalogue, StatesError};
 use crate::model::services::{ServiceCall, SERVICES};
 
 #[derive(Debug, Clone)]
@@ -144,8 +144,8 @@ impl ServiceInvoker {
             });
         }
         let Some(call) = ServiceCall::parse(&inv.function_name) else {
-            return Err(StatesError::runtime(format!(
-                "The resource 'arn:aws:states:::{}' is not supported by this server.",
+            return Err(catalogue::resource_unsupported(&format!(
+                "arn:aws:states:::{}",
                 inv.function_name
             )));
         };
@@ -495,12 +495,12 @@ fn service_error(call: &ServiceCall, status: u16, answer: &Value, request_id: &s
         format!("{code}Exception")
     };
     if call.sdk {
-        return StatesError::new(
-            format!("{}.{exception}", service.sdk_error_prefix),
-            format!(
-                "{message} (Service: {}, Status Code: {status}, Request ID: {request_id})",
-                service.sdk_error_prefix
-            ),
+        return catalogue::service_error_v2(
+            &exception,
+            &message,
+            service.sdk_error_prefix,
+            status,
+            request_id,
         );
     }
     // Errors SDK v1 does not model surface as the service's base exception.
@@ -510,12 +510,13 @@ fn service_error(call: &ServiceCall, status: u16, answer: &Value, request_id: &s
     } else {
         service.optimized_base_exception.to_owned()
     };
-    StatesError::new(
-        format!("{}.{name}", service.optimized_error_prefix),
-        format!(
-            "{message} (Service: {}; Status Code: {status}; Error Code: {code}; Request ID: {request_id}; Proxy: null)",
-            service.optimized_service_name
-        ),
+    catalogue::service_error_v1(
+        &format!("{}.{name}", service.optimized_error_prefix),
+        &message,
+        service.optimized_service_name,
+        status,
+        &code,
+        request_id,
     )
 }
 
@@ -525,7 +526,7 @@ fn client_error(call: &ServiceCall, cause: &str) -> StatesError {
     } else {
         call.service.optimized_error_prefix
     };
-    StatesError::new(format!("{prefix}.SdkClientException"), cause)
+    catalogue::sdk_client_error(prefix, cause)
 }
 
 #[cfg(test)]

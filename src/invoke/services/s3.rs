@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use super::super::lambda::{
     encode_path_segment, error_chain, read_capped, read_capped_bytes, SigningKeys,
 };
+use crate::asl::catalogue;
 use crate::asl::errors::names;
 use crate::asl::StatesError;
 
@@ -282,7 +283,7 @@ fn parse(body: &str, config: &Value) -> Result<Vec<Value>, StatesError> {
     match input_type {
         "JSON" => match serde_json::from_str(body) {
             Ok(Value::Array(items)) => Ok(items),
-            Ok(_) => Err(failed("Attempting to map over non-iterable node.")),
+            Ok(_) => Err(catalogue::not_iterable()),
             Err(e) => Err(failed(format!("The object is not JSON: {e}"))),
         },
         "JSONL" => body
@@ -327,7 +328,7 @@ fn csv(body: &str, config: &Value) -> Result<Vec<Value>, StatesError> {
     };
     let mut seen = std::collections::HashSet::new();
     if !headers.iter().all(|h| seen.insert(h)) {
-        return Err(failed("CSV headers cannot contain duplicates."));
+        return Err(catalogue::csv_duplicate_headers());
     }
     Ok(rows
         .map(|cells| {

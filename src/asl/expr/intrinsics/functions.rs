@@ -20,7 +20,8 @@ use base64::Engine as _;
 use md5::Digest as _;
 use serde_json::{Map, Value};
 
-use super::{fail, Scope};
+use super::Scope;
+use crate::asl::catalogue::intrinsic as fail;
 use crate::asl::errors::StatesError;
 use crate::asl::rng::SplitMix64;
 
@@ -42,50 +43,44 @@ pub fn apply(
         if n.contains(&args.len()) {
             Ok(())
         } else {
-            Err(fail(format!(
-                "Invalid number of arguments for {name}: expected {}, got {}",
-                if n.start() == n.end() {
-                    n.start().to_string()
-                } else {
-                    format!("{} to {}", n.start(), n.end())
-                },
-                args.len()
-            )))
+            let expected = if n.start() == n.end() {
+                n.start().to_string()
+            } else {
+                format!("{} to {}", n.start(), n.end())
+            };
+            Err(fail::arity(name, &expected, args.len()))
         }
     };
     let string = |i: usize| -> Result<&str, StatesError> {
         args[i]
             .as_str()
-            .ok_or_else(|| fail(format!("Argument {} of {name} must be a string", i + 1)))
+            .ok_or_else(|| fail::argument_type(i + 1, name, "a string"))
     };
     let array = |i: usize| -> Result<&Vec<Value>, StatesError> {
         args[i]
             .as_array()
-            .ok_or_else(|| fail(format!("Argument {} of {name} must be an array", i + 1)))
+            .ok_or_else(|| fail::argument_type(i + 1, name, "an array"))
     };
     let integer = |i: usize| -> Result<i64, StatesError> {
         match &args[i] {
             Value::Number(n) => n
                 .as_i64()
                 .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
-                .ok_or_else(|| fail(format!("Argument {} of {name} must be an integer", i + 1))),
-            _ => Err(fail(format!(
-                "Argument {} of {name} must be an integer",
-                i + 1
-            ))),
+                .ok_or_else(|| fail::argument_type(i + 1, name, "an integer")),
+            _ => Err(fail::argument_type(i + 1, name, "an integer")),
         }
     };
     match name {
         "States.Format" => {
             if args.is_empty() {
-                return Err(fail("States.Format needs a format string"));
+                return Err(fail::format_template_missing());
             }
             // A literal template keeps its escapes; one read from a path or variable is
             // taken as it is.
             let template = match (literal, &args[0]) {
                 (Some(raw), _) => raw.to_owned(),
                 (_, Value::String(s)) => s.clone(),
-                _ => return Err(fail("The first argument of States.Format must be a string")),
+                _ => return Err(fail::format_template_not_string()),
             };
             format(&template, &args[1..])
         }
@@ -95,7 +90,7 @@ pub fn apply(
             if s.trim().is_empty() {
                 return Ok(Value::Null);
             }
-            serde_json::from_str(s).map_err(|e| fail(format!("Invalid JSON string '{s}': {e}")))
+            serde_json::from_str(s).map_err(|e| fail::invalid_json(s, &e.to_string()))
         }
         "States.JsonToString" => {
             count(1..=1)?;
@@ -106,9 +101,7 @@ pub fn apply(
             count(2..=2)?;
             let size = integer(1)?;
             if size <= 0 {
-                return Err(fail(
-                    "The chunk size of States.ArrayPartition must be positive",
-                ));
+                return Err(fail::chunk_not_positive());
             }
             let items = array(0)?;
             Ok(Value::Array(
@@ -126,15 +119,13 @@ pub fn apply(
             count(3..=3)?;
             let (start, end, step) = (integer(0)?, integer(1)?, integer(2)?);
             if step == 0 {
-                return Err(fail("The step of States.ArrayRange must not be 0"));
+                return Err(fail::step_zero());
             }
             let mut out = Vec::new();
             let mut i = start;
             while (step > 0 && i <= end) || (step < 0 && i >= end) {
                 if out.len() >= MAX_RANGE_ITEMS {
-                    return Err(fail(format!(
-                        "States.ArrayRange may produce at most {MAX_RANGE_ITEMS} items"
-                    )));
+                    return Err(fail::range_too_long(MAX_RANGE_ITEMS));
                 }
                 out.push(Value::from(i));
                 i = i.saturating_add(step);
@@ -149,12 +140,7 @@ pub fn apply(
                 .ok()
                 .and_then(|i| items.get(i))
                 .cloned()
-                .ok_or_else(|| {
-                    fail(format!(
-                        "Index {index} is out of bounds of an array of {}",
-                        items.len()
-                    ))
-                })
+                .ok_or_else(|| fail::index_out_of_bounds(index, items.len()))
         }
         "States.ArrayLength" => {
             count(1..=1)?;
@@ -174,9 +160,7 @@ pub fn apply(
             count(1..=1)?;
             let s = string(0)?;
             if s.len() > MAX_BASE64_INPUT {
-                return Err(fail(format!(
-                    "States.Base64Encode takes at most {MAX_BASE64_INPUT} characters"
-                )));
+                return Err(fail::base64_too_long(name, MAX_BASE64_INPUT));
             }
             Ok(Value::String(
                 base64::engine::general_purpose::STANDARD.encode(s),
@@ -186,16 +170,14 @@ pub fn apply(
             count(1..=1)?;
             let s = string(0)?;
             if s.len() > MAX_BASE64_INPUT {
-                return Err(fail(format!(
-                    "States.Base64Decode takes at most {MAX_BASE64_INPUT} characters"
-                )));
+                return Err(fail::base64_too_long(name, MAX_BASE64_INPUT));
             }
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(s)
-                .map_err(|e| fail(format!("Invalid base64 '{s}': {e}")))?;
+                .map_err(|e| fail::invalid_base64(s, &e.to_string()))?;
             String::from_utf8(bytes)
                 .map(Value::String)
-                .map_err(|_| fail("The decoded data is not UTF-8 text"))
+                .map_err(|_| fail::decoded_not_utf8())
         }
         "States.Hash" => {
             count(2..=2)?;
@@ -210,20 +192,14 @@ pub fn apply(
                 "SHA-256" => hex(&sha2::Sha256::digest(data.as_bytes())),
                 "SHA-384" => hex(&sha2::Sha384::digest(data.as_bytes())),
                 "SHA-512" => hex(&sha2::Sha512::digest(data.as_bytes())),
-                other => {
-                    return Err(fail(format!(
-                        "Unknown hash algorithm '{other}': use one of MD5, SHA-1, SHA-256, SHA-384, SHA-512"
-                    )))
-                }
+                other => return Err(fail::unknown_hash(other)),
             };
             Ok(Value::String(digest))
         }
         "States.JsonMerge" => {
             count(3..=3)?;
             if args[2] != Value::Bool(false) {
-                return Err(fail(
-                    "States.JsonMerge supports only a shallow merge (false)",
-                ));
+                return Err(fail::deep_merge());
             }
             match (&args[0], &args[1]) {
                 (Value::Object(a), Value::Object(b)) => {
@@ -231,16 +207,14 @@ pub fn apply(
                     out.extend(b.clone());
                     Ok(Value::Object(out))
                 }
-                _ => Err(fail("The arguments of States.JsonMerge must be objects")),
+                _ => Err(fail::merge_not_objects()),
             }
         }
         "States.MathRandom" => {
             count(2..=3)?;
             let (start, end) = (round(&args[0], name)?, round(&args[1], name)?);
             if end <= start {
-                return Err(fail(
-                    "The end of States.MathRandom must be greater than its start",
-                ));
+                return Err(fail::random_bounds());
             }
             let seed = match args.get(2) {
                 Some(s) => round(s, name)? as u64,
@@ -282,7 +256,7 @@ pub fn apply(
                     .to_string(),
             ))
         }
-        other => Err(fail(format!("Unknown intrinsic function {other}"))),
+        other => Err(fail::unknown_function(other)),
     }
 }
 
@@ -291,7 +265,7 @@ fn round(v: &Value, name: &str) -> Result<i64, StatesError> {
     v.as_f64()
         .filter(|f| f.is_finite())
         .map(|f| (f + 0.5).floor() as i64)
-        .ok_or_else(|| fail(format!("The arguments of {name} must be numbers")))
+        .ok_or_else(|| fail::not_numbers(name))
 }
 
 /// A seed from the execution, the state's entry time and the expression.
@@ -317,9 +291,7 @@ fn format(raw: &str, args: &[Value]) -> Result<Value, StatesError> {
             }
             '{' if chars.peek() == Some(&'}') => {
                 chars.next();
-                let arg = args
-                    .get(next)
-                    .ok_or_else(|| fail("States.Format has more placeholders than arguments"))?;
+                let arg = args.get(next).ok_or_else(fail::format_too_few_arguments)?;
                 out.push_str(&display(arg));
                 next += 1;
             }
@@ -327,7 +299,7 @@ fn format(raw: &str, args: &[Value]) -> Result<Value, StatesError> {
         }
     }
     if next != args.len() {
-        return Err(fail("States.Format has more arguments than placeholders"));
+        return Err(fail::format_too_many_arguments());
     }
     Ok(Value::String(out))
 }

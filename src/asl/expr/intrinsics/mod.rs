@@ -12,6 +12,7 @@
 use serde_json::{Number, Value};
 
 use super::{path, Scope};
+use crate::asl::catalogue::{self, intrinsic};
 use crate::asl::errors::StatesError;
 
 mod functions;
@@ -49,7 +50,7 @@ fn parse(expr: &str) -> Result<Call, StatesError> {
     let call = p.call(0)?;
     p.skip_ws();
     if p.pos != p.src.len() {
-        return Err(fail(format!("Unexpected text after the call in '{expr}'")));
+        return Err(intrinsic::trailing_text(expr));
     }
     Ok(call)
 }
@@ -67,10 +68,6 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, StatesError> {
         variables: &variables,
     };
     call.eval(&scope, name)
-}
-
-fn fail(msg: impl Into<String>) -> StatesError {
-    StatesError::intrinsic(msg)
 }
 
 #[derive(Debug, Clone)]
@@ -108,12 +105,12 @@ impl Parser<'_> {
 
     fn call(&mut self, depth: usize) -> Result<Call, StatesError> {
         if depth > MAX_DEPTH {
-            return Err(fail("Intrinsic functions are nested too deeply"));
+            return Err(intrinsic::nested_too_deeply());
         }
         self.skip_ws();
         let rest = self.rest();
         let Some(after) = rest.strip_prefix("States.") else {
-            return Err(fail(format!("Expected an intrinsic function at '{rest}'")));
+            return Err(intrinsic::expected_call(rest));
         };
         let name_len = after
             .find(|c: char| !c.is_ascii_alphanumeric())
@@ -122,7 +119,7 @@ impl Parser<'_> {
         self.pos += "States.".len() + name_len;
         self.skip_ws();
         if !self.rest().starts_with('(') {
-            return Err(fail(format!("Expected '(' after {name}")));
+            return Err(intrinsic::expected_paren(&name));
         }
         self.pos += 1;
         let mut args = Vec::new();
@@ -140,7 +137,7 @@ impl Parser<'_> {
                     self.pos += 1;
                     return Ok(Call { name, args });
                 }
-                _ => return Err(fail(format!("Expected ',' or ')' in a call to {name}"))),
+                _ => return Err(intrinsic::expected_separator(&name)),
             }
         }
     }
@@ -186,7 +183,7 @@ impl Parser<'_> {
             "null" => Ok(Arg::Lit(Value::Null)),
             t => serde_json::from_str::<Number>(t)
                 .map(|n| Arg::Lit(Value::Number(n)))
-                .map_err(|_| fail(format!("Invalid argument '{t}'"))),
+                .map_err(|_| intrinsic::invalid_argument(t)),
         }
     }
 
@@ -202,7 +199,7 @@ impl Parser<'_> {
                         raw.push('\\');
                         raw.push(e);
                     }
-                    _ => return Err(fail("Invalid escape in a string literal")),
+                    _ => return Err(intrinsic::invalid_escape()),
                 },
                 '\'' => {
                     self.pos += 1 + i + 1;
@@ -214,7 +211,7 @@ impl Parser<'_> {
                 }
             }
         }
-        Err(fail("A string literal is not closed"))
+        Err(intrinsic::unclosed_string())
     }
 }
 
@@ -226,9 +223,9 @@ impl Call {
             .map(|a| match a {
                 Arg::Str { value, .. } => Ok(Value::String(value.clone())),
                 Arg::Lit(v) => Ok(v.clone()),
-                Arg::Path(p) => path::query(p, scope).map_err(|e| {
-                    StatesError::runtime(format!("Invalid path '{p}' : {}", e.reason))
-                }),
+                Arg::Path(p) => {
+                    path::query(p, scope).map_err(|e| catalogue::invalid_path(p, &e.reason))
+                }
                 Arg::Call(c) => c.eval(scope, expr),
             })
             .collect::<Result<Vec<Value>, StatesError>>()?;

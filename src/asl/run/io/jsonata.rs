@@ -5,8 +5,9 @@
 use serde_json::{Map, Value};
 
 use super::{Flow, Io};
+use crate::asl::catalogue;
 use crate::asl::definition::{Catcher, MapSpec, Seconds};
-use crate::asl::errors::{names, StatesError};
+use crate::asl::errors::StatesError;
 use crate::asl::expr::choice::{self, ChoiceRule};
 use crate::asl::expr::jsonata::{self, expression};
 use crate::asl::run::context;
@@ -98,10 +99,7 @@ impl Flow for Jsonata {
         };
         match items {
             Value::Array(items) => Ok(items),
-            other => Err(StatesError::new(
-                names::QUERY_EVALUATION_ERROR,
-                format!("Map state input must be an array but was: {other}"),
-            )),
+            other => Err(catalogue::map_input_not_array(&other, true)),
         }
     }
 
@@ -144,10 +142,7 @@ impl Flow for Jsonata {
                 let v = io.jsonata(&Value::String(e.clone()), name, None, None)?;
                 match v.as_u64() {
                     Some(n) if n > 0 => Ok(Some(n)),
-                    _ => Err(StatesError::new(
-                        names::QUERY_EVALUATION_ERROR,
-                        format!("The {name} field must be a positive integer but was: {v}"),
-                    )),
+                    _ => Err(catalogue::jsonata_not_positive(name, &v)),
                 }
             }
         }

@@ -4,8 +4,9 @@
 use serde_json::{Map, Value};
 
 use super::{Flow, Io};
+use crate::asl::catalogue;
 use crate::asl::definition::{Catcher, MapSpec, PathField, Seconds};
-use crate::asl::errors::{names, StatesError};
+use crate::asl::errors::StatesError;
 use crate::asl::expr::choice::{self, ChoiceRule};
 use crate::asl::expr::{path, template, Scope};
 use crate::asl::run::outcome::Exit;
@@ -91,10 +92,7 @@ impl Flow for JsonPath {
     fn items(&self, io: &Io<'_>, spec: &MapSpec) -> Result<Vec<Value>, StatesError> {
         match select(io, &spec.items_path, io.input()?)? {
             Value::Array(items) => Ok(items),
-            other => Err(StatesError::new(
-                names::RUNTIME,
-                format!("Map state input must be an array but was: {other}"),
-            )),
+            other => Err(catalogue::map_input_not_array(&other, false)),
         }
     }
 
@@ -133,16 +131,12 @@ impl Flow for JsonPath {
         match spec {
             None => Ok(None),
             Some(Seconds::Fixed(n)) => Ok(Some(*n)),
-            Some(Seconds::Expr(e)) => Err(StatesError::runtime(format!(
-                "The {field} value '{e}' is not a positive integer."
-            ))),
+            Some(Seconds::Expr(e)) => Err(catalogue::seconds_expr_in_jsonpath(&field, e)),
             Some(Seconds::Path(p)) => {
                 let v = io.query(p, io.input()?)?;
                 match v.as_u64() {
                     Some(n) if n > 0 => Ok(Some(n)),
-                    _ => Err(StatesError::runtime(format!(
-                        "The {field} field refers to value {v} which is not a valid positive integer: {p}"
-                    ))),
+                    _ => Err(catalogue::seconds_path_not_positive(&field, &v, p)),
                 }
             }
         }

@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 
 use super::context;
 use super::outcome::Exit;
+use crate::asl::catalogue;
 use crate::asl::definition::{Catcher, MapSpec, Seconds, State};
 use crate::asl::errors::StatesError;
 use crate::asl::expr::choice::ChoiceRule;
@@ -185,7 +186,7 @@ impl<'a> Io<'a> {
                 ..self.scope()
             },
         )
-        .map_err(|e| StatesError::runtime(format!("Invalid path '{p}' : {}", e.reason)))
+        .map_err(|e| catalogue::invalid_path(p, &e.reason))
     }
 
     /// See [`Flow::input`]; computed once, then borrowed (a Map reads it for every item).
