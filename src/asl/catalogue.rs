@@ -14,14 +14,18 @@
 //! causes with the state and the event it entered at, as AWS does; the causes here are the
 //! part after that prefix.
 //!
-//! Two other places keep AWS's words for what is not an execution's failure: the API's errors
-//! in `api::error::ApiError`, and a definition's diagnostics in `definition::diagnostics`.
+//! A definition's diagnostics are worded in [`definition`]; the JSON parser's syntax errors
+//! (an unreadable definition or execution input) in [`jackson`](crate::asl::jackson). The API's own errors
+//! (`ValidationException`, `ExecutionDoesNotExist`, ...) are worded in `api::error::ApiError`,
+//! the one type the API answers errors with.
 //! Faults of hourglass's own machinery (a database read that fails, a partition another node
 //! holds) have no AWS counterpart and are worded where they are raised.
 
 use serde_json::Value;
 
 use super::errors::{names, StatesError};
+
+pub mod definition;
 
 fn runtime(cause: String) -> StatesError {
     StatesError::runtime(cause)

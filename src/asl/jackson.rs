@@ -17,6 +17,11 @@ pub struct SyntaxError {
 const VALID_VALUES: &str =
     "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')";
 
+/// Jackson's message for a bare word where a value should be.
+pub fn unrecognized_token(word: &str) -> String {
+    format!("Unrecognized token '{word}': was expecting {VALID_VALUES}")
+}
+
 /// The first syntax error of `text`, or `None` when Jackson would read a value from it (what
 /// follows a complete value is not looked at, as `readTree` does not).
 pub fn first_error(text: &str) -> Option<SyntaxError> {
@@ -96,10 +101,7 @@ impl Scanner {
             .take_while(|c| c.is_alphanumeric() || **c == '_' || **c == '$')
             .collect();
         let last = start + word.chars().count().max(1) - 1;
-        self.fail(
-            last,
-            format!("Unrecognized token '{word}': was expecting {VALID_VALUES}"),
-        )
+        self.fail(last, unrecognized_token(&word))
     }
 
     fn value(&mut self, in_array: bool) -> Result<(), SyntaxError> {

@@ -6,6 +6,8 @@ use serde_json::{json, Value};
 
 use super::*;
 
+mod definition;
+
 /// Where an entry's wording comes from.
 enum Source {
     /// A public case recorded against AWS holds this part of the cause (all of it unless the
@@ -426,10 +428,19 @@ fn strings(v: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// Every string value of a public case recorded against AWS.
+fn case_strings(case: &str) -> Vec<String> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/cases");
+    let text = std::fs::read_to_string(dir.join(case)).expect("the cited case exists");
+    let doc: Value = serde_json::from_str(&text).expect("the case is JSON");
+    let mut all = Vec::new();
+    strings(&doc, &mut all);
+    all
+}
+
 /// The cited case holds the recorded wording: the catalogue quotes AWS, not itself.
 #[test]
 fn recorded_wordings_are_in_the_cases_recorded_against_aws() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/cases");
     let mut checked = 0;
     for e in entries() {
         let Source::Recorded(case, part) = e.source else {
@@ -441,10 +452,7 @@ fn recorded_wordings_are_in_the_cases_recorded_against_aws() {
             "{part} is not the start of {}",
             e.cause
         );
-        let text = std::fs::read_to_string(dir.join(case)).expect("the cited case exists");
-        let doc: Value = serde_json::from_str(&text).expect("the case is JSON");
-        let mut all = Vec::new();
-        strings(&doc, &mut all);
+        let all = case_strings(case);
         // Recorded causes of runtime errors carry AWS's prefix; definitions' messages
         // carry theirs: the wording must follow one of them, or be the whole string.
         assert!(

@@ -16,6 +16,8 @@
 //! joins them as CreateStateMachine's `InvalidDefinition` message does:
 //! `Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: x at /States/a/Next, ...'`.
 
+use crate::asl::catalogue::definition as msg;
+
 /// One finding, shaped like ValidateStateMachineDefinition's `diagnostics` entries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -49,11 +51,7 @@ const MISSING_DESCRIPTION: &str = "MISSING_DESCRIPTION";
 
 /// A definition that is empty or only blanks: AWS has nothing to parse.
 pub fn missing_description() -> Diagnostic {
-    diag(
-        MISSING_DESCRIPTION,
-        "The definition is blank.".to_owned(),
-        String::new(),
-    )
+    diag(MISSING_DESCRIPTION, msg::blank(), String::new())
 }
 
 pub fn diag(code: &str, message: impl Into<String>, location: impl Into<String>) -> Diagnostic {
@@ -96,10 +94,7 @@ impl Findings {
             .filter(|f| !m.contains_key(*f))
             .collect();
         if !missing.is_empty() {
-            self.schema(
-                format!("These fields are required: [{}]", missing.join(", ")),
-                location,
-            );
+            self.schema(msg::fields_required(&missing), location);
         }
     }
 
@@ -185,12 +180,7 @@ pub fn invalid_json(text: &str, e: &serde_json::Error) -> Diagnostic {
         (e.to_string(), e.column())
     } else {
         let column = line_text[..start].chars().count() + token.chars().count() + 1;
-        (
-            format!(
-                "Unrecognized token '{token}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
-            ),
-            column,
-        )
+        (crate::asl::jackson::unrecognized_token(&token), column)
     };
     let location = format!(
         "[Source: (String)\"{shown}\"; line: {}, column: {column}]",

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::diagnostics::{Diagnostic, Severity};
+use crate::asl::catalogue::definition as msg;
 
 /// The diagnostics of a definition (already valid for a Standard machine) as an Express one.
 pub fn express_diagnostics(text: &str) -> Vec<Diagnostic> {
@@ -49,15 +50,14 @@ fn states(def: &Value, at: &str, out: &mut Vec<Diagnostic>) {
 
 fn refused(resource: &str) -> Option<String> {
     if resource.starts_with("arn:") && resource.contains(":activity:") {
-        return Some("Express state machine does not support Activity ARN".into());
+        return Some(msg::express_activity());
     }
     [".sync", ".sync:2", ".waitForTaskToken"]
         .into_iter()
         .find(|suffix| resource.ends_with(suffix))
         .map(|suffix| {
             let pattern = suffix.split(':').next().unwrap_or(suffix);
-            // AWS's wording ends with a space (the error message of CreateStateMachine trims it).
-            format!("Express state machine does not support '{pattern}' service integration ")
+            msg::express_pattern(pattern)
         })
 }
 

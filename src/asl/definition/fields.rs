@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::{Catcher, Count, PathField, Retrier, Seconds, WaitFor};
+use crate::asl::catalogue::definition as msg;
 use crate::asl::expr::jsonata;
 use crate::asl::timestamp;
 
@@ -12,7 +13,7 @@ pub fn str_field(m: &Map<String, Value>, key: &str) -> Result<Option<String>, St
     match m.get(key) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(format!("{key} must be a string, found {other}")),
+        Some(other) => Err(msg::not_a_string(key, &other.to_string())),
     }
 }
 
@@ -21,7 +22,7 @@ pub fn path_field(m: &Map<String, Value>, key: &str) -> Result<PathField, String
         None => Ok(PathField::Absent),
         Some(Value::Null) => Ok(PathField::Null),
         Some(Value::String(s)) => Ok(PathField::Path(s.clone())),
-        Some(other) => Err(format!("expected a path string, found {other}")),
+        Some(other) => Err(msg::not_a_path(&other.to_string())),
     }
 }
 
@@ -42,7 +43,7 @@ pub fn wait_for(m: &Map<String, Value>, jsonata: bool) -> Result<WaitFor, String
         return s
             .as_u64()
             .map(WaitFor::Seconds)
-            .ok_or_else(|| "Seconds must be a non-negative integer".to_owned());
+            .ok_or_else(|| msg::not_natural("Seconds"));
     }
     if let Some(p) = str_field(m, "SecondsPath")? {
         return Ok(WaitFor::SecondsPath(p));
@@ -50,12 +51,12 @@ pub fn wait_for(m: &Map<String, Value>, jsonata: bool) -> Result<WaitFor, String
     if let Some(t) = str_field(m, "Timestamp")? {
         return timestamp::parse_rfc3339_ms(&t)
             .map(WaitFor::Timestamp)
-            .ok_or_else(|| "Timestamp is not RFC 3339".to_owned());
+            .ok_or_else(msg::timestamp_unreadable);
     }
     if let Some(p) = str_field(m, "TimestampPath")? {
         return Ok(WaitFor::TimestampPath(p));
     }
-    Err("Wait needs Seconds, SecondsPath, Timestamp or TimestampPath".to_owned())
+    Err(msg::wait_without_time())
 }
 
 /// `key` as a number or an expression, else `keyPath`.
@@ -64,7 +65,7 @@ pub fn count(m: &Map<String, Value>, key: &str) -> Result<Option<Count>, String>
         return match v {
             Value::Number(n) => Ok(Some(Count::Fixed(n.as_f64().unwrap_or(0.0)))),
             Value::String(e) => Ok(Some(Count::Expr(e.clone()))),
-            _ => Err(format!("{key} must be a number")),
+            _ => Err(msg::not_a_number(key)),
         };
     }
     Ok(str_field(m, &format!("{key}Path"))?.map(Count::Path))
@@ -79,7 +80,7 @@ pub fn seconds(m: &Map<String, Value>, fixed: &str, path: &str) -> Result<Option
         return v
             .as_u64()
             .map(|n| Some(Seconds::Fixed(n)))
-            .ok_or_else(|| format!("{fixed} must be a positive integer"));
+            .ok_or_else(|| msg::not_positive(fixed));
     }
     Ok(str_field(m, path)?.map(Seconds::Path))
 }
@@ -87,19 +88,21 @@ pub fn seconds(m: &Map<String, Value>, fixed: &str, path: &str) -> Result<Option
 fn error_list(m: &Map<String, Value>) -> Result<Vec<String>, String> {
     m.get("ErrorEquals")
         .and_then(Value::as_array)
-        .ok_or("ErrorEquals is missing")?
+        .ok_or_else(|| msg::missing("ErrorEquals"))?
         .iter()
         .map(|v| {
             v.as_str()
                 .map(str::to_owned)
-                .ok_or_else(|| "ErrorEquals holds a non-string".to_owned())
+                .ok_or_else(msg::error_equals_not_strings)
         })
         .collect()
 }
 
 /// One entry of `Retry`, with AWS's defaults (1 s interval, 3 attempts, back-off rate 2).
 pub fn retrier(v: &Value) -> Result<Retrier, String> {
-    let m = v.as_object().ok_or("a Retry entry is not an object")?;
+    let m = v
+        .as_object()
+        .ok_or_else(|| msg::not_an_object("a Retry entry"))?;
     Ok(Retrier {
         error_equals: error_list(m)?,
         interval_seconds: m
@@ -118,19 +121,21 @@ pub fn retrier(v: &Value) -> Result<Retrier, String> {
 
 /// One entry of `Catch`.
 pub fn catcher(v: &Value) -> Result<Catcher, String> {
-    let m = v.as_object().ok_or("a Catch entry is not an object")?;
+    let m = v
+        .as_object()
+        .ok_or_else(|| msg::not_an_object("a Catch entry"))?;
     Ok(Catcher {
         error_equals: error_list(m)?,
         next: m
             .get("Next")
             .and_then(Value::as_str)
-            .ok_or("a Catch entry has no Next")?
+            .ok_or_else(|| msg::missing("The Next of a Catch entry"))?
             .to_owned(),
         result_path: match m.get("ResultPath") {
             None => None,
             Some(Value::Null) => Some(None),
             Some(Value::String(s)) => Some(Some(s.clone())),
-            Some(_) => return Err("ResultPath must be a string or null".to_owned()),
+            Some(_) => return Err(msg::result_path_type()),
         },
         output: m.get("Output").cloned(),
         assign: m.get("Assign").cloned(),

@@ -16,6 +16,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use serde_json::{Map, Value};
 
 use super::diagnostics::{diag, Findings, NO_END, TARGET};
+use crate::asl::catalogue::definition as msg;
 
 pub struct Graph<'a> {
     at: &'a str,
@@ -41,7 +42,7 @@ impl<'a> Graph<'a> {
         if !states.contains_key(start) {
             graph.missing.push(diag(
                 TARGET,
-                format!("Missing 'Next' target: {start}"),
+                msg::missing_target(start),
                 format!("{at}/StartAt"),
             ));
         }
@@ -67,11 +68,8 @@ impl<'a> Graph<'a> {
         }
         for (t, at) in &targets {
             if !self.states.contains_key(*t) {
-                self.missing.push(diag(
-                    TARGET,
-                    format!("Missing 'Next' target: {t}"),
-                    at.clone(),
-                ));
+                self.missing
+                    .push(diag(TARGET, msg::missing_target(t), at.clone()));
             }
         }
         let kind = s.get("Type").and_then(Value::as_str).unwrap_or_default();
@@ -89,7 +87,7 @@ impl<'a> Graph<'a> {
             found.graph(d);
         }
         if !self.terminal {
-            found.graph(diag(NO_END, "Workflow has no terminal state", ""));
+            found.graph(diag(NO_END, msg::no_terminal_state(), ""));
             return;
         }
         let mut seen: HashSet<&str> = HashSet::new();
@@ -109,7 +107,7 @@ impl<'a> Graph<'a> {
             if !seen.contains(name.as_str()) {
                 found.graph(diag(
                     TARGET,
-                    format!("State \"{name}\" is not reachable."),
+                    msg::unreachable(name),
                     format!("{}/States/{name}", self.at),
                 ));
             }

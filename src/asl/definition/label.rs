@@ -3,6 +3,7 @@
 //! message of its own form, quoting the definition:
 //! `Error=ValueError Args=["Label contains invalid character: '['"] in definition '…'.`
 
+use crate::asl::catalogue::definition as msg;
 use serde_json::Value;
 
 const MAX_CHARS: usize = 40;
@@ -23,13 +24,10 @@ fn first_problem(machine: &Value) -> Option<String> {
     for state in states.values() {
         if let Some(label) = state.get("Label").and_then(Value::as_str) {
             if let Some(c) = label.chars().find(|c| bad(*c)) {
-                return Some(format!(
-                    "Label contains invalid character: {}",
-                    py_repr(&c.to_string())
-                ));
+                return Some(msg::label_invalid_character(&py_repr(&c.to_string())));
             }
             if label.chars().count() > MAX_CHARS {
-                return Some(format!("Label cannot exceed {MAX_CHARS} characters"));
+                return Some(msg::label_too_long(MAX_CHARS));
             }
         }
         let nested = ["ItemProcessor", "Iterator"]

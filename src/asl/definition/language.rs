@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::diagnostics::Findings;
+use crate::asl::catalogue::definition as msg;
 use crate::asl::expr::jsonata;
 
 /// Fields that belong to one query language only.
@@ -48,7 +49,7 @@ pub fn state(
 ) {
     if top_jsonata && !jsonata {
         found.language(
-            "A state cannot use JSONPath when its state machine uses JSONata",
+            msg::jsonpath_state_in_jsonata_machine(),
             format!("{loc}/QueryLanguage"),
         );
     }
@@ -60,9 +61,7 @@ pub fn state(
     for field in wrong {
         if s.contains_key(*field) {
             found.language(
-                format!(
-                    "The field '{field}' is not supported when the query language is {language}"
-                ),
+                msg::field_of_other_language(field, language),
                 format!("{loc}/{field}"),
             );
         }
@@ -78,10 +77,7 @@ fn expressions(found: &mut Findings, v: &Value, loc: &str) {
         Value::String(text) => {
             if let Some(expr) = jsonata::expression(text) {
                 if let Err(e) = jsonata::check(expr) {
-                    found.language(
-                        format!("The JSONata expression '{expr}' is invalid: {e}"),
-                        loc,
-                    );
+                    found.language(msg::jsonata_invalid(expr, &e.to_string()), loc);
                 }
             }
         }

@@ -18,6 +18,7 @@ use super::fields::{self, str_field};
 use super::graph::Graph;
 use super::{language, schema};
 use super::{Definition, Distributed, Kind, MapSpec, State, TaskResource, TaskSpec, Transition};
+use crate::asl::catalogue::definition as msg;
 use crate::asl::expr::choice::{self, ChoiceRule};
 
 /// What one pass over a definition's text gives.
@@ -33,7 +34,7 @@ pub struct Parsed {
 pub fn parse(text: &str) -> Parsed {
     if text.trim().is_empty() {
         return Parsed {
-            definition: Err("the definition is blank".to_owned()),
+            definition: Err(msg::blank()),
             diagnostics: vec![super::diagnostics::missing_description()],
         };
     }
@@ -48,15 +49,15 @@ pub fn parse(text: &str) -> Parsed {
     };
     let Some(top) = value.as_object() else {
         return Parsed {
-            definition: Err("definition is not an object".to_owned()),
-            diagnostics: vec![diag(SCHEMA, "Expected an object", "/")],
+            definition: Err(msg::not_an_object("The definition")),
+            diagnostics: vec![diag(SCHEMA, msg::expected("an object"), "/")],
         };
     };
     let mut found = Findings::default();
     let built = machine(&mut found, top, "", false, Checks::ALL);
     let definition = match (built, found.unusable_reason()) {
         (Some(d), None) => Ok(d),
-        (_, reason) => Err(reason.unwrap_or("definition is not usable").to_owned()),
+        (_, reason) => Err(reason.map_or_else(msg::unusable, str::to_owned)),
     };
     Parsed {
         definition,
@@ -101,13 +102,13 @@ fn machine(
         ..checks
     };
     let start_at = if checks.build {
-        found.built(str_field(m, "StartAt").and_then(|s| s.ok_or("StartAt is missing".into())))
+        found.built(str_field(m, "StartAt").and_then(|s| s.ok_or_else(|| msg::missing("StartAt"))))
     } else {
         None
     };
     let Some(states_json) = m.get("States").and_then(Value::as_object) else {
         if checks.build {
-            found.unusable("States is missing");
+            found.unusable(msg::missing("States"));
         }
         return None;
     };
@@ -120,10 +121,10 @@ fn machine(
         }
         let Some(s) = body.as_object() else {
             if state_checks.schema {
-                found.schema("Expected an object", loc);
+                found.schema(msg::expected("an object"), loc);
             }
             if checks.build {
-                found.unusable(format!("state {name} is not an object"));
+                found.unusable(msg::not_an_object(&format!("The state {name}")));
             }
             continue;
         };
@@ -145,7 +146,7 @@ fn machine(
     }
     let start_at = start_at?;
     if !states.contains_key(&start_at) {
-        found.unusable(format!("StartAt '{start_at}' names no state"));
+        found.unusable(msg::start_at_names_no_state(&start_at));
         return None;
     }
     Some(Definition {
@@ -209,7 +210,7 @@ fn state(
         for (field, need_next) in [("Retry", false), ("Catch", true)] {
             let Some(list) = s.get(field) else { continue };
             let Some(list) = list.as_array() else {
-                found.schema("Expected an array", format!("{loc}/{field}"));
+                found.schema(msg::expected("an array"), format!("{loc}/{field}"));
                 continue;
             };
             for (i, r) in list.iter().enumerate() {
@@ -287,7 +288,7 @@ fn kind_head(
         "Choice" => {
             let rules = match s.get("Choices") {
                 Some(Value::Array(_)) => rules.into_iter().collect(),
-                _ => Err("Choices must be an array".to_owned()),
+                _ => Err(msg::not_an_array("Choices")),
             };
             Kind::Choice {
                 rules: found.built(rules).unwrap_or_default(),
@@ -353,7 +354,7 @@ fn nested(
     match s.get("Branches").and_then(Value::as_array) {
         Some(list) => {
             if parallel && list.is_empty() && checks.schema {
-                found.schema("Value cannot be empty", format!("{loc}/Branches"));
+                found.schema(msg::value_empty(), format!("{loc}/Branches"));
             }
             for (i, b) in list.iter().enumerate() {
                 let at = format!("{loc}/Branches[{i}]");
@@ -367,7 +368,7 @@ fn nested(
                 found.require(s, &["Branches"], loc);
             }
             if checks.build {
-                found.unusable("Parallel needs Branches");
+                found.unusable(msg::parallel_without_branches());
             }
         }
         None => {}
@@ -381,7 +382,7 @@ fn nested(
             found.require(s, &["ItemProcessor"], loc);
         }
         if checks.build {
-            found.unusable("Map needs an ItemProcessor");
+            found.unusable(msg::map_without_processor());
         }
     }
     for field in ["ItemProcessor", "Iterator"] {
@@ -407,10 +408,10 @@ fn nested_machine(
         Some(m) => machine(found, m, at, jsonata, checks),
         None => {
             if checks.schema {
-                found.schema("Expected an object", at);
+                found.schema(msg::expected("an object"), at);
             }
             if checks.build {
-                found.unusable("definition is not an object");
+                found.unusable(msg::not_an_object("The definition"));
             }
             None
         }
@@ -428,7 +429,7 @@ fn handlers<T>(
         return Some(Vec::new());
     };
     let Some(list) = list.as_array() else {
-        found.unusable(format!("{field} is not an array"));
+        found.unusable(msg::not_an_array(field));
         return None;
     };
     let mut out = Vec::with_capacity(list.len());

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::diagnostics::Findings;
+use crate::asl::catalogue::definition as msg;
 use crate::asl::expr::choice::ChoiceRule;
 use crate::asl::expr::intrinsics;
 use crate::asl::timestamp;
@@ -24,24 +25,21 @@ pub fn machine(found: &mut Findings, m: &Map<String, Value>, at: &str) -> bool {
         return false;
     }
     if !m.get("StartAt").is_some_and(Value::is_string) {
-        found.schema("Expected a string", format!("{at}/StartAt"));
+        found.schema(msg::expected("a string"), format!("{at}/StartAt"));
     }
     if m.get("TimeoutSeconds").is_some_and(|t| !t.is_u64()) {
         found.schema(
-            "Expected a positive integer",
+            msg::expected("a positive integer"),
             format!("{at}/TimeoutSeconds"),
         );
     }
     if let Some(q) = m.get("QueryLanguage") {
         if !matches!(q.as_str(), Some("JSONPath" | "JSONata")) {
-            found.schema(
-                "Value is not one of [JSONPath, JSONata]",
-                format!("{at}/QueryLanguage"),
-            );
+            found.schema(msg::query_language_value(), format!("{at}/QueryLanguage"));
         }
     }
     if !m.get("States").is_some_and(Value::is_object) {
-        found.schema("Expected an object", format!("{at}/States"));
+        found.schema(msg::expected("an object"), format!("{at}/States"));
         return false;
     }
     true
@@ -49,10 +47,7 @@ pub fn machine(found: &mut Findings, m: &Map<String, Value>, at: &str) -> bool {
 
 pub fn state_name(found: &mut Findings, name: &str, loc: &str) {
     if name.chars().count() > MAX_STATE_NAME {
-        found.schema(
-            format!("State name cannot be longer than {MAX_STATE_NAME} characters"),
-            loc,
-        );
+        found.schema(msg::state_name_too_long(MAX_STATE_NAME), loc);
     }
 }
 
@@ -70,11 +65,7 @@ pub fn state(
         return false;
     };
     let Some(kind) = kind.as_str().filter(|k| STATE_TYPES.contains(k)) else {
-        // AWS's wording, with the types in its order.
-        found.schema(
-            "The field 'Type' should have one of these values: [Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]",
-            format!("{loc}/Type"),
-        );
+        found.schema(msg::state_type_unknown(), format!("{loc}/Type"));
         return false;
     };
     for f in ["Next", "Comment", "InputPath", "OutputPath", "ResultPath"] {
@@ -88,9 +79,9 @@ pub fn state(
         let next = s.contains_key("Next");
         let end = s.get("End").and_then(Value::as_bool) == Some(true);
         if next && end {
-            found.schema("Only one of Next or End may be set", loc);
+            found.schema(msg::next_and_end(), loc);
         } else if !next && !end {
-            found.schema("These fields are required: [Next or End]", loc);
+            found.schema(msg::next_or_end_required(), loc);
         }
     }
     for field in ["Parameters", "ResultSelector", "ItemSelector"] {
@@ -110,7 +101,7 @@ pub fn state(
 
 fn expect_string(found: &mut Findings, s: &Map<String, Value>, field: &str, loc: &str) {
     if s.get(field).is_some_and(|v| !v.is_string()) {
-        found.schema("Expected a string", format!("{loc}/{field}"));
+        found.schema(msg::expected("a string"), format!("{loc}/{field}"));
     }
 }
 
@@ -123,7 +114,7 @@ fn task(found: &mut Findings, s: &Map<String, Value>, loc: &str) {
             .is_some_and(|c| c.contains_key("RoleArn") || c.contains_key("RoleArn.$"));
         if !has_role {
             found.schema(
-                "The field 'RoleArn' is required but was missing",
+                msg::credentials_role_required(),
                 format!("{loc}/Credentials"),
             );
         }
@@ -131,7 +122,7 @@ fn task(found: &mut Findings, s: &Map<String, Value>, loc: &str) {
     for f in ["TimeoutSeconds", "HeartbeatSeconds"] {
         if let Some(v) = s.get(f) {
             if v.as_u64().is_none_or(|n| n == 0) && !v.is_string() {
-                found.schema("Expected a positive integer", format!("{loc}/{f}"));
+                found.schema(msg::expected("a positive integer"), format!("{loc}/{f}"));
             }
         }
     }
@@ -149,7 +140,7 @@ fn choices(
             for (i, (r, parsed)) in list.iter().zip(rules).enumerate() {
                 let rl = format!("{loc}/Choices[{i}]");
                 let Some(obj) = r.as_object() else {
-                    found.schema("Expected an object", rl);
+                    found.schema(msg::expected("an object"), rl);
                     continue;
                 };
                 found.require(obj, &["Next"], &rl);
@@ -159,7 +150,7 @@ fn choices(
                 }
             }
         }
-        Some(_) => found.schema("Expected a non-empty array", format!("{loc}/Choices")),
+        Some(_) => found.schema(msg::expected("a non-empty array"), format!("{loc}/Choices")),
     }
 }
 
@@ -169,10 +160,7 @@ fn wait(found: &mut Findings, s: &Map<String, Value>, loc: &str) {
         .filter(|f| s.contains_key(*f))
         .count();
     if given != 1 {
-        found.schema(
-            "Exactly one of [Seconds, SecondsPath, Timestamp, TimestampPath] is required",
-            loc,
-        );
+        found.schema(msg::wait_exactly_one(), loc);
     }
     if let Some(t) = s.get("Timestamp") {
         let ok = match t.as_str() {
@@ -181,15 +169,15 @@ fn wait(found: &mut Findings, s: &Map<String, Value>, loc: &str) {
             None => false,
         };
         if !ok {
-            found.schema(
-                "String does not match RFC3339 timestamp",
-                format!("{loc}/Timestamp"),
-            );
+            found.schema(msg::timestamp_not_rfc3339(), format!("{loc}/Timestamp"));
         }
     }
     if let Some(n) = s.get("Seconds") {
         if !(n.is_u64() || n.as_str().is_some_and(|t| t.starts_with("{%"))) {
-            found.schema("Expected a non-negative integer", format!("{loc}/Seconds"));
+            found.schema(
+                msg::expected("a non-negative integer"),
+                format!("{loc}/Seconds"),
+            );
         }
     }
 }
@@ -200,7 +188,7 @@ fn fail(found: &mut Findings, s: &Map<String, Value>, loc: &str) {
     }
     for (a, b) in [("Error", "ErrorPath"), ("Cause", "CausePath")] {
         if s.contains_key(a) && s.contains_key(b) {
-            found.schema(format!("Only one of {a} or {b} may be set"), loc);
+            found.schema(msg::only_one_of(a, b), loc);
         }
     }
 }
@@ -215,7 +203,7 @@ pub fn handler(
     need_next: bool,
 ) {
     let Some(r) = r.as_object() else {
-        found.schema("Expected an object", rl);
+        found.schema(msg::expected("an object"), rl);
         return;
     };
     let fields: &[&str] = if need_next {
@@ -227,13 +215,10 @@ pub fn handler(
     if let Some(errors) = r.get("ErrorEquals").and_then(Value::as_array) {
         let all = errors.iter().any(|e| e.as_str() == Some("States.ALL"));
         if all && errors.len() > 1 {
-            found.schema(
-                "States.ALL must appear alone in ErrorEquals",
-                format!("{rl}/ErrorEquals"),
-            );
+            found.schema(msg::states_all_alone(), format!("{rl}/ErrorEquals"));
         }
         if all && !last {
-            found.schema(format!("States.ALL must be the last {field} rule"), rl);
+            found.schema(msg::states_all_last(field), rl);
         }
     }
 }
@@ -249,12 +234,7 @@ fn template(found: &mut Findings, t: &Value, loc: &str) {
                         .as_str()
                         .is_some_and(|s| s.starts_with('$') || intrinsics::is_valid_call(s));
                     if !ok {
-                        found.schema(
-                            format!(
-                                "The value for the field '{k}' must be a valid JSONPath or a valid intrinsic function call"
-                            ),
-                            loc,
-                        );
+                        found.schema(msg::template_value(k), loc);
                     }
                 } else {
                     template(found, v, &format!("{loc}/{k}"));

@@ -223,7 +223,7 @@ fn a_definition_that_cannot_be_built_says_why() {
             "{",
             "EOF while parsing an object at line 1 column 1",
         ),
-        ("not an object", "[]", "definition is not an object"),
+        ("not an object", "[]", "The definition is not an object"),
         ("no StartAt", r#"{"States":{}}"#, "StartAt is missing"),
         (
             "StartAt names no state",
@@ -233,7 +233,7 @@ fn a_definition_that_cannot_be_built_says_why() {
         (
             "a branch that is not an object",
             r#"{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[1]}}}"#,
-            "definition is not an object",
+            "The definition is not an object",
         ),
     ];
     for (name, text, want) in cases {
