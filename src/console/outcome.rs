@@ -295,7 +295,10 @@ impl Visits {
                 visit.outcome = Outcome::Failed;
                 visit.failed_since = true;
             } else if is_abort(t) {
-                visit.outcome = Outcome::Aborted;
+                // A Task that failed its Parallel branch is also marked aborted: it failed.
+                if !visit.failed_since {
+                    visit.outcome = Outcome::Aborted;
+                }
             } else if is_start(t) || is_waiting(t, doing.as_ref()) {
                 if is_start(t) {
                     visit.failed_since = false;
@@ -423,6 +426,18 @@ mod tests {
             scheduled(3, 2),
             ev(4, 3, T::TaskFailed, serde_json::json!({"error": "E"})),
             ev(5, 4, T::ExecutionFailed, serde_json::json!({"error": "E"})),
+        ];
+        let v = Visits::read(&events, ExecutionStatus::Failed);
+        assert_eq!(v.by_state()["Charge"], Outcome::Failed);
+
+        // In a Parallel branch, the failed Task is marked aborted after its failure.
+        let events = vec![
+            bare(1, 0, T::ExecutionStarted),
+            entered(2, 0, T::TaskStateEntered, "Charge"),
+            scheduled(3, 2),
+            ev(4, 3, T::TaskFailed, serde_json::json!({"error": "E"})),
+            bare(5, 4, T::TaskStateAborted),
+            ev(6, 5, T::ExecutionFailed, serde_json::json!({"error": "E"})),
         ];
         let v = Visits::read(&events, ExecutionStatus::Failed);
         assert_eq!(v.by_state()["Charge"], Outcome::Failed);

@@ -166,7 +166,7 @@ impl Run<'_> {
                         });
                     }
                 }
-                other => self.child_ended(state, f, index, other),
+                other => self.child_ended(state, f, index, &child, other),
             }
         }
         let Some(fan) = f.fanout.as_mut() else {
@@ -179,6 +179,9 @@ impl Run<'_> {
                 return Ok(Outcome::Blocked);
             };
             for mut c in std::mem::take(&mut fan.running) {
+                if let Some(child_def) = child_definition(state, c.index) {
+                    self.write_aborted(child_def, &c.frame);
+                }
                 self.abandon(&mut c.frame);
                 if is_map {
                     let details = history::map_iteration("Aborted", &state.name, c.index);
@@ -205,9 +208,28 @@ impl Run<'_> {
         self.complete(state, f, outer, Value::Array(results))
     }
 
-    /// Record how a branch or iteration ended.
-    pub(super) fn child_ended(&mut self, state: &State, f: &mut Frame, index: usize, end: End) {
+    /// Record how a branch or iteration ended (`child` is its frame).
+    pub(super) fn child_ended(
+        &mut self,
+        state: &State,
+        f: &mut Frame,
+        index: usize,
+        child: &Frame,
+        end: End,
+    ) {
         let is_map = matches!(state.kind, Kind::Map(_));
+        if let (false, End::Failed(_)) = (is_map, &end) {
+            // A Parallel's branch stops in the Task that failed it: AWS marks that state
+            // aborted (a Map writes MapIterationFailed instead).
+            let failed_task = child_definition(state, index)
+                .zip(child.failed_in.as_deref())
+                .and_then(|(def, name)| def.state(name))
+                .is_some_and(|s| matches!(s.kind, Kind::Task(_)));
+            if failed_task {
+                self.journal
+                    .append(HistoryEventType::TaskStateAborted, None);
+            }
+        }
         let Some(fan) = f.fanout.as_mut() else {
             return;
         };

@@ -19,7 +19,7 @@ use crate::asl::catalogue;
 use crate::asl::definition::{Definition, Kind, State, Transition};
 use crate::asl::errors::StatesError;
 use crate::asl::history;
-use crate::model::TaskToken;
+use crate::model::{HistoryEventType, TaskToken};
 
 /// Longest a single step runs states in one frame without blocking.
 const MAX_TRANSITIONS_PER_STEP: usize = 10_000;
@@ -246,18 +246,50 @@ impl Run<'_> {
                 match end {
                     End::Blocked => return Some(End::Blocked),
                     other => {
-                        fan.running.remove(i);
-                        ended = Some((index, other));
+                        let child = fan.running.remove(i);
+                        ended = Some((index, child.frame, other));
                         break;
                     }
                 }
             }
         }
-        let (index, end) = ended?;
-        self.child_ended(state, f, index, end);
+        let (index, child, end) = ended?;
+        self.child_ended(state, f, index, &child, end);
         let result = self.pump(state, f, outer);
         let outcome = self.settle(state, f, outer, result);
         Some(self.follow(def, f, outer, outcome))
+    }
+
+    /// Mark the state a stopped branch or iteration was in as aborted, as AWS does: a Task or
+    /// Wait, or a Map or Parallel after the states of its own running children.
+    pub(super) fn write_aborted(&mut self, def: &Definition, f: &Frame) {
+        let Some(state) = f.current.as_deref().and_then(|n| def.state(n)) else {
+            return;
+        };
+        let event = match &state.kind {
+            Kind::Task(_) => HistoryEventType::TaskStateAborted,
+            Kind::Wait(_) => HistoryEventType::WaitStateAborted,
+            Kind::Parallel { .. } | Kind::Map(_) => {
+                let is_map = matches!(state.kind, Kind::Map(_));
+                for c in f.fanout.iter().flat_map(|fan| fan.running.iter()) {
+                    if let Some(child_def) = child_definition(state, c.index) {
+                        self.write_aborted(child_def, &c.frame);
+                    }
+                    if is_map {
+                        let details = history::map_iteration("Aborted", &state.name, c.index);
+                        self.journal
+                            .append(HistoryEventType::MapIterationAborted, details);
+                    }
+                }
+                if is_map {
+                    HistoryEventType::MapStateAborted
+                } else {
+                    HistoryEventType::ParallelStateAborted
+                }
+            }
+            _ => return,
+        };
+        self.journal.append(event, None);
     }
 
     /// Disarm every timer a frame and its branches hold (the frame is being abandoned).

@@ -156,3 +156,62 @@ fn map_concurrency_bounds_the_timers_armed_at_once_and_stop_cancels_them() {
     assert_eq!(cancelled, want);
     assert_eq!(state.status, Status::Aborted);
 }
+
+/// A Parallel that fails marks aborted the state its failing branch stopped in (a Task) and
+/// the states its other branches were in, nested Map and Parallel states after their own
+/// children; the failed Parallel itself writes ParallelStateFailed.
+#[test]
+fn a_failing_parallel_marks_the_states_it_stops_aborted() {
+    let def = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+        {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": FUNCTION, "End": true}}},
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 50, "End": true}}},
+        {"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "ItemsPath": "$.items",
+            "ItemProcessor": {"StartAt": "MW", "States": {"MW": {"Type": "Wait", "Seconds": 50, "End": true}}}}}},
+        {"StartAt": "Q", "States": {"Q": {"Type": "Parallel", "End": true, "Branches": [
+            {"StartAt": "QW", "States": {"QW": {"Type": "Wait", "Seconds": 50, "End": true}}}]}}}
+    ]}}});
+    let (state, history) = super::drive(&def, json!({"items": [1], "fail": true}));
+    assert_eq!(state.status, Status::Failed);
+    let types: Vec<&str> = history.iter().map(|e| e.event_type.as_str()).collect();
+    let tail: Vec<&str> = types
+        .iter()
+        .skip_while(|t| **t != "LambdaFunctionFailed")
+        .copied()
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "LambdaFunctionFailed",
+            "TaskStateAborted",
+            "WaitStateAborted",
+            "WaitStateAborted",
+            "MapIterationAborted",
+            "MapStateAborted",
+            "WaitStateAborted",
+            "ParallelStateAborted",
+            "ParallelStateFailed",
+            "ExecutionFailed",
+        ],
+        "{types:?}"
+    );
+}
+
+/// A Map's failing iteration is MapIterationFailed: the Task it failed in is not also marked
+/// aborted.
+#[test]
+fn a_failing_map_iteration_is_not_also_an_aborted_task() {
+    let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        "ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": FUNCTION, "End": true}}}}}});
+    let (state, history) = super::drive(&def, json!(["fail"]));
+    assert_eq!(state.status, Status::Failed);
+    let types: Vec<&str> = history.iter().map(|e| e.event_type.as_str()).collect();
+    assert!(
+        types.ends_with(&[
+            "LambdaFunctionFailed",
+            "MapIterationFailed",
+            "MapStateFailed",
+            "ExecutionFailed"
+        ]),
+        "{types:?}"
+    );
+}
