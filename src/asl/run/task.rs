@@ -229,7 +229,8 @@ pub(super) fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocati
             let function_name =
                 field("FunctionName").ok_or_else(catalogue::function_name_required)?;
             let payload = match params.get("Payload") {
-                None => "{}".to_owned(),
+                // No payload, or a null one, is sent as no body: the function sees `{}`.
+                None | Some(Value::Null) => "{}".to_owned(),
                 // A string payload is sent as the text it holds, as the SDK does.
                 Some(Value::String(s)) => s.clone(),
                 Some(v) => v.to_string(),

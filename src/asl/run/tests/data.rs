@@ -33,6 +33,14 @@ fn jsonpath_data_flow() {
             Ok(json!({"v": 7, "r": {"p": 7, "code": 200}})),
         ),
         (
+            "a null Payload is sent as no payload: the function sees {}",
+            json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "f", "Payload.$": "$.p"},
+                "ResultSelector": {"p.$": "$.Payload"}, "End": true}}}),
+            json!({"p": null}),
+            Ok(json!({"p": {}})),
+        ),
+        (
             "the context object",
             json!({"StartAt": "P", "States": {"P": {"Type": "Pass",
                 "Parameters": {"name.$": "$$.State.Name", "exec.$": "$$.Execution.Name"}, "End": true}}}),
