@@ -231,6 +231,7 @@ mod tests {
             payload: "x".repeat(payload_bytes),
             invocation_type: "RequestResponse".into(),
             client_context: None,
+            log_type: None,
             kind: crate::asl::run::CallKind::Lambda,
             mock: None,
         }

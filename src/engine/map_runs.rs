@@ -425,6 +425,7 @@ impl<S: Store> Engine<S> {
             payload: json!({"Bucket": bucket, "Key": key, "Body": body}).to_string(),
             invocation_type: String::new(),
             client_context: None,
+            log_type: None,
             kind: CallKind::ResultWriter,
             mock: None,
         };

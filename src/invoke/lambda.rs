@@ -166,6 +166,9 @@ impl LambdaInvoker {
         if let Some(cc) = &inv.client_context {
             headers.push(("x-amz-client-context".into(), cc.clone()));
         }
+        if let Some(lt) = &inv.log_type {
+            headers.push(("x-amz-log-type".into(), lt.clone()));
+        }
         if let Some(keys) = &self.settings.signing {
             if let Err(e) =
                 keys.sign_post("lambda", url.as_str(), &mut headers, inv.payload.as_bytes())

@@ -56,12 +56,15 @@ pub struct Invocation {
     pub invocation_type: String,
     /// Base64 `ClientContext`, passed through.
     pub client_context: Option<String>,
+    /// `Tail` asks Lambda for the end of the function's log (`LogResult`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_type: Option<String>,
     #[serde(default, skip_serializing_if = "CallKind::is_lambda")]
     pub kind: CallKind,
     /// In an execution of a test case: which mocked response answers this call, if the mock
     /// file names the state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mock: Option<MockCall>,
+    pub mock: Option<Box<MockCall>>,
 }
 
 /// The mocked response a call of a test case asks for: the machine, the test case, the state

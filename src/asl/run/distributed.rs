@@ -138,6 +138,7 @@ impl Run<'_> {
                 .to_string(),
             invocation_type: String::new(),
             client_context: None,
+            log_type: None,
             kind: super::call::CallKind::ItemReader,
             mock: None,
         };
@@ -317,6 +318,7 @@ impl Run<'_> {
             payload: String::new(),
             invocation_type: String::new(),
             client_context: None,
+            log_type: None,
             kind: CallKind::MapRun,
             mock: None,
         };

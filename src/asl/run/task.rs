@@ -74,12 +74,12 @@ impl Run<'_> {
         invocation.seq = seq;
         if let Some(m) = self.mock.as_mut() {
             let index = m.calls.entry(state.name.clone()).or_insert(0);
-            invocation.mock = Some(MockCall {
+            invocation.mock = Some(Box::new(MockCall {
                 machine: self.info.state_machine_name.clone(),
                 test_case: m.test_case.clone(),
                 state: state.name.clone(),
                 index: *index,
-            });
+            }));
             *index += 1;
         }
         let timeout = tp.timeout_secs.map(|t| Waiting {
@@ -243,6 +243,7 @@ pub(super) fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocati
                 invocation_type: field("InvocationType")
                     .unwrap_or_else(|| "RequestResponse".into()),
                 client_context: field("ClientContext"),
+                log_type: field("LogType"),
                 kind: CallKind::Lambda,
                 mock: None,
             })
@@ -254,6 +255,7 @@ pub(super) fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocati
             payload: params.to_string(),
             invocation_type: "RequestResponse".into(),
             client_context: None,
+            log_type: None,
             kind: CallKind::Lambda,
             mock: None,
         }),
@@ -264,6 +266,7 @@ pub(super) fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocati
             payload: params.to_string(),
             invocation_type: String::new(),
             client_context: None,
+            log_type: None,
             kind: CallKind::Activity,
             mock: None,
         }),
@@ -274,6 +277,7 @@ pub(super) fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocati
             payload: params.to_string(),
             invocation_type: mode.resource().to_owned(),
             client_context: None,
+            log_type: None,
             kind: CallKind::StartExecution,
             mock: None,
         }),
@@ -292,6 +296,7 @@ pub(super) fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocati
             payload: params.to_string(),
             invocation_type: String::new(),
             client_context: None,
+            log_type: None,
             kind: CallKind::Service,
             mock: None,
         }),
@@ -302,6 +307,7 @@ pub(super) fn invocation_for(spec: &TaskSpec, params: &Value) -> Result<Invocati
             payload: params.to_string(),
             invocation_type: String::new(),
             client_context: None,
+            log_type: None,
             kind: CallKind::Http,
             mock: None,
         }),
@@ -354,11 +360,15 @@ pub fn task_output(spec: &TaskSpec, out: &InvokeOutput) -> Result<Value, StatesE
         TaskResource::LambdaInvoke => {
             let mut all = Map::new();
             let mut flat = Map::new();
+            let mut log_result = None;
             for (k, v) in &out.headers {
                 all.insert(k.clone(), json!([v]));
                 flat.insert(k.clone(), json!(v));
+                if k.eq_ignore_ascii_case("x-amz-log-result") {
+                    log_result = Some(v.clone());
+                }
             }
-            json!({
+            let mut result = json!({
                 "ExecutedVersion": out.executed_version.clone().unwrap_or_else(|| "$LATEST".into()),
                 "Payload": payload,
                 "SdkHttpMetadata": {
@@ -368,7 +378,12 @@ pub fn task_output(spec: &TaskSpec, out: &InvokeOutput) -> Result<Value, StatesE
                 },
                 "SdkResponseMetadata": {"RequestId": out.request_id},
                 "StatusCode": out.status_code,
-            })
+            });
+            // With `LogType: Tail`, the end of the function's log (base64), as the SDK gives it.
+            if let (Some(log), Some(m)) = (log_result, result.as_object_mut()) {
+                m.insert("LogResult".into(), Value::String(log));
+            }
+            result
         }
         _ => payload,
     })

@@ -258,6 +258,7 @@ fn fixtures() -> Vec<Fixture> {
                 payload: r#"{"items":[1,2,3],"n":5}"#.into(),
                 invocation_type: "RequestResponse".into(),
                 client_context: None,
+                log_type: None,
                 kind: CallKind::Lambda,
                 mock: None,
             })],

@@ -147,3 +147,32 @@ fn variables() {
     ];
     check_ends(cases);
 }
+
+/// `LogType: Tail` is passed to Lambda, and the log's end it answers with comes back as the
+/// result's `LogResult`.
+#[test]
+fn lambda_invoke_with_log_type_tail_gives_log_result() {
+    let def = super::definition(&json!({"StartAt": "T", "States": {"T": {"Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "f", "LogType": "Tail"},
+        "ResultSelector": {"log.$": "$.LogResult", "header.$": "$.SdkHttpMetadata.HttpHeaders.X-Amz-Log-Result"},
+        "End": true}}}));
+    let (state, _) = super::driver::drive(
+        &def,
+        json!({}),
+        &crate::asl::run::StepConfig::default(),
+        100,
+        |inv| {
+            let mut out = super::driver::echo(inv);
+            if inv.log_type.as_deref() == Some("Tail") {
+                out.headers
+                    .push(("X-Amz-Log-Result".into(), "U1RBUlQK".into()));
+            }
+            Ok(out)
+        },
+    );
+    assert_eq!(
+        state.output,
+        Some(json!({"log": "U1RBUlQK", "header": "U1RBUlQK"}))
+    );
+}
