@@ -51,6 +51,12 @@ impl Run<'_> {
         if !spec.awaits_callback() {
             return Ok(Outcome::Blocked);
         }
+        if let Some(t) = f.task.as_mut().filter(|t| spec.submits() && !t.submitted) {
+            // The call's answer is not recorded yet (a worker can read the token from a
+            // queue before it is): keep the callback until TaskSubmitted is written.
+            t.early = Some(result);
+            return Ok(Outcome::Blocked);
+        }
         self.end_attempt(f, seq);
         self.attempt_over(state, f, outer, &Family::of(spec), result)
     }

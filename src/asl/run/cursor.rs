@@ -245,6 +245,10 @@ pub struct TaskProgress {
     /// TaskStarted id, `seq + 1`); each SendTaskHeartbeat moves it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heartbeat: Option<Waiting>,
+    /// A callback that came before its attempt's call was answered: AWS always writes
+    /// `TaskSubmitted` first, so it is kept here and applied right after that event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early: Option<Result<Value, StatesError>>,
 }
 
 /// Retries of the current state.

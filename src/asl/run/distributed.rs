@@ -150,6 +150,7 @@ impl Run<'_> {
             timeout_secs: None,
             heartbeat_secs: None,
             submitted: false,
+            early: None,
             heartbeat: None,
         });
         self.effects.push(super::Effect::Invoke(invocation));
@@ -330,6 +331,7 @@ impl Run<'_> {
             timeout_secs: None,
             heartbeat_secs: None,
             submitted: false,
+            early: None,
             heartbeat: None,
         });
         self.effects.push(Effect::Invoke(invocation));

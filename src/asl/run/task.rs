@@ -45,6 +45,7 @@ impl Run<'_> {
             timeout_secs,
             heartbeat_secs,
             submitted: false,
+            early: None,
             heartbeat: None,
         });
         self.schedule(io.state, f);
@@ -111,6 +112,7 @@ impl Run<'_> {
             t.in_flight = Some(seq);
             t.timeout = timeout;
             t.submitted = false;
+            t.early = None;
             t.heartbeat = heartbeat;
         }
     }
@@ -122,6 +124,7 @@ impl Run<'_> {
         };
         t.in_flight = None;
         t.submitted = false;
+        t.early = None;
         let timers: Vec<Waiting> = t
             .timeout
             .take()
@@ -150,7 +153,12 @@ impl Run<'_> {
             match &result {
                 // Called, or called already and answered again: wait for the callback.
                 Ok(out) if !f.task.as_ref().is_some_and(|t| t.submitted) => {
-                    return Ok(self.submitted(spec, f, out));
+                    let outcome = self.submitted(spec, f, out);
+                    let Some(early) = f.task.as_mut().and_then(|t| t.early.take()) else {
+                        return Ok(outcome);
+                    };
+                    self.end_attempt(f, seq);
+                    return self.attempt_over(state, f, outer, &Family::of(spec), early);
                 }
                 Ok(_) => return Ok(Outcome::Blocked),
                 Err(_) => {}

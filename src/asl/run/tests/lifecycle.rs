@@ -196,3 +196,65 @@ fn a_loop_that_never_blocks_fails_the_execution() {
         Some("The execution made more than 10000 transitions without waiting.")
     );
 }
+
+/// A worker can read a task token (from a queue, say) and answer it before the call that sent
+/// it is recorded as answered. The callback is kept, and applied right after TaskSubmitted, so
+/// the history reads as AWS's always does; a call that fails instead drops it.
+#[test]
+fn a_callback_before_its_submission_is_applied_after_task_submitted() {
+    let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
+        "End": true}}});
+    let answered = |result| Event::TaskResult { seq: 3, result };
+    let sent = crate::asl::run::InvokeOutput {
+        status_code: 200,
+        payload: r#"{"MessageId":"m"}"#.into(),
+        executed_version: None,
+        request_id: "r".into(),
+        headers: Vec::new(),
+        mocked: false,
+    };
+    let early = Event::Callback {
+        seq: 3,
+        result: Ok(json!({"ok": true})),
+    };
+    let (state, types, _) = run(
+        &def,
+        json!({}),
+        &[
+            (Event::Start, 1_000),
+            (early.clone(), 1_100),
+            (answered(Ok(sent)), 1_200),
+        ],
+    );
+    assert_eq!(state.status, Status::Succeeded);
+    assert_eq!(state.output, Some(json!({"ok": true})));
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSubmitted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+
+    let failed = Err(crate::asl::StatesError::new("SQS.X", "no queue"));
+    let (state, types, _) = run(
+        &def,
+        json!({}),
+        &[
+            (Event::Start, 1_000),
+            (early, 1_100),
+            (answered(failed), 1_200),
+        ],
+    );
+    assert_eq!(state.status, Status::Failed);
+    assert_eq!(state.error.as_deref(), Some("SQS.X"));
+    assert!(!types.contains(&"TaskSucceeded".to_owned()), "{types:?}");
+}
