@@ -46,6 +46,10 @@ pub struct ExecutionState {
     pub timeout_due_ms: Option<i64>,
     /// Id of the last history event written.
     pub last_event_id: i64,
+    /// The event the next one chains to when it is not the last written (see
+    /// `journal`: an iteration's end or an aborted state leaves the chain where it was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_to: Option<i64>,
     pub output: Option<Value>,
     pub error: Option<String>,
     pub cause: Option<String>,
@@ -158,6 +162,7 @@ impl ExecutionState {
             },
             timeout_due_ms: None,
             last_event_id: 0,
+            chain_to: None,
             output: None,
             error: None,
             cause: None,

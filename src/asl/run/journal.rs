@@ -9,8 +9,23 @@
 //!   4      3     WaitStateEntered         the frame's chain id (set by the exit)
 //! ```
 //!
-//! A branch or iteration chains its first StateEntered to the event that started it. With a
-//! cap on the history, an event that would fill the last slot is refused (and every later
+//! A branch or iteration chains its first StateEntered to the event that started it. Some
+//! events stand aside, as AWS's histories show: the event after them chains to the event
+//! before them. They are an iteration's end (`MapIterationSucceeded`, `Failed`, `Aborted`),
+//! a state marked aborted, and a Map's or Parallel's success (which itself chains to the
+//! last event written, the last iteration's end):
+//!
+//! ```text
+//!  13  12  PassStateExited
+//!  14  13  MapIterationSucceeded      aside
+//!  15  13  MapIterationStarted
+//!  ...
+//!  22  21  MapIterationSucceeded      aside
+//!  23  22  MapStateSucceeded          aside, chained to the last written
+//!  24  22  MapStateExited
+//! ```
+//!
+//! With a cap on the history, an event that would fill the last slot is refused (and every later
 //! one), the step's caller fails the execution, and only its end event is still written.
 //!
 //! No other module builds a [`HistoryEvent`]; detail shapes are [`crate::asl::history`]'s.
@@ -25,6 +40,8 @@ use crate::model::HistoryEventType;
 pub struct Journal {
     events: Vec<HistoryEvent>,
     last_id: i64,
+    /// What the next event chains to, when not `last_id` (after an event that stands aside).
+    chain_to: Option<i64>,
     now_ms: i64,
     /// Most events in the history; 0 means no cap.
     cap: i64,
@@ -33,11 +50,13 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// A journal that continues a history whose last event is `last_id`.
-    pub fn new(last_id: i64, now_ms: i64, cap: i64) -> Self {
+    /// A journal that continues a history whose last event is `last_id` (and whose next event
+    /// chains to `chain_to`, when given).
+    pub fn new(last_id: i64, chain_to: Option<i64>, now_ms: i64, cap: i64) -> Self {
         Self {
             events: Vec::new(),
             last_id,
+            chain_to,
             now_ms,
             cap,
             overflowed: false,
@@ -49,14 +68,24 @@ impl Journal {
         self.last_id
     }
 
+    /// What the next event chains to, when not the last written.
+    pub fn chain_to(&self) -> Option<i64> {
+        self.chain_to
+    }
+
     /// Whether an event was refused because the history is full.
     pub fn overflowed(&self) -> bool {
         self.overflowed
     }
 
-    /// Write an event chained to the last one written.
+    /// Write an event chained to the one before it, as AWS chains that type.
     pub fn append(&mut self, event_type: HistoryEventType, details: Option<String>) {
-        self.append_after(self.last_id, event_type, details);
+        let previous = if succeeds_fanout(event_type) {
+            self.last_id
+        } else {
+            self.chain_to.unwrap_or(self.last_id)
+        };
+        self.append_after(previous, event_type, details);
     }
 
     /// Write an event chained to `previous_id`, unless the history is full.
@@ -75,7 +104,7 @@ impl Journal {
 
     /// Write the execution's end, even when the history is full.
     pub fn append_end(&mut self, event_type: HistoryEventType, details: Option<String>) {
-        self.write(self.last_id, event_type, details);
+        self.write(self.chain_to.unwrap_or(self.last_id), event_type, details);
     }
 
     /// `<Type>StateEntered`, chained to the frame's chain id; the frame remembers its id.
@@ -102,6 +131,7 @@ impl Journal {
     }
 
     fn write(&mut self, previous_id: i64, event_type: HistoryEventType, details: Option<String>) {
+        self.chain_to = stands_aside(event_type).then_some(previous_id);
         self.last_id += 1;
         self.events.push(HistoryEvent {
             id: self.last_id,
@@ -111,6 +141,30 @@ impl Journal {
             details,
         });
     }
+}
+
+/// Events the next event does not chain to (see the module docs).
+fn stands_aside(t: HistoryEventType) -> bool {
+    use HistoryEventType as T;
+    succeeds_fanout(t)
+        || matches!(
+            t,
+            T::MapIterationSucceeded
+                | T::MapIterationFailed
+                | T::MapIterationAborted
+                | T::TaskStateAborted
+                | T::WaitStateAborted
+                | T::MapStateAborted
+                | T::ParallelStateAborted
+        )
+}
+
+/// A Map's or Parallel's success: chained to the last event written.
+fn succeeds_fanout(t: HistoryEventType) -> bool {
+    matches!(
+        t,
+        HistoryEventType::MapStateSucceeded | HistoryEventType::ParallelStateSucceeded
+    )
 }
 
 #[cfg(test)]
@@ -129,7 +183,7 @@ mod tests {
             ),
         ];
         for (name, cap, want) in cases {
-            let mut j = Journal::new(0, 5, cap);
+            let mut j = Journal::new(0, None, 5, cap);
             j.append(HistoryEventType::PassStateEntered, None);
             j.append(HistoryEventType::PassStateExited, None);
             j.append_after(7, HistoryEventType::WaitStateEntered, None);
@@ -142,5 +196,37 @@ mod tests {
                 "{name}: timestamps"
             );
         }
+    }
+
+    /// The chaining AWS's recorded histories show around iterations, successes and aborts.
+    #[test]
+    fn iteration_ends_successes_and_aborts_stand_aside() {
+        use HistoryEventType as T;
+        let mut j = Journal::new(0, None, 5, 0);
+        for t in [
+            T::MapStateStarted,       // 1 <- 0
+            T::MapIterationStarted,   // 2 <- 1
+            T::PassStateExited,       // 3 <- 2
+            T::MapIterationSucceeded, // 4 <- 3, aside
+            T::MapIterationStarted,   // 5 <- 3
+            T::PassStateExited,       // 6 <- 5
+            T::MapIterationSucceeded, // 7 <- 6, aside
+            T::MapStateSucceeded,     // 8 <- 7 (the last written), aside
+            T::MapStateExited,        // 9 <- 7
+            T::TaskFailed,            // 10 <- 9
+            T::TaskStateAborted,      // 11 <- 10, aside
+            T::ParallelStateFailed,   // 12 <- 10
+        ] {
+            j.append(t, None);
+        }
+        j.append_end(T::ExecutionFailed, None); // 13 <- 12
+        let got: Vec<(i64, i64)> = j.events.iter().map(|e| (e.id, e.previous_id)).collect();
+        let want: Vec<(i64, i64)> = [0, 1, 2, 3, 3, 5, 6, 7, 7, 9, 10, 10, 12]
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i as i64 + 1, *p))
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(j.chain_to(), None);
     }
 }

@@ -50,7 +50,13 @@ impl Run<'_> {
                 Err(e) => {
                     let e = in_state(f, e);
                     if e.error == names::QUERY_EVALUATION_ERROR {
-                        self.evaluation_failed(state, &e);
+                        // Chained where the StateEntered is, but a Wait's time (read once the
+                        // state has begun) after its StateEntered, as AWS's histories show.
+                        let chain = match state.kind {
+                            Kind::Wait(_) => f.entered_event_id,
+                            _ => f.chain_id,
+                        };
+                        self.evaluation_failed(state, chain, &e);
                     }
                     return Outcome::Fail(e);
                 }
@@ -59,8 +65,9 @@ impl Run<'_> {
     }
 
     /// AWS records an expression that could not be evaluated as EvaluationFailed, naming the
-    /// field it was written in; a Map whose items could not be read fails as a state too.
-    fn evaluation_failed(&mut self, state: &State, e: &StatesError) {
+    /// field it was written in, chained to `chain_id`; a Map whose items could not be read
+    /// fails as a state too.
+    fn evaluation_failed(&mut self, state: &State, chain_id: i64, e: &StatesError) {
         let cause = e.cause.as_deref();
         let location = cause.and_then(|c| {
             let field = c
@@ -75,7 +82,7 @@ impl Run<'_> {
         });
         let details = history::evaluation_failed(&e.error, cause, location, &state.name);
         self.journal
-            .append(HistoryEventType::EvaluationFailed, details);
+            .append_after(chain_id, HistoryEventType::EvaluationFailed, details);
         if matches!(state.kind, Kind::Map(_)) {
             self.journal.append(HistoryEventType::MapStateFailed, None);
         }

@@ -63,7 +63,12 @@ pub fn step(
         info,
         now_ms,
         cfg,
-        journal: Journal::new(exec.last_event_id, now_ms, cfg.max_history_events),
+        journal: Journal::new(
+            exec.last_event_id,
+            exec.chain_to,
+            now_ms,
+            cfg.max_history_events,
+        ),
         effects: Vec::new(),
         token_key: exec.token_key.clone().unwrap_or_default(),
         mock: exec.mock.take(),
@@ -172,6 +177,7 @@ pub fn step(
     exec.root = root;
     exec.mock = run.mock.take();
     exec.last_event_id = run.journal.last_id();
+    exec.chain_to = run.journal.chain_to();
     Step {
         events: run.journal.into_events(),
         effects: run.effects,

@@ -220,7 +220,8 @@ fn fixtures() -> Vec<Fixture> {
                 ],
                 "results":[1,2,null], "failures":0, "tolerated":null, "error":null
               },
-              "timeout_due_ms":null, "last_event_id":19, "output":null, "error":null,
+              "timeout_due_ms":null, "last_event_id":19, "chain_to":18, "output":null,
+              "error":null,
               "cause":null
             }"#,
         },
