@@ -79,13 +79,26 @@ pub fn template_value(field: &str) -> String {
 
 // ---- SCHEMA_VALIDATION_FAILED: the query language ----------------------------------------
 
+/// At the state.
 pub fn jsonpath_state_in_jsonata_machine() -> String {
-    "A state cannot use JSONPath when its state machine uses JSONata".to_owned()
+    "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine".to_owned()
 }
 
-/// `language` is the state's: `JSONPath` or `JSONata`.
+/// At the state; `language` is the state's, `JSONPath` or `JSONata`.
 pub fn field_of_other_language(field: &str, language: &str) -> String {
-    format!("The field '{field}' is not supported when the query language is {language}")
+    let other = if language == "JSONata" {
+        "JSONPath"
+    } else {
+        "JSONata"
+    };
+    format!(
+        "The QueryLanguage is set to '{language}', but field '{field}' is only supported for the '{other}' QueryLanguage"
+    )
+}
+
+/// At the `ItemProcessor` (or `Iterator`): its states take the machine's language.
+pub fn processor_query_language() -> String {
+    "Field 'QueryLanguage' is not supported".to_owned()
 }
 
 pub fn jsonata_invalid(expr: &str, reason: &str) -> String {

@@ -1,7 +1,9 @@
 //! Query-language checks: each state uses the fields of its language (its own
 //! `QueryLanguage`, else its machine's), and every `{% %}` expression in a JSONata state
-//! parses. A machine that declares JSONata at its top forbids JSONPath states; a JSONata Map
-//! may still run JSONPath states in its processor.
+//! parses. A state's branches and processor take the language of the machine the state is
+//! in, not the state's own (a JSONata Map in a JSONPath machine runs JSONPath states unless
+//! they say otherwise), and a processor cannot declare one; a JSONata machine forbids
+//! JSONPath states at any depth. Wordings and locations as AWS reports them.
 
 use serde_json::{Map, Value};
 
@@ -29,29 +31,28 @@ const JSONPATH_ONLY: &[&str] = &[
 ];
 const JSONATA_ONLY: &[&str] = &["Arguments", "Output", "Items"];
 
-/// `QueryLanguage` of a machine or state, else `inherited`.
+/// `QueryLanguage` of a machine or state, else `inherited`. As AWS reads it, only the exact
+/// text `JSONPath` is JSONPath; any other value given is JSONata (and a schema error).
 pub fn is_jsonata(m: &Map<String, Value>, inherited: bool) -> bool {
-    match m.get("QueryLanguage").and_then(Value::as_str) {
-        Some(q) => q == "JSONata",
+    match m.get("QueryLanguage") {
+        Some(q) => q.as_str() != Some("JSONPath"),
         None => inherited,
     }
 }
 
-/// One state's own fields; `top_jsonata` when its machine is the top level and declares
-/// JSONata. Nested machines are checked by the pass.
+/// One state's own fields; `machine_jsonata` when its machine uses JSONata (a branch or a
+/// processor takes the language of the machine its state is in). Nested machines are checked
+/// by the pass.
 pub fn state(
     found: &mut Findings,
     s: &Map<String, Value>,
     body: &Value,
     loc: &str,
     jsonata: bool,
-    top_jsonata: bool,
+    machine_jsonata: bool,
 ) {
-    if top_jsonata && !jsonata {
-        found.language(
-            msg::jsonpath_state_in_jsonata_machine(),
-            format!("{loc}/QueryLanguage"),
-        );
+    if machine_jsonata && !jsonata {
+        found.language(msg::jsonpath_state_in_jsonata_machine(), loc);
     }
     let (wrong, language) = if jsonata {
         (JSONPATH_ONLY, "JSONata")
@@ -60,10 +61,7 @@ pub fn state(
     };
     for field in wrong {
         if s.contains_key(*field) {
-            found.language(
-                msg::field_of_other_language(field, language),
-                format!("{loc}/{field}"),
-            );
+            found.language(msg::field_of_other_language(field, language), loc);
         }
     }
     if jsonata {

@@ -128,12 +128,10 @@ fn machine(
             }
             continue;
         };
-        let top_jsonata = at.is_empty() && jsonata;
         let at_state = StateAt {
             name,
             loc: &loc,
             machine_jsonata: jsonata,
-            top_jsonata,
         };
         if let Some(state) = state(found, s, body, &at_state, state_checks) {
             states.insert(name.clone(), state);
@@ -162,8 +160,6 @@ struct StateAt<'a> {
     name: &'a str,
     loc: &'a str,
     machine_jsonata: bool,
-    /// Its machine is the top level and declares JSONata.
-    top_jsonata: bool,
 }
 
 fn state(
@@ -182,7 +178,7 @@ fn state(
         _ => Vec::new(),
     };
     let schema_rest = checks.schema && schema::state(found, s, loc, &rules);
-    language::state(found, s, body, loc, jsonata, at.top_jsonata);
+    language::state(found, s, body, loc, jsonata, at.machine_jsonata);
 
     let type_name = if checks.build {
         found.built(str_field(s, "Type").and_then(|t| t.ok_or(format!("state {name} has no Type"))))
@@ -205,7 +201,8 @@ fn state(
     } else {
         None
     };
-    let nested = nested(found, s, loc, jsonata, type_text, checks);
+    // Branches and processors take their machine's query language, not their state's.
+    let nested = nested(found, s, loc, at.machine_jsonata, type_text, checks);
     if schema_rest {
         for (field, need_next) in [("Retry", false), ("Catch", true)] {
             let Some(list) = s.get(field) else { continue };
@@ -237,7 +234,7 @@ fn state(
             tolerated_percentage: found.built(fields::count(s, "ToleratedFailurePercentage"))?,
             item_reader: s.get("ItemReader").cloned(),
             item_batcher: s.get("ItemBatcher").cloned(),
-            distributed: distributed(s, jsonata),
+            distributed: distributed(s, at.machine_jsonata),
         })),
     };
     let input_path = found.built(fields::path_field(s, "InputPath"));
@@ -389,6 +386,9 @@ fn nested(
         let Some(p) = s.get(field) else { continue };
         let applies = map && processor == Some(field);
         let at = format!("{loc}/{field}");
+        if applies && p.get("QueryLanguage").is_some() {
+            found.language(msg::processor_query_language(), &at);
+        }
         let d = nested_machine(found, p, &at, jsonata, checks.only(applies));
         if applies {
             out.processor = d;

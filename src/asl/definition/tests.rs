@@ -66,17 +66,17 @@ fn definitions() {
         (
             "jsonata state with a jsonpath field",
             r#"{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","InputPath":"$.a","End":true}}}"#,
-            Some("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The field 'InputPath' is not supported when the query language is JSONata at /States/P/InputPath'"),
+            Some("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONata', but field 'InputPath' is only supported for the 'JSONPath' QueryLanguage at /States/P'"),
         ),
         (
             "jsonpath state with a jsonata field",
             r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Output":{"a":1},"End":true}}}"#,
-            Some("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The field 'Output' is not supported when the query language is JSONPath at /States/P/Output'"),
+            Some("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONPath', but field 'Output' is only supported for the 'JSONata' QueryLanguage at /States/P'"),
         ),
         (
             "jsonpath state in a jsonata machine",
             r#"{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","QueryLanguage":"JSONPath","End":true}}}"#,
-            Some("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: A state cannot use JSONPath when its state machine uses JSONata at /States/P/QueryLanguage'"),
+            Some("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: 'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine at /States/P'"),
         ),
         (
             "jsonata expression that does not parse",
@@ -114,9 +114,24 @@ fn definitions() {
             Some("Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: Nowhere at /States/M/ItemProcessor/States/A/Next, MISSING_END_STATE: Workflow has no terminal state'"),
         ),
         (
-            "jsonata fields inside a jsonata map processor",
+            "a jsonata map's processor takes the machine's language, not the map's",
             r#"{"StartAt":"M","States":{"M":{"Type":"Map","QueryLanguage":"JSONata","Items":"{% [1] %}","End":true,"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% $states.input %}","End":true}}}}}}"#,
+            Some("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONPath', but field 'Output' is only supported for the 'JSONata' QueryLanguage at /States/M/ItemProcessor/States/P'"),
+        ),
+        (
+            "its states may say JSONata themselves",
+            r#"{"StartAt":"M","States":{"M":{"Type":"Map","QueryLanguage":"JSONata","Items":"{% [1] %}","End":true,"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","QueryLanguage":"JSONata","Output":"{% $states.input %}","End":true}}}}}}"#,
             None,
+        ),
+        (
+            "a processor cannot declare a query language",
+            r#"{"StartAt":"M","States":{"M":{"Type":"Map","End":true,"ItemProcessor":{"QueryLanguage":"JSONPath","StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}}}"#,
+            Some("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Field 'QueryLanguage' is not supported at /States/M/ItemProcessor'"),
+        ),
+        (
+            "a jsonpath state nested in a jsonata machine",
+            r#"{"QueryLanguage":"JSONata","StartAt":"M","States":{"M":{"Type":"Map","End":true,"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","QueryLanguage":"JSONPath","End":true}}}}}}"#,
+            Some("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: 'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine at /States/M/ItemProcessor/States/P'"),
         ),
     ];
     for (name, def, want) in cases {

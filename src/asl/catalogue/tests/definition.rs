@@ -74,13 +74,23 @@ fn messages() -> Vec<Message> {
         ),
         m(
             jsonpath_state_in_jsonata_machine(),
-            "A state cannot use JSONPath when its state machine uses JSONata",
-            Own,
+            "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine",
+            Reported,
         ),
         m(
             field_of_other_language("Parameters", "JSONata"),
-            "The field 'Parameters' is not supported when the query language is JSONata",
-            Own,
+            "The QueryLanguage is set to 'JSONata', but field 'Parameters' is only supported for the 'JSONPath' QueryLanguage",
+            Reported,
+        ),
+        m(
+            field_of_other_language("Output", "JSONPath"),
+            "The QueryLanguage is set to 'JSONPath', but field 'Output' is only supported for the 'JSONata' QueryLanguage",
+            Reported,
+        ),
+        m(
+            processor_query_language(),
+            "Field 'QueryLanguage' is not supported",
+            Reported,
         ),
         m(
             jsonata_invalid("$x(", "Expected expression"),
