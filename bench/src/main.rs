@@ -102,6 +102,9 @@ enum Scenario {
         /// Starts measured at each size
         #[arg(long, default_value_t = 20_000)]
         sample: u64,
+        /// Each execution's input
+        #[arg(long, default_value = "{}")]
+        input: String,
     },
     /// Many timers due in the same second, or spread evenly over a window.
     Timers {
@@ -326,8 +329,13 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
                 cpu * 1e6 / count as f64
             );
         }
-        Scenario::Pending { ref sizes, sample } => {
+        Scenario::Pending {
+            ref sizes,
+            sample,
+            ref input,
+        } => {
             single("pending")?;
+            let input = input.clone();
             let sm = client
                 .create_state_machine("bench-pending", THREE_DAYS)
                 .await?;
@@ -342,7 +350,10 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
                         done,
                         size - sample - done,
                         cli.clients,
-                        |_| "{}".to_owned(),
+                        {
+                            let input = input.clone();
+                            move |_| input.clone()
+                        },
                     )
                     .await?;
                     fill.print(&format!("fill to {}", size - sample));
@@ -354,7 +365,10 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
                     done,
                     sample,
                     cli.clients,
-                    |_| "{}".to_owned(),
+                    {
+                        let input = input.clone();
+                        move |_| input.clone()
+                    },
                 )
                 .await?;
                 done += sample;

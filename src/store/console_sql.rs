@@ -102,7 +102,7 @@ pub fn parse_history(text: Option<&str>) -> super::Result<Vec<super::EventRow>> 
             previous_id,
             event_type,
             timestamp_ms,
-            details: (!details.is_empty()).then(|| details.to_owned()),
+            details: (!details.is_empty()).then(|| super::packed::unpack(details).into_owned()),
         });
     }
     events.sort_by_key(|e| e.id);

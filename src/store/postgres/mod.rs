@@ -22,6 +22,7 @@ pub use writer::Writer;
 
 use super::console_sql;
 use super::map_runs_sql as runs;
+use super::packed;
 use super::ports::{
     CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, MapRunReads, TimerReads,
     VersionReads, WhenFull,
@@ -482,11 +483,12 @@ impl HistoryReads for PgStore {
              WHERE execution_id = $1 AND id > $2 ORDER BY id LIMIT $3"
         };
         let bound = after_id.unwrap_or(if reverse { i64::MAX } else { 0 });
-        read!(sqlx::query_as(sql)
+        let rows = read!(sqlx::query_as(sql)
             .bind(execution_id)
             .bind(bound)
             .bind(limit)
-            .fetch_all(&self.pool))
+            .fetch_all(&self.pool))?;
+        Ok(packed::unpack_rows(rows))
     }
 }
 

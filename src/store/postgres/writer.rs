@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::classify;
 use crate::metrics;
+use crate::store::packed;
 pub use crate::store::queue::Writer;
 use crate::store::queue::{next_batch, Request};
 use crate::store::versions_sql as sql;
@@ -363,7 +364,7 @@ async fn write_rows<'a>(
         .bind(e.iter().map(|(_, r)| r.timestamp_ms).collect::<Vec<_>>())
         .bind(
             e.iter()
-                .map(|(_, r)| r.details.as_deref())
+                .map(|(_, r)| r.details.as_deref().map(|d| packed::pack(d).into_owned()))
                 .collect::<Vec<_>>(),
         )
         .execute(&mut *tx)

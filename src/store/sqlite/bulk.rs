@@ -18,6 +18,7 @@ use std::sync::LazyLock;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Arguments, Sqlite, SqliteConnection};
 
+use crate::store::packed;
 use crate::store::Result;
 
 /// Rows per kind at each tier (history events get [`EVENTS_PER_ROW`] times as many).
@@ -250,7 +251,7 @@ impl Rows<'_> {
                     args.add(e.previous_id)?;
                     args.add(e.event_type.as_str())?;
                     args.add(e.timestamp_ms)?;
-                    args.add(e.details.as_deref())?;
+                    args.add(e.details.as_deref().map(|d| packed::pack(d).into_owned()))?;
                 }
             }
         }

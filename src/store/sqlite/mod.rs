@@ -24,6 +24,7 @@ use sqlx::{ConnectOptions, Connection, SqliteConnection, SqlitePool};
 
 use super::console_sql;
 use super::map_runs_sql as runs;
+use super::packed;
 use super::ports::{
     CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, MapRunReads, TimerReads,
     VersionReads, WhenFull,
@@ -316,7 +317,7 @@ impl Reader {
             .fetch_all(&self.pool)
             .await?
         };
-        Ok(rows)
+        Ok(packed::unpack_rows(rows))
     }
 
     pub async fn activity(&self, arn: &str) -> Result<Option<ActivityRow>> {
