@@ -627,6 +627,12 @@ impl Config {
                 "cluster: partitions must be at least 1 and lease_secs at least 2".into(),
             ));
         }
+        // SQLite keys a history row by execution and event id, with 24 bits for the id.
+        if !(1..=16_777_215).contains(&self.limits.max_history_events) {
+            return Err(ConfigError(
+                "limits: max_history_events must be from 1 to 16777215".into(),
+            ));
+        }
         if self.limits.max_concurrent_requests == 0 || self.limits.request_timeout_secs == 0 {
             return Err(ConfigError(
                 "limits: max_concurrent_requests and request_timeout_secs must be at least 1"

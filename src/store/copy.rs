@@ -203,8 +203,8 @@ const TABLES: &[Table] = &[
     },
     Table {
         name: "history_events",
-        select: "SELECT execution_id, id, previous_id, type, timestamp_ms, details \
-                 FROM history_events ORDER BY execution_id, id",
+        select: "SELECT key >> 24, key & 16777215, previous_id, type, timestamp_ms, details \
+                 FROM history_events ORDER BY key",
         columns: &[
             ("execution_id", Kind::Int),
             ("id", Kind::Int),

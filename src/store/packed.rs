@@ -132,7 +132,12 @@ mod tests {
             assert_eq!(unpack(&packed), *text);
             if i < 5 {
                 // The common events shrink by more than a third; the others stay as they are.
-                assert!(packed.len() * 3 < text.len() * 2, "{} of {}", packed.len(), text.len());
+                assert!(
+                    packed.len() * 3 < text.len() * 2,
+                    "{} of {}",
+                    packed.len(),
+                    text.len()
+                );
             } else {
                 assert_eq!(packed, *text);
             }

@@ -324,6 +324,23 @@ async fn executions_events_timers_and_tasks(
             })
             .collect(),
     }));
+    // The next execution's history, with one event of large details (over a page's share).
+    let large = format!(
+        r#"{{"stateEnteredEventDetails":{{"name":"P","input":"{}","inputDetails":{{"truncated":false}}}}}}"#,
+        "x".repeat(5_000)
+    );
+    ops.push(WriteOp::InsertEvents(NewEvents {
+        execution_id: 2,
+        events: (1..=2)
+            .map(|id| EventRow {
+                id,
+                previous_id: id - 1,
+                timestamp_ms: 100,
+                event_type: HistoryEventType::PassStateEntered,
+                details: Some(large.clone()),
+            })
+            .collect(),
+    }));
     ops.extend((1..=3).map(|i| {
         WriteOp::InsertTimer(TimerRow {
             partition: 0,
@@ -406,6 +423,21 @@ async fn executions_events_timers_and_tasks(
     let back = store.history(1, None, 3, true).await.expect("history");
     assert_eq!(back.iter().map(|e| e.id).collect::<Vec<_>>(), vec![4, 3, 2]);
     assert_eq!(fwd[0].details.as_deref(), Some("{\"d\":2}"));
+    let all = store.history(1, None, 100, false).await.expect("history");
+    assert_eq!(
+        all.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4]
+    );
+    let back = store.history(1, Some(3), 100, true).await.expect("history");
+    assert_eq!(back.iter().map(|e| e.id).collect::<Vec<_>>(), vec![2, 1]);
+    let next = store.history(2, None, 100, true).await.expect("history");
+    assert_eq!(next.iter().map(|e| e.id).collect::<Vec<_>>(), vec![2, 1]);
+    assert_eq!(next[0].details.as_deref(), Some(large.as_str()));
+    assert!(store
+        .history(3, None, 100, false)
+        .await
+        .expect("history")
+        .is_empty());
 
     // Timers in due order, paged after a cursor, deleted in a batch.
     let due = store

@@ -144,6 +144,26 @@ async fn databases_of_earlier_builds_finish_their_pending_executions() {
                 serde_json::from_str(describe(&sfn, &arn).await.output().unwrap_or("null"))
                     .expect("output");
             assert_eq!(output, want["output"], "{}: {key}", build.display());
+            // The history written before the upgrade and after it reads as one, in order.
+            let events = sfn
+                .get_execution_history()
+                .execution_arn(&arn)
+                .max_results(1000)
+                .send()
+                .await
+                .expect("history")
+                .events()
+                .to_vec();
+            let ids: Vec<i64> = events.iter().map(|e| e.id()).collect();
+            assert_eq!(ids, (1..=events.len() as i64).collect::<Vec<_>>(), "{key}");
+            assert!(
+                events.iter().all(|e| e.previous_event_id() < e.id()),
+                "{key}"
+            );
+            let first = events.first().map(|e| e.r#type().as_str().to_owned());
+            assert_eq!(first.as_deref(), Some("ExecutionStarted"), "{key}");
+            let last = events.last().map(|e| e.r#type().as_str().to_owned());
+            assert!(last.is_some_and(|t| t.starts_with("Execution")), "{key}");
         }
         // The counts by status the upgrade began keeping (from the rows already there, then
         // from every change) agree with the executions listed, machine by machine.

@@ -47,7 +47,13 @@ impl ConsoleReads for PgStore {
     }
 
     async fn whole_history(&self, execution_id: i64) -> Result<Vec<EventRow>> {
-        let sql = q::whole_history("string_agg", "E'\\n'", " ORDER BY id");
+        let sql = q::whole_history(
+            "string_agg",
+            "E'\\n'",
+            " ORDER BY id",
+            "id",
+            "execution_id = $1",
+        );
         let text: Option<String> = sqlx::query_scalar(&sql)
             .bind(execution_id)
             .fetch_one(&self.pool)

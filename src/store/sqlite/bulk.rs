@@ -62,7 +62,7 @@ impl Kind {
             Kind::InsertTimers => 3,
             Kind::DeleteTasksOf => 1,
             Kind::InsertTasks => 4,
-            Kind::InsertEvents => 6,
+            Kind::InsertEvents => 5,
         }
     }
 
@@ -117,8 +117,8 @@ impl Kind {
                  SELECT * FROM {values}"
             ),
             Kind::InsertEvents => format!(
-                "INSERT INTO history_events (execution_id, id, previous_id, type, timestamp_ms, \
-                 details) SELECT * FROM {values}"
+                "INSERT INTO history_events (key, previous_id, type, timestamp_ms, details) \
+                 SELECT * FROM {values}"
             ),
         };
         format!("WITH lim(n) AS (SELECT ?) {body}")
@@ -246,8 +246,7 @@ impl Rows<'_> {
             }
             Kind::InsertEvents => {
                 for &(execution_id, e) in &self.events[range] {
-                    args.add(execution_id)?;
-                    args.add(e.id)?;
+                    args.add(super::history_key(execution_id, e.id))?;
                     args.add(e.previous_id)?;
                     args.add(e.event_type.as_str())?;
                     args.add(e.timestamp_ms)?;

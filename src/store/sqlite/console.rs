@@ -48,8 +48,11 @@ impl ConsoleReads for SqliteStore {
             "group_concat",
             "char(10)",
             "",
+            "(key & 16777215)",
+            "key > $1 AND key < $2",
         )))
-        .bind(execution_id)
+        .bind(super::history_key(execution_id, 0))
+        .bind(super::history_key(execution_id + 1, 0))
         .fetch_one(&self.reader.pool)
         .await?;
         q::parse_history(text.as_deref())

@@ -97,6 +97,15 @@ const EXECUTION_COLUMNS: &str =
 /// How long a statement waits for a lock another process holds before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Bits of a history row's key that hold the event id: the key is
+/// `execution_id << EVENT_ID_BITS | id` (migration 0007), so an execution's rows are one range.
+pub const EVENT_ID_BITS: u32 = 24;
+
+/// The key of event `id` of an execution (`id` from 0 to 2^24 - 1).
+pub fn history_key(execution_id: i64, id: i64) -> i64 {
+    (execution_id << EVENT_ID_BITS) | (id & ((1 << EVENT_ID_BITS) - 1))
+}
+
 /// Page cache of the writer's connection, in KiB (SQLite's default).
 const WRITER_CACHE_KIB: u32 = 2_000;
 /// Page cache of each reading connection, in KiB.
@@ -296,23 +305,34 @@ impl Reader {
         limit: i64,
         reverse: bool,
     ) -> Result<Vec<EventRow>> {
+        // The execution's rows are the keys after its id 0 and before the next execution's.
+        let (first, past) = (
+            history_key(execution_id, 0),
+            history_key(execution_id + 1, 0),
+        );
         let rows = if reverse {
+            let before = match after_id {
+                Some(id) if id < 1 << EVENT_ID_BITS => history_key(execution_id, id.max(0)),
+                _ => past,
+            };
             sqlx::query_as(
-                "SELECT id, previous_id, type, timestamp_ms, details FROM history_events \
-                 WHERE execution_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+                "SELECT key & 16777215 AS id, previous_id, type, timestamp_ms, details \
+                 FROM history_events WHERE key > ? AND key < ? ORDER BY key DESC LIMIT ?",
             )
-            .bind(execution_id)
-            .bind(after_id.unwrap_or(i64::MAX))
+            .bind(first)
+            .bind(before.min(past))
             .bind(limit)
             .fetch_all(&self.pool)
             .await?
         } else {
+            let last = (1 << EVENT_ID_BITS) - 1;
+            let after = history_key(execution_id, after_id.unwrap_or(0).clamp(0, last));
             sqlx::query_as(
-                "SELECT id, previous_id, type, timestamp_ms, details FROM history_events \
-                 WHERE execution_id = ? AND id > ? ORDER BY id LIMIT ?",
+                "SELECT key & 16777215 AS id, previous_id, type, timestamp_ms, details \
+                 FROM history_events WHERE key > ? AND key < ? ORDER BY key LIMIT ?",
             )
-            .bind(execution_id)
-            .bind(after_id.unwrap_or(0))
+            .bind(after)
+            .bind(past)
             .bind(limit)
             .fetch_all(&self.pool)
             .await?

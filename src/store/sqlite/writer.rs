@@ -331,9 +331,16 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
             }
         }
         WriteOp::DeleteExecutions { ids } => {
+            for id in ids {
+                // History rows are keyed by execution and event: one range per execution.
+                sqlx::query("DELETE FROM history_events WHERE key >= ? AND key < ?")
+                    .bind(super::history_key(*id, 0))
+                    .bind(super::history_key(id + 1, 0))
+                    .execute(&mut *conn)
+                    .await?;
+            }
             for chunk in ids.chunks(MAX_PARAMS_PER_STATEMENT) {
                 for table in [
-                    "history_events",
                     "timers",
                     "tasks",
                     "execution_versions",

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Starts measured by wrk: 2 threads, 64 connections, unnamed StartExecution of a machine that
+# waits ten days, against a fresh daemon (SQLite, synchronous=FULL).
+#   bench/wrk/run.sh [HOURGLASS_BINARY] [SECONDS] [PREFILL]
+# PREFILL executions are started first (by wrk too, not measured) to measure at that size.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+bin="${1:-$here/../../target/release/hourglass}"
+secs="${2:-30}"
+prefill="${3:-0}"
+data="$(mktemp -d)"
+port=$((20000 + RANDOM % 20000))
+"$bin" serve --port "$port" --data-dir "$data" > "$data/log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/ready" > /dev/null && break; sleep 0.1; done
+call() {
+  curl -sf "http://127.0.0.1:$port/" -H 'Content-Type: application/x-amz-json-1.0' \
+    -H "X-Amz-Target: AWSStepFunctions.$1" -d "$2"
+}
+def='{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":864000,"Next":"Done"},"Done":{"Type":"Succeed"}}}'
+body=$(python3 -c 'import json,sys; print(json.dumps({"name":"wrk","definition":sys.argv[1],"roleArn":"arn:aws:iam::123456789012:role/wrk"}))' "$def")
+arn=$(call CreateStateMachine "$body" | python3 -c 'import json,sys; print(json.load(sys.stdin)["stateMachineArn"])')
+export MACHINE_ARN="$arn"
+if [ "$prefill" -gt 0 ]; then
+  # Fill at the same rate, then let the writer settle before the measured run.
+  fill_secs=$(( prefill / 10000 + 1 ))
+  wrk -t2 -c64 -d"${fill_secs}s" -s "$here/start.lua" "http://127.0.0.1:$port/" > /dev/null
+fi
+pending=$(sqlite3 "$data/hourglass.db" "SELECT COUNT(*) FROM executions" 2>/dev/null || echo "?")
+echo "pending before the run: $pending"
+cpu0=$(awk '{print $14+$15}' "/proc/$pid/stat")
+wrk -t2 -c64 -d"${secs}s" --latency -s "$here/start.lua" "http://127.0.0.1:$port/" | tail -1
+cpu1=$(awk '{print $14+$15}' "/proc/$pid/stat")
+total=$(sqlite3 "$data/hourglass.db" "SELECT COUNT(*) FROM executions" 2>/dev/null || echo 0)
+ticks=$(getconf CLK_TCK)
+python3 -c "import sys; c=(int(sys.argv[2])-int(sys.argv[1]))/int(sys.argv[3]); n=int(sys.argv[5])-int(sys.argv[4]); print(f'daemon CPU {c:.1f} s for {n} starts: {c*1e6/max(n,1):.0f} µs per start')" "$cpu0" "$cpu1" "$ticks" "$pending" "$total"
