@@ -312,35 +312,27 @@ async fn executions_events_timers_and_tasks(
             ))
         })
         .collect();
-    ops.push(WriteOp::InsertEvents(NewEvents {
-        execution_id: 1,
-        events: (1..=4)
-            .map(|id| EventRow {
-                id,
-                previous_id: id - 1,
-                timestamp_ms: 100,
-                event_type: HistoryEventType::PassStateEntered,
-                details: Some(format!(r#"{{"d":{id}}}"#)),
-            })
-            .collect(),
-    }));
+    let events = |execution_id, n, details: &dyn Fn(i64) -> String| {
+        WriteOp::InsertEvents(NewEvents {
+            execution_id,
+            events: (1..=n)
+                .map(|id| EventRow {
+                    id,
+                    previous_id: id - 1,
+                    timestamp_ms: 100,
+                    event_type: HistoryEventType::PassStateEntered,
+                    details: Some(details(id)),
+                })
+                .collect(),
+        })
+    };
+    ops.push(events(1, 4, &|id| format!(r#"{{"d":{id}}}"#)));
     // The next execution's history, with one event of large details (over a page's share).
     let large = format!(
         r#"{{"stateEnteredEventDetails":{{"name":"P","input":"{}","inputDetails":{{"truncated":false}}}}}}"#,
         "x".repeat(5_000)
     );
-    ops.push(WriteOp::InsertEvents(NewEvents {
-        execution_id: 2,
-        events: (1..=2)
-            .map(|id| EventRow {
-                id,
-                previous_id: id - 1,
-                timestamp_ms: 100,
-                event_type: HistoryEventType::PassStateEntered,
-                details: Some(large.clone()),
-            })
-            .collect(),
-    }));
+    ops.push(events(2, 2, &|_| large.clone()));
     ops.extend((1..=3).map(|i| {
         WriteOp::InsertTimer(TimerRow {
             partition: 0,

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use aws_sdk_sfn::types::ExecutionStatus;
 
-use crate::support::sfn::{create, describe, finished, start};
+use crate::support::sfn::{create, describe, finished, history, start};
 use crate::support::{eventually, FakeLambda, TestDaemon};
 
 /// Timestamp waits (one fired before the stop, two pending).
@@ -145,15 +145,7 @@ async fn databases_of_earlier_builds_finish_their_pending_executions() {
                     .expect("output");
             assert_eq!(output, want["output"], "{}: {key}", build.display());
             // The history written before the upgrade and after it reads as one, in order.
-            let events = sfn
-                .get_execution_history()
-                .execution_arn(&arn)
-                .max_results(1000)
-                .send()
-                .await
-                .expect("history")
-                .events()
-                .to_vec();
+            let events = history(&sfn, &arn).await;
             let ids: Vec<i64> = events.iter().map(|e| e.id()).collect();
             assert_eq!(ids, (1..=events.len() as i64).collect::<Vec<_>>(), "{key}");
             assert!(
