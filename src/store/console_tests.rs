@@ -160,4 +160,29 @@ async fn the_consoles_counts_name_search_and_timers(
         events
     );
     assert!(store.whole_history(4).await.expect("none").is_empty());
+
+    // Commits larger than one script holds (several rounds in one transaction): 600 starts,
+    // then 600 status changes and a few unchanged, counted once each.
+    let many: Vec<WriteOp> = (1000..1600)
+        .map(|id| {
+            WriteOp::InsertExecution(ExecutionRow::running_for_tests(id, &format!("m{id}"), id))
+        })
+        .collect();
+    write(&store, many).await;
+    let changes: Vec<WriteOp> = (1000..1600)
+        .map(|id| match id % 3 {
+            0 => update(id, ExecutionStatus::Running),
+            1 => update(id, ExecutionStatus::Succeeded),
+            _ => update(id, ExecutionStatus::Failed),
+        })
+        .collect();
+    write(&store, changes).await;
+    assert_eq!(
+        counts().await,
+        [
+            (ExecutionStatus::Failed, 2 + 200),
+            (ExecutionStatus::Running, 1 + 200),
+            (ExecutionStatus::Succeeded, 1 + 200)
+        ]
+    );
 }
