@@ -33,11 +33,6 @@ const EVENTS_PER_ROW: usize = 8;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     InsertExecutions,
-    /// The counts by machine, status and partition of the executions inserted.
-    CountStarts,
-    /// The counts moved by the status changes of the updates; it runs before them, while the
-    /// rows still hold their old status.
-    CountStatusChanges,
     UpdateExecutions,
     DeleteTimers,
     InsertTimers,
@@ -47,10 +42,8 @@ enum Kind {
     InsertEvents,
 }
 
-const KINDS: [Kind; 10] = [
+const KINDS: [Kind; 8] = [
     Kind::InsertExecutions,
-    Kind::CountStarts,
-    Kind::CountStatusChanges,
     Kind::UpdateExecutions,
     Kind::DeleteTimers,
     Kind::InsertTimers,
@@ -64,8 +57,6 @@ impl Kind {
     fn columns(self) -> usize {
         match self {
             Kind::InsertExecutions => 15,
-            Kind::CountStarts => 3,
-            Kind::CountStatusChanges => 2,
             Kind::UpdateExecutions => 8,
             Kind::DeleteTimers | Kind::DeleteTasks => 2,
             Kind::InsertTimers => 3,
@@ -98,28 +89,7 @@ impl Kind {
             "(SELECT * FROM (VALUES {}) LIMIT (SELECT n FROM lim))",
             vec![one.as_str(); rows].join(",")
         );
-        // One upsert per machine, status and partition the rows change.
-        const COUNTED: &str = "ON CONFLICT (state_machine_arn, status, partition) \
-                               DO UPDATE SET n = n + excluded.n";
         let body = match self {
-            Kind::CountStarts => format!(
-                "INSERT INTO execution_counts (state_machine_arn, status, partition, n) \
-                 SELECT column1, column2, column3, count(*) FROM {values} \
-                 GROUP BY column1, column2, column3 {COUNTED}"
-            ),
-            Kind::CountStatusChanges => {
-                return format!(
-                    "WITH lim(n) AS (SELECT ?), v AS {values}, \
-                     moved(m, s, p, d) AS ( \
-                       SELECT e.state_machine_arn, e.status, e.partition, -1 \
-                       FROM executions e JOIN v ON e.id = v.column1 WHERE e.status <> v.column2 \
-                       UNION ALL \
-                       SELECT e.state_machine_arn, v.column2, e.partition, 1 \
-                       FROM executions e JOIN v ON e.id = v.column1 WHERE e.status <> v.column2) \
-                     INSERT INTO execution_counts (state_machine_arn, status, partition, n) \
-                     SELECT m, s, p, sum(d) FROM moved GROUP BY m, s, p {COUNTED}"
-                )
-            }
             Kind::InsertExecutions => format!(
                 "INSERT INTO executions (id, arn, partition, state_machine_arn, revision_id, \
                  name, status, input, output, error, cause, start_ms, stop_ms, cursor, \
@@ -185,8 +155,8 @@ pub(super) use crate::store::RowsByKind as Rows;
 impl Rows<'_> {
     fn len(&self, kind: Kind) -> usize {
         match kind {
-            Kind::InsertExecutions | Kind::CountStarts => self.executions.len(),
-            Kind::UpdateExecutions | Kind::CountStatusChanges => self.updates.len(),
+            Kind::InsertExecutions => self.executions.len(),
+            Kind::UpdateExecutions => self.updates.len(),
             Kind::DeleteTimers => self.timer_deletes.len(),
             Kind::InsertTimers => self.timers.len(),
             Kind::DeleteTasks => self.task_deletes.len(),
@@ -229,19 +199,6 @@ impl Rows<'_> {
                     args.add(r.stop_ms)?;
                     args.add(r.cursor.as_deref())?;
                     args.add(r.last_event_id)?;
-                }
-            }
-            Kind::CountStarts => {
-                for r in &self.executions[range] {
-                    args.add(r.state_machine_arn.as_str())?;
-                    args.add(r.status.as_str())?;
-                    args.add(r.partition)?;
-                }
-            }
-            Kind::CountStatusChanges => {
-                for u in &self.updates[range] {
-                    args.add(u.id)?;
-                    args.add(u.status.as_str())?;
                 }
             }
             Kind::UpdateExecutions => {

@@ -356,29 +356,15 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
                     qb.push(")");
                     qb.build().execute(&mut *conn).await?;
                 }
-                // The counts first, from the rows about to go (the writer keeps them; see
-                // migration 0008), then the rows.
-                for head in [
-                    "INSERT INTO execution_counts (state_machine_arn, status, partition, n) \
-                     SELECT state_machine_arn, status, partition, -count(*) FROM executions \
-                     WHERE status != 'RUNNING' AND id IN (",
+                let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
                     "DELETE FROM executions WHERE status != 'RUNNING' AND id IN (",
-                ] {
-                    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(head);
-                    let mut sep = qb.separated(", ");
-                    for id in chunk {
-                        sep.push_bind(id);
-                    }
-                    qb.push(")");
-                    if head.starts_with("INSERT") {
-                        qb.push(
-                            " GROUP BY state_machine_arn, status, partition \
-                             ON CONFLICT (state_machine_arn, status, partition) \
-                             DO UPDATE SET n = n + excluded.n",
-                        );
-                    }
-                    qb.build().execute(&mut *conn).await?;
+                );
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(id);
                 }
+                qb.push(")");
+                qb.build().execute(&mut *conn).await?;
             }
         }
         // Written together by `apply`.
