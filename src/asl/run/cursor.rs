@@ -3,18 +3,19 @@
 //!
 //! The JSON is a contract with every database already written: fields are only ever added,
 //! with `#[serde(default)]`, and names never change (`run/tests/cursor.rs` holds cursors
-//! written by earlier code and checks they resume identically). A Map with one iteration
-//! done and one waiting looks like this (the root frame is flattened into the top object):
+//! written by earlier code and checks they resume identically). A field that holds nothing
+//! (`null`, an id of 0) is left out, as it reads back the same. A Map with one iteration done
+//! and one waiting looks like this (the root frame is flattened into the top object):
 //!
 //! ```text
 //! {"status":"RUNNING", "current":"M", "input":{"items":[1,2]}, "entered_ms":1000,
-//!  "waiting":null, "chain_id":0, "entered_event_id":2, "task":null,
+//!  "entered_event_id":2,
 //!  "fanout":{"inputs":[null,null], "next":2, "max_concurrency":1,
 //!            "running":[{"index":1, "frame":{"current":"W", "input":2, "entered_ms":6000,
 //!                        "waiting":{"seq":9,"due_ms":11000}, "chain_id":8,
-//!                        "entered_event_id":9, "task":null}}],
+//!                        "entered_event_id":9}}],
 //!            "results":[1,null], "failures":0, "tolerated":null, "error":null},
-//!  "timeout_due_ms":null, "last_event_id":9, "output":null, "error":null, "cause":null}
+//!  "last_event_id":9}
 //! ```
 //!
 //! Nothing here runs states; the interpreter reads and changes these fields.
@@ -27,6 +28,10 @@ use crate::asl::errors::StatesError;
 
 /// An execution's status (the shared vocabulary's; stored in the cursor by its AWS name).
 pub use crate::model::ExecutionStatus as Status;
+
+fn is_zero_id(id: &i64) -> bool {
+    *id == 0
+}
 
 /// A timer the execution is blocked on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +48,7 @@ pub struct ExecutionState {
     #[serde(flatten)]
     pub root: Frame,
     /// The execution's TimeoutSeconds deadline, while it is armed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_due_ms: Option<i64>,
     /// Id of the last history event written.
     pub last_event_id: i64,
@@ -50,8 +56,11 @@ pub struct ExecutionState {
     /// `journal`: an iteration's end or an aborted state leaves the chain where it was).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chain_to: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
     /// The key of the execution's task tokens ([`crate::model::token`]); set by the engine
     /// before the first step that may need one.
@@ -188,14 +197,16 @@ pub struct Frame {
     /// When `current` was entered (UTC ms), for `$$.State.EnteredTime`.
     pub entered_ms: i64,
     /// The Wait timer `current` is blocked on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting: Option<Waiting>,
     /// Id of the event the next StateEntered chains to.
+    #[serde(default, skip_serializing_if = "is_zero_id")]
     pub chain_id: i64,
     /// Id of `current`'s StateEntered event, quoted in runtime error causes.
     #[serde(default)]
     pub entered_event_id: i64,
     /// The Task `current` is running.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<TaskProgress>,
     /// Retry bookkeeping of `current`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
