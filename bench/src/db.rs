@@ -127,9 +127,12 @@ impl Store {
     pub async fn exited_times(&self) -> Result<Vec<(String, String, i64)>> {
         const SQL: &str = "SELECT e.arn, e.name, h.timestamp_ms FROM history_events h \
              JOIN executions e ON e.id = h.execution_id WHERE h.type = 'WaitStateExited'";
+        // SQLite keys a history row by execution id << 24 | event id (migration 0007).
+        const SQLITE: &str = "SELECT e.arn, e.name, h.timestamp_ms FROM history_events h \
+             JOIN executions e ON e.id = h.key >> 24 WHERE h.type = 'WaitStateExited'";
         Ok(match self {
             Self::Sqlite(dir) => {
-                sqlx::query_as(SQL)
+                sqlx::query_as(SQLITE)
                     .fetch_all(&mut open_sqlite(dir).await?)
                     .await?
             }
