@@ -178,16 +178,10 @@ impl Run<'_> {
             let Some(fan) = f.fanout.as_mut() else {
                 return Ok(Outcome::Blocked);
             };
-            for mut c in std::mem::take(&mut fan.running) {
-                if let Some(child_def) = child_definition(state, c.index) {
-                    self.write_aborted(child_def, &c.frame);
-                }
+            let running = std::mem::take(&mut fan.running);
+            self.children_aborted(state, &running);
+            for mut c in running {
                 self.abandon(&mut c.frame);
-                if is_map {
-                    let details = history::map_iteration("Aborted", &state.name, c.index);
-                    self.journal
-                        .append(HistoryEventType::MapIterationAborted, details);
-                }
             }
             f.fanout = None;
             // MapStateFailed or ParallelStateFailed is written by the Retry and Catch step, and

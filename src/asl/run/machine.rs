@@ -9,7 +9,7 @@
 use serde_json::{Map, Value};
 
 use super::context;
-use super::cursor::Frame;
+use super::cursor::{Child, Frame};
 use super::fanout::child_definition;
 use super::io::Io;
 use super::outcome::{Delivery, End, Exit, Outcome};
@@ -270,18 +270,10 @@ impl Run<'_> {
             Kind::Task(_) => HistoryEventType::TaskStateAborted,
             Kind::Wait(_) => HistoryEventType::WaitStateAborted,
             Kind::Parallel { .. } | Kind::Map(_) => {
-                let is_map = matches!(state.kind, Kind::Map(_));
-                for c in f.fanout.iter().flat_map(|fan| fan.running.iter()) {
-                    if let Some(child_def) = child_definition(state, c.index) {
-                        self.write_aborted(child_def, &c.frame);
-                    }
-                    if is_map {
-                        let details = history::map_iteration("Aborted", &state.name, c.index);
-                        self.journal
-                            .append(HistoryEventType::MapIterationAborted, details);
-                    }
+                if let Some(fan) = &f.fanout {
+                    self.children_aborted(state, &fan.running);
                 }
-                if is_map {
+                if matches!(state.kind, Kind::Map(_)) {
                     HistoryEventType::MapStateAborted
                 } else {
                     HistoryEventType::ParallelStateAborted
@@ -290,6 +282,22 @@ impl Run<'_> {
             _ => return,
         };
         self.journal.append(event, None);
+    }
+
+    /// The branches or iterations of `state` stopped while running: the states they were in
+    /// marked aborted, and each iteration of a Map with MapIterationAborted.
+    pub(super) fn children_aborted(&mut self, state: &State, running: &[Child]) {
+        let is_map = matches!(state.kind, Kind::Map(_));
+        for c in running {
+            if let Some(child_def) = child_definition(state, c.index) {
+                self.write_aborted(child_def, &c.frame);
+            }
+            if is_map {
+                let details = history::map_iteration("Aborted", &state.name, c.index);
+                self.journal
+                    .append(HistoryEventType::MapIterationAborted, details);
+            }
+        }
     }
 
     /// Disarm every timer a frame and its branches hold (the frame is being abandoned).
