@@ -14,43 +14,56 @@ use std::borrow::Cow;
 /// First byte of a packed text.
 const MARK: u8 = 0x1F;
 
-/// The runs, each standing for itself by the byte at its index in [`CODES`]. Longer runs that
-/// start like shorter ones come first.
-const RUNS: [&str; 27] = [
-    r#"{"stateEnteredEventDetails":{"name":""#,
-    r#"{"stateExitedEventDetails":{"name":""#,
-    r#"{"executionStartedEventDetails":{"input":""#,
-    r#"{"executionSucceededEventDetails":{"output":""#,
-    r#"{"taskScheduledEventDetails":{"resourceType":""#,
-    r#"{"taskStartedEventDetails":{"resourceType":""#,
-    r#"{"taskSubmittedEventDetails":{"resourceType":""#,
-    r#"{"taskSucceededEventDetails":{"resourceType":""#,
-    r#"{"taskFailedEventDetails":{"resourceType":""#,
-    r#"{"lambdaFunctionScheduledEventDetails":{"resource":""#,
-    r#"{"lambdaFunctionSucceededEventDetails":{"output":""#,
-    r#"{"mapIterationStartedEventDetails":{"name":""#,
-    r#"{"mapIterationSucceededEventDetails":{"name":""#,
-    r#"","inputDetails":{"truncated":false}"#,
-    r#"","outputDetails":{"truncated":false}"#,
-    r#"","input":""#,
-    r#"","output":""#,
-    r#"","resource":""#,
-    r#"","region":""#,
-    r#"","parameters":""#,
-    r#","roleArn":"arn:aws:iam::"#,
-    r#"\"SdkHttpMetadata\":{\"AllHttpHeaders\":{"#,
-    r#"\"HttpStatusCode\":200},\"SdkResponseMetadata\":{\"RequestId\":\""#,
-    r#"\"Content-Type\":[\"application/json\"]"#,
-    r#"\"Content-Type\":\"application/json\""#,
-    r#"\"X-Amz-Executed-Version\":"#,
-    r#"\"ExecutedVersion\":\"$LATEST\""#,
+/// The runs and the byte standing for each: 0x01–0x1E less tab, line feed and carriage
+/// return. Longer runs that start like shorter ones come first.
+const RUNS: [(u8, &str); 27] = [
+    (0x01, r#"{"stateEnteredEventDetails":{"name":""#),
+    (0x02, r#"{"stateExitedEventDetails":{"name":""#),
+    (0x03, r#"{"executionStartedEventDetails":{"input":""#),
+    (0x04, r#"{"executionSucceededEventDetails":{"output":""#),
+    (0x05, r#"{"taskScheduledEventDetails":{"resourceType":""#),
+    (0x06, r#"{"taskStartedEventDetails":{"resourceType":""#),
+    (0x07, r#"{"taskSubmittedEventDetails":{"resourceType":""#),
+    (0x08, r#"{"taskSucceededEventDetails":{"resourceType":""#),
+    (0x0B, r#"{"taskFailedEventDetails":{"resourceType":""#),
+    (
+        0x0C,
+        r#"{"lambdaFunctionScheduledEventDetails":{"resource":""#,
+    ),
+    (
+        0x0E,
+        r#"{"lambdaFunctionSucceededEventDetails":{"output":""#,
+    ),
+    (0x0F, r#"{"mapIterationStartedEventDetails":{"name":""#),
+    (0x10, r#"{"mapIterationSucceededEventDetails":{"name":""#),
+    (0x11, r#"","inputDetails":{"truncated":false}"#),
+    (0x12, r#"","outputDetails":{"truncated":false}"#),
+    (0x13, r#"","input":""#),
+    (0x14, r#"","output":""#),
+    (0x15, r#"","resource":""#),
+    (0x16, r#"","region":""#),
+    (0x17, r#"","parameters":""#),
+    (0x18, r#","roleArn":"arn:aws:iam::"#),
+    (0x19, r#"\"SdkHttpMetadata\":{\"AllHttpHeaders\":{"#),
+    (
+        0x1A,
+        r#"\"HttpStatusCode\":200},\"SdkResponseMetadata\":{\"RequestId\":\""#,
+    ),
+    (0x1B, r#"\"Content-Type\":[\"application/json\"]"#),
+    (0x1C, r#"\"Content-Type\":\"application/json\""#),
+    (0x1D, r#"\"X-Amz-Executed-Version\":"#),
+    (0x1E, r#"\"ExecutedVersion\":\"$LATEST\""#),
 ];
 
-/// The byte standing for each run: 0x01–0x1E less tab, line feed and carriage return.
-const CODES: [u8; 27] = [
-    0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x0B, 0x0C, 0x0E, 0x0F, 0x10, 0x11, 0x12, 0x13,
-    0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E,
-];
+/// The run a byte stands for, if it stands for one.
+fn run_of(c: char) -> Option<&'static str> {
+    if c >= '\u{20}' {
+        return None;
+    }
+    RUNS.iter()
+        .find(|(code, _)| char::from(*code) == c)
+        .map(|(_, run)| *run)
+}
 
 /// The packed form of an event's details (JSON text).
 pub fn pack(details: &str) -> Cow<'_, str> {
@@ -64,7 +77,7 @@ pub fn pack(details: &str) -> Cow<'_, str> {
     let mut replaced = false;
     'scan: while let Some(c) = rest.chars().next() {
         if matches!(c, '{' | '"' | ',' | '\\') {
-            for (run, code) in RUNS.iter().zip(CODES) {
+            for (code, run) in RUNS {
                 if let Some(after) = rest.strip_prefix(run) {
                     out.push(char::from(code));
                     rest = after;
@@ -90,8 +103,8 @@ pub fn unpack(stored: &str) -> Cow<'_, str> {
     };
     let mut out = String::with_capacity(packed.len() * 2);
     for c in packed.chars() {
-        match CODES.iter().position(|code| char::from(*code) == c) {
-            Some(i) => out.push_str(RUNS[i]),
+        match run_of(c) {
+            Some(run) => out.push_str(run),
             None => out.push(c),
         }
     }
@@ -155,11 +168,11 @@ mod tests {
 
     #[test]
     fn each_run_has_its_own_byte() {
-        let mut codes = CODES.to_vec();
+        let mut codes: Vec<u8> = RUNS.iter().map(|(code, _)| *code).collect();
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), RUNS.len());
-        assert!(CODES
+        assert!(codes
             .iter()
             .all(|c| *c > 0 && *c < MARK && ![b'\t', b'\n', b'\r'].contains(c)));
     }
