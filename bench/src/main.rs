@@ -24,6 +24,8 @@
 //! - `run`: N executions of Pass → Wait 0 s → Pass, started and run to completion, watched
 //!   through the API alone (ListExecutions), so it can drive any Step Functions endpoint
 //!   (`--endpoint`), such as moto's server, for a comparison on the same machine.
+//! - `soak`: hours of mixed load at a fixed rate (starts, Waits of 1–60 s, Task calls with
+//!   retried failures, stops, reads, retention sweeping), a row of figures every minute.
 //! - `failover`: on several nodes, SIGKILL the one holding the most partitions while
 //!   executions of its partitions are due; time from the kill to the first of them firing on
 //!   its new owner, over several runs.
@@ -46,6 +48,7 @@ mod console;
 mod daemon;
 mod db;
 mod maps;
+mod soak;
 
 use client::Client;
 use daemon::{noop_function_server, rss_kib, token_function_server, Nodes};
@@ -198,6 +201,22 @@ enum Scenario {
         #[arg(long, default_value_t = 200)]
         samples: usize,
     },
+    /// Hours of mixed load at a fixed rate, sampled every minute into a CSV file (starts,
+    /// Waits of 1–60 s, Task calls with retried failures, stops, reads, retention sweeping).
+    Soak {
+        /// Executions started per second
+        #[arg(long, default_value_t = 1_000)]
+        rate: u64,
+        /// Minutes to run
+        #[arg(long, default_value_t = 120)]
+        minutes: u64,
+        /// Seconds a closed execution is kept before the retention sweep removes it
+        #[arg(long, default_value_t = 300)]
+        retention_secs: u64,
+        /// Where the per-minute figures go
+        #[arg(long, default_value = "soak.csv")]
+        csv: PathBuf,
+    },
     /// Kill a node (SIGKILL) while executions in its partitions are due; time from the kill
     /// to the first of them firing on another node (PostgreSQL, two nodes or more).
     Failover {
@@ -294,6 +313,19 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
     ) {
         env.push(("LAMBDA_ENDPOINT".into(), noop_function_server().await?));
     }
+    let soak_function = match &cli.scenario {
+        Scenario::Soak { retention_secs, .. } => {
+            let f = soak::FunctionServer::start().await?;
+            env.push(("LAMBDA_ENDPOINT".into(), f.url.clone()));
+            env.push((
+                "HOURGLASS_RETENTION_DAYS".into(),
+                (*retention_secs as f64 / 86_400.0).to_string(),
+            ));
+            env.push(("HOURGLASS_RETENTION_SWEEP_SECS".into(), "30".into()));
+            Some(f)
+        }
+        _ => None,
+    };
     let (token_tx, token_rx) = tokio::sync::mpsc::unbounded_channel();
     if matches!(cli.scenario, Scenario::Callbacks { .. }) {
         env.push((
@@ -660,6 +692,21 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
                 pct(&lateness, 99.0),
                 lateness.last().copied().unwrap_or(0),
             );
+        }
+        Scenario::Soak {
+            rate,
+            minutes,
+            ref csv,
+            ..
+        } => {
+            single("soak")?;
+            let function = soak_function.context("the soak's function server")?;
+            let opts = soak::Options {
+                rate,
+                minutes,
+                csv: csv.clone(),
+            };
+            soak::run(&client, nodes.first(), data_dir, &function, &opts).await?;
         }
         Scenario::Failover { runs, count } => {
             if cli.nodes < 2 {
