@@ -86,11 +86,16 @@ impl Store {
     }
 
     pub async fn count_fired(&self) -> Result<u64> {
-        self.count(
-            "SELECT COUNT(*) FROM history_events WHERE type = 'WaitStateExited'",
-            None,
-        )
-        .await
+        let sql = match self {
+            Self::Sqlite(dir) => format!(
+                "SELECT COUNT(*) FROM history_events h WHERE {}",
+                sqlite_wait_exited(&mut open_sqlite(dir).await?).await?
+            ),
+            Self::Postgres { .. } => {
+                "SELECT COUNT(*) FROM history_events WHERE type = 'WaitStateExited'".to_owned()
+            }
+        };
+        self.count(&sql, None).await
     }
 
     pub async fn count_status(&self, status: &str) -> Result<u64> {
@@ -127,14 +132,16 @@ impl Store {
     pub async fn exited_times(&self) -> Result<Vec<(String, String, i64)>> {
         const SQL: &str = "SELECT e.arn, e.name, h.timestamp_ms FROM history_events h \
              JOIN executions e ON e.id = h.execution_id WHERE h.type = 'WaitStateExited'";
-        // SQLite keys a history row by execution id << 24 | event id (migration 0007).
-        const SQLITE: &str = "SELECT e.arn, e.name, h.timestamp_ms FROM history_events h \
-             JOIN executions e ON e.id = h.key >> 24 WHERE h.type = 'WaitStateExited'";
         Ok(match self {
             Self::Sqlite(dir) => {
-                sqlx::query_as(SQLITE)
-                    .fetch_all(&mut open_sqlite(dir).await?)
-                    .await?
+                // SQLite keys a history row by execution id << 24 | event id (migration 0007).
+                let mut db = open_sqlite(dir).await?;
+                let sql = format!(
+                    "SELECT e.arn, e.name, h.timestamp_ms FROM history_events h \
+                     JOIN executions e ON e.id = h.key >> 24 WHERE {}",
+                    sqlite_wait_exited(&mut db).await?
+                );
+                sqlx::query_as(&sql).fetch_all(&mut db).await?
             }
             Self::Postgres { url, .. } => {
                 sqlx::query_as(SQL)
@@ -162,6 +169,23 @@ impl Store {
             .await?;
         Ok((held, total as u64))
     }
+}
+
+/// Which SQLite history rows `h` are WaitStateExited events: by number since migration 0008,
+/// by name in a database written before it (the build before a change, in a comparison).
+async fn sqlite_wait_exited(db: &mut sqlx::SqliteConnection) -> Result<String> {
+    let numbered: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'event_types'")
+            .fetch_one(db)
+            .await?;
+    Ok(if numbered > 0 {
+        format!(
+            "h.type_code = {}",
+            hourglass::model::HistoryEventType::WaitStateExited.code()
+        )
+    } else {
+        "h.type = 'WaitStateExited'".to_owned()
+    })
 }
 
 async fn open_sqlite(dir: &std::path::Path) -> Result<sqlx::SqliteConnection> {

@@ -69,13 +69,13 @@ pub const TIMERS_OF: &str =
 /// `order` is ` ORDER BY id` where the rows may come in another order (SQLite reads them by
 /// its primary key, in id order; sorting them anyway costs a temporary tree). The lines are
 /// sorted again when read.
-/// `id` is how a row's event id is read and `rows` which rows are the execution's (the
-/// stores key their rows differently).
-pub fn whole_history(agg: &str, newline: &str, order: &str, id: &str, rows: &str) -> String {
+/// `id` is how a row's event id is read, `ty` its type's name, and `rows` the table and which
+/// of its rows are the execution's (the stores key their rows and store types differently).
+pub fn whole_history(agg: &str, newline: &str, order: &str, [id, ty, rows]: [&str; 3]) -> String {
     format!(
-        "SELECT {agg}({id} || ' ' || previous_id || ' ' || type || ' ' || timestamp_ms || ' ' \
+        "SELECT {agg}({id} || ' ' || previous_id || ' ' || {ty} || ' ' || timestamp_ms || ' ' \
          || COALESCE(details, ''), {newline}{order}) \
-         FROM history_events WHERE {rows}"
+         FROM {rows}"
     )
 }
 

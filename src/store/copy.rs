@@ -203,8 +203,9 @@ const TABLES: &[Table] = &[
     },
     Table {
         name: "history_events",
-        select: "SELECT key >> 24, key & 16777215, previous_id, type, timestamp_ms, details \
-                 FROM history_events ORDER BY key",
+        select: "SELECT h.key >> 24, h.key & 16777215, h.previous_id, t.name, h.timestamp_ms, \
+                 h.details FROM history_events h JOIN event_types t ON t.code = h.type_code \
+                 ORDER BY h.key",
         columns: &[
             ("execution_id", Kind::Int),
             ("id", Kind::Int),

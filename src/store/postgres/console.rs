@@ -51,8 +51,7 @@ impl ConsoleReads for PgStore {
             "string_agg",
             "E'\\n'",
             " ORDER BY id",
-            "id",
-            "execution_id = $1",
+            ["id", "type", "history_events WHERE execution_id = $1"],
         );
         let text: Option<String> = sqlx::query_scalar(&sql)
             .bind(execution_id)

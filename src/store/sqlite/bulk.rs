@@ -117,7 +117,7 @@ impl Kind {
                  SELECT * FROM {values}"
             ),
             Kind::InsertEvents => format!(
-                "INSERT INTO history_events (key, previous_id, type, timestamp_ms, details) \
+                "INSERT INTO history_events (key, previous_id, type_code, timestamp_ms, details) \
                  SELECT * FROM {values}"
             ),
         };
@@ -248,7 +248,7 @@ impl Rows<'_> {
                 for &(execution_id, e) in &self.events[range] {
                     args.add(super::history_key(execution_id, e.id))?;
                     args.add(e.previous_id)?;
-                    args.add(e.event_type.as_str())?;
+                    args.add(e.event_type.code())?;
                     args.add(e.timestamp_ms)?;
                     args.add(e.details.as_deref().map(|d| packed::pack(d).into_owned()))?;
                 }

@@ -48,8 +48,12 @@ impl ConsoleReads for SqliteStore {
             "group_concat",
             "char(10)",
             "",
-            "(key & 16777215)",
-            "key > $1 AND key < $2",
+            [
+                "(h.key & 16777215)",
+                "t.name",
+                "history_events h JOIN event_types t ON t.code = h.type_code \
+                 WHERE h.key > $1 AND h.key < $2",
+            ],
         )))
         .bind(super::history_key(execution_id, 0))
         .bind(super::history_key(execution_id + 1, 0))
