@@ -3,6 +3,7 @@
 use super::{classify, PgStore, EXECUTION_COLUMNS};
 use crate::model::ExecutionStatus;
 use crate::store::console_sql as q;
+use crate::store::packed;
 use crate::store::ports::ConsoleReads;
 use crate::store::{EventRow, ExecutionRow, Result};
 
@@ -35,6 +36,7 @@ impl ConsoleReads for PgStore {
             .bind(limit)
             .fetch_all(&self.pool)
             .await
+            .map(packed::unpack_executions)
             .map_err(classify)
     }
 

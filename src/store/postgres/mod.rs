@@ -207,6 +207,7 @@ impl PgStore {
             .bind(after_id)
             .bind(limit)
             .fetch_all(&self.pool))
+        .map(packed::unpack_executions)
     }
 }
 
@@ -407,11 +408,13 @@ impl ExecutionReads for PgStore {
     async fn execution_by_arn(&self, arn: &str) -> Result<Option<ExecutionRow>> {
         let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = $1");
         read!(sqlx::query_as(&sql).bind(arn).fetch_optional(&self.pool))
+            .map(packed::unpack_execution)
     }
 
     async fn execution_by_id(&self, id: i64) -> Result<Option<ExecutionRow>> {
         let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE id = $1");
         read!(sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool))
+            .map(packed::unpack_execution)
     }
 
     async fn list_executions(
@@ -433,6 +436,7 @@ impl ExecutionReads for PgStore {
             .bind(after_id)
             .bind(limit)
             .fetch_all(&self.pool))
+        .map(packed::unpack_executions)
     }
 
     async fn count_running(&self, state_machine_arn: &str) -> Result<i64> {

@@ -253,7 +253,11 @@ async fn write_rows<'a>(
         .bind(e.iter().map(|r| r.cause.as_deref()).collect::<Vec<_>>())
         .bind(e.iter().map(|r| r.start_ms).collect::<Vec<_>>())
         .bind(e.iter().map(|r| r.stop_ms).collect::<Vec<_>>())
-        .bind(e.iter().map(|r| r.cursor.as_deref()).collect::<Vec<_>>())
+        .bind(
+            e.iter()
+                .map(|r| r.cursor.as_deref().map(packed::pack_cursor))
+                .collect::<Vec<_>>(),
+        )
         .bind(e.iter().map(|r| r.last_event_id).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await
@@ -276,7 +280,11 @@ async fn write_rows<'a>(
         .bind(u.iter().map(|r| r.error.as_deref()).collect::<Vec<_>>())
         .bind(u.iter().map(|r| r.cause.as_deref()).collect::<Vec<_>>())
         .bind(u.iter().map(|r| r.stop_ms).collect::<Vec<_>>())
-        .bind(u.iter().map(|r| r.cursor.as_deref()).collect::<Vec<_>>())
+        .bind(
+            u.iter()
+                .map(|r| r.cursor.as_deref().map(packed::pack_cursor))
+                .collect::<Vec<_>>(),
+        )
         .bind(u.iter().map(|r| r.last_event_id).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await

@@ -197,7 +197,11 @@ impl Rows<'_> {
                     args.add(r.cause.as_deref())?;
                     args.add(r.start_ms)?;
                     args.add(r.stop_ms)?;
-                    args.add(r.cursor.as_deref())?;
+                    args.add(
+                        r.cursor
+                            .as_deref()
+                            .map(|c| packed::pack_cursor(c).into_owned()),
+                    )?;
                     args.add(r.last_event_id)?;
                 }
             }
@@ -209,7 +213,11 @@ impl Rows<'_> {
                     args.add(u.error.as_deref())?;
                     args.add(u.cause.as_deref())?;
                     args.add(u.stop_ms)?;
-                    args.add(u.cursor.as_deref())?;
+                    args.add(
+                        u.cursor
+                            .as_deref()
+                            .map(|c| packed::pack_cursor(c).into_owned()),
+                    )?;
                     args.add(u.last_event_id)?;
                 }
             }

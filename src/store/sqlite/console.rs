@@ -3,6 +3,7 @@
 use super::{sql, SqliteStore, EXECUTION_COLUMNS};
 use crate::model::ExecutionStatus;
 use crate::store::console_sql as q;
+use crate::store::packed;
 use crate::store::ports::ConsoleReads;
 use crate::store::{EventRow, ExecutionRow, Result};
 
@@ -24,7 +25,7 @@ impl ConsoleReads for SqliteStore {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<ExecutionRow>> {
-        Ok(
+        Ok(packed::unpack_executions(
             sqlx::query_as(&sql::sqlite(&q::executions_named(EXECUTION_COLUMNS, "")))
                 .bind(arn_prefix)
                 .bind(format!("{arn_prefix}\u{10FFFF}"))
@@ -33,7 +34,7 @@ impl ConsoleReads for SqliteStore {
                 .bind(limit)
                 .fetch_all(&self.reader.pool)
                 .await?,
-        )
+        ))
     }
 
     async fn timers_of(&self, execution_id: i64) -> Result<Vec<(i64, i64)>> {

@@ -293,18 +293,22 @@ impl Reader {
 
     pub async fn execution_by_arn(&self, arn: &str) -> Result<Option<ExecutionRow>> {
         let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ?");
-        Ok(sqlx::query_as(&sql)
-            .bind(arn)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(packed::unpack_execution(
+            sqlx::query_as(&sql)
+                .bind(arn)
+                .fetch_optional(&self.pool)
+                .await?,
+        ))
     }
 
     pub async fn execution_by_id(&self, id: i64) -> Result<Option<ExecutionRow>> {
         let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE id = ?");
-        Ok(sqlx::query_as(&sql)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(packed::unpack_execution(
+            sqlx::query_as(&sql)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        ))
     }
 
     /// Executions of a state machine, newest first, strictly after the `(start_ms, id)` cursor.
@@ -320,14 +324,16 @@ impl Reader {
             Some(_) => sql::sqlite(&console_sql::executions_with_status(EXECUTION_COLUMNS)),
             None => sql::sqlite(&console_sql::executions_any_status(EXECUTION_COLUMNS)),
         };
-        Ok(sqlx::query_as(&sql)
-            .bind(state_machine_arn)
-            .bind(status)
-            .bind(after_start)
-            .bind(after_id)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(packed::unpack_executions(
+            sqlx::query_as(&sql)
+                .bind(state_machine_arn)
+                .bind(status)
+                .bind(after_start)
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?,
+        ))
     }
 
     /// History events after `after_id` (ascending) or before it (`reverse`), at most `limit`.
@@ -548,14 +554,16 @@ impl Reader {
         limit: i64,
     ) -> Result<Vec<ExecutionRow>> {
         let (after_start, after_id) = after.unwrap_or((i64::MAX, i64::MAX));
-        Ok(sqlx::query_as(&sql::sqlite(query))
-            .bind(arn)
-            .bind(status.map(ExecutionStatus::as_str))
-            .bind(after_start)
-            .bind(after_id)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(packed::unpack_executions(
+            sqlx::query_as(&sql::sqlite(query))
+                .bind(arn)
+                .bind(status.map(ExecutionStatus::as_str))
+                .bind(after_start)
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?,
+        ))
     }
 
     /// State machines marked DELETING.
