@@ -11,6 +11,7 @@
 //! back the very text [`pack`] was given, so GetExecutionHistory answers as before.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 /// First byte of a packed text.
 const MARK: u8 = 0x1F;
@@ -61,42 +62,54 @@ const RUNS: Runs = [
 ];
 
 /// The runs of cursors (`asl::run::cursor`, its field names in the order it writes them): a
-/// Wait's, a Task's call, a Retry's back-off, a Map's or Parallel's branches.
-const CURSOR_RUNS: Runs = [
-    (0x01, r#"{"status":"RUNNING","current":""#),
-    (0x02, r#"","input":"#),
-    (0x03, r#","entered_ms":"#),
-    (0x04, r#","waiting":{"seq":"#),
-    (0x05, r#","due_ms":"#),
-    (0x06, r#","chain_id":"#),
-    (0x07, r#","entered_event_id":"#),
-    (0x08, r#","last_event_id":"#),
-    (0x0B, r#","task":{"invocation":{"seq":"#),
-    (0x0C, r#","function_name":""#),
-    (0x0E, r#"","qualifier":null,"payload":""#),
-    (
-        0x0F,
-        r#"","invocation_type":"RequestResponse","client_context":null}"#,
-    ),
-    (0x10, r#","parameters":{"#),
-    (0x11, r#","in_flight":null"#),
-    (0x12, r#","in_flight":"#),
-    (
-        0x13,
-        r#","timeout":null,"timeout_secs":null,"heartbeat_secs":null}"#,
-    ),
-    (0x14, r#","retry":{"attempts":["#),
-    (0x15, r#"],"count":"#),
-    (0x16, r#","backoff":{"seq":"#),
-    (0x17, r#","timeout_due_ms":"#),
-    (0x18, r#","token_key":""#),
-    (0x19, r#","fanout":{"inputs":["#),
-    (0x1A, r#","running":[{"index":"#),
-    (0x1B, r#","frame":{"current":""#),
-    (0x1C, r#","results":["#),
-    (0x1D, r#","variables":{"#),
-    (0x1E, r#","max_concurrency":"#),
-];
+/// Wait's, a Task's call, a Retry's back-off, a Map's or Parallel's branches. The first is a
+/// running execution's start (the status in the vocabulary's spelling, which is AWS's).
+static CURSOR_RUNS: LazyLock<Runs> = LazyLock::new(|| {
+    let running: &'static str = format!(
+        r#"{{"status":"{}","current":""#,
+        crate::model::ExecutionStatus::Running.as_str()
+    )
+    .leak();
+    cursor_runs(running)
+});
+
+const fn cursor_runs(running: &'static str) -> Runs {
+    [
+        (0x01, running),
+        (0x02, r#"","input":"#),
+        (0x03, r#","entered_ms":"#),
+        (0x04, r#","waiting":{"seq":"#),
+        (0x05, r#","due_ms":"#),
+        (0x06, r#","chain_id":"#),
+        (0x07, r#","entered_event_id":"#),
+        (0x08, r#","last_event_id":"#),
+        (0x0B, r#","task":{"invocation":{"seq":"#),
+        (0x0C, r#","function_name":""#),
+        (0x0E, r#"","qualifier":null,"payload":""#),
+        (
+            0x0F,
+            r#"","invocation_type":"RequestResponse","client_context":null}"#,
+        ),
+        (0x10, r#","parameters":{"#),
+        (0x11, r#","in_flight":null"#),
+        (0x12, r#","in_flight":"#),
+        (
+            0x13,
+            r#","timeout":null,"timeout_secs":null,"heartbeat_secs":null}"#,
+        ),
+        (0x14, r#","retry":{"attempts":["#),
+        (0x15, r#"],"count":"#),
+        (0x16, r#","backoff":{"seq":"#),
+        (0x17, r#","timeout_due_ms":"#),
+        (0x18, r#","token_key":""#),
+        (0x19, r#","fanout":{"inputs":["#),
+        (0x1A, r#","running":[{"index":"#),
+        (0x1B, r#","frame":{"current":""#),
+        (0x1C, r#","results":["#),
+        (0x1D, r#","variables":{"#),
+        (0x1E, r#","max_concurrency":"#),
+    ]
+}
 
 /// The run a byte stands for in `runs`, if it stands for one.
 fn run_of(runs: &Runs, c: char) -> Option<&'static str> {

@@ -10,6 +10,7 @@
 
 mod bulk;
 mod console;
+mod event_types;
 mod map_runs;
 pub mod writer;
 
@@ -166,7 +167,7 @@ async fn open_inner(config: &Config) -> Result<(Reader, SqliteConnection)> {
     sqlx::migrate!("./migrations/sqlite")
         .run(&mut write_conn)
         .await?;
-    name_event_types(&mut write_conn).await?;
+    event_types::name_event_types(&mut write_conn).await?;
     if config.sqlite.max_size_mib > 0 {
         // Writes past the cap fail with SQLITE_FULL, as on a full disk: the request is
         // refused whole and the daemon goes on serving what it holds.
@@ -193,38 +194,6 @@ async fn open_inner(config: &Config) -> Result<(Reader, SqliteConnection)> {
         },
         write_conn,
     ))
-}
-
-/// Give every event type its row in `event_types`: a type added after the database was
-/// created is named here, without a migration. A number already naming another type, or a type
-/// already under another number, fails the start instead of misreading the history.
-async fn name_event_types(conn: &mut SqliteConnection) -> Result<()> {
-    let stored: Vec<(i64, String)> = sqlx::query_as("SELECT code, name FROM event_types")
-        .fetch_all(&mut *conn)
-        .await?;
-    for t in crate::model::HistoryEventType::ALL {
-        match stored
-            .iter()
-            .find(|(code, name)| *code == t.code() || name == t.as_str())
-        {
-            Some((code, name)) if *code == t.code() && name == t.as_str() => {}
-            Some((code, name)) => {
-                return Err(Error::Unavailable(format!(
-                    "event_types names {code} {name}, where this build has {} {}",
-                    t.code(),
-                    t.as_str()
-                )))
-            }
-            None => {
-                sqlx::query("INSERT INTO event_types (code, name) VALUES (?, ?)")
-                    .bind(t.code())
-                    .bind(t.as_str())
-                    .execute(&mut *conn)
-                    .await?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Take the data directory's lock (`hourglass.lock`), so that one process at a time uses the
@@ -799,49 +768,5 @@ impl Commit for SqliteStore {
             WhenFull::Refuse => self.writer.try_write(ops).await,
             WhenFull::Wait => self.writer.write(ops).await,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::HistoryEventType;
-
-    async fn names(conn: &mut SqliteConnection) -> Vec<(i64, String)> {
-        sqlx::query_as("SELECT code, name FROM event_types ORDER BY code")
-            .fetch_all(conn)
-            .await
-            .expect("event_types")
-    }
-
-    /// The migration names each type by the number this build stores it as; a type the
-    /// database does not name yet (a newer build's) is added at the start; a number naming
-    /// another type stops the start instead of misreading the history.
-    #[tokio::test]
-    async fn event_types_are_named_by_the_numbers_stored() {
-        let (_reader, mut conn, _dir) = open_temporary().await;
-        let want: Vec<(i64, String)> = HistoryEventType::ALL
-            .iter()
-            .map(|t| (t.code(), t.as_str().to_owned()))
-            .collect();
-        assert_eq!(names(&mut conn).await, want);
-
-        sqlx::query("DELETE FROM event_types WHERE code = 61")
-            .execute(&mut conn)
-            .await
-            .expect("delete");
-        name_event_types(&mut conn).await.expect("named");
-        assert_eq!(names(&mut conn).await, want);
-
-        sqlx::query("UPDATE event_types SET name = 'Renamed' WHERE code = 0")
-            .execute(&mut conn)
-            .await
-            .expect("update");
-        let err = name_event_types(&mut conn).await.expect_err("refused");
-        assert!(
-            err.to_string()
-                .contains("event_types names 0 Renamed, where this build has 0 ActivityFailed"),
-            "{err}"
-        );
     }
 }
