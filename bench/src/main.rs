@@ -670,10 +670,21 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
             if now_ms() >= due_ms {
                 bail!("starting took longer than the lead time; use a smaller --count");
             }
+            // Four clients read executions all along, as a dashboard or pollers would.
+            let readers = DescribeLoops::start(&client, &sm, count, 4);
             wait_until("timers fired", count, Duration::from_secs(600), || {
                 store.count_fired()
             })
             .await?;
+            let mut during = readers.finish(due_ms).await?;
+            during.sort_unstable();
+            println!(
+                "DescribeExecution during the firing ({} calls from 4 clients): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                during.len(),
+                pct(&during, 50.0) as f64 / 1000.0,
+                pct(&during, 99.0) as f64 / 1000.0,
+                during.last().copied().unwrap_or(0) as f64 / 1000.0,
+            );
             // Each execution is named e{i}, so its deadline is due_of(i).
             let exited = store.exited_times().await?;
             let mut lateness: Vec<i64> = exited
@@ -717,6 +728,58 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
     }
     nodes.stop()?;
     Ok(())
+}
+
+/// DescribeExecution of executions `e0..e{count}` of a machine from closed-loop clients.
+struct DescribeLoops {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    loops: Vec<tokio::task::JoinHandle<Result<Vec<Call>>>>,
+}
+
+/// A call: when it began (UTC ms) and how long it took (µs).
+type Call = (i64, u64);
+
+impl DescribeLoops {
+    fn start(client: &Client, sm: &str, count: u64, clients: u64) -> Self {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let prefix = sm.replacen(":stateMachine:", ":execution:", 1);
+        let loops = (0..clients)
+            .map(|c| {
+                let (client, prefix, stop) = (client.clone(), prefix.clone(), stop.clone());
+                tokio::spawn(async move {
+                    let mut calls = Vec::new();
+                    let mut i = c;
+                    while !stop.load(Ordering::Relaxed) {
+                        // A stride prime to any count visits executions all over the store.
+                        i = (i + 7_919) % count.max(1);
+                        let body = serde_json::json!({"executionArn": format!("{prefix}:e{i}")});
+                        let (at, t) = (now_ms(), Instant::now());
+                        if let Err(e) = client.call("DescribeExecution", &body).await? {
+                            bail!("DescribeExecution failed: {e}");
+                        }
+                        calls.push((at, t.elapsed().as_micros() as u64));
+                    }
+                    Ok(calls)
+                })
+            })
+            .collect();
+        Self { stop, loops }
+    }
+
+    /// Stop the clients; the latencies (µs) of the calls begun at `from_ms` or later.
+    async fn finish(self, from_ms: i64) -> Result<Vec<u64>> {
+        self.stop.store(true, Ordering::Relaxed);
+        let mut out = Vec::new();
+        for l in self.loops {
+            out.extend(
+                l.await??
+                    .into_iter()
+                    .filter(|(at, _)| *at >= from_ms)
+                    .map(|(_, us)| us),
+            );
+        }
+        Ok(out)
+    }
 }
 
 /// Poll `done` every 100 ms until it reaches `want`, for at most `limit`.
