@@ -338,10 +338,13 @@ impl Tables {
                         .executions
                         .get(id)
                         .is_some_and(|e| e.status != ExecutionStatus::Running);
-                    if closed {
-                        if let Some(e) = self.executions.remove(id) {
-                            self.by_arn.remove(&e.arn);
-                        }
+                    // A redrive may have made it RUNNING since the sweep chose it: then it
+                    // keeps everything.
+                    if !closed {
+                        continue;
+                    }
+                    if let Some(e) = self.executions.remove(id) {
+                        self.by_arn.remove(&e.arn);
                     }
                     self.history.retain(|(e, _), _| e != id);
                     self.timers.retain(|t| t.execution_id != *id);

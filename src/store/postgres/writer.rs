@@ -557,6 +557,15 @@ async fn apply_single(tx: &mut PgConnection, op: &WriteOp) -> Result<()> {
             .await?
         }
         WriteOp::DeleteExecutions { ids } => {
+            // The rows first, and only of executions still closed (a redrive may have made one
+            // RUNNING since the sweep chose it): the children go with the rows removed.
+            let removed: Vec<i64> = sqlx::query_scalar(
+                "DELETE FROM executions WHERE status <> 'RUNNING' AND id = ANY($1) RETURNING id",
+            )
+            .bind(ids)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(classify)?;
             for table in [
                 "history_events",
                 "timers",
@@ -568,16 +577,10 @@ async fn apply_single(tx: &mut PgConnection, op: &WriteOp) -> Result<()> {
                 exec(
                     tx,
                     sqlx::query(&format!("DELETE FROM {table} WHERE execution_id = ANY($1)"))
-                        .bind(ids),
+                        .bind(&removed),
                 )
                 .await?;
             }
-            exec(
-                tx,
-                sqlx::query("DELETE FROM executions WHERE status <> 'RUNNING' AND id = ANY($1)")
-                    .bind(ids),
-            )
-            .await?
         }
         // Written together by `write_rows`.
         WriteOp::Fence { .. }

@@ -331,7 +331,21 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
             }
         }
         WriteOp::DeleteExecutions { ids } => {
-            for id in ids {
+            // The rows first, and only of executions still closed (a redrive may have made one
+            // RUNNING since the sweep chose it): the children go with the rows removed.
+            let mut removed: Vec<i64> = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(MAX_PARAMS_PER_STATEMENT) {
+                let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                    "DELETE FROM executions WHERE status != 'RUNNING' AND id IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(id);
+                }
+                qb.push(") RETURNING id");
+                removed.extend(qb.build_query_scalar::<i64>().fetch_all(&mut *conn).await?);
+            }
+            for id in &removed {
                 // History rows are keyed by execution and event: one range per execution.
                 sqlx::query("DELETE FROM history_events WHERE key >= ? AND key < ?")
                     .bind(super::history_key(*id, 0))
@@ -339,7 +353,7 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
                     .execute(&mut *conn)
                     .await?;
             }
-            for chunk in ids.chunks(MAX_PARAMS_PER_STATEMENT) {
+            for chunk in removed.chunks(MAX_PARAMS_PER_STATEMENT) {
                 for table in [
                     "timers",
                     "tasks",
@@ -356,15 +370,6 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
                     qb.push(")");
                     qb.build().execute(&mut *conn).await?;
                 }
-                let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                    "DELETE FROM executions WHERE status != 'RUNNING' AND id IN (",
-                );
-                let mut sep = qb.separated(", ");
-                for id in chunk {
-                    sep.push_bind(id);
-                }
-                qb.push(")");
-                qb.build().execute(&mut *conn).await?;
             }
         }
         // Written together by `apply`.
