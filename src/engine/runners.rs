@@ -253,15 +253,18 @@ impl<S: Store> Engine<S> {
         }
     }
 
-    /// Remove closed executions older than `retention` (with their history), in batches
-    /// small enough not to stall other writes, every `every`, until `shutdown`.
+    /// Remove closed executions older than `retention` (with their history) every `every`,
+    /// until `shutdown`. A sweep never has the writer to itself: it removes a small batch,
+    /// then pauses as long as that batch took, so other writes wait at most one batch and the
+    /// sweep takes at most half of the writer's time (removing an execution costs more than
+    /// starting one: its rows sit on index pages scattered by ARN).
     pub async fn run_retention(
         self: Arc<Self>,
         retention: Duration,
         every: Duration,
         shutdown: CancellationToken,
     ) {
-        const BATCH: i64 = 500;
+        const BATCH: i64 = 100;
         let retention_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
         loop {
             tokio::select! {
@@ -284,6 +287,7 @@ impl<S: Store> Engine<S> {
                     break;
                 }
                 let n = ids.len() as u64;
+                let began = std::time::Instant::now();
                 if let Err(e) = self
                     .commit(
                         vec![store::WriteOp::DeleteExecutions { ids }],
@@ -295,7 +299,10 @@ impl<S: Store> Engine<S> {
                     break;
                 }
                 crate::metrics::retention_removed(n);
-                tokio::task::yield_now().await;
+                tokio::select! {
+                    _ = tokio::time::sleep(began.elapsed()) => {}
+                    _ = shutdown.cancelled() => return,
+                }
             }
         }
     }
