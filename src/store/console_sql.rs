@@ -79,7 +79,7 @@ pub fn whole_history(agg: &str, newline: &str, order: &str, [id, ty, rows]: [&st
     )
 }
 
-/// The events of [`whole_history`]'s text, in id order.
+/// The events of [`whole_history`]'s text, in id order, their details as stored (packed).
 pub fn parse_history(text: Option<&str>) -> super::Result<Vec<super::EventRow>> {
     let corrupt = |line: &str| {
         let shown: String = line.chars().take(80).collect();
@@ -104,7 +104,7 @@ pub fn parse_history(text: Option<&str>) -> super::Result<Vec<super::EventRow>> 
             previous_id,
             event_type,
             timestamp_ms,
-            details: (!details.is_empty()).then(|| super::packed::unpack(details).into_owned()),
+            details: (!details.is_empty()).then(|| details.to_owned()),
         });
     }
     events.sort_by_key(|e| e.id);

@@ -9,12 +9,21 @@
 //! is, so rows written before packing existed still read, and a text that holds a control
 //! byte after all (it cannot be JSON) is kept unpacked. Packing is exact: [`unpack`] gives
 //! back the very text [`pack`] was given, so GetExecutionHistory answers as before.
+//!
+//! A text written with its execution's start may also leave out the execution's input: where
+//! a run ending in `"input":` is followed by the very input the execution row keeps (in
+//! details, as the content of a JSON string; in a cursor, as JSON text), the byte [`INPUT`]
+//! stands for it. A pending execution so keeps its input once instead of four times (the row,
+//! ExecutionStarted, its first state's StateEntered, the cursor). Reading such a text needs the
+//! row's input ([`refers_to_input`] says when).
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
 /// First byte of a packed text.
 const MARK: u8 = 0x1F;
+/// In a packed text's body (never anywhere else there), the execution's input.
+const INPUT: char = '\u{1F}';
 
 /// A table of runs and the byte standing for each: 0x01–0x1E less tab, line feed and
 /// carriage return. Longer runs that start like shorter ones come first. A byte's run never
@@ -126,9 +135,52 @@ pub fn pack(details: &str) -> Cow<'_, str> {
     pack_with(&RUNS, details)
 }
 
-/// The details text [`pack`] was given (a text not packed is returned as it is).
-pub fn unpack(stored: &str) -> Cow<'_, str> {
-    unpack_with(&RUNS, stored)
+/// An execution's input as the texts written with its start hold it: the interpreter's
+/// compact JSON of it (which is the row's text when the client sent it compact), as JSON text
+/// in a cursor and as a JSON string's content in details.
+pub struct HeldInput {
+    text: String,
+    content: String,
+}
+
+impl HeldInput {
+    /// The forms of the row's `input`; `None` when it is not JSON (nothing refers to it then).
+    pub fn of(input: &str) -> Option<Self> {
+        let text = serde_json::from_str::<serde_json::Value>(input)
+            .ok()?
+            .to_string();
+        let quoted = serde_json::Value::from(text.as_str()).to_string();
+        let content = quoted[1..quoted.len() - 1].to_owned();
+        Some(Self { text, content })
+    }
+}
+
+/// The packed form of an event's details written with its execution's start, which may leave
+/// out the execution's input.
+pub fn pack_with_input<'a>(details: &'a str, input: Option<&HeldInput>) -> Cow<'a, str> {
+    pack_and_refer(&RUNS, details, input.map(|i| i.content.as_str()))
+}
+
+/// The details text [`pack`] was given (a text not packed is returned as it is). `input` is
+/// the execution's row's, needed when the text [`refers_to_input`]: `None` if it is not given
+/// then. (The stores read whole pages with [`unpack_rows`].)
+#[cfg(test)]
+fn unpack<'a>(stored: &'a str, input: Option<&str>) -> Option<Cow<'a, str>> {
+    let held = held_if_referred(stored, input);
+    unpack_with(&RUNS, stored, held.as_ref().map(|h| h.content.as_str()))
+}
+
+/// Whether a stored text leaves out its execution's input.
+pub fn refers_to_input(stored: &str) -> bool {
+    stored
+        .strip_prefix(char::from(MARK))
+        .is_some_and(|body| body.contains(INPUT))
+}
+
+fn held_if_referred(stored: &str, input: Option<&str>) -> Option<HeldInput> {
+    input
+        .filter(|_| refers_to_input(stored))
+        .and_then(HeldInput::of)
 }
 
 /// The packed form of a cursor (JSON text).
@@ -136,16 +188,29 @@ pub fn pack_cursor(cursor: &str) -> Cow<'_, str> {
     pack_with(&CURSOR_RUNS, cursor)
 }
 
-/// The cursor text [`pack_cursor`] was given (a text not packed is returned as it is).
-pub fn unpack_cursor(stored: &str) -> Cow<'_, str> {
-    unpack_with(&CURSOR_RUNS, stored)
+/// The packed form of a cursor written with its execution's start, which may leave out the
+/// execution's input (the row's text).
+pub fn pack_cursor_with_input<'a>(cursor: &'a str, input: &str) -> Cow<'a, str> {
+    match HeldInput::of(input) {
+        Some(held) => pack_and_refer(&CURSOR_RUNS, cursor, Some(&held.text)),
+        None => pack_cursor(cursor),
+    }
+}
+
+/// The cursor text [`pack_cursor`] was given (a text not packed is returned as it is), with
+/// `input`, its execution row's, where the text refers to it.
+pub fn unpack_cursor<'a>(stored: &'a str, input: &str) -> Option<Cow<'a, str>> {
+    let held = held_if_referred(stored, Some(input));
+    unpack_with(&CURSOR_RUNS, stored, held.as_ref().map(|h| h.text.as_str()))
 }
 
 /// Execution rows read from the database, their cursors unpacked.
 pub fn unpack_executions(mut rows: Vec<super::ExecutionRow>) -> Vec<super::ExecutionRow> {
     for r in &mut rows {
+        let input = &r.input;
         if let Some(c) = r.cursor.as_mut() {
-            if let Cow::Owned(text) = unpack_cursor(c) {
+            // Every row has its input, so a cursor always unpacks.
+            if let Some(Cow::Owned(text)) = unpack_cursor(c, input) {
                 *c = text;
             }
         }
@@ -160,10 +225,17 @@ pub fn unpack_execution(row: Option<super::ExecutionRow>) -> Option<super::Execu
 }
 
 fn pack_with<'a>(runs: &Runs, details: &'a str) -> Cow<'a, str> {
+    pack_and_refer(runs, details, None)
+}
+
+/// Pack `details` with `runs`; `same`, the input as `details` would hold it, is left out where
+/// it follows a run ending in `"input":` and is the whole value there.
+fn pack_and_refer<'a>(runs: &Runs, details: &'a str, same: Option<&str>) -> Cow<'a, str> {
     let bytes = details.as_bytes();
     if bytes.iter().any(|b| *b < 0x20) {
         return Cow::Borrowed(details);
     }
+    let same = same.filter(|s| !s.is_empty());
     let mut out = String::with_capacity(details.len() / 2 + 1);
     out.push(char::from(MARK));
     let mut rest = details;
@@ -175,6 +247,10 @@ fn pack_with<'a>(runs: &Runs, details: &'a str) -> Cow<'a, str> {
                     out.push(char::from(*code));
                     rest = after;
                     replaced = true;
+                    if let Some(after) = same.and_then(|s| after_input(run, rest, s)) {
+                        out.push(INPUT);
+                        rest = after;
+                    }
                     continue 'scan;
                 }
             }
@@ -189,30 +265,73 @@ fn pack_with<'a>(runs: &Runs, details: &'a str) -> Cow<'a, str> {
     }
 }
 
-fn unpack_with<'a>(runs: &Runs, stored: &'a str) -> Cow<'a, str> {
+/// What follows `same` in `rest` when `run` introduces an input and `same` is all of it: in a
+/// string, up to its closing quote; as a JSON value, up to the `,` or `}` after it.
+fn after_input<'a>(run: &str, rest: &'a str, same: &str) -> Option<&'a str> {
+    let in_string = run.ends_with(r#""input":""#);
+    if !in_string && !run.ends_with(r#""input":"#) {
+        return None;
+    }
+    let after = rest.strip_prefix(same)?;
+    let ends = if in_string {
+        after.starts_with('"')
+    } else {
+        after.starts_with([',', '}'])
+    };
+    ends.then_some(after)
+}
+
+/// The text `stored` was packed from; `None` when it refers to the execution's input and
+/// `same` (that input as the text holds it) is not given.
+fn unpack_with<'a>(runs: &Runs, stored: &'a str, same: Option<&str>) -> Option<Cow<'a, str>> {
     let Some(packed) = stored.strip_prefix(char::from(MARK)) else {
-        return Cow::Borrowed(stored);
+        return Some(Cow::Borrowed(stored));
     };
     let mut out = String::with_capacity(packed.len() * 2);
     for c in packed.chars() {
+        if c == INPUT {
+            out.push_str(same?);
+            continue;
+        }
         match run_of(runs, c) {
             Some(run) => out.push_str(run),
             None => out.push(c),
         }
     }
-    Cow::Owned(out)
+    Some(Cow::Owned(out))
 }
 
-/// Rows read from the database, their details unpacked.
-pub fn unpack_rows(mut rows: Vec<super::EventRow>) -> Vec<super::EventRow> {
+/// Whether one of `rows` leaves out its execution's input: reading them needs the row's.
+pub fn rows_refer_to_input(rows: &[super::EventRow]) -> bool {
+    rows.iter()
+        .any(|r| r.details.as_deref().is_some_and(refers_to_input))
+}
+
+/// Rows of one execution read from the database, their details unpacked; `input` is the
+/// execution's, needed when [`rows_refer_to_input`] (the execution is gone when it is not
+/// given then: removed by retention while its history was read).
+pub fn unpack_rows(
+    mut rows: Vec<super::EventRow>,
+    input: Option<&str>,
+) -> super::Result<Vec<super::EventRow>> {
+    let held = input
+        .filter(|_| rows_refer_to_input(&rows))
+        .and_then(HeldInput::of);
+    let same = held.as_ref().map(|h| h.content.as_str());
     for r in &mut rows {
         if let Some(d) = r.details.as_mut() {
-            if let Cow::Owned(text) = unpack(d) {
-                *d = text;
+            match unpack_with(&RUNS, d, same) {
+                Some(Cow::Owned(text)) => *d = text,
+                Some(Cow::Borrowed(_)) => {}
+                None => {
+                    return Err(super::Error::Unavailable(
+                        "the execution was removed while its history was read".into(),
+                    ))
+                }
             }
         }
     }
-    rows
+    Ok(rows)
 }
 
 #[cfg(test)]
@@ -234,7 +353,7 @@ mod tests {
         ];
         for (i, text) in texts.iter().enumerate() {
             let packed = pack(text);
-            assert_eq!(unpack(&packed), *text);
+            assert_eq!(unpack(&packed, None).expect("unpacked"), *text);
             if i < 5 {
                 // The common events shrink by more than a third; the others stay as they are.
                 assert!(
@@ -252,10 +371,10 @@ mod tests {
     #[test]
     fn rows_written_before_packing_and_text_with_control_bytes_read_as_they_are() {
         let old = r#"{"stateEnteredEventDetails":{"name":"W","input":"{}","inputDetails":{"truncated":false}}}"#;
-        assert_eq!(unpack(old), old);
+        assert_eq!(unpack(old, None).expect("as it is"), old);
         let odd = "{\"x\":\"a\u{1}b\"}";
         assert_eq!(pack(odd), odd);
-        assert_eq!(unpack(&pack(odd)), odd);
+        assert_eq!(unpack(&pack(odd), None).expect("as it is"), odd);
     }
 
     #[test]
@@ -280,7 +399,7 @@ mod tests {
         let map = r#"{"status":"RUNNING","current":"M","input":{"items":[1,2]},"entered_ms":1000,"entered_event_id":2,"fanout":{"inputs":[null,null],"next":2,"max_concurrency":1,"running":[{"index":1,"frame":{"current":"W","input":2,"entered_ms":6000,"waiting":{"seq":9,"due_ms":11000},"chain_id":8,"entered_event_id":9}}],"results":[1,null],"failures":0,"tolerated":null,"error":null},"last_event_id":9}"#;
         for text in [wait, task, map] {
             let packed = pack_cursor(text);
-            assert_eq!(unpack_cursor(&packed), text);
+            assert_eq!(unpack_cursor(&packed, "").expect("unpacked"), text);
             assert!(
                 packed.len() * 3 < text.len() * 2,
                 "{} of {}",
@@ -290,6 +409,70 @@ mod tests {
         }
         assert!(pack_cursor(wait).len() * 2 < wait.len());
         // A cursor written before packing reads as it is.
-        assert_eq!(unpack_cursor(wait), wait);
+        assert_eq!(unpack_cursor(wait, "").expect("as it is"), wait);
+    }
+
+    /// Texts written with the execution's start leave out its input where they hold exactly
+    /// it, and come back whole given the row's input; only with it.
+    #[test]
+    fn texts_written_with_the_start_leave_out_the_input_and_come_back_with_it() {
+        let input = r#"{"s":"a\"b\\c ✓","n":1}"#;
+        let content = r#"{\"s\":\"a\\\"b\\\\c ✓\",\"n\":1}"#;
+        let started = format!(
+            r#"{{"executionStartedEventDetails":{{"input":"{content}","inputDetails":{{"truncated":false}},"roleArn":"arn:aws:iam::123456789012:role/r"}}}}"#
+        );
+        let entered = format!(
+            r#"{{"stateEnteredEventDetails":{{"name":"Wait","input":"{content}","inputDetails":{{"truncated":false}}}}}}"#
+        );
+        for text in [&started, &entered] {
+            let packed = pack_with_input(text, HeldInput::of(input).as_ref());
+            assert!(refers_to_input(&packed), "{packed:?}");
+            assert_eq!(packed.len() + content.len(), pack(text).len() + 1);
+            assert_eq!(unpack(&packed, Some(input)).expect("with input"), *text);
+            assert!(unpack(&packed, None).is_none());
+            let rows = vec![crate::store::EventRow {
+                id: 1,
+                previous_id: 0,
+                event_type: crate::model::HistoryEventType::ExecutionStarted,
+                timestamp_ms: 0,
+                details: Some(packed.into_owned()),
+            }];
+            assert!(rows_refer_to_input(&rows));
+            let read = unpack_rows(rows.clone(), Some(input)).expect("with input");
+            assert_eq!(read[0].details.as_deref(), Some(text.as_str()));
+            assert!(unpack_rows(rows, None).is_err());
+        }
+        let cursor = format!(
+            r#"{{"status":"RUNNING","current":"Wait","input":{input},"entered_ms":1,"waiting":{{"seq":2,"due_ms":3}},"entered_event_id":2,"last_event_id":2}}"#
+        );
+        let packed = pack_cursor_with_input(&cursor, input);
+        assert!(refers_to_input(&packed));
+        assert_eq!(packed.len() + input.len(), pack_cursor(&cursor).len() + 1);
+        assert_eq!(unpack_cursor(&packed, input).expect("with input"), cursor);
+    }
+
+    /// Only the whole value is left out: not an input that merely starts the same, nor one
+    /// after another field's name.
+    #[test]
+    fn an_input_is_left_out_only_where_it_is_the_whole_value() {
+        let entered = r#"{"stateEnteredEventDetails":{"name":"1","input":"12","inputDetails":{"truncated":false}}}"#;
+        let one = HeldInput::of("1");
+        assert!(!refers_to_input(&pack_with_input(entered, one.as_ref())));
+        let exited = r#"{"stateExitedEventDetails":{"name":"W","output":"1","outputDetails":{"truncated":false}}}"#;
+        assert!(!refers_to_input(&pack_with_input(exited, one.as_ref())));
+        let cursor = r#"{"status":"RUNNING","current":"W","input":12,"entered_ms":1}"#;
+        assert!(!refers_to_input(&pack_cursor_with_input(cursor, "1")));
+        let cursor = r#"{"status":"RUNNING","current":"W","input":{"a":1},"entered_ms":1}"#;
+        let packed = pack_cursor_with_input(cursor, r#"{"a":1}"#);
+        assert!(refers_to_input(&packed));
+        // A row's input sent with spaces is left out all the same (the texts hold it compact),
+        // and comes back compact.
+        let spaced = r#"{"a": 1}"#;
+        let packed = pack_cursor_with_input(cursor, spaced);
+        assert!(refers_to_input(&packed));
+        assert_eq!(unpack_cursor(&packed, spaced).expect("with input"), cursor);
+        // An input that is not JSON is never left out.
+        assert!(HeldInput::of("{").is_none());
+        assert!(!refers_to_input(&pack_cursor_with_input(cursor, "{")));
     }
 }

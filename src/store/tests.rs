@@ -749,4 +749,5 @@ async fn versions_aliases_and_the_executions_started_through_them(
     assert!(store.aliases(sm).await.expect("list").is_empty());
 }
 
+mod input_once;
 mod retention;

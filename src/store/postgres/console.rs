@@ -60,6 +60,11 @@ impl ConsoleReads for PgStore {
             .fetch_one(&self.pool)
             .await
             .map_err(classify)?;
-        q::parse_history(text.as_deref())
+        let rows = q::parse_history(text.as_deref())?;
+        let input = match packed::rows_refer_to_input(&rows) {
+            true => self.input_of(execution_id).await?,
+            false => None,
+        };
+        packed::unpack_rows(rows, input.as_deref())
     }
 }

@@ -209,6 +209,15 @@ impl PgStore {
             .fetch_all(&self.pool))
         .map(packed::unpack_executions)
     }
+
+    /// An execution's input (what its history and cursor may leave out).
+    pub async fn input_of(&self, execution_id: i64) -> Result<Option<String>> {
+        read!(
+            sqlx::query_scalar("SELECT input FROM executions WHERE id = $1")
+                .bind(execution_id)
+                .fetch_optional(&self.pool)
+        )
+    }
 }
 
 impl MachineReads for PgStore {
@@ -492,7 +501,11 @@ impl HistoryReads for PgStore {
             .bind(bound)
             .bind(limit)
             .fetch_all(&self.pool))?;
-        Ok(packed::unpack_rows(rows))
+        let input = match packed::rows_refer_to_input(&rows) {
+            true => self.input_of(execution_id).await?,
+            false => None,
+        };
+        packed::unpack_rows(rows, input.as_deref())
     }
 }
 

@@ -255,7 +255,11 @@ async fn write_rows<'a>(
         .bind(e.iter().map(|r| r.stop_ms).collect::<Vec<_>>())
         .bind(
             e.iter()
-                .map(|r| r.cursor.as_deref().map(packed::pack_cursor))
+                .map(|r| {
+                    r.cursor
+                        .as_deref()
+                        .map(|c| packed::pack_cursor_with_input(c, &r.input))
+                })
                 .collect::<Vec<_>>(),
         )
         .bind(e.iter().map(|r| r.last_event_id).collect::<Vec<_>>())
@@ -356,6 +360,11 @@ async fn write_rows<'a>(
     }
     if !rows.events.is_empty() {
         let e = &rows.events;
+        let started: BTreeMap<i64, Option<packed::HeldInput>> = rows
+            .executions
+            .iter()
+            .map(|r| (r.id, packed::HeldInput::of(&r.input)))
+            .collect();
         sqlx::query(
             "INSERT INTO history_events (execution_id, id, previous_id, type, timestamp_ms, \
              details) SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], \
@@ -372,7 +381,17 @@ async fn write_rows<'a>(
         .bind(e.iter().map(|(_, r)| r.timestamp_ms).collect::<Vec<_>>())
         .bind(
             e.iter()
-                .map(|(_, r)| r.details.as_deref().map(|d| packed::pack(d).into_owned()))
+                .map(|(id, r)| {
+                    r.details.as_deref().map(|d| {
+                        // The events of an execution started in this commit may leave out its
+                        // input.
+                        match started.get(id) {
+                            Some(input) => packed::pack_with_input(d, input.as_ref()),
+                            None => packed::pack(d),
+                        }
+                        .into_owned()
+                    })
+                })
                 .collect::<Vec<_>>(),
         )
         .execute(&mut *tx)

@@ -13,6 +13,7 @@
 //! A commit with more rows of some kind than the largest tier holds runs the largest script
 //! several times inside one transaction.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use sqlx::sqlite::SqliteArguments;
@@ -200,7 +201,7 @@ impl Rows<'_> {
                     args.add(
                         r.cursor
                             .as_deref()
-                            .map(|c| packed::pack_cursor(c).into_owned()),
+                            .map(|c| packed::pack_cursor_with_input(c, &r.input).into_owned()),
                     )?;
                     args.add(r.last_event_id)?;
                 }
@@ -253,12 +254,24 @@ impl Rows<'_> {
                 }
             }
             Kind::InsertEvents => {
+                // The events of an execution started in this commit may leave out its input.
+                let started: HashMap<i64, Option<packed::HeldInput>> = self
+                    .executions
+                    .iter()
+                    .map(|r| (r.id, packed::HeldInput::of(&r.input)))
+                    .collect();
                 for &(execution_id, e) in &self.events[range] {
                     args.add(super::history_key(execution_id, e.id))?;
                     args.add(e.previous_id)?;
                     args.add(e.event_type.code())?;
                     args.add(e.timestamp_ms)?;
-                    args.add(e.details.as_deref().map(|d| packed::pack(d).into_owned()))?;
+                    args.add(e.details.as_deref().map(|d| {
+                        match started.get(&execution_id) {
+                            Some(input) => packed::pack_with_input(d, input.as_ref()),
+                            None => packed::pack(d),
+                        }
+                        .into_owned()
+                    }))?;
                 }
             }
         }

@@ -60,6 +60,11 @@ impl ConsoleReads for SqliteStore {
         .bind(super::history_key(execution_id + 1, 0))
         .fetch_one(&self.reader.pool)
         .await?;
-        q::parse_history(text.as_deref())
+        let rows = q::parse_history(text.as_deref())?;
+        let input = match packed::rows_refer_to_input(&rows) {
+            true => self.reader.input_of(execution_id).await?,
+            false => None,
+        };
+        packed::unpack_rows(rows, input.as_deref())
     }
 }

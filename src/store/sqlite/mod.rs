@@ -41,7 +41,7 @@ use crate::model::ExecutionStatus;
 /// Read access to the database. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Reader {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
     /// The data directory's lock, held as long as the database is open.
     _lock: std::sync::Arc<std::fs::File>,
 }
@@ -347,7 +347,21 @@ impl Reader {
             .fetch_all(&self.pool)
             .await?
         };
-        Ok(packed::unpack_rows(rows))
+        let input = match packed::rows_refer_to_input(&rows) {
+            true => self.input_of(execution_id).await?,
+            false => None,
+        };
+        packed::unpack_rows(rows, input.as_deref())
+    }
+
+    /// An execution's input (what its history and cursor may leave out).
+    pub async fn input_of(&self, execution_id: i64) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT input FROM executions WHERE id = ?")
+                .bind(execution_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn activity(&self, arn: &str) -> Result<Option<ActivityRow>> {
