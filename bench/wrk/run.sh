@@ -35,3 +35,5 @@ cpu1=$(awk '{print $14+$15}' "/proc/$pid/stat")
 total=$(sqlite3 "$data/hourglass.db" "SELECT COUNT(*) FROM executions" 2>/dev/null || echo 0)
 ticks=$(getconf CLK_TCK)
 python3 -c "import sys; c=(int(sys.argv[2])-int(sys.argv[1]))/int(sys.argv[3]); n=int(sys.argv[5])-int(sys.argv[4]); print(f'daemon CPU {c:.1f} s for {n} starts: {c*1e6/max(n,1):.0f} µs per start')" "$cpu0" "$cpu1" "$ticks" "$pending" "$total"
+sqlite3 "$data/hourglass.db" "SELECT (SELECT page_count FROM pragma_page_count) - (SELECT freelist_count FROM pragma_freelist_count), (SELECT page_size FROM pragma_page_size)" |
+  python3 -c "import sys; p,s=map(int,sys.stdin.read().split('|')); n=int(sys.argv[1]); print(f'database {p*s/2**20:.1f} MiB in use: {p*s/max(n,1):.0f} B per execution ({n} pending)')" "$total"
