@@ -2,7 +2,8 @@
 # Starts measured by wrk: 2 threads, 64 connections, unnamed StartExecution of a machine that
 # waits ten days, against a fresh daemon (SQLite, synchronous=FULL).
 #   bench/wrk/run.sh [HOURGLASS_BINARY] [SECONDS] [PREFILL]
-# PREFILL executions are started first (by wrk too, not measured) to measure at that size.
+# At least PREFILL executions are started first (by wrk too, not measured) to measure at that
+# size.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="${1:-$here/../../target/release/hourglass}"
@@ -22,17 +23,23 @@ def='{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":864000,"Next":"
 body=$(python3 -c 'import json,sys; print(json.dumps({"name":"wrk","definition":sys.argv[1],"roleArn":"arn:aws:iam::123456789012:role/wrk"}))' "$def")
 arn=$(call CreateStateMachine "$body" | python3 -c 'import json,sys; print(json.load(sys.stdin)["stateMachineArn"])')
 export MACHINE_ARN="$arn"
+count() { sqlite3 "$data/hourglass.db" "SELECT COUNT(*) FROM executions" 2>/dev/null || echo 0; }
 if [ "$prefill" -gt 0 ]; then
-  # Fill at the same rate, then let the writer settle before the measured run.
-  fill_secs=$(( prefill / 10000 + 1 ))
-  wrk -t2 -c64 -d"${fill_secs}s" -s "$here/start.lua" "http://127.0.0.1:$port/" > /dev/null
+  # Fill with the same load, in rounds of at most two minutes, until PREFILL are stored.
+  while :; do
+    left=$(( prefill - $(count) ))
+    [ "$left" -gt 0 ] || break
+    fill_secs=$(( left / 8000 + 1 ))
+    [ "$fill_secs" -le 120 ] || fill_secs=120
+    wrk -t2 -c64 -d"${fill_secs}s" -s "$here/start.lua" "http://127.0.0.1:$port/" > /dev/null
+  done
 fi
-pending=$(sqlite3 "$data/hourglass.db" "SELECT COUNT(*) FROM executions" 2>/dev/null || echo "?")
+pending=$(count)
 echo "pending before the run: $pending"
 cpu0=$(awk '{print $14+$15}' "/proc/$pid/stat")
 wrk -t2 -c64 -d"${secs}s" --latency -s "$here/start.lua" "http://127.0.0.1:$port/" | tail -1
 cpu1=$(awk '{print $14+$15}' "/proc/$pid/stat")
-total=$(sqlite3 "$data/hourglass.db" "SELECT COUNT(*) FROM executions" 2>/dev/null || echo 0)
+total=$(count)
 ticks=$(getconf CLK_TCK)
 python3 -c "import sys; c=(int(sys.argv[2])-int(sys.argv[1]))/int(sys.argv[3]); n=int(sys.argv[5])-int(sys.argv[4]); print(f'daemon CPU {c:.1f} s for {n} starts: {c*1e6/max(n,1):.0f} µs per start')" "$cpu0" "$cpu1" "$ticks" "$pending" "$total"
 sqlite3 "$data/hourglass.db" "SELECT (SELECT page_count FROM pragma_page_count) - (SELECT freelist_count FROM pragma_freelist_count), (SELECT page_size FROM pragma_page_size)" |
