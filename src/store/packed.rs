@@ -130,8 +130,10 @@ fn run_of(runs: &Runs, c: char) -> Option<&'static str> {
         .map(|(_, run)| *run)
 }
 
-/// The packed form of an event's details (JSON text).
-pub fn pack(details: &str) -> Cow<'_, str> {
+/// The packed form of an event's details (JSON text) that leaves nothing out (the writers use
+/// [`pack_with_input`]).
+#[cfg(test)]
+fn pack(details: &str) -> Cow<'_, str> {
     pack_with(&RUNS, details)
 }
 
@@ -155,10 +157,26 @@ impl HeldInput {
     }
 }
 
-/// The packed form of an event's details written with its execution's start, which may leave
-/// out the execution's input.
+/// The packed form of an event's details, which may leave out the execution's input when
+/// written with its start (`input` given).
 pub fn pack_with_input<'a>(details: &'a str, input: Option<&HeldInput>) -> Cow<'a, str> {
     pack_and_refer(&RUNS, details, input.map(|i| i.content.as_str()))
+}
+
+/// Rows of one execution read from the database, unpacked; `input_of` reads the execution's
+/// input, and is called only when a row [`refers_to_input`].
+pub async fn unpack_history<F>(
+    rows: Vec<super::EventRow>,
+    input_of: impl FnOnce() -> F,
+) -> super::Result<Vec<super::EventRow>>
+where
+    F: std::future::Future<Output = super::Result<Option<String>>>,
+{
+    let input = match rows_refer_to_input(&rows) {
+        true => input_of().await?,
+        false => None,
+    };
+    unpack_rows(rows, input.as_deref())
 }
 
 /// The details text [`pack`] was given (a text not packed is returned as it is). `input` is

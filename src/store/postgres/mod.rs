@@ -501,11 +501,7 @@ impl HistoryReads for PgStore {
             .bind(bound)
             .bind(limit)
             .fetch_all(&self.pool))?;
-        let input = match packed::rows_refer_to_input(&rows) {
-            true => self.input_of(execution_id).await?,
-            false => None,
-        };
-        packed::unpack_rows(rows, input.as_deref())
+        packed::unpack_history(rows, || self.input_of(execution_id)).await
     }
 }
 

@@ -385,11 +385,8 @@ async fn write_rows<'a>(
                     r.details.as_deref().map(|d| {
                         // The events of an execution started in this commit may leave out its
                         // input.
-                        match started.get(id) {
-                            Some(input) => packed::pack_with_input(d, input.as_ref()),
-                            None => packed::pack(d),
-                        }
-                        .into_owned()
+                        packed::pack_with_input(d, started.get(id).and_then(Option::as_ref))
+                            .into_owned()
                     })
                 })
                 .collect::<Vec<_>>(),

@@ -266,10 +266,10 @@ impl Rows<'_> {
                     args.add(e.event_type.code())?;
                     args.add(e.timestamp_ms)?;
                     args.add(e.details.as_deref().map(|d| {
-                        match started.get(&execution_id) {
-                            Some(input) => packed::pack_with_input(d, input.as_ref()),
-                            None => packed::pack(d),
-                        }
+                        packed::pack_with_input(
+                            d,
+                            started.get(&execution_id).and_then(Option::as_ref),
+                        )
                         .into_owned()
                     }))?;
                 }

@@ -61,10 +61,6 @@ impl ConsoleReads for SqliteStore {
         .fetch_one(&self.reader.pool)
         .await?;
         let rows = q::parse_history(text.as_deref())?;
-        let input = match packed::rows_refer_to_input(&rows) {
-            true => self.reader.input_of(execution_id).await?,
-            false => None,
-        };
-        packed::unpack_rows(rows, input.as_deref())
+        packed::unpack_history(rows, || self.reader.input_of(execution_id)).await
     }
 }

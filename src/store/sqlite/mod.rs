@@ -347,11 +347,7 @@ impl Reader {
             .fetch_all(&self.pool)
             .await?
         };
-        let input = match packed::rows_refer_to_input(&rows) {
-            true => self.input_of(execution_id).await?,
-            false => None,
-        };
-        packed::unpack_rows(rows, input.as_deref())
+        packed::unpack_history(rows, || self.input_of(execution_id)).await
     }
 
     /// An execution's input (what its history and cursor may leave out).
