@@ -118,9 +118,21 @@ pub const UPDATE_MAP_RUN: &str = "UPDATE map_runs SET \
 pub const END_MAP_RUN: &str = "UPDATE map_runs SET status = $3, stop_ms = $4, error = $5, \
      cause = $6 WHERE execution_id = $1 AND seq = $2 AND status = 'RUNNING'";
 
+/// How a run's item `i` finds its child `e` by the child's ARN, on PostgreSQL.
+pub const CHILD_BY_ARN: &str = "e.arn = i.execution_arn";
+
+/// The same on SQLite, where a row keeps its machine's number and its name and not its ARN
+/// (migration 0009): the children's machine is the run's, and the name is what follows the
+/// ARN's last colon (`rtrim` by every other character of the ARN leaves the text up to it).
+pub const CHILD_BY_NAME: &str = "e.state_machine_arn = r.state_machine_arn \
+     AND e.name = substr(i.execution_arn, \
+         length(rtrim(i.execution_arn, replace(i.execution_arn, ':', ''))) + 1) \
+     AND e.arn = i.execution_arn";
+
 /// The children of map run `$1`, with the status filter `$2`, after the cursor `($3, $4)`, at
-/// most `$5`; `columns` are the execution's, prefixed `e.`.
-pub fn executions_of(columns: &str) -> String {
+/// most `$5`; `columns` are the execution's, prefixed `e.`; `child` joins an item `i` of run
+/// `r` to its child `e` ([`CHILD_BY_ARN`] or [`CHILD_BY_NAME`]).
+pub fn executions_of(columns: &str, child: &str) -> String {
     let columns = columns
         .split(',')
         .map(|c| format!("e.{}", c.trim()))
@@ -129,7 +141,7 @@ pub fn executions_of(columns: &str) -> String {
     format!(
         "SELECT {columns} FROM map_runs r \
          JOIN map_run_items i ON i.execution_id = r.execution_id AND i.seq = r.seq \
-         JOIN executions e ON e.arn = i.execution_arn \
+         JOIN executions e ON {child} \
          WHERE r.arn = $1 AND (CAST($2 AS TEXT) IS NULL OR e.status = $2) \
            AND (e.start_ms < $3 OR (e.start_ms = $3 AND e.id < $4)) \
          ORDER BY e.start_ms DESC, e.id DESC LIMIT $5"

@@ -403,7 +403,7 @@ impl MapRunReads for PgStore {
         limit: i64,
     ) -> Result<Vec<ExecutionRow>> {
         self.executions_page(
-            &runs::executions_of(EXECUTION_COLUMNS),
+            &runs::executions_of(EXECUTION_COLUMNS, runs::CHILD_BY_ARN),
             arn,
             status,
             after,

@@ -33,6 +33,7 @@ const EVENTS_PER_ROW: usize = 8;
 /// they are the most numerous, and the last statement's unused rows cost nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
+    InsertNumbers,
     InsertExecutions,
     UpdateExecutions,
     DeleteTimers,
@@ -43,7 +44,8 @@ enum Kind {
     InsertEvents,
 }
 
-const KINDS: [Kind; 8] = [
+const KINDS: [Kind; 9] = [
+    Kind::InsertNumbers,
     Kind::InsertExecutions,
     Kind::UpdateExecutions,
     Kind::DeleteTimers,
@@ -57,6 +59,7 @@ const KINDS: [Kind; 8] = [
 impl Kind {
     fn columns(self) -> usize {
         match self {
+            Kind::InsertNumbers => 1,
             Kind::InsertExecutions => 15,
             Kind::UpdateExecutions => 8,
             Kind::DeleteTimers | Kind::DeleteTasks => 2,
@@ -70,6 +73,8 @@ impl Kind {
     fn capacity(self, tier: usize) -> usize {
         match self {
             Kind::InsertEvents => tier * EVENTS_PER_ROW,
+            // Each execution names a machine and a revision.
+            Kind::InsertNumbers => tier * 2,
             _ => tier,
         }
     }
@@ -91,15 +96,22 @@ impl Kind {
             vec![one.as_str(); rows].join(",")
         );
         let body = match self {
+            // The texts the executions below are stored by number (migration 0009).
+            Kind::InsertNumbers => {
+                format!("INSERT OR IGNORE INTO numbers (text) SELECT * FROM {values}")
+            }
             Kind::InsertExecutions => format!(
-                "INSERT INTO executions (id, arn, partition, state_machine_arn, revision_id, \
-                 name, status, input, output, error, cause, start_ms, stop_ms, cursor, \
-                 last_event_id) SELECT * FROM {values}"
+                "INSERT INTO execution_rows (id, machine, name, partition, revision, status, \
+                 input, output, error, cause, start_ms, stop_ms, cursor, last_event_id, arn) \
+                 SELECT v.column1, (SELECT n FROM numbers WHERE text = v.column2), v.column3, \
+                 v.column4, (SELECT n FROM numbers WHERE text = v.column5), v.column6, \
+                 v.column7, v.column8, v.column9, v.column10, v.column11, v.column12, \
+                 v.column13, v.column14, v.column15 FROM {values} AS v"
             ),
             Kind::UpdateExecutions => format!(
-                "UPDATE executions SET status = v.column2, output = v.column3, \
+                "UPDATE execution_rows SET status = v.column2, output = v.column3, \
                  error = v.column4, cause = v.column5, stop_ms = v.column6, cursor = v.column7, \
-                 last_event_id = v.column8 FROM {values} AS v WHERE executions.id = v.column1"
+                 last_event_id = v.column8 FROM {values} AS v WHERE execution_rows.id = v.column1"
             ),
             Kind::DeleteTimers => {
                 format!("DELETE FROM timers WHERE (execution_id, seq) IN {values}")
@@ -154,21 +166,51 @@ static SCRIPTS: LazyLock<Vec<Scripts>> = LazyLock::new(|| {
 pub(super) use crate::store::RowsByKind as Rows;
 
 impl Rows<'_> {
-    fn len(&self, kind: Kind) -> usize {
-        match kind {
-            Kind::InsertExecutions => self.executions.len(),
-            Kind::UpdateExecutions => self.updates.len(),
-            Kind::DeleteTimers => self.timer_deletes.len(),
-            Kind::InsertTimers => self.timers.len(),
-            Kind::DeleteTasks => self.task_deletes.len(),
-            Kind::DeleteTasksOf => self.tasks_ended.len(),
-            Kind::InsertTasks => self.tasks.len(),
-            Kind::InsertEvents => self.events.len(),
-        }
+    /// Write every row. `in_transaction`: the caller has begun the transaction and commits
+    /// it; otherwise a single script does both when the rows fit one. Returns the change in
+    /// the number of stored timers.
+    pub(super) async fn write(
+        &self,
+        conn: &mut SqliteConnection,
+        in_transaction: bool,
+    ) -> Result<i64> {
+        Batch::of(self).write(conn, in_transaction).await
+    }
+}
+
+/// A commit's rows and the texts its executions are stored by number, each once, in the
+/// order the executions name them: the texts the first k executions name are among the first
+/// 2k, so a script's numbers are always in before the executions that use them.
+struct Batch<'r, 'a> {
+    rows: &'r Rows<'a>,
+    numbered: Vec<&'a str>,
+}
+
+impl<'r, 'a> Batch<'r, 'a> {
+    fn of(rows: &'r Rows<'a>) -> Self {
+        let mut seen = std::collections::HashSet::new();
+        let numbered = rows
+            .executions
+            .iter()
+            .flat_map(|r| [r.state_machine_arn.as_str(), r.revision_id.as_str()])
+            .filter(|t| seen.insert(*t))
+            .collect();
+        Self { rows, numbered }
     }
 
-    fn is_empty(&self) -> bool {
-        KINDS.iter().all(|&k| self.len(k) == 0)
+    fn len(&self, kind: Kind) -> usize {
+        let rows = self.rows;
+        match kind {
+            Kind::InsertNumbers => self.numbered.len(),
+            Kind::InsertExecutions => rows.executions.len(),
+            Kind::UpdateExecutions => rows.updates.len(),
+            Kind::DeleteTimers => rows.timer_deletes.len(),
+            Kind::InsertTimers => rows.timers.len(),
+            Kind::DeleteTasks => rows.task_deletes.len(),
+            Kind::DeleteTasksOf => rows.tasks_ended.len(),
+            Kind::InsertTasks => rows.tasks.len(),
+            Kind::InsertEvents => rows.events.len(),
+        }
     }
 
     /// Bind rows `from..from + n` of `kind` (and `pad` unused rows after them).
@@ -182,15 +224,20 @@ impl Rows<'_> {
     ) -> std::result::Result<(), sqlx::error::BoxDynError> {
         args.add(i64::try_from(n).unwrap_or(i64::MAX))?;
         let range = from..from + n;
+        let rows = self.rows;
         match kind {
+            Kind::InsertNumbers => {
+                for &text in &self.numbered[range] {
+                    args.add(text)?;
+                }
+            }
             Kind::InsertExecutions => {
-                for r in &self.executions[range] {
+                for r in &rows.executions[range] {
                     args.add(r.id)?;
-                    args.add(r.arn.as_str())?;
-                    args.add(r.partition)?;
                     args.add(r.state_machine_arn.as_str())?;
-                    args.add(r.revision_id.as_str())?;
                     args.add(r.name.as_str())?;
+                    args.add(r.partition)?;
+                    args.add(r.revision_id.as_str())?;
                     args.add(r.status.as_str())?;
                     args.add(r.input.as_str())?;
                     args.add(r.output.as_deref())?;
@@ -204,10 +251,11 @@ impl Rows<'_> {
                             .map(|c| packed::pack_cursor_with_input(c, &r.input).into_owned()),
                     )?;
                     args.add(r.last_event_id)?;
+                    args.add(super::numbers::arn_kept(r))?;
                 }
             }
             Kind::UpdateExecutions => {
-                for u in &self.updates[range] {
+                for u in &rows.updates[range] {
                     args.add(u.id)?;
                     args.add(u.status.as_str())?;
                     args.add(u.output.as_deref())?;
@@ -224,9 +272,9 @@ impl Rows<'_> {
             }
             Kind::DeleteTimers | Kind::DeleteTasks => {
                 let keys = if kind == Kind::DeleteTimers {
-                    &self.timer_deletes
+                    &rows.timer_deletes
                 } else {
-                    &self.task_deletes
+                    &rows.task_deletes
                 };
                 for &(execution_id, seq) in &keys[range] {
                     args.add(execution_id)?;
@@ -234,19 +282,19 @@ impl Rows<'_> {
                 }
             }
             Kind::InsertTimers => {
-                for t in &self.timers[range] {
+                for t in &rows.timers[range] {
                     args.add(t.execution_id)?;
                     args.add(t.seq)?;
                     args.add(t.due_ms)?;
                 }
             }
             Kind::DeleteTasksOf => {
-                for &id in &self.tasks_ended[range] {
+                for &id in &rows.tasks_ended[range] {
                     args.add(id)?;
                 }
             }
             Kind::InsertTasks => {
-                for t in &self.tasks[range] {
+                for t in &rows.tasks[range] {
                     args.add(t.execution_id)?;
                     args.add(t.seq)?;
                     args.add(t.scheduled_ms)?;
@@ -255,12 +303,12 @@ impl Rows<'_> {
             }
             Kind::InsertEvents => {
                 // The events of an execution started in this commit may leave out its input.
-                let started: HashMap<i64, Option<packed::HeldInput>> = self
+                let started: HashMap<i64, Option<packed::HeldInput>> = rows
                     .executions
                     .iter()
                     .map(|r| (r.id, packed::HeldInput::of(&r.input)))
                     .collect();
-                for &(execution_id, e) in &self.events[range] {
+                for &(execution_id, e) in &rows.events[range] {
                     args.add(super::history_key(execution_id, e.id))?;
                     args.add(e.previous_id)?;
                     args.add(e.event_type.code())?;
@@ -281,15 +329,9 @@ impl Rows<'_> {
         Ok(())
     }
 
-    /// Write every row. `in_transaction`: the caller has begun the transaction and commits
-    /// it; otherwise a single script does both when the rows fit one. Returns the change in
-    /// the number of stored timers.
-    pub(super) async fn write(
-        &self,
-        conn: &mut SqliteConnection,
-        in_transaction: bool,
-    ) -> Result<i64> {
-        if self.is_empty() {
+    /// [`Rows::write`].
+    async fn write(&self, conn: &mut SqliteConnection, in_transaction: bool) -> Result<i64> {
+        if KINDS.iter().all(|&k| self.len(k) == 0) {
             return Ok(0);
         }
         let largest = TIERS.len() - 1;
@@ -516,6 +558,7 @@ mod tests {
         let mut clash = execution(9_999);
         // The same ARN as the first row: the unique index refuses it in the third script.
         clash.arn = executions[0].arn.clone();
+        clash.name = executions[0].name.clone();
         let mut all: Vec<&ExecutionRow> = executions.iter().collect();
         all.push(&clash);
         let rows = Rows {
@@ -526,6 +569,54 @@ mod tests {
         assert!(result.is_err(), "a duplicate ARN must fail the commit");
         let _ = sqlx::query("ROLLBACK").execute(&mut conn).await;
         assert_eq!(store.max_execution_id().await.expect("max"), 0);
+    }
+
+    /// Rows are stored by their machine's number and their name; a row whose ARN the two do not
+    /// make keeps it whole. Both read back as written, by id and by ARN.
+    #[tokio::test]
+    async fn rows_are_stored_by_number_and_read_back_whole() {
+        let (store, mut conn, _dir) = open().await;
+        let plain = execution(1);
+        let mut odd = execution(2);
+        odd.arn = "arn:aws:states:us-east-1:123456789012:express:sm:e2:x".into();
+        let mut other = execution(3);
+        other.state_machine_arn = "arn:aws:states:us-east-1:123456789012:stateMachine:sm2".into();
+        other.arn = "arn:aws:states:us-east-1:123456789012:execution:sm2:e3".into();
+        other.revision_id = "r2".into();
+        let rows = Rows {
+            executions: vec![&plain, &odd, &other],
+            ..Rows::default()
+        };
+        rows.write(&mut conn, false).await.expect("write");
+        let kept: Vec<(i64, i64, Option<String>)> =
+            sqlx::query_as("SELECT machine, revision, arn FROM execution_rows ORDER BY id")
+                .fetch_all(&mut conn)
+                .await
+                .expect("rows");
+        let numbers: i64 = count(&mut conn, "SELECT COUNT(*) FROM numbers").await;
+        assert_eq!(numbers, 4, "two machines and two revisions, each numbered once");
+        assert_eq!(kept[0].2, None);
+        assert_eq!(kept[1].2.as_deref(), Some(odd.arn.as_str()));
+        assert_eq!(kept[2].2, None);
+        assert_eq!((kept[0].0, kept[0].1), (kept[1].0, kept[1].1));
+        assert_ne!(kept[0].0, kept[2].0);
+        for r in [&plain, &odd, &other] {
+            for read in [
+                store.execution_by_arn(&r.arn).await.expect("by arn"),
+                store.execution_by_id(r.id).await.expect("by id"),
+            ] {
+                let read = read.expect("found");
+                assert_eq!(
+                    (&read.arn, &read.state_machine_arn, &read.revision_id, &read.name),
+                    (&r.arn, &r.state_machine_arn, &r.revision_id, &r.name)
+                );
+            }
+        }
+        assert!(store
+            .execution_by_arn("arn:aws:states:us-east-1:123456789012:execution:sm:e9")
+            .await
+            .expect("read")
+            .is_none());
     }
 
     #[test]

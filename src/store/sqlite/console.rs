@@ -1,6 +1,7 @@
 //! The console's reads on SQLite (queries in `console_sql`).
 
-use super::{sql, SqliteStore, EXECUTION_COLUMNS};
+use super::executions::machine_number;
+use super::{numbers, sql, SqliteStore, EXECUTION_COLUMNS};
 use crate::model::ExecutionStatus;
 use crate::store::console_sql as q;
 use crate::store::packed;
@@ -12,10 +13,15 @@ impl ConsoleReads for SqliteStore {
         &self,
         state_machine_arn: &str,
     ) -> Result<Vec<(ExecutionStatus, i64)>> {
-        Ok(sqlx::query_as(&sql::sqlite(q::COUNTS))
-            .bind(state_machine_arn)
-            .fetch_all(&self.reader.pool)
-            .await?)
+        // Counted by the machine's number (migration 0009).
+        Ok(sqlx::query_as(&format!(
+            "SELECT status, SUM(n) FROM execution_counts WHERE machine = {} \
+             GROUP BY status HAVING SUM(n) > 0",
+            machine_number(1)
+        ))
+        .bind(state_machine_arn)
+        .fetch_all(&self.reader.pool)
+        .await?)
     }
 
     async fn executions_named(
@@ -25,15 +31,31 @@ impl ConsoleReads for SqliteStore {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<ExecutionRow>> {
+        // The prefix is a machine's execution prefix and the start of a name: read as the
+        // machine and a range of names, along the index by machine and name. An ARN's order
+        // among the machine's executions is its name's.
+        let Some((machine_arn, name_start)) = arn_prefix
+            .rsplit_once(':')
+            .map(|(head, start)| (numbers::machine_of(head), start))
+        else {
+            return Ok(Vec::new());
+        };
+        let after_name = after.map(|a| a.rsplit_once(':').map_or(a, |(_, name)| name));
         Ok(packed::unpack_executions(
-            sqlx::query_as(&sql::sqlite(&q::executions_named(EXECUTION_COLUMNS, "")))
-                .bind(arn_prefix)
-                .bind(format!("{arn_prefix}\u{10FFFF}"))
-                .bind(after.unwrap_or(""))
-                .bind(status.map(ExecutionStatus::as_str))
-                .bind(limit)
-                .fetch_all(&self.reader.pool)
-                .await?,
+            sqlx::query_as(&format!(
+                "SELECT {EXECUTION_COLUMNS} FROM executions \
+                 WHERE state_machine_arn = ?1 AND name >= ?2 AND name < ?3 AND name > ?4 \
+                   AND (CAST(?5 AS TEXT) IS NULL OR status = ?5) \
+                 ORDER BY name LIMIT ?6"
+            ))
+            .bind(machine_arn)
+            .bind(name_start)
+            .bind(format!("{name_start}\u{10FFFF}"))
+            .bind(after_name.unwrap_or(""))
+            .bind(status.map(ExecutionStatus::as_str))
+            .bind(limit)
+            .fetch_all(&self.reader.pool)
+            .await?,
         ))
     }
 

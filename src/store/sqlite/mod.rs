@@ -1,7 +1,9 @@
 //! The embedded store: SQLite in WAL mode.
 //!
-//! - this module: opening the database (pragmas, migrations), every read query ([`Reader`]),
+//! - this module: opening the database (pragmas, migrations), the read queries ([`Reader`]),
 //!   and [`SqliteStore`], the ports over a reader and the writer;
+//! - `executions` and `numbers`: reading executions, which are stored by their machine's
+//!   number and their name (migration 0009);
 //! - [`writer`]: the single writer thread that commits queued changes in groups;
 //! - `bulk`: the fixed-shape statements a commit's rows are written with.
 //!
@@ -11,7 +13,9 @@
 mod bulk;
 mod console;
 mod event_types;
+mod executions;
 mod map_runs;
+mod numbers;
 pub mod writer;
 
 pub use super::queue::Writer;
@@ -23,7 +27,6 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, SqliteConnection, SqlitePool};
 
-use super::console_sql;
 use super::map_runs_sql as runs;
 use super::packed;
 use super::ports::{
@@ -260,51 +263,6 @@ impl Reader {
         .await?)
     }
 
-    pub async fn execution_by_arn(&self, arn: &str) -> Result<Option<ExecutionRow>> {
-        let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ?");
-        Ok(packed::unpack_execution(
-            sqlx::query_as(&sql)
-                .bind(arn)
-                .fetch_optional(&self.pool)
-                .await?,
-        ))
-    }
-
-    pub async fn execution_by_id(&self, id: i64) -> Result<Option<ExecutionRow>> {
-        let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE id = ?");
-        Ok(packed::unpack_execution(
-            sqlx::query_as(&sql)
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?,
-        ))
-    }
-
-    /// Executions of a state machine, newest first, strictly after the `(start_ms, id)` cursor.
-    pub async fn list_executions(
-        &self,
-        state_machine_arn: &str,
-        status: Option<ExecutionStatus>,
-        after: Option<(i64, i64)>,
-        limit: i64,
-    ) -> Result<Vec<ExecutionRow>> {
-        let (after_start, after_id) = after.unwrap_or((i64::MAX, i64::MAX));
-        let sql = match status {
-            Some(_) => sql::sqlite(&console_sql::executions_with_status(EXECUTION_COLUMNS)),
-            None => sql::sqlite(&console_sql::executions_any_status(EXECUTION_COLUMNS)),
-        };
-        Ok(packed::unpack_executions(
-            sqlx::query_as(&sql)
-                .bind(state_machine_arn)
-                .bind(status)
-                .bind(after_start)
-                .bind(after_id)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?,
-        ))
-    }
-
     /// History events after `after_id` (ascending) or before it (`reverse`), at most `limit`.
     pub async fn history(
         &self,
@@ -348,16 +306,6 @@ impl Reader {
             .await?
         };
         packed::unpack_history(rows, || self.input_of(execution_id)).await
-    }
-
-    /// An execution's input (what its history and cursor may leave out).
-    pub async fn input_of(&self, execution_id: i64) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT input FROM executions WHERE id = ?")
-                .bind(execution_id)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
     }
 
     pub async fn activity(&self, arn: &str) -> Result<Option<ActivityRow>> {
@@ -513,7 +461,7 @@ impl Reader {
         limit: i64,
     ) -> Result<Vec<ExecutionRow>> {
         self.executions_page(
-            &runs::executions_of(EXECUTION_COLUMNS),
+            &runs::executions_of(EXECUTION_COLUMNS, runs::CHILD_BY_NAME),
             arn,
             status,
             after,
@@ -551,32 +499,6 @@ impl Reader {
             sqlx::query_scalar("SELECT arn FROM state_machines WHERE status = 'DELETING'")
                 .fetch_all(&self.pool)
                 .await?,
-        )
-    }
-
-    pub async fn count_running(&self, state_machine_arn: &str) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM executions WHERE status = 'RUNNING' AND state_machine_arn = ?",
-        )
-        .bind(state_machine_arn)
-        .fetch_one(&self.pool)
-        .await?)
-    }
-
-    pub async fn count_all_running(&self) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM executions WHERE status = 'RUNNING'")
-                .fetch_one(&self.pool)
-                .await?,
-        )
-    }
-
-    pub async fn max_execution_id(&self) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM executions")
-                .fetch_one(&self.pool)
-                .await?
-                .unwrap_or(0),
         )
     }
 
@@ -626,18 +548,6 @@ impl Reader {
         )
         .bind(execution_id)
         .bind(seq)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    /// Ids of executions that closed before `before_ms`, oldest first, at most `limit`.
-    pub async fn closed_before(&self, before_ms: i64, limit: i64) -> Result<Vec<i64>> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM executions WHERE stop_ms IS NOT NULL AND stop_ms < ? \
-             ORDER BY stop_ms LIMIT ?",
-        )
-        .bind(before_ms)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)

@@ -336,7 +336,7 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
             let mut removed: Vec<i64> = Vec::with_capacity(ids.len());
             for chunk in ids.chunks(MAX_PARAMS_PER_STATEMENT) {
                 let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                    "DELETE FROM executions WHERE status != 'RUNNING' AND id IN (",
+                    "DELETE FROM execution_rows WHERE status != 'RUNNING' AND id IN (",
                 );
                 let mut sep = qb.separated(", ");
                 for id in chunk {

@@ -1,0 +1,119 @@
+//! Reads of executions. Rows are stored by number (`execution_rows`, migration 0009) and read
+//! through the view `executions`, which gives them back as the table had them. A query that
+//! finds rows by an ARN, a machine or a name says so in numbers, so that it reads an index
+//! of `execution_rows` rather than every row of the view.
+
+use super::{numbers, sql, Reader, EXECUTION_COLUMNS};
+use crate::model::ExecutionStatus;
+use crate::store::{console_sql, packed, ExecutionRow, Result};
+
+/// The number of the machine's ARN `?N`.
+pub(super) fn machine_number(n: u8) -> String {
+    format!("(SELECT n FROM numbers WHERE text = ?{n})")
+}
+
+impl Reader {
+    pub async fn execution_by_arn(&self, arn: &str) -> Result<Option<ExecutionRow>> {
+        // By the machine and the name that make the ARN, or by the ARN where the row keeps it.
+        let machine = machine_number(1);
+        let sql = format!(
+            "SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ?3 AND id IN \
+             (SELECT id FROM execution_rows WHERE machine = {machine} AND name = ?2 \
+              UNION ALL SELECT id FROM execution_rows WHERE arn = ?3)"
+        );
+        let (machine_arn, name) = numbers::machine_and_name(arn).unzip();
+        Ok(packed::unpack_execution(
+            sqlx::query_as(&sql)
+                .bind(machine_arn)
+                .bind(name)
+                .bind(arn)
+                .fetch_optional(&self.pool)
+                .await?,
+        ))
+    }
+
+    pub async fn execution_by_id(&self, id: i64) -> Result<Option<ExecutionRow>> {
+        let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE id = ?");
+        Ok(packed::unpack_execution(
+            sqlx::query_as(&sql)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        ))
+    }
+
+    /// Executions of a state machine, newest first, strictly after the `(start_ms, id)` cursor.
+    pub async fn list_executions(
+        &self,
+        state_machine_arn: &str,
+        status: Option<ExecutionStatus>,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<ExecutionRow>> {
+        let (after_start, after_id) = after.unwrap_or((i64::MAX, i64::MAX));
+        let sql = match status {
+            Some(_) => sql::sqlite(&console_sql::executions_with_status(EXECUTION_COLUMNS)),
+            None => sql::sqlite(&console_sql::executions_any_status(EXECUTION_COLUMNS)),
+        };
+        Ok(packed::unpack_executions(
+            sqlx::query_as(&sql)
+                .bind(state_machine_arn)
+                .bind(status)
+                .bind(after_start)
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?,
+        ))
+    }
+
+    /// An execution's input (what its history and cursor may leave out).
+    pub async fn input_of(&self, execution_id: i64) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT input FROM execution_rows WHERE id = ?")
+                .bind(execution_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn count_running(&self, state_machine_arn: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM execution_rows WHERE status = 'RUNNING' AND machine = {}",
+            machine_number(1)
+        ))
+        .bind(state_machine_arn)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// From the counts the triggers keep (migration 0009): a few rows a machine.
+    pub async fn count_all_running(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COALESCE(SUM(n), 0) FROM execution_counts WHERE status = 'RUNNING'",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    pub async fn max_execution_id(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM execution_rows")
+                .fetch_one(&self.pool)
+                .await?
+                .unwrap_or(0),
+        )
+    }
+
+    /// Ids of executions that closed before `before_ms`, oldest first, at most `limit`.
+    pub async fn closed_before(&self, before_ms: i64, limit: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM execution_rows WHERE stop_ms IS NOT NULL AND stop_ms < ? \
+             ORDER BY stop_ms LIMIT ?",
+        )
+        .bind(before_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
