@@ -559,8 +559,10 @@ async fn executions_evaluating_heavy_expressions_delay_neither_health_nor_other_
     let late_ms =
         (at(HistoryEventType::WaitStateExited) - at(HistoryEventType::WaitStateEntered) - 1.0)
             * 1000.0;
-    assert!(worst < Duration::from_millis(50), "/health took {worst:?}");
-    assert!(late_ms < 50.0, "the wait ended {late_ms:.0} ms late");
+    // An evaluation on the runtime's threads would hold /health and the timer for its whole
+    // quarter of a second; the bounds leave room for a machine busy with other tests.
+    assert!(worst < Duration::from_millis(150), "/health took {worst:?}");
+    assert!(late_ms < 150.0, "the wait ended {late_ms:.0} ms late");
 }
 
 /// What one client of the mixed load did and was told.
