@@ -594,7 +594,10 @@ mod tests {
                 .await
                 .expect("rows");
         let numbers: i64 = count(&mut conn, "SELECT COUNT(*) FROM numbers").await;
-        assert_eq!(numbers, 4, "two machines and two revisions, each numbered once");
+        assert_eq!(
+            numbers, 4,
+            "two machines and two revisions, each numbered once"
+        );
         assert_eq!(kept[0].2, None);
         assert_eq!(kept[1].2.as_deref(), Some(odd.arn.as_str()));
         assert_eq!(kept[2].2, None);
@@ -607,7 +610,12 @@ mod tests {
             ] {
                 let read = read.expect("found");
                 assert_eq!(
-                    (&read.arn, &read.state_machine_arn, &read.revision_id, &read.name),
+                    (
+                        &read.arn,
+                        &read.state_machine_arn,
+                        &read.revision_id,
+                        &read.name
+                    ),
                     (&r.arn, &r.state_machine_arn, &r.revision_id, &r.name)
                 );
             }

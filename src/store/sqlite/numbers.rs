@@ -67,7 +67,10 @@ mod tests {
         let child = "arn:aws:states:us-east-1:1:execution:orders/Label:0b1c";
         assert_eq!(
             machine_and_name(child),
-            Some(("arn:aws:states:us-east-1:1:stateMachine:orders/Label".to_owned(), "0b1c"))
+            Some((
+                "arn:aws:states:us-east-1:1:stateMachine:orders/Label".to_owned(),
+                "0b1c"
+            ))
         );
     }
 
@@ -75,8 +78,16 @@ mod tests {
     fn arns_the_two_do_not_make_are_kept_whole() {
         for (arn, machine, name) in [
             (ARN, MACHINE_ARN, "run-2"),
-            (ARN, "arn:aws:states:us-east-1:123456789012:stateMachine:other", "run-1"),
-            ("arn:aws:states:us-east-1:1:express:orders:run-1:x", MACHINE_ARN, "x"),
+            (
+                ARN,
+                "arn:aws:states:us-east-1:123456789012:stateMachine:other",
+                "run-1",
+            ),
+            (
+                "arn:aws:states:us-east-1:1:express:orders:run-1:x",
+                MACHINE_ARN,
+                "x",
+            ),
             ("run-1", MACHINE_ARN, "run-1"),
             ("", "", ""),
         ] {
