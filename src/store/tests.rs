@@ -751,3 +751,4 @@ async fn versions_aliases_and_the_executions_started_through_them(
 
 mod input_once;
 mod retention;
+mod running;
