@@ -130,6 +130,15 @@ fn run_of(runs: &Runs, c: char) -> Option<&'static str> {
         .map(|(_, run)| *run)
 }
 
+/// The input of execution `id` among a commit's `started` ones, when it is one of them and its
+/// input is JSON.
+pub fn started_input(
+    started: &std::collections::HashMap<i64, Option<HeldInput>>,
+    id: i64,
+) -> Option<&HeldInput> {
+    started.get(&id).and_then(Option::as_ref)
+}
+
 /// The packed form of an event's details (JSON text) that leaves nothing out (the writers use
 /// [`pack_with_input`]).
 #[cfg(test)]
@@ -207,9 +216,9 @@ pub fn pack_cursor(cursor: &str) -> Cow<'_, str> {
 }
 
 /// The packed form of a cursor written with its execution's start, which may leave out the
-/// execution's input (the row's text).
-pub fn pack_cursor_with_input<'a>(cursor: &'a str, input: &str) -> Cow<'a, str> {
-    match HeldInput::of(input) {
+/// execution's input (`input`, the row's, when it is JSON).
+pub fn pack_cursor_with_input<'a>(cursor: &'a str, input: Option<&HeldInput>) -> Cow<'a, str> {
+    match input {
         Some(held) => pack_and_refer(&CURSOR_RUNS, cursor, Some(&held.text)),
         None => pack_cursor(cursor),
     }
@@ -463,7 +472,7 @@ mod tests {
         let cursor = format!(
             r#"{{"status":"RUNNING","current":"Wait","input":{input},"entered_ms":1,"waiting":{{"seq":2,"due_ms":3}},"entered_event_id":2,"last_event_id":2}}"#
         );
-        let packed = pack_cursor_with_input(&cursor, input);
+        let packed = pack_cursor_with_input(&cursor, HeldInput::of(input).as_ref());
         assert!(refers_to_input(&packed));
         assert_eq!(packed.len() + input.len(), pack_cursor(&cursor).len() + 1);
         assert_eq!(unpack_cursor(&packed, input).expect("with input"), cursor);
@@ -479,18 +488,24 @@ mod tests {
         let exited = r#"{"stateExitedEventDetails":{"name":"W","output":"1","outputDetails":{"truncated":false}}}"#;
         assert!(!refers_to_input(&pack_with_input(exited, one.as_ref())));
         let cursor = r#"{"status":"RUNNING","current":"W","input":12,"entered_ms":1}"#;
-        assert!(!refers_to_input(&pack_cursor_with_input(cursor, "1")));
+        assert!(!refers_to_input(&pack_cursor_with_input(
+            cursor,
+            HeldInput::of("1").as_ref()
+        )));
         let cursor = r#"{"status":"RUNNING","current":"W","input":{"a":1},"entered_ms":1}"#;
-        let packed = pack_cursor_with_input(cursor, r#"{"a":1}"#);
+        let packed = pack_cursor_with_input(cursor, HeldInput::of(r#"{"a":1}"#).as_ref());
         assert!(refers_to_input(&packed));
         // A row's input sent with spaces is left out all the same (the texts hold it compact),
         // and comes back compact.
         let spaced = r#"{"a": 1}"#;
-        let packed = pack_cursor_with_input(cursor, spaced);
+        let packed = pack_cursor_with_input(cursor, HeldInput::of(spaced).as_ref());
         assert!(refers_to_input(&packed));
         assert_eq!(unpack_cursor(&packed, spaced).expect("with input"), cursor);
         // An input that is not JSON is never left out.
         assert!(HeldInput::of("{").is_none());
-        assert!(!refers_to_input(&pack_cursor_with_input(cursor, "{")));
+        assert!(!refers_to_input(&pack_cursor_with_input(
+            cursor,
+            HeldInput::of("{").as_ref()
+        )));
     }
 }

@@ -406,4 +406,15 @@ impl<'a> RowsByKind<'a> {
         }
         (rows, rare)
     }
+
+    /// The inputs of the executions these rows insert, each read once, by execution id: the
+    /// texts written with a start may leave the input out (`packed`).
+    pub fn started_inputs(
+        &self,
+    ) -> std::collections::HashMap<i64, Option<super::packed::HeldInput>> {
+        self.executions
+            .iter()
+            .map(|r| (r.id, super::packed::HeldInput::of(&r.input)))
+            .collect()
+    }
 }

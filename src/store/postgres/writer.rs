@@ -227,6 +227,7 @@ async fn write_rows<'a>(
         apply_single(tx, op).await?;
     }
     let mut timers = 0i64;
+    let started = rows.started_inputs();
     if !rows.executions.is_empty() {
         let e = &rows.executions;
         sqlx::query(
@@ -256,9 +257,9 @@ async fn write_rows<'a>(
         .bind(
             e.iter()
                 .map(|r| {
-                    r.cursor
-                        .as_deref()
-                        .map(|c| packed::pack_cursor_with_input(c, &r.input))
+                    r.cursor.as_deref().map(|c| {
+                        packed::pack_cursor_with_input(c, packed::started_input(&started, r.id))
+                    })
                 })
                 .collect::<Vec<_>>(),
         )
@@ -360,11 +361,6 @@ async fn write_rows<'a>(
     }
     if !rows.events.is_empty() {
         let e = &rows.events;
-        let started: BTreeMap<i64, Option<packed::HeldInput>> = rows
-            .executions
-            .iter()
-            .map(|r| (r.id, packed::HeldInput::of(&r.input)))
-            .collect();
         sqlx::query(
             "INSERT INTO history_events (execution_id, id, previous_id, type, timestamp_ms, \
              details) SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], \
@@ -385,7 +381,7 @@ async fn write_rows<'a>(
                     r.details.as_deref().map(|d| {
                         // The events of an execution started in this commit may leave out its
                         // input.
-                        packed::pack_with_input(d, started.get(id).and_then(Option::as_ref))
+                        packed::pack_with_input(d, packed::started_input(&started, *id))
                             .into_owned()
                     })
                 })

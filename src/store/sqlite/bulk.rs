@@ -184,6 +184,8 @@ impl Rows<'_> {
 struct Batch<'r, 'a> {
     rows: &'r Rows<'a>,
     numbered: Vec<&'a str>,
+    /// The inputs of the executions inserted ([`Rows::started_inputs`]).
+    started: HashMap<i64, Option<packed::HeldInput>>,
 }
 
 impl<'r, 'a> Batch<'r, 'a> {
@@ -195,7 +197,11 @@ impl<'r, 'a> Batch<'r, 'a> {
             .flat_map(|r| [r.state_machine_arn.as_str(), r.revision_id.as_str()])
             .filter(|t| seen.insert(*t))
             .collect();
-        Self { rows, numbered }
+        Self {
+            rows,
+            numbered,
+            started: rows.started_inputs(),
+        }
     }
 
     fn len(&self, kind: Kind) -> usize {
@@ -245,11 +251,13 @@ impl<'r, 'a> Batch<'r, 'a> {
                     args.add(r.cause.as_deref())?;
                     args.add(r.start_ms)?;
                     args.add(r.stop_ms)?;
-                    args.add(
-                        r.cursor
-                            .as_deref()
-                            .map(|c| packed::pack_cursor_with_input(c, &r.input).into_owned()),
-                    )?;
+                    args.add(r.cursor.as_deref().map(|c| {
+                        packed::pack_cursor_with_input(
+                            c,
+                            packed::started_input(&self.started, r.id),
+                        )
+                        .into_owned()
+                    }))?;
                     args.add(r.last_event_id)?;
                     args.add(super::numbers::arn_kept(r))?;
                 }
@@ -303,11 +311,6 @@ impl<'r, 'a> Batch<'r, 'a> {
             }
             Kind::InsertEvents => {
                 // The events of an execution started in this commit may leave out its input.
-                let started: HashMap<i64, Option<packed::HeldInput>> = rows
-                    .executions
-                    .iter()
-                    .map(|r| (r.id, packed::HeldInput::of(&r.input)))
-                    .collect();
                 for &(execution_id, e) in &rows.events[range] {
                     args.add(super::history_key(execution_id, e.id))?;
                     args.add(e.previous_id)?;
@@ -316,7 +319,7 @@ impl<'r, 'a> Batch<'r, 'a> {
                     args.add(e.details.as_deref().map(|d| {
                         packed::pack_with_input(
                             d,
-                            started.get(&execution_id).and_then(Option::as_ref),
+                            packed::started_input(&self.started, execution_id),
                         )
                         .into_owned()
                     }))?;
