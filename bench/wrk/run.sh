@@ -3,7 +3,8 @@
 # waits ten days, against a fresh daemon (SQLite, synchronous=FULL).
 #   bench/wrk/run.sh [HOURGLASS_BINARY] [SECONDS] [PREFILL]
 # At least PREFILL executions are started first (by wrk too, not measured) to measure at that
-# size.
+# size. With KEEP_DATA=1 the data directory is kept (its path is printed), the daemon stopped.
+# Executions are counted through the view `executions` (a table in builds before 0009).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="${1:-$here/../../target/release/hourglass}"
@@ -13,7 +14,11 @@ data="$(mktemp -d)"
 port=$((20000 + RANDOM % 20000))
 "$bin" serve --port "$port" --data-dir "$data" > "$data/log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
+if [ "${KEEP_DATA:-0}" = 1 ]; then
+  trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; echo "data kept in $data"' EXIT
+else
+  trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
+fi
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/ready" > /dev/null && break; sleep 0.1; done
 call() {
   curl -sf "http://127.0.0.1:$port/" -H 'Content-Type: application/x-amz-json-1.0' \
