@@ -1,5 +1,6 @@
-//! The console's queries, and ListExecutions by status, written once for both databases (`$N`
-//! parameters; SQLite's copy of each reads them as `?N`, see [`super::versions_sql::sqlite`]).
+//! The console's queries, and ListExecutions by status, written once for both databases where
+//! they can be (`$N` parameters; SQLite's copy of each reads them as `?N`, see
+//! [`super::versions_sql::sqlite`]); the counts and the search by name are PostgreSQL's only.
 
 /// Executions of machine `$1` with status `$2`, newest first, after the `($3, $4)` cursor, at
 /// most `$5`: a query of its own (not the unfiltered one with `$2 IS NULL OR`) so that the
@@ -40,21 +41,23 @@ pub fn executions_any_status(columns: &str) -> String {
 }
 
 /// A machine's executions counted by status, from the counts the database's triggers keep
-/// (one row a status and partition).
+/// (one row a status and partition). PostgreSQL's: SQLite keys its counts by the machine's
+/// number (`sqlite/console.rs`).
 pub const COUNTS: &str = "SELECT status, CAST(SUM(n) AS BIGINT) FROM execution_counts \
      WHERE state_machine_arn = $1 GROUP BY status HAVING SUM(n) > 0";
 
 /// Executions whose ARN starts with `$1` (a machine's execution prefix and the start of a
 /// name): ARNs in `[$1, $2)`, after `$3`, with the optional status `$4`, in name order, at
-/// most `$5`. Read along the ARN's unique index alone: the prefix names the machine. `collate`
-/// names the byte order on PostgreSQL (whose default collation may order by language), and is
-/// empty on SQLite (bytewise already).
-pub fn executions_named(columns: &str, collate: &str) -> String {
+/// most `$5`. Read along the ARN's unique index alone: the prefix names the machine. The ARNs
+/// compare bytewise (`COLLATE "C"`), not by the database's default collation, which may order
+/// by language. PostgreSQL's: SQLite reads a range of names of the machine's number
+/// (`sqlite/console.rs`).
+pub fn executions_named(columns: &str) -> String {
     format!(
         "SELECT {columns} FROM executions \
-         WHERE arn{collate} >= $1 AND arn{collate} < $2 AND arn{collate} > $3 \
+         WHERE arn COLLATE \"C\" >= $1 AND arn COLLATE \"C\" < $2 AND arn COLLATE \"C\" > $3 \
            AND (CAST($4 AS TEXT) IS NULL OR status = $4) \
-         ORDER BY arn{collate} LIMIT $5"
+         ORDER BY arn COLLATE \"C\" LIMIT $5"
     )
 }
 

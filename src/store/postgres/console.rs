@@ -28,7 +28,7 @@ impl ConsoleReads for PgStore {
     ) -> Result<Vec<ExecutionRow>> {
         // Compared byte by byte ("C"), as SQLite compares: the range is a prefix's whatever
         // the database's collation.
-        sqlx::query_as(&q::executions_named(EXECUTION_COLUMNS, " COLLATE \"C\""))
+        sqlx::query_as(&q::executions_named(EXECUTION_COLUMNS))
             .bind(arn_prefix)
             .bind(format!("{arn_prefix}\u{10FFFF}"))
             .bind(after.unwrap_or(""))
