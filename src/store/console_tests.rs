@@ -12,6 +12,12 @@ mod on_sqlite {
         let (store, _dir) = super::super::tests::sqlite_store().await;
         super::the_consoles_counts_name_search_and_timers(store).await;
     }
+
+    #[tokio::test]
+    async fn uuid_names_among_others() {
+        let (store, _dir) = super::super::tests::sqlite_store().await;
+        super::uuid_names_read_and_sort_as_text(store).await;
+    }
 }
 
 mod on_postgres {
@@ -19,6 +25,102 @@ mod on_postgres {
     async fn counts_names_and_timers() {
         let (store, _db) = super::super::tests::postgres_store().await;
         super::the_consoles_counts_name_search_and_timers(store).await;
+    }
+
+    #[tokio::test]
+    async fn uuid_names_among_others() {
+        let (store, _db) = super::super::tests::postgres_store().await;
+        super::uuid_names_read_and_sort_as_text(store).await;
+    }
+}
+
+/// Names that are UUIDs (which SQLite keeps as 16 bytes) among names that are not: each reads
+/// back by its ARN, and a search by prefix pages through them in text order whatever the page
+/// size, with and without a status.
+async fn uuid_names_read_and_sort_as_text(
+    store: impl ExecutionReads + ports::ConsoleReads + Commit,
+) {
+    let uuids = [
+        "0b1c2d3e-aaaa-4bbb-8ccc-0123456789ab",
+        "0b1c2d3e-aaaa-4bbb-8ccc-0123456789ac",
+        "3f000000-0000-4000-8000-000000000000",
+        "a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d",
+        "ffffffff-ffff-4fff-bfff-ffffffffffff",
+    ];
+    let others = [
+        "0",
+        "0b1c2d3e",
+        "0b1c2d3e-aaaa-4bbb-8ccc-0123456789ab-x",
+        "0B1C2D3E-AAAA-4BBB-8CCC-0123456789AB",
+        "3",
+        "3f_z",
+        "A",
+        "a",
+        "a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4",
+        "g",
+        "zz",
+    ];
+    let names: Vec<&str> = uuids.iter().chain(&others).copied().collect();
+    let rows: Vec<ExecutionRow> = names
+        .iter()
+        .zip(1..)
+        .map(|(name, id)| {
+            let mut row = ExecutionRow::running_for_tests(id, name, 100 + id);
+            if id % 3 == 0 {
+                row.status = ExecutionStatus::Succeeded;
+                row.stop_ms = Some(500);
+            }
+            row
+        })
+        .collect();
+    write(
+        &store,
+        rows.iter().cloned().map(WriteOp::InsertExecution).collect(),
+    )
+    .await;
+    for row in &rows {
+        let read = store.execution_by_arn(&row.arn).await.expect("by arn");
+        assert_eq!(read.as_ref(), Some(row), "{}", row.name);
+    }
+    let prefix = |p: &str| format!("arn:aws:states:us-east-1:123456789012:execution:sm:{p}");
+    for start in [
+        "",
+        "0",
+        "0b1c2d3e",
+        "0b1c2d3e-aaaa-4bbb-8ccc-0123456789a",
+        uuids[0],
+        "3",
+        "a",
+        "f",
+        "0B",
+    ] {
+        for status in [None, Some(ExecutionStatus::Running)] {
+            let mut expected: Vec<&ExecutionRow> = rows
+                .iter()
+                .filter(|r| r.name.starts_with(start) && status.is_none_or(|s| r.status == s))
+                .collect();
+            expected.sort_by(|a, b| a.name.cmp(&b.name));
+            let expected: Vec<&str> = expected.iter().map(|r| r.name.as_str()).collect();
+            for page in [1, 2, 3, 100] {
+                let mut got: Vec<String> = Vec::new();
+                loop {
+                    let after = got.last().map(|n| prefix(n));
+                    let rows = store
+                        .executions_named(&prefix(start), status, after.as_deref(), page)
+                        .await
+                        .expect("by name");
+                    let n = rows.len();
+                    got.extend(rows.into_iter().map(|r| r.name));
+                    if n < usize::try_from(page).unwrap_or(usize::MAX) {
+                        break;
+                    }
+                }
+                assert_eq!(
+                    got, expected,
+                    "prefix {start:?}, {status:?}, pages of {page}"
+                );
+            }
+        }
     }
 }
 

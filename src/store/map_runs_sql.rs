@@ -122,11 +122,16 @@ pub const END_MAP_RUN: &str = "UPDATE map_runs SET status = $3, stop_ms = $4, er
 pub const CHILD_BY_ARN: &str = "e.arn = i.execution_arn";
 
 /// The same on SQLite, where a row keeps its machine's number and its name and not its ARN
-/// (migration 0009): the children's machine is the run's, and the name is what follows the
-/// ARN's last colon (`rtrim` by every other character of the ARN leaves the text up to it).
-pub const CHILD_BY_NAME: &str = "e.state_machine_arn = r.state_machine_arn \
-     AND e.name = substr(i.execution_arn, \
-         length(rtrim(i.execution_arn, replace(i.execution_arn, ':', ''))) + 1) \
+/// (migration 0009), and a name that is a UUID as its 16 bytes (0010): the children's machine
+/// is the run's, and the name is what follows the ARN's last colon (`rtrim` by every other
+/// character of the ARN leaves the text up to it), as text or as bytes. The ARN rebuilt must
+/// be the item's, which tells a UUID from the same in capitals.
+pub const CHILD_BY_NAME: &str = "e.id IN (SELECT x.id FROM execution_rows x \
+     WHERE x.machine = (SELECT n FROM numbers WHERE text = r.state_machine_arn) \
+       AND x.name IN (substr(i.execution_arn, \
+               length(rtrim(i.execution_arn, replace(i.execution_arn, ':', ''))) + 1), \
+           unhex(substr(i.execution_arn, \
+               length(rtrim(i.execution_arn, replace(i.execution_arn, ':', ''))) + 1), '-'))) \
      AND e.arn = i.execution_arn";
 
 /// The children of map run `$1`, with the status filter `$2`, after the cursor `($3, $4)`, at

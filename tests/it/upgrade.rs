@@ -50,7 +50,15 @@ async fn make_upgrade_fixture() {
     let map = create(&sfn, "map", MAP).await;
     let retry = create(&sfn, "retry", RETRY).await;
     let mut expected = serde_json::Map::new();
-    for (name, secs) in [("fired", 0), ("pending-1", 20), ("pending-2", 30)] {
+    // Names that are UUIDs, as an unnamed start gets: from migration 0010 on, the lowercase
+    // one is kept as 16 bytes and the other as text.
+    for (name, secs) in [
+        ("fired", 0),
+        ("pending-1", 20),
+        ("pending-2", 30),
+        ("7d3b1c0e-5a4f-4e2b-9c8d-1f2e3a4b5c6d", 25),
+        ("7D3B1C0E-5A4F-4E2B-9C8D-1F2E3A4B5C6D", 25),
+    ] {
         let input = format!(r#"{{"at":"{}"}}"#, at(secs));
         start(&sfn, &waits, name, &input).await;
         let mut output: serde_json::Value = serde_json::from_str(&input).expect("input");

@@ -241,10 +241,10 @@ impl<'r, 'a> Batch<'r, 'a> {
                 for r in &rows.executions[range] {
                     args.add(r.id)?;
                     args.add(r.state_machine_arn.as_str())?;
-                    args.add(r.name.as_str())?;
+                    args.add(super::numbers::stored_name(&r.name))?;
                     args.add(r.partition)?;
                     args.add(r.revision_id.as_str())?;
-                    args.add(r.status.as_str())?;
+                    args.add(super::numbers::status_code(r.status))?;
                     args.add(r.input.as_str())?;
                     args.add(r.output.as_deref())?;
                     args.add(r.error.as_deref())?;
@@ -265,7 +265,7 @@ impl<'r, 'a> Batch<'r, 'a> {
             Kind::UpdateExecutions => {
                 for u in &rows.updates[range] {
                     args.add(u.id)?;
-                    args.add(u.status.as_str())?;
+                    args.add(super::numbers::status_code(u.status))?;
                     args.add(u.output.as_deref())?;
                     args.add(u.error.as_deref())?;
                     args.add(u.cause.as_deref())?;
@@ -575,7 +575,8 @@ mod tests {
     }
 
     /// Rows are stored by their machine's number and their name; a row whose ARN the two do not
-    /// make keeps it whole. Both read back as written, by id and by ARN.
+    /// make keeps it whole; a name that is a UUID is kept as bytes. All read back as written,
+    /// by id and by ARN.
     #[tokio::test]
     async fn rows_are_stored_by_number_and_read_back_whole() {
         let (store, mut conn, _dir) = open().await;
@@ -586,11 +587,22 @@ mod tests {
         other.state_machine_arn = "arn:aws:states:us-east-1:123456789012:stateMachine:sm2".into();
         other.arn = "arn:aws:states:us-east-1:123456789012:execution:sm2:e3".into();
         other.revision_id = "r2".into();
+        let unnamed = ExecutionRow::running_for_tests(4, &uuid::Uuid::new_v4().to_string(), 4);
         let rows = Rows {
-            executions: vec![&plain, &odd, &other],
+            executions: vec![&plain, &odd, &other, &unnamed],
             ..Rows::default()
         };
         rows.write(&mut conn, false).await.expect("write");
+        // A UUID's name is kept as its 16 bytes, the status as a number (migration 0010).
+        let kinds: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT typeof(name), length(CAST(name AS BLOB)), typeof(status) \
+             FROM execution_rows ORDER BY id",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .expect("kinds");
+        assert_eq!(kinds[0], ("text".to_owned(), 2, "integer".to_owned()));
+        assert_eq!(kinds[3], ("blob".to_owned(), 16, "integer".to_owned()));
         let kept: Vec<(i64, i64, Option<String>)> =
             sqlx::query_as("SELECT machine, revision, arn FROM execution_rows ORDER BY id")
                 .fetch_all(&mut conn)
@@ -604,9 +616,10 @@ mod tests {
         assert_eq!(kept[0].2, None);
         assert_eq!(kept[1].2.as_deref(), Some(odd.arn.as_str()));
         assert_eq!(kept[2].2, None);
+        assert_eq!(kept[3].2, None);
         assert_eq!((kept[0].0, kept[0].1), (kept[1].0, kept[1].1));
         assert_ne!(kept[0].0, kept[2].0);
-        for r in [&plain, &odd, &other] {
+        for r in [&plain, &odd, &other, &unnamed] {
             for read in [
                 store.execution_by_arn(&r.arn).await.expect("by arn"),
                 store.execution_by_id(r.id).await.expect("by id"),

@@ -13,10 +13,11 @@ impl ConsoleReads for SqliteStore {
         &self,
         state_machine_arn: &str,
     ) -> Result<Vec<(ExecutionStatus, i64)>> {
-        // Counted by the machine's number (migration 0009).
+        // Counted by the machine's number (migration 0009) and the status's (0010).
         Ok(sqlx::query_as(&format!(
-            "SELECT status, SUM(n) FROM execution_counts WHERE machine = {} \
-             GROUP BY status HAVING SUM(n) > 0",
+            "SELECT s.name, SUM(c.n) FROM execution_counts c \
+             JOIN execution_statuses s ON s.code = c.status WHERE c.machine = {} \
+             GROUP BY c.status HAVING SUM(c.n) > 0",
             machine_number(1)
         ))
         .bind(state_machine_arn)
@@ -32,8 +33,10 @@ impl ConsoleReads for SqliteStore {
         limit: i64,
     ) -> Result<Vec<ExecutionRow>> {
         // The prefix is a machine's execution prefix and the start of a name: read as the
-        // machine and a range of names, along the index by machine and name. An ARN's order
-        // among the machine's executions is its name's.
+        // machine and ranges of names, along the index by machine and name. An ARN's order
+        // among the machine's executions is its name's. Names kept as text and names kept as
+        // a UUID's bytes (migration 0010) are two ranges of that index, each in text order:
+        // the page is the first of both, merged.
         let Some((machine_arn, name_start)) = arn_prefix
             .rsplit_once(':')
             .map(|(head, start)| (numbers::machine_of(head), start))
@@ -41,19 +44,37 @@ impl ConsoleReads for SqliteStore {
             return Ok(Vec::new());
         };
         let after_name = after.map(|a| a.rsplit_once(':').map_or(a, |(_, name)| name));
+        let uuids = numbers::uuid_range(name_start).and_then(|(lo, hi)| {
+            let lo = match after_name {
+                Some(a) => lo.max(numbers::uuid_after(a)?),
+                None => lo,
+            };
+            Some((lo.to_vec(), hi.to_vec()))
+        });
+        let (uuids_from, uuids_to) = uuids.unzip();
+        let machine = machine_number(1);
+        let range = |names: &str| {
+            format!(
+                "SELECT id FROM (SELECT id FROM execution_rows \
+                 WHERE machine = {machine} AND {names} \
+                   AND (?5 IS NULL OR status = ?5) ORDER BY name LIMIT ?6)"
+            )
+        };
         Ok(packed::unpack_executions(
             sqlx::query_as(&format!(
-                "SELECT {EXECUTION_COLUMNS} FROM executions \
-                 WHERE state_machine_arn = ?1 AND name >= ?2 AND name < ?3 AND name > ?4 \
-                   AND (CAST(?5 AS TEXT) IS NULL OR status = ?5) \
-                 ORDER BY name LIMIT ?6"
+                "SELECT {EXECUTION_COLUMNS} FROM executions WHERE id IN ({} UNION ALL {}) \
+                 ORDER BY name LIMIT ?6",
+                range("name >= ?2 AND name < ?3 AND name > ?4"),
+                range("name >= ?7 AND name <= ?8"),
             ))
             .bind(machine_arn)
             .bind(name_start)
             .bind(format!("{name_start}\u{10FFFF}"))
             .bind(after_name.unwrap_or(""))
-            .bind(status.map(ExecutionStatus::as_str))
+            .bind(status.map(numbers::status_code))
             .bind(limit)
+            .bind(uuids_from)
+            .bind(uuids_to)
             .fetch_all(&self.reader.pool)
             .await?,
         ))

@@ -25,7 +25,7 @@ impl Reader {
         Ok(packed::unpack_execution(
             sqlx::query_as(&sql)
                 .bind(machine_arn)
-                .bind(name)
+                .bind(name.map(numbers::stored_name))
                 .bind(arn)
                 .fetch_optional(&self.pool)
                 .await?,
@@ -79,7 +79,8 @@ impl Reader {
 
     pub async fn count_running(&self, state_machine_arn: &str) -> Result<i64> {
         Ok(sqlx::query_scalar(&format!(
-            "SELECT COUNT(*) FROM execution_rows WHERE status = 'RUNNING' AND machine = {}",
+            "SELECT COUNT(*) FROM execution_rows WHERE status = {} AND machine = {}",
+            numbers::RUNNING,
             machine_number(1)
         ))
         .bind(state_machine_arn)
@@ -89,9 +90,10 @@ impl Reader {
 
     /// From the counts the triggers keep (migration 0009): a few rows a machine.
     pub async fn count_all_running(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "SELECT COALESCE(SUM(n), 0) FROM execution_counts WHERE status = 'RUNNING'",
-        )
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT COALESCE(SUM(n), 0) FROM execution_counts WHERE status = {}",
+            numbers::RUNNING
+        ))
         .fetch_one(&self.pool)
         .await?)
     }

@@ -1,7 +1,14 @@
 //! Executions stored by numbers (migration 0009): a row keeps its machine's number and its
 //! name, not its ARN, and the view `executions` rebuilds the ARN from the two. These say which
-//! ARNs the two make, and what a row keeps of an ARN they do not make.
+//! ARNs the two make, and what a row keeps of an ARN they do not make. Since migration 0010 a
+//! name that is a UUID is kept as its 16 bytes and the status as a number: these say how a
+//! name, a range of names and a status are kept.
 
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::sqlite::{Sqlite, SqliteArgumentValue, SqliteTypeInfo};
+
+use crate::model::ExecutionStatus;
 use crate::store::ExecutionRow;
 
 /// Where a machine's ARN and an execution's differ: `arn:...:stateMachine:M` and
@@ -49,9 +56,210 @@ pub(super) fn machine_of(head: &str) -> String {
     head.replace(EXECUTION, MACHINE)
 }
 
+/// How a row keeps its status: `execution_statuses.code` (migration 0010).
+pub(super) fn status_code(status: ExecutionStatus) -> i64 {
+    match status {
+        ExecutionStatus::Running => RUNNING,
+        ExecutionStatus::Succeeded => 2,
+        ExecutionStatus::Failed => 3,
+        ExecutionStatus::TimedOut => 4,
+        ExecutionStatus::Aborted => 5,
+        ExecutionStatus::PendingRedrive => 6,
+    }
+}
+
+/// The code of RUNNING, for queries that name it.
+pub(super) const RUNNING: i64 = 1;
+
+/// How a row keeps its name: a UUID written as hourglass writes one (lowercase, 8-4-4-4-12) as
+/// its 16 bytes, which give back the same text; any other name as text. The two never equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum StoredName<'a> {
+    Text(&'a str),
+    Uuid([u8; 16]),
+}
+
+pub(super) fn stored_name(name: &str) -> StoredName<'_> {
+    uuid_bytes(name.as_bytes()).map_or(StoredName::Text(name), StoredName::Uuid)
+}
+
+impl<'q> sqlx::Encode<'q, Sqlite> for StoredName<'q> {
+    fn encode_by_ref(&self, buf: &mut Vec<SqliteArgumentValue<'q>>) -> Result<IsNull, BoxDynError> {
+        buf.push(match *self {
+            StoredName::Text(s) => SqliteArgumentValue::Text(s.into()),
+            StoredName::Uuid(b) => SqliteArgumentValue::Blob(b.to_vec().into()),
+        });
+        Ok(IsNull::No)
+    }
+}
+
+impl sqlx::Type<Sqlite> for StoredName<'_> {
+    fn type_info() -> SqliteTypeInfo {
+        <&str as sqlx::Type<Sqlite>>::type_info()
+    }
+}
+
+/// The characters a UUID may have at position `i` of its text, in order.
+fn uuid_chars(i: usize) -> &'static [u8] {
+    if matches!(i, 8 | 13 | 18 | 23) {
+        b"-"
+    } else {
+        b"0123456789abcdef"
+    }
+}
+
+/// The 16 bytes of `text` if it is a UUID as hourglass writes one, else `None`.
+fn uuid_bytes(text: &[u8]) -> Option<[u8; 16]> {
+    if text.len() != 36 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    let mut nibble = 0;
+    for (i, &c) in text.iter().enumerate() {
+        if !uuid_chars(i).contains(&c) {
+            return None;
+        }
+        if c == b'-' {
+            continue;
+        }
+        let v = if c.is_ascii_digit() {
+            c - b'0'
+        } else {
+            c - b'a' + 10
+        };
+        out[nibble / 2] |= if nibble % 2 == 0 { v << 4 } else { v };
+        nibble += 1;
+    }
+    Some(out)
+}
+
+/// `prefix`, a valid start of a UUID's text, completed with the lowest or highest characters.
+fn uuid_filled(prefix: &[u8], highest: bool) -> Option<[u8; 16]> {
+    let text: Vec<u8> = (0..36)
+        .map(|i| match prefix.get(i) {
+            Some(&c) => c,
+            None => {
+                let chars = uuid_chars(i);
+                if highest {
+                    chars[chars.len() - 1]
+                } else {
+                    chars[0]
+                }
+            }
+        })
+        .collect();
+    uuid_bytes(&text)
+}
+
+/// The names kept as bytes whose text starts with `start`: an inclusive range of 16-byte
+/// values, in the same order as their texts (lowercase hex sorts as its bytes do).
+pub(super) fn uuid_range(start: &str) -> Option<([u8; 16], [u8; 16])> {
+    let start = start.as_bytes();
+    if start.len() > 36 {
+        return None;
+    }
+    Some((uuid_filled(start, false)?, uuid_filled(start, true)?))
+}
+
+/// The least UUID whose text sorts after `text`, as bytes: where names kept as bytes resume
+/// after a page that ended at the name `text`.
+pub(super) fn uuid_after(text: &str) -> Option<[u8; 16]> {
+    let t = text.as_bytes();
+    // The longest start of `t` that starts a UUID's text.
+    let valid = (0..=t.len().min(36))
+        .take_while(|&i| i == 0 || uuid_chars(i - 1).contains(&t[i - 1]))
+        .last()?;
+    for i in (0..=valid).rev() {
+        if i == 36 {
+            continue;
+        }
+        let Some(&next) = t.get(i) else {
+            // `t` itself starts a UUID: the least one it starts sorts after it.
+            return uuid_filled(t, false);
+        };
+        if let Some(&c) = uuid_chars(i).iter().find(|&&c| c > next) {
+            let mut prefix = t[..i].to_vec();
+            prefix.push(c);
+            return uuid_filled(&prefix, false);
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The text of 16 bytes kept for a name, as the view writes it.
+    fn text_of(b: [u8; 16]) -> String {
+        uuid::Uuid::from_bytes(b).hyphenated().to_string()
+    }
+
+    #[test]
+    fn uuids_as_written_are_kept_as_bytes_and_no_other_name() {
+        let u = uuid::Uuid::new_v4().to_string();
+        let StoredName::Uuid(b) = stored_name(&u) else {
+            panic!("{u} kept as text");
+        };
+        assert_eq!(text_of(b), u);
+        for other in [
+            u.to_uppercase(),
+            u.replace('-', ""),
+            format!("{{{u}}}"),
+            format!("{u}0"),
+            u[..35].to_owned(),
+            u.replacen('-', "0", 1),
+            "run-1".to_owned(),
+            String::new(),
+        ] {
+            assert_eq!(stored_name(&other), StoredName::Text(&other), "{other}");
+        }
+    }
+
+    #[test]
+    fn a_prefix_is_a_range_of_uuids_in_text_order() {
+        let (lo, hi) = uuid_range("0b1c2d3e-a").expect("a UUID's start");
+        assert_eq!(text_of(lo), "0b1c2d3e-a000-0000-0000-000000000000");
+        assert_eq!(text_of(hi), "0b1c2d3e-afff-ffff-ffff-ffffffffffff");
+        let (lo, hi) = uuid_range("").expect("every UUID");
+        assert_eq!((lo, hi), ([0; 16], [0xff; 16]));
+        for not in ["0b1c2d3eX", "0B", "0b1c2d3e0", "-"] {
+            assert_eq!(uuid_range(not), None, "{not}");
+        }
+    }
+
+    /// `uuid_after(t)` is the least UUID text greater than `t`: checked against every UUID of a
+    /// small alphabet's worth of neighbours.
+    #[test]
+    fn the_least_uuid_after_a_name() {
+        let u = "0b1c2d3e-aaaa-4bbb-8ccc-0123456789ab";
+        let cases = [
+            ("", "00000000-0000-0000-0000-000000000000"),
+            (u, "0b1c2d3e-aaaa-4bbb-8ccc-0123456789ac"),
+            ("0b1c2d3e", "0b1c2d3e-0000-0000-0000-000000000000"),
+            ("0b1c2d3e:", "0b1c2d3f-0000-0000-0000-000000000000"),
+            ("0b1c2d3g", "0b1c2d40-0000-0000-0000-000000000000"),
+            (
+                "0b1c2d3e-aaaa-4bbb-8ccc-0123456789ab-x",
+                "0b1c2d3e-aaaa-4bbb-8ccc-0123456789ac",
+            ),
+            (
+                "0b1c2d3e-aaaa-4bbb-8ccc-012345678fff",
+                "0b1c2d3e-aaaa-4bbb-8ccc-012345679000",
+            ),
+            ("9z", "a0000000-0000-0000-0000-000000000000"),
+            ("A", "a0000000-0000-0000-0000-000000000000"),
+            ("/", "00000000-0000-0000-0000-000000000000"),
+        ];
+        for (after, least) in cases {
+            let got = uuid_after(after).map(text_of);
+            assert_eq!(got.as_deref(), Some(least), "after {after:?}");
+            assert!(least > after);
+        }
+        for none in ["g", "ffffffff-ffff-ffff-ffff-ffffffffffff", "z"] {
+            assert_eq!(uuid_after(none), None, "after {none:?}");
+        }
+    }
 
     const MACHINE_ARN: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:orders";
     const ARN: &str = "arn:aws:states:us-east-1:123456789012:execution:orders:run-1";

@@ -335,9 +335,10 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
             // RUNNING since the sweep chose it): the children go with the rows removed.
             let mut removed: Vec<i64> = Vec::with_capacity(ids.len());
             for chunk in ids.chunks(MAX_PARAMS_PER_STATEMENT) {
-                let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                    "DELETE FROM execution_rows WHERE status != 'RUNNING' AND id IN (",
-                );
+                let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+                    "DELETE FROM execution_rows WHERE status != {} AND id IN (",
+                    super::numbers::RUNNING
+                ));
                 let mut sep = qb.separated(", ");
                 for id in chunk {
                     sep.push_bind(id);
