@@ -303,6 +303,10 @@ pub struct SqliteConfig {
     /// `ServiceUnavailableException` as on a full disk, and reads go on. 0 means no cap.
     /// Default `0`.
     pub max_size_mib: u64,
+    /// Pages the write-ahead log gathers before the writer copies them into the database
+    /// (SQLite's `wal_autocheckpoint`). More lets a page changed by many commits be copied
+    /// once, for a longer copy each time and a larger log. Default `1000`.
+    pub checkpoint_pages: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -382,6 +386,7 @@ impl Default for SqliteConfig {
             synchronous: Synchronous::Full,
             read_connections: 4,
             max_size_mib: 0,
+            checkpoint_pages: 1000,
         }
     }
 }

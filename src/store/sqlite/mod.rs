@@ -165,6 +165,10 @@ async fn open_inner(config: &Config) -> Result<(Reader, SqliteConnection)> {
     let mut write_conn = opts
         .clone()
         .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
+        .pragma(
+            "wal_autocheckpoint",
+            config.sqlite.checkpoint_pages.max(1).to_string(),
+        )
         .connect()
         .await?;
     sqlx::migrate!("./migrations/sqlite")
