@@ -294,18 +294,15 @@ impl Default for LambdaConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SqliteConfig {
-    /// SQLite `synchronous` pragma: `FULL` (survives power loss) or `NORMAL` (survives a
-    /// process crash). Default `FULL`.
+    /// SQLite's `synchronous`: `FULL` (survives power loss) or `NORMAL` (a crash). Default `FULL`.
     pub synchronous: Synchronous,
     /// Connections for reads. Default `4`.
     pub read_connections: u32,
-    /// Largest the database file may grow, in MiB; past it writes are refused with
-    /// `ServiceUnavailableException` as on a full disk, and reads go on. 0 means no cap.
-    /// Default `0`.
+    /// Largest the database file may grow, in MiB (0: no cap); past it writes are refused
+    /// with `ServiceUnavailableException` as on a full disk, and reads go on. Default `0`.
     pub max_size_mib: u64,
-    /// Pages the write-ahead log gathers before the writer copies them into the database
-    /// (SQLite's `wal_autocheckpoint`). More lets a page changed by many commits be copied
-    /// once, for a longer copy each time and a larger log. Default `1000`.
+    /// WAL pages gathered before the writer copies them into the database (SQLite's
+    /// `wal_autocheckpoint`; BENCHMARKS.md has a larger value tried). Default `1000`.
     pub checkpoint_pages: u32,
 }
 
