@@ -80,7 +80,7 @@ pub(super) enum StoredName<'a> {
 }
 
 pub(super) fn stored_name(name: &str) -> StoredName<'_> {
-    uuid_bytes(name.as_bytes()).map_or(StoredName::Text(name), StoredName::Uuid)
+    uuid_bytes(name).map_or(StoredName::Text(name), StoredName::Uuid)
 }
 
 impl<'q> sqlx::Encode<'q, Sqlite> for StoredName<'q> {
@@ -108,44 +108,25 @@ fn uuid_chars(i: usize) -> &'static [u8] {
     }
 }
 
-/// The 16 bytes of `text` if it is a UUID as hourglass writes one, else `None`.
-fn uuid_bytes(text: &[u8]) -> Option<[u8; 16]> {
-    if text.len() != 36 {
-        return None;
-    }
-    let mut out = [0u8; 16];
-    let mut nibble = 0;
-    for (i, &c) in text.iter().enumerate() {
-        if !uuid_chars(i).contains(&c) {
-            return None;
-        }
-        if c == b'-' {
-            continue;
-        }
-        let v = if c.is_ascii_digit() {
-            c - b'0'
-        } else {
-            c - b'a' + 10
-        };
-        out[nibble / 2] |= if nibble % 2 == 0 { v << 4 } else { v };
-        nibble += 1;
-    }
-    Some(out)
+/// The 16 bytes of `text` if it is a UUID as hourglass writes one, else `None`: the forms
+/// the parser also takes (capitals, no dashes, braces) stay text, so that text comes back.
+fn uuid_bytes(text: &str) -> Option<[u8; 16]> {
+    let uuid = uuid::Uuid::try_parse(text).ok()?;
+    let mut buf = uuid::Uuid::encode_buffer();
+    (uuid.hyphenated().encode_lower(&mut buf) == text).then(|| uuid.into_bytes())
 }
 
 /// `prefix`, a valid start of a UUID's text, completed with the lowest or highest characters.
 fn uuid_filled(prefix: &[u8], highest: bool) -> Option<[u8; 16]> {
-    let text: Vec<u8> = (0..36)
-        .map(|i| match prefix.get(i) {
-            Some(&c) => c,
-            None => {
-                let chars = uuid_chars(i);
-                if highest {
-                    chars[chars.len() - 1]
-                } else {
-                    chars[0]
-                }
-            }
+    let text: String = (0..36)
+        .map(|i| {
+            let chars = uuid_chars(i);
+            let c = match prefix.get(i) {
+                Some(&c) => c,
+                None if highest => chars[chars.len() - 1],
+                None => chars[0],
+            };
+            char::from(c)
         })
         .collect();
     uuid_bytes(&text)
@@ -213,6 +194,21 @@ mod tests {
             String::new(),
         ] {
             assert_eq!(stored_name(&other), StoredName::Text(&other), "{other}");
+        }
+    }
+
+    /// The codes written agree with `execution_statuses`, which the view reads them by.
+    #[tokio::test]
+    async fn status_codes_are_the_tables() {
+        let (_reader, mut conn, _dir) = super::super::open_temporary().await;
+        for &s in ExecutionStatus::ALL {
+            let code: i64 =
+                sqlx::query_scalar("SELECT code FROM execution_statuses WHERE name = ?")
+                    .bind(s.as_str())
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("a row for every status");
+            assert_eq!(code, status_code(s), "{s:?}");
         }
     }
 
