@@ -1,6 +1,6 @@
 //! Distributed Map: iterations as child executions of a map run, the map-run operations
 //! (DescribeMapRun, ListMapRuns, UpdateMapRun, ListExecutions by map run) through
-//! `aws-sdk-sfn` and the AWS CLI, and a run of 100,000 items killed part way.
+//! `aws-sdk-sfn` and the AWS CLI, and a run of 20,000 items killed part way.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -418,12 +418,12 @@ async fn the_map_run_operations_work_from_the_aws_cli() {
         .all(|k| k["itemCount"] == 1 && k["mapRunArn"] == run.as_str()));
 }
 
-/// 100,000 items, 1,000 children at a time: killed once a fifth have finished, the run
-/// resumes where it was. Every item gets exactly one child, and the children that had
-/// finished before the kill keep their start dates (none ran again).
+/// 20,000 items, 1,000 children at a time (twenty pages of items): killed once a fifth have
+/// finished, the run resumes where it was. Every item gets exactly one child, and the children
+/// that had finished before the kill keep their start dates (none ran again).
 #[tokio::test]
-async fn a_distributed_map_of_100000_items_survives_a_sigkill_without_rerunning_children() {
-    const N: u32 = 100_000;
+async fn a_distributed_map_of_20000_items_survives_a_sigkill_without_rerunning_children() {
+    const N: u32 = 20_000;
     let mut daemon = TestDaemon::start().await;
     let sfn = daemon.sfn();
     let definition = json!({
