@@ -204,7 +204,7 @@ impl<R: TimerReads> TimerService<R> {
     /// loaded while the wheel is full, so then only the next deadline counts).
     fn sleep_for(&self) -> Duration {
         let now = self.clock.now_ms();
-        let w = self.lock();
+        let mut w = self.lock();
         let reload_at = if w.wheel.len() >= self.load_batch {
             i64::MAX
         } else {

@@ -23,7 +23,8 @@
 //! - **In order**: one `advance` returns its entries sorted by `(due, key)`.
 //!
 //! Costs: insert O(1), cancel O(slot length), advance O(elapsed ticks + fired), capped at one
-//! full rotation however long the gap. The tokio-util `DelayQueue` is a timing wheel too, but it
+//! full rotation however long the gap; the earliest deadline O(1) while known, and one scan
+//! (up to a rotation and the entries of the slots it passes) after the earliest entry left. The tokio-util `DelayQueue` is a timing wheel too, but it
 //! is driven by tokio's monotonic clock and wakes a task per deadline; ours is driven by the
 //! wall clock the deadlines are stored in, and fires in batches.
 
@@ -44,6 +45,11 @@ pub struct Wheel<K> {
     processed_tick: i64,
     /// Entries inserted with a deadline at or before `processed_tick`.
     overdue: Vec<(i64, K)>,
+    /// The earliest deadline held (`Some(None)`: none), while known; `None` when an entry
+    /// that may have been the earliest left, until [`Wheel::next_due`] scans again. Every
+    /// commit of a timer asks for it, so it must not cost a scan each time: with a million
+    /// deadlines in one slot, that scan made arming quadratic.
+    earliest: Option<Option<i64>>,
 }
 
 impl<K: Copy + Eq + Hash + Ord> Wheel<K> {
@@ -54,6 +60,7 @@ impl<K: Copy + Eq + Hash + Ord> Wheel<K> {
             index: HashMap::new(),
             processed_tick: now_ms.div_euclid(TICK_MS) - 1,
             overdue: Vec::new(),
+            earliest: Some(None),
         }
     }
 
@@ -80,6 +87,9 @@ impl<K: Copy + Eq + Hash + Ord> Wheel<K> {
         } else {
             self.slots[Self::slot_of(tick)].push((due_ms, key));
         }
+        if let Some(known) = &mut self.earliest {
+            *known = Some(known.map_or(due_ms, |e| e.min(due_ms)));
+        }
     }
 
     /// Remove `key`; returns whether it was present.
@@ -87,6 +97,9 @@ impl<K: Copy + Eq + Hash + Ord> Wheel<K> {
         let Some(due_ms) = self.index.remove(key) else {
             return false;
         };
+        if self.earliest == Some(Some(due_ms)) {
+            self.earliest = None;
+        }
         let tick = due_ms.div_euclid(TICK_MS);
         let list = if let Some(i) = self.overdue.iter().position(|(_, k)| k == key) {
             self.overdue.swap_remove(i);
@@ -128,14 +141,27 @@ impl<K: Copy + Eq + Hash + Ord> Wheel<K> {
         for (_, k) in &fired {
             self.index.remove(k);
         }
+        if !fired.is_empty() {
+            self.earliest = None;
+        }
         fired.sort_unstable();
         debug_assert!(fired.iter().all(|(due, _)| *due <= now_ms));
         fired
     }
 
-    /// The earliest deadline held, if any. Scans forward from the processed tick, so it costs
-    /// at most one rotation; the timer loop calls it once per wake-up.
-    pub fn next_due(&self) -> Option<i64> {
+    /// The earliest deadline held, if any. Known after an insert; after the earliest entry
+    /// left (fired or cancelled), found by a scan forward from the processed tick, which costs
+    /// at most one rotation and the entries of the slots it passes.
+    pub fn next_due(&mut self) -> Option<i64> {
+        if let Some(known) = self.earliest {
+            return known;
+        }
+        let found = self.scan_earliest();
+        self.earliest = Some(found);
+        found
+    }
+
+    fn scan_earliest(&self) -> Option<i64> {
         if let Some(min) = self.overdue.iter().map(|(d, _)| *d).min() {
             return Some(min);
         }
