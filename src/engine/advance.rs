@@ -56,6 +56,19 @@ impl Hot {
             self.entries.insert(running.id, (running, size));
         }
     }
+
+    /// Drop the copies of executions in `partitions`.
+    fn forget_partitions(&mut self, partitions: &[i64]) {
+        let mut freed = 0;
+        self.entries.retain(|_, (running, size)| {
+            let forget = partitions.contains(&running.partition);
+            if forget {
+                freed += *size;
+            }
+            !forget
+        });
+        self.bytes -= freed;
+    }
 }
 
 impl Running {
@@ -129,6 +142,15 @@ impl<S: Store> Engine<S> {
 
     pub(super) fn take_hot(&self, id: i64) -> Option<Running> {
         self.hot.lock().ok()?.remove(id)
+    }
+
+    /// Forget the copies of executions in partitions this node lost or gained. A partition held
+    /// again after another node held it may have had its executions changed there, and the
+    /// fences, renewed with the lease, would not refuse a step taken from an older copy.
+    pub(super) fn forget_hot_partitions(&self, partitions: &[i64]) {
+        if let Ok(mut hot) = self.hot.lock() {
+            hot.forget_partitions(partitions);
+        }
     }
 
     /// A running execution (its lock held), from memory or the store; `None` when it is gone
@@ -354,7 +376,7 @@ mod tests {
     fn running(id: i64) -> Running {
         Running {
             id,
-            partition: 0,
+            partition: id % 2,
             arn: format!("arn:{id}"),
             name: id.to_string(),
             state_machine_arn: "arn:sm".into(),
@@ -380,5 +402,23 @@ mod tests {
         assert_eq!(hot.remove(2).map(|r| r.id), Some(2));
         assert_eq!(hot.bytes, 10);
         assert!(hot.remove(2).is_none());
+    }
+
+    #[test]
+    fn a_partitions_hot_executions_are_forgotten_when_it_changes_hands() {
+        let mut hot = Hot::default();
+        for id in 1..=6 {
+            hot.insert(running(id), 100);
+        }
+        // Executions 2, 4 and 6 are in partition 0, the others in partition 1.
+        hot.forget_partitions(&[0, 7]);
+        assert_eq!(hot.bytes, 300);
+        for id in [2, 4, 6] {
+            assert!(hot.remove(id).is_none(), "{id} forgotten");
+        }
+        for id in [1, 3, 5] {
+            assert_eq!(hot.remove(id).map(|r| r.partition), Some(1));
+        }
+        assert_eq!(hot.bytes, 0);
     }
 }

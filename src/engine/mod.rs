@@ -289,7 +289,10 @@ mod tests;
 impl<S: Store> crate::cluster::OnChange for Engine<S> {
     /// Recover the partitions gained as at a start (their timers and unfinished calls are
     /// read in); the work of those lost is refused by their fences and made by their new owner.
-    fn partitions_changed(&self, gained: &[i64], _lost: &[i64]) {
+    /// Copies kept in memory of either are dropped: the store says what they are now.
+    fn partitions_changed(&self, gained: &[i64], lost: &[i64]) {
+        self.forget_hot_partitions(lost);
+        self.forget_hot_partitions(gained);
         if !gained.is_empty() {
             self.timers.reset();
             self.calls.rescan();
