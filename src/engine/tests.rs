@@ -178,6 +178,58 @@ async fn stop_wins_over_a_timer_that_fires_later() {
     assert_eq!(terminal, 1, "exactly one terminal event");
 }
 
+/// A timer taken from the wheel just before a stop committed fires after it: the stop
+/// stands, and nothing runs after it.
+#[tokio::test]
+async fn a_timer_taken_before_a_stop_fires_after_it_and_changes_nothing() {
+    let h = harness().await;
+    let sm = h
+        .machine(
+            "t",
+            json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 5, "Next": "P"},
+                   "P": {"Type": "Pass", "End": true}}}),
+        )
+        .await;
+    let arn = h.start(&sm, "e").await;
+    h.clock.advance(5_000);
+    let due = h.timers.take_due();
+    assert_eq!(due.len(), 1);
+    h.engine
+        .stop_execution(&ExecutionArn::parse(&arn).expect("arn"), None, None)
+        .await
+        .expect("stop");
+    for f in due {
+        h.engine.on_timer(f).await;
+    }
+    assert_eq!(h.status(&arn).await, ExecutionStatus::Aborted);
+    let row = h
+        .store
+        .execution_by_arn(&arn)
+        .await
+        .expect("read")
+        .expect("exists");
+    let types: Vec<String> = h
+        .store
+        .history(row.id, None, 100, false)
+        .await
+        .expect("history")
+        .iter()
+        .map(|e| format!("{:?}", e.event_type))
+        .collect();
+    assert_eq!(
+        types.last().map(String::as_str),
+        Some("ExecutionAborted"),
+        "{types:?}"
+    );
+    assert!(
+        !types
+            .iter()
+            .any(|t| t.starts_with("WaitStateExited") || t.starts_with("PassState")),
+        "nothing ran after the stop: {types:?}"
+    );
+    assert_eq!(h.store.count_timers().await.expect("count"), 0);
+}
+
 #[tokio::test]
 async fn a_task_is_scheduled_after_commit_and_its_result_moves_the_execution_on() {
     let h = harness().await;
