@@ -101,6 +101,27 @@ impl Harness {
             .status
     }
 
+    async fn stop(&self, arn: &str) {
+        self.engine
+            .stop_execution(&ExecutionArn::parse(arn).expect("arn"), None, None)
+            .await
+            .expect("stop");
+    }
+
+    /// The execution's history, as stored.
+    async fn history(&self, arn: &str) -> Vec<crate::store::EventRow> {
+        let row = self
+            .store
+            .execution_by_arn(arn)
+            .await
+            .expect("read")
+            .expect("exists");
+        self.store
+            .history(row.id, None, 100, false)
+            .await
+            .expect("history")
+    }
+
     /// The next call the engine submitted, as the dispatcher would take it.
     fn next_call(&self) -> Option<(i64, Invocation)> {
         self.engine.calls.next().map(|n| (n.key.0, n.invocation))
@@ -153,24 +174,11 @@ async fn stop_wins_over_a_timer_that_fires_later() {
         )
         .await;
     let arn = h.start(&sm, "e").await;
-    h.engine
-        .stop_execution(&ExecutionArn::parse(&arn).expect("arn"), None, None)
-        .await
-        .expect("stop");
+    h.stop(&arn).await;
     h.clock.advance(5_000);
     h.fire_due().await;
     assert_eq!(h.status(&arn).await, ExecutionStatus::Aborted);
-    let row = h
-        .store
-        .execution_by_arn(&arn)
-        .await
-        .expect("read")
-        .expect("exists");
-    let events = h
-        .store
-        .history(row.id, None, 100, false)
-        .await
-        .expect("history");
+    let events = h.history(&arn).await;
     let terminal = events
         .iter()
         .filter(|e| e.event_type.ends_execution())
@@ -194,25 +202,14 @@ async fn a_timer_taken_before_a_stop_fires_after_it_and_changes_nothing() {
     h.clock.advance(5_000);
     let due = h.timers.take_due();
     assert_eq!(due.len(), 1);
-    h.engine
-        .stop_execution(&ExecutionArn::parse(&arn).expect("arn"), None, None)
-        .await
-        .expect("stop");
+    h.stop(&arn).await;
     for f in due {
         h.engine.on_timer(f).await;
     }
     assert_eq!(h.status(&arn).await, ExecutionStatus::Aborted);
-    let row = h
-        .store
-        .execution_by_arn(&arn)
-        .await
-        .expect("read")
-        .expect("exists");
     let types: Vec<String> = h
-        .store
-        .history(row.id, None, 100, false)
+        .history(&arn)
         .await
-        .expect("history")
         .iter()
         .map(|e| format!("{:?}", e.event_type))
         .collect();
