@@ -291,8 +291,8 @@ impl<S: Store> crate::cluster::OnChange for Engine<S> {
     /// read in); the work of those lost is refused by their fences and made by their new owner.
     /// Copies kept in memory of either are dropped: the store says what they are now.
     fn partitions_changed(&self, gained: &[i64], lost: &[i64]) {
-        self.forget_hot_partitions(lost);
-        self.forget_hot_partitions(gained);
+        let changed: Vec<i64> = gained.iter().chain(lost).copied().collect();
+        self.forget_hot_partitions(&changed);
         if !gained.is_empty() {
             self.timers.reset();
             self.calls.rescan();

@@ -24,9 +24,10 @@
 //!
 //! Costs: insert O(1), cancel O(slot length), advance O(elapsed ticks + fired), capped at one
 //! full rotation however long the gap; the earliest deadline O(1) while known, and one scan
-//! (up to a rotation and the entries of the slots it passes) after the earliest entry left. The tokio-util `DelayQueue` is a timing wheel too, but it
-//! is driven by tokio's monotonic clock and wakes a task per deadline; ours is driven by the
-//! wall clock the deadlines are stored in, and fires in batches.
+//! (up to a rotation and the entries of the slots it passes) after the earliest entry left.
+//! The tokio-util `DelayQueue` is a timing wheel too, but it is driven by tokio's monotonic
+//! clock and wakes a task per deadline; ours is driven by the wall clock the deadlines are
+//! stored in, and fires in batches.
 
 use std::collections::HashMap;
 use std::hash::Hash;
