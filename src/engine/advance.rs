@@ -32,43 +32,73 @@ pub(super) struct Running {
     pub(super) revision_id: String,
     pub(super) start_ms: i64,
     pub(super) input: Value,
+    /// The input as stored.
+    pub(super) input_text: String,
     pub(super) state: ExecutionState,
 }
 
-/// Running executions kept in memory, with what they weigh.
+/// Running executions kept in memory as the rows their last step committed, by id, with what
+/// they weigh. A copy is kept as text, as the store would give it back, so what it weighs is
+/// what it takes: a parsed copy takes several times its text, and more for small values.
 #[derive(Debug, Default)]
 pub(super) struct Hot {
-    entries: std::collections::HashMap<i64, (Running, usize)>,
+    entries: std::collections::HashMap<i64, ExecutionRow>,
     bytes: usize,
 }
 
+/// What a kept row takes in memory: its place in the map and its texts (allocator overhead
+/// aside).
+fn weight(row: &ExecutionRow) -> usize {
+    let texts = [
+        &row.arn,
+        &row.state_machine_arn,
+        &row.revision_id,
+        &row.name,
+        &row.input,
+    ];
+    let optional = [&row.output, &row.error, &row.cause, &row.cursor];
+    std::mem::size_of::<(i64, ExecutionRow)>()
+        + texts.iter().map(|t| t.capacity()).sum::<usize>()
+        + optional
+            .iter()
+            .map(|t| t.as_ref().map_or(0, String::capacity))
+            .sum::<usize>()
+}
+
 impl Hot {
-    fn remove(&mut self, id: i64) -> Option<Running> {
-        let (running, size) = self.entries.remove(&id)?;
-        self.bytes -= size;
-        Some(running)
+    fn remove(&mut self, id: i64) -> Option<ExecutionRow> {
+        let row = self.entries.remove(&id)?;
+        self.bytes -= weight(&row);
+        Some(row)
     }
 
-    fn insert(&mut self, running: Running, size: usize) {
-        self.remove(running.id);
-        if self.bytes + size <= HOT_BUDGET_BYTES {
+    fn insert(&mut self, row: ExecutionRow) {
+        self.remove(row.id);
+        let size = weight(&row);
+        if size <= HOT_MAX_BYTES && self.bytes + size <= HOT_BUDGET_BYTES {
             self.bytes += size;
-            self.entries.insert(running.id, (running, size));
+            self.entries.insert(row.id, row);
         }
     }
 
     /// Drop the copies of executions in `partitions`.
     fn forget_partitions(&mut self, partitions: &[i64]) {
         let mut freed = 0;
-        self.entries.retain(|_, (running, size)| {
-            let forget = partitions.contains(&running.partition);
+        self.entries.retain(|_, row| {
+            let forget = partitions.contains(&row.partition);
             if forget {
-                freed += *size;
+                freed += weight(row);
             }
             !forget
         });
         self.bytes -= freed;
     }
+}
+
+/// Whether a step's execution is kept in memory after its commit: it runs on, and a call of
+/// its is in flight.
+pub(super) fn keeps_hot(effects: &[Effect], state: &ExecutionState) -> bool {
+    !state.status.is_terminal() && effects.iter().any(|e| matches!(e, Effect::Invoke(_)))
 }
 
 impl Running {
@@ -86,6 +116,7 @@ impl Running {
             revision_id: row.revision_id.clone(),
             start_ms: row.start_ms,
             input: serde_json::from_str(&row.input).map_err(store::Error::from)?,
+            input_text: row.input.clone(),
             state: serde_json::from_str(cursor).map_err(store::Error::from)?,
         }))
     }
@@ -126,22 +157,22 @@ impl<S: Store> Engine<S> {
         .map_err(|e| Error::Interpreter(e.to_string()))
     }
 
-    /// Keep a running execution in memory when a call of its is in flight (its result comes
-    /// back to it); otherwise make sure no older copy stays.
-    pub(super) fn keep_hot(&self, effects: &[Effect], running: Running, state_bytes: usize) {
-        let calls = effects.iter().any(|e| matches!(e, Effect::Invoke(_)));
+    /// Keep the row an execution's step committed in memory (`Some`, when a call of its is in
+    /// flight: its result comes back to it); otherwise make sure no older copy stays.
+    pub(super) fn keep_hot(&self, id: i64, row: Option<ExecutionRow>) {
         let Ok(mut hot) = self.hot.lock() else {
             return;
         };
-        if !calls || running.state.status.is_terminal() || state_bytes > HOT_MAX_BYTES {
-            hot.remove(running.id);
-        } else {
-            hot.insert(running, state_bytes);
+        match row {
+            Some(row) => hot.insert(row),
+            None => drop(hot.remove(id)),
         }
     }
 
     pub(super) fn take_hot(&self, id: i64) -> Option<Running> {
-        self.hot.lock().ok()?.remove(id)
+        let row = self.hot.lock().ok()?.remove(id)?;
+        // What this node serialized parses; should it not, the store is read instead.
+        Running::from_row(&row).ok().flatten()
     }
 
     /// Forget the copies of executions in partitions this node lost or gained. A partition held
@@ -159,7 +190,7 @@ impl<S: Store> Engine<S> {
         if let Some(r) = self.take_hot(id) {
             return Ok(Some(r));
         }
-        match self.store.execution_by_id(id).await? {
+        match self.rows.by_id(id).await? {
             Some(row) if row.status == crate::model::ExecutionStatus::Running => {
                 Running::from_row(&row)
             }
@@ -206,6 +237,7 @@ impl<S: Store> Engine<S> {
             revision_id,
             start_ms,
             input,
+            input_text,
             state,
         } = running;
         let fence = match self.ownership.fence(partition) {
@@ -249,7 +281,10 @@ impl<S: Store> Engine<S> {
             .collect();
         let mut ops: Vec<WriteOp> = fence.into_iter().chain(extra).collect();
         let update = update_row(id, &state, now)?;
-        let state_bytes = update.cursor.as_ref().map_or(0, String::len);
+        let cursor = match keeps_hot(&step.effects, &state) {
+            true => update.cursor.clone(),
+            false => None,
+        };
         ops.push(WriteOp::UpdateExecution(update));
         effect_ops(id, partition, now, &step.effects, &mut ops);
         ops.extend(map_run_ops(id, partition, &info, now, &step.effects));
@@ -299,21 +334,24 @@ impl<S: Store> Engine<S> {
         }
         let status = state.status;
         let state_machine_arn = info.state_machine_arn.clone();
-        self.keep_hot(
-            &step.effects,
-            Running {
-                id,
-                partition,
-                arn: info.arn,
-                name: info.name,
-                state_machine_arn: info.state_machine_arn,
-                revision_id,
-                start_ms,
-                input: info.input,
-                state,
-            },
-            state_bytes,
-        );
+        let copy = cursor.map(|cursor| ExecutionRow {
+            id,
+            arn: info.arn,
+            partition,
+            state_machine_arn: info.state_machine_arn,
+            revision_id,
+            name: info.name,
+            status: crate::model::ExecutionStatus::Running,
+            input: input_text,
+            output: None,
+            error: None,
+            cause: None,
+            start_ms,
+            stop_ms: None,
+            cursor: Some(cursor),
+            last_event_id: state.last_event_id,
+        });
+        self.keep_hot(id, copy);
         self.after_commit(id, partition, status, &step.effects, &abandoned, true);
         Ok(status.is_terminal().then_some(state_machine_arn))
     }
@@ -373,46 +411,61 @@ impl<S: Store> Engine<S> {
 mod tests {
     use super::*;
 
-    fn running(id: i64) -> Running {
-        Running {
-            id,
-            partition: id % 2,
-            arn: format!("arn:{id}"),
-            name: id.to_string(),
-            state_machine_arn: "arn:sm".into(),
-            revision_id: "r".into(),
-            start_ms: 0,
-            input: Value::Null,
-            state: ExecutionState::new(Value::Null),
-        }
+    /// A copy of execution `id` (partition `id % 2`) whose input takes `input_bytes`; copies
+    /// of ids below 10^8 weigh the same.
+    fn copy(id: i64, input_bytes: usize) -> ExecutionRow {
+        let mut row = ExecutionRow::running_for_tests(id, &format!("{id:08}"), 0);
+        row.partition = id % 2;
+        row.input = ["\"", &"x".repeat(input_bytes.saturating_sub(2)), "\""].concat();
+        row.cursor = Some(serde_json::to_string(&ExecutionState::new(Value::Null)).expect("state"));
+        row
+    }
+
+    #[test]
+    fn a_copy_weighs_what_its_texts_take_input_included() {
+        let small = weight(&copy(1, 10));
+        let large = weight(&copy(1, 10_010));
+        assert_eq!(large - small, 10_000);
+        assert!(small > std::mem::size_of::<ExecutionRow>());
+        // A copy that weighs more than its share is never kept.
+        let mut hot = Hot::default();
+        hot.insert(copy(1, HOT_MAX_BYTES));
+        assert!(hot.remove(1).is_none());
+        assert_eq!(hot.bytes, 0);
     }
 
     #[test]
     fn hot_executions_stay_within_their_memory_budget() {
         let mut hot = Hot::default();
-        hot.insert(running(1), HOT_BUDGET_BYTES / 2);
-        hot.insert(running(2), HOT_BUDGET_BYTES / 2);
-        // Full: a third is not kept, and is read back from the store instead.
-        hot.insert(running(3), 1);
-        assert!(hot.remove(3).is_none());
-        assert_eq!(hot.bytes, HOT_BUDGET_BYTES);
+        let each = weight(&copy(1, 50_000));
+        let fit = HOT_BUDGET_BYTES / each;
+        for id in 1..=fit as i64 + 10 {
+            hot.insert(copy(id, 50_000));
+        }
+        // Full: the rest are not kept, and are read back from the store instead.
+        assert_eq!(hot.entries.len(), fit);
+        assert!(hot.bytes <= HOT_BUDGET_BYTES);
+        assert!(hot.remove(fit as i64 + 1).is_none());
         // Replacing an entry re-weighs it; taking one frees its share.
-        hot.insert(running(1), 10);
-        assert_eq!(hot.bytes, HOT_BUDGET_BYTES / 2 + 10);
+        hot.insert(copy(1, 10));
+        assert_eq!(hot.bytes, (fit - 1) * each + weight(&copy(1, 10)));
         assert_eq!(hot.remove(2).map(|r| r.id), Some(2));
-        assert_eq!(hot.bytes, 10);
         assert!(hot.remove(2).is_none());
+        for id in 1..=fit as i64 {
+            hot.remove(id);
+        }
+        assert_eq!(hot.bytes, 0);
     }
 
     #[test]
     fn a_partitions_hot_executions_are_forgotten_when_it_changes_hands() {
         let mut hot = Hot::default();
         for id in 1..=6 {
-            hot.insert(running(id), 100);
+            hot.insert(copy(id, 100));
         }
         // Executions 2, 4 and 6 are in partition 0, the others in partition 1.
         hot.forget_partitions(&[0, 7]);
-        assert_eq!(hot.bytes, 300);
+        assert_eq!(hot.bytes, 3 * weight(&copy(1, 100)));
         for id in [2, 4, 6] {
             assert!(hot.remove(id).is_none(), "{id} forgotten");
         }
@@ -420,5 +473,15 @@ mod tests {
             assert_eq!(hot.remove(id).map(|r| r.partition), Some(1));
         }
         assert_eq!(hot.bytes, 0);
+    }
+
+    #[test]
+    fn a_copy_gives_back_the_execution_it_was_taken_of() {
+        let row = copy(3, 40);
+        let running = Running::from_row(&row).expect("parses").expect("running");
+        assert_eq!(running.input_text, row.input);
+        assert_eq!(running.input, Value::String("x".repeat(38)));
+        assert_eq!((running.id, running.partition), (3, 1));
+        assert_eq!(running.state.last_event_id, 0);
     }
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use serde_json::Value;
 
-use super::advance::Running;
+use super::advance::{keeps_hot, Running};
 use super::locks::Unlocked;
 use super::remote_children::RemoteChild;
 use super::rows::{effect_ops, event_rows, map_item_ended, map_run_ops, parent_marker, update_row};
@@ -191,8 +191,7 @@ impl<S: Store> Engine<S> {
         let (state, info, step) = self.run_step(rev, fresh, info, Event::Start, now).await?;
         let id = self.store.next_execution_id().await?;
         let update = update_row(id, &state, now)?;
-        let state_bytes = update.cursor.as_ref().map_or(0, String::len) + input_text.len();
-        ops.push(WriteOp::InsertExecution(ExecutionRow {
+        let row = ExecutionRow {
             id,
             arn: exec_arn.clone(),
             partition,
@@ -208,7 +207,9 @@ impl<S: Store> Engine<S> {
             stop_ms: update.stop_ms,
             cursor: update.cursor,
             last_event_id: update.last_event_id,
-        }));
+        };
+        let copy = keeps_hot(&step.effects, &state).then(|| row.clone());
+        ops.push(WriteOp::InsertExecution(row));
         effect_ops(id, partition, now, &step.effects, &mut ops);
         if let Some(t) = through {
             ops.push(WriteOp::InsertExecutionVersion {
@@ -266,21 +267,7 @@ impl<S: Store> Engine<S> {
             self.running_add(1);
         }
         let status = state.status;
-        self.keep_hot(
-            &step.effects,
-            Running {
-                id,
-                partition,
-                arn: exec_arn.clone(),
-                name: info.name,
-                state_machine_arn: sm.arn.clone(),
-                revision_id: sm.revision_id.clone(),
-                start_ms: now,
-                input: info.input,
-                state,
-            },
-            state_bytes,
-        );
+        self.keep_hot(id, copy);
         self.after_commit(id, partition, status, &step.effects, &[], false);
         Ok(StartedExecution {
             execution_arn: exec_arn,
@@ -369,7 +356,7 @@ impl<S: Store> Engine<S> {
             let running = match self.take_hot(execution_id) {
                 Some(r) => r,
                 None => {
-                    let Some(row) = self.store.execution_by_id(execution_id).await? else {
+                    let Some(row) = self.rows.by_id(execution_id).await? else {
                         return Ok(());
                     };
                     match Running::from_row(&row)? {
@@ -407,7 +394,7 @@ impl<S: Store> Engine<S> {
     ) -> Result<Option<String>> {
         let (execution_id, seq) = (fired.key.execution.0, fired.key.event.0);
         let _execution = self.locks.execution(execution_id, none).await;
-        let Some(row) = self.store.execution_by_id(execution_id).await? else {
+        let Some(row) = self.rows.by_id(execution_id).await? else {
             return Ok(None);
         };
         let delete = WriteOp::DeleteTimer {

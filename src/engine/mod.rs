@@ -63,10 +63,10 @@ pub use state_machines::{CreateStateMachine, Tagged, UpdateStateMachine, MAX_TAG
 
 /// Parsed definitions kept in memory, by revision.
 const DEFINITION_CACHE: usize = 4096;
-/// Memory for running executions kept while a Lambda call of theirs is in flight (measured
-/// by the size of their stored state); past it, results read the execution back.
+/// Memory for running executions kept while a call of theirs is in flight (each kept as the
+/// text of its row, weighed by what that takes); past it, results read the execution back.
 const HOT_BUDGET_BYTES: usize = 64 << 20;
-/// An execution whose state takes more than this is always read back from the store.
+/// An execution whose row (input and state) takes more than this is always read back.
 const HOT_MAX_BYTES: usize = 64 * 1024;
 /// Longest pause between two attempts to record a call's result.
 const RESULT_RETRY_MAX: Duration = Duration::from_secs(5);
@@ -180,6 +180,8 @@ impl Default for CallLimits {
 
 pub struct Engine<S> {
     store: S,
+    /// Reads of executions by id, batched while a burst of them waits (timers, results).
+    rows: store::batch::RowReads<S>,
     timers: Arc<TimerService<S>>,
     clock: Arc<dyn Clock>,
     config: EngineConfig,
@@ -205,7 +207,7 @@ pub struct Engine<S> {
     /// Executions RUNNING now (for `max_open_executions`): counted from the store at the
     /// start, then moved by every start and end this engine commits.
     running: AtomicI64,
-    /// The last committed state of running executions waiting for a call, so its result needs
+    /// The last committed row of running executions waiting for a call, so its result needs
     /// no read. Written and taken only under the execution's lock, after a commit; anything
     /// missing here is read from the store.
     hot: Mutex<advance::Hot>,
@@ -247,6 +249,7 @@ impl<S: Store> Engine<S> {
             map_wake: tokio::sync::Notify::new(),
             steps: Semaphore::new(config.max_steps.max(1)),
             running: AtomicI64::new(running),
+            rows: store::batch::RowReads::new(store.clone()),
             store,
             timers,
             clock,

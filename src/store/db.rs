@@ -84,6 +84,7 @@ impl ExecutionReads for Db {
     dispatch! {
         execution_by_arn(arn: &str) -> Option<ExecutionRow>;
         execution_by_id(id: i64) -> Option<ExecutionRow>;
+        executions_by_ids(ids: &[i64]) -> Vec<ExecutionRow>;
         list_executions(
             state_machine_arn: &str,
             status: Option<ExecutionStatus>,

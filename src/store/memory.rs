@@ -625,6 +625,14 @@ impl ExecutionReads for MemoryStore {
         self.read(|t| t.executions.get(&id).cloned())
     }
 
+    async fn executions_by_ids(&self, ids: &[i64]) -> Result<Vec<ExecutionRow>> {
+        self.read(|t| {
+            ids.iter()
+                .filter_map(|id| t.executions.get(id).cloned())
+                .collect()
+        })
+    }
+
     async fn list_executions(
         &self,
         state_machine_arn: &str,

@@ -10,6 +10,7 @@
 //! The store never imports the engine, the interpreter or the API: what it stores is text and
 //! numbers in the shapes of [`rows`], with the vocabulary of [`crate::model`].
 
+pub mod batch;
 mod console_sql;
 pub mod copy;
 pub mod db;

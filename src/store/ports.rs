@@ -71,6 +71,12 @@ pub trait ExecutionReads: Send + Sync {
     ) -> impl Future<Output = Result<Option<ExecutionRow>>> + Send;
     fn execution_by_id(&self, id: i64)
         -> impl Future<Output = Result<Option<ExecutionRow>>> + Send;
+    /// The executions of `ids` that exist, in no particular order: one read for many (see
+    /// [`super::batch::RowReads`]).
+    fn executions_by_ids(
+        &self,
+        ids: &[i64],
+    ) -> impl Future<Output = Result<Vec<ExecutionRow>>> + Send;
     /// Executions of a machine, newest first, strictly after the `(start_ms, id)` cursor.
     fn list_executions(
         &self,

@@ -364,6 +364,16 @@ async fn executions_events_timers_and_tasks(
         .expect("list");
     assert_eq!(next.iter().map(|e| e.id).collect::<Vec<_>>(), vec![3, 2, 1]);
 
+    // Several by id in one read: those that exist, each whole, as one read by id gives it.
+    let mut some = store.executions_by_ids(&[4, 99, 2]).await.expect("by ids");
+    some.sort_by_key(|e| e.id);
+    assert_eq!(some.iter().map(|e| e.id).collect::<Vec<_>>(), vec![2, 4]);
+    for e in &some {
+        let alone = store.execution_by_id(e.id).await.expect("by id");
+        assert_eq!(alone.as_ref(), Some(e));
+    }
+    assert!(store.executions_by_ids(&[]).await.expect("none").is_empty());
+
     // Batched updates.
     let done = |id| ExecutionUpdate {
         id,

@@ -426,6 +426,11 @@ impl ExecutionReads for PgStore {
             .map(packed::unpack_execution)
     }
 
+    async fn executions_by_ids(&self, ids: &[i64]) -> Result<Vec<ExecutionRow>> {
+        let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE id = ANY($1)");
+        read!(sqlx::query_as(&sql).bind(ids).fetch_all(&self.pool)).map(packed::unpack_executions)
+    }
+
     async fn list_executions(
         &self,
         state_machine_arn: &str,

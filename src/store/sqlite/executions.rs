@@ -42,6 +42,16 @@ impl Reader {
         ))
     }
 
+    pub async fn executions_by_ids(&self, ids: &[i64]) -> Result<Vec<ExecutionRow>> {
+        let sql = format!(
+            "SELECT {EXECUTION_COLUMNS} FROM executions WHERE id IN (SELECT value FROM json_each(?))"
+        );
+        let ids = serde_json::to_string(ids)?;
+        Ok(packed::unpack_executions(
+            sqlx::query_as(&sql).bind(ids).fetch_all(&self.pool).await?,
+        ))
+    }
+
     /// Executions of a state machine, newest first, strictly after the `(start_ms, id)` cursor.
     pub async fn list_executions(
         &self,
