@@ -17,6 +17,8 @@ mod tags;
 mod test_state;
 mod versions;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -504,55 +506,69 @@ fn decode(body: &[u8]) -> Result<Value, ApiError> {
 
 #[tracing::instrument(skip_all, fields(operation = op.name()))]
 async fn handle(app: &Ctx, op: Operation, req: Value) -> Result<Value, ApiError> {
-    match op {
-        Operation::CreateStateMachine => state_machines::create_state_machine(app, req).await,
-        Operation::DescribeStateMachine => state_machines::describe_state_machine(app, req).await,
-        Operation::UpdateStateMachine => state_machines::update_state_machine(app, req).await,
-        Operation::DeleteStateMachine => state_machines::delete_state_machine(app, req).await,
-        Operation::ListStateMachines => state_machines::list_state_machines(app, req).await,
-        Operation::ValidateStateMachineDefinition => {
-            state_machines::validate_state_machine_definition(req)
+    // Each operation's future is boxed, so this one (and the task each request runs on) is as
+    // small as a pointer rather than as large as the largest operation's, and spawning a
+    // request does not copy kilobytes.
+    let work: Pin<Box<dyn Future<Output = Result<Value, ApiError>> + Send + '_>> = match op {
+        Operation::CreateStateMachine => Box::pin(state_machines::create_state_machine(app, req)),
+        Operation::DescribeStateMachine => {
+            Box::pin(state_machines::describe_state_machine(app, req))
         }
-        Operation::StartExecution => executions::start_execution(app, req).await,
-        Operation::StartSyncExecution => executions::start_sync_execution(app, req).await,
-        Operation::DescribeExecution => executions::describe_execution(app, req).await,
-        Operation::StopExecution => executions::stop_execution(app, req).await,
-        Operation::RedriveExecution => executions::redrive_execution(app, req).await,
-        Operation::ListExecutions => executions::list_executions(app, req).await,
+        Operation::UpdateStateMachine => Box::pin(state_machines::update_state_machine(app, req)),
+        Operation::DeleteStateMachine => Box::pin(state_machines::delete_state_machine(app, req)),
+        Operation::ListStateMachines => Box::pin(state_machines::list_state_machines(app, req)),
+        Operation::ValidateStateMachineDefinition => Box::pin(std::future::ready(
+            state_machines::validate_state_machine_definition(req),
+        )),
+        Operation::StartExecution => Box::pin(executions::start_execution(app, req)),
+        Operation::StartSyncExecution => Box::pin(executions::start_sync_execution(app, req)),
+        Operation::DescribeExecution => Box::pin(executions::describe_execution(app, req)),
+        Operation::StopExecution => Box::pin(executions::stop_execution(app, req)),
+        Operation::RedriveExecution => Box::pin(executions::redrive_execution(app, req)),
+        Operation::ListExecutions => Box::pin(executions::list_executions(app, req)),
         Operation::DescribeStateMachineForExecution => {
-            executions::describe_state_machine_for_execution(app, req).await
+            Box::pin(executions::describe_state_machine_for_execution(app, req))
         }
-        Operation::GetExecutionHistory => history::get_execution_history(app, req).await,
-        Operation::TagResource => tags::tag_resource(app, req).await,
-        Operation::UntagResource => tags::untag_resource(app, req).await,
-        Operation::ListTagsForResource => tags::list_tags_for_resource(app, req).await,
-        Operation::SendTaskSuccess => callbacks::send_task_success(app, req).await,
-        Operation::SendTaskFailure => callbacks::send_task_failure(app, req).await,
-        Operation::SendTaskHeartbeat => callbacks::send_task_heartbeat(app, req).await,
-        Operation::CreateActivity => activities::create_activity(app, req).await,
-        Operation::DescribeActivity => activities::describe_activity(app, req).await,
-        Operation::DeleteActivity => activities::delete_activity(app, req).await,
-        Operation::ListActivities => activities::list_activities(app, req).await,
-        Operation::GetActivityTask => activities::get_activity_task(app.clone(), req).await,
+        Operation::GetExecutionHistory => Box::pin(history::get_execution_history(app, req)),
+        Operation::TagResource => Box::pin(tags::tag_resource(app, req)),
+        Operation::UntagResource => Box::pin(tags::untag_resource(app, req)),
+        Operation::ListTagsForResource => Box::pin(tags::list_tags_for_resource(app, req)),
+        Operation::SendTaskSuccess => Box::pin(callbacks::send_task_success(app, req)),
+        Operation::SendTaskFailure => Box::pin(callbacks::send_task_failure(app, req)),
+        Operation::SendTaskHeartbeat => Box::pin(callbacks::send_task_heartbeat(app, req)),
+        Operation::CreateActivity => Box::pin(activities::create_activity(app, req)),
+        Operation::DescribeActivity => Box::pin(activities::describe_activity(app, req)),
+        Operation::DeleteActivity => Box::pin(activities::delete_activity(app, req)),
+        Operation::ListActivities => Box::pin(activities::list_activities(app, req)),
+        Operation::GetActivityTask => Box::pin(activities::get_activity_task(app.clone(), req)),
         Operation::PublishStateMachineVersion => {
-            versions::publish_state_machine_version(app, req).await
+            Box::pin(versions::publish_state_machine_version(app, req))
         }
         Operation::ListStateMachineVersions => {
-            versions::list_state_machine_versions(app, req).await
+            Box::pin(versions::list_state_machine_versions(app, req))
         }
         Operation::DeleteStateMachineVersion => {
-            versions::delete_state_machine_version(app, req).await
+            Box::pin(versions::delete_state_machine_version(app, req))
         }
-        Operation::CreateStateMachineAlias => versions::create_state_machine_alias(app, req).await,
+        Operation::CreateStateMachineAlias => {
+            Box::pin(versions::create_state_machine_alias(app, req))
+        }
         Operation::DescribeStateMachineAlias => {
-            versions::describe_state_machine_alias(app, req).await
+            Box::pin(versions::describe_state_machine_alias(app, req))
         }
-        Operation::UpdateStateMachineAlias => versions::update_state_machine_alias(app, req).await,
-        Operation::DeleteStateMachineAlias => versions::delete_state_machine_alias(app, req).await,
-        Operation::ListStateMachineAliases => versions::list_state_machine_aliases(app, req).await,
-        Operation::TestState => test_state::test_state(app, req).await,
-        Operation::DescribeMapRun => map_runs::describe_map_run(app, req).await,
-        Operation::ListMapRuns => map_runs::list_map_runs(app, req).await,
-        Operation::UpdateMapRun => map_runs::update_map_run(app, req).await,
-    }
+        Operation::UpdateStateMachineAlias => {
+            Box::pin(versions::update_state_machine_alias(app, req))
+        }
+        Operation::DeleteStateMachineAlias => {
+            Box::pin(versions::delete_state_machine_alias(app, req))
+        }
+        Operation::ListStateMachineAliases => {
+            Box::pin(versions::list_state_machine_aliases(app, req))
+        }
+        Operation::TestState => Box::pin(test_state::test_state(app, req)),
+        Operation::DescribeMapRun => Box::pin(map_runs::describe_map_run(app, req)),
+        Operation::ListMapRuns => Box::pin(map_runs::list_map_runs(app, req)),
+        Operation::UpdateMapRun => Box::pin(map_runs::update_map_run(app, req)),
+    };
+    work.await
 }

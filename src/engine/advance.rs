@@ -101,6 +101,26 @@ pub(super) fn keeps_hot(effects: &[Effect], state: &ExecutionState) -> bool {
     !state.status.is_terminal() && effects.iter().any(|e| matches!(e, Effect::Invoke(_)))
 }
 
+/// What a step leaves: the state, the execution, the events and effects.
+type StepOutcome = (ExecutionState, ExecutionInfo, asl::Step);
+
+/// An interpreter step: run already, or running on the blocking pool.
+pub(super) enum Stepped<'a> {
+    Done(Box<StepOutcome>),
+    Elsewhere(
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<StepOutcome>> + Send + 'a>>,
+    ),
+}
+
+impl Stepped<'_> {
+    pub(super) async fn get(self) -> Result<StepOutcome> {
+        match self {
+            Stepped::Done(done) => Ok(*done),
+            Stepped::Elsewhere(running) => running.await,
+        }
+    }
+}
+
 impl Running {
     /// From a stored row; `None` when it has no cursor (it has ended).
     pub(super) fn from_row(row: &ExecutionRow) -> Result<Option<Self>> {
@@ -123,38 +143,41 @@ impl Running {
 }
 
 impl<S: Store> Engine<S> {
-    /// Run the interpreter from `event` to the next blocking point. A step that may evaluate
-    /// JSONata for a second or run 10,000 transitions goes to the blocking pool, so it does not
-    /// hold a worker the API and the timers need meanwhile (at most `steps` run at once); a
-    /// step of a machine whose steps are bounded by its definition runs here, as handing it to
-    /// another thread would cost more than running it.
-    pub(super) async fn run_step(
+    /// Run the interpreter from `event` to the next blocking point. A step of a machine whose
+    /// steps are bounded by its definition runs here, as handing it to another thread would
+    /// cost more than running it; one that may evaluate JSONata for a second or run 10,000
+    /// transitions goes to the blocking pool, so it does not hold a worker the API and the
+    /// timers need meanwhile (at most `steps` run at once). Only that one is a future to wait
+    /// for (boxed: it holds the state), so a caller's own future need not make room for it.
+    pub(super) fn run_step(
         &self,
         rev: Arc<Revision>,
         mut state: ExecutionState,
         info: ExecutionInfo,
         event: Event,
         now: i64,
-    ) -> Result<(ExecutionState, ExecutionInfo, asl::Step)> {
-        let config = self.config.step;
+    ) -> Stepped<'_> {
         if state.token_key.is_none() && rev.token_tasks {
             state.token_key = Some(crate::model::token::new_key());
         }
+        let config = self.config.step;
         if rev.short_steps {
             let step = asl::step(&rev.definition, &mut state, &info, event, now, &config);
-            return Ok((state, info, step));
+            return Stepped::Done(Box::new((state, info, step)));
         }
-        let _permit = self
-            .steps
-            .acquire()
+        Stepped::Elsewhere(Box::pin(async move {
+            let _permit = self
+                .steps
+                .acquire()
+                .await
+                .map_err(|e| Error::Interpreter(e.to_string()))?;
+            tokio::task::spawn_blocking(move || {
+                let step = asl::step(&rev.definition, &mut state, &info, event, now, &config);
+                (state, info, step)
+            })
             .await
-            .map_err(|e| Error::Interpreter(e.to_string()))?;
-        tokio::task::spawn_blocking(move || {
-            let step = asl::step(&rev.definition, &mut state, &info, event, now, &config);
-            (state, info, step)
-        })
-        .await
-        .map_err(|e| Error::Interpreter(e.to_string()))
+            .map_err(|e| Error::Interpreter(e.to_string()))
+        }))
     }
 
     /// Keep the row an execution's step committed in memory (`Some`, when a call of its is in
@@ -267,7 +290,7 @@ impl<S: Store> Engine<S> {
         let before = calls_in_flight(&state);
         let runs = map_runs_waited(&state);
         let children = self.sync_children(&state, id, partition);
-        let (state, info, step) = self.run_step(rev, state, info, event, now).await?;
+        let (state, info, step) = self.run_step(rev, state, info, event, now).get().await?;
         // Calls whose state was left (a timeout, a stop, a failed sibling): their rows go in
         // this commit, and they are cancelled once it is on disk.
         let after = if state.status.is_terminal() {

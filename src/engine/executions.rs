@@ -188,7 +188,10 @@ impl<S: Store> Engine<S> {
         fresh.parent = parent;
         fresh.mock = mock;
         fresh.map_item = map_item.clone();
-        let (state, info, step) = self.run_step(rev, fresh, info, Event::Start, now).await?;
+        let (state, info, step) = self
+            .run_step(rev, fresh, info, Event::Start, now)
+            .get()
+            .await?;
         let id = self.store.next_execution_id().await?;
         let update = update_row(id, &state, now)?;
         let row = ExecutionRow {

@@ -327,9 +327,11 @@ impl<S: Store> Engine<S> {
             let Ok(permit) = permits.clone().acquire_owned().await else {
                 break;
             };
+            // Boxed, so the task spawned holds a pointer to the timer's work, not the work.
             let engine = self.clone();
+            let work = Box::pin(async move { engine.on_timer(f).await });
             tasks.spawn(async move {
-                engine.on_timer(f).await;
+                work.await;
                 drop(permit);
             });
         }
