@@ -192,6 +192,11 @@ impl<S: Store> Engine<S> {
         }
     }
 
+    /// Drop the copy of an execution, if one is kept (its step is about to change it).
+    pub(super) fn forget_hot(&self, id: i64) {
+        self.keep_hot(id, None);
+    }
+
     pub(super) fn take_hot(&self, id: i64) -> Option<Running> {
         let row = self.hot.lock().ok()?.remove(id)?;
         // What this node serialized parses; should it not, the store is read instead.
@@ -232,7 +237,7 @@ impl<S: Store> Engine<S> {
         when_full: WhenFull,
     ) -> Result<Option<String>> {
         // Whatever was kept in memory is replaced by what this step commits.
-        drop(self.take_hot(row.id));
+        self.forget_hot(row.id);
         match Running::from_row(row)? {
             Some(running) => {
                 self.advance_running(running, event, now, extra, when_full)

@@ -372,7 +372,7 @@ impl<S: Store> Engine<S> {
             self.commit(vec![delete], WhenFull::Wait).await?;
             return Ok(None);
         }
-        drop(self.take_hot(parent.id));
+        self.forget_hot(parent.id);
         let event = Event::Callback {
             seq,
             result: child_result(mode, &child),

@@ -133,7 +133,7 @@ impl<S: Store> Engine<S> {
                 row.status
             )));
         };
-        drop(self.take_hot(id));
+        self.forget_hot(id);
         self.running_add(1);
         let ended = self
             .advance_running(
