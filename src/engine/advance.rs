@@ -218,7 +218,7 @@ impl<S: Store> Engine<S> {
         if let Some(r) = self.take_hot(id) {
             return Ok(Some(r));
         }
-        match self.rows.by_id(id).await? {
+        match self.rows.get(id).await? {
             Some(row) if row.status == crate::model::ExecutionStatus::Running => {
                 Running::from_row(&row)
             }

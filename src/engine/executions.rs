@@ -359,7 +359,7 @@ impl<S: Store> Engine<S> {
             let running = match self.take_hot(execution_id) {
                 Some(r) => r,
                 None => {
-                    let Some(row) = self.rows.by_id(execution_id).await? else {
+                    let Some(row) = self.rows.get(execution_id).await? else {
                         return Ok(());
                     };
                     match Running::from_row(&row)? {
@@ -397,7 +397,7 @@ impl<S: Store> Engine<S> {
     ) -> Result<Option<String>> {
         let (execution_id, seq) = (fired.key.execution.0, fired.key.event.0);
         let _execution = self.locks.execution(execution_id, none).await;
-        let Some(row) = self.rows.by_id(execution_id).await? else {
+        let Some(row) = self.rows.get(execution_id).await? else {
             return Ok(None);
         };
         let delete = WriteOp::DeleteTimer {

@@ -180,8 +180,11 @@ impl Default for CallLimits {
 
 pub struct Engine<S> {
     store: S,
-    /// Reads of executions by id, batched while a burst of them waits (timers, results).
-    rows: store::batch::RowReads<S>,
+    /// Reads of executions by id, gathered while a burst of them waits (timers, results).
+    rows: store::batch::GatheredExecutions<S>,
+    /// Reads of state machines by ARN, gathered the same way (on a cluster, every end asks
+    /// whether its machine is being deleted).
+    machine_reads: store::batch::GatheredMachines<S>,
     timers: Arc<TimerService<S>>,
     clock: Arc<dyn Clock>,
     config: EngineConfig,
@@ -249,7 +252,8 @@ impl<S: Store> Engine<S> {
             map_wake: tokio::sync::Notify::new(),
             steps: Semaphore::new(config.max_steps.max(1)),
             running: AtomicI64::new(running),
-            rows: store::batch::RowReads::new(store.clone()),
+            rows: store::batch::Gathered::new(store::batch::ExecutionsById(store.clone())),
+            machine_reads: store::batch::Gathered::new(store::batch::MachinesByArn(store.clone())),
             store,
             timers,
             clock,

@@ -234,10 +234,10 @@ impl<S: Store> Engine<S> {
         // cache is never older than the store outside a change's exclusive section, and a
         // delete counts again after committing DELETING, so a change this look misses is
         // finished by the delete. In a cluster another node may have marked it DELETING since
-        // this one cached it: there the store is asked.
+        // this one cached it: there the store is asked (the ends that ask at once, once).
         let deleting = if self.ownership.is_cluster() {
-            self.store
-                .state_machine(sm_arn)
+            self.machine_reads
+                .get(sm_arn.into())
                 .await?
                 .is_some_and(|sm| sm.status == StateMachineStatus::Deleting)
         } else {

@@ -1,80 +1,146 @@
-//! Reads of executions by id, gathered into one query.
+//! Reads gathered: executions by id, state machines by ARN.
 //!
 //! Under a burst of due timers, hundreds of tasks each hold one execution's lock and read its
-//! row. One query per row costs a hand-off to a connection's thread and back, and a statement,
-//! for a few hundred bytes. [`RowReads`] queues the ids asked for while a query is running
-//! and reads them all with the next one; when nothing is running, the first id goes out at
-//! once, alone, so an idle server waits for nothing.
+//! row, and each one that ends its execution on a cluster reads the state machine (is it being
+//! deleted?). One read per row costs a hand-off to a connection's thread (or a round trip to
+//! the server) and back, and a statement, for a few hundred bytes. [`Gathered`] queues the
+//! keys asked for while a read runs and reads them all with the next one: executions in one
+//! query, a state machine once however many ask for it. When nothing is running, the first key
+//! goes out at once, alone, so an idle server waits for nothing.
 //!
-//! A row read this way is as current as one read at the call: the query that answers a
+//! A value read this way is as current as one read at the call: the read that answers a
 //! request starts after the request was made, so it sees every commit that had returned by
-//! then. A caller that holds the execution's lock thus reads what the last change committed.
+//! then. A caller that holds an execution's lock thus reads what the last change committed.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
-use super::ports::ExecutionReads;
-use super::{ExecutionRow, Result};
+use super::ports::{ExecutionReads, MachineReads};
+use super::{ExecutionRow, Result, StateMachineRow};
 
-/// Most ids one query reads.
+/// Most keys one read takes.
 const MAX_BATCH: usize = 256;
 
-type Reply = oneshot::Sender<Result<Option<ExecutionRow>>>;
+/// What can be read by key, one at a time or many at once.
+pub trait Source: Send + Sync + 'static {
+    type Key: Clone + Eq + Hash + Send + Sync + 'static;
+    type Value: Clone + Send + 'static;
+    fn one(&self, key: &Self::Key) -> impl Future<Output = Result<Option<Self::Value>>> + Send;
+    /// The values of `keys` (each asked once) that exist.
+    fn many(
+        &self,
+        keys: &[Self::Key],
+    ) -> impl Future<Output = Result<Vec<(Self::Key, Self::Value)>>> + Send;
+}
 
-#[derive(Default)]
-struct Queue {
-    waiting: Vec<(i64, Reply)>,
-    /// A task is reading (it takes what is queued when its query returns).
+/// Executions by id, many in one query.
+#[derive(Debug, Clone)]
+pub struct ExecutionsById<S>(pub S);
+
+impl<S: ExecutionReads + 'static> Source for ExecutionsById<S> {
+    type Key = i64;
+    type Value = ExecutionRow;
+    async fn one(&self, id: &i64) -> Result<Option<ExecutionRow>> {
+        self.0.execution_by_id(*id).await
+    }
+    async fn many(&self, ids: &[i64]) -> Result<Vec<(i64, ExecutionRow)>> {
+        let rows = self.0.executions_by_ids(ids).await?;
+        Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+    }
+}
+
+/// State machines by ARN. The ARNs asked for at once are few (a burst is mostly of one
+/// machine), so each is read on its own, once.
+#[derive(Debug, Clone)]
+pub struct MachinesByArn<S>(pub S);
+
+impl<S: MachineReads + 'static> Source for MachinesByArn<S> {
+    type Key = Arc<str>;
+    type Value = Arc<StateMachineRow>;
+    async fn one(&self, arn: &Arc<str>) -> Result<Option<Arc<StateMachineRow>>> {
+        Ok(self.0.state_machine(arn).await?.map(Arc::new))
+    }
+    async fn many(&self, arns: &[Arc<str>]) -> Result<Vec<(Arc<str>, Arc<StateMachineRow>)>> {
+        let mut found = Vec::with_capacity(arns.len());
+        for arn in arns {
+            if let Some(row) = self.one(arn).await? {
+                found.push((arn.clone(), row));
+            }
+        }
+        Ok(found)
+    }
+}
+
+type Reply<T> = oneshot::Sender<Result<Option<T>>>;
+
+struct Queue<K, V> {
+    waiting: Vec<(K, Reply<V>)>,
+    /// A task is reading (it takes what is queued when its read returns).
     reading: bool,
 }
 
-/// Batched reads of executions by id over a store.
-pub struct RowReads<S> {
-    store: S,
-    queue: Arc<Mutex<Queue>>,
+/// Reads of `G` (its keys `K`, its values `V`) by key, gathered while a burst of them waits.
+pub struct Gathered<G, K, V> {
+    source: Arc<G>,
+    queue: Arc<Mutex<Queue<K, V>>>,
 }
 
-impl<S> std::fmt::Debug for RowReads<S> {
+/// Executions by id, gathered.
+pub type GatheredExecutions<S> = Gathered<ExecutionsById<S>, i64, ExecutionRow>;
+/// State machines by ARN, gathered.
+pub type GatheredMachines<S> = Gathered<MachinesByArn<S>, Arc<str>, Arc<StateMachineRow>>;
+
+impl<G, K, V> std::fmt::Debug for Gathered<G, K, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RowReads").finish_non_exhaustive()
+        f.debug_struct("Gathered").finish_non_exhaustive()
     }
 }
 
-impl<S: ExecutionReads + Clone + 'static> RowReads<S> {
-    pub fn new(store: S) -> Self {
+impl<G, K, V> Gathered<G, K, V>
+where
+    G: Source<Key = K, Value = V>,
+    K: Clone + Eq + Hash + Send + Sync + 'static,
+    V: Clone + Send + 'static,
+{
+    pub fn new(source: G) -> Self {
         Self {
-            store,
-            queue: Arc::default(),
+            source: Arc::new(source),
+            queue: Arc::new(Mutex::new(Queue {
+                waiting: Vec::new(),
+                reading: false,
+            })),
         }
     }
 
-    /// The execution `id`, read with whatever other ids are asked for meanwhile.
-    pub async fn by_id(&self, id: i64) -> Result<Option<ExecutionRow>> {
+    /// The value of `key`, read with whatever other keys are asked for meanwhile.
+    pub async fn get(&self, key: K) -> Result<Option<V>> {
         let (tx, rx) = oneshot::channel();
         let start = {
             let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-            q.waiting.push((id, tx));
+            q.waiting.push((key.clone(), tx));
             !std::mem::replace(&mut q.reading, true)
         };
         if start {
             // A task of its own, so a caller that gives up waiting strands no one.
-            tokio::spawn(drain(self.store.clone(), self.queue.clone()));
+            tokio::spawn(drain(self.source.clone(), self.queue.clone()));
         }
         match rx.await {
-            Ok(row) => row,
+            Ok(value) => value,
             // The reading task panicked: read alone.
-            Err(_) => self.store.execution_by_id(id).await,
+            Err(_) => self.source.one(&key).await,
         }
     }
 }
 
 /// Read what is queued, a batch at a time, until nothing is.
-async fn drain<S: ExecutionReads>(store: S, queue: Arc<Mutex<Queue>>) {
+async fn drain<G: Source>(source: Arc<G>, queue: Arc<Mutex<Queue<G::Key, G::Value>>>) {
     let _unwind = Unwind(queue.clone());
     loop {
-        let batch: Vec<(i64, Reply)> = {
+        let batch: Vec<(G::Key, Reply<G::Value>)> = {
             let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
             if q.waiting.is_empty() {
                 q.reading = false;
@@ -83,39 +149,38 @@ async fn drain<S: ExecutionReads>(store: S, queue: Arc<Mutex<Queue>>) {
             let n = q.waiting.len().min(MAX_BATCH);
             q.waiting.drain(..n).collect()
         };
-        if let [(id, _)] = batch[..] {
-            let row = store.execution_by_id(id).await;
+        if let [(key, _)] = &batch[..] {
+            let value = source.one(key).await;
             if let Some((_, reply)) = batch.into_iter().next() {
-                let _ = reply.send(row);
+                let _ = reply.send(value);
             }
             continue;
         }
-        let mut asked: HashMap<i64, usize> = HashMap::with_capacity(batch.len());
-        for (id, _) in &batch {
-            *asked.entry(*id).or_default() += 1;
+        let mut asked: HashMap<G::Key, usize> = HashMap::with_capacity(batch.len());
+        for (key, _) in &batch {
+            *asked.entry(key.clone()).or_default() += 1;
         }
-        let ids: Vec<i64> = asked.keys().copied().collect();
-        match store.executions_by_ids(&ids).await {
-            Ok(rows) => {
-                let mut rows: HashMap<i64, ExecutionRow> =
-                    rows.into_iter().map(|r| (r.id, r)).collect();
-                for (id, reply) in batch {
-                    // An id asked for twice gets the row twice.
-                    let left = asked.get_mut(&id).map_or(0, |n| {
+        let keys: Vec<G::Key> = asked.keys().cloned().collect();
+        match source.many(&keys).await {
+            Ok(found) => {
+                let mut found: HashMap<G::Key, G::Value> = found.into_iter().collect();
+                for (key, reply) in batch {
+                    // A key asked for twice gets the value twice.
+                    let left = asked.get_mut(&key).map_or(0, |n| {
                         *n -= 1;
                         *n
                     });
-                    let row = match left {
-                        0 => rows.remove(&id),
-                        _ => rows.get(&id).cloned(),
+                    let value = match left {
+                        0 => found.remove(&key),
+                        _ => found.get(&key).cloned(),
                     };
-                    let _ = reply.send(Ok(row));
+                    let _ = reply.send(Ok(value));
                 }
             }
-            // Each caller gets its own error (or row) from a read of its own.
+            // Each caller gets its own error (or value) from a read of its own.
             Err(_) => {
-                for (id, reply) in batch {
-                    let _ = reply.send(store.execution_by_id(id).await);
+                for (key, reply) in batch {
+                    let _ = reply.send(source.one(&key).await);
                 }
             }
         }
@@ -124,9 +189,9 @@ async fn drain<S: ExecutionReads>(store: S, queue: Arc<Mutex<Queue>>) {
 
 /// Should a read panic, the queue is emptied (its callers read alone) and the next request
 /// starts a reading task again.
-struct Unwind(Arc<Mutex<Queue>>);
+struct Unwind<K, V>(Arc<Mutex<Queue<K, V>>>);
 
-impl Drop for Unwind {
+impl<K, V> Drop for Unwind<K, V> {
     fn drop(&mut self) {
         if std::thread::panicking() {
             let mut q = self.0.lock().unwrap_or_else(|e| e.into_inner());
@@ -224,10 +289,10 @@ mod tests {
         store: &Counting,
         asked: &[i64],
     ) -> Vec<(i64, Option<ExecutionRow>)> {
-        let reads = Arc::new(RowReads::new(store.clone()));
+        let reads = Arc::new(Gathered::new(ExecutionsById(store.clone())));
         let first = tokio::spawn({
             let reads = reads.clone();
-            async move { (1, reads.by_id(1).await.expect("read")) }
+            async move { (1, reads.get(1).await.expect("read")) }
         });
         while store.singles.load(Ordering::SeqCst) == 0 {
             tokio::task::yield_now().await;
@@ -236,7 +301,7 @@ mod tests {
         for &id in asked {
             let reads = reads.clone();
             tasks.push(tokio::spawn(async move {
-                (id, reads.by_id(id).await.expect("read"))
+                (id, reads.get(id).await.expect("read"))
             }));
         }
         while reads.queue.lock().expect("queue").waiting.len() < asked.len() {
@@ -271,8 +336,8 @@ mod tests {
         assert_eq!(store.batches.load(Ordering::SeqCst), 1, "the rest in one");
 
         // Idle again: the next one goes out alone, at once.
-        let reads = RowReads::new(store.clone());
-        let row = reads.by_id(5).await.expect("read").expect("row");
+        let reads = Gathered::new(ExecutionsById(store.clone()));
+        let row = reads.get(5).await.expect("read").expect("row");
         assert_eq!(row.id, 5);
         assert_eq!(store.singles.load(Ordering::SeqCst), 2);
     }
@@ -286,5 +351,63 @@ mod tests {
         assert!(got.iter().all(|(_, r)| r.is_some()));
         assert_eq!(store.batches.load(Ordering::SeqCst), 1);
         assert_eq!(store.singles.load(Ordering::SeqCst), 4);
+    }
+
+    /// Keys of a few kinds, counted: each read of one key waits for `gate` the first time.
+    struct Kinds {
+        reads: AtomicUsize,
+        gate: Semaphore,
+    }
+
+    impl Source for Kinds {
+        type Key = Arc<str>;
+        type Value = usize;
+        async fn one(&self, key: &Arc<str>) -> Result<Option<usize>> {
+            if self.reads.fetch_add(1, Ordering::SeqCst) == 0 {
+                drop(self.gate.acquire().await);
+            }
+            Ok((!key.is_empty()).then_some(key.len()))
+        }
+        async fn many(&self, keys: &[Arc<str>]) -> Result<Vec<(Arc<str>, usize)>> {
+            let mut found = Vec::new();
+            for k in keys {
+                if let Some(v) = self.one(k).await? {
+                    found.push((k.clone(), v));
+                }
+            }
+            Ok(found)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_key_many_ask_for_at_once_is_read_once() {
+        let reads = Arc::new(Gathered::new(Kinds {
+            reads: AtomicUsize::new(0),
+            gate: Semaphore::new(0),
+        }));
+        let ask = |key: &str| {
+            let reads = reads.clone();
+            let key: Arc<str> = key.into();
+            tokio::spawn(async move { reads.get(key).await.expect("read") })
+        };
+        let first = ask("machine-a");
+        while reads.source.reads.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        let many: Vec<_> = (0..100)
+            .map(|i| ask(if i % 2 == 0 { "machine-a" } else { "b" }))
+            .collect();
+        while reads.queue.lock().expect("queue").waiting.len() < 100 {
+            tokio::task::yield_now().await;
+        }
+        reads.source.gate.add_permits(1);
+        assert_eq!(first.await.expect("task"), Some(9));
+        for (i, t) in many.into_iter().enumerate() {
+            let want = if i % 2 == 0 { 9 } else { 1 };
+            assert_eq!(t.await.expect("task"), Some(want));
+        }
+        // One read for the first, then one per distinct key for the hundred.
+        assert_eq!(reads.source.reads.load(Ordering::SeqCst), 3);
+        assert_eq!(reads.get("".into()).await.expect("read"), None);
     }
 }

@@ -72,7 +72,7 @@ pub trait ExecutionReads: Send + Sync {
     fn execution_by_id(&self, id: i64)
         -> impl Future<Output = Result<Option<ExecutionRow>>> + Send;
     /// The executions of `ids` that exist, in no particular order: one read for many (see
-    /// [`super::batch::RowReads`]).
+    /// [`super::batch::Gathered`]).
     fn executions_by_ids(
         &self,
         ids: &[i64],
