@@ -208,61 +208,36 @@ mod tests {
     use tokio::sync::Semaphore;
 
     use super::*;
-    use crate::model::ExecutionStatus;
     use crate::store::memory::MemoryStore;
     use crate::store::ports::Commit;
     use crate::store::{WhenFull, WriteOp};
 
-    /// The in-memory store, counting its reads; the first read by id waits for `gate`, and
-    /// batched reads fail while `fail` is set.
+    /// Executions by id over the in-memory store, counting the reads; the first read of one
+    /// waits for `gate`, and reads of many fail while `fail` is set.
     #[derive(Clone)]
     struct Counting {
-        inner: MemoryStore,
+        inner: ExecutionsById<MemoryStore>,
         singles: Arc<AtomicUsize>,
         batches: Arc<AtomicUsize>,
         gate: Arc<Semaphore>,
         fail: bool,
     }
 
-    impl ExecutionReads for Counting {
-        async fn execution_by_arn(&self, arn: &str) -> Result<Option<ExecutionRow>> {
-            self.inner.execution_by_arn(arn).await
-        }
-        async fn execution_by_id(&self, id: i64) -> Result<Option<ExecutionRow>> {
+    impl Source for Counting {
+        type Key = i64;
+        type Value = ExecutionRow;
+        async fn one(&self, id: &i64) -> Result<Option<ExecutionRow>> {
             if self.singles.fetch_add(1, Ordering::SeqCst) == 0 {
                 drop(self.gate.acquire().await);
             }
-            self.inner.execution_by_id(id).await
+            self.inner.one(id).await
         }
-        async fn executions_by_ids(&self, ids: &[i64]) -> Result<Vec<ExecutionRow>> {
+        async fn many(&self, ids: &[i64]) -> Result<Vec<(i64, ExecutionRow)>> {
             self.batches.fetch_add(1, Ordering::SeqCst);
             if self.fail {
                 return Err(crate::store::Error::Busy);
             }
-            self.inner.executions_by_ids(ids).await
-        }
-        async fn list_executions(
-            &self,
-            state_machine_arn: &str,
-            status: Option<ExecutionStatus>,
-            after: Option<(i64, i64)>,
-            limit: i64,
-        ) -> Result<Vec<ExecutionRow>> {
-            self.inner
-                .list_executions(state_machine_arn, status, after, limit)
-                .await
-        }
-        async fn count_running(&self, state_machine_arn: &str) -> Result<i64> {
-            self.inner.count_running(state_machine_arn).await
-        }
-        async fn count_all_running(&self) -> Result<i64> {
-            self.inner.count_all_running().await
-        }
-        async fn max_execution_id(&self) -> Result<i64> {
-            self.inner.max_execution_id().await
-        }
-        async fn closed_before(&self, before_ms: i64, limit: i64) -> Result<Vec<i64>> {
-            self.inner.closed_before(before_ms, limit).await
+            self.inner.many(ids).await
         }
     }
 
@@ -275,7 +250,7 @@ mod tests {
             .collect();
         inner.commit(ops, WhenFull::Wait).await.expect("insert");
         Counting {
-            inner,
+            inner: ExecutionsById(inner),
             singles: Arc::default(),
             batches: Arc::default(),
             gate: Arc::new(Semaphore::new(0)),
@@ -289,7 +264,7 @@ mod tests {
         store: &Counting,
         asked: &[i64],
     ) -> Vec<(i64, Option<ExecutionRow>)> {
-        let reads = Arc::new(Gathered::new(ExecutionsById(store.clone())));
+        let reads = Arc::new(Gathered::new(store.clone()));
         let first = tokio::spawn({
             let reads = reads.clone();
             async move { (1, reads.get(1).await.expect("read")) }
@@ -336,7 +311,7 @@ mod tests {
         assert_eq!(store.batches.load(Ordering::SeqCst), 1, "the rest in one");
 
         // Idle again: the next one goes out alone, at once.
-        let reads = Gathered::new(ExecutionsById(store.clone()));
+        let reads = Gathered::new(store.clone());
         let row = reads.get(5).await.expect("read").expect("row");
         assert_eq!(row.id, 5);
         assert_eq!(store.singles.load(Ordering::SeqCst), 2);
