@@ -98,6 +98,13 @@ impl Store {
         self.count(&sql, None).await
     }
 
+    /// Timers stored: a timer's row goes in the commit that writes its wait's end, so while
+    /// nothing else sets timers this counts the waits still to end. Cheap where
+    /// [`Self::count_fired`] reads the whole history.
+    pub async fn count_timers(&self) -> Result<u64> {
+        self.count("SELECT COUNT(*) FROM timers", None).await
+    }
+
     pub async fn count_status(&self, status: &str) -> Result<u64> {
         self.count(
             "SELECT COUNT(*) FROM executions WHERE status = $1",
