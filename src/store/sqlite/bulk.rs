@@ -22,8 +22,10 @@ use sqlx::{Arguments, Sqlite, SqliteConnection};
 use crate::store::packed;
 use crate::store::Result;
 
-/// Rows per kind at each tier (history events get [`EVENTS_PER_ROW`] times as many).
-const TIERS: [usize; 4] = [4, 16, 64, 256];
+/// Rows per kind at each tier (history events get [`EVENTS_PER_ROW`] times as many). Each tier
+/// doubles the last, so a commit binds at most as many unused rows as used ones (every one a
+/// NULL, all cleared again after the commit).
+const TIERS: [usize; 7] = [4, 8, 16, 32, 64, 128, 256];
 /// History events a tier holds for each row of the other kinds: a step usually writes a few.
 const EVENTS_PER_ROW: usize = 8;
 
@@ -455,7 +457,8 @@ mod tests {
     async fn every_row_lands_whatever_the_count() {
         let (store, mut conn, _dir) = open().await;
         let mut next = 1i64;
-        for n in [1usize, 4, 5, 16, 17, 64, 65, 256, 257, 700] {
+        let edges = TIERS.iter().flat_map(|&t| [t, t + 1]);
+        for n in std::iter::once(1).chain(edges).chain([700]) {
             let ids: Vec<i64> = (next..next + n as i64).collect();
             next += n as i64;
             let executions: Vec<ExecutionRow> = ids.iter().map(|&id| execution(id)).collect();
