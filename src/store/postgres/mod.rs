@@ -453,19 +453,21 @@ impl ExecutionReads for PgStore {
         .map(packed::unpack_executions)
     }
 
+    /// From the counts the triggers keep (migration 0005): a row a partition.
     async fn count_running(&self, state_machine_arn: &str) -> Result<i64> {
         read!(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM executions WHERE status = 'RUNNING' AND state_machine_arn = $1",
+            "SELECT COALESCE(SUM(n), 0)::bigint FROM execution_counts \
+             WHERE state_machine_arn = $1 AND status = 'RUNNING'",
         )
         .bind(state_machine_arn)
         .fetch_one(&self.pool))
     }
 
     async fn count_all_running(&self) -> Result<i64> {
-        read!(
-            sqlx::query_scalar("SELECT COUNT(*) FROM executions WHERE status = 'RUNNING'")
-                .fetch_one(&self.pool)
+        read!(sqlx::query_scalar(
+            "SELECT COALESCE(SUM(n), 0)::bigint FROM execution_counts WHERE status = 'RUNNING'"
         )
+        .fetch_one(&self.pool))
     }
 
     async fn max_execution_id(&self) -> Result<i64> {
