@@ -30,6 +30,9 @@ const INPUT: char = '\u{1F}';
 /// changes once written (rows keep it).
 type Runs = [(u8, &'static str); 27];
 
+/// The characters runs start with.
+const RUN_STARTS: [char; 5] = ['{', '"', ',', '\\', ']'];
+
 /// The runs of history event details.
 const RUNS: Runs = [
     (0x01, r#"{"stateEnteredEventDetails":{"name":""#),
@@ -267,29 +270,41 @@ fn pack_and_refer<'a>(runs: &Runs, details: &'a str, same: Option<&str>) -> Cow<
     out.push(char::from(MARK));
     let mut rest = details;
     let mut replaced = false;
-    'scan: while let Some(c) = rest.chars().next() {
-        if matches!(c, '{' | '"' | ',' | '\\') {
-            for (code, run) in runs {
-                if let Some(after) = rest.strip_prefix(run) {
-                    out.push(char::from(*code));
+    // Every run starts with one of these; the text up to the next one is copied as it is.
+    while let Some(at) = rest.find(RUN_STARTS) {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        match runs.iter().find(|(_, run)| starts_with_run(rest, run)) {
+            Some((code, run)) => {
+                out.push(char::from(*code));
+                rest = &rest[run.len()..];
+                replaced = true;
+                if let Some(after) = same.and_then(|s| after_input(run, rest, s)) {
+                    out.push(INPUT);
                     rest = after;
-                    replaced = true;
-                    if let Some(after) = same.and_then(|s| after_input(run, rest, s)) {
-                        out.push(INPUT);
-                        rest = after;
-                    }
-                    continue 'scan;
                 }
             }
+            None => {
+                // What was found is one byte long.
+                out.push_str(&rest[..1]);
+                rest = &rest[1..];
+            }
         }
-        out.push(c);
-        rest = &rest[c.len_utf8()..];
     }
+    out.push_str(rest);
     if replaced {
         Cow::Owned(out)
     } else {
         Cow::Borrowed(details)
     }
+}
+
+/// Whether `text` starts with `run`. Every run is longer than four bytes, and most places a
+/// run could start differ from every run within them: those are ruled out with one
+/// comparison of four bytes each, without comparing the rest.
+fn starts_with_run(text: &str, run: &str) -> bool {
+    let (text, run) = (text.as_bytes(), run.as_bytes());
+    text.first_chunk::<4>() == run.first_chunk::<4>() && text.starts_with(run)
 }
 
 /// What follows `same` in `rest` when `run` introduces an input and `same` is all of it: in a
@@ -407,6 +422,11 @@ mod tests {
     #[test]
     fn each_run_has_its_own_byte() {
         for runs in [&RUNS, &CURSOR_RUNS] {
+            // Longer than the four bytes `starts_with_run` rules places out by, and starting
+            // where the packer looks for them.
+            assert!(runs
+                .iter()
+                .all(|(_, run)| run.len() > 4 && run.starts_with(RUN_STARTS)));
             let mut codes: Vec<u8> = runs.iter().map(|(code, _)| *code).collect();
             codes.sort_unstable();
             codes.dedup();
@@ -414,6 +434,40 @@ mod tests {
             assert!(codes
                 .iter()
                 .all(|c| *c > 0 && *c < MARK && ![b'\t', b'\n', b'\r'].contains(c)));
+        }
+    }
+
+    /// At each place the packer takes the first run of the table that starts there, as
+    /// trying every run at every character would.
+    #[test]
+    fn packing_takes_the_first_run_that_starts_at_each_place() {
+        fn every_run_everywhere(runs: &Runs, text: &str) -> String {
+            let mut out = String::from(char::from(MARK));
+            let mut rest = text;
+            while let Some(c) = rest.chars().next() {
+                match runs.iter().find(|(_, run)| rest.starts_with(run)) {
+                    Some((code, run)) => {
+                        out.push(char::from(*code));
+                        rest = &rest[run.len()..];
+                    }
+                    None => {
+                        out.push(c);
+                        rest = &rest[c.len_utf8()..];
+                    }
+                }
+            }
+            out
+        }
+        let mut text = String::new();
+        let between = ["ü", r#"\""#, "", ",", "{", r#"",""#];
+        for (i, (_, run)) in RUNS.iter().chain(CURSOR_RUNS.iter()).enumerate() {
+            text.push_str(run);
+            text.push_str(between[i % between.len()]);
+            // A run cut short, which must not be taken.
+            text.push_str(&run[..run.len() - 1]);
+        }
+        for runs in [&RUNS, &*CURSOR_RUNS] {
+            assert_eq!(pack_with(runs, &text), every_run_everywhere(runs, &text));
         }
     }
 
