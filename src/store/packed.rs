@@ -330,7 +330,12 @@ fn unpack_with<'a>(runs: &Runs, stored: &'a str, same: Option<&str>) -> Option<C
         return Some(Cow::Borrowed(stored));
     };
     let mut out = String::with_capacity(packed.len() * 2);
-    for c in packed.chars() {
+    let mut rest = packed;
+    // Only control bytes stand for something; the text between them is copied as it is.
+    while let Some(at) = rest.find(|c: char| c < '\u{20}') {
+        out.push_str(&rest[..at]);
+        let c = char::from(rest.as_bytes()[at]);
+        rest = &rest[at + 1..];
         if c == INPUT {
             out.push_str(same?);
             continue;
@@ -340,6 +345,7 @@ fn unpack_with<'a>(runs: &Runs, stored: &'a str, same: Option<&str>) -> Option<C
             None => out.push(c),
         }
     }
+    out.push_str(rest);
     Some(Cow::Owned(out))
 }
 
@@ -438,7 +444,7 @@ mod tests {
     }
 
     /// At each place the packer takes the first run of the table that starts there, as
-    /// trying every run at every character would.
+    /// trying every run at every character would; the text unpacks back as it was.
     #[test]
     fn packing_takes_the_first_run_that_starts_at_each_place() {
         fn every_run_everywhere(runs: &Runs, text: &str) -> String {
@@ -467,7 +473,12 @@ mod tests {
             text.push_str(&run[..run.len() - 1]);
         }
         for runs in [&RUNS, &*CURSOR_RUNS] {
-            assert_eq!(pack_with(runs, &text), every_run_everywhere(runs, &text));
+            let packed = pack_with(runs, &text);
+            assert_eq!(packed, every_run_everywhere(runs, &text));
+            assert_eq!(
+                unpack_with(runs, &packed, None).as_deref(),
+                Some(text.as_str())
+            );
         }
     }
 
