@@ -30,11 +30,21 @@ pub trait Source: Send + Sync + 'static {
     type Key: Clone + Eq + Hash + Send + Sync + 'static;
     type Value: Clone + Send + 'static;
     fn one(&self, key: &Self::Key) -> impl Future<Output = Result<Option<Self::Value>>> + Send;
-    /// The values of `keys` (each asked once) that exist.
+    /// The values of `keys` (each asked once) that exist; by default each read on its own.
     fn many(
         &self,
         keys: &[Self::Key],
-    ) -> impl Future<Output = Result<Vec<(Self::Key, Self::Value)>>> + Send;
+    ) -> impl Future<Output = Result<Vec<(Self::Key, Self::Value)>>> + Send {
+        async move {
+            let mut found = Vec::with_capacity(keys.len());
+            for key in keys {
+                if let Some(value) = self.one(key).await? {
+                    found.push((key.clone(), value));
+                }
+            }
+            Ok(found)
+        }
+    }
 }
 
 /// Executions by id, many in one query.
@@ -54,7 +64,7 @@ impl<S: ExecutionReads + 'static> Source for ExecutionsById<S> {
 }
 
 /// State machines by ARN. The ARNs asked for at once are few (a burst is mostly of one
-/// machine), so each is read on its own, once.
+/// machine), so each is read on its own, once (the default `many`).
 #[derive(Debug, Clone)]
 pub struct MachinesByArn<S>(pub S);
 
@@ -63,15 +73,6 @@ impl<S: MachineReads + 'static> Source for MachinesByArn<S> {
     type Value = Arc<StateMachineRow>;
     async fn one(&self, arn: &Arc<str>) -> Result<Option<Arc<StateMachineRow>>> {
         Ok(self.0.state_machine(arn).await?.map(Arc::new))
-    }
-    async fn many(&self, arns: &[Arc<str>]) -> Result<Vec<(Arc<str>, Arc<StateMachineRow>)>> {
-        let mut found = Vec::with_capacity(arns.len());
-        for arn in arns {
-            if let Some(row) = self.one(arn).await? {
-                found.push((arn.clone(), row));
-            }
-        }
-        Ok(found)
     }
 }
 
@@ -342,15 +343,6 @@ mod tests {
                 drop(self.gate.acquire().await);
             }
             Ok((!key.is_empty()).then_some(key.len()))
-        }
-        async fn many(&self, keys: &[Arc<str>]) -> Result<Vec<(Arc<str>, usize)>> {
-            let mut found = Vec::new();
-            for k in keys {
-                if let Some(v) = self.one(k).await? {
-                    found.push((k.clone(), v));
-                }
-            }
-            Ok(found)
         }
     }
 
