@@ -661,6 +661,33 @@ async fn a_transaction_a_paused_node_left_open_keeps_its_partition_only_until_th
     );
 }
 
+#[tokio::test]
+async fn a_read_on_a_connection_the_server_dropped_while_it_was_idle_is_answered() {
+    use sqlx::Connection;
+    let (store, db) = postgres_store().await;
+    assert!(store.execution_by_id(1).await.expect("read").is_none());
+    // Idle past the time a pooled connection is handed out untested, then dropped by the
+    // server (a restart, an administrator, a proxy's timeout).
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    let mut admin = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+    let dropped: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .expect("terminate");
+    assert!(
+        dropped.iter().any(|d| *d),
+        "the pool's connection was dropped"
+    );
+    assert!(store
+        .execution_by_id(1)
+        .await
+        .expect("read again")
+        .is_none());
+}
+
 async fn versions_aliases_and_the_executions_started_through_them(
     store: impl MachineReads + VersionReads + Commit,
 ) {

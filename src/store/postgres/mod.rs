@@ -143,7 +143,7 @@ pub async fn open(
     .execute(&mut conn)
     .await
     .map_err(classify)?;
-    let pool = PgPoolOptions::new()
+    let pool = tested_when_idle(PgPoolOptions::new())
         .max_connections(settings.read_connections.max(1))
         .min_connections(1)
         .acquire_timeout(settings.connect_timeout)
@@ -153,11 +153,31 @@ pub async fn open(
     Ok((pool, conn, stored))
 }
 
+/// How long a connection may sit idle and still be handed out untested.
+const TRUSTED_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A pool tests each connection with a round trip to the server as it hands it out, and again
+/// as it takes it back. Under load a connection is handed out again within milliseconds of
+/// passing the second test, so the first is left to connections idle for longer than
+/// [`TRUSTED_IDLE`]: those the server may have dropped meanwhile.
+fn tested_when_idle(options: PgPoolOptions) -> PgPoolOptions {
+    options
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > TRUSTED_IDLE {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
 /// A pool of `connections` of its own, connecting when first used: the lease manager's, so
 /// that its rounds never queue behind the API's reads (a round that waited past the lease
 /// would lose every partition of a busy node).
 pub fn own_pool(settings: &Settings, connections: u32) -> Result<PgPool> {
-    Ok(PgPoolOptions::new()
+    Ok(tested_when_idle(PgPoolOptions::new())
         .max_connections(connections.max(1))
         .acquire_timeout(settings.connect_timeout)
         .connect_lazy_with(options(settings)?))

@@ -186,9 +186,13 @@ async fn open_inner(config: &Config) -> Result<(Reader, SqliteConnection)> {
             .execute(&mut write_conn)
             .await?;
     }
+    // A pool tests each connection with a round trip to its thread as it hands it out, and
+    // again as it takes it back. A connection to a local file does not die idle, and the test
+    // on return still catches one a read left broken: the first test is skipped.
     let pool = SqlitePoolOptions::new()
         .max_connections(config.sqlite.read_connections.max(1))
         .min_connections(1)
+        .test_before_acquire(false)
         .connect_with(
             opts.read_only(true)
                 .pragma("cache_size", format!("-{READER_CACHE_KIB}")),
