@@ -5,6 +5,8 @@
 # At least PREFILL executions are started first (by wrk too, not measured) to measure at that
 # size. With KEEP_DATA=1 the data directory is kept (its path is printed), the daemon stopped.
 # Executions are counted through the view `executions` (a table in builds before 0009).
+# With DESCRIBE=1 the measured load is DescribeExecution of 10,000 of the PREFILL executions
+# chosen at random (describe.lua) instead of starts.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="${1:-$here/../../target/release/hourglass}"
@@ -41,6 +43,15 @@ if [ "$prefill" -gt 0 ]; then
 fi
 pending=$(count)
 echo "pending before the run: $pending"
+if [ "${DESCRIBE:-0}" = 1 ]; then
+  export ARNS_FILE="$data/arns"
+  sqlite3 "$data/hourglass.db" "SELECT arn FROM executions ORDER BY random() LIMIT 10000" > "$ARNS_FILE"
+  cpu0=$(awk '{print $14+$15}' "/proc/$pid/stat")
+  wrk -t2 -c64 -d"${secs}s" --latency -s "$here/describe.lua" "http://127.0.0.1:$port/" | tail -1
+  cpu1=$(awk '{print $14+$15}' "/proc/$pid/stat")
+  python3 -c "import sys; print(f'daemon CPU {(int(sys.argv[2])-int(sys.argv[1]))/int(sys.argv[3]):.1f} s')" "$cpu0" "$cpu1" "$(getconf CLK_TCK)"
+  exit 0
+fi
 cpu0=$(awk '{print $14+$15}' "/proc/$pid/stat")
 wrk -t2 -c64 -d"${secs}s" --latency -s "$here/start.lua" "http://127.0.0.1:$port/" | tail -1
 cpu1=$(awk '{print $14+$15}' "/proc/$pid/stat")

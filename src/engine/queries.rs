@@ -62,8 +62,8 @@ impl<S: Store> Engine<S> {
     /// DescribeExecution.
     pub async fn execution(&self, arn: &ExecutionArn) -> Result<ExecutionRow> {
         let arn = arn.as_str();
-        self.store
-            .execution_by_arn(arn)
+        self.by_arn
+            .get(arn.to_owned())
             .await?
             .ok_or_else(|| Error::ExecutionDoesNotExist(arn.to_owned()))
     }

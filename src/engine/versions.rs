@@ -262,7 +262,7 @@ impl<S: Store> Engine<S> {
 
     /// The version and alias an execution was started through, if it was.
     pub async fn execution_version(&self, id: i64) -> Result<Option<(String, Option<String>)>> {
-        Ok(self.store.execution_version(id).await?)
+        Ok(self.versions.get(id).await?)
     }
 
     /// Executions started through a version or alias, newest first, after the cursor.

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
-use super::ports::{ExecutionReads, MachineReads};
+use super::ports::{ExecutionReads, MachineReads, VersionReads};
 use super::{ExecutionRow, Result, StateMachineRow};
 
 /// Most keys one read takes.
@@ -63,6 +63,39 @@ impl<S: ExecutionReads + 'static> Source for ExecutionsById<S> {
     }
 }
 
+/// Executions by ARN (DescribeExecution and the other requests that name one), many in one
+/// query.
+#[derive(Debug, Clone)]
+pub struct ExecutionsByArn<S>(pub S);
+
+impl<S: ExecutionReads + 'static> Source for ExecutionsByArn<S> {
+    type Key = String;
+    type Value = ExecutionRow;
+    async fn one(&self, arn: &String) -> Result<Option<ExecutionRow>> {
+        self.0.execution_by_arn(arn).await
+    }
+    async fn many(&self, arns: &[String]) -> Result<Vec<(String, ExecutionRow)>> {
+        let rows = self.0.executions_by_arns(arns).await?;
+        Ok(rows.into_iter().map(|r| (r.arn.clone(), r)).collect())
+    }
+}
+
+/// The version and alias each execution was started through, by id, many in one query.
+#[derive(Debug, Clone)]
+pub struct VersionsById<S>(pub S);
+
+impl<S: VersionReads + 'static> Source for VersionsById<S> {
+    type Key = i64;
+    type Value = (String, Option<String>);
+    async fn one(&self, id: &i64) -> Result<Option<(String, Option<String>)>> {
+        self.0.execution_version(*id).await
+    }
+    async fn many(&self, ids: &[i64]) -> Result<Vec<(i64, (String, Option<String>))>> {
+        let rows = self.0.execution_versions(ids).await?;
+        Ok(rows.into_iter().map(|(id, v, a)| (id, (v, a))).collect())
+    }
+}
+
 /// State machines by ARN. The ARNs asked for at once are few (a burst is mostly of one
 /// machine), so each is read on its own, once (the default `many`).
 #[derive(Debug, Clone)]
@@ -92,6 +125,10 @@ pub struct Gathered<G, K, V> {
 
 /// Executions by id, gathered.
 pub type GatheredExecutions<S> = Gathered<ExecutionsById<S>, i64, ExecutionRow>;
+/// Executions by ARN, gathered.
+pub type GatheredByArn<S> = Gathered<ExecutionsByArn<S>, String, ExecutionRow>;
+/// Executions' versions by id, gathered.
+pub type GatheredVersions<S> = Gathered<VersionsById<S>, i64, (String, Option<String>)>;
 /// State machines by ARN, gathered.
 pub type GatheredMachines<S> = Gathered<MachinesByArn<S>, Arc<str>, Arc<StateMachineRow>>;
 

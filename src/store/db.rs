@@ -4,8 +4,8 @@
 use std::future::Future;
 
 use super::ports::{
-    CallReads, Commit, ConsoleReads, ExecutionReads, HistoryReads, Ids, MachineReads, MapRunReads,
-    TimerReads, VersionReads, WhenFull,
+    CallReads, Commit, ConsoleReads, ExecutionReads, ExecutionVersion, HistoryReads, Ids,
+    MachineReads, MapRunReads, TimerReads, VersionReads, WhenFull,
 };
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
@@ -55,6 +55,7 @@ impl VersionReads for Db {
         alias(arn: &str) -> Option<AliasRow>;
         aliases(state_machine_arn: &str) -> Vec<AliasRow>;
         execution_version(execution_id: i64) -> Option<(String, Option<String>)>;
+        execution_versions(ids: &[i64]) -> Vec<ExecutionVersion>;
         list_executions_through(
             arn: &str,
             status: Option<ExecutionStatus>,
@@ -85,6 +86,7 @@ impl ExecutionReads for Db {
         execution_by_arn(arn: &str) -> Option<ExecutionRow>;
         execution_by_id(id: i64) -> Option<ExecutionRow>;
         executions_by_ids(ids: &[i64]) -> Vec<ExecutionRow>;
+        executions_by_arns(arns: &[String]) -> Vec<ExecutionRow>;
         list_executions(
             state_machine_arn: &str,
             status: Option<ExecutionStatus>,

@@ -19,6 +19,9 @@ use super::rows::{
 use super::Result;
 use crate::model::ExecutionStatus;
 
+/// An execution's id, and the version and alias it was started through.
+pub type ExecutionVersion = (i64, String, Option<String>);
+
 /// What a commit does when the writer's queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WhenFull {
@@ -77,6 +80,20 @@ pub trait ExecutionReads: Send + Sync {
         &self,
         ids: &[i64],
     ) -> impl Future<Output = Result<Vec<ExecutionRow>>> + Send;
+    /// The executions of `arns` that exist, in no particular order: one read for many where
+    /// the store can; by default each read on its own.
+    fn executions_by_arns(
+        &self,
+        arns: &[String],
+    ) -> impl Future<Output = Result<Vec<ExecutionRow>>> + Send {
+        async move {
+            let mut found = Vec::with_capacity(arns.len());
+            for arn in arns {
+                found.extend(self.execution_by_arn(arn).await?);
+            }
+            Ok(found)
+        }
+    }
     /// Executions of a machine, newest first, strictly after the `(start_ms, id)` cursor.
     fn list_executions(
         &self,
@@ -177,6 +194,22 @@ pub trait VersionReads: Send + Sync {
         &self,
         execution_id: i64,
     ) -> impl Future<Output = Result<Option<(String, Option<String>)>>> + Send;
+    /// [`Self::execution_version`] of each of `ids` started through one, by id: one read for
+    /// many where the store can; by default each read on its own.
+    fn execution_versions(
+        &self,
+        ids: &[i64],
+    ) -> impl Future<Output = Result<Vec<ExecutionVersion>>> + Send {
+        async move {
+            let mut found = Vec::with_capacity(ids.len());
+            for &id in ids {
+                if let Some((version, alias)) = self.execution_version(id).await? {
+                    found.push((id, version, alias));
+                }
+            }
+            Ok(found)
+        }
+    }
     /// Executions started through a version or an alias (`arn`), newest first, strictly after
     /// the `(start_ms, id)` cursor.
     fn list_executions_through(

@@ -786,6 +786,7 @@ async fn versions_aliases_and_the_executions_started_through_them(
     assert!(store.aliases(sm).await.expect("list").is_empty());
 }
 
+mod gathered;
 mod input_once;
 mod retention;
 mod running;

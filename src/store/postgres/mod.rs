@@ -24,8 +24,8 @@ use super::console_sql;
 use super::map_runs_sql as runs;
 use super::packed;
 use super::ports::{
-    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, MapRunReads, TimerReads,
-    VersionReads, WhenFull,
+    CallReads, Commit, ExecutionReads, ExecutionVersion, HistoryReads, Ids, MachineReads,
+    MapRunReads, TimerReads, VersionReads, WhenFull,
 };
 use super::versions_sql as sql;
 use super::{
@@ -351,6 +351,15 @@ impl VersionReads for PgStore {
             .fetch_optional(&self.pool))
     }
 
+    async fn execution_versions(&self, ids: &[i64]) -> Result<Vec<ExecutionVersion>> {
+        read!(sqlx::query_as(
+            "SELECT execution_id, version_arn, alias_arn FROM execution_versions \
+             WHERE execution_id = ANY($1)"
+        )
+        .bind(ids)
+        .fetch_all(&self.pool))
+    }
+
     async fn list_executions_through(
         &self,
         arn: &str,
@@ -444,6 +453,11 @@ impl ExecutionReads for PgStore {
         let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE id = $1");
         read!(sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool))
             .map(packed::unpack_execution)
+    }
+
+    async fn executions_by_arns(&self, arns: &[String]) -> Result<Vec<ExecutionRow>> {
+        let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ANY($1)");
+        read!(sqlx::query_as(&sql).bind(arns).fetch_all(&self.pool)).map(packed::unpack_executions)
     }
 
     async fn executions_by_ids(&self, ids: &[i64]) -> Result<Vec<ExecutionRow>> {

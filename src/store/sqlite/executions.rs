@@ -52,6 +52,44 @@ impl Reader {
         ))
     }
 
+    /// As [`Self::execution_by_arn`] for each of `arns`, in one query: each ARN is given as its
+    /// machine's ARN, its name as stored (a UUID's bytes in hex) and the ARN itself.
+    pub async fn executions_by_arns(&self, arns: &[String]) -> Result<Vec<ExecutionRow>> {
+        let keys: Vec<serde_json::Value> = arns
+            .iter()
+            .map(|arn| {
+                let (machine, name) = numbers::machine_and_name(arn).unzip();
+                let (kind, name) = match name.map(numbers::stored_name) {
+                    Some(numbers::StoredName::Uuid(b)) => ("u", Some(hex(&b))),
+                    Some(numbers::StoredName::Text(t)) => ("t", Some(t.to_owned())),
+                    None => ("t", None),
+                };
+                serde_json::json!([machine, kind, name, arn])
+            })
+            .collect();
+        let sql = format!(
+            "SELECT {EXECUTION_COLUMNS} FROM executions WHERE id IN \
+             (SELECT r.id FROM json_each(?1) AS j JOIN execution_rows AS r \
+              ON r.machine = (SELECT n FROM numbers WHERE text = j.value ->> 0) \
+              AND r.name = iif(j.value ->> 1 = 'u', unhex(j.value ->> 2), j.value ->> 2) \
+              UNION ALL SELECT id FROM execution_rows \
+              WHERE arn IN (SELECT j.value ->> 3 FROM json_each(?1) AS j))"
+        );
+        let rows = packed::unpack_executions(
+            sqlx::query_as(&sql)
+                .bind(serde_json::to_string(&keys)?)
+                .fetch_all(&self.pool)
+                .await?,
+        );
+        // A row found by machine and name whose ARN is not the one asked for (as the query by
+        // one ARN checks).
+        let asked: std::collections::HashSet<&str> = arns.iter().map(String::as_str).collect();
+        Ok(rows
+            .into_iter()
+            .filter(|r| asked.contains(r.arn.as_str()))
+            .collect())
+    }
+
     /// Executions of a state machine, newest first, strictly after the `(start_ms, id)` cursor.
     pub async fn list_executions(
         &self,
@@ -128,4 +166,9 @@ impl Reader {
         .fetch_all(&self.pool)
         .await?)
     }
+}
+
+/// Bytes as lowercase hexadecimal, as SQLite's `unhex` reads them.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -30,8 +30,8 @@ use sqlx::{ConnectOptions, Connection, SqliteConnection, SqlitePool};
 use super::map_runs_sql as runs;
 use super::packed;
 use super::ports::{
-    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, MapRunReads, TimerReads,
-    VersionReads, WhenFull,
+    CallReads, Commit, ExecutionReads, ExecutionVersion, HistoryReads, Ids, MachineReads,
+    MapRunReads, TimerReads, VersionReads, WhenFull,
 };
 use super::versions_sql as sql;
 use super::{
@@ -394,6 +394,16 @@ impl Reader {
             .await?)
     }
 
+    pub async fn execution_versions(&self, ids: &[i64]) -> Result<Vec<ExecutionVersion>> {
+        Ok(sqlx::query_as(
+            "SELECT execution_id, version_arn, alias_arn FROM execution_versions \
+             WHERE execution_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(serde_json::to_string(ids)?)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     pub async fn list_executions_through(
         &self,
         arn: &str,
@@ -621,6 +631,7 @@ impl VersionReads for SqliteStore {
         alias(arn: &str) -> Option<AliasRow>;
         aliases(state_machine_arn: &str) -> Vec<AliasRow>;
         execution_version(execution_id: i64) -> Option<(String, Option<String>)>;
+        execution_versions(ids: &[i64]) -> Vec<ExecutionVersion>;
         list_executions_through(
             arn: &str,
             status: Option<ExecutionStatus>,
@@ -651,6 +662,7 @@ impl ExecutionReads for SqliteStore {
         execution_by_arn(arn: &str) -> Option<ExecutionRow>;
         execution_by_id(id: i64) -> Option<ExecutionRow>;
         executions_by_ids(ids: &[i64]) -> Vec<ExecutionRow>;
+        executions_by_arns(arns: &[String]) -> Vec<ExecutionRow>;
         list_executions(
             state_machine_arn: &str,
             status: Option<ExecutionStatus>,
