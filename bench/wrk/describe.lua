@@ -13,19 +13,5 @@ function request()
   return wrk.format(nil, nil, nil, '{"executionArn":"' .. arn .. '"}')
 end
 
-local errors = 0
-function response(status, headers, body)
-  if status ~= 200 then
-    errors = errors + 1
-    if errors <= 3 then
-      io.stderr:write("status " .. status .. ": " .. body .. "\n")
-    end
-  end
-end
-
-function done(summary, latency, requests)
-  io.write(string.format("describes/s %.0f, p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, non-2xx %d\n",
-    summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    latency:percentile(99.9) / 1000, summary.errors.status))
-end
+dofile(os.getenv("WRK_DIR") .. "/report.lua")
+report("describes")

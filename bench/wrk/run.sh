@@ -30,6 +30,7 @@ def='{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":864000,"Next":"
 body=$(python3 -c 'import json,sys; print(json.dumps({"name":"wrk","definition":sys.argv[1],"roleArn":"arn:aws:iam::123456789012:role/wrk"}))' "$def")
 arn=$(call CreateStateMachine "$body" | python3 -c 'import json,sys; print(json.load(sys.stdin)["stateMachineArn"])')
 export MACHINE_ARN="$arn"
+export WRK_DIR="$here"
 count() { sqlite3 "$data/hourglass.db" "SELECT COUNT(*) FROM executions" 2>/dev/null || echo 0; }
 if [ "$prefill" -gt 0 ]; then
   # Fill with the same load, in rounds of at most two minutes, until PREFILL are stored.

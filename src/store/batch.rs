@@ -155,21 +155,65 @@ where
     }
 
     /// The value of `key`, read with whatever other keys are asked for meanwhile.
+    ///
+    /// When nothing is being read, the caller reads its key itself, at once: no task and no
+    /// hand-off, as a read without gathering would. The keys asked for meanwhile are then
+    /// read by a task of their own, so that a caller that gives up strands no one.
     pub async fn get(&self, key: K) -> Result<Option<V>> {
-        let (tx, rx) = oneshot::channel();
-        let start = {
+        let rx = {
             let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-            q.waiting.push((key.clone(), tx));
-            !std::mem::replace(&mut q.reading, true)
+            if q.reading {
+                let (tx, rx) = oneshot::channel();
+                q.waiting.push((key.clone(), tx));
+                Some(rx)
+            } else {
+                q.reading = true;
+                None
+            }
         };
-        if start {
-            // A task of its own, so a caller that gives up waiting strands no one.
-            tokio::spawn(drain(self.source.clone(), self.queue.clone()));
+        match rx {
+            Some(rx) => match rx.await {
+                Ok(value) => value,
+                // The reading task panicked: read alone.
+                Err(_) => self.source.one(&key).await,
+            },
+            None => {
+                let _handing_on = HandOn {
+                    source: &self.source,
+                    queue: &self.queue,
+                };
+                self.source.one(&key).await
+            }
         }
-        match rx.await {
-            Ok(value) => value,
-            // The reading task panicked: read alone.
-            Err(_) => self.source.one(&key).await,
+    }
+}
+
+/// Held by a caller reading its own key: when its read returns (or the caller gives up, or
+/// the read panics), the keys asked for meanwhile go to a reading task, or the queue is
+/// marked idle if there are none.
+struct HandOn<'a, G: Source> {
+    source: &'a Arc<G>,
+    queue: &'a Arc<Mutex<Queue<G::Key, G::Value>>>,
+}
+
+impl<G: Source> Drop for HandOn<'_, G> {
+    fn drop(&mut self) {
+        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        if q.waiting.is_empty() {
+            q.reading = false;
+            return;
+        }
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                drop(q);
+                rt.spawn(drain(self.source.clone(), self.queue.clone()));
+            }
+            // No runtime to read on (it is shutting down): the waiting callers get an error
+            // from their dropped replies and read alone, if they still can.
+            Err(_) => {
+                q.waiting.clear();
+                q.reading = false;
+            }
         }
     }
 }
@@ -353,6 +397,48 @@ mod tests {
         let row = reads.get(5).await.expect("read").expect("row");
         assert_eq!(row.id, 5);
         assert_eq!(store.singles.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_caller_that_gives_up_on_its_own_read_strands_no_one() {
+        let store = store(3, false).await;
+        let reads = Arc::new(Gathered::new(store.clone()));
+        let first = tokio::spawn({
+            let reads = reads.clone();
+            async move { reads.get(1).await }
+        });
+        while store.singles.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        let waiting: Vec<_> = [2, 3]
+            .into_iter()
+            .map(|id| {
+                let reads = reads.clone();
+                tokio::spawn(async move { reads.get(id).await.expect("read") })
+            })
+            .collect();
+        while reads.queue.lock().expect("queue").waiting.len() < 2 {
+            tokio::task::yield_now().await;
+        }
+        // The first caller's read never returns; it gives up.
+        first.abort();
+        for (id, t) in (2..).zip(waiting) {
+            let row = tokio::time::timeout(std::time::Duration::from_secs(10), t)
+                .await
+                .expect("answered")
+                .expect("task");
+            assert_eq!(row.map(|r| r.id), Some(id));
+        }
+        assert_eq!(store.batches.load(Ordering::SeqCst), 1);
+        // The reading task marks the queue idle once it finds nothing more to read.
+        let idle = async {
+            while reads.queue.lock().expect("queue").reading {
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(10), idle)
+            .await
+            .expect("idle again");
     }
 
     #[tokio::test]
