@@ -6,7 +6,8 @@
 # size. With KEEP_DATA=1 the data directory is kept (its path is printed), the daemon stopped.
 # Executions are counted through the view `executions` (a table in builds before 0009).
 # With DESCRIBE=1 the measured load is DescribeExecution of 10,000 of the PREFILL executions
-# chosen at random (describe.lua) instead of starts.
+# chosen at random (describe.lua) instead of starts. CONNECTIONS sets wrk's connections for the
+# measured run (64 unless given).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="${1:-$here/../../target/release/hourglass}"
@@ -48,13 +49,13 @@ if [ "${DESCRIBE:-0}" = 1 ]; then
   export ARNS_FILE="$data/arns"
   sqlite3 "$data/hourglass.db" "SELECT arn FROM executions ORDER BY random() LIMIT 10000" > "$ARNS_FILE"
   cpu0=$(awk '{print $14+$15}' "/proc/$pid/stat")
-  wrk -t2 -c64 -d"${secs}s" --latency -s "$here/describe.lua" "http://127.0.0.1:$port/" | tail -1
+  wrk -t2 -c"${CONNECTIONS:-64}" -d"${secs}s" --latency -s "$here/describe.lua" "http://127.0.0.1:$port/" | tail -1
   cpu1=$(awk '{print $14+$15}' "/proc/$pid/stat")
   python3 -c "import sys; print(f'daemon CPU {(int(sys.argv[2])-int(sys.argv[1]))/int(sys.argv[3]):.1f} s')" "$cpu0" "$cpu1" "$(getconf CLK_TCK)"
   exit 0
 fi
 cpu0=$(awk '{print $14+$15}' "/proc/$pid/stat")
-wrk -t2 -c64 -d"${secs}s" --latency -s "$here/start.lua" "http://127.0.0.1:$port/" | tail -1
+wrk -t2 -c"${CONNECTIONS:-64}" -d"${secs}s" --latency -s "$here/start.lua" "http://127.0.0.1:$port/" | tail -1
 cpu1=$(awk '{print $14+$15}' "/proc/$pid/stat")
 total=$(count)
 ticks=$(getconf CLK_TCK)
