@@ -111,16 +111,24 @@ impl<S: MachineReads + 'static> Source for MachinesByArn<S> {
 
 type Reply<T> = oneshot::Sender<Result<Option<T>>>;
 
+/// Most callers that read their own keys at once, each with a query of its own, before keys
+/// are queued and gathered: at this many a burst pays for gathering and a few callers at a
+/// time do not (the SQLite reader pool has four connections).
+const MAX_INLINE: usize = 4;
+
 struct Queue<K, V> {
     waiting: Vec<(K, Reply<V>)>,
-    /// A task is reading (it takes what is queued when its read returns).
-    reading: bool,
+    /// Callers reading their own keys.
+    inline: usize,
+    /// A task is reading what is queued (it takes what is queued when its read returns).
+    draining: bool,
 }
 
 /// Reads of `G` (its keys `K`, its values `V`) by key, gathered while a burst of them waits.
 pub struct Gathered<G, K, V> {
     source: Arc<G>,
     queue: Arc<Mutex<Queue<K, V>>>,
+    max_inline: usize,
 }
 
 /// Executions by id, gathered.
@@ -145,29 +153,38 @@ where
     V: Clone + Send + 'static,
 {
     pub fn new(source: G) -> Self {
+        Self::with_inline(source, MAX_INLINE)
+    }
+
+    /// At most `max_inline` callers (at least one) read their own keys at once.
+    fn with_inline(source: G, max_inline: usize) -> Self {
         Self {
             source: Arc::new(source),
             queue: Arc::new(Mutex::new(Queue {
                 waiting: Vec::new(),
-                reading: false,
+                inline: 0,
+                draining: false,
             })),
+            max_inline: max_inline.max(1),
         }
     }
 
     /// The value of `key`, read with whatever other keys are asked for meanwhile.
     ///
-    /// When nothing is being read, the caller reads its key itself, at once: no task and no
-    /// hand-off, as a read without gathering would. The keys asked for meanwhile are then
-    /// read by a task of their own, so that a caller that gives up strands no one.
+    /// While fewer than [`MAX_INLINE`] callers are reading their own keys and no batch is
+    /// being read, the caller reads its key itself, at once: no task and no hand-off, as a
+    /// read without gathering would. Otherwise the key is queued. The first caller reading its
+    /// own key to finish (or give up) hands what is queued to a task, which reads it in
+    /// batches until nothing is left, so a caller that gives up strands no one.
     pub async fn get(&self, key: K) -> Result<Option<V>> {
         let rx = {
             let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-            if q.reading {
+            if q.draining || q.inline >= self.max_inline {
                 let (tx, rx) = oneshot::channel();
                 q.waiting.push((key.clone(), tx));
                 Some(rx)
             } else {
-                q.reading = true;
+                q.inline += 1;
                 None
             }
         };
@@ -189,8 +206,8 @@ where
 }
 
 /// Held by a caller reading its own key: when its read returns (or the caller gives up, or
-/// the read panics), the keys asked for meanwhile go to a reading task, or the queue is
-/// marked idle if there are none.
+/// the read panics), what is queued goes to a reading task unless one is reading already.
+/// Whenever keys wait, a task is reading them or a caller holding this will hand them on.
 struct HandOn<'a, G: Source> {
     source: &'a Arc<G>,
     queue: &'a Arc<Mutex<Queue<G::Key, G::Value>>>,
@@ -199,21 +216,19 @@ struct HandOn<'a, G: Source> {
 impl<G: Source> Drop for HandOn<'_, G> {
     fn drop(&mut self) {
         let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-        if q.waiting.is_empty() {
-            q.reading = false;
+        q.inline -= 1;
+        if q.waiting.is_empty() || q.draining {
             return;
         }
         match tokio::runtime::Handle::try_current() {
             Ok(rt) => {
+                q.draining = true;
                 drop(q);
                 rt.spawn(drain(self.source.clone(), self.queue.clone()));
             }
             // No runtime to read on (it is shutting down): the waiting callers get an error
             // from their dropped replies and read alone, if they still can.
-            Err(_) => {
-                q.waiting.clear();
-                q.reading = false;
-            }
+            Err(_) => q.waiting.clear(),
         }
     }
 }
@@ -225,7 +240,7 @@ async fn drain<G: Source>(source: Arc<G>, queue: Arc<Mutex<Queue<G::Key, G::Valu
         let batch: Vec<(G::Key, Reply<G::Value>)> = {
             let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
             if q.waiting.is_empty() {
-                q.reading = false;
+                q.draining = false;
                 return;
             }
             let n = q.waiting.len().min(MAX_BATCH);
@@ -278,7 +293,7 @@ impl<K, V> Drop for Unwind<K, V> {
         if std::thread::panicking() {
             let mut q = self.0.lock().unwrap_or_else(|e| e.into_inner());
             q.waiting.clear();
-            q.reading = false;
+            q.draining = false;
         }
     }
 }
@@ -346,7 +361,7 @@ mod tests {
         store: &Counting,
         asked: &[i64],
     ) -> Vec<(i64, Option<ExecutionRow>)> {
-        let reads = Arc::new(Gathered::new(store.clone()));
+        let reads = Arc::new(Gathered::with_inline(store.clone(), 1));
         let first = tokio::spawn({
             let reads = reads.clone();
             async move { (1, reads.get(1).await.expect("read")) }
@@ -402,7 +417,7 @@ mod tests {
     #[tokio::test]
     async fn a_caller_that_gives_up_on_its_own_read_strands_no_one() {
         let store = store(3, false).await;
-        let reads = Arc::new(Gathered::new(store.clone()));
+        let reads = Arc::new(Gathered::with_inline(store.clone(), 1));
         let first = tokio::spawn({
             let reads = reads.clone();
             async move { reads.get(1).await }
@@ -432,13 +447,76 @@ mod tests {
         assert_eq!(store.batches.load(Ordering::SeqCst), 1);
         // The reading task marks the queue idle once it finds nothing more to read.
         let idle = async {
-            while reads.queue.lock().expect("queue").reading {
+            while reads.queue.lock().expect("queue").draining {
                 tokio::task::yield_now().await;
             }
         };
         tokio::time::timeout(std::time::Duration::from_secs(10), idle)
             .await
             .expect("idle again");
+    }
+
+    /// Executions by id whose reads of one key all wait for `gate`.
+    struct Held {
+        inner: ExecutionsById<MemoryStore>,
+        singles: AtomicUsize,
+        batches: AtomicUsize,
+        gate: Semaphore,
+    }
+
+    impl Source for Held {
+        type Key = i64;
+        type Value = ExecutionRow;
+        async fn one(&self, id: &i64) -> Result<Option<ExecutionRow>> {
+            self.singles.fetch_add(1, Ordering::SeqCst);
+            drop(self.gate.acquire().await);
+            self.inner.one(id).await
+        }
+        async fn many(&self, ids: &[i64]) -> Result<Vec<(i64, ExecutionRow)>> {
+            self.batches.fetch_add(1, Ordering::SeqCst);
+            self.inner.many(ids).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_few_callers_at_once_read_their_own_keys_and_the_rest_are_gathered() {
+        let counting = store(6, false).await;
+        let reads = Arc::new(Gathered::with_inline(
+            Held {
+                inner: counting.inner,
+                singles: AtomicUsize::new(0),
+                batches: AtomicUsize::new(0),
+                gate: Semaphore::new(0),
+            },
+            3,
+        ));
+        let tasks: Vec<_> = (1..=6)
+            .map(|id| {
+                let reads = reads.clone();
+                tokio::spawn(async move { (id, reads.get(id).await.expect("read")) })
+            })
+            .collect();
+        while reads.source.singles.load(Ordering::SeqCst) < 3
+            || reads.queue.lock().expect("queue").waiting.len() < 3
+        {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(
+            reads.source.singles.load(Ordering::SeqCst),
+            3,
+            "three on their own"
+        );
+        reads.source.gate.add_permits(3);
+        for t in tasks {
+            let (id, row) = t.await.expect("task");
+            assert_eq!(row.map(|r| r.id), Some(id));
+        }
+        assert_eq!(reads.source.singles.load(Ordering::SeqCst), 3);
+        assert_eq!(
+            reads.source.batches.load(Ordering::SeqCst),
+            1,
+            "the other three in one"
+        );
     }
 
     #[tokio::test]
@@ -471,10 +549,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_key_many_ask_for_at_once_is_read_once() {
-        let reads = Arc::new(Gathered::new(Kinds {
-            reads: AtomicUsize::new(0),
-            gate: Semaphore::new(0),
-        }));
+        let reads = Arc::new(Gathered::with_inline(
+            Kinds {
+                reads: AtomicUsize::new(0),
+                gate: Semaphore::new(0),
+            },
+            1,
+        ));
         let ask = |key: &str| {
             let reads = reads.clone();
             let key: Arc<str> = key.into();
