@@ -1,12 +1,13 @@
-//! Reads gathered: executions by id, state machines by ARN.
+//! Reads gathered: executions by id and by ARN, the versions they were started through, state
+//! machines by ARN.
 //!
 //! Under a burst of due timers, hundreds of tasks each hold one execution's lock and read its
 //! row, and each one that ends its execution on a cluster reads the state machine (is it being
 //! deleted?). One read per row costs a hand-off to a connection's thread (or a round trip to
 //! the server) and back, and a statement, for a few hundred bytes. [`Gathered`] queues the
-//! keys asked for while a read runs and reads them all with the next one: executions in one
-//! query, a state machine once however many ask for it. When nothing is running, the first key
-//! goes out at once, alone, so an idle server waits for nothing.
+//! keys asked for while reads run and reads them all with the next one: executions in one
+//! query, a state machine once however many ask for it. Up to a few callers at once read their
+//! own keys, each at once and alone, so an idle or lightly loaded server waits for nothing.
 //!
 //! A value read this way is as current as one read at the call: the read that answers a
 //! request starts after the request was made, so it sees every commit that had returned by
