@@ -1,4 +1,5 @@
--- wrk script: DescribeExecution of executions chosen at random, as a poller sends it.
+-- wrk script: DescribeExecution of executions chosen at random, as a poller sends it (or
+-- another operation that takes only an executionArn, named by OPERATION).
 -- The ARNs come from the file named by ARNS_FILE (one per line); see bench/wrk/run.sh.
 local arns = {}
 for line in io.lines(os.getenv("ARNS_FILE")) do
@@ -6,7 +7,7 @@ for line in io.lines(os.getenv("ARNS_FILE")) do
 end
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-amz-json-1.0"
-wrk.headers["X-Amz-Target"] = "AWSStepFunctions.DescribeExecution"
+wrk.headers["X-Amz-Target"] = "AWSStepFunctions." .. (os.getenv("OPERATION") or "DescribeExecution")
 
 function request()
   local arn = arns[math.random(#arns)]
@@ -14,4 +15,4 @@ function request()
 end
 
 dofile(os.getenv("WRK_DIR") .. "/report.lua")
-report("describes")
+report(os.getenv("OPERATION") and "requests" or "describes")

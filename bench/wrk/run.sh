@@ -6,8 +6,9 @@
 # size. With KEEP_DATA=1 the data directory is kept (its path is printed), the daemon stopped.
 # Executions are counted through the view `executions` (a table in builds before 0009).
 # With DESCRIBE=1 the measured load is DescribeExecution of 10,000 of the PREFILL executions
-# chosen at random (describe.lua) instead of starts. CONNECTIONS sets wrk's connections for the
-# measured run (64 unless given).
+# chosen at random (describe.lua) instead of starts (OPERATION=GetExecutionHistory, or another
+# operation that takes only an executionArn, instead of DescribeExecution). CONNECTIONS sets
+# wrk's connections for the measured run (64 unless given).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="${1:-$here/../../target/release/hourglass}"
