@@ -178,8 +178,9 @@ fn execution_arn_member(req: &Req) -> Result<ExecutionArn, ApiError> {
 pub async fn describe_execution(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
     let arn = execution_arn_member(&req)?;
-    let e = app.engine.execution(&arn).await?;
-    let through = app.engine.execution_version(e.id).await?;
+    let described = app.engine.described(&arn).await?;
+    let through = described.through();
+    let e = described.row;
     let redrive = app.engine.redrive_info(&e).await?;
     let mut out = json!({
         "executionArn": e.arn,

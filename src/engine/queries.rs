@@ -61,6 +61,11 @@ impl<S: Store> Engine<S> {
 
     /// DescribeExecution.
     pub async fn execution(&self, arn: &ExecutionArn) -> Result<ExecutionRow> {
+        Ok(self.described(arn).await?.row)
+    }
+
+    /// DescribeExecution's read: the execution and the version it was started through.
+    pub async fn described(&self, arn: &ExecutionArn) -> Result<crate::store::DescribedExecution> {
         let arn = arn.as_str();
         self.by_arn
             .get(arn.to_owned())

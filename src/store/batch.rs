@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 use super::ports::{ExecutionReads, MachineReads, VersionReads};
-use super::{ExecutionRow, Result, StateMachineRow};
+use super::{DescribedExecution, ExecutionRow, Result, StateMachineRow};
 
 /// Most keys one read takes.
 const MAX_BATCH: usize = 256;
@@ -64,20 +64,24 @@ impl<S: ExecutionReads + 'static> Source for ExecutionsById<S> {
     }
 }
 
-/// Executions by ARN (DescribeExecution and the other requests that name one), many in one
-/// query.
+/// Executions by ARN (DescribeExecution and the other requests that name one), each with the
+/// version it was started through, many in one query.
 #[derive(Debug, Clone)]
 pub struct ExecutionsByArn<S>(pub S);
 
-impl<S: ExecutionReads + 'static> Source for ExecutionsByArn<S> {
+impl<S: ExecutionReads + VersionReads + 'static> Source for ExecutionsByArn<S> {
     type Key = String;
-    type Value = ExecutionRow;
-    async fn one(&self, arn: &String) -> Result<Option<ExecutionRow>> {
-        self.0.execution_by_arn(arn).await
+    type Value = DescribedExecution;
+    async fn one(&self, arn: &String) -> Result<Option<DescribedExecution>> {
+        Ok(self
+            .0
+            .described_by_arns(std::slice::from_ref(arn))
+            .await?
+            .pop())
     }
-    async fn many(&self, arns: &[String]) -> Result<Vec<(String, ExecutionRow)>> {
-        let rows = self.0.executions_by_arns(arns).await?;
-        Ok(rows.into_iter().map(|r| (r.arn.clone(), r)).collect())
+    async fn many(&self, arns: &[String]) -> Result<Vec<(String, DescribedExecution)>> {
+        let rows = self.0.described_by_arns(arns).await?;
+        Ok(rows.into_iter().map(|d| (d.row.arn.clone(), d)).collect())
     }
 }
 
@@ -135,7 +139,7 @@ pub struct Gathered<G, K, V> {
 /// Executions by id, gathered.
 pub type GatheredExecutions<S> = Gathered<ExecutionsById<S>, i64, ExecutionRow>;
 /// Executions by ARN, gathered.
-pub type GatheredByArn<S> = Gathered<ExecutionsByArn<S>, String, ExecutionRow>;
+pub type GatheredByArn<S> = Gathered<ExecutionsByArn<S>, String, DescribedExecution>;
 /// Executions' versions by id, gathered.
 pub type GatheredVersions<S> = Gathered<VersionsById<S>, i64, (String, Option<String>)>;
 /// State machines by ARN, gathered.

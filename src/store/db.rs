@@ -10,8 +10,8 @@ use super::ports::{
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
 use super::{
-    ActivityRow, AliasRow, EventRow, ExecutionRow, MapItemRow, MapRunKey, MapRunRow, Result,
-    RevisionRow, StateMachineRow, TaskRow, TimerRow, VersionRow, WriteOp,
+    ActivityRow, AliasRow, DescribedExecution, EventRow, ExecutionRow, MapItemRow, MapRunKey,
+    MapRunRow, Result, RevisionRow, StateMachineRow, TaskRow, TimerRow, VersionRow, WriteOp,
 };
 use crate::model::ExecutionStatus;
 
@@ -56,6 +56,7 @@ impl VersionReads for Db {
         aliases(state_machine_arn: &str) -> Vec<AliasRow>;
         execution_version(execution_id: i64) -> Option<(String, Option<String>)>;
         execution_versions(ids: &[i64]) -> Vec<ExecutionVersion>;
+        described_by_arns(arns: &[String]) -> Vec<DescribedExecution>;
         list_executions_through(
             arn: &str,
             status: Option<ExecutionStatus>,
@@ -86,7 +87,6 @@ impl ExecutionReads for Db {
         execution_by_arn(arn: &str) -> Option<ExecutionRow>;
         execution_by_id(id: i64) -> Option<ExecutionRow>;
         executions_by_ids(ids: &[i64]) -> Vec<ExecutionRow>;
-        executions_by_arns(arns: &[String]) -> Vec<ExecutionRow>;
         list_executions(
             state_machine_arn: &str,
             status: Option<ExecutionStatus>,

@@ -249,6 +249,25 @@ pub fn unpack_executions(mut rows: Vec<super::ExecutionRow>) -> Vec<super::Execu
 }
 
 /// An execution row read from the database, its cursor unpacked.
+/// [`unpack_executions`] for rows read with their versions.
+pub fn unpack_described(rows: Vec<super::DescribedExecution>) -> Vec<super::DescribedExecution> {
+    let (rows, versions): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .map(|d| (d.row, (d.version_arn, d.alias_arn)))
+        .unzip();
+    unpack_executions(rows)
+        .into_iter()
+        .zip(versions)
+        .map(
+            |(row, (version_arn, alias_arn))| super::DescribedExecution {
+                row,
+                version_arn,
+                alias_arn,
+            },
+        )
+        .collect()
+}
+
 pub fn unpack_execution(row: Option<super::ExecutionRow>) -> Option<super::ExecutionRow> {
     let mut rows = unpack_executions(Vec::from_iter(row));
     rows.pop()

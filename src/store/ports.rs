@@ -13,8 +13,8 @@
 use std::future::Future;
 
 use super::rows::{
-    ActivityRow, AliasRow, EventRow, ExecutionRow, MapItemRow, MapRunKey, MapRunRow, RevisionRow,
-    StateMachineRow, TaskRow, TimerRow, VersionRow, WriteOp,
+    ActivityRow, AliasRow, DescribedExecution, EventRow, ExecutionRow, MapItemRow, MapRunKey,
+    MapRunRow, RevisionRow, StateMachineRow, TaskRow, TimerRow, VersionRow, WriteOp,
 };
 use super::Result;
 use crate::model::ExecutionStatus;
@@ -80,20 +80,6 @@ pub trait ExecutionReads: Send + Sync {
         &self,
         ids: &[i64],
     ) -> impl Future<Output = Result<Vec<ExecutionRow>>> + Send;
-    /// The executions of `arns` that exist, in no particular order: one read for many where
-    /// the store can; by default each read on its own.
-    fn executions_by_arns(
-        &self,
-        arns: &[String],
-    ) -> impl Future<Output = Result<Vec<ExecutionRow>>> + Send {
-        async move {
-            let mut found = Vec::with_capacity(arns.len());
-            for arn in arns {
-                found.extend(self.execution_by_arn(arn).await?);
-            }
-            Ok(found)
-        }
-    }
     /// Executions of a machine, newest first, strictly after the `(start_ms, id)` cursor.
     fn list_executions(
         &self,
@@ -194,6 +180,31 @@ pub trait VersionReads: Send + Sync {
         &self,
         execution_id: i64,
     ) -> impl Future<Output = Result<Option<(String, Option<String>)>>> + Send;
+    /// The executions of `arns` that exist, each with the version it was started through, in
+    /// no particular order: one read for many where the store can; by default each execution
+    /// and its version read on their own.
+    fn described_by_arns(
+        &self,
+        arns: &[String],
+    ) -> impl Future<Output = Result<Vec<DescribedExecution>>> + Send
+    where
+        Self: ExecutionReads,
+    {
+        async move {
+            let mut found = Vec::with_capacity(arns.len());
+            for arn in arns {
+                if let Some(row) = self.execution_by_arn(arn).await? {
+                    let (version_arn, alias_arn) = self.execution_version(row.id).await?.unzip();
+                    found.push(DescribedExecution {
+                        row,
+                        version_arn,
+                        alias_arn: alias_arn.flatten(),
+                    });
+                }
+            }
+            Ok(found)
+        }
+    }
     /// [`Self::execution_version`] of each of `ids` started through one, by id: one read for
     /// many where the store can; by default each read on its own.
     fn execution_versions(

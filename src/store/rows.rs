@@ -71,6 +71,24 @@ pub struct RevisionRow {
     pub created_ms: i64,
 }
 
+/// An execution with the version and alias it was started through, if it was: what
+/// DescribeExecution shows, read at once.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct DescribedExecution {
+    #[sqlx(flatten)]
+    pub row: ExecutionRow,
+    pub version_arn: Option<String>,
+    pub alias_arn: Option<String>,
+}
+
+impl DescribedExecution {
+    /// The version and alias, as [`super::ports::VersionReads::execution_version`] gives them.
+    pub fn through(&self) -> Option<(String, Option<String>)> {
+        let version = self.version_arn.clone()?;
+        Some((version, self.alias_arn.clone()))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ExecutionRow {
     pub id: i64,

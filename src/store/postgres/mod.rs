@@ -29,8 +29,9 @@ use super::ports::{
 };
 use super::versions_sql as sql;
 use super::{
-    ActivityRow, AliasRow, Error, EventRow, ExecutionRow, MapItemRow, MapRunKey, MapRunRow, Result,
-    RevisionRow, StateMachineRow, TaskRow, TimerRow, VersionRow, WriteOp,
+    ActivityRow, AliasRow, DescribedExecution, Error, EventRow, ExecutionRow, MapItemRow,
+    MapRunKey, MapRunRow, Result, RevisionRow, StateMachineRow, TaskRow, TimerRow, VersionRow,
+    WriteOp,
 };
 use crate::model::ExecutionStatus;
 
@@ -351,6 +352,15 @@ impl VersionReads for PgStore {
             .fetch_optional(&self.pool))
     }
 
+    async fn described_by_arns(&self, arns: &[String]) -> Result<Vec<DescribedExecution>> {
+        let sql = format!(
+            "SELECT e.*, v.version_arn, v.alias_arn FROM \
+             (SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ANY($1)) AS e \
+             LEFT JOIN execution_versions AS v ON v.execution_id = e.id"
+        );
+        read!(sqlx::query_as(&sql).bind(arns).fetch_all(&self.pool)).map(packed::unpack_described)
+    }
+
     async fn execution_versions(&self, ids: &[i64]) -> Result<Vec<ExecutionVersion>> {
         read!(sqlx::query_as(
             "SELECT execution_id, version_arn, alias_arn FROM execution_versions \
@@ -453,11 +463,6 @@ impl ExecutionReads for PgStore {
         let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE id = $1");
         read!(sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool))
             .map(packed::unpack_execution)
-    }
-
-    async fn executions_by_arns(&self, arns: &[String]) -> Result<Vec<ExecutionRow>> {
-        let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ANY($1)");
-        read!(sqlx::query_as(&sql).bind(arns).fetch_all(&self.pool)).map(packed::unpack_executions)
     }
 
     async fn executions_by_ids(&self, ids: &[i64]) -> Result<Vec<ExecutionRow>> {

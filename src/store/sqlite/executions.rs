@@ -5,7 +5,7 @@
 
 use super::{numbers, sql, Reader, EXECUTION_COLUMNS};
 use crate::model::ExecutionStatus;
-use crate::store::{console_sql, packed, ExecutionRow, Result};
+use crate::store::{console_sql, packed, DescribedExecution, ExecutionRow, Result};
 
 /// The number of the machine's ARN `?N`.
 pub(super) fn machine_number(n: u8) -> String {
@@ -52,9 +52,10 @@ impl Reader {
         ))
     }
 
-    /// As [`Self::execution_by_arn`] for each of `arns`, in one query: each ARN is given as its
-    /// machine's ARN, its name as stored (a UUID's bytes in hex) and the ARN itself.
-    pub async fn executions_by_arns(&self, arns: &[String]) -> Result<Vec<ExecutionRow>> {
+    /// As [`Self::execution_by_arn`] for each of `arns`, with the version each was started
+    /// through, in one query: each ARN is given as its machine's ARN, its name as stored (a
+    /// UUID's bytes in hex) and the ARN itself.
+    pub async fn described_by_arns(&self, arns: &[String]) -> Result<Vec<DescribedExecution>> {
         let keys: Vec<serde_json::Value> = arns
             .iter()
             .map(|arn| {
@@ -68,26 +69,27 @@ impl Reader {
             })
             .collect();
         let sql = format!(
-            "SELECT {EXECUTION_COLUMNS} FROM executions WHERE id IN \
-             (SELECT r.id FROM json_each(?1) AS j JOIN execution_rows AS r \
-              ON r.machine = (SELECT n FROM numbers WHERE text = j.value ->> 0) \
-              AND r.name = iif(j.value ->> 1 = 'u', unhex(j.value ->> 2), j.value ->> 2) \
-              UNION ALL SELECT id FROM execution_rows \
-              WHERE arn IN (SELECT j.value ->> 3 FROM json_each(?1) AS j))"
+            "SELECT e.*, v.version_arn, v.alias_arn FROM \
+             (SELECT {EXECUTION_COLUMNS} FROM executions WHERE id IN \
+              (SELECT r.id FROM json_each(?1) AS j JOIN execution_rows AS r \
+               ON r.machine = (SELECT n FROM numbers WHERE text = j.value ->> 0) \
+               AND r.name = iif(j.value ->> 1 = 'u', unhex(j.value ->> 2), j.value ->> 2) \
+               UNION ALL SELECT id FROM execution_rows \
+               WHERE arn IN (SELECT j.value ->> 3 FROM json_each(?1) AS j))) AS e \
+             LEFT JOIN execution_versions AS v ON v.execution_id = e.id"
         );
-        let rows = packed::unpack_executions(
-            sqlx::query_as(&sql)
-                .bind(serde_json::to_string(&keys)?)
-                .fetch_all(&self.pool)
-                .await?,
-        );
+        let rows: Vec<DescribedExecution> = sqlx::query_as(&sql)
+            .bind(serde_json::to_string(&keys)?)
+            .fetch_all(&self.pool)
+            .await?;
         // A row found by machine and name whose ARN is not the one asked for (as the query by
         // one ARN checks).
         let asked: std::collections::HashSet<&str> = arns.iter().map(String::as_str).collect();
-        Ok(rows
-            .into_iter()
-            .filter(|r| asked.contains(r.arn.as_str()))
-            .collect())
+        Ok(packed::unpack_described(
+            rows.into_iter()
+                .filter(|d| asked.contains(d.row.arn.as_str()))
+                .collect(),
+        ))
     }
 
     /// Executions of a state machine, newest first, strictly after the `(start_ms, id)` cursor.

@@ -35,8 +35,9 @@ use super::ports::{
 };
 use super::versions_sql as sql;
 use super::{
-    ActivityRow, AliasRow, Error, EventRow, ExecutionRow, MapItemRow, MapRunKey, MapRunRow, Result,
-    RevisionRow, StateMachineRow, TaskRow, TimerRow, VersionRow, WriteOp,
+    ActivityRow, AliasRow, DescribedExecution, Error, EventRow, ExecutionRow, MapItemRow,
+    MapRunKey, MapRunRow, Result, RevisionRow, StateMachineRow, TaskRow, TimerRow, VersionRow,
+    WriteOp,
 };
 use crate::config::{Config, Synchronous};
 use crate::model::ExecutionStatus;
@@ -632,6 +633,7 @@ impl VersionReads for SqliteStore {
         aliases(state_machine_arn: &str) -> Vec<AliasRow>;
         execution_version(execution_id: i64) -> Option<(String, Option<String>)>;
         execution_versions(ids: &[i64]) -> Vec<ExecutionVersion>;
+        described_by_arns(arns: &[String]) -> Vec<DescribedExecution>;
         list_executions_through(
             arn: &str,
             status: Option<ExecutionStatus>,
@@ -662,7 +664,6 @@ impl ExecutionReads for SqliteStore {
         execution_by_arn(arn: &str) -> Option<ExecutionRow>;
         execution_by_id(id: i64) -> Option<ExecutionRow>;
         executions_by_ids(ids: &[i64]) -> Vec<ExecutionRow>;
-        executions_by_arns(arns: &[String]) -> Vec<ExecutionRow>;
         list_executions(
             state_machine_arn: &str,
             status: Option<ExecutionStatus>,

@@ -1,5 +1,6 @@
-//! Reads of many executions by ARN, and of the versions many were started through, in one
-//! query each: every row as a read of one gives it, on every store.
+//! Reads of many executions by ARN with the versions they were started through, and of the
+//! versions of many by id, in one query each: every row as a read of one gives it, on every
+//! store.
 
 use super::*;
 
@@ -38,22 +39,22 @@ async fn many_by_arn_and_their_versions_read_as_each_alone(
     asked.push("arn:aws:states:us-east-1:123456789012:execution:sm:missing".into());
     // The machine and name of the third, under an ARN that is not its own.
     asked.push("arn:aws:states:us-east-1:123456789012:execution:sm:only-its-arn".into());
-    let mut found = store.executions_by_arns(&asked).await.expect("by arns");
-    found.sort_by_key(|e| e.id);
+    let mut found = store.described_by_arns(&asked).await.expect("by arns");
+    found.sort_by_key(|d| d.row.id);
     assert_eq!(
-        found.iter().map(|e| e.id).collect::<Vec<_>>(),
+        found.iter().map(|d| d.row.id).collect::<Vec<_>>(),
         vec![1, 2, 3]
     );
-    for (e, arn) in found.iter().zip(&arns) {
-        assert_eq!(&e.arn, arn);
+    for (d, arn) in found.iter().zip(&arns) {
+        assert_eq!(&d.row.arn, arn);
         let alone = store.execution_by_arn(arn).await.expect("by arn");
-        assert_eq!(alone.as_ref(), Some(e));
+        assert_eq!(alone.as_ref(), Some(&d.row));
+        let version = store.execution_version(d.row.id).await.expect("version");
+        assert_eq!(d.through(), version);
     }
-    assert!(store
-        .executions_by_arns(&[])
-        .await
-        .expect("none")
-        .is_empty());
+    assert_eq!(found[0].through(), None);
+    assert!(found[1].alias_arn.is_some() && found[2].version_arn.is_some());
+    assert!(store.described_by_arns(&[]).await.expect("none").is_empty());
 
     let mut versions = store
         .execution_versions(&[3, 1, 2, 9])
