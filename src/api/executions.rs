@@ -325,11 +325,10 @@ pub async fn list_executions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
         }
     };
     // Executions listed through a version or alias show which they came through.
-    let mut through = Vec::new();
+    let mut through = std::collections::HashMap::new();
     if qualifier.is_some() {
-        for e in &page.items {
-            through.push(app.engine.execution_version(e.id).await?);
-        }
+        let ids: Vec<i64> = page.items.iter().map(|e| e.id).collect();
+        through = app.engine.execution_versions(&ids).await?;
     }
     let next = page
         .next
@@ -337,17 +336,16 @@ pub async fn list_executions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let items: Vec<Value> = page
         .items
         .iter()
-        .enumerate()
-        .filter_map(|(i, e)| {
+        .filter_map(|e| {
             let (redriven, redrive_ms) = crate::engine::redrive::redrive_count(e);
             match redrive_filter {
                 Some("REDRIVEN") if redriven == 0 => return None,
                 Some("NOT_REDRIVEN") if redriven > 0 => return None,
                 _ => {}
             }
-            Some((i, e, redriven, redrive_ms))
+            Some((e, redriven, redrive_ms))
         })
-        .map(|(i, e, redriven, redrive_ms)| {
+        .map(|(e, redriven, redrive_ms)| {
             let mut item = json!({
                 "executionArn": e.arn,
                 "stateMachineArn": e.state_machine_arn,
@@ -368,7 +366,7 @@ pub async fn list_executions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
                     item["redriveDate"] = shapes::epoch_seconds(ms);
                 }
             }
-            if let Some(Some((version, alias))) = through.get(i) {
+            if let Some((version, alias)) = through.get(&e.id) {
                 item["stateMachineVersionArn"] = json!(version);
                 if let Some(alias) = alias {
                     item["stateMachineAliasArn"] = json!(alias);

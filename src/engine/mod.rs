@@ -185,10 +185,9 @@ pub struct Engine<S> {
     /// Reads of state machines by ARN, gathered the same way (on a cluster, every end asks
     /// whether its machine is being deleted).
     machine_reads: store::batch::GatheredMachines<S>,
-    /// Reads of executions by ARN and of the versions they were started through, gathered the
+    /// Reads of executions by ARN, with the versions they were started through, gathered the
     /// same way (DescribeExecution, which pollers send in streams).
     by_arn: store::batch::GatheredByArn<S>,
-    versions: store::batch::GatheredVersions<S>,
     timers: Arc<TimerService<S>>,
     clock: Arc<dyn Clock>,
     config: EngineConfig,
@@ -259,7 +258,6 @@ impl<S: Store> Engine<S> {
             rows: store::batch::Gathered::new(store::batch::ExecutionsById(store.clone())),
             machine_reads: store::batch::Gathered::new(store::batch::MachinesByArn(store.clone())),
             by_arn: store::batch::Gathered::new(store::batch::ExecutionsByArn(store.clone())),
-            versions: store::batch::Gathered::new(store::batch::VersionsById(store.clone())),
             store,
             timers,
             clock,

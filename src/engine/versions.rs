@@ -7,6 +7,8 @@
 //! execution started through a version or an alias runs that version's revision and records
 //! which it came through (`execution_versions`).
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::locks::Unlocked;
@@ -262,7 +264,16 @@ impl<S: Store> Engine<S> {
 
     /// The version and alias an execution was started through, if it was.
     pub async fn execution_version(&self, id: i64) -> Result<Option<(String, Option<String>)>> {
-        Ok(self.versions.get(id).await?)
+        Ok(self.store.execution_version(id).await?)
+    }
+
+    /// [`Self::execution_version`] of each of `ids` that was started through one, in one read.
+    pub async fn execution_versions(
+        &self,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, (String, Option<String>)>> {
+        let found = self.store.execution_versions(ids).await?;
+        Ok(found.into_iter().map(|(id, v, a)| (id, (v, a))).collect())
     }
 
     /// Executions started through a version or alias, newest first, after the cursor.

@@ -1,5 +1,5 @@
-//! Reads gathered: executions by id and by ARN, the versions they were started through, state
-//! machines by ARN.
+//! Reads gathered: executions by id, and by ARN with the versions they were started through;
+//! state machines by ARN.
 //!
 //! Under a burst of due timers, hundreds of tasks each hold one execution's lock and read its
 //! row, and each one that ends its execution on a cluster reads the state machine (is it being
@@ -85,22 +85,6 @@ impl<S: ExecutionReads + VersionReads + 'static> Source for ExecutionsByArn<S> {
     }
 }
 
-/// The version and alias each execution was started through, by id, many in one query.
-#[derive(Debug, Clone)]
-pub struct VersionsById<S>(pub S);
-
-impl<S: VersionReads + 'static> Source for VersionsById<S> {
-    type Key = i64;
-    type Value = (String, Option<String>);
-    async fn one(&self, id: &i64) -> Result<Option<(String, Option<String>)>> {
-        self.0.execution_version(*id).await
-    }
-    async fn many(&self, ids: &[i64]) -> Result<Vec<(i64, (String, Option<String>))>> {
-        let rows = self.0.execution_versions(ids).await?;
-        Ok(rows.into_iter().map(|(id, v, a)| (id, (v, a))).collect())
-    }
-}
-
 /// State machines by ARN. The ARNs asked for at once are few (a burst is mostly of one
 /// machine), so each is read on its own, once (the default `many`).
 #[derive(Debug, Clone)]
@@ -140,8 +124,6 @@ pub struct Gathered<G, K, V> {
 pub type GatheredExecutions<S> = Gathered<ExecutionsById<S>, i64, ExecutionRow>;
 /// Executions by ARN, gathered.
 pub type GatheredByArn<S> = Gathered<ExecutionsByArn<S>, String, DescribedExecution>;
-/// Executions' versions by id, gathered.
-pub type GatheredVersions<S> = Gathered<VersionsById<S>, i64, (String, Option<String>)>;
 /// State machines by ARN, gathered.
 pub type GatheredMachines<S> = Gathered<MachinesByArn<S>, Arc<str>, Arc<StateMachineRow>>;
 

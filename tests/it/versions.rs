@@ -180,6 +180,15 @@ async fn versions_and_aliases_route_starts_and_survive_a_sigkill() {
         .await
         .expect("ListExecutions of an alias");
     assert_eq!(through_alias.executions().len(), 41);
+    // Each item shows what it came through.
+    for e in through_v2.executions() {
+        assert_eq!(e.state_machine_version_arn(), Some(v2.as_str()));
+    }
+    for e in through_alias.executions() {
+        assert_eq!(e.state_machine_alias_arn(), Some(alias.as_str()));
+        let version = e.state_machine_version_arn().unwrap_or_default();
+        assert!(version == v1 || version == v2, "{version}");
+    }
 
     // A version an alias routes to cannot be deleted.
     let refused = sfn

@@ -61,7 +61,9 @@ impl Reader {
             .map(|arn| {
                 let (machine, name) = numbers::machine_and_name(arn).unzip();
                 let (kind, name) = match name.map(numbers::stored_name) {
-                    Some(numbers::StoredName::Uuid(b)) => ("u", Some(hex(&b))),
+                    Some(numbers::StoredName::Uuid(b)) => {
+                        ("u", Some(uuid::Uuid::from_bytes(b).simple().to_string()))
+                    }
                     Some(numbers::StoredName::Text(t)) => ("t", Some(t.to_owned())),
                     None => ("t", None),
                 };
@@ -168,9 +170,4 @@ impl Reader {
         .fetch_all(&self.pool)
         .await?)
     }
-}
-
-/// Bytes as lowercase hexadecimal, as SQLite's `unhex` reads them.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
