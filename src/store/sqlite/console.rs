@@ -21,7 +21,7 @@ impl ConsoleReads for SqliteStore {
             machine_number(1)
         ))
         .bind(state_machine_arn)
-        .fetch_all(&self.reader.pool)
+        .fetch_all(&mut *self.reader.readers.get().await?)
         .await?)
     }
 
@@ -75,7 +75,7 @@ impl ConsoleReads for SqliteStore {
             .bind(limit)
             .bind(uuids_from)
             .bind(uuids_to)
-            .fetch_all(&self.reader.pool)
+            .fetch_all(&mut *self.reader.readers.get().await?)
             .await?,
         ))
     }
@@ -83,7 +83,7 @@ impl ConsoleReads for SqliteStore {
     async fn timers_of(&self, execution_id: i64) -> Result<Vec<(i64, i64)>> {
         Ok(sqlx::query_as(&sql::sqlite(q::TIMERS_OF))
             .bind(execution_id)
-            .fetch_all(&self.reader.pool)
+            .fetch_all(&mut *self.reader.readers.get().await?)
             .await?)
     }
 
@@ -101,7 +101,7 @@ impl ConsoleReads for SqliteStore {
         )))
         .bind(super::history_key(execution_id, 0))
         .bind(super::history_key(execution_id + 1, 0))
-        .fetch_one(&self.reader.pool)
+        .fetch_one(&mut *self.reader.readers.get().await?)
         .await?;
         let rows = q::parse_history(text.as_deref())?;
         packed::unpack_history(rows, || self.reader.input_of(execution_id)).await

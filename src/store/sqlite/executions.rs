@@ -27,7 +27,7 @@ impl Reader {
                 .bind(machine_arn)
                 .bind(name.map(numbers::stored_name))
                 .bind(arn)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.readers.get().await?)
                 .await?,
         ))
     }
@@ -37,7 +37,7 @@ impl Reader {
         Ok(packed::unpack_execution(
             sqlx::query_as(&sql)
                 .bind(id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.readers.get().await?)
                 .await?,
         ))
     }
@@ -48,7 +48,10 @@ impl Reader {
         );
         let ids = serde_json::to_string(ids)?;
         Ok(packed::unpack_executions(
-            sqlx::query_as(&sql).bind(ids).fetch_all(&self.pool).await?,
+            sqlx::query_as(&sql)
+                .bind(ids)
+                .fetch_all(&mut *self.readers.get().await?)
+                .await?,
         ))
     }
 
@@ -82,7 +85,7 @@ impl Reader {
         );
         let rows: Vec<DescribedExecution> = sqlx::query_as(&sql)
             .bind(serde_json::to_string(&keys)?)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.readers.get().await?)
             .await?;
         // A row found by machine and name whose ARN is not the one asked for (as the query by
         // one ARN checks).
@@ -114,7 +117,7 @@ impl Reader {
                 .bind(after_start)
                 .bind(after_id)
                 .bind(limit)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.readers.get().await?)
                 .await?,
         ))
     }
@@ -124,7 +127,7 @@ impl Reader {
         Ok(
             sqlx::query_scalar("SELECT input FROM execution_rows WHERE id = ?")
                 .bind(execution_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.readers.get().await?)
                 .await?,
         )
     }
@@ -136,7 +139,7 @@ impl Reader {
             machine_number(1)
         ))
         .bind(state_machine_arn)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.readers.get().await?)
         .await?)
     }
 
@@ -146,14 +149,14 @@ impl Reader {
             "SELECT COALESCE(SUM(n), 0) FROM execution_counts WHERE status = {}",
             numbers::RUNNING
         ))
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.readers.get().await?)
         .await?)
     }
 
     pub async fn max_execution_id(&self) -> Result<i64> {
         Ok(
             sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM execution_rows")
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.readers.get().await?)
                 .await?
                 .unwrap_or(0),
         )
@@ -167,7 +170,7 @@ impl Reader {
         )
         .bind(before_ms)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.readers.get().await?)
         .await?)
     }
 }

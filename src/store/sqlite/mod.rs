@@ -7,7 +7,7 @@
 //! - [`writer`]: the single writer thread that commits queued changes in groups;
 //! - `bulk`: the fixed-shape statements a commit's rows are written with.
 //!
-//! Reads go through a pool of read-only connections; in WAL mode they never block the writer and
+//! Reads go through read-only connections (`readers`); in WAL mode they never block the writer and
 //! always see the last committed transaction.
 
 mod bulk;
@@ -16,6 +16,7 @@ mod event_types;
 mod executions;
 mod map_runs;
 mod numbers;
+mod readers;
 pub mod writer;
 
 pub use super::queue::Writer;
@@ -24,8 +25,8 @@ pub use writer::SqliteWriter;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, Connection, SqliteConnection, SqlitePool};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection, SqliteConnection};
 
 use super::map_runs_sql as runs;
 use super::packed;
@@ -45,12 +46,12 @@ use crate::model::ExecutionStatus;
 /// Read access to the database. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Reader {
-    pub(crate) pool: SqlitePool,
+    pub(crate) readers: readers::Readers,
     /// The data directory's lock, held as long as the database is open.
     _lock: std::sync::Arc<std::fs::File>,
 }
 
-/// The store's ports over SQLite: reads from the pool, changes through the writer.
+/// The store's ports over SQLite: reads from the read connections, changes through the writer.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pub reader: Reader,
@@ -187,21 +188,15 @@ async fn open_inner(config: &Config) -> Result<(Reader, SqliteConnection)> {
             .execute(&mut write_conn)
             .await?;
     }
-    // A pool tests each connection with a round trip to its thread as it hands it out, and
-    // again as it takes it back. A connection to a local file does not die idle, and the test
-    // on return still catches one a read left broken: the first test is skipped.
-    let pool = SqlitePoolOptions::new()
-        .max_connections(config.sqlite.read_connections.max(1))
-        .min_connections(1)
-        .test_before_acquire(false)
-        .connect_with(
-            opts.read_only(true)
-                .pragma("cache_size", format!("-{READER_CACHE_KIB}")),
-        )
-        .await?;
+    let readers = readers::Readers::open(
+        opts.read_only(true)
+            .pragma("cache_size", format!("-{READER_CACHE_KIB}")),
+        config.sqlite.read_connections,
+    )
+    .await?;
     Ok((
         Reader {
-            pool,
+            readers,
             _lock: std::sync::Arc::new(lock),
         },
         write_conn,
@@ -228,9 +223,9 @@ pub fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File> {
 }
 
 impl Reader {
-    /// Close the read pool.
+    /// Close the read connections.
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.readers.close().await;
     }
 
     pub async fn state_machine(&self, arn: &str) -> Result<Option<StateMachineRow>> {
@@ -240,7 +235,7 @@ impl Reader {
         );
         Ok(sqlx::query_as(&sql)
             .bind(arn)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.readers.get().await?)
             .await?)
     }
 
@@ -258,7 +253,7 @@ impl Reader {
         Ok(sqlx::query_as(&sql)
             .bind(after_arn.unwrap_or(""))
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.readers.get().await?)
             .await?)
     }
 
@@ -268,7 +263,7 @@ impl Reader {
              FROM state_machine_revisions WHERE revision_id = ?",
         )
         .bind(revision_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.readers.get().await?)
         .await?)
     }
 
@@ -298,7 +293,7 @@ impl Reader {
             .bind(first)
             .bind(before.min(past))
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.readers.get().await?)
             .await?
         } else {
             let last = (1 << EVENT_ID_BITS) - 1;
@@ -311,7 +306,7 @@ impl Reader {
             .bind(after)
             .bind(past)
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.readers.get().await?)
             .await?
         };
         packed::unpack_history(rows, || self.input_of(execution_id)).await
@@ -321,7 +316,7 @@ impl Reader {
         Ok(
             sqlx::query_as("SELECT arn, name, creation_date_ms FROM activities WHERE arn = ?")
                 .bind(arn)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.readers.get().await?)
                 .await?,
         )
     }
@@ -337,7 +332,7 @@ impl Reader {
         )
         .bind(after_arn.unwrap_or(""))
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.readers.get().await?)
         .await?)
     }
 
@@ -345,7 +340,7 @@ impl Reader {
         Ok(
             sqlx::query_as("SELECT key, value FROM tags WHERE resource_arn = ? ORDER BY key")
                 .bind(resource_arn)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.readers.get().await?)
                 .await?,
         )
     }
@@ -353,35 +348,35 @@ impl Reader {
     pub async fn version(&self, arn: &str) -> Result<Option<VersionRow>> {
         Ok(sqlx::query_as(&sql::sqlite(sql::VERSION))
             .bind(arn)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.readers.get().await?)
             .await?)
     }
 
     pub async fn versions(&self, state_machine_arn: &str) -> Result<Vec<VersionRow>> {
         Ok(sqlx::query_as(&sql::sqlite(sql::VERSIONS))
             .bind(state_machine_arn)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.readers.get().await?)
             .await?)
     }
 
     pub async fn last_version(&self, state_machine_arn: &str) -> Result<i64> {
         Ok(sqlx::query_scalar(&sql::sqlite(sql::LAST_VERSION))
             .bind(state_machine_arn)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.readers.get().await?)
             .await?)
     }
 
     pub async fn alias(&self, arn: &str) -> Result<Option<AliasRow>> {
         Ok(sqlx::query_as(&sql::sqlite(sql::ALIAS))
             .bind(arn)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.readers.get().await?)
             .await?)
     }
 
     pub async fn aliases(&self, state_machine_arn: &str) -> Result<Vec<AliasRow>> {
         Ok(sqlx::query_as(&sql::sqlite(sql::ALIASES))
             .bind(state_machine_arn)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.readers.get().await?)
             .await?)
     }
 
@@ -391,7 +386,7 @@ impl Reader {
     ) -> Result<Option<(String, Option<String>)>> {
         Ok(sqlx::query_as(&sql::sqlite(sql::EXECUTION_VERSION))
             .bind(execution_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.readers.get().await?)
             .await?)
     }
 
@@ -401,7 +396,7 @@ impl Reader {
              WHERE execution_id IN (SELECT value FROM json_each(?))",
         )
         .bind(serde_json::to_string(ids)?)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.readers.get().await?)
         .await?)
     }
 
@@ -425,14 +420,14 @@ impl Reader {
     pub async fn map_run(&self, arn: &str) -> Result<Option<MapRunRow>> {
         Ok(sqlx::query_as(&sql::sqlite(&runs::map_run()))
             .bind(arn)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.readers.get().await?)
             .await?)
     }
 
     pub async fn map_runs_of(&self, execution_arn: &str) -> Result<Vec<MapRunRow>> {
         Ok(sqlx::query_as(&sql::sqlite(&runs::map_runs_of()))
             .bind(execution_arn)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.readers.get().await?)
             .await?)
     }
 
@@ -453,7 +448,7 @@ impl Reader {
             .bind(run.1)
             .bind(from)
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.readers.get().await?)
             .await?)
     }
 
@@ -461,14 +456,14 @@ impl Reader {
         Ok(sqlx::query_as(&sql::sqlite(runs::RUNNING_ITEMS))
             .bind(run.0)
             .bind(run.1)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.readers.get().await?)
             .await?)
     }
 
     pub async fn map_run_of_child(&self, execution_arn: &str) -> Result<Option<String>> {
         Ok(sqlx::query_scalar(&sql::sqlite(runs::RUN_OF_CHILD))
             .bind(execution_arn)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.readers.get().await?)
             .await?)
     }
 
@@ -507,7 +502,7 @@ impl Reader {
                 .bind(after_start)
                 .bind(after_id)
                 .bind(limit)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.readers.get().await?)
                 .await?,
         ))
     }
@@ -516,7 +511,7 @@ impl Reader {
     pub async fn deleting_state_machines(&self) -> Result<Vec<String>> {
         Ok(
             sqlx::query_scalar("SELECT arn FROM state_machines WHERE status = 'DELETING'")
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.readers.get().await?)
                 .await?,
         )
     }
@@ -547,7 +542,7 @@ impl Reader {
         .bind(a.seq)
         .bind(until_ms)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.readers.get().await?)
         .await?)
     }
 
@@ -568,14 +563,14 @@ impl Reader {
         .bind(execution_id)
         .bind(seq)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.readers.get().await?)
         .await?)
     }
 
     /// How many timers are stored.
     pub async fn count_timers(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM timers")
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.readers.get().await?)
             .await?)
     }
 }

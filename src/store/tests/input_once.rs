@@ -96,8 +96,7 @@ mod console_on_sqlite {
         let (store, _dir) = super::sqlite_store().await;
         super::the_whole_history_reads_back_whole(&store).await;
         // On disk the input is in the row only.
-        let holding =
-            |sql: &'static str| sqlx::query_scalar::<_, i64>(sql).fetch_one(&store.reader.pool);
+        let mut conn = store.reader.readers.get().await.expect("a read connection");
         for (sql, n) in [
             (
                 "SELECT COUNT(*) FROM executions WHERE instr(input, 'expirydate') > 0",
@@ -116,7 +115,11 @@ mod console_on_sqlite {
                 2,
             ),
         ] {
-            assert_eq!(holding(sql).await.expect(sql), n, "{sql}");
+            let holding: i64 = sqlx::query_scalar(sql)
+                .fetch_one(&mut *conn)
+                .await
+                .expect(sql);
+            assert_eq!(holding, n, "{sql}");
         }
     }
 }
