@@ -8,6 +8,8 @@
 //!   start throughput, RSS, database size and restart-to-ready time.
 //! - `timers`: N executions all due in the same second; fires per second and lateness
 //!   p50/p99 (WaitStateExited time minus the deadline, read from the database afterwards).
+//! - `stops`: N executions all waiting on one instant, stopped through the API before it;
+//!   StopExecution per second, latency, and the daemon's CPU per stop.
 //! - `tasks`: N executions of Wait 0 s → lambda:invoke → Pass against a no-op function
 //!   server run by the benchmark itself; Task round trips per second.
 //! - `activities`: N executions of one activity Task, answered by W worker loops
@@ -49,6 +51,7 @@ mod daemon;
 mod db;
 mod maps;
 mod soak;
+mod stops;
 
 use client::Client;
 use daemon::{noop_function_server, rss_kib, token_function_server, Nodes};
@@ -120,6 +123,12 @@ enum Scenario {
         /// enough to start them all at 2,000/s]
         #[arg(long)]
         lead_ms: Option<i64>,
+    },
+    /// Executions all waiting on one instant, stopped through the API before it: StopExecution
+    /// per second and the daemon's CPU per stop when many timers are held at the same instant.
+    Stops {
+        #[arg(long, default_value_t = 100_000)]
+        count: u64,
     },
     /// Task round trips against a no-op function.
     Tasks {
@@ -301,6 +310,12 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
     if let Some(secs) = cli.lease_secs {
         env.push(("HOURGLASS_CLUSTER__LEASE_SECS".into(), secs.to_string()));
     }
+    if let Scenario::Stops { .. } = cli.scenario {
+        env.push((
+            "HOURGLASS_TIMER__HORIZON_SECS".into(),
+            stops::HORIZON_SECS.to_string(),
+        ));
+    }
     if let Scenario::Overload { queue, .. } = cli.scenario {
         env.push(("HOURGLASS_WRITER__QUEUE_CAPACITY".into(), queue.to_string()));
     }
@@ -437,6 +452,10 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
         Scenario::Distributed { count, concurrency } => {
             single("distributed")?;
             maps::distributed_map(&mut nodes, &client, count, concurrency).await?;
+        }
+        Scenario::Stops { count } => {
+            single("stops")?;
+            stops::run(&nodes, store, &clients, count, cli.clients).await?;
         }
         Scenario::Tasks { count } => {
             let sm = client

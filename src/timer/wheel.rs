@@ -22,7 +22,8 @@
 //! - **Never twice**: a key is held at most once; inserting it again moves it.
 //! - **In order**: one `advance` returns its entries sorted by `(due, key)`.
 //!
-//! Costs: insert O(1), cancel O(slot length), advance O(elapsed ticks + fired), capped at one
+//! Costs: insert O(1), cancel O(1) (the index keeps each entry's place in its list),
+//! advance O(elapsed ticks + fired), capped at one
 //! full rotation however long the gap; the earliest deadline O(1) while known, and one scan
 //! (up to a rotation and the entries of the slots it passes) after the earliest entry left.
 //! The tokio-util `DelayQueue` is a timing wheel too, but it is driven by tokio's monotonic
@@ -37,11 +38,20 @@ pub const SLOTS: usize = 1 << 16;
 /// Milliseconds per tick.
 pub const TICK_MS: i64 = 1;
 
+/// Where an entry is: its deadline, and its place in its slot's list, or in `overdue`.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    due_ms: i64,
+    overdue: bool,
+    at: u32,
+}
+
 #[derive(Debug)]
 pub struct Wheel<K> {
     slots: Vec<Vec<(i64, K)>>,
-    /// Where each key is, to cancel or move it.
-    index: HashMap<K, i64>,
+    /// Where each key is, to cancel or move it without searching its list: a million
+    /// deadlines at the same instant share one slot.
+    index: HashMap<K, Place>,
     /// Every tick `<= processed_tick` has been fired.
     processed_tick: i64,
     /// Entries inserted with a deadline at or before `processed_tick`.
@@ -81,13 +91,23 @@ impl<K: Copy + Eq + Hash + Ord> Wheel<K> {
     /// Add `key` due at `due_ms`; a key already present is moved to the new deadline.
     pub fn insert(&mut self, key: K, due_ms: i64) {
         self.cancel(&key);
-        self.index.insert(key, due_ms);
         let tick = due_ms.div_euclid(TICK_MS);
-        if tick <= self.processed_tick {
-            self.overdue.push((due_ms, key));
+        let overdue = tick <= self.processed_tick;
+        let list = if overdue {
+            &mut self.overdue
         } else {
-            self.slots[Self::slot_of(tick)].push((due_ms, key));
-        }
+            &mut self.slots[Self::slot_of(tick)]
+        };
+        let at = to_place(list.len());
+        list.push((due_ms, key));
+        self.index.insert(
+            key,
+            Place {
+                due_ms,
+                overdue,
+                at,
+            },
+        );
         if let Some(known) = &mut self.earliest {
             *known = Some(known.map_or(due_ms, |e| e.min(due_ms)));
         }
@@ -95,21 +115,34 @@ impl<K: Copy + Eq + Hash + Ord> Wheel<K> {
 
     /// Remove `key`; returns whether it was present.
     pub fn cancel(&mut self, key: &K) -> bool {
-        let Some(due_ms) = self.index.remove(key) else {
+        let Some(place) = self.index.remove(key) else {
             return false;
         };
-        if self.earliest == Some(Some(due_ms)) {
+        if self.earliest == Some(Some(place.due_ms)) {
             self.earliest = None;
         }
-        let tick = due_ms.div_euclid(TICK_MS);
-        let list = if let Some(i) = self.overdue.iter().position(|(_, k)| k == key) {
-            self.overdue.swap_remove(i);
-            return true;
+        let list = if place.overdue {
+            &mut self.overdue
         } else {
-            &mut self.slots[Self::slot_of(tick)]
+            &mut self.slots[Self::slot_of(place.due_ms.div_euclid(TICK_MS))]
         };
-        if let Some(i) = list.iter().position(|(_, k)| k == key) {
-            list.swap_remove(i);
+        let at = place.at as usize;
+        debug_assert!(list.get(at).is_some_and(|(_, k)| k == key));
+        // The place is always right; were it not, searching is still correct.
+        let Some(at) = list
+            .get(at)
+            .filter(|(_, k)| k == key)
+            .map(|_| at)
+            .or_else(|| list.iter().position(|(_, k)| k == key))
+        else {
+            return true;
+        };
+        list.swap_remove(at);
+        // The list's last entry took the removed one's place.
+        if let Some((_, moved)) = list.get(at) {
+            if let Some(p) = self.index.get_mut(moved) {
+                p.at = to_place(at);
+            }
         }
         true
     }
@@ -127,12 +160,21 @@ impl<K: Copy + Eq + Hash + Ord> Wheel<K> {
                 if slot.is_empty() {
                     continue;
                 }
+                let before = fired.len();
                 let mut i = 0;
                 while i < slot.len() {
                     if slot[i].0 <= now_ms {
                         fired.push(slot.swap_remove(i));
                     } else {
                         i += 1;
+                    }
+                }
+                if fired.len() > before {
+                    // Entries of later rotations stay, some of them moved.
+                    for (at, (_, k)) in slot.iter().enumerate() {
+                        if let Some(p) = self.index.get_mut(k) {
+                            p.at = to_place(at);
+                        }
                     }
                 }
             }
@@ -185,6 +227,12 @@ impl<K: Copy + Eq + Hash + Ord> Wheel<K> {
     }
 }
 
+/// A place in a list, kept in 32 bits: a list of more than `u32::MAX` entries would not fit in
+/// memory (and a place that did not fit would only make its cancel search the list).
+fn to_place(at: usize) -> u32 {
+    u32::try_from(at).unwrap_or(u32::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,6 +280,62 @@ mod tests {
         assert_eq!(w.advance(70), vec![(70, 2)]);
     }
 
+    #[test]
+    fn entries_sharing_a_slot_are_cancelled_wherever_they_are_in_it() {
+        let mut w = Wheel::new(0);
+        let n = 10_001u32;
+        for k in 0..n {
+            w.insert(k, 500);
+        }
+        // Late, early, and then every third: each cancel moves the slot's last entry.
+        for k in (0..n).filter(|k| k % 3 == 0).rev().chain([1, n - 1]) {
+            assert!(w.cancel(&k), "{k}");
+            assert!(!w.cancel(&k), "{k} twice");
+        }
+        // Moved to another deadline, and back into the same slot.
+        w.insert(2, 400);
+        w.insert(5, 500);
+        let left: Vec<(i64, u32)> = (0..n)
+            .filter(|k| k % 3 != 0 && *k != 1 && *k != n - 1 && *k != 2)
+            .map(|k| (500, k))
+            .collect();
+        assert_eq!(w.advance(450), vec![(400, 2)]);
+        assert_eq!(w.advance(500), left);
+        assert!(w.is_empty());
+    }
+
+    #[test]
+    fn overdue_entries_are_cancelled_wherever_they_are_in_the_list() {
+        let mut w = Wheel::new(5_000);
+        for k in 0..100u32 {
+            w.insert(k, 100 + i64::from(k % 7));
+        }
+        for k in (0..100).step_by(2) {
+            assert!(w.cancel(&k));
+        }
+        let mut want: Vec<(i64, u32)> = (0..100u32)
+            .filter(|k| k % 2 == 1)
+            .map(|k| (100 + i64::from(k % 7), k))
+            .collect();
+        want.sort_unstable();
+        assert_eq!(w.advance(5_000), want);
+        assert!(w.is_empty());
+    }
+
+    #[test]
+    fn entries_of_a_later_rotation_left_in_a_fired_slot_can_still_be_cancelled() {
+        let mut w = Wheel::new(0);
+        let later = 10 + SLOTS as i64;
+        for k in 0..10u32 {
+            w.insert(k, if k % 2 == 0 { 10 } else { later });
+        }
+        assert_eq!(w.advance(10).len(), 5);
+        for k in [9, 1, 5] {
+            assert!(w.cancel(&k));
+        }
+        assert_eq!(w.advance(later), vec![(later, 3), (later, 7)]);
+    }
+
     #[derive(Debug, Clone)]
     enum Op {
         Insert(u16, i64),
@@ -243,6 +347,8 @@ mod tests {
         prop_oneof![
             // Deadlines from the past to beyond one rotation ahead.
             (0u16..64, -2_000i64..150_000).prop_map(|(k, d)| Op::Insert(k, d)),
+            // A few instants many keys share: the same slot, or the overdue list.
+            (0u16..64, -3i64..4).prop_map(|(k, d)| Op::Insert(k, d)),
             (0u16..64).prop_map(Op::Cancel),
             prop_oneof![0i64..5, 0i64..2_000, 0i64..100_000].prop_map(Op::Advance),
         ]
