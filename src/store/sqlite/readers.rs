@@ -6,7 +6,8 @@
 //! half-way (the connection's thread finishes or abandons the statement before it takes the
 //! next command), so these connections go straight back. Each is still tested with a ping when
 //! it is handed out more than [`TEST_AFTER`] after its last test, so a connection whose thread
-//! has died is replaced within that time instead of failing every read it is given.
+//! has died is replaced within that time instead of failing every read it is given. A read
+//! waits for a connection at most [`WAIT_AT_MOST`], as long as sqlx's pool would have.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -19,6 +20,8 @@ use crate::store::{Error, Result};
 
 /// How long a connection is handed out untested after its last test.
 const TEST_AFTER: Duration = Duration::from_secs(1);
+/// How long a read waits for a connection before it fails (as long as sqlx's pool waits).
+const WAIT_AT_MOST: Duration = Duration::from_secs(30);
 
 struct Idle {
     conn: SqliteConnection,
@@ -33,6 +36,10 @@ pub(crate) struct Readers {
 
 struct Inner {
     options: SqliteConnectOptions,
+    /// How long a read waits for a connection ([`WAIT_AT_MOST`]).
+    wait: Duration,
+    /// How long a connection is handed out untested ([`TEST_AFTER`]).
+    test_after: Duration,
     /// One permit per connection that may be handed out; closed by [`Readers::close`].
     permits: Semaphore,
     /// Connections not handed out, the most recently used last.
@@ -55,6 +62,8 @@ impl Readers {
         let readers = Self {
             inner: Arc::new(Inner {
                 options,
+                wait: WAIT_AT_MOST,
+                test_after: TEST_AFTER,
                 permits: Semaphore::new(max.max(1) as usize),
                 idle: Mutex::new(Vec::new()),
             }),
@@ -63,18 +72,21 @@ impl Readers {
         Ok(readers)
     }
 
-    /// A connection of its own for the caller, waiting while all are handed out. It comes back
-    /// when the returned guard is dropped.
+    /// A connection of its own for the caller, waiting while all are handed out (at most
+    /// [`WAIT_AT_MOST`]). It comes back when the returned guard is dropped.
     pub(crate) async fn get(&self) -> Result<ReadConn<'_>> {
-        let permit = self
-            .inner
-            .permits
-            .acquire()
+        let permit = tokio::time::timeout(self.inner.wait, self.inner.permits.acquire())
             .await
+            .map_err(|_| {
+                Error::Unavailable(format!(
+                    "no read connection came free within {:?}",
+                    self.inner.wait
+                ))
+            })?
             .map_err(|_| Error::Unavailable("the database is closed".into()))?;
         let idle = self.take_idle();
         let (conn, tested) = match idle {
-            Some(idle) if idle.tested.elapsed() < TEST_AFTER => (idle.conn, idle.tested),
+            Some(idle) if idle.tested.elapsed() < self.inner.test_after => (idle.conn, idle.tested),
             Some(mut idle) => match idle.conn.ping().await {
                 Ok(()) => (idle.conn, Instant::now()),
                 Err(error) => {
@@ -166,6 +178,45 @@ mod tests {
         (Readers::open(options, max).await.expect("readers"), dir)
     }
 
+    fn waiting_at_most(readers: Readers, wait: Duration) -> Readers {
+        let inner = Arc::into_inner(readers.inner).expect("the only handle");
+        Readers {
+            inner: Arc::new(Inner { wait, ..inner }),
+        }
+    }
+
+    fn tested_after(readers: Readers, test_after: Duration) -> Readers {
+        let inner = Arc::into_inner(readers.inner).expect("the only handle");
+        Readers {
+            inner: Arc::new(Inner {
+                test_after,
+                ..inner
+            }),
+        }
+    }
+
+    fn last_tested(readers: &Readers) -> Instant {
+        readers
+            .lock_idle()
+            .last()
+            .expect("an idle connection")
+            .tested
+    }
+
+    #[tokio::test]
+    async fn a_connection_is_tested_once_it_was_last_tested_long_enough_ago() {
+        let (readers, _dir) = readers(1).await;
+        let readers = tested_after(readers, Duration::from_millis(30));
+        let first = last_tested(&readers);
+        drop(readers.get().await.expect("a connection"));
+        assert_eq!(last_tested(&readers), first, "tested again too soon");
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        let mut conn = readers.get().await.expect("a connection");
+        assert_eq!(one(&mut conn).await, 1);
+        drop(conn);
+        assert!(last_tested(&readers) > first, "not tested again");
+    }
+
     async fn one(conn: &mut SqliteConnection) -> i64 {
         sqlx::query_scalar("SELECT 1")
             .fetch_one(conn)
@@ -181,6 +232,19 @@ mod tests {
             assert_eq!(one(&mut conn).await, 1);
         }
         assert_eq!(readers.lock_idle().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_caller_that_waits_too_long_for_a_connection_is_refused() {
+        let (readers, _dir) = readers(1).await;
+        let readers = waiting_at_most(readers, Duration::from_millis(20));
+        let _held = readers.get().await.expect("a connection");
+        let refused = readers.get().await;
+        assert!(
+            matches!(&refused, Err(Error::Unavailable(m)) if m.contains("came free")),
+            "{:?}",
+            refused.err()
+        );
     }
 
     #[tokio::test]
