@@ -1256,17 +1256,37 @@ async fn drive(
     clients: usize,
     input: impl Fn(u64) -> String + Send + Sync + 'static,
 ) -> Result<Run> {
+    let sm = sm.to_owned();
+    call_each(targets, "StartExecution", count, clients, move |i| {
+        serde_json::json!({
+            "stateMachineArn": sm,
+            "name": format!("e{}", offset + i),
+            "input": input(i),
+        })
+    })
+    .await
+}
+
+/// Make the call `op` with `body(i)` for each `i` below `count`, from `clients` concurrent
+/// clients spread over the `targets` (the nodes), retrying as the SDKs do when refused for
+/// want of room.
+async fn call_each(
+    targets: &[Client],
+    op: &'static str,
+    count: u64,
+    clients: usize,
+    body: impl Fn(u64) -> serde_json::Value + Send + Sync + 'static,
+) -> Result<Run> {
     let next = Arc::new(AtomicU64::new(0));
     let throttled = Arc::new(AtomicU64::new(0));
-    let input = Arc::new(input);
+    let body = Arc::new(body);
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(clients);
     for c in 0..clients {
         let client = targets[c % targets.len()].clone();
-        let sm = sm.to_owned();
         let next = next.clone();
         let throttled = throttled.clone();
-        let input = input.clone();
+        let body = body.clone();
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             loop {
@@ -1274,14 +1294,10 @@ async fn drive(
                 if i >= count {
                     return Ok::<_, anyhow::Error>(lat);
                 }
-                let body = serde_json::json!({
-                    "stateMachineArn": sm,
-                    "name": format!("e{}", offset + i),
-                    "input": input(i),
-                });
+                let body = body(i);
                 loop {
                     let t = Instant::now();
-                    match client.call("StartExecution", &body).await? {
+                    match client.call(op, &body).await? {
                         Ok(_) => {
                             lat.push(t.elapsed().as_micros() as u64);
                             break;
@@ -1295,7 +1311,7 @@ async fn drive(
                             throttled.fetch_add(1, Ordering::Relaxed);
                             tokio::time::sleep(Duration::from_millis(5)).await;
                         }
-                        Err(e) => bail!("StartExecution failed: {e}"),
+                        Err(e) => bail!("{op} failed: {e}"),
                     }
                 }
             }

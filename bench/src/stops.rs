@@ -3,16 +3,12 @@
 //! costs when many timers are held at the same instant (StopExecution per second, latency,
 //! the daemon's CPU per stop), and checks that none of them fired.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::Instant;
-
 use anyhow::{bail, Result};
 
 use crate::client::Client;
 use crate::daemon::Nodes;
 use crate::db::Store;
-use crate::{drive, format_ms, now_ms, pct, AT_TIMESTAMP};
+use crate::{call_each, drive, format_ms, now_ms, pct, AT_TIMESTAMP};
 
 /// The timer horizon the daemon runs with here, so that every deadline is held in the wheel.
 pub const HORIZON_SECS: u64 = 1_800;
@@ -37,40 +33,23 @@ pub async fn run(
     .await?;
     r.print("start (stops)");
     let prefix = sm.replacen(":stateMachine:", ":execution:", 1);
-    let next = Arc::new(AtomicU64::new(0));
     let cpu0 = nodes.cpu_seconds()?;
-    let t0 = Instant::now();
-    let mut tasks = Vec::with_capacity(concurrency);
-    for c in 0..concurrency {
-        let client = clients[c % clients.len()].clone();
-        let (prefix, next) = (prefix.clone(), next.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= count {
-                    return Ok::<_, anyhow::Error>(lat);
-                }
-                let body = serde_json::json!({"executionArn": format!("{prefix}:e{i}")});
-                let t = Instant::now();
-                if let Err(e) = client.call("StopExecution", &body).await? {
-                    bail!("StopExecution of e{i}: {e}");
-                }
-                lat.push(t.elapsed().as_micros() as u64);
-            }
-        }));
-    }
-    let mut lat = Vec::with_capacity(count as usize);
-    for t in tasks {
-        lat.extend(t.await??);
-    }
-    let secs = t0.elapsed().as_secs_f64();
+    let stopped = call_each(
+        clients,
+        "StopExecution",
+        count,
+        concurrency,
+        move |i| serde_json::json!({"executionArn": format!("{prefix}:e{i}")}),
+    )
+    .await?;
     let cpu = nodes.cpu_seconds()? - cpu0;
+    let mut lat = stopped.latencies_us;
     lat.sort_unstable();
     println!(
-        "stops: {count} executions waiting on one instant stopped in {secs:.2} s = {:.0}/s; \
+        "stops: {count} executions waiting on one instant stopped in {:.2} s = {:.0}/s; \
          latency p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms; daemon cpu {:.0} µs per stop",
-        count as f64 / secs,
+        stopped.elapsed.as_secs_f64(),
+        count as f64 / stopped.elapsed.as_secs_f64(),
         pct(&lat, 50.0) as f64 / 1000.0,
         pct(&lat, 99.0) as f64 / 1000.0,
         pct(&lat, 99.9) as f64 / 1000.0,
