@@ -123,6 +123,9 @@ enum Scenario {
         /// enough to start them all at 2,000/s]
         #[arg(long)]
         lead_ms: Option<i64>,
+        /// Clients calling DescribeExecution all along, one call after another
+        #[arg(long, default_value_t = 4)]
+        readers: u64,
     },
     /// Executions all waiting on one instant, stopped through the API before it: StopExecution
     /// per second and the daemon's CPU per stop when many timers are held at the same instant.
@@ -673,6 +676,7 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
             count,
             spread_ms,
             lead_ms,
+            readers,
         } => {
             let sm = client
                 .create_state_machine("bench-timers", AT_TIMESTAMP)
@@ -689,8 +693,9 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
             if now_ms() >= due_ms {
                 bail!("starting took longer than the lead time; use a smaller --count");
             }
-            // Four clients read executions all along, as a dashboard or pollers would.
-            let readers = DescribeLoops::start(&client, &sm, count, 4);
+            // Clients read executions all along, as a dashboard or pollers would.
+            let reading = readers;
+            let readers = DescribeLoops::start(&client, &sm, count, reading);
             // The stored timers are counted while they fire, twice a second, not the history:
             // counting the whole history every 100 ms took most of a core of the machine under
             // test (on PostgreSQL, 92 ms a count), slowing the daemon it measures. The history
@@ -711,7 +716,7 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
             let mut during = readers.finish(due_ms).await?;
             during.sort_unstable();
             println!(
-                "DescribeExecution during the firing ({} calls from 4 clients): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                "DescribeExecution during the firing ({} calls from {reading} clients): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
                 during.len(),
                 pct(&during, 50.0) as f64 / 1000.0,
                 pct(&during, 99.0) as f64 / 1000.0,
