@@ -694,8 +694,7 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
                 bail!("starting took longer than the lead time; use a smaller --count");
             }
             // Clients read executions all along, as a dashboard or pollers would.
-            let reading = readers;
-            let readers = DescribeLoops::start(&client, &sm, count, reading);
+            let reading = DescribeLoops::start(&client, &sm, count, readers);
             // The stored timers are counted while they fire, twice a second, not the history:
             // counting the whole history every 100 ms took most of a core of the machine under
             // test (on PostgreSQL, 92 ms a count), slowing the daemon it measures. The history
@@ -713,10 +712,10 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
             if fired < count {
                 bail!("the timers are gone but only {fired} of {count} waits ended");
             }
-            let mut during = readers.finish(due_ms).await?;
+            let mut during = reading.finish(due_ms).await?;
             during.sort_unstable();
             println!(
-                "DescribeExecution during the firing ({} calls from {reading} clients): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                "DescribeExecution during the firing ({} calls from {readers} clients): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
                 during.len(),
                 pct(&during, 50.0) as f64 / 1000.0,
                 pct(&during, 99.0) as f64 / 1000.0,

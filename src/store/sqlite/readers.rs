@@ -178,17 +178,13 @@ mod tests {
         (Readers::open(options, max).await.expect("readers"), dir)
     }
 
-    fn waiting_at_most(readers: Readers, wait: Duration) -> Readers {
-        let inner = Arc::into_inner(readers.inner).expect("the only handle");
-        Readers {
-            inner: Arc::new(Inner { wait, ..inner }),
-        }
-    }
-
-    fn tested_after(readers: Readers, test_after: Duration) -> Readers {
+    /// `readers` with its waits changed: at most `wait` for a connection, a test after
+    /// `test_after`.
+    fn tuned(readers: Readers, wait: Duration, test_after: Duration) -> Readers {
         let inner = Arc::into_inner(readers.inner).expect("the only handle");
         Readers {
             inner: Arc::new(Inner {
+                wait,
                 test_after,
                 ..inner
             }),
@@ -206,7 +202,7 @@ mod tests {
     #[tokio::test]
     async fn a_connection_is_tested_once_it_was_last_tested_long_enough_ago() {
         let (readers, _dir) = readers(1).await;
-        let readers = tested_after(readers, Duration::from_millis(30));
+        let readers = tuned(readers, WAIT_AT_MOST, Duration::from_millis(30));
         let first = last_tested(&readers);
         drop(readers.get().await.expect("a connection"));
         assert_eq!(last_tested(&readers), first, "tested again too soon");
@@ -237,7 +233,7 @@ mod tests {
     #[tokio::test]
     async fn a_caller_that_waits_too_long_for_a_connection_is_refused() {
         let (readers, _dir) = readers(1).await;
-        let readers = waiting_at_most(readers, Duration::from_millis(20));
+        let readers = tuned(readers, Duration::from_millis(20), TEST_AFTER);
         let _held = readers.get().await.expect("a connection");
         let refused = readers.get().await;
         assert!(
