@@ -86,16 +86,7 @@ impl Daemon {
 
     /// User + system CPU seconds (clock ticks of 1/100 s).
     pub fn cpu_seconds(&self) -> Result<f64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
-        let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        // After the command name: state is field 3; utime 14, stime 15 (1-based in proc(5)).
-        let ticks: f64 = fields
-            .get(11)
-            .zip(fields.get(12))
-            .and_then(|(u, s)| Some(u.parse::<f64>().ok()? + s.parse::<f64>().ok()?))
-            .context("utime/stime")?;
-        Ok(ticks / 100.0)
+        cpu_seconds_of(self.child.id())
     }
 }
 
@@ -229,6 +220,20 @@ pub fn rss_kib(pid: u32) -> Result<u64> {
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
         .context("VmRSS")
+}
+
+/// The CPU time process `pid` has used, user and system, in seconds.
+pub fn cpu_seconds_of(pid: u32) -> Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // After the command name: state is field 3; utime 14, stime 15 (1-based in proc(5)).
+    let ticks: f64 = fields
+        .get(11)
+        .zip(fields.get(12))
+        .and_then(|(u, s)| Some(u.parse::<f64>().ok()? + s.parse::<f64>().ok()?))
+        .context("utime/stime")?;
+    Ok(ticks / 100.0)
 }
 
 /// A Lambda Invoke API that answers every call with its payload and passes the payload's

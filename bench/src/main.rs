@@ -28,6 +28,8 @@
 //!   (`--endpoint`), such as moto's server, for a comparison on the same machine.
 //! - `soak`: hours of mixed load at a fixed rate (starts, Waits of 1–60 s, Task calls with
 //!   retried failures, stops, reads, retention sweeping), a row of figures every minute.
+//! - `floor`: no daemon; a server that answers StartExecution with the daemon's HTTP stack and
+//!   nothing else, for `bench/wrk/floor.sh` to measure what a start costs at the least.
 //! - `failover`: on several nodes, SIGKILL the one holding the most partitions while
 //!   executions of its partitions are due; time from the kill to the first of them firing on
 //!   its new owner, over several runs.
@@ -49,6 +51,7 @@ mod client;
 mod console;
 mod daemon;
 mod db;
+mod floor;
 mod maps;
 mod soak;
 mod stops;
@@ -229,6 +232,19 @@ enum Scenario {
         #[arg(long, default_value = "soak.csv")]
         csv: PathBuf,
     },
+    /// No daemon: answer StartExecution with the daemon's HTTP stack and nothing else, on
+    /// 127.0.0.1, until stopped (`bench/wrk/floor.sh` drives it).
+    Floor {
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Instead of serving: call the Lambda Invoke API at this base URL (another `floor`)
+        /// with the daemon's own Lambda client, `--count` times from `--clients` tasks, and
+        /// print this process's CPU per call
+        #[arg(long)]
+        call: Option<String>,
+        #[arg(long, default_value_t = 200_000)]
+        count: u64,
+    },
     /// Kill a node (SIGKILL) while executions in its partitions are due; time from the kill
     /// to the first of them firing on another node (PostgreSQL, two nodes or more).
     Failover {
@@ -256,6 +272,12 @@ fn main() -> Result<()> {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    if let Scenario::Floor { port, call, count } = &cli.scenario {
+        return match call {
+            Some(endpoint) => floor::calls(endpoint, *count, cli.clients as u64).await,
+            None => floor::serve(*port).await,
+        };
+    }
     if let Some(endpoint) = &cli.endpoint {
         let Scenario::Run { count } = cli.scenario else {
             bail!("--endpoint drives the `run` scenario only");
@@ -761,6 +783,7 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
             }
             failover(&mut nodes, store, runs, count, cli.clients).await?;
         }
+        Scenario::Floor { .. } => bail!("the floor scenario runs no daemon"),
     }
     nodes.stop()?;
     Ok(())

@@ -8,7 +8,9 @@
 # With DESCRIBE=1 the measured load is DescribeExecution of 10,000 of the PREFILL executions
 # chosen at random (describe.lua) instead of starts (OPERATION=GetExecutionHistory, or another
 # operation that takes only an executionArn, instead of DescribeExecution). CONNECTIONS sets
-# wrk's connections for the measured run (64 unless given).
+# wrk's connections for the measured run (64 unless given). The daemon's CPU per start is also
+# given by thread name: the runtime's workers, the writer, and SQLite's connection threads (the
+# writer's own, the busiest, apart from the readers').
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="${1:-$here/../../target/release/hourglass}"
@@ -18,11 +20,14 @@ data="$(mktemp -d)"
 port=$((20000 + RANDOM % 20000))
 "$bin" serve --port "$port" --data-dir "$data" > "$data/log" 2>&1 &
 pid=$!
-if [ "${KEEP_DATA:-0}" = 1 ]; then
-  trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; echo "data kept in $data"' EXIT
-else
-  trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
-fi
+stop() {
+  local rc=$?
+  kill "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null || true
+  if [ "${KEEP_DATA:-0}" = 1 ]; then echo "data kept in $data"; else rm -rf "$data"; fi
+  exit "$rc"
+}
+trap stop EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/ready" > /dev/null && break; sleep 0.1; done
 call() {
   curl -sf "http://127.0.0.1:$port/" -H 'Content-Type: application/x-amz-json-1.0' \
@@ -55,11 +60,40 @@ if [ "${DESCRIBE:-0}" = 1 ]; then
   python3 -c "import sys; print(f'daemon CPU {(int(sys.argv[2])-int(sys.argv[1]))/int(sys.argv[3]):.1f} s')" "$cpu0" "$cpu1" "$(getconf CLK_TCK)"
   exit 0
 fi
+# Each thread's id, name and CPU ticks.
+threads() {
+  for t in /proc/"$pid"/task/*; do
+    echo "${t##*/} $(tr ' ' _ < "$t/comm") $(awk '{print $14+$15}' "$t/stat")"
+  done
+}
+threads > "$data/threads0"
 cpu0=$(awk '{print $14+$15}' "/proc/$pid/stat")
 wrk -t2 -c"${CONNECTIONS:-64}" -d"${secs}s" --latency -s "$here/start.lua" "http://127.0.0.1:$port/" | tail -1
 cpu1=$(awk '{print $14+$15}' "/proc/$pid/stat")
+threads > "$data/threads1"
 total=$(count)
 ticks=$(getconf CLK_TCK)
 python3 -c "import sys; c=(int(sys.argv[2])-int(sys.argv[1]))/int(sys.argv[3]); n=int(sys.argv[5])-int(sys.argv[4]); print(f'daemon CPU {c:.1f} s for {n} starts: {c*1e6/max(n,1):.0f} µs per start')" "$cpu0" "$cpu1" "$ticks" "$pending" "$total"
+python3 - "$data/threads0" "$data/threads1" "$ticks" "$pending" "$total" <<'PY'
+import sys
+def read(path):
+    return {int(t): (name, int(ticks)) for t, name, ticks in (l.split() for l in open(path))}
+before, after = read(sys.argv[1]), read(sys.argv[2])
+ticks, n = int(sys.argv[3]), max(int(sys.argv[5]) - int(sys.argv[4]), 1)
+used = {t: (name, c - before.get(t, (name, 0))[1]) for t, (name, c) in after.items()}
+by_name, busiest_sqlite = {}, None
+for t, (name, c) in used.items():
+    if name.startswith("sqlx-sqlite"):
+        if busiest_sqlite is None or c > used[busiest_sqlite][1]:
+            busiest_sqlite = t
+    by_name[name] = by_name.get(name, 0) + c
+if busiest_sqlite is not None:
+    c = used[busiest_sqlite][1]
+    by_name["sqlx-sqlite-wor"] -= c
+    by_name["sqlite (writer's)"] = c
+    by_name["sqlite (readers')"] = by_name.pop("sqlx-sqlite-wor")
+parts = sorted(by_name.items(), key=lambda kv: -kv[1])
+print("per start by thread: " + ", ".join(f"{k} {v * 1e6 / ticks / n:.0f} µs" for k, v in parts if v))
+PY
 sqlite3 "$data/hourglass.db" "SELECT (SELECT page_count FROM pragma_page_count) - (SELECT freelist_count FROM pragma_freelist_count), (SELECT page_size FROM pragma_page_size)" |
   python3 -c "import sys; p,s=map(int,sys.stdin.read().split('|')); n=int(sys.argv[1]); print(f'database {p*s/2**20:.1f} MiB in use: {p*s/max(n,1):.0f} B per execution ({n} pending)')" "$total"

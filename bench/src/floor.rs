@@ -1,0 +1,154 @@
+//! `floor`: the least a StartExecution can cost on this machine with the daemon's HTTP stack.
+//!
+//! A server on the same runtime, axum and hyper as the daemon that answers StartExecution as
+//! the daemon must at the least: it checks the target header, parses the request and its
+//! input as JSON, reads the machine's ARN, gives the execution a fresh version 7 UUID name and
+//! answers with its ARN and start date. It stores nothing, runs no machine and keeps no
+//! metrics or logs. `bench/wrk/floor.sh` drives it with the same wrk script as the daemon; its
+//! CPU per request is a floor under the daemon's CPU per start.
+//!
+//! The same server answers Lambda's Invoke API with the payload, and [`calls`] calls it with the
+//! daemon's own Lambda client from another process: that process's CPU per call is a floor
+//! under what a Task's call costs the daemon.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use anyhow::Result;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use hourglass::model::{Name, StateMachineArn};
+
+const CONTENT_TYPE: (&str, &str) = ("content-type", "application/x-amz-json-1.0");
+
+/// Serve on `127.0.0.1:port` until the process is stopped. `GET /count` answers how many
+/// starts were answered.
+pub async fn serve(port: u16) -> Result<()> {
+    let answered = Arc::new(AtomicU64::new(0));
+    let counter = answered.clone();
+    let app = axum::Router::new()
+        .route(
+            "/",
+            post(move |headers: HeaderMap, body: Bytes| {
+                let answered = answered.clone();
+                async move {
+                    let response = start(&headers, &body);
+                    if response.status() == StatusCode::OK {
+                        answered.fetch_add(1, Ordering::Relaxed);
+                    }
+                    response
+                }
+            }),
+        )
+        .route(
+            "/2015-03-31/functions/{name}/invocations",
+            post(|body: Bytes| async move {
+                (
+                    [
+                        ("content-type", "application/json"),
+                        ("x-amz-executed-version", "$LATEST"),
+                    ],
+                    body,
+                )
+            }),
+        )
+        .route(
+            "/count",
+            get(move || async move { counter.load(Ordering::Relaxed).to_string() }),
+        );
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    println!("floor: serving on {}", listener.local_addr()?);
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+/// `count` calls of a function at `endpoint` through the daemon's Lambda client, from
+/// `clients` tasks; prints calls per second and this process's CPU per call.
+pub async fn calls(endpoint: &str, count: u64, clients: u64) -> Result<()> {
+    use hourglass::invoke::lambda::{LambdaInvoker, LambdaSettings};
+    use hourglass::invoke::{Invocation, Invoker};
+
+    let invoker = Arc::new(LambdaInvoker::new(LambdaSettings {
+        endpoint: endpoint.to_owned(),
+        connect_timeout: std::time::Duration::from_secs(5),
+        response_timeout: std::time::Duration::from_secs(30),
+        max_concurrency_per_function: clients as usize,
+        signing: None,
+    })?);
+    let invocation = Invocation {
+        seq: 5,
+        function_name: "noop".into(),
+        qualifier: None,
+        payload: r#"{"expirydate":11,"a":1233333}"#.into(),
+        invocation_type: "RequestResponse".into(),
+        client_context: None,
+        log_type: None,
+        kind: Default::default(),
+        mock: None,
+    };
+    let me = std::process::id();
+    let cpu0 = crate::daemon::cpu_seconds_of(me)?;
+    let started = std::time::Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|c| {
+            let (invoker, invocation) = (invoker.clone(), invocation.clone());
+            let mine = count / clients + u64::from(c < count % clients);
+            tokio::spawn(async move {
+                for _ in 0..mine {
+                    invoker
+                        .invoke(invocation.clone())
+                        .await
+                        .map_err(|e| anyhow::anyhow!("call failed: {e:?}"))?;
+                }
+                anyhow::Ok(())
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await??;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let cpu = crate::daemon::cpu_seconds_of(me)? - cpu0;
+    println!(
+        "calls: {count} in {secs:.1} s = {:.0} calls/s; the caller's CPU {cpu:.1} s: {:.1} µs per call",
+        count as f64 / secs,
+        cpu * 1e6 / count as f64
+    );
+    Ok(())
+}
+
+fn start(headers: &HeaderMap, body: &[u8]) -> Response {
+    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+    if target != Some("AWSStepFunctions.StartExecution") {
+        return refuse("UnknownOperationException", "only StartExecution is served");
+    }
+    let Ok(request) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return refuse("SerializationException", "the body is not JSON");
+    };
+    let input = request["input"].as_str().unwrap_or("{}");
+    if serde_json::from_str::<serde_json::Value>(input).is_err() {
+        return refuse("InvalidExecutionInput", "the input is not JSON");
+    }
+    let Some(Ok(machine)) = request["stateMachineArn"]
+        .as_str()
+        .map(StateMachineArn::parse)
+    else {
+        return refuse("InvalidArn", "no state machine ARN");
+    };
+    let execution = machine.execution(Name::random().as_str());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let answer = serde_json::json!({
+        "executionArn": execution.as_str(),
+        "startDate": now.as_millis() as f64 / 1000.0,
+    });
+    ([CONTENT_TYPE], answer.to_string()).into_response()
+}
+
+fn refuse(kind: &str, message: &str) -> Response {
+    let body = serde_json::json!({ "__type": kind, "message": message }).to_string();
+    (StatusCode::BAD_REQUEST, [CONTENT_TYPE], body).into_response()
+}
