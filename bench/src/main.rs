@@ -129,6 +129,12 @@ enum Scenario {
         /// Clients calling DescribeExecution all along, one call after another
         #[arg(long, default_value_t = 4)]
         readers: u64,
+        /// Pace the readers: this many DescribeExecution calls a second between them all, each
+        /// client keeping its share's pace (0: back to back, as fast as they are answered). A
+        /// paced load asks the same of every build, where back-to-back readers ask more of the
+        /// build that answers them faster, on the cores the firing shares with them.
+        #[arg(long, default_value_t = 0)]
+        read_rate: u64,
     },
     /// Executions all waiting on one instant, stopped through the API before it: StopExecution
     /// per second and the daemon's CPU per stop when many timers are held at the same instant.
@@ -699,6 +705,7 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
             spread_ms,
             lead_ms,
             readers,
+            read_rate,
         } => {
             let sm = client
                 .create_state_machine("bench-timers", AT_TIMESTAMP)
@@ -716,7 +723,7 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
                 bail!("starting took longer than the lead time; use a smaller --count");
             }
             // Clients read executions all along, as a dashboard or pollers would.
-            let reading = DescribeLoops::start(&client, &sm, count, readers);
+            let reading = DescribeLoops::start(&client, &sm, count, readers, read_rate);
             // The stored timers are counted while they fire, twice a second, not the history:
             // counting the whole history every 100 ms took most of a core of the machine under
             // test (on PostgreSQL, 92 ms a count), slowing the daemon it measures. The history
@@ -737,8 +744,13 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
             let mut during = reading.finish(due_ms).await?;
             during.sort_unstable();
             println!(
-                "DescribeExecution during the firing ({} calls from {readers} clients): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                "DescribeExecution during the firing ({} calls from {readers} clients{}): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
                 during.len(),
+                if read_rate > 0 {
+                    format!(" paced at {read_rate}/s")
+                } else {
+                    String::new()
+                },
                 pct(&during, 50.0) as f64 / 1000.0,
                 pct(&during, 99.0) as f64 / 1000.0,
                 during.last().copied().unwrap_or(0) as f64 / 1000.0,
@@ -799,16 +811,27 @@ struct DescribeLoops {
 type Call = (i64, u64);
 
 impl DescribeLoops {
-    fn start(client: &Client, sm: &str, count: u64, clients: u64) -> Self {
+    /// `clients` loops; with `rate` > 0 they make that many calls a second between them, each
+    /// skipping the calls it fell behind on rather than catching up in a burst.
+    fn start(client: &Client, sm: &str, count: u64, clients: u64, rate: u64) -> Self {
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let prefix = sm.replacen(":stateMachine:", ":execution:", 1);
+        let period = (rate > 0).then(|| Duration::from_secs_f64(clients as f64 / rate as f64));
         let loops = (0..clients)
             .map(|c| {
                 let (client, prefix, stop) = (client.clone(), prefix.clone(), stop.clone());
                 tokio::spawn(async move {
+                    let mut pace = period.map(|p| {
+                        let mut pace = tokio::time::interval(p);
+                        pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+                        pace
+                    });
                     let mut calls = Vec::new();
                     let mut i = c;
                     while !stop.load(Ordering::Relaxed) {
+                        if let Some(pace) = &mut pace {
+                            pace.tick().await;
+                        }
                         // A stride prime to any count visits executions all over the store.
                         i = (i + 7_919) % count.max(1);
                         let body = serde_json::json!({"executionArn": format!("{prefix}:e{i}")});
