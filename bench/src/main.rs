@@ -28,8 +28,10 @@
 //!   (`--endpoint`), such as moto's server, for a comparison on the same machine.
 //! - `soak`: hours of mixed load at a fixed rate (starts, Waits of 1–60 s, Task calls with
 //!   retried failures, stops, reads, retention sweeping), a row of figures every minute.
-//! - `floor`: no daemon; a server that answers StartExecution with the daemon's HTTP stack and
-//!   nothing else, for `bench/wrk/floor.sh` to measure what a start costs at the least.
+//! - `floor`: no daemon; a server on the daemon's HTTP stack that answers StartExecution and
+//!   Lambda's Invoke API and does nothing else, and (`--call URL`) a caller of that Invoke API
+//!   through the daemon's Lambda client: for `bench/wrk/floor.sh` to measure what a start and a
+//!   Task's call cost at the least.
 //! - `failover`: on several nodes, SIGKILL the one holding the most partitions while
 //!   executions of its partitions are due; time from the kill to the first of them firing on
 //!   its new owner, over several runs.
@@ -816,7 +818,9 @@ impl DescribeLoops {
     fn start(client: &Client, sm: &str, count: u64, clients: u64, rate: u64) -> Self {
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let prefix = sm.replacen(":stateMachine:", ":execution:", 1);
-        let period = (rate > 0).then(|| Duration::from_secs_f64(clients as f64 / rate as f64));
+        let period = (rate > 0).then(|| {
+            Duration::from_secs_f64(clients as f64 / rate as f64).max(Duration::from_micros(1))
+        });
         let loops = (0..clients)
             .map(|c| {
                 let (client, prefix, stop) = (client.clone(), prefix.clone(), stop.clone());
