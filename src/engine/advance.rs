@@ -247,7 +247,7 @@ impl<S: Store> Engine<S> {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(execution_arn = %running.arn))]
+    #[tracing::instrument(level = "debug", skip_all, fields(execution_arn = %running.arn))]
     pub(super) async fn advance_running(
         &self,
         running: Running,

@@ -48,7 +48,7 @@ impl<S: Store> Engine<S> {
     ///
     /// Same name and same input while the first is RUNNING returns the first; any other reuse
     /// of a name is `ExecutionAlreadyExists`, as on AWS.
-    #[tracing::instrument(skip_all, fields(state_machine_arn = %machine_arn))]
+    #[tracing::instrument(level = "debug", skip_all, fields(state_machine_arn = %machine_arn))]
     pub async fn start_execution(
         &self,
         machine_arn: &StateMachineArn,
