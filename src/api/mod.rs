@@ -430,10 +430,8 @@ async fn run_operation(
 /// creating and entering it took about a tenth of a start's CPU), so an internal failure is
 /// logged inside a span of its own that names the operation.
 fn error_response(op: Operation, e: ApiError) -> Response {
-    if matches!(e, ApiError::Internal(_)) {
-        let _request = tracing::error_span!("handle", operation = op.name()).entered();
-        return e.into_response();
-    }
+    let _request = matches!(e, ApiError::Internal(_))
+        .then(|| tracing::error_span!("handle", operation = op.name()).entered());
     e.into_response()
 }
 

@@ -126,15 +126,14 @@ impl<K: Copy + Eq + Hash + Ord> Wheel<K> {
         } else {
             &mut self.slots[Self::slot_of(place.due_ms.div_euclid(TICK_MS))]
         };
-        let at = place.at as usize;
-        debug_assert!(list.get(at).is_some_and(|(_, k)| k == key));
+        let kept = place.at as usize;
+        debug_assert!(list.get(kept).is_some_and(|(_, k)| k == key));
         // The place is always right; were it not, searching is still correct.
-        let Some(at) = list
-            .get(at)
-            .filter(|(_, k)| k == key)
-            .map(|_| at)
-            .or_else(|| list.iter().position(|(_, k)| k == key))
-        else {
+        let at = if list.get(kept).is_some_and(|(_, k)| k == key) {
+            kept
+        } else if let Some(found) = list.iter().position(|(_, k)| k == key) {
+            found
+        } else {
             return true;
         };
         list.swap_remove(at);
