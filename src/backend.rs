@@ -39,7 +39,7 @@ enum Closing {
     Sqlite {
         reader: Reader,
         writer_stop: CancellationToken,
-        writer_task: tokio::task::JoinHandle<store_mod::Result<sqlx::SqliteConnection>>,
+        writer_task: tokio::task::JoinHandle<store_mod::Result<()>>,
     },
     Postgres {
         store: PgStore,
@@ -177,12 +177,10 @@ impl Backend {
                 writer_task,
             } => {
                 writer_stop.cancel();
-                let conn = writer_task
+                // The writer checkpoints the log and closes its connection as it ends.
+                writer_task
                     .await
                     .context("the writer task panicked")?
-                    .context("the writer failed")?;
-                sqlite::close_writer(conn)
-                    .await
                     .context("closing the database")?;
                 reader.close().await;
             }

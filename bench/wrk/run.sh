@@ -81,15 +81,12 @@ def read(path):
 before, after = read(sys.argv[1]), read(sys.argv[2])
 ticks, n = int(sys.argv[3]), max(int(sys.argv[5]) - int(sys.argv[4]), 1)
 used = {t: (name, c - before.get(t, (name, 0))[1]) for t, (name, c) in after.items()}
-# SQLite's connection threads (named by sqlx): the busiest is the writer's connection.
-sqlite = sorted((c for name, c in used.values() if name.startswith("sqlx-sqlite")), reverse=True)
+# sqlx's SQLite connection threads: the read connections' (and, in builds before the writer
+# drove its own connection on its own thread, the writer's connection's as well).
 by_name = {}
 for name, c in used.values():
-    if not name.startswith("sqlx-sqlite"):
-        by_name[name] = by_name.get(name, 0) + c
-if sqlite:
-    by_name["sqlite (writer's)"] = sqlite[0]
-    by_name["sqlite (readers')"] = sum(sqlite[1:])
+    key = "sqlx's SQLite threads" if name.startswith("sqlx-sqlite") else name
+    by_name[key] = by_name.get(key, 0) + c
 parts = sorted(by_name.items(), key=lambda kv: -kv[1])
 print("per start by thread: " + ", ".join(f"{k} {v * 1e6 / ticks / n:.0f} µs" for k, v in parts if v))
 PY

@@ -14,7 +14,8 @@ pub fn map_runs_of() -> String {
     format!("SELECT {RUN_COLUMNS} FROM map_runs WHERE execution_arn = $1 ORDER BY start_ms, seq")
 }
 
-/// Bind a run's columns, in [`insert_map_run`]'s order, on either database.
+/// Bind a run's columns, in [`insert_map_run`]'s order (PostgreSQL's writer; SQLite's binds
+/// them in `sqlite::map_runs`).
 pub fn bind_run<'q, DB>(
     q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
     run: &'q super::MapRunRow,

@@ -51,6 +51,9 @@ pub enum Error {
     Locked(String),
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
+    /// A failure of the SQLite writer's connection.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored JSON is corrupt: {0}")]

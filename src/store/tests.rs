@@ -89,7 +89,7 @@ impl Drop for TestDatabase {
 }
 
 pub(super) async fn sqlite_store() -> (SqliteStore, tempfile::TempDir) {
-    let (reader, conn, dir) = sqlite::open_temporary().await;
+    let (reader, conn, dir) = sqlite::open_temporary_writer().await;
     let (writer, _task) = SqliteWriter::spawn(conn, 64, 16, CancellationToken::new());
     let store = SqliteStore::new(reader, writer).await.expect("store");
     (store, dir)

@@ -1,13 +1,14 @@
 //! The changes to map runs and their items, on SQLite (queries in `map_runs_sql`).
 
-use sqlx::SqliteConnection;
+use rusqlite::{params, Connection};
 
+use super::execute;
 use crate::store::map_runs_sql as runs;
 use crate::store::versions_sql::sqlite;
 use crate::store::{Result, WriteOp};
 
 /// Apply one change to map runs; any other change is left alone.
-pub(super) async fn apply(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
+pub(super) fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
     match op {
         WriteOp::InsertMapRun {
             run,
@@ -15,32 +16,58 @@ pub(super) async fn apply(conn: &mut SqliteConnection, op: &WriteOp) -> Result<(
             items,
         } => {
             let r = &revision;
-            sqlx::query(&sqlite(runs::INSERT_REVISION))
-                .bind(&r.revision_id)
-                .bind(&r.state_machine_arn)
-                .bind(&r.definition)
-                .bind(&r.role_arn)
-                .bind(&r.description)
-                .bind(r.created_ms)
-                .execute(&mut *conn)
-                .await?;
-            let insert = sqlite(&runs::insert_map_run());
-            let inserted = runs::bind_run(sqlx::query(&insert), run)
-                .execute(&mut *conn)
-                .await?;
-            if inserted.rows_affected() == 0 {
+            execute(
+                conn,
+                &sqlite(runs::INSERT_REVISION),
+                params![
+                    r.revision_id,
+                    r.state_machine_arn,
+                    r.definition,
+                    r.role_arn,
+                    r.description,
+                    r.created_ms
+                ],
+            )?;
+            // In `insert_map_run`'s order of columns.
+            let inserted = execute(
+                conn,
+                &sqlite(&runs::insert_map_run()),
+                params![
+                    run.execution_id,
+                    run.seq,
+                    run.arn,
+                    run.execution_arn,
+                    run.partition,
+                    run.state_machine_arn,
+                    run.revision_id,
+                    run.execution_type.as_str(),
+                    run.status.as_str(),
+                    run.start_ms,
+                    run.stop_ms,
+                    run.max_concurrency,
+                    run.tolerated_count,
+                    run.tolerated_percentage,
+                    run.item_count,
+                    run.started,
+                    run.succeeded,
+                    run.failed,
+                    run.timed_out,
+                    run.aborted,
+                    run.result_writer,
+                    run.error,
+                    run.cause,
+                    run.redrive_count,
+                ],
+            )?;
+            if inserted == 0 {
                 return Ok(());
             }
             for (idx, input) in items.iter().enumerate() {
-                sqlx::query(
+                execute(
+                    conn,
                     "INSERT INTO map_run_items (execution_id, seq, idx, input) VALUES (?, ?, ?, ?)",
-                )
-                .bind(run.execution_id)
-                .bind(run.seq)
-                .bind(idx as i64)
-                .bind(input)
-                .execute(&mut *conn)
-                .await?;
+                    params![run.execution_id, run.seq, idx as i64, input],
+                )?;
             }
         }
         WriteOp::MapItemStarted {
@@ -48,19 +75,13 @@ pub(super) async fn apply(conn: &mut SqliteConnection, op: &WriteOp) -> Result<(
             index,
             execution_arn,
         } => {
-            let done = sqlx::query(&sqlite(runs::ITEM_STARTED))
-                .bind(run.0)
-                .bind(run.1)
-                .bind(index)
-                .bind(execution_arn)
-                .execute(&mut *conn)
-                .await?;
-            if done.rows_affected() > 0 {
-                sqlx::query(&sqlite(runs::COUNT_STARTED))
-                    .bind(run.0)
-                    .bind(run.1)
-                    .execute(&mut *conn)
-                    .await?;
+            let done = execute(
+                conn,
+                &sqlite(runs::ITEM_STARTED),
+                params![run.0, run.1, index, execution_arn],
+            )?;
+            if done > 0 {
+                execute(conn, &sqlite(runs::COUNT_STARTED), params![run.0, run.1])?;
             }
         }
         WriteOp::MapItemEnded {
@@ -69,20 +90,17 @@ pub(super) async fn apply(conn: &mut SqliteConnection, op: &WriteOp) -> Result<(
             status,
             output,
         } => {
-            let done = sqlx::query(&sqlite(runs::ITEM_ENDED))
-                .bind(run.0)
-                .bind(run.1)
-                .bind(index)
-                .bind(status.as_str())
-                .bind(output)
-                .execute(&mut *conn)
-                .await?;
-            if done.rows_affected() > 0 {
-                sqlx::query(&sqlite(runs::count_ended(*status)))
-                    .bind(run.0)
-                    .bind(run.1)
-                    .execute(&mut *conn)
-                    .await?;
+            let done = execute(
+                conn,
+                &sqlite(runs::ITEM_ENDED),
+                params![run.0, run.1, index, status.as_str(), output],
+            )?;
+            if done > 0 {
+                execute(
+                    conn,
+                    &sqlite(runs::count_ended(*status)),
+                    params![run.0, run.1],
+                )?;
             }
         }
         WriteOp::UpdateMapRun {
@@ -91,21 +109,15 @@ pub(super) async fn apply(conn: &mut SqliteConnection, op: &WriteOp) -> Result<(
             tolerated_count,
             tolerated_percentage,
         } => {
-            sqlx::query(&sqlite(runs::UPDATE_MAP_RUN))
-                .bind(arn)
-                .bind(max_concurrency)
-                .bind(tolerated_count)
-                .bind(tolerated_percentage)
-                .execute(&mut *conn)
-                .await?;
+            execute(
+                conn,
+                &sqlite(runs::UPDATE_MAP_RUN),
+                params![arn, max_concurrency, tolerated_count, tolerated_percentage],
+            )?;
         }
         WriteOp::RedriveMapRun { run } => {
             for q in runs::REDRIVE {
-                sqlx::query(&sqlite(q))
-                    .bind(run.0)
-                    .bind(run.1)
-                    .execute(&mut *conn)
-                    .await?;
+                execute(conn, &sqlite(q), params![run.0, run.1])?;
             }
         }
         WriteOp::EndMapRun {
@@ -115,15 +127,11 @@ pub(super) async fn apply(conn: &mut SqliteConnection, op: &WriteOp) -> Result<(
             error,
             cause,
         } => {
-            sqlx::query(&sqlite(runs::END_MAP_RUN))
-                .bind(run.0)
-                .bind(run.1)
-                .bind(status.as_str())
-                .bind(stop_ms)
-                .bind(error)
-                .bind(cause)
-                .execute(&mut *conn)
-                .await?;
+            execute(
+                conn,
+                &sqlite(runs::END_MAP_RUN),
+                params![run.0, run.1, status.as_str(), stop_ms, error, cause],
+            )?;
         }
         _ => {}
     }

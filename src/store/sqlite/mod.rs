@@ -92,6 +92,77 @@ pub(crate) fn classify(e: sqlx::Error) -> Error {
     }
 }
 
+/// [`classify`], for the writer's connection.
+pub(crate) fn classify_write(e: rusqlite::Error) -> Error {
+    use rusqlite::ffi;
+    let code = match &e {
+        rusqlite::Error::SqliteFailure(f, _) => f.extended_code,
+        _ => return Error::Sqlite(e),
+    };
+    if matches!(
+        code,
+        ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    ) {
+        return Error::Duplicate;
+    }
+    match code & 0xff {
+        ffi::SQLITE_BUSY | ffi::SQLITE_LOCKED => Error::Locked(e.to_string()),
+        ffi::SQLITE_IOERR | ffi::SQLITE_FULL => Error::Unavailable(e.to_string()),
+        _ => Error::Sqlite(e),
+    }
+}
+
+/// Run one statement on the writer's connection, which keeps it prepared; returns the rows it
+/// changed.
+fn execute(conn: &rusqlite::Connection, sql: &str, params: impl rusqlite::Params) -> Result<usize> {
+    Ok(conn.prepare_cached(sql)?.execute(params)?)
+}
+
+/// The writer's connection to the database [`open`] prepared: the same settings as the other
+/// connections, and the writer's own.
+pub fn open_writer(config: &Config) -> Result<rusqlite::Connection> {
+    open_writer_inner(config).map_err(|e| match e {
+        Error::Sqlite(e) => classify_write(e),
+        other => other,
+    })
+}
+
+fn open_writer_inner(config: &Config) -> Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(config.database_path())?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(bulk::CACHED_STATEMENTS);
+    let synchronous = match config.sqlite.synchronous {
+        Synchronous::Full => "FULL",
+        Synchronous::Normal => "NORMAL",
+    };
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::Unavailable(format!(
+            "the database stays in journal mode {mode}, not WAL"
+        )));
+    }
+    conn.pragma_update(None, "synchronous", synchronous)?;
+    conn.pragma_update(None, "foreign_keys", false)?;
+    conn.pragma_update(None, "temp_store", "memory")?;
+    // The writer's page cache stays small: SQLite walks the whole cache at the end of every
+    // write transaction (see BENCHMARKS.md for what that cost at 16 MB). The pages a commit
+    // touches are mostly the tails of the tables and indexes, which stay cached anyway.
+    conn.pragma_update(None, "cache_size", -i64::from(WRITER_CACHE_KIB))?;
+    conn.pragma_update(
+        None,
+        "wal_autocheckpoint",
+        i64::from(config.sqlite.checkpoint_pages.max(1)),
+    )?;
+    if config.sqlite.max_size_mib > 0 {
+        // Writes past the cap fail with SQLITE_FULL, as on a full disk: the request is
+        // refused whole and the daemon goes on serving what it holds.
+        let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        let pages = (config.sqlite.max_size_mib as i64 * 1024 * 1024) / page_size.max(512);
+        let _: i64 = conn.pragma_update_and_check(None, "max_page_count", pages, |r| r.get(0))?;
+    }
+    Ok(conn)
+}
+
 const STATE_MACHINE_COLUMNS: &str = "sm.arn, sm.name, sm.type, sm.status, sm.revision_id, \
      sm.creation_date_ms, sm.update_date_ms, sm.logging_configuration, sm.tracing_configuration, \
      r.definition, r.role_arn, r.description";
@@ -133,12 +204,23 @@ fn connect_options(config: &Config) -> Result<SqliteConnectOptions> {
         .disable_statement_logging())
 }
 
-/// [`open`], waiting while another process holds the database locked (SQLite answers
-/// `SQLITE_BUSY` past its busy timeout): the daemon serves `/health` meanwhile and starts when
-/// the lock is released. Any other failure is returned.
-pub async fn open_waiting(config: &Config) -> Result<(Reader, SqliteConnection)> {
+/// [`open`] and [`open_writer`], waiting while another process holds the database locked
+/// (SQLite answers `SQLITE_BUSY` past its busy timeout): the daemon serves `/health` meanwhile
+/// and starts when the lock is released. Any other failure is returned.
+pub async fn open_waiting(config: &Config) -> Result<(Reader, rusqlite::Connection)> {
     loop {
-        match open(config).await {
+        let opened = match open(config).await {
+            Ok((reader, conn)) => {
+                conn.close().await.map_err(classify)?;
+                let config = config.clone();
+                match tokio::task::spawn_blocking(move || open_writer(&config)).await {
+                    Ok(writer) => writer.map(|w| (reader, w)),
+                    Err(e) => Err(Error::Io(std::io::Error::other(e))),
+                }
+            }
+            Err(e) => Err(e),
+        };
+        match opened {
             Err(e @ Error::Locked(_)) => {
                 tracing::warn!(error = %e, "the database is locked by another process; waiting");
                 tokio::time::sleep(Duration::from_secs(1)).await;
@@ -161,33 +243,11 @@ async fn open_inner(config: &Config) -> Result<(Reader, SqliteConnection)> {
     std::fs::create_dir_all(&config.data_dir)?;
     let lock = lock_data_dir(&config.data_dir)?;
     let opts = connect_options(config)?;
-    // The writer's page cache stays small: SQLite walks the whole cache at the end of every
-    // write transaction (see BENCHMARKS.md for what that cost at 16 MB). The pages a commit
-    // touches are mostly the tails of the tables and indexes, which stay cached anyway.
-    let mut write_conn = opts
-        .clone()
-        .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
-        .pragma(
-            "wal_autocheckpoint",
-            config.sqlite.checkpoint_pages.max(1).to_string(),
-        )
-        .connect()
-        .await?;
+    let mut write_conn = opts.clone().connect().await?;
     sqlx::migrate!("./migrations/sqlite")
         .run(&mut write_conn)
         .await?;
     event_types::name_event_types(&mut write_conn).await?;
-    if config.sqlite.max_size_mib > 0 {
-        // Writes past the cap fail with SQLITE_FULL, as on a full disk: the request is
-        // refused whole and the daemon goes on serving what it holds.
-        let page_size: i64 = sqlx::query_scalar("PRAGMA page_size")
-            .fetch_one(&mut write_conn)
-            .await?;
-        let pages = (config.sqlite.max_size_mib as i64 * 1024 * 1024) / page_size.max(512);
-        sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
-            .execute(&mut write_conn)
-            .await?;
-    }
     let readers = readers::Readers::open(
         opts.read_only(true)
             .pragma("cache_size", format!("-{READER_CACHE_KIB}")),
@@ -588,7 +648,19 @@ pub(crate) async fn open_temporary() -> (Reader, SqliteConnection, tempfile::Tem
     (reader, conn, dir)
 }
 
-/// Checkpoint the WAL into the main file and close the writer's connection.
+/// A database in a temporary directory, with the writer's connection to it.
+#[cfg(test)]
+pub(crate) async fn open_temporary_writer() -> (Reader, rusqlite::Connection, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    let (reader, conn) = open_waiting(&config).await.expect("open");
+    (reader, conn, dir)
+}
+
+/// Checkpoint the WAL into the main file and close a connection [`open`] gave.
 pub async fn close_writer(conn: SqliteConnection) -> Result<()> {
     let mut conn = conn;
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -93,6 +93,16 @@ impl<'q> sqlx::Encode<'q, Sqlite> for StoredName<'q> {
     }
 }
 
+impl rusqlite::ToSql for StoredName<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self {
+            StoredName::Text(s) => ValueRef::Text(s.as_bytes()),
+            StoredName::Uuid(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
 impl sqlx::Type<Sqlite> for StoredName<'_> {
     fn type_info() -> SqliteTypeInfo {
         <&str as sqlx::Type<Sqlite>>::type_info()

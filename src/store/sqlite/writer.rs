@@ -9,11 +9,12 @@
 
 use std::time::Instant;
 
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use rusqlite::{params, Connection};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::bulk::Rows;
+use super::execute;
 use crate::metrics;
 use crate::store::queue::{next_batch, Request, Writer};
 use crate::store::versions_sql as sql;
@@ -26,28 +27,27 @@ const MAX_PARAMS_PER_STATEMENT: usize = 30_000;
 pub struct SqliteWriter;
 
 impl SqliteWriter {
-    /// Start the writer task on `conn`. It runs until `shutdown` is cancelled and the queue is
-    /// drained, then returns the connection.
+    /// Start the writer thread on `conn` (from [`super::open_writer`]). It runs until
+    /// `shutdown` is cancelled and the queue is drained, then checkpoints the log into the
+    /// database file and closes the connection.
     pub fn spawn(
-        conn: SqliteConnection,
+        conn: Connection,
         queue_capacity: usize,
         max_batch: usize,
         shutdown: CancellationToken,
-    ) -> (Writer, tokio::task::JoinHandle<Result<SqliteConnection>>) {
+    ) -> (Writer, tokio::task::JoinHandle<Result<()>>) {
         let (writer, rx) = Writer::channel(queue_capacity);
-        // The writer gets a thread and a runtime of its own: each statement is a round trip to
-        // SQLite's worker thread, and on the shared runtime every one of them would queue
-        // behind API requests, stretching each commit and with it every caller's latency.
+        // The writer drives SQLite itself, on a thread of its own: every statement runs where
+        // the commit is assembled, with no hand-off to another thread and back per statement,
+        // and nothing of it queues behind API requests on the shared runtime. The thread's
+        // runtime only waits for the queue.
         let (done_tx, done_rx) = oneshot::channel();
         let spawned = std::thread::Builder::new()
             .name("hourglass-writer".into())
             .spawn(move || {
-                let result = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
+                let result = match tokio::runtime::Builder::new_current_thread().build() {
                     Ok(rt) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        rt.block_on(run(conn, rx, max_batch, shutdown))
+                        run(conn, &rt, rx, max_batch, &shutdown)
                     }))
                     .unwrap_or_else(|_| {
                         // Without its writer the daemon would answer and acknowledge nothing
@@ -70,29 +70,30 @@ impl SqliteWriter {
     }
 }
 
-async fn run(
-    mut conn: SqliteConnection,
+fn run(
+    conn: Connection,
+    rt: &tokio::runtime::Runtime,
     mut rx: mpsc::Receiver<Request>,
     max_batch: usize,
-    shutdown: CancellationToken,
-) -> Result<SqliteConnection> {
+    shutdown: &CancellationToken,
+) -> Result<()> {
     // The gauge of stored timers starts from the database; from here on every commit moves it
     // by exactly what it changed.
-    let timers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM timers")
-        .fetch_one(&mut conn)
-        .await?;
+    let timers: i64 = conn.query_row("SELECT COUNT(*) FROM timers", [], |r| r.get(0))?;
     metrics::timers_on_disk_add(timers);
-    while let Some(mut batch) = next_batch(&mut rx, max_batch, &shutdown).await {
-        commit_batch(&mut conn, &mut batch).await;
+    while let Some(mut batch) = rt.block_on(next_batch(&mut rx, max_batch, shutdown)) {
+        commit_batch(&conn, &mut batch);
     }
-    Ok(conn)
+    // What the log holds goes into the database file, so that the next start reads one file.
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+    conn.close().map_err(|(_, e)| Error::Sqlite(e))
 }
 
 /// Commit `batch` (emptying it) and acknowledge every request.
-async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<Request>) {
+fn commit_batch(conn: &Connection, batch: &mut Vec<Request>) {
     let started = Instant::now();
     let size = batch.len();
-    let result = commit(conn, batch.iter().flat_map(|r| r.ops.iter())).await;
+    let result = commit(conn, batch.iter().flat_map(|r| r.ops.iter()));
     match result {
         Ok(timers) => {
             metrics::timers_on_disk_add(timers);
@@ -114,7 +115,7 @@ async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<Request>) {
         Err(e) => {
             tracing::debug!(error = %e, size, "batch failed; committing its requests one by one");
             for r in batch.drain(..) {
-                let one = commit(conn, r.ops.iter()).await;
+                let one = commit(conn, r.ops.iter());
                 match &one {
                     Ok(timers) => metrics::timers_on_disk_add(*timers),
                     Err(e) => tracing::warn!(error = %e, "write failed"),
@@ -128,64 +129,50 @@ async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<Request>) {
 
 /// Apply `ops` in one transaction. Rolls back on any error. Returns the change in the number
 /// of stored timers.
-async fn commit<'a>(
-    conn: &mut SqliteConnection,
-    ops: impl Iterator<Item = &'a WriteOp>,
-) -> Result<i64> {
-    let result = apply(conn, ops).await.map_err(|e| match e {
-        Error::Sqlx(e) => super::classify(e),
+pub(super) fn commit<'a>(conn: &Connection, ops: impl Iterator<Item = &'a WriteOp>) -> Result<i64> {
+    let result = apply(conn, ops).map_err(|e| match e {
+        Error::Sqlite(e) => super::classify_write(e),
         other => other,
     });
-    if result.is_err() {
-        // Whatever ran of the transaction is undone; when it never began this is a no-op.
-        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+    if result.is_err() && !conn.is_autocommit() {
+        // Whatever ran of the transaction is undone.
+        let _ = conn.execute_batch("ROLLBACK");
     }
     result
 }
 
-async fn apply<'a>(
-    conn: &mut SqliteConnection,
-    ops: impl Iterator<Item = &'a WriteOp>,
-) -> Result<i64> {
+fn apply<'a>(conn: &Connection, ops: impl Iterator<Item = &'a WriteOp>) -> Result<i64> {
     // Rows of the same kind from every request go into shared statements.
     let (rows, rare) = Rows::gather(ops);
+    if rare.is_empty() && rows.is_empty() {
+        return Ok(0);
+    }
+    execute(conn, "BEGIN IMMEDIATE", [])?;
     // State machine and tag changes are rare: when there are any, they run one by one, in
-    // order, first, inside the transaction; the rows of the common kinds follow.
-    let in_transaction = !rare.is_empty();
-    if in_transaction {
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-        for op in rare {
-            apply_single(conn, op).await?;
-        }
+    // order, first; the rows of the common kinds follow.
+    for op in rare {
+        apply_single(conn, op)?;
     }
-    let timers = rows.write(conn, in_transaction).await?;
-    if in_transaction {
-        sqlx::query("COMMIT").execute(&mut *conn).await?;
-    }
+    let timers = rows.write(conn)?;
+    execute(conn, "COMMIT", [])?;
     Ok(timers)
 }
 
 /// Remove a row of `table` (keyed by `arn`) and the resource's tags.
-async fn delete_tagged(conn: &mut SqliteConnection, table: &str, arn: &str) -> Result<()> {
-    sqlx::query(&format!("DELETE FROM {table} WHERE arn = ?"))
-        .bind(arn)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM tags WHERE resource_arn = ?")
-        .bind(arn)
-        .execute(&mut *conn)
-        .await?;
+fn delete_tagged(conn: &Connection, table: &str, arn: &str) -> Result<()> {
+    execute(conn, &format!("DELETE FROM {table} WHERE arn = ?"), [arn])?;
+    execute(conn, "DELETE FROM tags WHERE resource_arn = ?", [arn])?;
     Ok(())
 }
 
-async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
+fn apply_single(conn: &Connection, op: &WriteOp) -> Result<()> {
     match op {
         WriteOp::InsertMapRun { .. }
         | WriteOp::MapItemStarted { .. }
         | WriteOp::MapItemEnded { .. }
         | WriteOp::UpdateMapRun { .. }
         | WriteOp::RedriveMapRun { .. }
-        | WriteOp::EndMapRun { .. } => super::map_runs::apply(conn, op).await?,
+        | WriteOp::EndMapRun { .. } => super::map_runs::apply(conn, op)?,
         WriteOp::InsertStateMachine {
             arn,
             name,
@@ -195,21 +182,22 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
             tracing_configuration,
             revision,
         } => {
-            insert_revision(conn, revision).await?;
-            sqlx::query(
+            insert_revision(conn, revision)?;
+            execute(
+                conn,
                 "INSERT INTO state_machines (arn, name, type, status, revision_id, creation_date_ms, \
                  update_date_ms, logging_configuration, tracing_configuration) \
                  VALUES (?, ?, ?, 'ACTIVE', ?, ?, NULL, ?, ?)",
-            )
-            .bind(arn)
-            .bind(name)
-            .bind(*machine_type)
-            .bind(&revision.revision_id)
-            .bind(creation_date_ms)
-            .bind(logging_configuration)
-            .bind(tracing_configuration)
-            .execute(&mut *conn)
-            .await?;
+                params![
+                    arn,
+                    name,
+                    machine_type.as_str(),
+                    revision.revision_id,
+                    creation_date_ms,
+                    logging_configuration,
+                    tracing_configuration,
+                ],
+            )?;
         }
         WriteOp::UpdateStateMachine {
             arn,
@@ -219,160 +207,112 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
             tracing_configuration,
         } => {
             if let Some(rev) = revision {
-                insert_revision(conn, rev).await?;
-                sqlx::query("UPDATE state_machines SET revision_id = ? WHERE arn = ?")
-                    .bind(&rev.revision_id)
-                    .bind(arn)
-                    .execute(&mut *conn)
-                    .await?;
+                insert_revision(conn, rev)?;
+                execute(
+                    conn,
+                    "UPDATE state_machines SET revision_id = ? WHERE arn = ?",
+                    params![rev.revision_id, arn],
+                )?;
             }
-            sqlx::query(
+            execute(
+                conn,
                 "UPDATE state_machines SET update_date_ms = ?, \
                  logging_configuration = COALESCE(?, logging_configuration), \
                  tracing_configuration = COALESCE(?, tracing_configuration) WHERE arn = ?",
-            )
-            .bind(update_date_ms)
-            .bind(logging_configuration)
-            .bind(tracing_configuration)
-            .bind(arn)
-            .execute(&mut *conn)
-            .await?;
+                params![
+                    update_date_ms,
+                    logging_configuration,
+                    tracing_configuration,
+                    arn
+                ],
+            )?;
         }
         WriteOp::SetStateMachineStatus { arn, status } => {
-            sqlx::query("UPDATE state_machines SET status = ? WHERE arn = ?")
-                .bind(*status)
-                .bind(arn)
-                .execute(&mut *conn)
-                .await?;
+            execute(
+                conn,
+                "UPDATE state_machines SET status = ? WHERE arn = ?",
+                params![status.as_str(), arn],
+            )?;
         }
         WriteOp::DeleteStateMachine { arn } => {
-            delete_tagged(conn, "state_machines", arn).await?;
+            delete_tagged(conn, "state_machines", arn)?;
             for q in sql::DELETE_MACHINE_VERSIONS {
-                sqlx::query(&sql::sqlite(q))
-                    .bind(arn)
-                    .execute(&mut *conn)
-                    .await?;
+                execute(conn, &sql::sqlite(q), [arn])?;
             }
         }
         WriteOp::InsertVersion(v) => {
-            sqlx::query(&sql::sqlite(sql::INSERT_VERSION))
-                .bind(&v.arn)
-                .bind(&v.state_machine_arn)
-                .bind(v.version)
-                .bind(&v.revision_id)
-                .bind(&v.description)
-                .bind(v.creation_date_ms)
-                .execute(&mut *conn)
-                .await?;
+            execute(
+                conn,
+                &sql::sqlite(sql::INSERT_VERSION),
+                params![
+                    v.arn,
+                    v.state_machine_arn,
+                    v.version,
+                    v.revision_id,
+                    v.description,
+                    v.creation_date_ms
+                ],
+            )?;
         }
         WriteOp::DeleteVersion { arn } => {
-            sqlx::query(&sql::sqlite(sql::DELETE_VERSION))
-                .bind(arn)
-                .execute(&mut *conn)
-                .await?;
+            execute(conn, &sql::sqlite(sql::DELETE_VERSION), [arn])?;
         }
         WriteOp::PutAlias(a) => {
-            sqlx::query(&sql::sqlite(sql::PUT_ALIAS))
-                .bind(&a.arn)
-                .bind(&a.state_machine_arn)
-                .bind(&a.name)
-                .bind(&a.description)
-                .bind(&a.routing)
-                .bind(a.creation_date_ms)
-                .bind(a.update_date_ms)
-                .execute(&mut *conn)
-                .await?;
+            execute(
+                conn,
+                &sql::sqlite(sql::PUT_ALIAS),
+                params![
+                    a.arn,
+                    a.state_machine_arn,
+                    a.name,
+                    a.description,
+                    a.routing,
+                    a.creation_date_ms,
+                    a.update_date_ms
+                ],
+            )?;
         }
-        WriteOp::DeleteAlias { arn } => delete_tagged(conn, "state_machine_aliases", arn).await?,
+        WriteOp::DeleteAlias { arn } => delete_tagged(conn, "state_machine_aliases", arn)?,
         WriteOp::InsertExecutionVersion {
             execution_id,
             version_arn,
             alias_arn,
         } => {
-            sqlx::query(&sql::sqlite(sql::INSERT_EXECUTION_VERSION))
-                .bind(execution_id)
-                .bind(version_arn)
-                .bind(alias_arn)
-                .execute(&mut *conn)
-                .await?;
+            execute(
+                conn,
+                &sql::sqlite(sql::INSERT_EXECUTION_VERSION),
+                params![execution_id, version_arn, alias_arn],
+            )?;
         }
         WriteOp::InsertActivity(a) => {
-            sqlx::query(
+            execute(
+                conn,
                 "INSERT INTO activities (arn, name, creation_date_ms) VALUES (?, ?, ?) \
                  ON CONFLICT (arn) DO NOTHING",
-            )
-            .bind(&a.arn)
-            .bind(&a.name)
-            .bind(a.creation_date_ms)
-            .execute(&mut *conn)
-            .await?;
+                params![a.arn, a.name, a.creation_date_ms],
+            )?;
         }
-        WriteOp::DeleteActivity { arn } => delete_tagged(conn, "activities", arn).await?,
+        WriteOp::DeleteActivity { arn } => delete_tagged(conn, "activities", arn)?,
         WriteOp::PutTags { arn, tags } => {
             for (k, v) in tags {
-                sqlx::query(
+                execute(
+                    conn,
                     "INSERT INTO tags (resource_arn, key, value) VALUES (?, ?, ?) \
                      ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value",
-                )
-                .bind(arn)
-                .bind(k)
-                .bind(v)
-                .execute(&mut *conn)
-                .await?;
+                    params![arn, k, v],
+                )?;
             }
         }
         WriteOp::DeleteTags { arn, keys } => {
             for k in keys {
-                sqlx::query("DELETE FROM tags WHERE resource_arn = ? AND key = ?")
-                    .bind(arn)
-                    .bind(k)
-                    .execute(&mut *conn)
-                    .await?;
+                execute(
+                    conn,
+                    "DELETE FROM tags WHERE resource_arn = ? AND key = ?",
+                    params![arn, k],
+                )?;
             }
         }
-        WriteOp::DeleteExecutions { ids } => {
-            // The rows first, and only of executions still closed (a redrive may have made one
-            // RUNNING since the sweep chose it): the children go with the rows removed.
-            let mut removed: Vec<i64> = Vec::with_capacity(ids.len());
-            for chunk in ids.chunks(MAX_PARAMS_PER_STATEMENT) {
-                let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-                    "DELETE FROM execution_rows WHERE status != {} AND id IN (",
-                    super::numbers::RUNNING
-                ));
-                let mut sep = qb.separated(", ");
-                for id in chunk {
-                    sep.push_bind(id);
-                }
-                qb.push(") RETURNING id");
-                removed.extend(qb.build_query_scalar::<i64>().fetch_all(&mut *conn).await?);
-            }
-            for id in &removed {
-                // History rows are keyed by execution and event: one range per execution.
-                sqlx::query("DELETE FROM history_events WHERE key >= ? AND key < ?")
-                    .bind(super::history_key(*id, 0))
-                    .bind(super::history_key(id + 1, 0))
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            for chunk in removed.chunks(MAX_PARAMS_PER_STATEMENT) {
-                for table in [
-                    "timers",
-                    "tasks",
-                    "execution_versions",
-                    "map_run_items",
-                    "map_runs",
-                ] {
-                    let mut qb: QueryBuilder<Sqlite> =
-                        QueryBuilder::new(format!("DELETE FROM {table} WHERE execution_id IN ("));
-                    let mut sep = qb.separated(", ");
-                    for id in chunk {
-                        sep.push_bind(id);
-                    }
-                    qb.push(")");
-                    qb.build().execute(&mut *conn).await?;
-                }
-            }
-        }
+        WriteOp::DeleteExecutions { ids } => delete_executions(conn, ids)?,
         // Written together by `apply`.
         WriteOp::Fence { .. }
         | WriteOp::ExpectRevision { .. }
@@ -388,19 +328,64 @@ async fn apply_single(conn: &mut SqliteConnection, op: &WriteOp) -> Result<()> {
     Ok(())
 }
 
-async fn insert_revision(conn: &mut SqliteConnection, r: &RevisionRow) -> Result<()> {
-    sqlx::query(
+/// `DELETE FROM {table} WHERE {column} IN (...)` for `ids`, plus `tail`.
+fn delete_in(table: &str, column: &str, ids: usize, tail: &str) -> String {
+    let marks = vec!["?"; ids].join(", ");
+    format!("DELETE FROM {table} WHERE {column} IN ({marks}){tail}")
+}
+
+/// Remove closed executions (retention). The rows first, and only of executions still closed
+/// (a redrive may have made one RUNNING since the sweep chose it): the children go with the
+/// rows removed.
+fn delete_executions(conn: &Connection, ids: &[i64]) -> Result<()> {
+    let mut removed: Vec<i64> = Vec::with_capacity(ids.len());
+    let still_closed = format!(" AND status != {} RETURNING id", super::numbers::RUNNING);
+    for chunk in ids.chunks(MAX_PARAMS_PER_STATEMENT) {
+        let sql = delete_in("execution_rows", "id", chunk.len(), &still_closed);
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(chunk), |r| r.get::<_, i64>(0))?;
+        for id in rows {
+            removed.push(id?);
+        }
+    }
+    for id in &removed {
+        // History rows are keyed by execution and event: one range per execution.
+        execute(
+            conn,
+            "DELETE FROM history_events WHERE key >= ? AND key < ?",
+            [super::history_key(*id, 0), super::history_key(id + 1, 0)],
+        )?;
+    }
+    for chunk in removed.chunks(MAX_PARAMS_PER_STATEMENT) {
+        for table in [
+            "timers",
+            "tasks",
+            "execution_versions",
+            "map_run_items",
+            "map_runs",
+        ] {
+            let sql = delete_in(table, "execution_id", chunk.len(), "");
+            conn.prepare(&sql)?
+                .execute(rusqlite::params_from_iter(chunk))?;
+        }
+    }
+    Ok(())
+}
+
+fn insert_revision(conn: &Connection, r: &RevisionRow) -> Result<()> {
+    execute(
+        conn,
         "INSERT INTO state_machine_revisions \
          (revision_id, state_machine_arn, definition, role_arn, description, created_ms) \
          VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&r.revision_id)
-    .bind(&r.state_machine_arn)
-    .bind(&r.definition)
-    .bind(&r.role_arn)
-    .bind(&r.description)
-    .bind(r.created_ms)
-    .execute(&mut *conn)
-    .await?;
+        params![
+            r.revision_id,
+            r.state_machine_arn,
+            r.definition,
+            r.role_arn,
+            r.description,
+            r.created_ms
+        ],
+    )?;
     Ok(())
 }
