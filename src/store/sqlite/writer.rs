@@ -389,3 +389,68 @@ fn insert_revision(conn: &Connection, r: &RevisionRow) -> Result<()> {
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Synchronous};
+    use crate::store::ExecutionRow;
+
+    fn pragma(conn: &Connection, name: &str) -> String {
+        conn.query_row(&format!("PRAGMA {name}"), [], |r| {
+            r.get::<_, rusqlite::types::Value>(0)
+        })
+        .map(|v| match v {
+            rusqlite::types::Value::Integer(i) => i.to_string(),
+            rusqlite::types::Value::Text(t) => t,
+            other => format!("{other:?}"),
+        })
+        .expect("pragma")
+    }
+
+    /// The writer's connection has the settings the durability contract rests on, as the
+    /// configuration gives them.
+    #[tokio::test]
+    async fn the_writers_connection_is_set_as_configured() {
+        for (synchronous, code) in [(Synchronous::Full, "2"), (Synchronous::Normal, "1")] {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let mut config = Config {
+                data_dir: dir.path().to_path_buf(),
+                ..Config::default()
+            };
+            config.sqlite.synchronous = synchronous;
+            config.sqlite.max_size_mib = 8;
+            config.sqlite.checkpoint_pages = 123;
+            let (_reader, conn) = super::super::open_waiting(&config).await.expect("open");
+            assert_eq!(pragma(&conn, "journal_mode"), "wal");
+            assert_eq!(pragma(&conn, "synchronous"), code, "{synchronous:?}");
+            assert_eq!(pragma(&conn, "foreign_keys"), "0");
+            assert_eq!(pragma(&conn, "busy_timeout"), "10000");
+            assert_eq!(pragma(&conn, "wal_autocheckpoint"), "123");
+            let page_size: i64 = pragma(&conn, "page_size").parse().expect("a number");
+            assert_eq!(
+                pragma(&conn, "max_page_count"),
+                (8 * 1024 * 1024 / page_size).to_string()
+            );
+        }
+    }
+
+    /// A taken name fails its commit as a duplicate, leaves nothing of the commit behind, and
+    /// the connection goes on committing.
+    #[tokio::test]
+    async fn a_duplicate_fails_its_commit_whole() {
+        let (store, conn, _dir) = super::super::open_temporary_writer().await;
+        let first = WriteOp::InsertExecution(ExecutionRow::running_for_tests(1, "a", 1));
+        assert_eq!(commit(&conn, [&first].into_iter()).expect("first"), 0);
+        let again = [
+            WriteOp::InsertExecution(ExecutionRow::running_for_tests(2, "b", 2)),
+            WriteOp::InsertExecution(ExecutionRow::running_for_tests(3, "a", 3)),
+        ];
+        assert!(matches!(commit(&conn, again.iter()), Err(Error::Duplicate)));
+        assert!(conn.is_autocommit(), "the failed transaction is closed");
+        assert_eq!(store.max_execution_id().await.expect("max"), 1);
+        let next = WriteOp::InsertExecution(ExecutionRow::running_for_tests(4, "c", 4));
+        commit(&conn, [&next].into_iter()).expect("a later commit");
+        assert_eq!(store.max_execution_id().await.expect("max"), 4);
+    }
+}
