@@ -263,7 +263,7 @@ async fn the_consoles_counts_name_search_and_timers(
     );
     assert!(store.whole_history(4).await.expect("none").is_empty());
 
-    // Commits larger than one script holds (several rounds in one transaction): 600 starts,
+    // Commits larger than one statement holds (several in one transaction): 600 starts,
     // then 600 status changes and a few unchanged, counted once each.
     let many: Vec<WriteOp> = (1000..1600)
         .map(|id| {

@@ -397,9 +397,9 @@ mod tests {
         written
     }
 
-    /// Every row count around each tier's edge, and far past the largest (several scripts in
-    /// one transaction): exactly the given rows land, and the timer count moves by exactly
-    /// what was inserted and deleted.
+    /// Every row count around each tier's edge, and far past the largest (a kind's statement
+    /// run several times in one transaction): exactly the given rows land, and the timer count
+    /// moves by exactly what was inserted and deleted.
     #[tokio::test]
     async fn every_row_lands_whatever_the_count() {
         let (store, conn, _dir) = open().await;
@@ -499,13 +499,13 @@ mod tests {
         }
     }
 
-    /// A failure in a later script of a commit undoes the earlier ones: a commit is whole.
+    /// A failure in a later statement of a commit undoes the earlier ones: a commit is whole.
     #[tokio::test]
-    async fn a_commit_of_several_scripts_fails_whole() {
+    async fn a_commit_of_several_statements_fails_whole() {
         let (store, conn, _dir) = open().await;
         let executions: Vec<ExecutionRow> = (1..=600).map(execution).collect();
         let mut clash = execution(9_999);
-        // The same ARN as the first row: the unique index refuses it in the third script.
+        // The same ARN as the first row: the unique index refuses it in the third statement.
         clash.arn = executions[0].arn.clone();
         clash.name = executions[0].name.clone();
         let mut all: Vec<&ExecutionRow> = executions.iter().collect();

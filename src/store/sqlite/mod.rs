@@ -4,7 +4,8 @@
 //!   and [`SqliteStore`], the ports over a reader and the writer;
 //! - `executions` and `numbers`: reading executions, which are stored by their machine's
 //!   number and their name (migration 0009);
-//! - [`writer`]: the single writer thread that commits queued changes in groups;
+//! - [`writer`]: the single writer thread that commits queued changes in groups, on a
+//!   connection of its own ([`open_writer`], rusqlite); everything else uses sqlx;
 //! - `bulk`: the fixed-shape statements a commit's rows are written with.
 //!
 //! Reads go through read-only connections (`readers`); in WAL mode they never block the writer and

@@ -2,7 +2,8 @@
 //!
 //! It drains the shared write queue ([`crate::store::queue`]) and commits each batch in **one
 //! transaction** (group commit), writing rows of the same kind from every request with one
-//! statement (see `bulk` for the fixed-shape scripts that carry them).
+//! statement (see `bulk` for the fixed-shape statements that carry them). It drives its own
+//! SQLite connection on its own thread, so no statement of a commit waits on another thread.
 //!
 //! If a batch fails (a constraint, a full disk), it is rolled back and each request is retried
 //! alone, so one bad request cannot fail its neighbours.
