@@ -5,7 +5,7 @@ use rusqlite::{params, Connection};
 use super::execute;
 use crate::store::map_runs_sql as runs;
 use crate::store::versions_sql::sqlite;
-use crate::store::{Result, WriteOp};
+use crate::store::{Result, RevisionRow, WriteOp};
 
 /// Apply one change to map runs; any other change is left alone.
 pub(super) fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
@@ -15,19 +15,7 @@ pub(super) fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
             revision,
             items,
         } => {
-            let r = &revision;
-            execute(
-                conn,
-                &sqlite(runs::INSERT_REVISION),
-                params![
-                    r.revision_id,
-                    r.state_machine_arn,
-                    r.definition,
-                    r.role_arn,
-                    r.description,
-                    r.created_ms
-                ],
-            )?;
+            insert_revision(conn, &sqlite(runs::INSERT_REVISION), revision)?;
             // In `insert_map_run`'s order of columns.
             let inserted = execute(
                 conn,
@@ -135,5 +123,23 @@ pub(super) fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
         }
         _ => {}
     }
+    Ok(())
+}
+
+/// Insert revision `r` with `sql`, an insert of its six columns in order: a map run's
+/// children's (the same run created again keeps the first) or a machine's.
+pub(super) fn insert_revision(conn: &Connection, sql: &str, r: &RevisionRow) -> Result<()> {
+    execute(
+        conn,
+        sql,
+        params![
+            r.revision_id,
+            r.state_machine_arn,
+            r.definition,
+            r.role_arn,
+            r.description,
+            r.created_ms
+        ],
+    )?;
     Ok(())
 }

@@ -636,29 +636,32 @@ impl Reader {
     }
 }
 
-/// For tests: a new database in a temporary directory, its read side and the connection a
-/// writer would own.
+/// For tests: a new database in a temporary directory, its read side and a connection to it
+/// from sqlx.
 #[cfg(test)]
 pub(crate) async fn open_temporary() -> (Reader, SqliteConnection, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let config = Config {
-        data_dir: dir.path().to_path_buf(),
-        ..Config::default()
-    };
+    let (dir, config) = temporary_config();
     let (reader, conn) = open(&config).await.expect("open");
     (reader, conn, dir)
 }
 
-/// A database in a temporary directory, with the writer's connection to it.
+/// For tests: a new database in a temporary directory, its read side and the writer's
+/// connection to it.
 #[cfg(test)]
 pub(crate) async fn open_temporary_writer() -> (Reader, rusqlite::Connection, tempfile::TempDir) {
+    let (dir, config) = temporary_config();
+    let (reader, conn) = open_waiting(&config).await.expect("open");
+    (reader, conn, dir)
+}
+
+#[cfg(test)]
+fn temporary_config() -> (tempfile::TempDir, Config) {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = Config {
         data_dir: dir.path().to_path_buf(),
         ..Config::default()
     };
-    let (reader, conn) = open_waiting(&config).await.expect("open");
-    (reader, conn, dir)
+    (dir, config)
 }
 
 /// Checkpoint the WAL into the main file and close a connection [`open`] gave.

@@ -373,22 +373,15 @@ fn delete_executions(conn: &Connection, ids: &[i64]) -> Result<()> {
     Ok(())
 }
 
+/// A machine's revision: its id is new.
 fn insert_revision(conn: &Connection, r: &RevisionRow) -> Result<()> {
-    execute(
+    super::map_runs::insert_revision(
         conn,
         "INSERT INTO state_machine_revisions \
          (revision_id, state_machine_arn, definition, role_arn, description, created_ms) \
          VALUES (?, ?, ?, ?, ?, ?)",
-        params![
-            r.revision_id,
-            r.state_machine_arn,
-            r.definition,
-            r.role_arn,
-            r.description,
-            r.created_ms
-        ],
-    )?;
-    Ok(())
+        r,
+    )
 }
 
 #[cfg(test)]
