@@ -211,14 +211,16 @@ fn connect_options(config: &Config) -> Result<SqliteConnectOptions> {
 pub async fn open_waiting(config: &Config) -> Result<(Reader, rusqlite::Connection)> {
     loop {
         let opened = match open(config).await {
-            Ok((reader, conn)) => {
-                conn.close().await.map_err(classify)?;
-                let config = config.clone();
-                match tokio::task::spawn_blocking(move || open_writer(&config)).await {
-                    Ok(writer) => writer.map(|w| (reader, w)),
-                    Err(e) => Err(Error::Io(std::io::Error::other(e))),
+            Ok((reader, conn)) => match conn.close().await {
+                Ok(()) => {
+                    let config = config.clone();
+                    match tokio::task::spawn_blocking(move || open_writer(&config)).await {
+                        Ok(writer) => writer.map(|w| (reader, w)),
+                        Err(e) => Err(Error::Io(std::io::Error::other(e))),
+                    }
                 }
-            }
+                Err(e) => Err(classify(e)),
+            },
             Err(e) => Err(e),
         };
         match opened {
@@ -232,7 +234,7 @@ pub async fn open_waiting(config: &Config) -> Result<(Reader, rusqlite::Connecti
 }
 
 /// Create the data directory and database if needed, apply migrations, and return the read
-/// side plus the connection the writer will own.
+/// side plus the connection that applied them (the writer opens its own: [`open_writer`]).
 pub async fn open(config: &Config) -> Result<(Reader, SqliteConnection)> {
     open_inner(config).await.map_err(|e| match e {
         Error::Sqlx(e) => classify(e),

@@ -130,7 +130,7 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Request>) {
 
 /// Apply `ops` in one transaction. Rolls back on any error. Returns the change in the number
 /// of stored timers.
-pub(super) fn commit<'a>(conn: &Connection, ops: impl Iterator<Item = &'a WriteOp>) -> Result<i64> {
+fn commit<'a>(conn: &Connection, ops: impl Iterator<Item = &'a WriteOp>) -> Result<i64> {
     let result = apply(conn, ops).map_err(|e| match e {
         Error::Sqlite(e) => super::classify_write(e),
         other => other,
