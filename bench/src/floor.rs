@@ -67,10 +67,10 @@ pub async fn serve(port: u16) -> Result<()> {
 /// `count` calls of a function at `endpoint` through the daemon's Lambda client, from
 /// `clients` tasks; prints calls per second and this process's CPU per call.
 pub async fn calls(endpoint: &str, count: u64, clients: u64) -> Result<()> {
-    let clients = clients.max(1);
     use hourglass::invoke::lambda::{LambdaInvoker, LambdaSettings};
     use hourglass::invoke::{Invocation, Invoker};
 
+    let clients = clients.max(1);
     let invoker = Arc::new(LambdaInvoker::new(LambdaSettings {
         endpoint: endpoint.to_owned(),
         connect_timeout: std::time::Duration::from_secs(5),
