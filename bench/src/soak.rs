@@ -10,8 +10,9 @@
 //! Every minute a row goes to the CSV file: starts and their latency, reads and theirs, the
 //! lateness of the function calls that follow a Wait (the call's arrival minus the start's
 //! send time plus the wait, so at least the wheel's own lateness, never less), the daemon's
-//! RSS, CPU and database size. At the end the drift of each figure is printed: the mean of
-//! the last ten minutes against the mean of minutes 11–20.
+//! RSS, CPU and database size. At the end the drift of each figure is printed: the mean and
+//! the median of the last ten minutes against those of minutes 11–20. The median is the one to
+//! read for the p99s: one minute with a stall of the disk moves a ten-minute mean by half.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -323,7 +324,7 @@ fn dir_bytes(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-/// The change of each figure: the last ten minutes' mean against minutes 11–20's.
+/// The change of each figure: the last ten minutes' mean and median against minutes 11–20's.
 fn drift(rows: &[Vec<f64>]) {
     if rows.len() < 30 {
         println!("drift: needs at least 30 minutes, ran {}", rows.len());
@@ -337,14 +338,33 @@ fn drift(rows: &[Vec<f64>]) {
         ("cpu_pct", 14),
         ("db_mib", 15),
     ];
-    let mean = |rs: &[Vec<f64>], i: usize| rs.iter().map(|r| r[i]).sum::<f64>() / rs.len() as f64;
+    let change = |early: f64, late: f64| (late - early) * 100.0 / early.max(f64::MIN_POSITIVE);
     for (name, i) in names {
-        let early = mean(&rows[10..20], i);
-        let late = mean(&rows[rows.len() - 10..], i);
+        let (first, last) = (
+            column(&rows[10..20], i),
+            column(&rows[rows.len() - 10..], i),
+        );
+        let (early, late) = (mean(&first), mean(&last));
+        let (early_med, late_med) = (median(first), median(last));
         let max = rows[10..].iter().map(|r| r[i]).fold(f64::MIN, f64::max);
         println!(
-            "drift {name}: minutes 11-20 {early:.2}, last 10 {late:.2} ({:+.1}%), max after minute 10 {max:.2}",
-            (late - early) * 100.0 / early.max(f64::MIN_POSITIVE)
+            "drift {name}: minutes 11-20 {early:.2}, last 10 {late:.2} ({:+.1}%); medians {early_med:.2}, {late_med:.2} ({:+.1}%); max after minute 10 {max:.2}",
+            change(early, late),
+            change(early_med, late_med),
         );
     }
+}
+
+fn column(rows: &[Vec<f64>], i: usize) -> Vec<f64> {
+    rows.iter().map(|r| r[i]).collect()
+}
+
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len().max(1) as f64
+}
+
+/// The middle value (`pct` at 50: of an even count, the upper of the two middle ones).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    pct(&values, 50.0)
 }
