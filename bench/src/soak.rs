@@ -12,7 +12,8 @@
 //! send time plus the wait, so at least the wheel's own lateness, never less), the daemon's
 //! RSS, CPU and database size. At the end the drift of each figure is printed: the mean and
 //! the median of the last ten minutes against those of minutes 11–20. The median is the one to
-//! read for the p99s: one minute with a stall of the disk moves a ten-minute mean by half.
+//! read for the p99s: one or two minutes with a stall of the disk can make a ten-minute mean of
+//! p99s several times its median.
 
 use std::collections::HashSet;
 use std::io::Write;
