@@ -19,13 +19,17 @@ def main() -> None:
     path = sys.argv[1]
     mode = sys.argv[2] if len(sys.argv) > 2 else "trigger"
     rows = int(sys.argv[3]) if len(sys.argv) > 3 else 200_000
-    c = sqlite3.connect(path, isolation_level=None)
+    if mode not in ("trigger", "none"):
+        sys.exit(f"mode: trigger or none, not {mode!r}")
+    # Opened read-write but never created: a mistyped path is refused, not made empty.
+    try:
+        c = sqlite3.connect(f"file:{path}?mode=rw", uri=True, isolation_level=None)
+    except sqlite3.OperationalError as e:
+        sys.exit(f"{path}: {e}")
     c.execute("PRAGMA journal_mode=WAL")
     # No fsync: the disk's time is not what is measured.
     c.execute("PRAGMA synchronous=OFF")
     c.execute("PRAGMA cache_size=-2000")
-    if mode not in ("trigger", "none"):
-        sys.exit(f"mode: trigger or none, not {mode!r}")
     if mode == "none":
         c.execute("DROP TRIGGER executions_recounted")
     ids = [r[0] for r in c.execute(

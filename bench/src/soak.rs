@@ -347,7 +347,7 @@ fn drift(rows: &[Vec<f64>]) {
         );
         let (early, late) = (mean(&first), mean(&last));
         let (early_med, late_med) = (median(first), median(last));
-        let max = rows[10..].iter().map(|r| r[i]).fold(f64::MIN, f64::max);
+        let max = column(&rows[10..], i).into_iter().fold(f64::MIN, f64::max);
         println!(
             "drift {name}: minutes 11-20 {early:.2}, last 10 {late:.2} ({:+.1}%); medians {early_med:.2}, {late_med:.2} ({:+.1}%); max after minute 10 {max:.2}",
             change(early, late),
