@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -309,14 +309,15 @@ impl<S: Store> Engine<S> {
     }
 
     /// Handle due timers until `shutdown`: each one runs on its own task, at most
-    /// `max_in_flight` at once (the bound on the firing rate after a restart).
+    /// `max_in_flight` at once while timers fire on time, and up to [`BEHIND_FACTOR`] times as
+    /// many while they wait past their deadlines (see [`FirePermits`]).
     pub async fn run_timers(
         self: Arc<Self>,
         mut fired: mpsc::Receiver<Fired>,
         max_in_flight: usize,
         shutdown: CancellationToken,
     ) {
-        let permits = Arc::new(Semaphore::new(max_in_flight.max(1)));
+        let permits = FirePermits::new(max_in_flight);
         let tasks = tokio_util::task::TaskTracker::new();
         loop {
             let next = tokio::select! {
@@ -324,7 +325,8 @@ impl<S: Store> Engine<S> {
                 _ = shutdown.cancelled() => None,
             };
             let Some(f) = next else { break };
-            let Ok(permit) = permits.clone().acquire_owned().await else {
+            let late_ms = self.clock.now_ms().saturating_sub(f.due_ms);
+            let Some(permit) = permits.acquire(late_ms).await else {
                 break;
             };
             // Boxed, so the task spawned holds a pointer to the timer's work, not the work.
@@ -337,5 +339,109 @@ impl<S: Store> Engine<S> {
         }
         tasks.close();
         tasks.wait().await;
+    }
+}
+
+/// How late (ms) a due timer still waiting for a permit must be before it may take one of the
+/// extra permits: the engine is then behind its deadlines, not merely busy.
+const BEHIND_MS: i64 = 50;
+/// The most timers in flight while behind, as a multiple of `timer.max_in_flight`.
+pub const BEHIND_FACTOR: usize = 4;
+
+/// The permits of timers in flight. While timers fire on time, `max_in_flight` of them are
+/// handled at once, which keeps each commit small and the lateness of a spread of deadlines
+/// low. A burst of deadlines (a million due in the same second) leaves the wheel ahead of the
+/// engine: once a timer has waited [`BEHIND_MS`] past its deadline it may also take one of the
+/// extra permits, up to [`BEHIND_FACTOR`] times as many in flight, so commits grow and each
+/// fire costs less. The extra permits go back as the backlog drains.
+struct FirePermits {
+    base: Arc<Semaphore>,
+    extra: Arc<Semaphore>,
+}
+
+impl FirePermits {
+    fn new(max_in_flight: usize) -> Self {
+        let base = max_in_flight.max(1);
+        Self {
+            base: Arc::new(Semaphore::new(base)),
+            extra: Arc::new(Semaphore::new(base * (BEHIND_FACTOR - 1))),
+        }
+    }
+
+    /// A permit for a timer `late_ms` past its deadline; `None` once the permits are closed.
+    async fn acquire(&self, late_ms: i64) -> Option<OwnedSemaphorePermit> {
+        if let Ok(p) = self.base.clone().try_acquire_owned() {
+            return Some(p);
+        }
+        let on_time_for = BEHIND_MS.saturating_sub(late_ms.max(0));
+        if on_time_for > 0 {
+            tokio::select! {
+                p = self.base.clone().acquire_owned() => return p.ok(),
+                _ = tokio::time::sleep(Duration::from_millis(on_time_for as u64)) => {}
+            }
+        }
+        tokio::select! {
+            biased;
+            p = self.base.clone().acquire_owned() => p.ok(),
+            p = self.extra.clone().acquire_owned() => p.ok(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod fire_permit_tests {
+    use super::*;
+    use std::future::Future;
+    use std::time::Instant;
+
+    /// Whether `f` completes within `ms` (with 0: on its first poll). The waits for "not yet"
+    /// are safe on a slow machine, as a sleep never ends early; those for "done" are generous.
+    async fn within<T>(ms: u64, f: impl Future<Output = T>) -> Option<T> {
+        tokio::time::timeout(Duration::from_millis(ms), f)
+            .await
+            .ok()
+    }
+
+    #[tokio::test]
+    async fn on_time_timers_wait_for_the_base_permits() {
+        let permits = FirePermits::new(2);
+        let a = within(0, permits.acquire(0)).await.flatten();
+        let b = within(0, permits.acquire(0)).await.flatten();
+        assert!(
+            a.is_some() && b.is_some(),
+            "the base permits are taken at once"
+        );
+        // A third timer on time waits: it may not take an extra permit before it is 50 ms late.
+        assert!(within(40, permits.acquire(0)).await.is_none());
+        // A released base permit goes to the waiting timer.
+        drop(a);
+        assert!(within(5_000, permits.acquire(0)).await.flatten().is_some());
+    }
+
+    #[tokio::test]
+    async fn timers_behind_their_deadlines_take_the_extra_permits() {
+        let permits = FirePermits::new(2);
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            held.push(permits.acquire(0).await.expect("base permit"));
+        }
+        // A timer 10 ms late gets an extra permit once it has waited until it is 50 ms late.
+        let started = Instant::now();
+        let p = within(5_000, permits.acquire(10)).await.flatten();
+        held.push(p.expect("extra permit"));
+        assert!(started.elapsed() >= Duration::from_millis(40));
+        // A timer already late takes one on the first poll, up to four times the base in all.
+        for _ in 0..5 {
+            let p = within(0, permits.acquire(500)).await.flatten();
+            held.push(p.expect("extra permit at once"));
+        }
+        assert_eq!(held.len(), 2 * BEHIND_FACTOR);
+        // With every permit out, even a late timer waits until one comes back.
+        assert!(within(100, permits.acquire(500)).await.is_none());
+        held.pop();
+        assert!(within(5_000, permits.acquire(500))
+            .await
+            .flatten()
+            .is_some());
     }
 }
