@@ -86,11 +86,12 @@ async fn conformance_cases_pass_above_the_recorded_floor() {
 }
 
 /// The core cases again with their histories compared event type for event type
-/// (`--strict-history`): a case whose history differs from AWS's fails even when its output
+/// (`--strict-history`), and each event's `previousEventId` where the recording kept the ids
+/// (`--strict-chain`): a case whose history differs from AWS's fails even when its output
 /// matches.
 #[tokio::test]
 async fn core_cases_match_aws_histories_event_for_event_at_99_percent() {
-    let selection = ["--core", "--strict-history"];
+    let selection = ["--core", "--strict-history", "--strict-chain"];
     let replay = corpus::replay_with_floor("conformance", &selection, 99.0).await;
     let n = replay.core_cases();
     replay.assert_ran_and_reached_floor(n);

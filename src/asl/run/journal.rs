@@ -25,6 +25,18 @@
 //!  24  22  MapStateExited
 //! ```
 //!
+//! A Distributed Map's run's success stands aside too, and the Map's success after it leaves
+//! the chain where the run's success left it, so the Map's exit chains to the run's start (as
+//! AWS's histories recorded since November 2024 show; earlier ones chained it to the run's
+//! success):
+//!
+//! ```text
+//!   6   5  MapRunStarted
+//!   7   6  MapRunSucceeded            aside
+//!   8   7  MapStateSucceeded          aside, chained to the last written
+//!   9   6  MapStateExited
+//! ```
+//!
 //! With a cap on the history, an event that would fill the last slot is refused (and every later
 //! one), the step's caller fails the execution, and only its end event is still written.
 //!
@@ -131,7 +143,13 @@ impl Journal {
     }
 
     fn write(&mut self, previous_id: i64, event_type: HistoryEventType, details: Option<String>) {
-        self.chain_to = stands_aside(event_type).then_some(previous_id);
+        let after_run = self
+            .events
+            .last()
+            .is_some_and(|e| e.event_type == HistoryEventType::MapRunSucceeded);
+        if !(succeeds_fanout(event_type) && after_run) {
+            self.chain_to = stands_aside(event_type).then_some(previous_id);
+        }
         self.last_id += 1;
         self.events.push(HistoryEvent {
             id: self.last_id,
@@ -150,6 +168,7 @@ fn stands_aside(t: HistoryEventType) -> bool {
         || matches!(
             t,
             T::MapIterationSucceeded
+                | T::MapRunSucceeded
                 | T::MapIterationFailed
                 | T::MapIterationAborted
                 | T::TaskStateAborted
@@ -228,5 +247,36 @@ mod tests {
             .collect();
         assert_eq!(got, want);
         assert_eq!(j.chain_to(), None);
+    }
+
+    /// A Distributed Map's end, as AWS's recent histories chain it: the exit chains to the
+    /// run's start, past the run's and the Map's successes; a failed run is not set aside.
+    #[test]
+    fn a_map_runs_success_leaves_the_chain_at_its_start() {
+        use HistoryEventType as T;
+        let chain = |types: &[T]| {
+            let mut j = Journal::new(0, None, 5, 0);
+            for t in types {
+                j.append(*t, None);
+            }
+            j.events.iter().map(|e| e.previous_id).collect::<Vec<_>>()
+        };
+        let succeeded = [
+            T::MapStateStarted,   // 1 <- 0
+            T::MapRunStarted,     // 2 <- 1
+            T::MapRunSucceeded,   // 3 <- 2, aside
+            T::MapStateSucceeded, // 4 <- 3 (the last written), aside
+            T::MapStateExited,    // 5 <- 2
+            T::PassStateEntered,  // 6 <- 5
+        ];
+        assert_eq!(chain(&succeeded), [0, 1, 2, 3, 2, 5]);
+        let failed = [
+            T::MapStateStarted, // 1 <- 0
+            T::MapRunStarted,   // 2 <- 1
+            T::MapRunFailed,    // 3 <- 2
+            T::MapStateFailed,  // 4 <- 3
+            T::ExecutionFailed, // 5 <- 4
+        ];
+        assert_eq!(chain(&failed), [0, 1, 2, 3, 4]);
     }
 }
