@@ -15,6 +15,9 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+/// The largest `timer.max_in_flight` accepted.
+pub const MAX_TIMERS_IN_FLIGHT: usize = 1_000_000;
+
 /// The file read when no `--config` is given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "config/hourglass.toml";
 
@@ -615,6 +618,12 @@ impl Config {
             return Err(ConfigError(
                 "timer: load_batch and max_in_flight must be at least 1".into(),
             ));
+        }
+        // Four times as many run while behind; each holds a task and a commit's place.
+        if self.timer.max_in_flight > MAX_TIMERS_IN_FLIGHT {
+            return Err(ConfigError(format!(
+                "timer.max_in_flight must be at most {MAX_TIMERS_IN_FLIGHT}"
+            )));
         }
         if let Some(url) = self.postgres_url() {
             if reqwest::Url::parse(url).is_err() {

@@ -54,6 +54,18 @@ fn bad_values_name_the_key() {
         ("not a port", "HOURGLASS_PORT", "eighty", "port"),
         ("no scheme", "LAMBDA_ENDPOINT", "h:1", "lambda_endpoint"),
         ("not http", "LAMBDA_ENDPOINT", "ftp://h", "lambda_endpoint"),
+        (
+            "no timers",
+            "HOURGLASS_TIMER__MAX_IN_FLIGHT",
+            "0",
+            "max_in_flight",
+        ),
+        (
+            "too many timers",
+            "HOURGLASS_TIMER__MAX_IN_FLIGHT",
+            "1000001",
+            "timer.max_in_flight",
+        ),
     ];
     for (name, var, value, key) in cases {
         figment::Jail::expect_with(|jail| {
