@@ -35,12 +35,13 @@ run() {
     shift
     local log
     log=$(mktemp)
-    firing_cpu "$log" &
+    firing_cpu "$log" >"$log.cpu" &
     local watch=$!
     "$bench" --daemon "$bin" timers --count "$count" --lead-ms "$lead" "$@" >"$log" 2>&1
     wait "$watch"
     grep -v '^\s*$\|^machine' "$log" | tail -3
-    rm -f "$log"
+    cat "$log.cpu"
+    rm -f "$log" "$log.cpu"
 }
 
 for which in after before before after; do
