@@ -3,7 +3,7 @@
 //! finds rows by an ARN, a machine or a name says so in numbers, so that it reads an index
 //! of `execution_rows` rather than every row of the view.
 
-use super::{numbers, sql, Reader, EXECUTION_COLUMNS};
+use super::{direct, numbers, sql, Reader, EXECUTION_COLUMNS};
 use crate::model::ExecutionStatus;
 use crate::store::{console_sql, packed, DescribedExecution, ExecutionRow, Result};
 
@@ -34,12 +34,11 @@ impl Reader {
 
     pub async fn execution_by_id(&self, id: i64) -> Result<Option<ExecutionRow>> {
         let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE id = ?");
-        Ok(packed::unpack_execution(
-            sqlx::query_as(&sql)
-                .bind(id)
-                .fetch_optional(&mut *self.readers.get().await?)
-                .await?,
-        ))
+        let mut rows = self
+            .direct
+            .run(move |conn| direct::executions(conn, &sql, [id]))
+            .await?;
+        Ok(rows.pop())
     }
 
     pub async fn executions_by_ids(&self, ids: &[i64]) -> Result<Vec<ExecutionRow>> {
@@ -47,12 +46,9 @@ impl Reader {
             "SELECT {EXECUTION_COLUMNS} FROM executions WHERE id IN (SELECT value FROM json_each(?))"
         );
         let ids = serde_json::to_string(ids)?;
-        Ok(packed::unpack_executions(
-            sqlx::query_as(&sql)
-                .bind(ids)
-                .fetch_all(&mut *self.readers.get().await?)
-                .await?,
-        ))
+        self.direct
+            .run(move |conn| direct::executions(conn, &sql, [ids]))
+            .await
     }
 
     /// As [`Self::execution_by_arn`] for each of `arns`, with the version each was started
@@ -83,18 +79,18 @@ impl Reader {
                WHERE arn IN (SELECT j.value ->> 3 FROM json_each(?1) AS j))) AS e \
              LEFT JOIN execution_versions AS v ON v.execution_id = e.id"
         );
-        let rows: Vec<DescribedExecution> = sqlx::query_as(&sql)
-            .bind(serde_json::to_string(&keys)?)
-            .fetch_all(&mut *self.readers.get().await?)
+        let keys = serde_json::to_string(&keys)?;
+        let rows = self
+            .direct
+            .run(move |conn| direct::described(conn, &sql, [keys]))
             .await?;
         // A row found by machine and name whose ARN is not the one asked for (as the query by
         // one ARN checks).
         let asked: std::collections::HashSet<&str> = arns.iter().map(String::as_str).collect();
-        Ok(packed::unpack_described(
-            rows.into_iter()
-                .filter(|d| asked.contains(d.row.arn.as_str()))
-                .collect(),
-        ))
+        Ok(rows
+            .into_iter()
+            .filter(|d| asked.contains(d.row.arn.as_str()))
+            .collect())
     }
 
     /// Executions of a state machine, newest first, strictly after the `(start_ms, id)` cursor.

@@ -13,6 +13,7 @@
 
 mod bulk;
 mod console;
+mod direct;
 mod event_types;
 mod executions;
 mod map_runs;
@@ -48,6 +49,8 @@ use crate::model::ExecutionStatus;
 #[derive(Clone, Debug)]
 pub struct Reader {
     pub(crate) readers: readers::Readers,
+    /// Reads on the engine's hot path (see `direct`).
+    direct: direct::DirectReads,
     /// The data directory's lock, held as long as the database is open.
     _lock: std::sync::Arc<std::fs::File>,
 }
@@ -257,9 +260,11 @@ async fn open_inner(config: &Config) -> Result<(Reader, SqliteConnection)> {
         config.sqlite.read_connections,
     )
     .await?;
+    let direct = direct::DirectReads::open(&config.database_path())?;
     Ok((
         Reader {
             readers,
+            direct,
             _lock: std::sync::Arc::new(lock),
         },
         write_conn,
@@ -288,6 +293,7 @@ pub fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File> {
 impl Reader {
     /// Close the read connections.
     pub async fn close(&self) {
+        self.direct.close();
         self.readers.close().await;
     }
 
