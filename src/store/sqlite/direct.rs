@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
-use super::{classify_write, BUSY_TIMEOUT, EXECUTION_COLUMNS, READER_CACHE_KIB};
+use super::open::{classify_write, BUSY_TIMEOUT, READER_CACHE_KIB};
 use crate::model::ExecutionStatus;
 use crate::store::{packed, DescribedExecution, Error, ExecutionRow, Result};
 
@@ -117,7 +117,7 @@ fn serve(conn: &Connection, rx: &Mutex<mpsc::Receiver<Job>>) {
     }
 }
 
-/// The executions `sql` (selecting [`EXECUTION_COLUMNS`]) finds with `params`, their cursors
+/// The executions `sql` (selecting [`EXECUTION_COLUMNS`](super::EXECUTION_COLUMNS)) finds with `params`, their cursors
 /// unpacked.
 pub(super) fn executions(
     conn: &Connection,
@@ -131,7 +131,7 @@ pub(super) fn executions(
     Ok(packed::unpack_executions(rows))
 }
 
-/// The executions `sql` (selecting [`EXECUTION_COLUMNS`], then the version's and the alias's
+/// The executions `sql` (selecting [`EXECUTION_COLUMNS`](super::EXECUTION_COLUMNS), then the version's and the alias's
 /// ARNs) finds with `params`, their cursors unpacked.
 pub(super) fn described(
     conn: &Connection,
@@ -151,10 +151,10 @@ pub(super) fn described(
     Ok(packed::unpack_described(rows))
 }
 
-/// How many columns [`EXECUTION_COLUMNS`] names.
+/// How many columns [`EXECUTION_COLUMNS`](super::EXECUTION_COLUMNS) names.
 const EXECUTION_COLUMN_COUNT: usize = 15;
 
-/// A row of [`EXECUTION_COLUMNS`].
+/// A row of [`EXECUTION_COLUMNS`](super::EXECUTION_COLUMNS).
 fn execution_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRow> {
     let status = row.get_ref(6)?.as_str()?;
     let status = ExecutionStatus::parse(status).ok_or_else(|| {
@@ -186,6 +186,7 @@ fn execution_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::sqlite::EXECUTION_COLUMNS;
 
     fn database() -> (tempfile::TempDir, DirectReads) {
         let dir = tempfile::tempdir().expect("temp dir");
