@@ -10,7 +10,7 @@
 # operation that takes only an executionArn, instead of DescribeExecution). CONNECTIONS sets
 # wrk's connections for the measured run (64 unless given). The daemon's CPU per start is also
 # given by thread name: the runtime's workers, the writer, and SQLite's connection threads (the
-# writer's own, the busiest, apart from the readers').
+# writer's own, the busiest, apart from the readers'), sqlx's and the direct reads'.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="${1:-$here/../../target/release/hourglass}"
@@ -82,10 +82,15 @@ before, after = read(sys.argv[1]), read(sys.argv[2])
 ticks, n = int(sys.argv[3]), max(int(sys.argv[5]) - int(sys.argv[4]), 1)
 used = {t: (name, c - before.get(t, (name, 0))[1]) for t, (name, c) in after.items()}
 # sqlx's SQLite connection threads: the read connections' (and, in builds before the writer
-# drove its own connection on its own thread, the writer's connection's as well).
+# drove its own connection on its own thread, the writer's connection's as well); and the
+# threads of the connections the engine's reads of executions run on (`hourglass-read-N`).
 by_name = {}
 for name, c in used.values():
-    key = "sqlx's SQLite threads" if name.startswith("sqlx-sqlite") else name
+    key = name
+    if name.startswith("sqlx-sqlite"):
+        key = "sqlx's SQLite threads"
+    elif name.startswith("hourglass-read"):
+        key = "the direct read threads"
     by_name[key] = by_name.get(key, 0) + c
 parts = sorted(by_name.items(), key=lambda kv: -kv[1])
 print("per start by thread: " + ", ".join(f"{k} {v * 1e6 / ticks / n:.0f} µs" for k, v in parts if v))

@@ -117,38 +117,46 @@ fn serve(conn: &Connection, rx: &Mutex<mpsc::Receiver<Job>>) {
     }
 }
 
-/// The executions `sql` (selecting [`EXECUTION_COLUMNS`](super::EXECUTION_COLUMNS)) finds with `params`, their cursors
-/// unpacked.
+/// The executions `sql` (selecting [`EXECUTION_COLUMNS`](super::EXECUTION_COLUMNS)) finds
+/// with `params`, their cursors unpacked.
 pub(super) fn executions(
     conn: &Connection,
     sql: &str,
     params: impl rusqlite::Params,
 ) -> rusqlite::Result<Vec<ExecutionRow>> {
-    let rows = conn
-        .prepare_cached(sql)?
-        .query_map(params, execution_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(packed::unpack_executions(rows))
+    Ok(packed::unpack_executions(rows(
+        conn,
+        sql,
+        params,
+        execution_row,
+    )?))
 }
 
-/// The executions `sql` (selecting [`EXECUTION_COLUMNS`](super::EXECUTION_COLUMNS), then the version's and the alias's
-/// ARNs) finds with `params`, their cursors unpacked.
+/// The executions `sql` (selecting [`EXECUTION_COLUMNS`](super::EXECUTION_COLUMNS), then the
+/// version's and the alias's ARNs) finds with `params`, their cursors unpacked.
 pub(super) fn described(
     conn: &Connection,
     sql: &str,
     params: impl rusqlite::Params,
 ) -> rusqlite::Result<Vec<DescribedExecution>> {
-    let rows = conn
-        .prepare_cached(sql)?
-        .query_map(params, |row| {
-            Ok(DescribedExecution {
-                row: execution_row(row)?,
-                version_arn: row.get(EXECUTION_COLUMN_COUNT)?,
-                alias_arn: row.get(EXECUTION_COLUMN_COUNT + 1)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(packed::unpack_described(rows))
+    let described = rows(conn, sql, params, |row| {
+        Ok(DescribedExecution {
+            row: execution_row(row)?,
+            version_arn: row.get(EXECUTION_COLUMN_COUNT)?,
+            alias_arn: row.get(EXECUTION_COLUMN_COUNT + 1)?,
+        })
+    })?;
+    Ok(packed::unpack_described(described))
+}
+
+/// Every row of `sql` with `params`, each as `map` makes it.
+fn rows<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    conn.prepare_cached(sql)?.query_map(params, map)?.collect()
 }
 
 /// How many columns [`EXECUTION_COLUMNS`](super::EXECUTION_COLUMNS) names.
