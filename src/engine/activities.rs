@@ -324,7 +324,7 @@ impl<S: Store> Engine<S> {
 pub(super) fn attempt(state: &ExecutionState, seq: i64) -> Option<&TaskProgress> {
     fn frame(f: &Frame, seq: i64) -> Option<&TaskProgress> {
         f.task
-            .as_ref()
+            .as_deref()
             .filter(|t| t.in_flight == Some(seq))
             .or_else(|| {
                 f.fanout

@@ -167,12 +167,12 @@ mod tests {
     #[test]
     fn what_can_be_redriven() {
         let mut state = crate::asl::ExecutionState::new(serde_json::json!({}));
-        state.redrive = Some(crate::asl::run::RedrivePoint {
+        state.redrive = Some(Box::new(crate::asl::run::RedrivePoint {
             state: "Charge".into(),
             input: serde_json::json!({"order": 1}),
             variables: Default::default(),
             partial: None,
-        });
+        }));
         let cursor = serde_json::to_string(&state).expect("a cursor");
         let std = StateMachineType::Standard;
         let failed = ended(ExecutionStatus::Failed, Some(&cursor), 1_000);

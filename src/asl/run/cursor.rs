@@ -76,7 +76,7 @@ pub struct ExecutionState {
     /// Where a redrive (RedriveExecution) resumes, once the execution failed, timed out or
     /// was aborted in a state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub redrive: Option<RedrivePoint>,
+    pub redrive: Option<Box<RedrivePoint>>,
     /// Redrives so far, and when the last one was.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub redrive_count: u32,
@@ -117,7 +117,7 @@ pub struct RedrivePoint {
     /// The branches or iterations of that state (a Parallel or an inline Map) that had
     /// succeeded: a redrive runs only the others.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub partial: Option<Partial>,
+    pub partial: Option<Box<Partial>>,
 }
 
 /// The branches or iterations of a Parallel or Map state that succeeded, with their outputs
@@ -207,7 +207,7 @@ pub struct Frame {
     pub entered_event_id: i64,
     /// The Task `current` is running.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub task: Option<TaskProgress>,
+    pub task: Option<Box<TaskProgress>>,
     /// Retry bookkeeping of `current`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetryProgress>,
@@ -222,11 +222,11 @@ pub struct Frame {
     pub failed_in: Option<String>,
     /// What the last Parallel or Map state that failed in this frame had finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_partial: Option<Partial>,
+    pub last_partial: Option<Box<Partial>>,
     /// After a redrive: what the state it resumes in had finished before (taken when that
     /// state starts its branches or iterations).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resume: Option<Partial>,
+    pub resume: Option<Box<Partial>>,
 }
 
 impl Frame {

@@ -142,7 +142,7 @@ impl Run<'_> {
             kind: super::call::CallKind::ItemReader,
             mock: None,
         };
-        f.task = Some(super::cursor::TaskProgress {
+        f.task = Some(Box::new(super::cursor::TaskProgress {
             invocation: invocation.clone(),
             parameters: kept,
             in_flight: Some(seq),
@@ -152,7 +152,7 @@ impl Run<'_> {
             submitted: false,
             early: None,
             heartbeat: None,
-        });
+        }));
         self.effects.push(super::Effect::Invoke(invocation));
         Ok(Outcome::Blocked)
     }
@@ -286,11 +286,11 @@ impl Run<'_> {
                 self.complete(state, f, outer, value)
             }
             Err(e) => {
-                f.last_partial = Some(super::cursor::Partial {
+                f.last_partial = Some(Box::new(super::cursor::Partial {
                     state: state.name.clone(),
                     map_run: run,
                     ..Default::default()
-                });
+                }));
                 Ok(self.map_run_failed(e))
             }
         }
@@ -323,7 +323,7 @@ impl Run<'_> {
             kind: CallKind::MapRun,
             mock: None,
         };
-        f.task = Some(TaskProgress {
+        f.task = Some(Box::new(TaskProgress {
             invocation: invocation.clone(),
             parameters: json!({"MapRunSeq": run.seq, "Redrives": run.redrives}),
             in_flight: Some(seq),
@@ -333,7 +333,7 @@ impl Run<'_> {
             submitted: false,
             early: None,
             heartbeat: None,
-        });
+        }));
         self.effects.push(Effect::Invoke(invocation));
     }
 

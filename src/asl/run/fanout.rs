@@ -174,7 +174,7 @@ impl Run<'_> {
         };
         if let Some(err) = fan.error.clone() {
             // What succeeded is kept for a redrive; stop the ones still running, then fail.
-            f.last_partial = Some(fan.partial(&state.name));
+            f.last_partial = Some(Box::new(fan.partial(&state.name)));
             let Some(fan) = f.fanout.as_mut() else {
                 return Ok(Outcome::Blocked);
             };

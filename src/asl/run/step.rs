@@ -161,12 +161,12 @@ pub fn step(
         let ended_in = root.current.clone().or_else(|| root.failed_in.take());
         exec.redrive = match (status, ended_in) {
             (Status::Succeeded, _) | (_, None) => None,
-            (_, Some(state)) => Some(super::cursor::RedrivePoint {
+            (_, Some(state)) => Some(Box::new(super::cursor::RedrivePoint {
                 partial: partial_of(&mut root, &state),
                 state,
                 input: root.input.clone(),
                 variables: root.variables.clone(),
-            }),
+            })),
         };
         run.abandon(&mut root);
         if exec.timeout_due_ms.take().is_some() {
@@ -186,7 +186,7 @@ pub fn step(
 
 /// What the state `state` the execution ended in had finished of its branches or iterations:
 /// those of a failed Parallel or Map, or of one still running at a stop or a timeout.
-fn partial_of(root: &mut super::cursor::Frame, state: &str) -> Option<super::cursor::Partial> {
+fn partial_of(root: &mut super::cursor::Frame, state: &str) -> Option<Box<super::cursor::Partial>> {
     if let Some(p) = root.last_partial.take().filter(|p| p.state == state) {
         return Some(p);
     }
@@ -199,13 +199,13 @@ fn partial_of(root: &mut super::cursor::Frame, state: &str) -> Option<super::cur
         .as_ref()
         .filter(|t| t.invocation.kind == super::call::CallKind::MapRun)
     {
-        return Some(super::cursor::Partial {
+        return Some(Box::new(super::cursor::Partial {
             state: state.to_owned(),
             map_run: Some(super::cursor::MapRunRef::of(t)),
             ..Default::default()
-        });
+        }));
     }
-    root.fanout.as_ref().map(|fan| fan.partial(state))
+    root.fanout.as_ref().map(|fan| Box::new(fan.partial(state)))
 }
 
 /// Write the execution's end event and record its result; the new status, if it ended.

@@ -37,7 +37,7 @@ impl Run<'_> {
         let timeout_secs = io.seconds(spec.timeout.as_ref(), "TimeoutSeconds")?;
         let heartbeat_secs = io.seconds(spec.heartbeat.as_ref(), "HeartbeatSeconds")?;
         let invocation = invocation_for(spec, &parameters)?;
-        f.task = Some(TaskProgress {
+        f.task = Some(Box::new(TaskProgress {
             invocation,
             parameters,
             in_flight: None,
@@ -47,7 +47,7 @@ impl Run<'_> {
             submitted: false,
             early: None,
             heartbeat: None,
-        });
+        }));
         self.schedule(io.state, f);
         Ok(Outcome::Blocked)
     }
