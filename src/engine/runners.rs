@@ -309,8 +309,8 @@ impl<S: Store> Engine<S> {
     }
 
     /// Handle due timers until `shutdown`: each one runs on its own task, at most
-    /// `max_in_flight` at once while timers fire on time, and up to [`BEHIND_FACTOR`] times as
-    /// many while they wait past their deadlines (see [`FirePermits`]).
+    /// `max_in_flight` at once while timers fire on time, and up to `BEHIND_FACTOR` times as
+    /// many while they wait past their deadlines (see `FirePermits`).
     pub async fn run_timers(
         self: Arc<Self>,
         mut fired: mpsc::Receiver<Fired>,

@@ -158,7 +158,7 @@ where
 
     /// The value of `key`, read with whatever other keys are asked for meanwhile.
     ///
-    /// While fewer than [`MAX_INLINE`] callers are reading their own keys and no batch is
+    /// While fewer than `MAX_INLINE` callers are reading their own keys and no batch is
     /// being read, the caller reads its key itself, at once: no task and no hand-off, as a
     /// read without gathering would. Otherwise the key is queued. The first caller reading its
     /// own key to finish (or give up) hands what is queued to a task, which reads it in

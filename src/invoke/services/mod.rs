@@ -1,6 +1,6 @@
 //! Calls to the AWS services of [`crate::model::services`]: over the AWS JSON protocol
 //! (`POST /` with `X-Amz-Target: PREFIX.Operation`), the AWS Query protocol for SNS
-//! ([`query`]) or the REST-JSON protocol for Lambda ([`rest`]), SigV4-signed for the service.
+//! (`query`) or the REST-JSON protocol for Lambda (`rest`), SigV4-signed for the service.
 //!
 //! What the state sees, by form:
 //!
