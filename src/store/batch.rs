@@ -102,7 +102,8 @@ type Reply<T> = oneshot::Sender<Result<Option<T>>>;
 
 /// Most callers that read their own keys at once, each with a query of its own, before keys
 /// are queued and gathered: at this many a burst pays for gathering and a few callers at a
-/// time do not (the SQLite reader pool has four connections).
+/// time do not. (Four was measured when these reads had four SQLite connections; on SQLite
+/// they now have two, `store::sqlite::direct`, where inline reads past two wait in its queue.)
 const MAX_INLINE: usize = 4;
 
 struct Queue<K, V> {

@@ -3,9 +3,34 @@
 //! finds rows by an ARN, a machine or a name says so in numbers, so that it reads an index
 //! of `execution_rows` rather than every row of the view.
 
+use std::sync::LazyLock;
+
 use super::{direct, numbers, sql, Reader, EXECUTION_COLUMNS};
 use crate::model::ExecutionStatus;
 use crate::store::{console_sql, packed, DescribedExecution, ExecutionRow, Result};
+
+/// Reads of the engine's hot path and of DescribeExecution, run on the direct connections;
+/// their text is built once, as their connections' statement caches key them by it.
+static BY_ID: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE id = ?"));
+static BY_IDS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {EXECUTION_COLUMNS} FROM executions WHERE id IN (SELECT value FROM json_each(?))"
+    )
+});
+/// Executions by ARN (`?1`, see [`Reader::described_by_arns`]) with their versions.
+static DESCRIBED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT e.*, v.version_arn, v.alias_arn FROM \
+         (SELECT {EXECUTION_COLUMNS} FROM executions WHERE id IN \
+          (SELECT r.id FROM json_each(?1) AS j JOIN execution_rows AS r \
+           ON r.machine = (SELECT n FROM numbers WHERE text = j.value ->> 0) \
+           AND r.name = iif(j.value ->> 1 = 'u', unhex(j.value ->> 2), j.value ->> 2) \
+           UNION ALL SELECT id FROM execution_rows \
+           WHERE arn IN (SELECT j.value ->> 3 FROM json_each(?1) AS j))) AS e \
+         LEFT JOIN execution_versions AS v ON v.execution_id = e.id"
+    )
+});
 
 /// The number of the machine's ARN `?N`.
 pub(super) fn machine_number(n: u8) -> String {
@@ -33,21 +58,19 @@ impl Reader {
     }
 
     pub async fn execution_by_id(&self, id: i64) -> Result<Option<ExecutionRow>> {
-        let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE id = ?");
+        let sql: &'static str = &BY_ID;
         let mut rows = self
             .direct
-            .run(move |conn| direct::executions(conn, &sql, [id]))
+            .run(move |conn| direct::executions(conn, sql, [id]))
             .await?;
         Ok(rows.pop())
     }
 
     pub async fn executions_by_ids(&self, ids: &[i64]) -> Result<Vec<ExecutionRow>> {
-        let sql = format!(
-            "SELECT {EXECUTION_COLUMNS} FROM executions WHERE id IN (SELECT value FROM json_each(?))"
-        );
+        let sql: &'static str = &BY_IDS;
         let ids = serde_json::to_string(ids)?;
         self.direct
-            .run(move |conn| direct::executions(conn, &sql, [ids]))
+            .run(move |conn| direct::executions(conn, sql, [ids]))
             .await
     }
 
@@ -69,20 +92,11 @@ impl Reader {
                 serde_json::json!([machine, kind, name, arn])
             })
             .collect();
-        let sql = format!(
-            "SELECT e.*, v.version_arn, v.alias_arn FROM \
-             (SELECT {EXECUTION_COLUMNS} FROM executions WHERE id IN \
-              (SELECT r.id FROM json_each(?1) AS j JOIN execution_rows AS r \
-               ON r.machine = (SELECT n FROM numbers WHERE text = j.value ->> 0) \
-               AND r.name = iif(j.value ->> 1 = 'u', unhex(j.value ->> 2), j.value ->> 2) \
-               UNION ALL SELECT id FROM execution_rows \
-               WHERE arn IN (SELECT j.value ->> 3 FROM json_each(?1) AS j))) AS e \
-             LEFT JOIN execution_versions AS v ON v.execution_id = e.id"
-        );
+        let sql: &'static str = &DESCRIBED;
         let keys = serde_json::to_string(&keys)?;
         let rows = self
             .direct
-            .run(move |conn| direct::described(conn, &sql, [keys]))
+            .run(move |conn| direct::described(conn, sql, [keys]))
             .await?;
         // A row found by machine and name whose ARN is not the one asked for (as the query by
         // one ARN checks).
