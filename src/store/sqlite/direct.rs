@@ -10,8 +10,8 @@
 //! They see the database as the sqlx read connections do (WAL, read-only, each statement on
 //! the latest commit), so a read here is as current as one there.
 
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
@@ -29,11 +29,55 @@ const CACHED_STATEMENTS: usize = 16;
 
 type Job = Box<dyn FnOnce(&Connection) + Send>;
 
-/// The threads' queue. Cheap to clone; the threads end when it is closed (or dropped) and
-/// they have run what was queued.
+/// Who a read is for, and so which goes first when both wait: the engine's reads (every fire
+/// and step waits on one) before the API's (DescribeExecution), so a flood of reads from
+/// clients cannot hold up the work they read about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum For {
+    Engine,
+    Api,
+}
+
+/// Reads waiting for a connection, by whom they are for.
+#[derive(Default)]
+struct Waiting {
+    engine: VecDeque<Job>,
+    api: VecDeque<Job>,
+    closed: bool,
+}
+
+#[derive(Default)]
+struct Queue {
+    waiting: Mutex<Waiting>,
+    /// Signalled when a read is queued or the queue closes.
+    changed: Condvar,
+}
+
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, Waiting> {
+        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn close(&self) {
+        self.lock().closed = true;
+        self.changed.notify_all();
+    }
+}
+
+/// The callers' side of the queue: when the last caller lets go, the queue closes.
+struct Callers(Arc<Queue>);
+
+impl Drop for Callers {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+/// The threads' queue. Cheap to clone; the threads end when it is closed (or every clone is
+/// dropped) and they have run what was queued.
 #[derive(Clone)]
 pub(crate) struct DirectReads {
-    queue: Arc<Mutex<Option<mpsc::Sender<Job>>>>,
+    callers: Arc<Callers>,
 }
 
 impl std::fmt::Debug for DirectReads {
@@ -46,36 +90,42 @@ impl DirectReads {
     /// [`CONNECTIONS`] read-only connections to the database at `path`, opened now (so a
     /// database that cannot be read fails here), each on a thread of its own.
     pub(super) fn open(path: &std::path::Path) -> Result<Self> {
-        let (tx, rx) = mpsc::channel::<Job>();
-        let rx = Arc::new(Mutex::new(rx));
+        let queue = Arc::new(Queue::default());
         for i in 0..CONNECTIONS {
             let conn = open_one(path).map_err(classify_write)?;
-            let rx = Arc::clone(&rx);
+            let queue = Arc::clone(&queue);
             std::thread::Builder::new()
                 .name(format!("hourglass-read-{i}"))
-                .spawn(move || serve(&conn, &rx))?;
+                .spawn(move || serve(&conn, &queue))?;
         }
         Ok(Self {
-            queue: Arc::new(Mutex::new(Some(tx))),
+            callers: Arc::new(Callers(queue)),
         })
     }
 
-    /// Run `read` on one of the connections and return what it returns.
+    /// Run `read` on one of the connections, after the reads queued before it for the same
+    /// party and after every queued read of the engine's, and return what it returns.
     pub(super) async fn run<T: Send + 'static>(
         &self,
+        read_for: For,
         read: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T> {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |conn| {
             let _ = tx.send(read(conn));
         });
-        let sent = match &*self.queue.lock().unwrap_or_else(PoisonError::into_inner) {
-            Some(queue) => queue.send(job).is_ok(),
-            None => false,
-        };
-        if !sent {
-            return Err(Error::Unavailable("the database is closed".into()));
+        let queue = &self.callers.0;
+        {
+            let mut waiting = queue.lock();
+            if waiting.closed {
+                return Err(Error::Unavailable("the database is closed".into()));
+            }
+            match read_for {
+                For::Engine => waiting.engine.push_back(job),
+                For::Api => waiting.api.push_back(job),
+            }
         }
+        queue.changed.notify_one();
         match rx.await {
             Ok(result) => result.map_err(classify_write),
             // The read panicked: its thread caught it and goes on.
@@ -85,10 +135,7 @@ impl DirectReads {
 
     /// Take no more reads; the threads end once they have run those queued.
     pub(super) fn close(&self) {
-        self.queue
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        self.callers.0.close();
     }
 }
 
@@ -104,11 +151,27 @@ fn open_one(path: &std::path::Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
-fn serve(conn: &Connection, rx: &Mutex<mpsc::Receiver<Job>>) {
+fn serve(conn: &Connection, queue: &Queue) {
     loop {
-        // One thread waits on the queue at a time; the others wait for the lock.
-        let job = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        let Ok(job) = job else { return };
+        let job = {
+            let mut waiting = queue.lock();
+            loop {
+                if let Some(job) = waiting
+                    .engine
+                    .pop_front()
+                    .or_else(|| waiting.api.pop_front())
+                {
+                    break job;
+                }
+                if waiting.closed {
+                    return;
+                }
+                waiting = queue
+                    .changed
+                    .wait(waiting)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+        };
         // A read that panics fails alone (its caller sees its reply dropped); the thread
         // goes on serving the others.
         if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn))).is_err() {
@@ -216,12 +279,16 @@ mod tests {
         let (_dir, reads) = database();
         for _ in 0..CONNECTIONS * 2 {
             let failed = reads
-                .run(|_conn| -> rusqlite::Result<()> { panic!("a bad read") })
+                .run(For::Engine, |_conn| -> rusqlite::Result<()> {
+                    panic!("a bad read")
+                })
                 .await;
             assert!(matches!(failed, Err(Error::Unavailable(_))), "{failed:?}");
         }
         let n: i64 = reads
-            .run(|conn| conn.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)))
+            .run(For::Api, |conn| {
+                conn.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            })
             .await
             .expect("a read after the panics");
         assert_eq!(n, 0);
@@ -231,7 +298,7 @@ mod tests {
     async fn reads_after_close_are_refused() {
         let (_dir, reads) = database();
         reads.close();
-        let refused = reads.run(|_conn| Ok(())).await;
+        let refused = reads.run(For::Engine, |_conn| Ok(())).await;
         assert!(matches!(refused, Err(Error::Unavailable(_))), "{refused:?}");
     }
 
@@ -239,7 +306,9 @@ mod tests {
     async fn the_connections_read_only() {
         let (_dir, reads) = database();
         let refused = reads
-            .run(|conn| conn.execute("INSERT INTO t (x) VALUES (1)", []))
+            .run(For::Api, |conn| {
+                conn.execute("INSERT INTO t (x) VALUES (1)", [])
+            })
             .await;
         assert!(refused.is_err(), "{refused:?}");
     }
@@ -249,16 +318,88 @@ mod tests {
         let (_dir, reads) = database();
         let sql = "SELECT 1, 'arn', 0, 'sm', 'r', 'n', 'SLEEPING', '{}', NULL, NULL, NULL, 0, \
                    NULL, NULL, 1";
-        let failed = reads.run(move |conn| executions(conn, sql, [])).await;
+        let failed = reads
+            .run(For::Engine, move |conn| executions(conn, sql, []))
+            .await;
         let message = failed.expect_err("an unknown status").to_string();
         assert!(message.contains("SLEEPING"), "{message}");
         let sql = "SELECT 1, 'arn', 0, 'sm', 'r', 'n', 'RUNNING', '{}', NULL, NULL, NULL, 0, \
                    NULL, NULL, 1";
         let rows = reads
-            .run(move |conn| executions(conn, sql, []))
+            .run(For::Engine, move |conn| executions(conn, sql, []))
             .await
             .expect("a known status");
         assert_eq!(rows[0].status, ExecutionStatus::Running);
         assert_eq!(rows[0].last_event_id, 1);
+    }
+
+    #[tokio::test]
+    async fn the_engines_reads_go_before_the_apis_waiting_with_them() {
+        let (_dir, reads) = database();
+        // Hold both connections, each until its own signal.
+        let mut holds = Vec::new();
+        let mut releases = Vec::new();
+        for _ in 0..CONNECTIONS {
+            let (release, wait) = std::sync::mpsc::channel::<()>();
+            let (held, is_held) = oneshot::channel::<()>();
+            let r = reads.clone();
+            holds.push(tokio::spawn(async move {
+                r.run(For::Engine, move |_conn| {
+                    let _ = held.send(());
+                    let _ = wait.recv();
+                    Ok(())
+                })
+                .await
+            }));
+            is_held.await.expect("a connection held");
+            releases.push(release);
+        }
+        // Queued while both are held: two of the API's reads, then one of the engine's.
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let queued = |read_for: For, name: &'static str| {
+            let r = reads.clone();
+            let order = Arc::clone(&order);
+            tokio::spawn(async move {
+                r.run(read_for, move |_conn| {
+                    order.lock().expect("order").push(name);
+                    Ok(())
+                })
+                .await
+            })
+        };
+        let api1 = queued(For::Api, "api 1");
+        let api2 = queued(For::Api, "api 2");
+        let engine = queued(For::Engine, "engine");
+        // Every read is in the queue before one connection is let go.
+        while {
+            let waiting = reads.callers.0.lock();
+            waiting.api.len() + waiting.engine.len() < 3
+        } {
+            tokio::task::yield_now().await;
+        }
+        releases.remove(0).send(()).expect("release one");
+        for read in [engine, api1, api2] {
+            read.await.expect("joined").expect("the read");
+        }
+        assert_eq!(*order.lock().expect("order"), ["engine", "api 1", "api 2"]);
+        releases.remove(0).send(()).expect("release the other");
+        for hold in holds {
+            hold.await.expect("joined").expect("the hold");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_threads_end_when_the_last_caller_lets_go() {
+        let (_dir, reads) = database();
+        let queue = Arc::downgrade(&reads.callers.0);
+        drop(reads);
+        // Each thread holds the queue until it has seen it close.
+        for _ in 0..200 {
+            if queue.strong_count() == 0 {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("{} threads still hold the queue", queue.strong_count());
     }
 }

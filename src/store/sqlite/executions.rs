@@ -61,7 +61,9 @@ impl Reader {
         let sql: &'static str = &BY_ID;
         let mut rows = self
             .direct
-            .run(move |conn| direct::executions(conn, sql, [id]))
+            .run(direct::For::Engine, move |conn| {
+                direct::executions(conn, sql, [id])
+            })
             .await?;
         Ok(rows.pop())
     }
@@ -70,7 +72,9 @@ impl Reader {
         let sql: &'static str = &BY_IDS;
         let ids = serde_json::to_string(ids)?;
         self.direct
-            .run(move |conn| direct::executions(conn, sql, [ids]))
+            .run(direct::For::Engine, move |conn| {
+                direct::executions(conn, sql, [ids])
+            })
             .await
     }
 
@@ -96,7 +100,9 @@ impl Reader {
         let keys = serde_json::to_string(&keys)?;
         let rows = self
             .direct
-            .run(move |conn| direct::described(conn, sql, [keys]))
+            .run(direct::For::Api, move |conn| {
+                direct::described(conn, sql, [keys])
+            })
             .await?;
         // A row found by machine and name whose ARN is not the one asked for (as the query by
         // one ARN checks).
