@@ -36,6 +36,9 @@ def intervals(rows):
             "written_mb": d("write_bytes") / 1e6,
             "rustc": int(r["rustc"] or 0),
             "load1": float(r["load1"] or 0),
+            # Columns added later; older probes lack them.
+            "rss_mib": int(r.get("rss_anon_kb") or 0) / 1024,
+            "sqlite_mib": int(float(r.get("sqlite_mem_b") or 0)) / 2**20,
         }
 
 
@@ -64,7 +67,10 @@ def main() -> None:
         by_min = {}
         for i in intervals(rows):
             by_min.setdefault(int(i["min"]), []).append(i)
-        print("minute commits/s busy slow_commits health_max_ms written_MB/s rustc_samples load1")
+        print(
+            "minute commits/s busy slow_commits health_max_ms written_MB/s rustc_samples load1 "
+            "rss_anon_MiB sqlite_MiB"
+        )
         for m, xs in sorted(by_min.items()):
             secs = sum(x["dt"] for x in xs)
             print(
@@ -73,7 +79,8 @@ def main() -> None:
                 f"{sum(x['slow_commits'] for x in xs):12.0f} "
                 f"{max(x['health_ms'] for x in xs):13.1f} "
                 f"{sum(x['written_mb'] for x in xs) / secs:12.1f} "
-                f"{sum(1 for x in xs if x['rustc']):13d} {xs[-1]['load1']:5.2f}"
+                f"{sum(1 for x in xs if x['rustc']):13d} {xs[-1]['load1']:5.2f} "
+                f"{xs[-1]['rss_mib']:12.1f} {xs[-1]['sqlite_mib']:10.1f}"
             )
     else:
         lo, hi = (float(args[0]), float(args[1])) if len(args) == 2 else (0, float("inf"))

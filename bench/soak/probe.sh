@@ -16,7 +16,7 @@ done
 data=$(tr '\0' ' ' < "/proc/$pid/cmdline" | sed 's/.*--data-dir \([^ ]*\).*/\1/')
 metric() { echo "$1" | awk -v k="$2" 'index($0, k) == 1 {s += $2} END {print s + 0}'; }
 psi() { awk -v k="$2" '$1 == k {sub("total=", "", $5); print $5}' "/proc/pressure/$1"; }
-echo "t,health_ms,commits,commit_sum_s,commits_le_100ms,api_count,cpu_ticks,wal_b,db_b,io_some_us,io_full_us,cpu_some_us,dirty_kb,writeback_kb,rustc,load1,write_bytes" > "$out"
+echo "t,health_ms,commits,commit_sum_s,commits_le_100ms,api_count,cpu_ticks,wal_b,db_b,io_some_us,io_full_us,cpu_some_us,dirty_kb,writeback_kb,rustc,load1,write_bytes,rss_anon_kb,sqlite_mem_b,anon_huge_kb" > "$out"
 while kill -0 "$pid" 2>/dev/null; do
   t=$(date +%s.%N)
   health=$(curl -s -o /dev/null -w '%{time_total}' --max-time 5 "http://127.0.0.1:$port/health")
@@ -37,6 +37,9 @@ while kill -0 "$pid" 2>/dev/null; do
     "$(pgrep -c rustc)"
     "$(cut -d' ' -f1 /proc/loadavg)"
     "$(awk '$1 == "write_bytes:" {print $2}' "/proc/$pid/io")"
+    "$(awk '$1 == "RssAnon:" {print $2}' "/proc/$pid/status")"
+    "$(metric "$m" hourglass_sqlite_memory_bytes)"
+    "$(awk '$1 == "AnonHugePages:" {print $2}' "/proc/$pid/smaps_rollup")"
   )
   (IFS=,; echo "${row[*]}") >> "$out"
   sleep 0.5

@@ -55,6 +55,9 @@ async fn counters_and_gauges_move_when_executions_start_wait_and_finish() {
     );
     assert_eq!(sample(&text, "hourglass_executions_running"), Some(2.0));
     assert_eq!(sample(&text, "hourglass_timers_on_disk"), Some(2.0));
+    // Statements, schemas and page caches of the writer and the readers: well over 64 KiB.
+    let sqlite = sample(&text, "hourglass_sqlite_memory_bytes").expect("SQLite's memory");
+    assert!(sqlite > 65_536.0, "{sqlite}");
     assert_eq!(
         sample(
             &text,
@@ -62,6 +65,19 @@ async fn counters_and_gauges_move_when_executions_start_wait_and_finish() {
         ),
         Some(3.0)
     );
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_daemon_runs_without_transparent_huge_pages() {
+    let daemon = TestDaemon::start().await;
+    let status = std::fs::read_to_string(format!("/proc/{}/status", daemon.pid()))
+        .expect("the daemon's status");
+    let thp = status
+        .lines()
+        .find_map(|l| l.strip_prefix("THP_enabled:"))
+        .expect("the kernel shows THP_enabled");
+    assert_eq!(thp.trim(), "0", "{status}");
 }
 
 #[tokio::test]
