@@ -103,8 +103,8 @@ impl DirectReads {
         })
     }
 
-    /// Run `read` on one of the connections, after the reads queued before it for the same
-    /// party and after every queued read of the engine's, and return what it returns.
+    /// Run `read` on one of the connections and return what it returns. Queued reads run in
+    /// the order they came, the engine's before the API's.
     pub(super) async fn run<T: Send + 'static>(
         &self,
         read_for: For,
