@@ -1,5 +1,6 @@
 //! The one integration-test binary: every test starts the real `hourglass` binary on an
-//! ephemeral port with a temporary data directory and talks to it with `aws-sdk-sfn`.
+//! ephemeral port with a temporary data directory and talks to it with `aws-sdk-sfn`,
+//! except `page_cache`'s, which opens the daemon's SQLite connections in its own process.
 
 mod support;
 
@@ -28,6 +29,7 @@ mod locking;
 mod mocks;
 mod nested;
 mod operations;
+mod page_cache;
 mod recovery;
 mod redrive;
 mod restart;

@@ -67,64 +67,6 @@ async fn counters_and_gauges_move_when_executions_start_wait_and_finish() {
     );
 }
 
-/// SQLite keeps one page cache for all the daemon's connections, bounded by the sum of their
-/// sizes. Writing far more than that keeps SQLite's memory near the sum, well under what was
-/// written.
-#[tokio::test]
-async fn sqlite_memory_stays_bounded_while_the_database_grows() {
-    let daemon = TestDaemon::start().await;
-    let sfn = daemon.sfn();
-    let sm = create(
-        &sfn,
-        "bounded",
-        r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}"#,
-    )
-    .await;
-    // 4,000 executions with 16 KB inputs that hardly compress: about 60 MB written.
-    let mut handles = Vec::new();
-    for client in 0..16u64 {
-        let sfn = sfn.clone();
-        let sm = sm.clone();
-        handles.push(tokio::spawn(async move {
-            let mut x = client.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-            for i in 0..250 {
-                let blob: String = (0..16_000)
-                    .map(|_| {
-                        x ^= x << 13;
-                        x ^= x >> 7;
-                        x ^= x << 17;
-                        char::from(b'!' + (x % 90) as u8)
-                    })
-                    .filter(|c| *c != '"' && *c != '\\')
-                    .collect();
-                start(
-                    &sfn,
-                    &sm,
-                    &format!("e{client}-{i}"),
-                    &format!(r#"{{"b":"{blob}"}}"#),
-                )
-                .await;
-            }
-        }));
-    }
-    for h in crate::support::join_all(handles).await {
-        h.expect("starts");
-    }
-    let written: u64 = ["hourglass.db", "hourglass.db-wal"]
-        .iter()
-        .filter_map(|f| std::fs::metadata(daemon.data_dir().join(f)).ok())
-        .map(|m| m.len())
-        .sum();
-    assert!(written > 40 << 20, "only {written} bytes written");
-    let text = metrics_text(&daemon).await;
-    let sqlite = sample(&text, "hourglass_sqlite_memory_bytes").expect("SQLite's memory");
-    // Page caches of about 3.5 MB in all, plus statements and schemas.
-    assert!(
-        sqlite < 16.0 * 1024.0 * 1024.0,
-        "SQLite holds {sqlite} bytes"
-    );
-}
-
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn the_daemon_runs_without_transparent_huge_pages() {

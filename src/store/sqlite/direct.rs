@@ -92,7 +92,7 @@ impl DirectReads {
     pub(super) fn open(path: &std::path::Path) -> Result<Self> {
         let queue = Arc::new(Queue::default());
         for i in 0..CONNECTIONS {
-            let conn = open_one(path).map_err(classify_write)?;
+            let conn = open_reader(path)?;
             let queue = Arc::clone(&queue);
             std::thread::Builder::new()
                 .name(format!("hourglass-read-{i}"))
@@ -137,6 +137,11 @@ impl DirectReads {
     pub(super) fn close(&self) {
         self.callers.0.close();
     }
+}
+
+/// A read-only connection to the database at `path`, set as the direct reads' are.
+pub fn open_reader(path: &std::path::Path) -> Result<Connection> {
+    open_one(path).map_err(classify_write)
 }
 
 fn open_one(path: &std::path::Path) -> rusqlite::Result<Connection> {

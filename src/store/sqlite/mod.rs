@@ -27,6 +27,7 @@ pub mod writer;
 pub use super::queue::Writer;
 pub use writer::SqliteWriter;
 
+pub use direct::open_reader;
 pub(crate) use open::{classify, classify_write};
 pub use open::{close_writer, lock_data_dir, open, open_waiting, open_writer};
 #[cfg(test)]

@@ -102,14 +102,14 @@ fn open_writer_inner(config: &Config) -> Result<rusqlite::Connection> {
 /// Page cache of the writer's connection, in KiB (SQLite's default).
 ///
 /// The SQLite built into this program keeps one page cache for all of its connections
-/// (`SQLITE_ENABLE_MEMORY_MANAGEMENT`), bounded only by the sum of their `cache_size`: a
-/// connection's pages are dropped when the whole is over that sum, least recently used first.
-/// The readers' pages are dropped whenever they see a newer commit, so the writer's pages
-/// fill whatever the readers leave. The sum is kept near the writer's share for that reason.
+/// (`SQLITE_ENABLE_MEMORY_MANAGEMENT`), bounded by the sum of their `cache_size`: any one
+/// connection may hold nearly all of it, taking over the least recently used pages of the
+/// others. The readers' shares are small for that reason, so that the writer's cache (which
+/// SQLite walks at the end of every write transaction) and SQLite's memory stay near 2 MB.
 const WRITER_CACHE_KIB: u32 = 2_000;
 /// Page cache of each reading connection, in KiB: its share of the cache all connections
-/// share (see [`WRITER_CACHE_KIB`]). A reader's pages only live through one read transaction
-/// while anything is written.
+/// share (see [`WRITER_CACHE_KIB`]). A reader's pages last one read transaction while
+/// anything is written.
 pub(super) const READER_CACHE_KIB: u32 = 256;
 
 fn connect_options(config: &Config) -> Result<SqliteConnectOptions> {
