@@ -178,6 +178,10 @@ pub struct LimitsConfig {
     /// Longest an execution of an Express machine runs before it times out
     /// (`States.Timeout`), as AWS's five minutes. Default `300`.
     pub express_max_duration_secs: u64,
+    /// Seconds a client connection may stay open with no request before the daemon closes
+    /// it, and the longest a client may take to send a request's head; 0 never closes idle
+    /// connections. Each open connection costs about 12 KiB. Default `60`.
+    pub idle_connection_secs: u64,
 }
 
 impl Default for LimitsConfig {
@@ -188,6 +192,7 @@ impl Default for LimitsConfig {
             max_concurrent_requests: 1024,
             request_timeout_secs: 30,
             express_max_duration_secs: 300,
+            idle_connection_secs: 60,
         }
     }
 }

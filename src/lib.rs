@@ -25,6 +25,7 @@ pub mod cluster;
 pub mod config;
 mod console;
 pub mod engine;
+pub mod http;
 pub mod invoke;
 pub mod metrics;
 pub mod model;
@@ -33,7 +34,6 @@ pub mod store;
 pub mod telemetry;
 pub mod timer;
 
-use std::future::IntoFuture;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -94,14 +94,12 @@ pub async fn serve(
         request_timeout: Duration::from_secs(config.limits.request_timeout_secs.max(1)),
         forwarder: forwarder_slot.clone(),
     };
-    let http = tokio::spawn(
-        axum::serve(
-            listener,
-            api::router(app.clone()).merge(console::router(app, &config)),
-        )
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .into_future(),
-    );
+    let http = tokio::spawn(http::serve(
+        listener,
+        api::router(app.clone()).merge(console::router(app, &config)),
+        shutdown.clone(),
+        Duration::from_secs(config.limits.idle_connection_secs),
+    ));
     // Not println!, which panics when stdout is closed: the line is for whoever reads it.
     {
         use std::io::Write;

@@ -31,6 +31,34 @@ fn without_transparent_huge_pages() {
     }
 }
 
+/// How often a runtime worker hands back the memory it freed.
+const COLLECT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Run when a runtime worker runs out of work: at most once every [`COLLECT_EVERY`], let
+/// mimalloc return the pages this thread freed and the empty pages of its arenas. Otherwise it
+/// returns them only when the thread allocates again in that size, and a burst of work (the
+/// buffers of many connections opened while the disk stalled) leaves its pages held after.
+fn collect_now_and_then() {
+    use std::cell::Cell;
+    use std::time::Instant;
+    thread_local! {
+        static LAST: Cell<Option<Instant>> = const { Cell::new(None) };
+    }
+    LAST.with(|last| {
+        let now = Instant::now();
+        if last
+            .get()
+            .is_some_and(|t| now.duration_since(t) < COLLECT_EVERY)
+        {
+            return;
+        }
+        last.set(Some(now));
+        // SAFETY: mi_collect walks the calling thread's own heap and the shared arenas, under
+        // mimalloc's own locks; it takes and returns nothing of ours.
+        unsafe { libmimalloc_sys::mi_collect(true) };
+    });
+}
+
 /// Bytes SQLite holds now, for `/metrics`.
 fn sqlite_memory() -> i64 {
     // SAFETY: a read of SQLite's counters, safe from any thread at any time.
@@ -172,6 +200,7 @@ fn main() -> ExitCode {
 fn run(config: Config) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .on_thread_park(collect_now_and_then)
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async {

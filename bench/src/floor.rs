@@ -1,6 +1,6 @@
 //! `floor`: the least a StartExecution can cost on this machine with the daemon's HTTP stack.
 //!
-//! A server on the same runtime, axum and hyper as the daemon that answers StartExecution as
+//! A server on the same runtime, axum, hyper and accept loop as the daemon that answers StartExecution as
 //! the daemon must at the least: it checks the target header, parses the request and its
 //! input as JSON, reads the machine's ARN, gives the execution a fresh version 7 UUID name and
 //! answers with its ARN and start date. It stores nothing, runs no machine and keeps no
@@ -60,7 +60,13 @@ pub async fn serve(port: u16) -> Result<()> {
         );
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("floor: serving on {}", listener.local_addr()?);
-    axum::serve(listener, app).await?;
+    hourglass::http::serve(
+        listener,
+        app,
+        tokio_util::sync::CancellationToken::new(),
+        std::time::Duration::from_secs(60),
+    )
+    .await?;
     Ok(())
 }
 

@@ -12,6 +12,7 @@ mod cli;
 mod cluster;
 mod compose;
 mod conformance;
+mod connections;
 mod console;
 mod crash;
 mod distributed;

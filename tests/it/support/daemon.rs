@@ -85,6 +85,11 @@ impl TestDaemon {
         format!("http://{}", self.addr)
     }
 
+    /// `host:port` the daemon listens on.
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
     }

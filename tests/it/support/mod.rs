@@ -97,6 +97,11 @@ pub fn rss_kib(pid: u32) -> u64 {
     proc_status_kib(pid, "VmRSS:")
 }
 
+/// The resident memory of a process's own heap and stacks now (not its mapped files), in KiB.
+pub fn rss_anon_kib(pid: u32) -> u64 {
+    proc_status_kib(pid, "RssAnon:")
+}
+
 /// The most resident memory a process has had, in KiB.
 pub fn peak_rss_kib(pid: u32) -> u64 {
     proc_status_kib(pid, "VmHWM:")
