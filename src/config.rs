@@ -180,7 +180,7 @@ pub struct LimitsConfig {
     pub express_max_duration_secs: u64,
     /// Seconds a client connection may stay open with no request before the daemon closes
     /// it, and the longest a client may take to send a request's head; 0 never closes idle
-    /// connections. Each open connection costs about 12 KiB. Default `60`.
+    /// connections; at most a day. Each open connection costs about 12 KiB. Default `60`.
     pub idle_connection_secs: u64,
 }
 
@@ -653,6 +653,12 @@ impl Config {
             return Err(ConfigError(
                 "limits: max_concurrent_requests and request_timeout_secs must be at least 1"
                     .into(),
+            ));
+        }
+        // hyper adds it to the clock: a day is far past any client's idle limit.
+        if self.limits.idle_connection_secs > 86_400 {
+            return Err(ConfigError(
+                "limits: idle_connection_secs must be from 0 to 86400".into(),
             ));
         }
         if self.lambda.max_calls_in_flight == 0 || self.lambda.max_concurrency_per_function == 0 {

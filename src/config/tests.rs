@@ -66,6 +66,12 @@ fn bad_values_name_the_key() {
             "1000001",
             "timer.max_in_flight",
         ),
+        (
+            "idle for ever",
+            "HOURGLASS_LIMITS__IDLE_CONNECTION_SECS",
+            "18446744073709551615",
+            "idle_connection_secs",
+        ),
     ];
     for (name, var, value, key) in cases {
         figment::Jail::expect_with(|jail| {
