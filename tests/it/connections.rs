@@ -159,7 +159,7 @@ async fn the_memory_of_500_connections_is_handed_back_when_they_close() {
     );
 
     drop(open);
-    // Closed connections are noticed at once; the memory goes back within a second or two.
+    // Closed connections are noticed at once; the memory goes back within seconds.
     let mut after = with_them;
     for _ in 0..20 {
         tokio::time::sleep(Duration::from_millis(500)).await;
