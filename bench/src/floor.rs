@@ -1,10 +1,10 @@
 //! `floor`: the least a StartExecution can cost on this machine with the daemon's HTTP stack.
 //!
-//! A server on the same runtime, axum, hyper and accept loop as the daemon that answers StartExecution as
-//! the daemon must at the least: it checks the target header, parses the request and its
-//! input as JSON, reads the machine's ARN, gives the execution a fresh version 7 UUID name and
-//! answers with its ARN and start date. It stores nothing, runs no machine and keeps no
-//! metrics or logs. `bench/wrk/floor.sh` drives it with the same wrk script as the daemon; its
+//! A server on the same runtime, axum, hyper and accept loop as the daemon that answers
+//! StartExecution as the daemon must at the least: it checks the target header, parses the
+//! request and its input as JSON, reads the machine's ARN, gives the execution a fresh version
+//! 7 UUID name and answers with its ARN and start date. It stores nothing, runs no machine and
+//! keeps no metrics or logs. `bench/wrk/floor.sh` drives it with the same wrk script as the daemon; its
 //! CPU per request is a floor under the daemon's CPU per start.
 //!
 //! The same server answers Lambda's Invoke API with the payload, and [`calls`] calls it with the
@@ -64,7 +64,9 @@ pub async fn serve(port: u16) -> Result<()> {
         listener,
         app,
         tokio_util::sync::CancellationToken::new(),
-        std::time::Duration::from_secs(60),
+        std::time::Duration::from_secs(
+            hourglass::config::LimitsConfig::default().idle_connection_secs,
+        ),
     )
     .await?;
     Ok(())

@@ -11,18 +11,8 @@ use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 use aws_sdk_sfn::Client;
 use serde_json::{json, Value};
 
-use crate::support::sfn::{create, describe, finished, history, start, types};
+use crate::support::sfn::{activity, create, describe, finished, history, start, types};
 use crate::support::TestDaemon;
-
-async fn activity(sfn: &Client, name: &str) -> String {
-    sfn.create_activity()
-        .name(name)
-        .send()
-        .await
-        .expect("create activity")
-        .activity_arn()
-        .to_owned()
-}
 
 /// One Task state on `activity`, with these extra fields.
 fn machine(activity: &str, extra: Value) -> String {

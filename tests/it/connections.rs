@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::sfn::{create, start};
+use crate::support::sfn::{activity, create, start};
 use crate::support::{rss_anon_kib, TestDaemon};
 
 /// An AWS JSON 1.0 request as the SDKs send it, keep-alive.
@@ -47,6 +47,14 @@ async fn response(conn: &mut TcpStream) -> (String, String) {
     }
 }
 
+/// Send one request on `conn` and read its answer.
+async fn ask(conn: &mut TcpStream, operation: &str, body: &str) -> (String, String) {
+    conn.write_all(&request(operation, body))
+        .await
+        .expect("send");
+    response(conn).await
+}
+
 /// How long until the daemon closes `conn` (reads nothing but the end), within `limit`.
 async fn closed_after(conn: &mut TcpStream, limit: Duration) -> Duration {
     let begun = Instant::now();
@@ -67,10 +75,7 @@ async fn an_idle_connection_is_closed_after_the_idle_limit_and_a_long_request_is
     // Two requests on one connection, then nothing: closed a second after the last answer.
     let mut idle = TcpStream::connect(daemon.addr()).await.expect("connect");
     for _ in 0..2 {
-        idle.write_all(&request("ListStateMachines", "{}"))
-            .await
-            .expect("send");
-        let (status, body) = response(&mut idle).await;
+        let (status, body) = ask(&mut idle, "ListStateMachines", "{}").await;
         assert!(status.contains(" 200 "), "{status} {body}");
         assert!(body.contains("stateMachines"), "{body}");
     }
@@ -94,14 +99,7 @@ async fn an_idle_connection_is_closed_after_the_idle_limit_and_a_long_request_is
     // A long poll on an activity answered three seconds later, on a connection with a
     // request in progress all that time: it gets its task.
     let sfn = daemon.sfn();
-    let activity = sfn
-        .create_activity()
-        .name("slow-work")
-        .send()
-        .await
-        .expect("create activity")
-        .activity_arn()
-        .to_owned();
+    let activity = activity(&sfn, "slow-work").await;
     let sm = create(
         &sfn,
         "on-activity",
@@ -133,10 +131,7 @@ async fn the_memory_of_500_connections_is_handed_back_when_they_close() {
     let daemon = TestDaemon::start().await;
     let mut warm = TcpStream::connect(daemon.addr()).await.expect("connect");
     for _ in 0..200 {
-        warm.write_all(&request("ListStateMachines", "{}"))
-            .await
-            .expect("send");
-        response(&mut warm).await;
+        ask(&mut warm, "ListStateMachines", "{}").await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let before = rss_anon_kib(daemon.pid());
@@ -144,10 +139,7 @@ async fn the_memory_of_500_connections_is_handed_back_when_they_close() {
     let mut open = Vec::with_capacity(N);
     for _ in 0..N {
         let mut conn = TcpStream::connect(daemon.addr()).await.expect("connect");
-        conn.write_all(&request("ListStateMachines", "{}"))
-            .await
-            .expect("send");
-        response(&mut conn).await;
+        ask(&mut conn, "ListStateMachines", "{}").await;
         open.push(conn);
     }
     tokio::time::sleep(Duration::from_secs(1)).await;

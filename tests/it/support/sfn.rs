@@ -8,6 +8,17 @@ use aws_sdk_sfn::Client;
 
 use super::{eventually, ROLE_ARN};
 
+/// A new activity's ARN.
+pub async fn activity(sfn: &Client, name: &str) -> String {
+    sfn.create_activity()
+        .name(name)
+        .send()
+        .await
+        .expect("create activity")
+        .activity_arn()
+        .to_owned()
+}
+
 pub async fn create(sfn: &Client, name: &str, definition: &str) -> String {
     sfn.create_state_machine()
         .name(name)
