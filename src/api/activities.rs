@@ -26,12 +26,13 @@ pub async fn create_activity(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
     let mut checks = Checks::new();
     let name = checks.required("name", req.str("name")?);
-    let name = match name {
-        Some(n) => shapes::name("name", n, &mut checks)?,
-        None => None,
-    };
+    // A name with a character AWS does not allow is refused after the model's constraints.
+    let name = name
+        .map(|n| shapes::name("name", n, &mut checks))
+        .transpose();
     let tags = req.tags("tags", &mut checks)?;
     checks.done()?;
+    let name = name?.flatten();
     let Some(name) = name else {
         return Err(ApiError::Validation(vec![]));
     };

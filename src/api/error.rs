@@ -49,6 +49,9 @@ pub enum ApiError {
     ExecutionAlreadyExists(String),
     #[error("Resource not found: '{0}'")]
     ResourceNotFound(String),
+    /// ResourceNotFound as AWS answers an update of an alias that does not exist.
+    #[error("Request references a resource that does not exist.")]
+    NoSuchResource,
     #[error("Task Does Not Exist: '{0}'")]
     TaskDoesNotExist(String),
     #[error("Task Timed Out: '{0}'")]
@@ -135,7 +138,7 @@ impl ApiError {
             ApiError::StateMachineDeleting(_) => (SFN, "StateMachineDeleting"),
             ApiError::ExecutionDoesNotExist(_) => (SFN, "ExecutionDoesNotExist"),
             ApiError::ExecutionAlreadyExists(_) => (SFN, "ExecutionAlreadyExists"),
-            ApiError::ResourceNotFound(_) => (SFN, "ResourceNotFound"),
+            ApiError::ResourceNotFound(_) | ApiError::NoSuchResource => (SFN, "ResourceNotFound"),
             ApiError::TaskDoesNotExist(_) => (SFN, "TaskDoesNotExist"),
             ApiError::TaskTimedOut(_) => (SFN, "TaskTimedOut"),
             ApiError::InvalidOutput(_) => (SFN, "InvalidOutput"),

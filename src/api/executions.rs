@@ -32,14 +32,23 @@ struct Start {
 fn start_request(req: &Req, mut checks: Checks) -> Result<Start, ApiError> {
     let sm_arn = checks.required("stateMachineArn", req.str("stateMachineArn")?);
     checks.length("stateMachineArn", sm_arn, 1, 256);
-    let name = match req.str("name")? {
-        Some(n) => shapes::name("name", n, &mut checks)?,
-        None => None,
-    };
+    // A name with a character AWS does not allow is refused after the model's constraints.
+    let name = req
+        .str("name")?
+        .map(|n| shapes::name("name", n, &mut checks))
+        .transpose();
     let input_text = req.str("input")?;
     checks.byte_length_sensitive("input", input_text, 0, MAX_PAYLOAD);
-    checks.length("traceHeader", req.str("traceHeader")?, 0, 256);
+    let trace_header = req.str("traceHeader")?;
+    checks.length("traceHeader", trace_header, 0, 256);
+    checks.pattern(
+        "traceHeader",
+        trace_header,
+        r"\p{ASCII}*",
+        trace_header.is_none_or(|t| t.is_ascii()),
+    );
     checks.done()?;
+    let name = name?.flatten();
     let (sm_arn, test_case) = match sm_arn.unwrap_or_default().split_once('#') {
         Some((arn, case)) => (arn, Some(case.to_owned())),
         None => (sm_arn.unwrap_or_default(), None),
@@ -101,8 +110,7 @@ pub async fn start_execution(app: &Ctx, req: Value) -> Result<Value, ApiError> {
 pub async fn start_sync_execution(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
     let mut checks = Checks::new();
-    let included = req.str("includedData")?;
-    checks.one_of("includedData", included, &["ALL_DATA", "METADATA_ONLY"]);
+    let all = shapes::included_data(&req, &mut checks)?;
     let s = start_request(&req, checks)?;
     let sm = app.engine.state_machine(&s.machine).await?;
     if sm.machine_type != StateMachineType::Express {
@@ -137,7 +145,6 @@ pub async fn start_sync_execution(app: &Ctx, req: Value) -> Result<Value, ApiErr
     let stop_ms = e.stop_ms.unwrap_or(e.start_ms);
     // Billed as AWS bills Express workflows: in 100 ms steps of 64 MB.
     let billed_ms = ((stop_ms - e.start_ms).max(1) + 99) / 100 * 100;
-    let all = included != Some("METADATA_ONLY");
     let mut out = json!({
         "executionArn": e.arn,
         "stateMachineArn": e.state_machine_arn,
@@ -175,9 +182,18 @@ fn execution_arn_member(req: &Req) -> Result<ExecutionArn, ApiError> {
     shapes::execution_arn(arn.unwrap_or_default())
 }
 
+/// The `executionArn` of a Describe request, and its `includedData` checked.
+fn described_arn(req: &Req) -> Result<ExecutionArn, ApiError> {
+    let arn = execution_arn_member(req)?;
+    let mut checks = Checks::new();
+    shapes::included_data(req, &mut checks)?;
+    checks.done()?;
+    Ok(arn)
+}
+
 pub async fn describe_execution(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
-    let arn = execution_arn_member(&req)?;
+    let arn = described_arn(&req)?;
     let described = app.engine.described(&arn).await?;
     let through = described.through();
     let e = described.row;
@@ -230,7 +246,14 @@ pub async fn redrive_execution(app: &Ctx, req: Value) -> Result<Value, ApiError>
     let req = Req::new(req);
     let arn = execution_arn_member(&req)?;
     let mut checks = Checks::new();
-    checks.length("clientToken", req.str("clientToken")?, 1, 64);
+    let token = req.str("clientToken")?;
+    checks.length("clientToken", token, 1, 64);
+    checks.pattern(
+        "clientToken",
+        token,
+        "[!-~]+",
+        token.is_none_or(|t| t.bytes().all(|b| (b'!'..=b'~').contains(&b))),
+    );
     checks.done()?;
     let ms = app.engine.redrive_execution(&arn).await?;
     Ok(json!({ "redriveDate": shapes::epoch_seconds(ms) }))
@@ -324,9 +347,10 @@ pub async fn list_executions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
                 .await?
         }
     };
-    // Executions listed through a version or alias show which they came through.
+    // Executions show the version and alias they were started through, however listed (a map
+    // run's children are started through neither).
     let mut through = std::collections::HashMap::new();
-    if qualifier.is_some() {
+    if map_run.is_none() {
         let ids: Vec<i64> = page.items.iter().map(|e| e.id).collect();
         through = app.engine.execution_versions(&ids).await?;
     }
@@ -360,11 +384,10 @@ pub async fn list_executions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
                 item["mapRunArn"] = json!(run);
                 item["itemCount"] = json!(items_in(&e.input));
             }
-            if redriven > 0 {
-                item["redriveCount"] = json!(redriven);
-                if let Some(ms) = redrive_ms {
-                    item["redriveDate"] = shapes::epoch_seconds(ms);
-                }
+            // AWS lists the count for every execution, 0 for one never redriven.
+            item["redriveCount"] = json!(redriven);
+            if let Some(ms) = redrive_ms.filter(|_| redriven > 0) {
+                item["redriveDate"] = shapes::epoch_seconds(ms);
             }
             if let Some((version, alias)) = through.get(&e.id) {
                 item["stateMachineVersionArn"] = json!(version);
@@ -399,7 +422,7 @@ pub async fn describe_state_machine_for_execution(
     req: Value,
 ) -> Result<Value, ApiError> {
     let req = Req::new(req);
-    let arn = execution_arn_member(&req)?;
+    let arn = described_arn(&req)?;
     let MachineForExecution {
         machine: base,
         revision: rev,
@@ -415,8 +438,12 @@ pub async fn describe_state_machine_for_execution(
         "updateDate": shapes::epoch_seconds(rev.created_ms),
         "loggingConfiguration": full.get("loggingConfiguration").cloned().unwrap_or(Value::Null),
         "tracingConfiguration": full.get("tracingConfiguration").cloned().unwrap_or(Value::Null),
-        "revisionId": rev.revision_id,
+        "encryptionConfiguration": full.get("encryptionConfiguration").cloned().unwrap_or(Value::Null),
     });
+    // The machine's first revision has no revision ID on AWS (null until an update).
+    if rev.created_ms != base.creation_date_ms {
+        out["revisionId"] = json!(rev.revision_id);
+    }
     if let Some(run) = map_run {
         out["mapRunArn"] = json!(run);
         let label = base.name.rsplit_once('/').map_or("", |(_, l)| l);

@@ -13,7 +13,7 @@ pub async fn get_execution_history(app: &Ctx, req: Value) -> Result<Value, ApiEr
     checks.length("executionArn", arn, 1, 256);
     let limit = shapes::page_size(&req, &mut checks)?;
     let token = req.str("nextToken")?;
-    checks.length("nextToken", token, 1, 3096);
+    checks.length("nextToken", token, 1, 1024);
     checks.done()?;
     let arn = shapes::execution_arn(arn.unwrap_or_default())?;
     let reverse = req.bool("reverseOrder")?.unwrap_or(false);

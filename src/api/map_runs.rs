@@ -19,10 +19,10 @@ pub fn map_run_arn(req: &Req) -> Result<String, ApiError> {
             Ok(arn.to_owned())
         }
         Ok(_) => Err(ApiError::InvalidArn(format!(
-            "Invalid Arn: 'Resource type not valid in this context: {}'",
+            "Resource type not valid in this context: {}",
             arn.split(':').nth(5).unwrap_or_default()
         ))),
-        Err(e) => Err(ApiError::InvalidArn(format!("Invalid Arn: '{}'", e.0))),
+        Err(e) => Err(ApiError::InvalidArn(e.0)),
     }
 }
 
@@ -84,14 +84,11 @@ pub async fn list_map_runs(app: &Ctx, req: Value) -> Result<Value, ApiError> {
         .iter()
         .take(limit)
         .map(|r| {
-            let machine = r
-                .state_machine_arn
-                .rsplit_once('/')
-                .map_or(r.state_machine_arn.as_str(), |(m, _)| m);
+            // The run's own machine: the parent's ARN, `/` and the Map state's label.
             let mut item = json!({
                 "executionArn": r.execution_arn,
                 "mapRunArn": r.arn,
-                "stateMachineArn": machine,
+                "stateMachineArn": r.state_machine_arn,
                 "startDate": shapes::epoch_seconds(r.start_ms),
             });
             if let Some(stop) = r.stop_ms {

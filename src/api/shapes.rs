@@ -149,10 +149,23 @@ impl Checks {
         self.length_inner(field, v, min, max, false);
     }
 
-    /// Length bounds in UTF-8 bytes of a sensitive member: AWS's 256 KiB payload and 1 MiB
-    /// definition limits count bytes, so `é` counts twice. The value is not echoed.
+    /// Size bounds in UTF-8 bytes of a sensitive member: AWS's 256 KiB payload and 1 MiB
+    /// definition limits count bytes, so `é` counts twice. AWS words these as sizes and leaves
+    /// the value out: `Value at 'input' failed to satisfy constraint: Member must have size
+    /// less than or equal to 262144 bytes in UTF-8 encoding`.
     pub fn byte_length_sensitive(&mut self, field: &str, v: Option<&str>, min: usize, max: usize) {
-        self.bounds(field, v, v.map(str::len), min, max, false);
+        let Some(n) = v.map(str::len) else { return };
+        let bound = if n > max {
+            format!("less than or equal to {max}")
+        } else if n < min {
+            format!("greater than or equal to {min}")
+        } else {
+            return;
+        };
+        self.0.push(format!(
+            "Value at '{field}' failed to satisfy constraint: Member must have size {bound} \
+             bytes in UTF-8 encoding"
+        ));
     }
 
     fn length_inner(&mut self, field: &str, v: Option<&str>, min: usize, max: usize, show: bool) {
@@ -199,6 +212,35 @@ impl Checks {
                 field,
                 Some(&shown),
                 &format!("Member must have value greater than or equal to {min}"),
+            );
+        }
+    }
+
+    /// A string member that must match the model's `pattern`; `ok` is whether it does.
+    pub fn pattern(&mut self, field: &str, v: Option<&str>, pattern: &str, ok: bool) {
+        let Some(s) = v else { return };
+        if !ok {
+            self.push(
+                field,
+                Some(s),
+                &format!("Member must satisfy regular expression pattern: {pattern}"),
+            );
+        }
+    }
+
+    /// A list member of more or fewer items than the model allows, shown as `shown`.
+    pub fn list_length(&mut self, field: &str, shown: &str, n: usize, min: usize, max: usize) {
+        if n > max {
+            self.push(
+                field,
+                Some(shown),
+                &format!("Member must have length less than or equal to {max}"),
+            );
+        } else if n < min {
+            self.push(
+                field,
+                Some(shown),
+                &format!("Member must have length greater than or equal to {min}"),
             );
         }
     }
@@ -282,6 +324,14 @@ pub fn name(field: &str, v: &str, checks: &mut Checks) -> Result<Option<Name>, A
         Err(NameError::Length) => Ok(None),
         Err(NameError::Character) => Err(ApiError::InvalidName(v.to_owned())),
     }
+}
+
+/// `includedData` (`ALL_DATA`, the default, or `METADATA_ONLY`), checked: whether all data
+/// is asked for.
+pub fn included_data(req: &Req, checks: &mut Checks) -> Result<bool, ApiError> {
+    let included = req.str("includedData")?;
+    checks.one_of("includedData", included, &["ALL_DATA", "METADATA_ONLY"]);
+    Ok(included != Some("METADATA_ONLY"))
 }
 
 /// Page size: `maxResults` 0..=1000, where 0 (or absent) means the default of 100.

@@ -68,6 +68,18 @@ fn default_logging() -> Value {
     json!({"level": "OFF", "includeExecutionData": false})
 }
 
+/// A logging configuration as AWS shows it: what was given, with the level and
+/// `includeExecutionData` it leaves out filled with their defaults.
+fn logging_shown(stored: Option<&str>) -> Value {
+    let mut shown = stored_json(stored, default_logging());
+    if let (Value::Object(m), Value::Object(defaults)) = (&mut shown, default_logging()) {
+        for (k, v) in defaults {
+            m.entry(k).or_insert(v);
+        }
+    }
+    shown
+}
+
 fn default_tracing() -> Value {
     json!({"enabled": false})
 }
@@ -82,14 +94,16 @@ pub async fn create_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiErr
     checks.length("roleArn", role_arn, 1, 256);
     let machine_type = req.str("type")?;
     checks.one_of("type", machine_type, &TYPES);
-    let name = match name {
-        Some(n) => shapes::name("name", n, &mut checks)?,
-        None => None,
-    };
+    // A name with a character AWS does not allow is refused after the model's constraints.
+    let name = name
+        .map(|n| shapes::name("name", n, &mut checks))
+        .transpose();
     let tags = req.tags("tags", &mut checks)?;
     let logging = logging_configuration(&req, &mut checks)?;
     let tracing = tracing_configuration(&req)?;
+    checks.length_sensitive("versionDescription", req.str("versionDescription")?, 0, 256);
     checks.done()?;
+    let name = name?.flatten();
     if req.str("versionDescription")?.is_some() && req.bool("publish")? != Some(true) {
         return Err(ApiError::ValidationMessage(
             "Version description can only be set when publish is true".into(),
@@ -159,7 +173,7 @@ pub fn describe(sm: &StateMachineRow) -> Map<String, Value> {
     );
     m.insert(
         "loggingConfiguration".into(),
-        stored_json(sm.logging_configuration.as_deref(), default_logging()),
+        logging_shown(sm.logging_configuration.as_deref()),
     );
     m.insert(
         "tracingConfiguration".into(),
@@ -171,33 +185,50 @@ pub fn describe(sm: &StateMachineRow) -> Map<String, Value> {
     if let Some(d) = &sm.description {
         m.insert("description".into(), json!(d));
     }
+    // Data at rest is not encrypted with a key of the caller's: AWS shows its own key's type.
+    m.insert(
+        "encryptionConfiguration".into(),
+        json!({"type": "AWS_OWNED_KEY"}),
+    );
     m
 }
 
-fn arn_member(req: &Req, field: &str) -> Result<StateMachineArn, ApiError> {
+/// A required ARN member of 1 to 256 characters, as given.
+fn arn_text<'a>(req: &'a Req, field: &str) -> Result<&'a str, ApiError> {
     let mut checks = Checks::new();
     let arn = checks.required(field, req.str(field)?);
     checks.length(field, arn, 1, 256);
     checks.done()?;
-    shapes::state_machine_arn(arn.unwrap_or_default())
+    Ok(arn.unwrap_or_default())
+}
+
+fn arn_member(req: &Req, field: &str) -> Result<StateMachineArn, ApiError> {
+    shapes::state_machine_arn(arn_text(req, field)?)
+}
+
+/// UpdateStateMachine's `stateMachineArn`. A version or alias is not a machine that can be
+/// updated: AWS answers that no such state machine exists.
+fn updated_arn(req: &Req) -> Result<StateMachineArn, ApiError> {
+    let arn = arn_text(req, "stateMachineArn")?;
+    if let Ok((_, Some(_))) = super::versions::qualified_arn(arn) {
+        return Err(ApiError::StateMachineDoesNotExist(arn.to_owned()));
+    }
+    shapes::state_machine_arn(arn)
 }
 
 pub async fn describe_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
+    let arn = arn_text(&req, "stateMachineArn")?;
     let mut checks = Checks::new();
-    let arn = checks.required("stateMachineArn", req.str("stateMachineArn")?);
-    checks.length("stateMachineArn", arn, 1, 256);
+    shapes::included_data(&req, &mut checks)?;
     checks.done()?;
-    let arn = arn.unwrap_or_default();
     // A version is described as the machine with the version's revision.
     if let (_, Some(q)) = super::versions::qualified_arn(arn)? {
         if !q.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ApiError::InvalidArn(format!("Invalid Arn: '{arn}'")));
+            return Err(ApiError::InvalidArn(arn.to_owned()));
         }
         let (sm, _) = app.engine.described_version(arn).await?;
-        let mut shown = describe(&sm);
-        shown.insert("revisionId".into(), json!(sm.revision_id));
-        return Ok(Value::Object(shown));
+        return Ok(Value::Object(describe(&sm)));
     }
     let arn = shapes::state_machine_arn(arn)?;
     let sm = app.engine.state_machine(&arn).await?;
@@ -206,7 +237,7 @@ pub async fn describe_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiE
 
 pub async fn update_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
-    let arn = arn_member(&req, "stateMachineArn")?;
+    let arn = updated_arn(&req)?;
     let mut checks = Checks::new();
     let definition = req.str("definition")?;
     let role_arn = req.str("roleArn")?;
@@ -214,6 +245,7 @@ pub async fn update_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiErr
     checks.length("roleArn", role_arn, 1, 256);
     let logging = logging_configuration(&req, &mut checks)?;
     let tracing = tracing_configuration(&req)?;
+    checks.length_sensitive("versionDescription", req.str("versionDescription")?, 0, 256);
     checks.done()?;
     if definition.is_none() && role_arn.is_none() && logging.is_none() && tracing.is_none() {
         return Err(ApiError::MissingRequiredParameter(
@@ -221,8 +253,14 @@ pub async fn update_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiErr
         ));
     }
     if let Some(d) = definition {
-        // An Express machine's own limits are checked against its type when it is stored.
         check_definition(d, StateMachineType::Standard)?;
+        // An Express machine refuses on update what it refuses on create. A machine that does
+        // not exist is answered by the update below.
+        if let Ok(sm) = app.engine.state_machine(&arn).await {
+            if sm.machine_type == StateMachineType::Express {
+                check_definition(d, StateMachineType::Express)?;
+            }
+        }
     }
     let publish_too = req.bool("publish")? == Some(true);
     let version_description = req.str("versionDescription")?;

@@ -16,6 +16,10 @@ fn tagged_resource(req: &Req) -> Result<Tagged, ApiError> {
     checks.length("resourceArn", arn, 1, 256);
     checks.done()?;
     let arn = arn.unwrap_or_default();
+    // A version or alias of a machine takes no tags: AWS answers that there is no such resource.
+    if let Ok((_, Some(_))) = super::versions::qualified_arn(arn) {
+        return Err(ApiError::ResourceNotFound(arn.to_owned()));
+    }
     match arn::parse(arn) {
         Ok(Resource::StateMachine { .. }) => StateMachineArn::parse(arn)
             .map(Tagged::Machine)

@@ -35,7 +35,7 @@ fn version_member(req: &Req, field: &str) -> Result<(StateMachineArn, String), A
     let arn = arn_member(req, field)?;
     match qualified_arn(&arn)? {
         (machine, Some(q)) if q.bytes().all(|b| b.is_ascii_digit()) => Ok((machine, arn)),
-        _ => Err(ApiError::InvalidArn(format!("Invalid Arn: '{arn}'"))),
+        _ => Err(ApiError::InvalidArn(arn)),
     }
 }
 
@@ -44,7 +44,7 @@ fn alias_member(req: &Req, field: &str) -> Result<(StateMachineArn, String), Api
     let arn = arn_member(req, field)?;
     match qualified_arn(&arn)? {
         (machine, Some(q)) if !q.bytes().all(|b| b.is_ascii_digit()) => Ok((machine, arn)),
-        _ => Err(ApiError::InvalidArn(format!("Invalid Arn: '{arn}'"))),
+        _ => Err(ApiError::InvalidArn(arn)),
     }
 }
 
@@ -60,7 +60,7 @@ fn unqualified(req: &Req) -> Result<StateMachineArn, ApiError> {
     let arn = arn_member(req, "stateMachineArn")?;
     match qualified_arn(&arn)? {
         (machine, None) => Ok(machine),
-        _ => Err(ApiError::InvalidArn(format!("Invalid Arn: '{arn}'"))),
+        _ => Err(ApiError::InvalidArn(arn)),
     }
 }
 
@@ -146,8 +146,9 @@ pub async fn delete_state_machine_version(app: &Ctx, req: Value) -> Result<Value
     Ok(json!({}))
 }
 
-/// `routingConfiguration`, checked as AWS checks it: one or two versions, each once, with
-/// weights from 0 to 100 that add up to 100.
+/// `routingConfiguration`, checked as AWS checks it: first the model's constraints (one or two
+/// items, each with an ARN and a weight from 0 to 100), then version ARNs only, their weights
+/// adding up to 100, each version once, all of one machine. The messages are AWS's.
 fn routing(req: &Req, required: bool) -> Result<Option<Vec<Route>>, ApiError> {
     let Some(list) = req.array("routingConfiguration")? else {
         if required {
@@ -158,77 +159,108 @@ fn routing(req: &Req, required: bool) -> Result<Option<Vec<Route>>, ApiError> {
         return Ok(None);
     };
     let mut checks = Checks::new();
-    if list.is_empty() || list.len() > 2 {
-        checks.length("routingConfiguration", Some(&"x".repeat(list.len())), 1, 2);
-        checks.done()?;
+    let items: Vec<(Option<&str>, Option<i64>)> = list
+        .iter()
+        .map(|item| {
+            (
+                item.get("stateMachineVersionArn").and_then(Value::as_str),
+                item.get("weight").and_then(Value::as_i64),
+            )
+        })
+        .collect();
+    let shown: Vec<String> = items
+        .iter()
+        .map(|(arn, weight)| {
+            let weight = weight.map_or("null".to_owned(), |w| w.to_string());
+            format!(
+                "RoutingConfigurationListItem(stateMachineVersionArn={}, weight={weight})",
+                arn.unwrap_or("null")
+            )
+        })
+        .collect();
+    checks.list_length(
+        "routingConfiguration",
+        &format!("[{}]", shown.join(", ")),
+        items.len(),
+        1,
+        2,
+    );
+    for (i, (arn, weight)) in items.iter().enumerate() {
+        let at = format!("routingConfiguration.{}.member", i + 1);
+        checks.required(&format!("{at}.stateMachineVersionArn"), *arn);
+        checks.length(&format!("{at}.stateMachineVersionArn"), *arn, 1, 256);
+        checks.required(&format!("{at}.weight"), *weight);
+        checks.range(&format!("{at}.weight"), *weight, 0, 100);
     }
-    let mut routes = Vec::with_capacity(list.len());
-    for item in list {
-        let arn = item
-            .get("stateMachineVersionArn")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                ApiError::ValidationMessage(
-                    "Each routing configuration must name a stateMachineVersionArn".into(),
-                )
-            })?;
-        let weight = item.get("weight").and_then(Value::as_i64).ok_or_else(|| {
-            ApiError::ValidationMessage("Each routing configuration must have a weight".into())
-        })?;
-        if !(0..=100).contains(&weight) {
-            return Err(ApiError::ValidationMessage(format!(
-                "Invalid weight {weight}: a weight must be between 0 and 100"
-            )));
-        }
-        match qualified_arn(arn)? {
-            (_, Some(q)) if q.bytes().all(|b| b.is_ascii_digit()) => {}
-            _ => return Err(ApiError::InvalidArn(format!("Invalid Arn: '{arn}'"))),
-        }
+    checks.done()?;
+    let mut routes = Vec::with_capacity(items.len());
+    let mut machines = Vec::with_capacity(items.len());
+    let mut all_versions = true;
+    for (arn, weight) in items {
+        let (arn, weight) = (arn.unwrap_or_default(), weight.unwrap_or_default());
+        let (machine, qualifier) = qualified_arn(arn)?;
+        all_versions &= qualifier.is_some_and(|q| q.bytes().all(|b| b.is_ascii_digit()));
+        machines.push(machine.into_string());
         routes.push(Route {
             state_machine_version_arn: arn.to_owned(),
-            weight: weight as u32,
+            weight: u32::try_from(weight).unwrap_or_default(),
         });
     }
+    let arns = || {
+        let listed: Vec<&str> = routes
+            .iter()
+            .map(|r| r.state_machine_version_arn.as_str())
+            .collect();
+        format!("[{}]", listed.join(", "))
+    };
+    if !all_versions {
+        return Err(ApiError::ValidationMessage(format!(
+            "Routing configuration must contain state machine version ARNs. Received: {}",
+            arns()
+        )));
+    }
     if routes.iter().map(|r| r.weight).sum::<u32>() != 100 {
-        return Err(ApiError::ValidationMessage(
-            "Sum of routing configuration weights must be equal to 100".into(),
-        ));
+        let weights: Vec<String> = routes.iter().map(|r| r.weight.to_string()).collect();
+        return Err(ApiError::ValidationMessage(format!(
+            "Sum of routing configuration weights must equal 100. Received: [{}]",
+            weights.join(", ")
+        )));
     }
     if routes.len() == 2
         && routes[0].state_machine_version_arn == routes[1].state_machine_version_arn
     {
-        return Err(ApiError::ValidationMessage(
-            "Routing configuration must contain distinct version ARNs".into(),
-        ));
+        return Err(ApiError::ValidationMessage(format!(
+            "Routing configuration must contain distinct state machine version ARNs. \
+             Received: {}",
+            arns()
+        )));
     }
-    let machines: Vec<String> = routes
-        .iter()
-        .filter_map(|r| qualified_arn(&r.state_machine_version_arn).ok())
-        .map(|(m, _)| m.into_string())
-        .collect();
     if machines.windows(2).any(|w| w[0] != w[1]) {
-        return Err(ApiError::ValidationMessage(
-            "Routing configuration must contain versions of the same state machine".into(),
-        ));
+        return Err(ApiError::ValidationMessage(format!(
+            "Routing configuration must contain versions of the same state machine. \
+             Received: {}",
+            arns()
+        )));
     }
     Ok(Some(routes))
 }
 
-/// An alias's name: 1 to 80 characters, letters, digits, `-` and `_`, not only digits.
+/// The model's pattern for an alias's name (CharacterRestrictedName): letters, digits, `-`,
+/// `_` and `.`, with at least one that is not a digit.
+const ALIAS_NAME_PATTERN: &str = r"^(?=.*[a-zA-Z_\-\.])[a-zA-Z0-9_\-\.]+$";
+
+/// An alias's name: 1 to 80 characters of [`ALIAS_NAME_PATTERN`].
 fn alias_name(req: &Req) -> Result<&str, ApiError> {
     let mut checks = Checks::new();
     let name = checks.required("name", req.str("name")?);
     checks.length("name", name, 1, 80);
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
+    let valid = name.is_some_and(|n| {
+        n.bytes().all(allowed) && n.bytes().any(|b| allowed(b) && !b.is_ascii_digit())
+    });
+    checks.pattern("name", name, ALIAS_NAME_PATTERN, valid);
     checks.done()?;
-    let name = name.unwrap_or_default();
-    let valid = name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
-        && !name.bytes().all(|b| b.is_ascii_digit());
-    if !valid {
-        return Err(ApiError::InvalidName(name.to_owned()));
-    }
-    Ok(name)
+    Ok(name.unwrap_or_default())
 }
 
 pub async fn create_state_machine_alias(app: &Ctx, req: Value) -> Result<Value, ApiError> {
@@ -294,7 +326,13 @@ pub async fn update_state_machine_alias(app: &Ctx, req: Value) -> Result<Value, 
     let alias = app
         .engine
         .update_alias(&machine, &arn, description.map(str::to_owned), routes)
-        .await?;
+        .await
+        .map_err(|e| match e {
+            crate::engine::Error::ResourceNotFound(missing) if missing == arn => {
+                ApiError::NoSuchResource
+            }
+            other => other.into(),
+        })?;
     Ok(json!({ "updateDate": shapes::epoch_seconds(alias.update_date_ms) }))
 }
 
@@ -305,10 +343,24 @@ pub async fn delete_state_machine_alias(app: &Ctx, req: Value) -> Result<Value, 
     Ok(json!({}))
 }
 
+/// ListStateMachineAliases of a machine, or of one of its versions: the aliases that route to
+/// it.
 pub async fn list_state_machine_aliases(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
-    let machine = unqualified(&req)?;
-    let aliases = app.engine.aliases(machine.as_str()).await?;
+    let arn = arn_member(&req, "stateMachineArn")?;
+    let (machine, version) = match qualified_arn(&arn)? {
+        (machine, None) => (machine, None),
+        (machine, Some(q)) if q.bytes().all(|b| b.is_ascii_digit()) => (machine, Some(&arn)),
+        _ => return Err(ApiError::InvalidArn(arn)),
+    };
+    let mut aliases = app.engine.aliases(machine.as_str()).await?;
+    if let Some(version) = version {
+        aliases.retain(|a| {
+            routes(a)
+                .iter()
+                .any(|r| &r.state_machine_version_arn == version)
+        });
+    }
     listed(
         &req,
         "alias",

@@ -135,7 +135,9 @@ impl<S: Store> Engine<S> {
         if existing.status == StateMachineStatus::Deleting {
             return Err(Error::StateMachineDeleting(arn));
         }
-        let now = self.clock.now_ms();
+        // Later than the creation, so that a revision made at the creation's millisecond is
+        // the first one and no other.
+        let now = self.clock.now_ms().max(existing.creation_date_ms + 1);
         let revision = (req.definition.is_some() || req.role_arn.is_some()).then(|| RevisionRow {
             revision_id: uuid::Uuid::new_v4().to_string(),
             state_machine_arn: arn.clone(),

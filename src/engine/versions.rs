@@ -71,12 +71,12 @@ impl<S: Store> Engine<S> {
             .state_machine(arn)
             .await?
             .ok_or_else(|| Error::StateMachineDoesNotExist(arn.to_owned()))?;
-        if revision_id.is_some_and(|r| r != sm.revision_id) {
-            return Err(Error::Conflict(
-                "Failed to publish the State Machine version. The revision ID provided does not \
-                 match the current state machine revision ID"
-                    .into(),
-            ));
+        if let Some(given) = revision_id.filter(|r| *r != sm.revision_id) {
+            return Err(Error::Conflict(format!(
+                "Failed to publish the State Machine version for revision {given}. The current \
+                 State Machine revision is {}.",
+                sm.revision_id
+            )));
         }
         let versions = self.store.versions(arn).await?;
         if let Some(v) = versions.iter().find(|v| v.revision_id == sm.revision_id) {
@@ -123,7 +123,7 @@ impl<S: Store> Engine<S> {
                     .iter()
                     .any(|r| r.state_machine_version_arn == version_arn)
             })
-            .map(|a| a.arn)
+            .map(|a| a.name)
             .collect();
         if !referencing.is_empty() {
             return Err(Error::Conflict(format!(
@@ -177,10 +177,11 @@ impl<S: Store> Engine<S> {
             if existing.description == description && self::routes(&existing) == routes {
                 return Ok(existing);
             }
-            return Err(Error::Conflict(format!(
+            return Err(Error::Conflict(
                 "Failed to create alias because an alias with the same name and a different \
-                 routing configuration already exists: '{arn}'"
-            )));
+                 routing configuration already exists."
+                    .into(),
+            ));
         }
         if self.store.aliases(machine.as_str()).await?.len() >= MAX_ALIASES {
             return Err(Error::ServiceQuotaExceeded(format!(
@@ -309,6 +310,9 @@ impl<S: Store> Engine<S> {
             .await?
             .ok_or_else(missing)?;
         sm.arn = v.arn.clone();
+        // The machine's first revision shows no revision ID (AWS's is null until an update);
+        // `describe` shows one only with an update date.
+        sm.update_date_ms = (rev.created_ms != sm.creation_date_ms).then_some(rev.created_ms);
         sm.revision_id = rev.revision_id;
         sm.definition = rev.definition;
         sm.role_arn = rev.role_arn;

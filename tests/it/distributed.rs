@@ -391,7 +391,11 @@ async fn the_map_run_operations_work_from_the_aws_cli() {
         .as_str()
         .expect("a map run")
         .to_owned();
-    assert_eq!(runs["mapRuns"][0]["stateMachineArn"], sm.as_str());
+    // The run's machine is the Map state's: the parent's ARN and the label, as AWS lists it.
+    assert_eq!(
+        runs["mapRuns"][0]["stateMachineArn"],
+        format!("{sm}/Doubler").as_str()
+    );
     let d = crate::cli::aws(&daemon, &["describe-map-run", "--map-run-arn", &run]);
     assert_eq!(d["status"], "SUCCEEDED");
     assert_eq!(d["itemCounts"]["total"], 4);

@@ -298,6 +298,109 @@ async fn a_next_token_the_daemon_did_not_issue_is_invalid_token() {
     );
 }
 
+/// Members checked against the model as AWS checks them: `includedData`'s enum, the 1024
+/// characters of GetExecutionHistory's token, the 256 of a version's description, and the
+/// characters of `traceHeader` and a redrive's `clientToken`.
+#[tokio::test]
+async fn less_used_members_are_checked_against_the_model() {
+    let daemon = TestDaemon::start().await;
+    let sfn = daemon.sfn();
+    let sm = create(&sfn, "members", PASS_DEFINITION).await;
+    let execution = crate::support::sfn::start(&sfn, &sm, "run", "{}").await;
+    let enum_refusal = "1 validation error detected: Value 'SOME' at 'includedData' failed to \
+                        satisfy constraint: Member must satisfy enum value set: [ALL_DATA, \
+                        METADATA_ONLY]";
+    let bogus = || aws_sdk_sfn::types::IncludedData::from("SOME");
+
+    let answers = [
+        sfn.describe_state_machine()
+            .state_machine_arn(&sm)
+            .included_data(bogus())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| code_and_message(&e)),
+        sfn.describe_execution()
+            .execution_arn(&execution)
+            .included_data(bogus())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| code_and_message(&e)),
+        sfn.describe_state_machine_for_execution()
+            .execution_arn(&execution)
+            .included_data(bogus())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| code_and_message(&e)),
+    ];
+    for answer in answers {
+        assert_eq!(
+            answer,
+            Err(("ValidationException".to_owned(), enum_refusal.to_owned()))
+        );
+    }
+    let metadata_only = sfn
+        .describe_execution()
+        .execution_arn(&execution)
+        .included_data(aws_sdk_sfn::types::IncludedData::MetadataOnly)
+        .send()
+        .await;
+    assert!(metadata_only.is_ok(), "{metadata_only:?}");
+
+    let err = sfn
+        .get_execution_history()
+        .execution_arn(&execution)
+        .next_token("t".repeat(1025))
+        .send()
+        .await
+        .expect_err("a token over 1024 characters");
+    let (code, message) = code_and_message(&err);
+    assert_eq!(code, "ValidationException");
+    assert!(
+        message.ends_with("Member must have length less than or equal to 1024"),
+        "{message}"
+    );
+
+    let err = sfn
+        .update_state_machine()
+        .state_machine_arn(&sm)
+        .definition(PASS_DEFINITION)
+        .publish(true)
+        .version_description("d".repeat(257))
+        .send()
+        .await
+        .expect_err("a version description over 256 characters");
+    let (code, message) = code_and_message(&err);
+    assert_eq!(code, "ValidationException");
+    assert!(message.contains("'versionDescription'"), "{message}");
+
+    let err = sfn
+        .start_execution()
+        .state_machine_arn(&sm)
+        .trace_header("Root=é")
+        .send()
+        .await
+        .expect_err("a trace header that is not ASCII");
+    let (code, message) = code_and_message(&err);
+    assert_eq!(code, "ValidationException");
+    assert!(
+        message.contains("at 'traceHeader' failed to satisfy constraint: Member must satisfy regular expression pattern"),
+        "{message}"
+    );
+    let err = sfn
+        .redrive_execution()
+        .execution_arn(&execution)
+        .client_token("with space")
+        .send()
+        .await
+        .expect_err("a client token with a space");
+    let (code, message) = code_and_message(&err);
+    assert_eq!(code, "ValidationException");
+    assert!(message.contains("at 'clientToken'"), "{message}");
+}
+
 #[tokio::test]
 async fn an_unknown_execution_is_execution_does_not_exist() {
     let daemon = TestDaemon::start().await;

@@ -334,6 +334,13 @@ async fn list_executions_returns_the_newest_first() {
         .collect();
     started.reverse();
     assert_eq!(arns, started, "newest first");
+    assert!(
+        listed
+            .executions()
+            .iter()
+            .all(|e| e.redrive_count() == Some(0)),
+        "a count of 0 for each, as AWS lists them"
+    );
     let item = &listed.executions()[0];
     assert_eq!(item.name(), "third");
     assert_eq!(item.state_machine_arn(), sm);
@@ -463,10 +470,39 @@ async fn describe_state_machine_for_execution_returns_the_machine_it_ran() {
     assert_eq!(d.definition(), PASS_DEFINITION);
     assert_eq!(d.role_arn(), ROLE_ARN);
     assert!(d.update_date().secs() > 0, "an update date");
-    assert!(
-        d.revision_id().is_some_and(|r| !r.is_empty()),
-        "a revision id"
+    assert_eq!(
+        d.revision_id(),
+        None,
+        "the first revision has no id, as on AWS"
     );
+
+    let updated = sfn
+        .update_state_machine()
+        .state_machine_arn(&sm)
+        .definition(r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Result":2,"End":true}}}"#)
+        .send()
+        .await
+        .expect("update");
+    let later = start(&sfn, &sm, "run-2", "{}").await;
+    let d = sfn
+        .describe_state_machine_for_execution()
+        .execution_arn(&later)
+        .send()
+        .await
+        .expect("describe state machine for the later execution");
+    assert_eq!(
+        d.revision_id(),
+        updated.revision_id(),
+        "an update's revision"
+    );
+    let d = sfn
+        .describe_state_machine_for_execution()
+        .execution_arn(&arn)
+        .send()
+        .await
+        .expect("describe state machine for the first execution again");
+    assert_eq!(d.definition(), PASS_DEFINITION, "the revision it ran");
+    assert_eq!(d.revision_id(), None);
 }
 
 /// The SDKs send StartSyncExecution to `sync-<endpoint host>`, which does not resolve for

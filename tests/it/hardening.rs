@@ -396,7 +396,10 @@ async fn definitions_over_1_mib_and_inputs_over_256_kib_are_refused_at_the_edge(
     let (code, message) = code_and_message(&err);
     assert_eq!(code, "ValidationException");
     assert!(
-        message.contains("Member must have length less than or equal to 1048576"),
+        message.contains(
+            "Value at 'definition' failed to satisfy constraint: Member must have size less \
+             than or equal to 1048576 bytes in UTF-8 encoding"
+        ),
         "{message}"
     );
     let sm = create(&sfn, "small", WAIT_AN_HOUR).await;
@@ -412,9 +415,10 @@ async fn definitions_over_1_mib_and_inputs_over_256_kib_are_refused_at_the_edge(
         .expect_err("an input over 256 KiB");
     let (code, message) = code_and_message(&err);
     assert_eq!(code, "ValidationException");
-    assert!(
-        message.contains("Member must have length less than or equal to 262144"),
-        "{message}"
+    assert_eq!(
+        message,
+        "1 validation error detected: Value at 'input' failed to satisfy constraint: Member \
+         must have size less than or equal to 262144 bytes in UTF-8 encoding"
     );
 }
 
@@ -440,9 +444,10 @@ async fn the_256_kib_input_limit_counts_utf8_bytes_not_characters() {
         .expect_err("an input over 256 KiB in bytes");
     let (code, message) = code_and_message(&err);
     assert_eq!(code, "ValidationException");
-    assert!(
-        message.contains("Member must have length less than or equal to 262144"),
-        "{message}"
+    assert_eq!(
+        message,
+        "1 validation error detected: Value at 'input' failed to satisfy constraint: Member \
+         must have size less than or equal to 262144 bytes in UTF-8 encoding"
     );
     // The 1 MiB definition limit counts bytes too.
     let pad = "é".repeat(524_288);

@@ -757,3 +757,93 @@ async fn tag_operations_on_an_unknown_state_machine_are_resource_not_found() {
     assert_eq!(code_and_message(&untag), want, "UntagResource");
     assert_eq!(code_and_message(&list), want, "ListTagsForResource");
 }
+
+/// An Express machine refuses on update what it refuses on create (AWS's message), and a
+/// standard one takes the same definition.
+#[tokio::test]
+async fn an_express_machine_refuses_an_activity_on_update_too() {
+    let daemon = TestDaemon::start().await;
+    let sfn = daemon.sfn();
+    let act = crate::support::sfn::activity(&sfn, "approve").await;
+    let with_activity = format!(
+        r#"{{"StartAt":"ActivityTask","States":{{"ActivityTask":{{"Type":"Task","Resource":"{act}","End":true}}}}}}"#
+    );
+    let express = sfn
+        .create_state_machine()
+        .name("quick")
+        .definition(PASS_DEFINITION)
+        .role_arn(ROLE_ARN)
+        .r#type(StateMachineType::Express)
+        .send()
+        .await
+        .expect("create an Express machine")
+        .state_machine_arn()
+        .to_owned();
+    let err = sfn
+        .update_state_machine()
+        .state_machine_arn(&express)
+        .definition(&with_activity)
+        .send()
+        .await
+        .expect_err("an activity in an Express machine");
+    assert_eq!(
+        code_and_message(&err),
+        (
+            "InvalidDefinition".to_owned(),
+            "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Express state machine \
+             does not support Activity ARN at /States/ActivityTask/Resource'"
+                .to_owned()
+        )
+    );
+    let standard = create(&sfn, "slow", PASS_DEFINITION).await;
+    sfn.update_state_machine()
+        .state_machine_arn(&standard)
+        .definition(&with_activity)
+        .send()
+        .await
+        .expect("a standard machine takes an activity");
+}
+
+/// DescribeStateMachine fills what AWS fills: a logging configuration given without a level or
+/// `includeExecutionData` shows their defaults, and the encryption is AWS's own key.
+#[tokio::test]
+async fn a_partial_logging_configuration_is_shown_with_the_defaults() {
+    let daemon = TestDaemon::start().await;
+    let sfn = daemon.sfn();
+    let sm = sfn
+        .create_state_machine()
+        .name("quiet")
+        .definition(PASS_DEFINITION)
+        .role_arn(ROLE_ARN)
+        .logging_configuration(LoggingConfiguration::builder().build())
+        .send()
+        .await
+        .expect("create")
+        .state_machine_arn()
+        .to_owned();
+    let d = sfn
+        .describe_state_machine()
+        .state_machine_arn(&sm)
+        .send()
+        .await
+        .expect("describe");
+    // As sent, not as the SDK fills it in.
+    let raw = crate::support::api::post_raw(
+        &daemon.url(),
+        "AWSStepFunctions.DescribeStateMachine",
+        &serde_json::json!({ "stateMachineArn": sm }).to_string(),
+    )
+    .await;
+    assert_eq!(raw.status, 200, "{:?}", raw.body);
+    assert_eq!(
+        raw.body["loggingConfiguration"],
+        serde_json::json!({"level": "OFF", "includeExecutionData": false})
+    );
+    let encryption = d
+        .encryption_configuration()
+        .expect("an encryption configuration");
+    assert_eq!(
+        encryption.r#type(),
+        &aws_sdk_sfn::types::EncryptionType::AwsOwnedKey
+    );
+}

@@ -189,6 +189,27 @@ async fn versions_and_aliases_route_starts_and_survive_a_sigkill() {
         let version = e.state_machine_version_arn().unwrap_or_default();
         assert!(version == v1 || version == v2, "{version}");
     }
+    // Listed by the machine's own ARN, each still shows what it came through (as AWS does).
+    let by_machine = sfn
+        .list_executions()
+        .state_machine_arn(&sm)
+        .max_results(1000)
+        .send()
+        .await
+        .expect("ListExecutions of the machine");
+    let via_alias = by_machine
+        .executions()
+        .iter()
+        .filter(|e| e.state_machine_alias_arn() == Some(alias.as_str()))
+        .count();
+    assert_eq!(via_alias, through_alias.executions().len());
+    let direct = by_machine
+        .executions()
+        .iter()
+        .find(|e| e.execution_arn() == on_v1)
+        .expect("the start on v1");
+    assert_eq!(direct.state_machine_version_arn(), Some(v1.as_str()));
+    assert_eq!(direct.state_machine_alias_arn(), None);
 
     // A version an alias routes to cannot be deleted.
     let refused = sfn
@@ -360,5 +381,273 @@ async fn an_alias_routing_90_10_splits_1000_starts_within_binomial_bounds() {
     assert!(
         (second - mean).abs() <= 5.0 * sd,
         "{second} of {STARTS} starts went to the 10% version"
+    );
+}
+
+/// The refusals of versions and aliases, with AWS's codes and messages as recorded against AWS:
+/// names, routes, conflicts, a missing alias, and version ARNs where a machine or a resource
+/// that takes tags is asked for.
+#[tokio::test]
+async fn versions_and_aliases_are_refused_in_aws_words() {
+    let daemon = TestDaemon::start().await;
+    let sfn = daemon.sfn();
+    let created = sfn
+        .create_state_machine()
+        .name("worded")
+        .definition(answering("one"))
+        .role_arn(ROLE_ARN)
+        .publish(true)
+        .send()
+        .await
+        .expect("CreateStateMachine");
+    let sm = created.state_machine_arn().to_owned();
+    let v1 = created.state_machine_version_arn().expect("v1").to_owned();
+    let described = sfn
+        .describe_state_machine()
+        .state_machine_arn(&v1)
+        .send()
+        .await
+        .expect("DescribeStateMachine of v1");
+    assert_eq!(
+        described.revision_id(),
+        None,
+        "the first revision has no id"
+    );
+    let v2 = updated_and_published(&sfn, &sm, "two").await;
+    let described = sfn
+        .describe_state_machine()
+        .state_machine_arn(&v2)
+        .send()
+        .await
+        .expect("DescribeStateMachine of v2");
+    assert!(described.revision_id().is_some(), "an update's revision");
+
+    let refusal = |name: &str| {
+        format!(
+            "1 validation error detected: Value '{name}' at 'name' failed to satisfy constraint: \
+             Member must satisfy regular expression pattern: \
+             ^(?=.*[a-zA-Z_\\-\\.])[a-zA-Z0-9_\\-\\.]+$"
+        )
+    };
+    for name in ["123", "INVALID ALIAS", "!INVALID", "ALIAS@"] {
+        let err = sfn
+            .create_state_machine_alias()
+            .name(name)
+            .routing_configuration(route(&v1, 100))
+            .send()
+            .await
+            .expect_err(name);
+        assert_eq!(
+            code_and_message(&err),
+            ("ValidationException".to_owned(), refusal(name))
+        );
+    }
+    let dotted = sfn
+        .create_state_machine_alias()
+        .name("live.v1")
+        .routing_configuration(route(&v1, 100))
+        .send()
+        .await
+        .expect("a name with a dot")
+        .state_machine_alias_arn()
+        .to_owned();
+
+    let refused = |routes: Vec<RoutingConfigurationListItem>| {
+        let sfn = sfn.clone();
+        async move {
+            let err = sfn
+                .create_state_machine_alias()
+                .name("routed")
+                .set_routing_configuration(Some(routes))
+                .send()
+                .await
+                .expect_err("refused routes");
+            code_and_message(&err)
+        }
+    };
+    let invalid = |message: String| ("ValidationException".to_owned(), message);
+    assert_eq!(
+        refused(vec![route(&sm, 50), route(&v2, 50)]).await,
+        invalid(format!(
+            "Routing configuration must contain state machine version ARNs. Received: [{sm}, {v2}]"
+        ))
+    );
+    assert_eq!(
+        refused(vec![route(&v1, 70), route(&v2, 29)]).await,
+        invalid("Sum of routing configuration weights must equal 100. Received: [70, 29]".into())
+    );
+    assert_eq!(
+        refused(vec![route(&v1, 50), route(&v1, 50)]).await,
+        invalid(format!(
+            "Routing configuration must contain distinct state machine version ARNs. \
+             Received: [{v1}, {v1}]"
+        ))
+    );
+    assert_eq!(
+        refused(vec![route(&v1, 101)]).await,
+        invalid(
+            "1 validation error detected: Value '101' at 'routingConfiguration.1.member.weight' \
+             failed to satisfy constraint: Member must have value less than or equal to 100"
+                .into()
+        )
+    );
+    assert_eq!(
+        refused(vec![route(&v1, 50), route(&v2, 30), route(&v1, 20)]).await,
+        invalid(format!(
+            "1 validation error detected: Value '[RoutingConfigurationListItem(\
+             stateMachineVersionArn={v1}, weight=50), RoutingConfigurationListItem(\
+             stateMachineVersionArn={v2}, weight=30), RoutingConfigurationListItem(\
+             stateMachineVersionArn={v1}, weight=20)]' at 'routingConfiguration' failed to \
+             satisfy constraint: Member must have length less than or equal to 2"
+        ))
+    );
+
+    // Conflicts.
+    let alias = sfn
+        .create_state_machine_alias()
+        .name("prod")
+        .routing_configuration(route(&v2, 100))
+        .send()
+        .await
+        .expect("CreateStateMachineAlias")
+        .state_machine_alias_arn()
+        .to_owned();
+    let err = sfn
+        .create_state_machine_alias()
+        .name("prod")
+        .routing_configuration(route(&v1, 100))
+        .send()
+        .await
+        .expect_err("the same name, other routes");
+    assert_eq!(
+        code_and_message(&err),
+        (
+            "ConflictException".to_owned(),
+            "Failed to create alias because an alias with the same name and a different routing \
+             configuration already exists."
+                .to_owned()
+        )
+    );
+    let err = sfn
+        .delete_state_machine_version()
+        .state_machine_version_arn(&v2)
+        .send()
+        .await
+        .expect_err("v2 is routed to");
+    assert_eq!(
+        code_and_message(&err),
+        (
+            "ConflictException".to_owned(),
+            "Version to be deleted must not be referenced by an alias. Current list of aliases \
+             referencing this version: [prod]"
+                .to_owned()
+        )
+    );
+    let current = sfn
+        .describe_state_machine()
+        .state_machine_arn(&sm)
+        .send()
+        .await
+        .expect("DescribeStateMachine")
+        .revision_id()
+        .expect("the current revision")
+        .to_owned();
+    let err = sfn
+        .publish_state_machine_version()
+        .state_machine_arn(&sm)
+        .revision_id("an-old-one")
+        .send()
+        .await
+        .expect_err("a stale revision");
+    assert_eq!(
+        code_and_message(&err),
+        (
+            "ConflictException".to_owned(),
+            format!(
+                "Failed to publish the State Machine version for revision an-old-one. The \
+                 current State Machine revision is {current}."
+            )
+        )
+    );
+
+    // A missing alias, and the aliases of one version.
+    let err = sfn
+        .update_state_machine_alias()
+        .state_machine_alias_arn(format!("{sm}:nosuch"))
+        .description("d")
+        .send()
+        .await
+        .expect_err("no such alias");
+    assert_eq!(
+        code_and_message(&err),
+        (
+            "ResourceNotFound".to_owned(),
+            "Request references a resource that does not exist.".to_owned()
+        )
+    );
+    let of_version = |version: String| {
+        let sfn = sfn.clone();
+        async move {
+            let listed = sfn
+                .list_state_machine_aliases()
+                .state_machine_arn(version)
+                .send()
+                .await
+                .expect("ListStateMachineAliases of a version");
+            let arns: Vec<String> = listed
+                .state_machine_aliases()
+                .iter()
+                .map(|a| a.state_machine_alias_arn().to_owned())
+                .collect();
+            arns
+        }
+    };
+    assert_eq!(of_version(v1.clone()).await, [dotted]);
+    assert_eq!(of_version(v2.clone()).await, [alias]);
+
+    // A version is not a machine to update, nor a resource that takes tags.
+    let err = sfn
+        .update_state_machine()
+        .state_machine_arn(&v2)
+        .role_arn(ROLE_ARN)
+        .send()
+        .await
+        .expect_err("a version is not updated");
+    assert_eq!(
+        code_and_message(&err),
+        (
+            "StateMachineDoesNotExist".to_owned(),
+            format!("State Machine Does Not Exist: '{v2}'")
+        )
+    );
+    let err = sfn
+        .tag_resource()
+        .resource_arn(&v1)
+        .tags(
+            aws_sdk_sfn::types::Tag::builder()
+                .key("k")
+                .value("v")
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("a version takes no tags");
+    assert_eq!(
+        code_and_message(&err),
+        (
+            "ResourceNotFound".to_owned(),
+            format!("Resource not found: '{v1}'")
+        )
+    );
+    // A machine's ARN where a version's is asked for: its reason once, not twice.
+    let err = sfn
+        .delete_state_machine_version()
+        .state_machine_version_arn(&sm)
+        .send()
+        .await
+        .expect_err("not a version");
+    assert_eq!(
+        code_and_message(&err),
+        ("InvalidArn".to_owned(), format!("Invalid Arn: '{sm}'"))
     );
 }
