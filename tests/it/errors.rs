@@ -310,36 +310,24 @@ async fn less_used_members_are_checked_against_the_model() {
     let enum_refusal = "1 validation error detected: Value 'SOME' at 'includedData' failed to \
                         satisfy constraint: Member must satisfy enum value set: [ALL_DATA, \
                         METADATA_ONLY]";
-    let bogus = || aws_sdk_sfn::types::IncludedData::from("SOME");
-
-    let answers = [
-        sfn.describe_state_machine()
-            .state_machine_arn(&sm)
-            .included_data(bogus())
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| code_and_message(&e)),
-        sfn.describe_execution()
-            .execution_arn(&execution)
-            .included_data(bogus())
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| code_and_message(&e)),
-        sfn.describe_state_machine_for_execution()
-            .execution_arn(&execution)
-            .included_data(bogus())
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| code_and_message(&e)),
-    ];
-    for answer in answers {
-        assert_eq!(
-            answer,
-            Err(("ValidationException".to_owned(), enum_refusal.to_owned()))
-        );
+    for (operation, member, arn) in [
+        ("DescribeStateMachine", "stateMachineArn", &sm),
+        ("DescribeExecution", "executionArn", &execution),
+        (
+            "DescribeStateMachineForExecution",
+            "executionArn",
+            &execution,
+        ),
+    ] {
+        let body = format!(r#"{{"{member}":"{arn}","includedData":"SOME"}}"#);
+        let answer = post_raw(
+            &daemon.url(),
+            &format!("AWSStepFunctions.{operation}"),
+            &body,
+        )
+        .await;
+        assert_eq!(answer.error_type(), "ValidationException", "{operation}");
+        assert_eq!(answer.body["message"], enum_refusal, "{operation}");
     }
     let metadata_only = sfn
         .describe_execution()

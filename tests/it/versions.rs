@@ -26,6 +26,24 @@ fn route(version: &str, weight: i32) -> RoutingConfigurationListItem {
         .expect("a route")
 }
 
+/// CreateStateMachine of a machine answering "one", published: its ARN and version 1's.
+async fn created_and_published(sfn: &Client, name: &str) -> (String, String) {
+    let created = sfn
+        .create_state_machine()
+        .name(name)
+        .definition(answering("one"))
+        .role_arn(ROLE_ARN)
+        .publish(true)
+        .send()
+        .await
+        .expect("CreateStateMachine");
+    let version = created
+        .state_machine_version_arn()
+        .expect("a version")
+        .to_owned();
+    (created.state_machine_arn().to_owned(), version)
+}
+
 /// UpdateStateMachine to a machine answering `word`, published: the new version's ARN.
 async fn updated_and_published(sfn: &Client, sm: &str, word: &str) -> String {
     sfn.update_state_machine()
@@ -313,20 +331,7 @@ async fn an_alias_routing_90_10_splits_1000_starts_within_binomial_bounds() {
     const STARTS: usize = 1_000;
     let daemon = TestDaemon::start().await;
     let sfn = daemon.sfn();
-    let created = sfn
-        .create_state_machine()
-        .name("split")
-        .definition(answering("one"))
-        .role_arn(ROLE_ARN)
-        .publish(true)
-        .send()
-        .await
-        .expect("CreateStateMachine");
-    let sm = created.state_machine_arn().to_owned();
-    let v1 = created
-        .state_machine_version_arn()
-        .expect("a version")
-        .to_owned();
+    let (sm, v1) = created_and_published(&sfn, "split").await;
     let v2 = updated_and_published(&sfn, &sm, "two").await;
     let alias = sfn
         .create_state_machine_alias()
@@ -398,17 +403,7 @@ async fn an_alias_routing_90_10_splits_1000_starts_within_binomial_bounds() {
 async fn versions_and_aliases_are_refused_in_aws_words() {
     let daemon = TestDaemon::start().await;
     let sfn = daemon.sfn();
-    let created = sfn
-        .create_state_machine()
-        .name("worded")
-        .definition(answering("one"))
-        .role_arn(ROLE_ARN)
-        .publish(true)
-        .send()
-        .await
-        .expect("CreateStateMachine");
-    let sm = created.state_machine_arn().to_owned();
-    let v1 = created.state_machine_version_arn().expect("v1").to_owned();
+    let (sm, v1) = created_and_published(&sfn, "worded").await;
     let described = sfn
         .describe_state_machine()
         .state_machine_arn(&v1)
