@@ -7,11 +7,7 @@ use super::{ApiError, Ctx};
 use crate::store::ActivityRow;
 
 fn activity_member(req: &Req) -> Result<String, ApiError> {
-    let mut checks = Checks::new();
-    let arn = checks.required("activityArn", req.str("activityArn")?);
-    checks.length("activityArn", arn, 1, 256);
-    checks.done()?;
-    shapes::activity_arn(arn.unwrap_or_default())
+    shapes::activity_arn(shapes::arn_text(req, "activityArn")?)
 }
 
 fn listed(a: &ActivityRow) -> Value {

@@ -175,11 +175,7 @@ pub async fn start_sync_execution(app: &Ctx, req: Value) -> Result<Value, ApiErr
 }
 
 fn execution_arn_member(req: &Req) -> Result<ExecutionArn, ApiError> {
-    let mut checks = Checks::new();
-    let arn = checks.required("executionArn", req.str("executionArn")?);
-    checks.length("executionArn", arn, 1, 256);
-    checks.done()?;
-    shapes::execution_arn(arn.unwrap_or_default())
+    shapes::execution_arn(shapes::arn_text(req, "executionArn")?)
 }
 
 /// The `executionArn` of a Describe request, and its `includedData` checked.

@@ -67,11 +67,7 @@ pub async fn describe_map_run(app: &Ctx, req: Value) -> Result<Value, ApiError> 
 
 pub async fn list_map_runs(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
-    let mut checks = Checks::new();
-    let arn = checks.required("executionArn", req.str("executionArn")?);
-    checks.length("executionArn", arn, 1, 256);
-    checks.done()?;
-    let execution = shapes::execution_arn(arn.unwrap_or_default())?;
+    let execution = shapes::execution_arn(shapes::arn_text(&req, "executionArn")?)?;
     let (limit, after) = shapes::page_request(&req, "maprun")?;
     let runs = app.engine.map_runs_of(&execution).await?;
     let start = after

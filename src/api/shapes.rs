@@ -275,6 +275,15 @@ pub fn epoch_seconds(ms: i64) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// A required ARN member of 1 to 256 characters, as given.
+pub fn arn_text<'a>(req: &'a Req, field: &str) -> Result<&'a str, ApiError> {
+    let mut checks = Checks::new();
+    let arn = checks.required(field, req.str(field)?);
+    checks.length(field, arn, 1, 256);
+    checks.done()?;
+    Ok(arn.unwrap_or_default())
+}
+
 /// A state machine ARN from the client.
 pub fn state_machine_arn(arn: &str) -> Result<StateMachineArn, ApiError> {
     match arn::parse(arn) {

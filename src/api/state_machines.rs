@@ -193,23 +193,14 @@ pub fn describe(sm: &StateMachineRow) -> Map<String, Value> {
     m
 }
 
-/// A required ARN member of 1 to 256 characters, as given.
-fn arn_text<'a>(req: &'a Req, field: &str) -> Result<&'a str, ApiError> {
-    let mut checks = Checks::new();
-    let arn = checks.required(field, req.str(field)?);
-    checks.length(field, arn, 1, 256);
-    checks.done()?;
-    Ok(arn.unwrap_or_default())
-}
-
 fn arn_member(req: &Req, field: &str) -> Result<StateMachineArn, ApiError> {
-    shapes::state_machine_arn(arn_text(req, field)?)
+    shapes::state_machine_arn(shapes::arn_text(req, field)?)
 }
 
 /// UpdateStateMachine's `stateMachineArn`. A version or alias is not a machine that can be
 /// updated: AWS answers that no such state machine exists.
 fn updated_arn(req: &Req) -> Result<StateMachineArn, ApiError> {
-    let arn = arn_text(req, "stateMachineArn")?;
+    let arn = shapes::arn_text(req, "stateMachineArn")?;
     if let Ok((_, Some(_))) = super::versions::qualified_arn(arn) {
         return Err(ApiError::StateMachineDoesNotExist(arn.to_owned()));
     }
@@ -218,7 +209,7 @@ fn updated_arn(req: &Req) -> Result<StateMachineArn, ApiError> {
 
 pub async fn describe_state_machine(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let req = Req::new(req);
-    let arn = arn_text(&req, "stateMachineArn")?;
+    let arn = shapes::arn_text(&req, "stateMachineArn")?;
     let mut checks = Checks::new();
     shapes::included_data(&req, &mut checks)?;
     checks.done()?;

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::shapes::{Checks, Req};
+use super::shapes::{self, Checks, Req};
 use super::{ApiError, Ctx};
 use crate::engine::Tagged;
 use crate::model::arn::{self, Resource};
@@ -11,11 +11,7 @@ use crate::model::StateMachineArn;
 /// The resource ARN of a tag request: a state machine's or an activity's (others name no
 /// resource here).
 fn tagged_resource(req: &Req) -> Result<Tagged, ApiError> {
-    let mut checks = Checks::new();
-    let arn = checks.required("resourceArn", req.str("resourceArn")?);
-    checks.length("resourceArn", arn, 1, 256);
-    checks.done()?;
-    let arn = arn.unwrap_or_default();
+    let arn = shapes::arn_text(req, "resourceArn")?;
     // A version or alias of a machine takes no tags: AWS answers that there is no such resource.
     if let Ok((_, Some(_))) = super::versions::qualified_arn(arn) {
         return Err(ApiError::ResourceNotFound(arn.to_owned()));

@@ -49,11 +49,7 @@ fn alias_member(req: &Req, field: &str) -> Result<(StateMachineArn, String), Api
 }
 
 fn arn_member(req: &Req, field: &str) -> Result<String, ApiError> {
-    let mut checks = Checks::new();
-    let arn = checks.required(field, req.str(field)?);
-    checks.length(field, arn, 1, 256);
-    checks.done()?;
-    Ok(arn.unwrap_or_default().to_owned())
+    shapes::arn_text(req, field).map(str::to_owned)
 }
 
 fn unqualified(req: &Req) -> Result<StateMachineArn, ApiError> {
