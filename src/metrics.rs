@@ -52,6 +52,7 @@ struct Metrics {
     executions_running: Gauge,
     sqlite_memory: Gauge,
     retention_removed: Counter,
+    pages_released: Counter,
     partitions_held: Family<NodeLabel, Gauge>,
     lease_acquisitions: Family<NodeLabel, Counter>,
     lease_losses: Family<NodeLabel, Counter>,
@@ -187,6 +188,12 @@ fn metrics() -> &'static Metrics {
             "Closed executions removed with their history after the retention period",
             retention_removed.clone(),
         );
+        let pages_released = Counter::default();
+        registry.register(
+            "database_pages_released",
+            "Free pages of the SQLite file the retention sweep asked to give back to the file system",
+            pages_released.clone(),
+        );
         let lambda_invocations = Family::<LambdaLabels, Counter>::default();
         registry.register(
             "lambda_invocations",
@@ -206,6 +213,7 @@ fn metrics() -> &'static Metrics {
             executions_running,
             sqlite_memory,
             retention_removed,
+            pages_released,
             partitions_held,
             lease_acquisitions,
             lease_losses,
@@ -403,6 +411,10 @@ pub fn executions_running_add(delta: i64) {
 
 pub fn retention_removed(n: u64) {
     metrics().retention_removed.inc_by(n);
+}
+
+pub fn pages_released(n: u64) {
+    metrics().pages_released.inc_by(n);
 }
 
 #[cfg(test)]

@@ -273,6 +273,9 @@ impl<S: Store> Engine<S> {
                 _ = tokio::time::sleep(every) => {}
                 _ = shutdown.cancelled() => return,
             }
+            if !self.release_free_pages(&shutdown).await {
+                return;
+            }
             let cutoff = self.clock.now_ms().saturating_sub(retention_ms);
             'sweep: loop {
                 let mut ids = match self.store.closed_before(cutoff, CHOSEN).await {
@@ -306,6 +309,50 @@ impl<S: Store> Engine<S> {
                 }
             }
         }
+    }
+
+    /// Give back to the file system the database pages that stayed free since the last sweep,
+    /// beyond a small reserve: between two sweeps new executions reuse the pages a sweep
+    /// freed, so pages still free when the next one begins are more than the load needs (the
+    /// file grew while a sweep fell behind, say). A few MiB at a time, paced like the sweep.
+    /// Returns false when `shutdown` came.
+    async fn release_free_pages(&self, shutdown: &CancellationToken) -> bool {
+        /// Pages given back by one commit (4 MiB of 4 KiB pages).
+        const ROUND: u64 = 1024;
+        let surplus = match self.store.free_pages().await {
+            // The reserve: 1/64 of the file.
+            Ok(Some(pages)) => pages.free.saturating_sub(pages.total / 64),
+            Ok(None) => 0,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the database's free pages failed");
+                0
+            }
+        };
+        let mut left = surplus;
+        while left > 0 {
+            if shutdown.is_cancelled() {
+                return false;
+            }
+            let pages = left.min(ROUND);
+            let began = std::time::Instant::now();
+            let op = store::WriteOp::ReleaseFreePages {
+                pages: u32::try_from(pages).unwrap_or(u32::MAX),
+            };
+            if let Err(e) = self.commit(vec![op], WhenFull::Wait).await {
+                tracing::warn!(error = %e, "giving free pages back failed; trying again later");
+                break;
+            }
+            crate::metrics::pages_released(pages);
+            left -= pages;
+            tokio::select! {
+                _ = tokio::time::sleep(began.elapsed()) => {}
+                _ = shutdown.cancelled() => return false,
+            }
+        }
+        if surplus > 0 {
+            tracing::info!(pages = surplus - left, "gave free database pages back");
+        }
+        true
     }
 
     /// Handle due timers until `shutdown`: each one runs on its own task, at most

@@ -4,8 +4,8 @@
 use std::future::Future;
 
 use super::ports::{
-    CallReads, Commit, ConsoleReads, ExecutionReads, ExecutionVersion, HistoryReads, Ids,
-    MachineReads, MapRunReads, TimerReads, VersionReads, WhenFull,
+    CallReads, Commit, ConsoleReads, ExecutionReads, ExecutionVersion, FreePages, HistoryReads,
+    Ids, MachineReads, MapRunReads, TimerReads, VersionReads, WhenFull,
 };
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
@@ -97,6 +97,7 @@ impl ExecutionReads for Db {
         count_all_running() -> i64;
         max_execution_id() -> i64;
         closed_before(before_ms: i64, limit: i64) -> Vec<i64>;
+        free_pages() -> Option<FreePages>;
     }
 }
 

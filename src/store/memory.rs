@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use super::ports::{
-    CallReads, Commit, ExecutionReads, HistoryReads, Ids, MachineReads, MapRunReads, TimerReads,
-    VersionReads, WhenFull,
+    CallReads, Commit, ExecutionReads, FreePages, HistoryReads, Ids, MachineReads, MapRunReads,
+    TimerReads, VersionReads, WhenFull,
 };
 use super::{
     ActivityRow, AliasRow, Error, EventRow, ExecutionRow, MapItemRow, MapRunKey, MapRunRow, Result,
@@ -82,7 +82,7 @@ impl Tables {
 
     fn apply(&mut self, op: &WriteOp) -> Result<()> {
         match op {
-            WriteOp::Fence { .. } => {}
+            WriteOp::Fence { .. } | WriteOp::ReleaseFreePages { .. } => {}
             WriteOp::ExpectRevision { arn, revision_id } => {
                 let current = self.machines.get(arn).is_some_and(|m| {
                     m.status == StateMachineStatus::Active && m.revision_id == *revision_id
@@ -687,6 +687,10 @@ impl ExecutionReads for MemoryStore {
                 .map(|(_, id)| id)
                 .collect()
         })
+    }
+
+    async fn free_pages(&self) -> Result<Option<FreePages>> {
+        Ok(None)
     }
 }
 

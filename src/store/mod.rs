@@ -26,7 +26,7 @@ pub mod sqlite;
 mod versions_sql;
 
 pub use db::Db;
-pub use ports::{Commit, ConsoleReads, MapRunReads, Store, VersionReads, WhenFull};
+pub use ports::{Commit, ConsoleReads, FreePages, MapRunReads, Store, VersionReads, WhenFull};
 pub use rows::*;
 
 /// A storage failure. The API answers `Busy` with ThrottlingException, `Unavailable` with

@@ -100,6 +100,17 @@ pub trait ExecutionReads: Send + Sync {
         before_ms: i64,
         limit: i64,
     ) -> impl Future<Output = Result<Vec<i64>>> + Send;
+    /// The database's free pages and all its pages, where free pages stay in the file until
+    /// given back ([`WriteOp::ReleaseFreePages`]); `None` where the database reuses or returns
+    /// them itself.
+    fn free_pages(&self) -> impl Future<Output = Result<Option<FreePages>>> + Send;
+}
+
+/// Pages of a database file that hold nothing, and all of its pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FreePages {
+    pub free: u64,
+    pub total: u64,
 }
 
 /// Execution ids, unique in the database (several nodes may start executions at once).

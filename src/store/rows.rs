@@ -332,6 +332,11 @@ pub enum WriteOp {
     DeleteExecutions {
         ids: Vec<i64>,
     },
+    /// Give up to `pages` of the database's free pages back to the file system (SQLite's
+    /// `PRAGMA incremental_vacuum`). Nothing where the database does that itself.
+    ReleaseFreePages {
+        pages: u32,
+    },
     /// Create a map run with its items (their inputs by index) and its children's
     /// definition.
     InsertMapRun {

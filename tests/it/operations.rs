@@ -118,6 +118,55 @@ async fn closed_executions_are_removed_after_the_retention_period() {
     assert!(sample(&text, "hourglass_retention_removed_total").is_some_and(|n| n >= 1.0));
 }
 
+/// Pages freed by the sweep and not reused by the next one are given back: the file shrinks.
+#[tokio::test]
+async fn pages_the_sweep_freed_are_given_back_to_the_file_system() {
+    let daemon = TestDaemon::start_with_env(&[
+        ("HOURGLASS_RETENTION_DAYS", "0.00002"),
+        ("HOURGLASS_RETENTION_SWEEP_SECS", "1"),
+    ])
+    .await;
+    let sfn = daemon.sfn();
+    let sm = create(&sfn, "large-inputs", PASS_DEFINITION).await;
+    let input = format!("{{\"pad\":\"{}\"}}", "x".repeat(200_000));
+    let mut arns = Vec::new();
+    for i in 0..20 {
+        arns.push(start(&sfn, &sm, &format!("large-{i}"), &input).await);
+    }
+    for arn in &arns {
+        assert_eq!(
+            finished(&sfn, arn, Duration::from_secs(10)).await,
+            ExecutionStatus::Succeeded
+        );
+    }
+    let db = daemon.data_dir().join("hourglass.db");
+    let file_size = || std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
+    let wal = daemon.data_dir().join("hourglass.db-wal");
+    // Everything written so far, in the file or still in the log.
+    let written = file_size() + std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert!(written > 8_000_000, "{written} bytes");
+    eventually(
+        "the freed pages to be given back",
+        Duration::from_secs(30),
+        || {
+            let daemon = &daemon;
+            async move {
+                let text = metrics_text(daemon).await;
+                let released = sample(&text, "hourglass_database_pages_released_total")?;
+                // The file is cut at a checkpoint; the next commits end in one.
+                (released > 1000.0 && file_size() < 2_000_000).then_some(())
+            }
+        },
+    )
+    .await;
+    // It goes on serving.
+    let arn = start(&sfn, &sm, "after", "{}").await;
+    assert_eq!(
+        finished(&sfn, &arn, Duration::from_secs(5)).await,
+        ExecutionStatus::Succeeded
+    );
+}
+
 #[test]
 fn a_bad_configuration_value_names_the_key_and_exits_before_binding() {
     let cases = [

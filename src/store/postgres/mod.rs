@@ -24,8 +24,8 @@ use super::console_sql;
 use super::map_runs_sql as runs;
 use super::packed;
 use super::ports::{
-    CallReads, Commit, ExecutionReads, ExecutionVersion, HistoryReads, Ids, MachineReads,
-    MapRunReads, TimerReads, VersionReads, WhenFull,
+    CallReads, Commit, ExecutionReads, ExecutionVersion, FreePages, HistoryReads, Ids,
+    MachineReads, MapRunReads, TimerReads, VersionReads, WhenFull,
 };
 use super::versions_sql as sql;
 use super::{
@@ -523,6 +523,11 @@ impl ExecutionReads for PgStore {
         .bind(before_ms)
         .bind(limit)
         .fetch_all(&self.pool))
+    }
+
+    /// PostgreSQL's autovacuum makes dead rows' room reusable; the space is not given back.
+    async fn free_pages(&self) -> Result<Option<FreePages>> {
+        Ok(None)
     }
 }
 

@@ -594,8 +594,9 @@ async fn apply_single(tx: &mut PgConnection, op: &WriteOp) -> Result<()> {
                 .await?;
             }
         }
-        // Written together by `write_rows`.
-        WriteOp::Fence { .. }
+        // Written together by `write_rows`; free pages are PostgreSQL's to reuse.
+        WriteOp::ReleaseFreePages { .. }
+        | WriteOp::Fence { .. }
         | WriteOp::ExpectRevision { .. }
         | WriteOp::InsertTask(_)
         | WriteOp::DeleteTask { .. }

@@ -189,4 +189,19 @@ impl Reader {
         .fetch_all(&mut *self.readers.get().await?)
         .await?)
     }
+
+    /// The file's free pages and all its pages (`PRAGMA freelist_count`, `page_count`).
+    pub async fn free_pages(&self) -> Result<Option<super::FreePages>> {
+        let mut conn = self.readers.get().await?;
+        let free: i64 = sqlx::query_scalar("PRAGMA freelist_count")
+            .fetch_one(&mut *conn)
+            .await?;
+        let total: i64 = sqlx::query_scalar("PRAGMA page_count")
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(Some(super::FreePages {
+            free: u64::try_from(free).unwrap_or(0),
+            total: u64::try_from(total).unwrap_or(0),
+        }))
+    }
 }

@@ -36,8 +36,8 @@ pub(crate) use open::{open_temporary, open_temporary_writer};
 use super::map_runs_sql as runs;
 use super::packed;
 use super::ports::{
-    CallReads, Commit, ExecutionReads, ExecutionVersion, HistoryReads, Ids, MachineReads,
-    MapRunReads, TimerReads, VersionReads, WhenFull,
+    CallReads, Commit, ExecutionReads, ExecutionVersion, FreePages, HistoryReads, Ids,
+    MachineReads, MapRunReads, TimerReads, VersionReads, WhenFull,
 };
 use super::versions_sql as sql;
 use super::{
@@ -525,6 +525,7 @@ impl ExecutionReads for SqliteStore {
         count_all_running() -> i64;
         max_execution_id() -> i64;
         closed_before(before_ms: i64, limit: i64) -> Vec<i64>;
+        free_pages() -> Option<FreePages>;
     }
 }
 

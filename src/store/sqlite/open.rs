@@ -4,7 +4,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::sqlite::{SqliteAutoVacuum, SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, SqliteConnection};
 
 use super::{bulk, direct, event_types, readers, Reader};
@@ -169,7 +169,15 @@ async fn open_inner(config: &Config) -> Result<(Reader, SqliteConnection)> {
     std::fs::create_dir_all(&config.data_dir)?;
     let lock = lock_data_dir(&config.data_dir)?;
     let opts = connect_options(config)?;
-    let mut write_conn = opts.clone().connect().await?;
+    // A new database keeps a map of its pages, so that pages left free (after a backlog of
+    // closed executions is swept, say) can be given back to the file system a few at a time
+    // (`WriteOp::ReleaseFreePages`). This takes effect only before the first table is made: a
+    // database made without it keeps its free pages for reuse.
+    let mut write_conn = opts
+        .clone()
+        .auto_vacuum(SqliteAutoVacuum::Incremental)
+        .connect()
+        .await?;
     sqlx::migrate!("./migrations/sqlite")
         .run(&mut write_conn)
         .await?;

@@ -151,11 +151,21 @@ fn apply<'a>(conn: &Connection, ops: impl Iterator<Item = &'a WriteOp>) -> Resul
     execute(conn, "BEGIN IMMEDIATE", [])?;
     // State machine and tag changes are rare: when there are any, they run one by one, in
     // order, first; the rows of the common kinds follow.
-    for op in rare {
+    for op in &rare {
         apply_single(conn, op)?;
     }
     let timers = rows.write(conn)?;
     execute(conn, "COMMIT", [])?;
+    if rare
+        .iter()
+        .any(|op| matches!(op, WriteOp::ReleaseFreePages { .. }))
+    {
+        // The file is cut to its new end when the log is copied into it: now, rather than
+        // when the log next fills. A reader still on an older snapshot keeps some for later.
+        if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+            tracing::warn!(error = %e, "checkpoint after giving pages back failed");
+        }
+    }
     Ok(timers)
 }
 
@@ -314,6 +324,14 @@ fn apply_single(conn: &Connection, op: &WriteOp) -> Result<()> {
             }
         }
         WriteOp::DeleteExecutions { ids } => delete_executions(conn, ids)?,
+        WriteOp::ReleaseFreePages { pages } => {
+            // Moves pages from the end of the file into free ones and cuts the end off (only
+            // in a database made with `auto_vacuum = INCREMENTAL`; in others, nothing).
+            // Each step of the statement frees one page: it runs to its end.
+            let mut stmt = conn.prepare(&format!("PRAGMA incremental_vacuum({pages})"))?;
+            let mut rows = stmt.query([])?;
+            while rows.next()?.is_some() {}
+        }
         // Written together by `apply`.
         WriteOp::Fence { .. }
         | WriteOp::ExpectRevision { .. }
@@ -446,5 +464,60 @@ mod tests {
         let next = WriteOp::InsertExecution(ExecutionRow::running_for_tests(4, "c", 4));
         commit(&conn, [&next].into_iter()).expect("a later commit");
         assert_eq!(store.max_execution_id().await.expect("max"), 4);
+    }
+
+    /// A new database can give free pages back: after closed executions are removed, their
+    /// pages are free, and releasing them makes the file smaller by as many, at most as many
+    /// as asked each time.
+    #[tokio::test]
+    async fn free_pages_are_given_back_to_the_file_system() {
+        use crate::model::ExecutionStatus;
+        let (store, conn, dir) = super::super::open_temporary_writer().await;
+        assert_eq!(pragma(&conn, "auto_vacuum"), "2", "incremental");
+        let rows: Vec<WriteOp> = (1..=300)
+            .map(|id| {
+                let mut row = ExecutionRow::running_for_tests(id, &format!("e{id}"), id);
+                row.status = ExecutionStatus::Succeeded;
+                row.stop_ms = Some(id);
+                row.input = format!("\"{}\"", "x".repeat(20_000 + id as usize));
+                WriteOp::InsertExecution(row)
+            })
+            .collect();
+        commit(&conn, rows.iter()).expect("insert");
+        let before = store.free_pages().await.expect("read").expect("SQLite");
+        let delete = WriteOp::DeleteExecutions {
+            ids: (1..=300).collect(),
+        };
+        commit(&conn, [&delete].into_iter()).expect("delete");
+        let freed = store.free_pages().await.expect("read").expect("SQLite");
+        assert_eq!(freed.total, before.total, "the file keeps its pages");
+        assert!(freed.free > before.free + 1000, "{before:?} then {freed:?}");
+
+        let release = WriteOp::ReleaseFreePages { pages: 500 };
+        commit(&conn, [&release].into_iter()).expect("release");
+        let released = store.free_pages().await.expect("read").expect("SQLite");
+        assert_eq!(
+            released.free,
+            freed.free - 500,
+            "{freed:?} then {released:?}"
+        );
+        assert_eq!(released.total, freed.total - 500);
+
+        let release = WriteOp::ReleaseFreePages { pages: u32::MAX };
+        commit(&conn, [&release].into_iter()).expect("release the rest");
+        let after = store.free_pages().await.expect("read").expect("SQLite");
+        assert_eq!(after.free, 0);
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .expect("checkpoint");
+        let page_size: u64 = pragma(&conn, "page_size").parse().expect("a number");
+        let file = std::fs::metadata(dir.path().join("hourglass.db"))
+            .expect("the file")
+            .len();
+        assert_eq!(
+            file,
+            after.total * page_size,
+            "the file is cut to its pages"
+        );
+        assert!(after.total < before.total / 4, "{before:?} then {after:?}");
     }
 }
