@@ -190,9 +190,16 @@ impl Reader {
         .await?)
     }
 
-    /// The file's free pages and all its pages (`PRAGMA freelist_count`, `page_count`).
+    /// The file's free pages and all its pages (`PRAGMA freelist_count`, `page_count`); `None`
+    /// for a database made without `auto_vacuum = INCREMENTAL`, which cannot give them back.
     pub async fn free_pages(&self) -> Result<Option<super::FreePages>> {
         let mut conn = self.readers.get().await?;
+        let mode: i64 = sqlx::query_scalar("PRAGMA auto_vacuum")
+            .fetch_one(&mut *conn)
+            .await?;
+        if mode != 2 {
+            return Ok(None);
+        }
         let free: i64 = sqlx::query_scalar("PRAGMA freelist_count")
             .fetch_one(&mut *conn)
             .await?;

@@ -520,4 +520,20 @@ mod tests {
         );
         assert!(after.total < before.total / 4, "{before:?} then {after:?}");
     }
+
+    /// A database made before keeps its free pages: the sweep is told there are none to give.
+    #[tokio::test]
+    async fn a_database_made_without_incremental_vacuum_reports_no_free_pages() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = Config {
+            data_dir: dir.path().to_path_buf(),
+            ..Config::default()
+        };
+        Connection::open(config.database_path())
+            .and_then(|c| c.execute_batch("CREATE TABLE made_before (a)"))
+            .expect("an older database");
+        let (store, conn) = super::super::open_waiting(&config).await.expect("open");
+        assert_eq!(pragma(&conn, "auto_vacuum"), "0");
+        assert_eq!(store.free_pages().await.expect("read"), None);
+    }
 }
