@@ -29,6 +29,8 @@ fn cache_used(conn: &Connection) -> i64 {
 
 #[test]
 fn a_long_read_and_a_long_write_each_hold_no_more_than_the_connections_shares() {
+    // No other connection in this process while the shares are measured.
+    let _alone = crate::support::sqlite::IN_PROCESS.blocking_lock();
     let dir = tempfile::tempdir().expect("a temporary directory");
     let config = Config {
         data_dir: dir.path().to_path_buf(),
