@@ -3,6 +3,7 @@
 //! errors for activities that are unknown, deleted or badly named.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -55,9 +56,12 @@ async fn four_workers_process_500_tasks_and_none_is_given_twice() {
     }
     // Each worker takes tasks until all N are done, answering with its name.
     let seen: Arc<Mutex<BTreeMap<u64, Vec<String>>>> = Arc::default();
+    // Answers the daemon took: a worker is stopped only once none is still on its way.
+    let answered = Arc::new(AtomicUsize::new(0));
     let mut workers = Vec::new();
     for w in 0..4 {
         let (sfn, act, seen) = (sfn.clone(), act.clone(), seen.clone());
+        let answered = answered.clone();
         workers.push(tokio::spawn(async move {
             let name = format!("worker-{w}");
             loop {
@@ -77,11 +81,12 @@ async fn four_workers_process_500_tasks_and_none_is_given_twice() {
                     .send()
                     .await
                     .expect("SendTaskSuccess");
+                answered.fetch_add(1, Ordering::SeqCst);
             }
         }));
     }
     let all = async {
-        while seen.lock().expect("lock").len() < N {
+        while answered.load(Ordering::SeqCst) < N {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };
