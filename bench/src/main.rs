@@ -32,6 +32,8 @@
 //!   Lambda's Invoke API and does nothing else, and (`--call URL`) a caller of that Invoke API
 //!   through the daemon's Lambda client: for `bench/wrk/floor.sh` to measure what a start and a
 //!   Task's call cost at the least.
+//! - `cursor`: no daemon; the time to read and to write an execution's cursor, as each step
+//!   does, for the `tasks` flow's and an inline Map's.
 //! - `failover`: on several nodes, SIGKILL the one holding the most partitions while
 //!   executions of its partitions are due; time from the kill to the first of them firing on
 //!   its new owner, over several runs.
@@ -51,6 +53,7 @@ use clap::{Parser, Subcommand};
 
 mod client;
 mod console;
+mod cursor;
 mod daemon;
 mod db;
 mod floor;
@@ -253,6 +256,11 @@ enum Scenario {
         #[arg(long, default_value_t = 200_000)]
         count: u64,
     },
+    /// No daemon: the time to read and to write an execution's cursor, as each step does
+    Cursor {
+        #[arg(long, default_value_t = 1_000_000)]
+        count: u64,
+    },
     /// Kill a node (SIGKILL) while executions in its partitions are due; time from the kill
     /// to the first of them firing on another node (PostgreSQL, two nodes or more).
     Failover {
@@ -266,7 +274,7 @@ enum Scenario {
 
 pub const ROLE: &str = "arn:aws:iam::123456789012:role/bench";
 const THREE_DAYS: &str = r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":259200,"Next":"Done"},"Done":{"Type":"Succeed"}}}"#;
-const TASK_FLOW: &str = r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":0,"Next":"Task"},"Task":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","OutputPath":"$.Payload","Parameters":{"Payload.$":"$","FunctionName":"noop"},"Next":"Pass"},"Pass":{"Type":"Pass","End":true}}}"#;
+pub const TASK_FLOW: &str = r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":0,"Next":"Task"},"Task":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","OutputPath":"$.Payload","Parameters":{"Payload.$":"$","FunctionName":"noop"},"Next":"Pass"},"Pass":{"Type":"Pass","End":true}}}"#;
 const CALLBACK_FLOW: &str = r#"{"StartAt":"Ask","States":{"Ask":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","Parameters":{"FunctionName":"noop","Payload":{"token.$":"$$.Task.Token"}},"End":true}}}"#;
 const PASS_WAIT_PASS: &str = r#"{"StartAt":"First","States":{"First":{"Type":"Pass","Result":{"step":1},"ResultPath":"$.first","Next":"Wait"},"Wait":{"Type":"Wait","Seconds":0,"Next":"Last"},"Last":{"Type":"Pass","End":true}}}"#;
 const AT_TIMESTAMP: &str = r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","TimestampPath":"$.at","Next":"Done"},"Done":{"Type":"Succeed"}}}"#;
@@ -280,6 +288,9 @@ fn main() -> Result<()> {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    if let Scenario::Cursor { count } = cli.scenario {
+        return cursor::run(count);
+    }
     if let Scenario::Floor { port, call, count } = &cli.scenario {
         return match call {
             Some(endpoint) => floor::calls(endpoint, *count, cli.clients as u64).await,
@@ -797,7 +808,9 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
             }
             failover(&mut nodes, store, runs, count, cli.clients).await?;
         }
-        Scenario::Floor { .. } => bail!("the floor scenario runs no daemon"),
+        Scenario::Floor { .. } | Scenario::Cursor { .. } => {
+            bail!("this scenario runs no daemon")
+        }
     }
     nodes.stop()?;
     Ok(())
