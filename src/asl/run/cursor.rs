@@ -41,10 +41,7 @@ pub struct Waiting {
 }
 
 /// Where an execution stands between two steps. Persisted as JSON (the executions' `cursor`).
-/// Read through [`Stored`], which names the root frame's fields itself: serde reads a
-/// flattened field by first copying the whole object into a tree of its own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(from = "Stored")]
 pub struct ExecutionState {
     pub status: Status,
     /// The machine's own thread of control.
@@ -161,100 +158,6 @@ pub struct ParentLink {
     pub partition: i64,
     /// The id of the attempt's TaskScheduled event.
     pub seq: i64,
-}
-
-/// [`ExecutionState`] as stored: its own fields and its root frame's in one object, each read
-/// as the two types read it (missing ones default alike).
-#[derive(Deserialize)]
-struct Stored {
-    status: Status,
-    current: Option<String>,
-    input: Value,
-    entered_ms: i64,
-    #[serde(default)]
-    waiting: Option<Waiting>,
-    #[serde(default)]
-    chain_id: i64,
-    #[serde(default)]
-    entered_event_id: i64,
-    #[serde(default)]
-    task: Option<Box<TaskProgress>>,
-    #[serde(default)]
-    retry: Option<RetryProgress>,
-    #[serde(default)]
-    variables: Map<String, Value>,
-    #[serde(default)]
-    fanout: Option<Box<Fanout>>,
-    #[serde(default)]
-    failed_in: Option<String>,
-    #[serde(default)]
-    last_partial: Option<Box<Partial>>,
-    #[serde(default)]
-    resume: Option<Box<Partial>>,
-    #[serde(default)]
-    timeout_due_ms: Option<i64>,
-    last_event_id: i64,
-    #[serde(default)]
-    chain_to: Option<i64>,
-    #[serde(default)]
-    output: Option<Value>,
-    #[serde(default)]
-    error: Option<String>,
-    #[serde(default)]
-    cause: Option<String>,
-    #[serde(default)]
-    token_key: Option<String>,
-    #[serde(default)]
-    parent: Option<ParentLink>,
-    #[serde(default)]
-    mock: Option<MockRun>,
-    #[serde(default)]
-    redrive: Option<Box<RedrivePoint>>,
-    #[serde(default)]
-    redrive_count: u32,
-    #[serde(default)]
-    redriven_ms: Option<i64>,
-    #[serde(default)]
-    max_duration_secs: Option<u64>,
-    #[serde(default)]
-    map_item: Option<MapItemLink>,
-}
-
-impl From<Stored> for ExecutionState {
-    fn from(s: Stored) -> Self {
-        Self {
-            status: s.status,
-            root: Frame {
-                current: s.current,
-                input: s.input,
-                entered_ms: s.entered_ms,
-                waiting: s.waiting,
-                chain_id: s.chain_id,
-                entered_event_id: s.entered_event_id,
-                task: s.task,
-                retry: s.retry,
-                variables: s.variables,
-                fanout: s.fanout,
-                failed_in: s.failed_in,
-                last_partial: s.last_partial,
-                resume: s.resume,
-            },
-            timeout_due_ms: s.timeout_due_ms,
-            last_event_id: s.last_event_id,
-            chain_to: s.chain_to,
-            output: s.output,
-            error: s.error,
-            cause: s.cause,
-            token_key: s.token_key,
-            parent: s.parent,
-            mock: s.mock,
-            redrive: s.redrive,
-            redrive_count: s.redrive_count,
-            redriven_ms: s.redriven_ms,
-            max_duration_secs: s.max_duration_secs,
-            map_item: s.map_item,
-        }
-    }
 }
 
 impl ExecutionState {
