@@ -17,7 +17,7 @@ pub mod db;
 mod map_runs_sql;
 #[cfg(test)]
 pub mod memory;
-mod packed;
+pub mod packed;
 pub mod ports;
 pub mod postgres;
 pub mod queue;
