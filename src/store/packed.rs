@@ -30,9 +30,6 @@ const INPUT: char = '\u{1F}';
 /// changes once written (rows keep it).
 type Runs = [(u8, &'static str); 27];
 
-/// The characters runs start with.
-const RUN_STARTS: [char; 5] = ['{', '"', ',', '\\', ']'];
-
 /// The runs of history event details.
 const RUNS: Runs = [
     (0x01, r#"{"stateEnteredEventDetails":{"name":""#),
@@ -146,7 +143,7 @@ pub fn started_input(
 /// [`pack_with_input`]).
 #[cfg(test)]
 fn pack(details: &str) -> Cow<'_, str> {
-    pack_with(&RUNS, details)
+    pack_with(Table::Details, details)
 }
 
 /// An execution's input as the texts written with its start hold it: the interpreter's
@@ -172,7 +169,7 @@ impl HeldInput {
 /// The packed form of an event's details, which may leave out the execution's input when
 /// written with its start (`input` given).
 pub fn pack_with_input<'a>(details: &'a str, input: Option<&HeldInput>) -> Cow<'a, str> {
-    pack_and_refer(&RUNS, details, input.map(|i| i.content.as_str()))
+    pack_and_refer(Table::Details, details, input.map(|i| i.content.as_str()))
 }
 
 /// Rows of one execution read from the database, unpacked; `input_of` reads the execution's
@@ -197,7 +194,11 @@ where
 #[cfg(test)]
 fn unpack<'a>(stored: &'a str, input: Option<&str>) -> Option<Cow<'a, str>> {
     let held = held_if_referred(stored, input);
-    unpack_with(&RUNS, stored, held.as_ref().map(|h| h.content.as_str()))
+    unpack_with(
+        Table::Details,
+        stored,
+        held.as_ref().map(|h| h.content.as_str()),
+    )
 }
 
 /// Whether a stored text leaves out its execution's input.
@@ -215,14 +216,14 @@ fn held_if_referred(stored: &str, input: Option<&str>) -> Option<HeldInput> {
 
 /// The packed form of a cursor (JSON text).
 pub fn pack_cursor(cursor: &str) -> Cow<'_, str> {
-    pack_with(&CURSOR_RUNS, cursor)
+    pack_with(Table::Cursor, cursor)
 }
 
 /// The packed form of a cursor written with its execution's start, which may leave out the
 /// execution's input (`input`, the row's, when it is JSON).
 pub fn pack_cursor_with_input<'a>(cursor: &'a str, input: Option<&HeldInput>) -> Cow<'a, str> {
     match input {
-        Some(held) => pack_and_refer(&CURSOR_RUNS, cursor, Some(&held.text)),
+        Some(held) => pack_and_refer(Table::Cursor, cursor, Some(&held.text)),
         None => pack_cursor(cursor),
     }
 }
@@ -231,7 +232,11 @@ pub fn pack_cursor_with_input<'a>(cursor: &'a str, input: Option<&HeldInput>) ->
 /// `input`, its execution row's, where the text refers to it.
 pub fn unpack_cursor<'a>(stored: &'a str, input: &str) -> Option<Cow<'a, str>> {
     let held = held_if_referred(stored, Some(input));
-    unpack_with(&CURSOR_RUNS, stored, held.as_ref().map(|h| h.text.as_str()))
+    unpack_with(
+        Table::Cursor,
+        stored,
+        held.as_ref().map(|h| h.text.as_str()),
+    )
 }
 
 /// Execution rows read from the database, their cursors unpacked.
@@ -273,57 +278,121 @@ pub fn unpack_execution(row: Option<super::ExecutionRow>) -> Option<super::Execu
     rows.pop()
 }
 
-fn pack_with<'a>(runs: &Runs, details: &'a str) -> Cow<'a, str> {
-    pack_and_refer(runs, details, None)
+fn pack_with(table: Table, details: &str) -> Cow<'_, str> {
+    pack_and_refer(table, details, None)
+}
+
+/// Which table of runs a text is packed with.
+#[derive(Debug, Clone, Copy)]
+enum Table {
+    Details,
+    Cursor,
+}
+
+impl Table {
+    fn runs(self) -> &'static Runs {
+        match self {
+            Table::Details => &RUNS,
+            Table::Cursor => &CURSOR_RUNS,
+        }
+    }
+
+    /// Where the table's runs start.
+    fn finder(self) -> &'static Finder {
+        static DETAILS: LazyLock<Finder> = LazyLock::new(|| Finder::new(&RUNS));
+        static CURSOR: LazyLock<Finder> = LazyLock::new(|| Finder::new(&CURSOR_RUNS));
+        match self {
+            Table::Details => &DETAILS,
+            Table::Cursor => &CURSOR,
+        }
+    }
+}
+
+/// Finds, at each place of a text, the first run of a table that starts there, as trying
+/// every run at every place would, but looking only at the runs that start with the byte
+/// there, and at each of those past its first four bytes only when they match.
+struct Finder {
+    runs: &'static Runs,
+    /// For each byte, the runs that start with it, in the table's order: their first four
+    /// bytes and their place in the table.
+    by_first: Vec<Vec<(u32, usize)>>,
+}
+
+impl Finder {
+    fn new(runs: &'static Runs) -> Self {
+        let mut by_first = vec![Vec::new(); 256];
+        for (index, (_, run)) in runs.iter().enumerate() {
+            if let Some(head) = head(run.as_bytes()) {
+                by_first[usize::from(run.as_bytes()[0])].push((head, index));
+            }
+        }
+        Self { runs, by_first }
+    }
+
+    /// The first place from `from` on where a run starts, and the run's place in the table.
+    fn find(&self, text: &[u8], from: usize) -> Option<(usize, usize)> {
+        for at in from..text.len() {
+            let candidates = &self.by_first[usize::from(text[at])];
+            if candidates.is_empty() {
+                continue;
+            }
+            let Some(head) = head(&text[at..]) else {
+                return None;
+            };
+            for &(first, index) in candidates {
+                if first == head && text[at..].starts_with(self.runs[index].1.as_bytes()) {
+                    return Some((at, index));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Whether `bytes` holds a control byte (then it is not JSON text, and is kept unpacked). It
+/// looks at 32 bytes at a time, which the compiler does in a few vector instructions.
+fn has_control_byte(bytes: &[u8]) -> bool {
+    bytes
+        .chunks(32)
+        .any(|chunk| chunk.iter().fold(false, |found, b| found | (*b < 0x20)))
+}
+
+/// The first four bytes of `bytes`, if it has four.
+fn head(bytes: &[u8]) -> Option<u32> {
+    bytes.first_chunk::<4>().map(|b| u32::from_ne_bytes(*b))
 }
 
 /// Pack `details` with `runs`; `same`, the input as `details` would hold it, is left out where
 /// it follows a run ending in `"input":` and is the whole value there.
-fn pack_and_refer<'a>(runs: &Runs, details: &'a str, same: Option<&str>) -> Cow<'a, str> {
-    let bytes = details.as_bytes();
-    if bytes.iter().any(|b| *b < 0x20) {
+fn pack_and_refer<'a>(table: Table, details: &'a str, same: Option<&str>) -> Cow<'a, str> {
+    let finder = table.finder();
+    if has_control_byte(details.as_bytes()) {
         return Cow::Borrowed(details);
     }
     let same = same.filter(|s| !s.is_empty());
     let mut out = String::with_capacity(details.len() / 2 + 1);
     out.push(char::from(MARK));
-    let mut rest = details;
+    // Up to `copied`, `details` is in `out`; the next run is looked for from there.
+    let mut copied = 0;
     let mut replaced = false;
-    // Every run starts with one of these; the text up to the next one is copied as it is.
-    while let Some(at) = rest.find(RUN_STARTS) {
-        out.push_str(&rest[..at]);
-        rest = &rest[at..];
-        match runs.iter().find(|(_, run)| starts_with_run(rest, run)) {
-            Some((code, run)) => {
-                out.push(char::from(*code));
-                rest = &rest[run.len()..];
-                replaced = true;
-                if let Some(after) = same.and_then(|s| after_input(run, rest, s)) {
-                    out.push(INPUT);
-                    rest = after;
-                }
-            }
-            None => {
-                // What was found is one byte long.
-                out.push_str(&rest[..1]);
-                rest = &rest[1..];
-            }
+    // Runs start with an ASCII byte, so where one starts and ends are characters' bounds.
+    while let Some((at, index)) = finder.find(details.as_bytes(), copied) {
+        let (code, run) = table.runs()[index];
+        out.push_str(&details[copied..at]);
+        out.push(char::from(code));
+        copied = at + run.len();
+        replaced = true;
+        if let Some(after) = same.and_then(|s| after_input(run, &details[copied..], s)) {
+            out.push(INPUT);
+            copied = details.len() - after.len();
         }
     }
-    out.push_str(rest);
+    out.push_str(&details[copied..]);
     if replaced {
         Cow::Owned(out)
     } else {
         Cow::Borrowed(details)
     }
-}
-
-/// Whether `text` starts with `run`. Every run is longer than four bytes, and most places a
-/// run could start differ from every run within them: those are ruled out with one
-/// comparison of four bytes each, without comparing the rest.
-fn starts_with_run(text: &str, run: &str) -> bool {
-    let (text, run) = (text.as_bytes(), run.as_bytes());
-    text.first_chunk::<4>() == run.first_chunk::<4>() && text.starts_with(run)
 }
 
 /// What follows `same` in `rest` when `run` introduces an input and `same` is all of it: in a
@@ -344,27 +413,31 @@ fn after_input<'a>(run: &str, rest: &'a str, same: &str) -> Option<&'a str> {
 
 /// The text `stored` was packed from; `None` when it refers to the execution's input and
 /// `same` (that input as the text holds it) is not given.
-fn unpack_with<'a>(runs: &Runs, stored: &'a str, same: Option<&str>) -> Option<Cow<'a, str>> {
+fn unpack_with<'a>(table: Table, stored: &'a str, same: Option<&str>) -> Option<Cow<'a, str>> {
     let Some(packed) = stored.strip_prefix(char::from(MARK)) else {
         return Some(Cow::Borrowed(stored));
     };
     let mut out = String::with_capacity(packed.len() * 2);
-    let mut rest = packed;
-    // Only control bytes stand for something; the text between them is copied as it is.
-    while let Some(at) = rest.find(|c: char| c < '\u{20}') {
-        out.push_str(&rest[..at]);
-        let c = char::from(rest.as_bytes()[at]);
-        rest = &rest[at + 1..];
+    // Only control bytes stand for something; the text between them is copied as it is. They
+    // are ASCII, so every one is a character of its own.
+    let mut copied = 0;
+    for (at, byte) in packed.bytes().enumerate() {
+        if byte >= 0x20 {
+            continue;
+        }
+        out.push_str(&packed[copied..at]);
+        copied = at + 1;
+        let c = char::from(byte);
         if c == INPUT {
             out.push_str(same?);
             continue;
         }
-        match run_of(runs, c) {
+        match run_of(table.runs(), c) {
             Some(run) => out.push_str(run),
             None => out.push(c),
         }
     }
-    out.push_str(rest);
+    out.push_str(&packed[copied..]);
     Some(Cow::Owned(out))
 }
 
@@ -387,7 +460,7 @@ pub fn unpack_rows(
     let same = held.as_ref().map(|h| h.content.as_str());
     for r in &mut rows {
         if let Some(d) = r.details.as_mut() {
-            match unpack_with(&RUNS, d, same) {
+            match unpack_with(Table::Details, d, same) {
                 Some(Cow::Owned(text)) => *d = text,
                 Some(Cow::Borrowed(_)) => {}
                 None => {
@@ -447,11 +520,11 @@ mod tests {
     #[test]
     fn each_run_has_its_own_byte() {
         for runs in [&RUNS, &CURSOR_RUNS] {
-            // Longer than the four bytes `starts_with_run` rules places out by, and starting
-            // where the packer looks for them.
+            // Four bytes long at least (the finder compares those first), starting with an
+            // ASCII byte.
             assert!(runs
                 .iter()
-                .all(|(_, run)| run.len() > 4 && run.starts_with(RUN_STARTS)));
+                .all(|(_, run)| run.len() >= 4 && run.as_bytes()[0] < 0x80));
             let mut codes: Vec<u8> = runs.iter().map(|(code, _)| *code).collect();
             codes.sort_unstable();
             codes.dedup();
@@ -462,27 +535,80 @@ mod tests {
         }
     }
 
+    /// The packed form of `text` found by trying every run of `runs` at every character.
+    fn every_run_everywhere(runs: &Runs, text: &str) -> String {
+        let mut out = String::from(char::from(MARK));
+        let mut rest = text;
+        while let Some(c) = rest.chars().next() {
+            match runs.iter().find(|(_, run)| rest.starts_with(run)) {
+                Some((code, run)) => {
+                    out.push(char::from(*code));
+                    rest = &rest[run.len()..];
+                }
+                None => {
+                    out.push(c);
+                    rest = &rest[c.len_utf8()..];
+                }
+            }
+        }
+        out
+    }
+
+    /// Pieces of text with runs in them, runs cut short, an input and what surrounds one.
+    fn pieces() -> Vec<String> {
+        let mut pieces: Vec<String> = RUNS
+            .iter()
+            .chain(CURSOR_RUNS.iter())
+            .flat_map(|(_, run)| [run.to_string(), run[..run.len() - 1].to_string()])
+            .collect();
+        for other in [
+            "ü",
+            r#"\""#,
+            "{",
+            r#"",""#,
+            ",",
+            "x",
+            "}",
+            r#"""#,
+            r#""input":"#,
+            r#""input":""#,
+            r#"{\"n\":1}"#,
+            r#"{"n":1}"#,
+            "✓",
+        ] {
+            pieces.push(other.to_string());
+        }
+        pieces
+    }
+
+    proptest::proptest! {
+        /// Whatever the text, the packer takes at each place the first run that starts there,
+        /// and the text reads back exactly, with the execution's input left out or not.
+        #[test]
+        fn any_text_packs_as_trying_every_run_would_and_reads_back(
+            picks in proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 0..48)
+        ) {
+            let pieces = pieces();
+            let text: String = picks.iter().map(|i| pieces[i.index(pieces.len())].as_str()).collect();
+            let held = HeldInput::of(r#"{"n":1}"#).expect("JSON");
+            for (table, same) in [(Table::Details, &held.content), (Table::Cursor, &held.text)] {
+                let packed = pack_with(table, &text);
+                if packed != text {
+                    proptest::prop_assert_eq!(&*packed, every_run_everywhere(table.runs(), &text));
+                }
+                let back = unpack_with(table, &packed, None);
+                proptest::prop_assert_eq!(back.as_deref(), Some(text.as_str()));
+                let referred = pack_and_refer(table, &text, Some(same));
+                let back = unpack_with(table, &referred, Some(same));
+                proptest::prop_assert_eq!(back.as_deref(), Some(text.as_str()));
+            }
+        }
+    }
+
     /// At each place the packer takes the first run of the table that starts there, as
     /// trying every run at every character would; the text unpacks back as it was.
     #[test]
     fn packing_takes_the_first_run_that_starts_at_each_place() {
-        fn every_run_everywhere(runs: &Runs, text: &str) -> String {
-            let mut out = String::from(char::from(MARK));
-            let mut rest = text;
-            while let Some(c) = rest.chars().next() {
-                match runs.iter().find(|(_, run)| rest.starts_with(run)) {
-                    Some((code, run)) => {
-                        out.push(char::from(*code));
-                        rest = &rest[run.len()..];
-                    }
-                    None => {
-                        out.push(c);
-                        rest = &rest[c.len_utf8()..];
-                    }
-                }
-            }
-            out
-        }
         let mut text = String::new();
         let between = ["ü", r#"\""#, "", ",", "{", r#"",""#];
         for (i, (_, run)) in RUNS.iter().chain(CURSOR_RUNS.iter()).enumerate() {
@@ -491,11 +617,12 @@ mod tests {
             // A run cut short, which must not be taken.
             text.push_str(&run[..run.len() - 1]);
         }
-        for runs in [&RUNS, &*CURSOR_RUNS] {
-            let packed = pack_with(runs, &text);
+        for table in [Table::Details, Table::Cursor] {
+            let runs = table.runs();
+            let packed = pack_with(table, &text);
             assert_eq!(packed, every_run_everywhere(runs, &text));
             assert_eq!(
-                unpack_with(runs, &packed, None).as_deref(),
+                unpack_with(table, &packed, None).as_deref(),
                 Some(text.as_str())
             );
         }
