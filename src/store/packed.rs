@@ -336,9 +336,8 @@ impl Finder {
             if candidates.is_empty() {
                 continue;
             }
-            let Some(head) = head(&text[at..]) else {
-                return None;
-            };
+            // No run is shorter than four bytes.
+            let head = head(&text[at..])?;
             for &(first, index) in candidates {
                 if first == head && text[at..].starts_with(self.runs[index].1.as_bytes()) {
                     return Some((at, index));
