@@ -33,7 +33,8 @@
 //!   through the daemon's Lambda client: for `bench/wrk/floor.sh` to measure what a start and a
 //!   Task's call cost at the least.
 //! - `cursor`: no daemon; the time to read and to write an execution's cursor, as each step
-//!   does, for the `tasks` flow's and an inline Map's.
+//!   does, for the `tasks` flow's and an inline Map's, and to pack every text the writer packs
+//!   for one execution of the `tasks` flow.
 //! - `failover`: on several nodes, SIGKILL the one holding the most partitions while
 //!   executions of its partitions are due; time from the kill to the first of them firing on
 //!   its new owner, over several runs.
@@ -256,7 +257,8 @@ enum Scenario {
         #[arg(long, default_value_t = 200_000)]
         count: u64,
     },
-    /// No daemon: the time to read and to write an execution's cursor, as each step does
+    /// No daemon: the time to read and to write an execution's cursor, as each step does, and
+    /// to pack a Task execution's texts, as the writer does
     Cursor {
         #[arg(long, default_value_t = 1_000_000)]
         count: u64,
