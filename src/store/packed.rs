@@ -361,8 +361,8 @@ fn head(bytes: &[u8]) -> Option<u32> {
     bytes.first_chunk::<4>().map(|b| u32::from_ne_bytes(*b))
 }
 
-/// Pack `details` with `runs`; `same`, the input as `details` would hold it, is left out where
-/// it follows a run ending in `"input":` and is the whole value there.
+/// Pack `details` with `table`'s runs; `same`, the input as `details` would hold it, is left
+/// out where it follows a run ending in `"input":` and is the whole value there.
 fn pack_and_refer<'a>(table: Table, details: &'a str, same: Option<&str>) -> Cow<'a, str> {
     let finder = table.finder();
     if has_control_byte(details.as_bytes()) {
