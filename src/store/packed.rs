@@ -329,8 +329,8 @@ impl Finder {
         Self { runs, by_first }
     }
 
-    /// The first place from `from` on where a run starts, and the run's place in the table.
-    fn find(&self, text: &[u8], from: usize) -> Option<(usize, usize)> {
+    /// The first place from `from` on where a run starts, and the run with its byte.
+    fn find(&self, text: &[u8], from: usize) -> Option<(usize, (u8, &'static str))> {
         for at in from..text.len() {
             let candidates = &self.by_first[usize::from(text[at])];
             if candidates.is_empty() {
@@ -339,8 +339,9 @@ impl Finder {
             // No run is shorter than four bytes.
             let head = head(&text[at..])?;
             for &(first, index) in candidates {
-                if first == head && text[at..].starts_with(self.runs[index].1.as_bytes()) {
-                    return Some((at, index));
+                let found = self.runs[index];
+                if first == head && text[at..].starts_with(found.1.as_bytes()) {
+                    return Some((at, found));
                 }
             }
         }
@@ -364,10 +365,10 @@ fn head(bytes: &[u8]) -> Option<u32> {
 /// Pack `details` with `table`'s runs; `same`, the input as `details` would hold it, is left
 /// out where it follows a run ending in `"input":` and is the whole value there.
 fn pack_and_refer<'a>(table: Table, details: &'a str, same: Option<&str>) -> Cow<'a, str> {
-    let finder = table.finder();
     if has_control_byte(details.as_bytes()) {
         return Cow::Borrowed(details);
     }
+    let finder = table.finder();
     let same = same.filter(|s| !s.is_empty());
     let mut out = String::with_capacity(details.len() / 2 + 1);
     out.push(char::from(MARK));
@@ -375,8 +376,7 @@ fn pack_and_refer<'a>(table: Table, details: &'a str, same: Option<&str>) -> Cow
     let mut copied = 0;
     let mut replaced = false;
     // Runs start with an ASCII byte, so where one starts and ends are characters' bounds.
-    while let Some((at, index)) = finder.find(details.as_bytes(), copied) {
-        let (code, run) = table.runs()[index];
+    while let Some((at, (code, run))) = finder.find(details.as_bytes(), copied) {
         out.push_str(&details[copied..at]);
         out.push(char::from(code));
         copied = at + run.len();
