@@ -32,11 +32,10 @@ pub(super) const CACHED_STATEMENTS: usize = 2 * KINDS.len() * TIERS.len();
 
 /// The kinds of rows, in the order their statements run. Within one commit no two requests
 /// touch the same execution, and within one request no key is both deleted and inserted, so
-/// this order is free to differ from the order of the operations. The numbers come before the
-/// executions that name them.
+/// this order is free to differ from the order of the operations. The texts executions are
+/// stored by are numbered before any statement runs ([`Numbers`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    InsertNumbers,
     InsertExecutions,
     UpdateExecutions,
     DeleteTimers,
@@ -47,8 +46,7 @@ enum Kind {
     InsertEvents,
 }
 
-const KINDS: [Kind; 9] = [
-    Kind::InsertNumbers,
+const KINDS: [Kind; 8] = [
     Kind::InsertExecutions,
     Kind::UpdateExecutions,
     Kind::DeleteTimers,
@@ -62,7 +60,6 @@ const KINDS: [Kind; 9] = [
 impl Kind {
     fn columns(self) -> usize {
         match self {
-            Kind::InsertNumbers => 1,
             Kind::InsertExecutions => 15,
             Kind::UpdateExecutions => 8,
             Kind::DeleteTimers | Kind::DeleteTasks => 2,
@@ -76,8 +73,6 @@ impl Kind {
     fn capacity(self, tier: usize) -> usize {
         match self {
             Kind::InsertEvents => tier * EVENTS_PER_ROW,
-            // Each execution names a machine and a revision.
-            Kind::InsertNumbers => tier * 2,
             _ => tier,
         }
     }
@@ -99,17 +94,11 @@ impl Kind {
             vec![one.as_str(); rows].join(",")
         );
         let body = match self {
-            // The texts the executions below are stored by number (migration 0009).
-            Kind::InsertNumbers => {
-                format!("INSERT OR IGNORE INTO numbers (text) SELECT * FROM {values}")
-            }
+            // The machine and the revision come as their numbers (migration 0009).
             Kind::InsertExecutions => format!(
                 "INSERT INTO execution_rows (id, machine, name, partition, revision, status, \
                  input, output, error, cause, start_ms, stop_ms, cursor, last_event_id, arn) \
-                 SELECT v.column1, (SELECT n FROM numbers WHERE text = v.column2), v.column3, \
-                 v.column4, (SELECT n FROM numbers WHERE text = v.column5), v.column6, \
-                 v.column7, v.column8, v.column9, v.column10, v.column11, v.column12, \
-                 v.column13, v.column14, v.column15 FROM {values} AS v"
+                 SELECT * FROM {values}"
             ),
             Kind::UpdateExecutions => format!(
                 "UPDATE execution_rows SET status = v.column2, output = v.column3, \
@@ -159,9 +148,10 @@ pub(super) use crate::store::RowsByKind as Rows;
 
 impl Rows<'_> {
     /// Write every row, inside the caller's transaction. Returns the change in the number of
-    /// stored timers.
-    pub(super) fn write(&self, conn: &Connection) -> Result<i64> {
-        Batch::of(self).write(conn)
+    /// stored timers. The texts the executions are stored by that `numbers` does not know yet
+    /// are numbered in the transaction; the caller tells `numbers` whether it committed.
+    pub(super) fn write(&self, conn: &Connection, numbers: &mut Numbers) -> Result<i64> {
+        Batch::of(self, conn, numbers)?.write(conn)
     }
 
     /// Whether there is no row to write.
@@ -177,10 +167,59 @@ impl Rows<'_> {
     }
 }
 
-/// A commit's rows and the texts its executions are stored by number, each once.
+/// The writer's copy of `numbers` (migration 0009): the number of each machine's ARN and
+/// revision id it has stored executions by. A text keeps its number for good (no row of
+/// `numbers` is ever removed or changed), so a number known once stays right, and a commit
+/// binds the numbers of its executions' texts instead of looking each up with a subquery. A
+/// text not known yet is numbered (or found) inside the commit, and becomes known only when
+/// the commit does: a rolled-back transaction may have given out a number that was undone.
+#[derive(Debug, Default)]
+pub(super) struct Numbers {
+    known: HashMap<String, i64>,
+    /// Numbered inside the open transaction.
+    pending: Vec<(String, i64)>,
+}
+
+impl Numbers {
+    /// How many texts are kept at most: far more than a deployment has machines and revisions
+    /// in use. Past it the copy starts again empty (each text is then looked up once more).
+    const MAX_KNOWN: usize = 4_096;
+
+    /// The number of `text`, numbering it in the open transaction if it has none.
+    fn number(&mut self, conn: &Connection, text: &str) -> Result<i64> {
+        if let Some(&n) = self.known.get(text) {
+            return Ok(n);
+        }
+        if let Some((_, n)) = self.pending.iter().find(|(t, _)| t == text) {
+            return Ok(*n);
+        }
+        conn.prepare_cached("INSERT OR IGNORE INTO numbers (text) VALUES (?1)")?
+            .execute([text])?;
+        let n: i64 = conn
+            .prepare_cached("SELECT n FROM numbers WHERE text = ?1")?
+            .query_row([text], |r| r.get(0))?;
+        self.pending.push((text.to_owned(), n));
+        Ok(n)
+    }
+
+    /// The transaction committed: what it numbered is known.
+    pub(super) fn committed(&mut self) {
+        if self.known.len() + self.pending.len() > Self::MAX_KNOWN {
+            self.known.clear();
+        }
+        self.known.extend(self.pending.drain(..));
+    }
+
+    /// The transaction was rolled back: what it numbered may not be stored.
+    pub(super) fn rolled_back(&mut self) {
+        self.pending.clear();
+    }
+}
+
+/// A commit's rows and the numbers of the texts its executions are stored by.
 struct Batch<'r, 'a> {
     rows: &'r Rows<'a>,
-    numbered: Vec<&'a str>,
+    numbered: HashMap<&'a str, i64>,
     /// The inputs of the executions inserted ([`Rows::started_inputs`]).
     started: HashMap<i64, Option<packed::HeldInput>>,
 }
@@ -199,25 +238,30 @@ impl Binder<'_, '_> {
 }
 
 impl<'r, 'a> Batch<'r, 'a> {
-    fn of(rows: &'r Rows<'a>) -> Self {
-        let mut seen = std::collections::HashSet::new();
-        let numbered = rows
-            .executions
-            .iter()
-            .flat_map(|r| [r.state_machine_arn.as_str(), r.revision_id.as_str()])
-            .filter(|t| seen.insert(*t))
-            .collect();
-        Self {
+    fn of(rows: &'r Rows<'a>, conn: &Connection, numbers: &mut Numbers) -> Result<Self> {
+        let mut numbered = HashMap::new();
+        for r in &rows.executions {
+            for text in [r.state_machine_arn.as_str(), r.revision_id.as_str()] {
+                if !numbered.contains_key(text) {
+                    numbered.insert(text, numbers.number(conn, text)?);
+                }
+            }
+        }
+        Ok(Self {
             rows,
             numbered,
             started: rows.started_inputs(),
-        }
+        })
+    }
+
+    /// The number of a text of an execution of this batch.
+    fn number(&self, text: &str) -> Option<i64> {
+        self.numbered.get(text).copied()
     }
 
     fn len(&self, kind: Kind) -> usize {
         let rows = self.rows;
         match kind {
-            Kind::InsertNumbers => self.numbered.len(),
             Kind::InsertExecutions => rows.executions.len(),
             Kind::UpdateExecutions => rows.updates.len(),
             Kind::DeleteTimers => rows.timer_deletes.len(),
@@ -265,18 +309,13 @@ impl<'r, 'a> Batch<'r, 'a> {
         let range = from..from + n;
         let rows = self.rows;
         match kind {
-            Kind::InsertNumbers => {
-                for &text in &self.numbered[range] {
-                    args.add(text)?;
-                }
-            }
             Kind::InsertExecutions => {
                 for r in &rows.executions[range] {
                     args.add(r.id)?;
-                    args.add(r.state_machine_arn.as_str())?;
+                    args.add(self.number(&r.state_machine_arn))?;
                     args.add(super::numbers::stored_name(&r.name))?;
                     args.add(r.partition)?;
-                    args.add(r.revision_id.as_str())?;
+                    args.add(self.number(&r.revision_id))?;
                     args.add(super::numbers::status_code(r.status))?;
                     args.add(r.input.as_str())?;
                     args.add(r.output.as_deref())?;
@@ -385,15 +424,22 @@ mod tests {
         conn.query_row(sql, [], |r| r.get(0)).expect("count")
     }
 
-    /// Write `rows` in a transaction of their own.
+    /// Write `rows` in a transaction of their own, with a copy of `numbers` of its own.
     fn write(conn: &Connection, rows: &Rows) -> Result<i64> {
+        write_numbered(conn, &mut Numbers::default(), rows)
+    }
+
+    /// Write `rows` in a transaction of their own, as the writer does.
+    fn write_numbered(conn: &Connection, numbers: &mut Numbers, rows: &Rows) -> Result<i64> {
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        let written = rows.write(conn);
-        conn.execute_batch(if written.is_ok() {
-            "COMMIT"
+        let written = rows.write(conn, numbers);
+        if written.is_ok() {
+            conn.execute_batch("COMMIT")?;
+            numbers.committed();
         } else {
-            "ROLLBACK"
-        })?;
+            conn.execute_batch("ROLLBACK")?;
+            numbers.rolled_back();
+        }
         written
     }
 
@@ -591,6 +637,68 @@ mod tests {
             .await
             .expect("read")
             .is_none());
+    }
+
+    /// A number given out in a commit that was rolled back is not kept: the next text numbered
+    /// may get the same number, and executions stay with the machines they were started for.
+    #[tokio::test]
+    async fn numbers_of_a_rolled_back_commit_are_not_kept() {
+        let (store, conn, _dir) = open().await;
+        let mut numbers = Numbers::default();
+        let first = execution(1);
+        write_numbered(
+            &conn,
+            &mut numbers,
+            &Rows {
+                executions: vec![&first],
+                ..Rows::default()
+            },
+        )
+        .expect("first");
+        let machine = |m: &str, id: i64| {
+            let mut r = execution(id);
+            r.state_machine_arn = format!("arn:aws:states:us-east-1:123456789012:stateMachine:{m}");
+            r.arn = format!("arn:aws:states:us-east-1:123456789012:execution:{m}:e{id}");
+            r
+        };
+        // A new machine numbered, then the commit refused (the same id twice) and undone.
+        let x = machine("x", 2);
+        let clash = execution(1);
+        let refused = write_numbered(
+            &conn,
+            &mut numbers,
+            &Rows {
+                executions: vec![&x, &clash],
+                ..Rows::default()
+            },
+        );
+        assert!(refused.is_err(), "a duplicate id must fail the commit");
+        // Another machine takes the number the undone commit gave out; then x comes again.
+        let y = machine("y", 3);
+        let x_again = machine("x", 4);
+        for r in [&y, &x_again] {
+            write_numbered(
+                &conn,
+                &mut numbers,
+                &Rows {
+                    executions: vec![r],
+                    ..Rows::default()
+                },
+            )
+            .expect("write");
+        }
+        for r in [&first, &y, &x_again] {
+            let read = store
+                .execution_by_id(r.id)
+                .await
+                .expect("read")
+                .expect("found");
+            assert_eq!(
+                (read.state_machine_arn, read.arn),
+                (r.state_machine_arn.clone(), r.arn.clone())
+            );
+        }
+        assert_eq!(count(&conn, "SELECT COUNT(*) FROM numbers"), 4);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use rusqlite::{params, Connection};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use super::bulk::Rows;
+use super::bulk::{Numbers, Rows};
 use super::execute;
 use crate::metrics;
 use crate::store::queue::{next_batch, Request, Writer};
@@ -82,8 +82,9 @@ fn run(
     // by exactly what it changed.
     let timers: i64 = conn.query_row("SELECT COUNT(*) FROM timers", [], |r| r.get(0))?;
     metrics::timers_on_disk_add(timers);
+    let mut numbers = Numbers::default();
     while let Some(mut batch) = rt.block_on(next_batch(&mut rx, max_batch, shutdown)) {
-        commit_batch(&conn, &mut batch);
+        commit_batch(&conn, &mut numbers, &mut batch);
     }
     // What the log holds goes into the database file, so that the next start reads one file.
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
@@ -91,10 +92,10 @@ fn run(
 }
 
 /// Commit `batch` (emptying it) and acknowledge every request.
-fn commit_batch(conn: &Connection, batch: &mut Vec<Request>) {
+fn commit_batch(conn: &Connection, numbers: &mut Numbers, batch: &mut Vec<Request>) {
     let started = Instant::now();
     let size = batch.len();
-    let result = commit(conn, batch.iter().flat_map(|r| r.ops.iter()));
+    let result = commit(conn, numbers, batch.iter().flat_map(|r| r.ops.iter()));
     match result {
         Ok(timers) => {
             metrics::timers_on_disk_add(timers);
@@ -116,7 +117,7 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Request>) {
         Err(e) => {
             tracing::debug!(error = %e, size, "batch failed; committing its requests one by one");
             for r in batch.drain(..) {
-                let one = commit(conn, r.ops.iter());
+                let one = commit(conn, numbers, r.ops.iter());
                 match &one {
                     Ok(timers) => metrics::timers_on_disk_add(*timers),
                     Err(e) => tracing::warn!(error = %e, "write failed"),
@@ -130,19 +131,32 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Request>) {
 
 /// Apply `ops` in one transaction. Rolls back on any error. Returns the change in the number
 /// of stored timers.
-fn commit<'a>(conn: &Connection, ops: impl Iterator<Item = &'a WriteOp>) -> Result<i64> {
-    let result = apply(conn, ops).map_err(|e| match e {
+fn commit<'a>(
+    conn: &Connection,
+    numbers: &mut Numbers,
+    ops: impl Iterator<Item = &'a WriteOp>,
+) -> Result<i64> {
+    let result = apply(conn, numbers, ops).map_err(|e| match e {
         Error::Sqlite(e) => super::classify_write(e),
         other => other,
     });
-    if result.is_err() && !conn.is_autocommit() {
-        // Whatever ran of the transaction is undone.
-        let _ = conn.execute_batch("ROLLBACK");
+    if result.is_ok() {
+        numbers.committed();
+    } else {
+        if !conn.is_autocommit() {
+            // Whatever ran of the transaction is undone.
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        numbers.rolled_back();
     }
     result
 }
 
-fn apply<'a>(conn: &Connection, ops: impl Iterator<Item = &'a WriteOp>) -> Result<i64> {
+fn apply<'a>(
+    conn: &Connection,
+    numbers: &mut Numbers,
+    ops: impl Iterator<Item = &'a WriteOp>,
+) -> Result<i64> {
     // Rows of the same kind from every request go into shared statements.
     let (rows, rare) = Rows::gather(ops);
     if rare.is_empty() && rows.is_empty() {
@@ -154,7 +168,7 @@ fn apply<'a>(conn: &Connection, ops: impl Iterator<Item = &'a WriteOp>) -> Resul
     for op in &rare {
         apply_single(conn, op)?;
     }
-    let timers = rows.write(conn)?;
+    let timers = rows.write(conn, numbers)?;
     execute(conn, "COMMIT", [])?;
     if rare
         .iter()
@@ -451,18 +465,25 @@ mod tests {
     /// the connection goes on committing.
     #[tokio::test]
     async fn a_duplicate_fails_its_commit_whole() {
+        let mut numbers = Numbers::default();
         let (store, conn, _dir) = super::super::open_temporary_writer().await;
         let first = WriteOp::InsertExecution(ExecutionRow::running_for_tests(1, "a", 1));
-        assert_eq!(commit(&conn, [&first].into_iter()).expect("first"), 0);
+        assert_eq!(
+            commit(&conn, &mut numbers, [&first].into_iter()).expect("first"),
+            0
+        );
         let again = [
             WriteOp::InsertExecution(ExecutionRow::running_for_tests(2, "b", 2)),
             WriteOp::InsertExecution(ExecutionRow::running_for_tests(3, "a", 3)),
         ];
-        assert!(matches!(commit(&conn, again.iter()), Err(Error::Duplicate)));
+        assert!(matches!(
+            commit(&conn, &mut numbers, again.iter()),
+            Err(Error::Duplicate)
+        ));
         assert!(conn.is_autocommit(), "the failed transaction is closed");
         assert_eq!(store.max_execution_id().await.expect("max"), 1);
         let next = WriteOp::InsertExecution(ExecutionRow::running_for_tests(4, "c", 4));
-        commit(&conn, [&next].into_iter()).expect("a later commit");
+        commit(&conn, &mut numbers, [&next].into_iter()).expect("a later commit");
         assert_eq!(store.max_execution_id().await.expect("max"), 4);
     }
 
@@ -471,6 +492,7 @@ mod tests {
     /// as asked each time.
     #[tokio::test]
     async fn free_pages_are_given_back_to_the_file_system() {
+        let mut numbers = Numbers::default();
         use crate::model::ExecutionStatus;
         let (store, conn, dir) = super::super::open_temporary_writer().await;
         assert_eq!(pragma(&conn, "auto_vacuum"), "2", "incremental");
@@ -483,18 +505,18 @@ mod tests {
                 WriteOp::InsertExecution(row)
             })
             .collect();
-        commit(&conn, rows.iter()).expect("insert");
+        commit(&conn, &mut numbers, rows.iter()).expect("insert");
         let before = store.free_pages().await.expect("read").expect("SQLite");
         let delete = WriteOp::DeleteExecutions {
             ids: (1..=300).collect(),
         };
-        commit(&conn, [&delete].into_iter()).expect("delete");
+        commit(&conn, &mut numbers, [&delete].into_iter()).expect("delete");
         let freed = store.free_pages().await.expect("read").expect("SQLite");
         assert_eq!(freed.total, before.total, "the file keeps its pages");
         assert!(freed.free > before.free + 1000, "{before:?} then {freed:?}");
 
         let release = WriteOp::ReleaseFreePages { pages: 500 };
-        commit(&conn, [&release].into_iter()).expect("release");
+        commit(&conn, &mut numbers, [&release].into_iter()).expect("release");
         let released = store.free_pages().await.expect("read").expect("SQLite");
         assert_eq!(
             released.free,
@@ -504,7 +526,7 @@ mod tests {
         assert_eq!(released.total, freed.total - 500);
 
         let release = WriteOp::ReleaseFreePages { pages: u32::MAX };
-        commit(&conn, [&release].into_iter()).expect("release the rest");
+        commit(&conn, &mut numbers, [&release].into_iter()).expect("release the rest");
         let after = store.free_pages().await.expect("read").expect("SQLite");
         assert_eq!(after.free, 0);
         conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
