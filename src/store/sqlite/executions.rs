@@ -212,3 +212,64 @@ impl Reader {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::open_temporary_writer;
+    use super::*;
+
+    /// The lines of SQLite's plan for a listing of a machine's executions with `status`.
+    fn plan(conn: &rusqlite::Connection, sql: &str, status: Option<&str>) -> Vec<String> {
+        let mut stmt = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .expect("plan");
+        let machine = "arn:aws:states:us-east-1:123456789012:stateMachine:m";
+        stmt.query_map(
+            rusqlite::params![machine, status, i64::MAX, i64::MAX, 100],
+            |r| r.get::<_, String>(3),
+        )
+        .expect("plan rows")
+        .collect::<rusqlite::Result<_>>()
+        .expect("plan lines")
+    }
+
+    /// ListExecutions, newest first, reads a machine's executions of a status from the index by
+    /// status (from its end, migration 0011), without sorting them, and so does each status's
+    /// part of the listing of all.
+    #[tokio::test]
+    async fn listings_read_the_index_by_status_without_sorting() {
+        let (_reader, conn, _dir) = open_temporary_writer().await;
+        // Oldest first: a start's entry goes at the end of its machine's RUNNING ones.
+        let keys: Vec<(String, bool)> = conn
+            .prepare("SELECT name, desc FROM pragma_index_xinfo('executions_by_status') WHERE key")
+            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .expect("index columns");
+        let ascending = ["machine", "status", "start_ms", "id"].map(|c| (c.to_owned(), false));
+        assert_eq!(keys, ascending);
+        let with_status = plan(
+            &conn,
+            &sql::sqlite(&console_sql::executions_with_status(EXECUTION_COLUMNS)),
+            Some("RUNNING"),
+        );
+        assert!(
+            with_status
+                .iter()
+                .any(|l| l.contains("USING INDEX executions_by_status")),
+            "{with_status:#?}"
+        );
+        assert!(
+            !with_status.iter().any(|l| l.contains("TEMP B-TREE")),
+            "{with_status:#?}"
+        );
+        let any = plan(
+            &conn,
+            &sql::sqlite(&console_sql::executions_any_status(EXECUTION_COLUMNS)),
+            None,
+        );
+        let by_status = any
+            .iter()
+            .filter(|l| l.contains("USING INDEX executions_by_status"))
+            .count();
+        assert_eq!(by_status, ExecutionStatus::ALL.len(), "{any:#?}");
+    }
+}
