@@ -157,6 +157,15 @@ pub struct HeldInput {
 impl HeldInput {
     /// The forms of the row's `input`; `None` when it is not JSON (nothing refers to it then).
     pub fn of(input: &str) -> Option<Self> {
+        if is_compact(input) {
+            // The interpreter's text of it is the input itself; as a string's content, its
+            // only characters to escape are its quotes (it has no backslash and no control
+            // character).
+            return Some(Self {
+                text: input.to_owned(),
+                content: input.replace('"', "\\\""),
+            });
+        }
         let text = serde_json::from_str::<serde_json::Value>(input)
             .ok()?
             .to_string();
@@ -164,6 +173,82 @@ impl HeldInput {
         let content = quoted[1..quoted.len() - 1].to_owned();
         Some(Self { text, content })
     }
+}
+
+/// Most keys of one object [`is_compact`] compares for duplicates; past them it says no.
+const MAX_KEYS_COMPARED: usize = 64;
+
+/// Whether `input` is JSON that `serde_json::Value` would write back byte for byte: nothing
+/// between its tokens, no escape in its strings, only integers of at most 18 digits (never
+/// `-0`), and no key twice in an object (a `Value` keeps one of them). Every client that sends
+/// compact JSON of small numbers sends such an input, which is then held without building a
+/// `Value` of it. `false` says only that the slower way must be taken.
+fn is_compact(input: &str) -> bool {
+    if serde_json::from_str::<serde::de::IgnoredAny>(input).is_err() {
+        return false;
+    }
+    // Valid JSON from here on: a string is a key when a colon follows it.
+    let bytes = input.as_bytes();
+    // Each open container: `Some(keys so far)` for an object, `None` for an array.
+    let mut open: Vec<Option<Vec<&[u8]>>> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                let start = i + 1;
+                let Some(len) = bytes[start..].iter().position(|&b| b == b'"' || b == b'\\') else {
+                    return false;
+                };
+                let end = start + len;
+                if bytes[end] == b'\\' {
+                    return false;
+                }
+                if bytes.get(end + 1) == Some(&b':') {
+                    let key = &bytes[start..end];
+                    match open.last_mut() {
+                        Some(Some(keys)) if keys.len() < MAX_KEYS_COMPARED => {
+                            if keys.contains(&key) {
+                                return false;
+                            }
+                            keys.push(key);
+                        }
+                        _ => return false,
+                    }
+                }
+                i = end + 1;
+            }
+            b'{' => {
+                open.push(Some(Vec::new()));
+                i += 1;
+            }
+            b'[' => {
+                open.push(None);
+                i += 1;
+            }
+            b'}' | b']' => {
+                open.pop();
+                i += 1;
+            }
+            b',' | b':' | b't' | b'r' | b'u' | b'e' | b'f' | b'a' | b'l' | b's' | b'n' => i += 1,
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                let negative = bytes[i] == b'-';
+                i += usize::from(negative);
+                let digits = bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+                i += digits;
+                let zero = bytes[start + usize::from(negative)] == b'0';
+                if digits > 18 || (negative && zero) {
+                    return false;
+                }
+                if matches!(bytes.get(i), Some(b'.' | b'e' | b'E')) {
+                    return false;
+                }
+            }
+            // Whitespace between tokens.
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// The packed form of an event's details, which may leave out the execution's input when
@@ -580,7 +665,123 @@ mod tests {
         pieces
     }
 
+    /// [`HeldInput::of`] as it was before compact inputs were taken as they are: through a
+    /// `serde_json::Value`.
+    fn held_through_a_value(input: &str) -> Option<(String, String)> {
+        let text = serde_json::from_str::<serde_json::Value>(input)
+            .ok()?
+            .to_string();
+        let quoted = serde_json::Value::from(text.as_str()).to_string();
+        let content = quoted[1..quoted.len() - 1].to_owned();
+        Some((text, content))
+    }
+
+    fn held(input: &str) -> Option<(String, String)> {
+        HeldInput::of(input).map(|h| (h.text, h.content))
+    }
+
+    #[test]
+    fn compact_inputs_are_held_as_they_are_and_others_through_a_value() {
+        let compact = [
+            r#"{"expirydate":11,"a":1233333}"#,
+            r#"{"b":[1,-2,{"c":null,"d":true}],"a":"x ✓ y","e":{},"f":[]}"#,
+            "0",
+            "-12",
+            r#""text""#,
+            "123456789012345678",
+        ];
+        for input in compact {
+            assert!(is_compact(input), "{input}");
+            assert_eq!(held(input), held_through_a_value(input), "{input}");
+        }
+        let other = [
+            r#"{"a": 1}"#,
+            " 1",
+            "1.5",
+            "1e2",
+            "-0",
+            "1234567890123456789",
+            r#"{"a":1,"a":2}"#,
+            r#"{"a":{"b":1},"c":{"b":2,"b":3}}"#,
+            r#""a\"b""#,
+            r#""\u0041""#,
+            "{",
+            "",
+            "[1,]",
+        ];
+        for input in other {
+            assert!(!is_compact(input), "{input}");
+            assert_eq!(held(input), held_through_a_value(input), "{input}");
+        }
+        // Keys repeated in different objects are not repeated keys.
+        assert!(is_compact(r#"{"a":{"a":1},"b":{"a":2}}"#));
+    }
+
+    /// JSON values of every kind, small numbers and strings that need escaping among them.
+    fn json_values() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            (-1000i64..1000).prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            (-1e6f64..1e6).prop_map(serde_json::Value::from),
+            "[a-c\\\\\"é\n ✓/]{0,4}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                proptest::collection::vec(("[a-c\"]{0,2}", inner), 0..4)
+                    .prop_map(|kv| { serde_json::Value::Object(kv.into_iter().collect()) }),
+            ]
+        })
+    }
+
+    /// Pieces of JSON text, put together at random: mostly not JSON, sometimes JSON with
+    /// spaces, escapes, repeated keys or numbers the compact form would write otherwise.
+    const JSON_PIECES: [&str; 23] = [
+        "{",
+        "}",
+        "[",
+        "]",
+        ":",
+        ",",
+        r#""a""#,
+        r#""b""#,
+        r#""a\"""#,
+        r#""\u0041""#,
+        "1",
+        "0",
+        "-0",
+        "-7",
+        "1.5",
+        "2e3",
+        "12345678901234567890",
+        "true",
+        "null",
+        " ",
+        "\n",
+        r#""é""#,
+        r#""""#,
+    ];
+
     proptest::proptest! {
+        /// Whatever the input, it is held exactly as through a `serde_json::Value`: compact
+        /// JSON, the same JSON written with spaces, and texts pieced together at random.
+        #[test]
+        fn any_input_is_held_as_through_a_value(
+            value in json_values(),
+            picks in proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 0..16)
+        ) {
+            let compact = value.to_string();
+            let spaced = serde_json::to_string_pretty(&value).expect("JSON");
+            let pieced: String = picks.iter().map(|i| JSON_PIECES[i.index(JSON_PIECES.len())]).collect();
+            for input in [&compact, &spaced, &pieced] {
+                proptest::prop_assert_eq!(held(input), held_through_a_value(input), "{}", input);
+            }
+        }
+
         /// Whatever the text, the packer takes at each place the first run that starts there,
         /// and the text reads back exactly, with the execution's input left out or not.
         #[test]
