@@ -93,7 +93,7 @@ for name, c in used.values():
         key = "the direct read threads"
     by_name[key] = by_name.get(key, 0) + c
 parts = sorted(by_name.items(), key=lambda kv: -kv[1])
-print("per start by thread: " + ", ".join(f"{k} {v * 1e6 / ticks / n:.0f} µs" for k, v in parts if v))
+print("per start by thread: " + ", ".join(f"{k} {v * 1e6 / ticks / n:.1f} µs" for k, v in parts if v))
 PY
 sqlite3 "$data/hourglass.db" "SELECT (SELECT page_count FROM pragma_page_count) - (SELECT freelist_count FROM pragma_freelist_count), (SELECT page_size FROM pragma_page_size)" |
   python3 -c "import sys; p,s=map(int,sys.stdin.read().split('|')); n=int(sys.argv[1]); print(f'database {p*s/2**20:.1f} MiB in use: {p*s/max(n,1):.0f} B per execution ({n} pending)')" "$total"
