@@ -12,28 +12,12 @@ here="$(cd "$(dirname "$0")" && pwd)"
 bin="${1:-$here/../../target/release/hourglass}"
 secs="${2:-30}"
 data="$(mktemp -d)"
-port=$((20000 + RANDOM % 20000))
-valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$data/cg.out" \
-  "$bin" serve --port "$port" --data-dir "$data/db" > "$data/log" 2>&1 &
-pid=$!
-stop() {
-  local rc=$?
-  kill "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null || true
-  if [ "${KEEP_DATA:-0}" = 1 ]; then echo "data kept in $data"; else rm -rf "$data"; fi
-  exit "$rc"
-}
-trap stop EXIT
-for _ in $(seq 600); do curl -sf "http://127.0.0.1:$port/ready" > /dev/null && break; sleep 0.1; done
-call() {
-  curl -sf "http://127.0.0.1:$port/" -H 'Content-Type: application/x-amz-json-1.0' \
-    -H "X-Amz-Target: AWSStepFunctions.$1" -d "$2"
-}
-def='{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":864000,"Next":"Done"},"Done":{"Type":"Succeed"}}}'
-body=$(python3 -c 'import json,sys; print(json.dumps({"name":"wrk","definition":sys.argv[1],"roleArn":"arn:aws:iam::123456789012:role/wrk"}))' "$def")
-arn=$(call CreateStateMachine "$body" | python3 -c 'import json,sys; print(json.load(sys.stdin)["stateMachineArn"])')
-export MACHINE_ARN="$arn"
-export WRK_DIR="$here"
+mkdir "$data/db"
+# shellcheck source=bench/wrk/daemon.sh
+. "$here/daemon.sh"
+start_daemon 600 valgrind --tool=callgrind --separate-threads=yes \
+  --callgrind-out-file="$data/cg.out" "$bin" serve --port "$port" --data-dir "$data/db"
+create_machine
 wrk -t2 -c"${CONNECTIONS:-64}" -d"${secs}s" -s "$here/start.lua" "http://127.0.0.1:$port/" | tail -1
 kill -TERM "$pid"
 wait "$pid" || true
