@@ -10,7 +10,7 @@ pub fn executions_with_status(columns: &str) -> String {
     format!(
         "SELECT {columns} FROM executions \
          WHERE state_machine_arn = $1 AND status = $2 \
-           AND (start_ms < $3 OR (start_ms = $3 AND id < $4)) \
+           AND (start_ms, id) < ($3, $4) \
          ORDER BY start_ms DESC, id DESC LIMIT $5"
     )
 }
@@ -27,7 +27,7 @@ pub fn executions_any_status(columns: &str) -> String {
             format!(
                 "SELECT * FROM (SELECT {columns} FROM executions \
                  WHERE state_machine_arn = $1 AND status = '{}' \
-                   AND (start_ms < $3 OR (start_ms = $3 AND id < $4)) \
+                   AND (start_ms, id) < ($3, $4) \
                  ORDER BY start_ms DESC, id DESC LIMIT $5) AS s{i}",
                 s.as_str()
             )
