@@ -146,6 +146,8 @@ fn compact_inputs_are_held_as_they_are_and_others_through_a_value() {
         "{",
         "",
         "[1,]",
+        "\"a\u{1}b\"",
+        "{\"a\":\"\tb\"}",
     ];
     for input in other {
         assert!(!is_compact(input), "{input}");
