@@ -127,7 +127,6 @@ on_every_store!(
     a_taken_key_fails_the_whole_commit,
     activities_are_created_once_listed_by_arn_and_deleted_with_their_tags,
     versions_aliases_and_the_executions_started_through_them,
-    listings_page_through_executions_started_in_the_same_millisecond,
 );
 
 pub(super) async fn write(store: &impl Commit, ops: Vec<WriteOp>) {
@@ -298,41 +297,6 @@ async fn activities_are_created_once_listed_by_arn_and_deleted_with_their_tags(
     write(&store, vec![WriteOp::DeleteActivity { arn: b.arn.clone() }]).await;
     assert!(store.activity(&b.arn).await.expect("read").is_none());
     assert!(store.tags(&b.arn).await.expect("tags").is_empty());
-}
-
-/// ListExecutions pages by start and id: executions started in the same millisecond are
-/// neither repeated nor skipped where a page ends, with a status and without.
-async fn listings_page_through_executions_started_in_the_same_millisecond(
-    store: impl ExecutionReads + Commit,
-) {
-    let sm = "arn:aws:states:us-east-1:123456789012:stateMachine:sm";
-    let ops = (1..=5)
-        .map(|i| {
-            let start_ms = if i == 1 { 100 } else { 200 };
-            WriteOp::InsertExecution(ExecutionRow::running_for_tests(
-                i,
-                &format!("e{i}"),
-                start_ms,
-            ))
-        })
-        .collect();
-    write(&store, ops).await;
-    for status in [None, Some(ExecutionStatus::Running)] {
-        let mut seen = Vec::new();
-        let mut after = None;
-        loop {
-            let page = store
-                .list_executions(sm, status, after, 2)
-                .await
-                .expect("list");
-            seen.extend(page.iter().map(|e| e.id));
-            match page.last() {
-                Some(last) if page.len() == 2 => after = Some((last.start_ms, last.id)),
-                _ => break,
-            }
-        }
-        assert_eq!(seen, [5, 4, 3, 2, 1], "{status:?}");
-    }
 }
 
 async fn executions_events_timers_and_tasks(
@@ -827,5 +791,6 @@ async fn versions_aliases_and_the_executions_started_through_them(
 
 mod gathered;
 mod input_once;
+mod listing;
 mod retention;
 mod running;
