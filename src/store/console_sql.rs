@@ -5,7 +5,9 @@
 /// Executions of machine `$1` with status `$2`, newest first, after the `($3, $4)` cursor, at
 /// most `$5`: a query of its own (not the unfiltered one with `$2 IS NULL OR`) so that the
 /// planner reads the `executions_by_status` index, and a rare status among a million
-/// executions is found without reading the others.
+/// executions is found without reading the others. The index runs oldest first and is read
+/// from its end; the cursor is a row value, which both databases take as where that read
+/// starts, so a later page reads no more than the first.
 pub fn executions_with_status(columns: &str) -> String {
     format!(
         "SELECT {columns} FROM executions \
