@@ -166,6 +166,11 @@ impl HeldInput {
                 content: input.replace('"', "\\\""),
             });
         }
+        Self::through_a_value(input)
+    }
+
+    /// The forms of any input: written back from a `serde_json::Value` of it.
+    fn through_a_value(input: &str) -> Option<Self> {
         let text = serde_json::from_str::<serde_json::Value>(input)
             .ok()?
             .to_string();

@@ -103,15 +103,9 @@ fn pieces() -> Vec<String> {
     pieces
 }
 
-/// [`HeldInput::of`] as it was before compact inputs were taken as they are: through a
-/// `serde_json::Value`.
+/// An input held as every input was before compact ones were taken as they are.
 fn held_through_a_value(input: &str) -> Option<(String, String)> {
-    let text = serde_json::from_str::<serde_json::Value>(input)
-        .ok()?
-        .to_string();
-    let quoted = serde_json::Value::from(text.as_str()).to_string();
-    let content = quoted[1..quoted.len() - 1].to_owned();
-    Some((text, content))
+    HeldInput::through_a_value(input).map(|h| (h.text, h.content))
 }
 
 fn held(input: &str) -> Option<(String, String)> {

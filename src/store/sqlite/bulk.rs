@@ -185,13 +185,19 @@ impl Numbers {
     /// in use. Past it the copy starts again empty (each text is then looked up once more).
     const MAX_KNOWN: usize = 4_096;
 
+    /// The number of `text` if it is known or was numbered in the open transaction.
+    fn get(&self, text: &str) -> Option<i64> {
+        self.known.get(text).copied().or_else(|| {
+            self.pending
+                .iter()
+                .find_map(|(t, n)| (t == text).then_some(*n))
+        })
+    }
+
     /// The number of `text`, numbering it in the open transaction if it has none.
     fn number(&mut self, conn: &Connection, text: &str) -> Result<i64> {
-        if let Some(&n) = self.known.get(text) {
+        if let Some(n) = self.get(text) {
             return Ok(n);
-        }
-        if let Some((_, n)) = self.pending.iter().find(|(t, _)| t == text) {
-            return Ok(*n);
         }
         conn.prepare_cached("INSERT OR IGNORE INTO numbers (text) VALUES (?1)")?
             .execute([text])?;
@@ -216,10 +222,11 @@ impl Numbers {
     }
 }
 
-/// A commit's rows and the numbers of the texts its executions are stored by.
+/// A commit's rows, and the numbers of the texts its executions are stored by (each of them
+/// numbered before the batch is made).
 struct Batch<'r, 'a> {
     rows: &'r Rows<'a>,
-    numbered: HashMap<&'a str, i64>,
+    numbers: &'r Numbers,
     /// The inputs of the executions inserted ([`Rows::started_inputs`]).
     started: HashMap<i64, Option<packed::HeldInput>>,
 }
@@ -238,25 +245,16 @@ impl Binder<'_, '_> {
 }
 
 impl<'r, 'a> Batch<'r, 'a> {
-    fn of(rows: &'r Rows<'a>, conn: &Connection, numbers: &mut Numbers) -> Result<Self> {
-        let mut numbered = HashMap::new();
+    fn of(rows: &'r Rows<'a>, conn: &Connection, numbers: &'r mut Numbers) -> Result<Self> {
         for r in &rows.executions {
-            for text in [r.state_machine_arn.as_str(), r.revision_id.as_str()] {
-                if !numbered.contains_key(text) {
-                    numbered.insert(text, numbers.number(conn, text)?);
-                }
-            }
+            numbers.number(conn, &r.state_machine_arn)?;
+            numbers.number(conn, &r.revision_id)?;
         }
         Ok(Self {
             rows,
-            numbered,
+            numbers,
             started: rows.started_inputs(),
         })
-    }
-
-    /// The number of a text of an execution of this batch.
-    fn number(&self, text: &str) -> Option<i64> {
-        self.numbered.get(text).copied()
     }
 
     fn len(&self, kind: Kind) -> usize {
@@ -312,10 +310,10 @@ impl<'r, 'a> Batch<'r, 'a> {
             Kind::InsertExecutions => {
                 for r in &rows.executions[range] {
                     args.add(r.id)?;
-                    args.add(self.number(&r.state_machine_arn))?;
+                    args.add(self.numbers.get(&r.state_machine_arn))?;
                     args.add(super::numbers::stored_name(&r.name))?;
                     args.add(r.partition)?;
-                    args.add(self.number(&r.revision_id))?;
+                    args.add(self.numbers.get(&r.revision_id))?;
                     args.add(super::numbers::status_code(r.status))?;
                     args.add(r.input.as_str())?;
                     args.add(r.output.as_deref())?;
