@@ -286,22 +286,13 @@ pub fn arn_text<'a>(req: &'a Req, field: &str) -> Result<&'a str, ApiError> {
 
 /// A state machine ARN from the client.
 pub fn state_machine_arn(arn: &str) -> Result<StateMachineArn, ApiError> {
-    match arn::parse(arn) {
-        Ok(Resource::StateMachine { .. }) => {
-            StateMachineArn::parse(arn).map_err(|e| ApiError::InvalidArn(e.0))
-        }
-        other => Err(wrong_resource(other)),
-    }
+    // Parsed once when it names a state machine; parsed again only to say what else it names.
+    StateMachineArn::parse(arn).map_err(|_| wrong_resource(arn::parse(arn)))
 }
 
 /// An execution ARN from the client.
 pub fn execution_arn(arn: &str) -> Result<ExecutionArn, ApiError> {
-    match arn::parse(arn) {
-        Ok(Resource::Execution { .. }) => {
-            ExecutionArn::parse(arn).map_err(|e| ApiError::InvalidArn(e.0))
-        }
-        other => Err(wrong_resource(other)),
-    }
+    ExecutionArn::parse(arn).map_err(|_| wrong_resource(arn::parse(arn)))
 }
 
 /// An activity ARN from the client.
