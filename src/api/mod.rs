@@ -413,12 +413,17 @@ async fn run_operation(
     };
     match answer {
         Answer::There(resp) => resp,
-        Answer::Here(Ok(v)) => (
-            StatusCode::OK,
-            [("content-type", "application/x-amz-json-1.0")],
-            v.to_string(),
-        )
-            .into_response(),
+        // Written straight into bytes: through `Display` (`to_string`), each of serde_json's
+        // small writes went through a formatter into a string grown from empty.
+        Answer::Here(Ok(v)) => match serde_json::to_vec(&v) {
+            Ok(body) => (
+                StatusCode::OK,
+                [("content-type", "application/x-amz-json-1.0")],
+                body,
+            )
+                .into_response(),
+            Err(e) => error_response(op, ApiError::internal(e)),
+        },
         Answer::Here(Err(ApiError::Elsewhere(partition))) if forwarded => {
             forward::not_owner(partition)
         }
