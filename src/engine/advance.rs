@@ -42,7 +42,7 @@ pub(super) struct Running {
 /// what it takes: a parsed copy takes several times its text, and more for small values.
 #[derive(Debug, Default)]
 pub(super) struct Hot {
-    entries: std::collections::HashMap<i64, ExecutionRow>,
+    entries: crate::model::hash::FastMap<i64, ExecutionRow>,
     bytes: usize,
 }
 

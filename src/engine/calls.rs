@@ -17,13 +17,14 @@
 //! commit deleted. While a page is read, every key that finishes or is cancelled is noted, and
 //! the page skips those keys, so a finished call is never made again.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::invoke::Invocation;
+use crate::model::hash::{FastMap, FastSet};
 
 /// A call is named by its execution and the id of its TaskScheduled event.
 pub type CallKey = (i64, i64);
@@ -53,11 +54,11 @@ struct State {
     queue: VecDeque<Queued>,
     bytes: usize,
     /// Keys queued (`None`) or in flight (their cancellation token).
-    known: HashMap<CallKey, Option<CancellationToken>>,
+    known: FastMap<CallKey, Option<CancellationToken>>,
     /// Some stored calls are not in memory: the table must be read again.
     overflow: bool,
     /// While a page is being read: keys that finished or were cancelled meanwhile.
-    paging: Option<HashSet<CallKey>>,
+    paging: Option<FastSet<CallKey>>,
 }
 
 /// The queue of calls to make and the set of calls in flight.
@@ -179,7 +180,7 @@ impl Calls {
 
     /// A page of the table is about to be read.
     pub fn begin_page(&self) {
-        self.lock().paging = Some(HashSet::new());
+        self.lock().paging = Some(FastSet::default());
     }
 
     /// Queue the rows of the page just read that are not known and did not finish while it

@@ -41,7 +41,7 @@ mod state_machines;
 pub mod test_state;
 pub mod versions;
 
-use std::collections::HashMap;
+use crate::model::hash::FastMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -196,10 +196,10 @@ pub struct Engine<S> {
     /// The partitions this node may change executions of.
     ownership: Arc<Ownership>,
     /// Parsed definitions (and their role) by revision id; revisions never change.
-    revisions: Mutex<HashMap<String, Arc<Revision>>>,
+    revisions: Mutex<FastMap<String, Arc<Revision>>>,
     /// State machines by ARN. Filled only under the machine's lock and emptied by every change
     /// to it before that change releases the lock, so an entry is never older than the store.
-    machines: Mutex<HashMap<String, Arc<store::StateMachineRow>>>,
+    machines: Mutex<FastMap<String, Arc<store::StateMachineRow>>>,
     /// Calls to make, submitted after their Scheduled event is committed.
     calls: Calls,
     /// Activity tasks offered to their workers.
@@ -264,8 +264,8 @@ impl<S: Store> Engine<S> {
             config,
             locks: Locks::default(),
             ownership,
-            revisions: Mutex::new(HashMap::new()),
-            machines: Mutex::new(HashMap::new()),
+            revisions: Mutex::new(FastMap::default()),
+            machines: Mutex::new(FastMap::default()),
             hot: Mutex::new(advance::Hot::default()),
         })
     }

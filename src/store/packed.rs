@@ -133,7 +133,7 @@ fn run_of(runs: &Runs, c: char) -> Option<&'static str> {
 /// The input of execution `id` among a commit's `started` ones, when it is one of them and its
 /// input is JSON.
 pub fn started_input(
-    started: &std::collections::HashMap<i64, Option<HeldInput>>,
+    started: &crate::model::hash::FastMap<i64, Option<HeldInput>>,
     id: i64,
 ) -> Option<&HeldInput> {
     started.get(&id).and_then(Option::as_ref)

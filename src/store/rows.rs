@@ -434,7 +434,7 @@ impl<'a> RowsByKind<'a> {
     /// texts written with a start may leave the input out (`packed`).
     pub fn started_inputs(
         &self,
-    ) -> std::collections::HashMap<i64, Option<super::packed::HeldInput>> {
+    ) -> crate::model::hash::FastMap<i64, Option<super::packed::HeldInput>> {
         self.executions
             .iter()
             .map(|r| (r.id, super::packed::HeldInput::of(&r.input)))

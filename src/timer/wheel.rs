@@ -30,7 +30,7 @@
 //! clock and wakes a task per deadline; ours is driven by the wall clock the deadlines are
 //! stored in, and fires in batches.
 
-use std::collections::HashMap;
+use crate::model::hash::FastMap;
 use std::hash::Hash;
 
 /// Slots in one rotation.
@@ -51,7 +51,7 @@ pub struct Wheel<K> {
     slots: Vec<Vec<(i64, K)>>,
     /// Where each key is, to cancel or move it without searching its list: a million
     /// deadlines at the same instant share one slot.
-    index: HashMap<K, Place>,
+    index: FastMap<K, Place>,
     /// Every tick `<= processed_tick` has been fired.
     processed_tick: i64,
     /// Entries inserted with a deadline at or before `processed_tick`.
@@ -68,7 +68,7 @@ impl<K: Copy + Eq + Hash + Ord> Wheel<K> {
     pub fn new(now_ms: i64) -> Self {
         Self {
             slots: (0..SLOTS).map(|_| Vec::new()).collect(),
-            index: HashMap::new(),
+            index: FastMap::default(),
             processed_tick: now_ms.div_euclid(TICK_MS) - 1,
             overdue: Vec::new(),
             earliest: Some(None),

@@ -12,11 +12,11 @@
 //! The rows of a kind run through the largest tier's statement as often as they fill it, and
 //! then through the smallest that holds the rest. A kind without rows runs nothing.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use rusqlite::{Connection, Statement, ToSql};
 
+use crate::model::hash::FastMap;
 use crate::store::packed;
 use crate::store::Result;
 
@@ -175,7 +175,7 @@ impl Rows<'_> {
 /// the commit does: a rolled-back transaction may have given out a number that was undone.
 #[derive(Debug, Default)]
 pub(super) struct Numbers {
-    known: HashMap<String, i64>,
+    known: FastMap<String, i64>,
     /// Numbered inside the open transaction.
     pending: Vec<(String, i64)>,
 }
@@ -228,7 +228,7 @@ struct Batch<'r, 'a> {
     rows: &'r Rows<'a>,
     numbers: &'r Numbers,
     /// The inputs of the executions inserted ([`Rows::started_inputs`]).
-    started: HashMap<i64, Option<packed::HeldInput>>,
+    started: FastMap<i64, Option<packed::HeldInput>>,
 }
 
 /// Binds a statement's parameters in order.
