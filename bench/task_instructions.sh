@@ -19,23 +19,5 @@ exec valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$dat
 WRAP
 chmod +x "$data/daemon"
 "$bench" --daemon "$data/daemon" tasks --count "$count" 2>/dev/null | grep -E "^tasks:" || true
-# valgrind numbers a thread after one that ended with the same number, so a file may hold an
-# earlier thread's count too: the writer's file can hold the start-up's. The total is exact.
-python3 - "$data" "$count" <<'PY'
-import glob, os, re, sys
-data, n = sys.argv[1], max(int(sys.argv[2]), 1)
-workers, writer, other = 0, 0, 0
-for path in glob.glob(os.path.join(data, "cg.out*")):
-    text = open(path, errors="replace").read()
-    m = re.search(r"^summary:\s+(\d+)", text, re.M) or re.search(r"^totals:\s+(\d+)", text, re.M)
-    total = int(m.group(1)) if m else 0
-    if "hourglass::store::sqlite::writer::run" in text:
-        writer += total
-    elif "tokio::runtime::scheduler::multi_thread::worker" in text:
-        workers += total
-    else:
-        other += total
-print(f"{n} Task executions; instructions per execution: the writer {writer / n:,.0f}, "
-      f"the runtime's workers {workers / n:,.0f}, other threads {other / n:,.0f}, "
-      f"all {(writer + workers + other) / n:,.0f}")
-PY
+# Split by thread (see callgrind_threads.py for what a thread's file can hold).
+python3 "$here/callgrind_threads.py" "$data" "$count" "Task executions"
