@@ -14,6 +14,9 @@ use crate::model::{ExecutionArn, ExecutionStatus, Name, StateMachineArn, StateMa
 /// AWS's limit on execution input: 256 KiB.
 pub const MAX_PAYLOAD: usize = 262_144;
 
+/// AWS's message when an operation is not for a machine of its type.
+const NOT_FOR_THIS_TYPE: &str = "This operation is not supported by this type of state machine";
+
 /// The longest a synchronous (Express) execution may run: AWS's five minutes.
 pub const SYNC_LIMIT: Duration = Duration::from_secs(300);
 
@@ -115,7 +118,7 @@ pub async fn start_sync_execution(app: &Ctx, req: Value) -> Result<Value, ApiErr
     let sm = app.engine.state_machine(&s.machine).await?;
     if sm.machine_type != StateMachineType::Express {
         return Err(ApiError::StateMachineTypeNotSupported(
-            "This operation is not supported by this type of state machine".into(),
+            NOT_FOR_THIS_TYPE.into(),
         ));
     }
     let started = start(app, s).await?;
@@ -325,6 +328,17 @@ pub async fn list_executions(app: &Ctx, req: Value) -> Result<Value, ApiError> {
             Some((s, i))
         }
     };
+    // AWS keeps no list of an Express machine's executions, and refuses to list them (through
+    // a version or an alias too). They are still described here by their ARNs.
+    if let Some(arn) = &sm_arn {
+        if let Ok(sm) = app.engine.state_machine(arn).await {
+            if sm.machine_type == StateMachineType::Express {
+                return Err(ApiError::StateMachineTypeNotSupported(
+                    NOT_FOR_THIS_TYPE.into(),
+                ));
+            }
+        }
+    }
     let status = status.and_then(ExecutionStatus::parse);
     let page = match (&map_run, &sm_arn, qualifier) {
         (Some(run), _, _) => {

@@ -589,6 +589,41 @@ async fn start_sync_execution_answers_an_express_execution_when_it_ends() {
     let (code, message) = code_and_message(&err);
     assert_eq!(code, "StateMachineTypeNotSupported", "{message}");
 
+    // ListExecutions refuses an Express machine, and a version of it, as AWS does; a standard
+    // machine's executions are listed.
+    let version = sfn
+        .publish_state_machine_version()
+        .state_machine_arn(&waits)
+        .send()
+        .await
+        .expect("publish")
+        .state_machine_version_arn()
+        .to_owned();
+    for arn in [&waits, &version] {
+        let err = sfn
+            .list_executions()
+            .state_machine_arn(arn)
+            .send()
+            .await
+            .expect_err("an Express machine's executions are not listed");
+        assert_eq!(
+            code_and_message(&err),
+            (
+                "StateMachineTypeNotSupported".to_owned(),
+                "This operation is not supported by this type of state machine".to_owned()
+            ),
+            "{arn}"
+        );
+    }
+    start(&sfn, &standard, "listed", "{}").await;
+    let listed = sfn
+        .list_executions()
+        .state_machine_arn(&standard)
+        .send()
+        .await
+        .expect("a standard machine's executions are listed");
+    assert_eq!(listed.executions().len(), 1);
+
     // boto3, with the prefix turned off as README says.
     let script = format!(
         r#"
