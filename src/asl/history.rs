@@ -28,7 +28,7 @@ pub struct HistoryEvent {
 /// Compact JSON text of a value, as AWS shows inputs and outputs in history and API answers.
 pub fn to_text(v: &Value) -> String {
     // The same text as `v.to_string()`, written into a buffer with room for a small value
-    // instead of through a formatter into a string grown from empty (a third of the cost).
+    // instead of through a formatter into a string grown from empty.
     serde_json::to_string(v).unwrap_or_else(|_| v.to_string())
 }
 
