@@ -7,10 +7,17 @@
 //! keeps no metrics or logs. `bench/wrk/floor.sh` drives it with the same wrk script as the daemon; its
 //! CPU per request is a floor under the daemon's CPU per start.
 //!
+//! With `--durable DIR` it also stores each start before answering it, the least a durable
+//! start can cost: one row (the execution's ARN and its input) in one table with no index, in
+//! an SQLite database in WAL mode with `synchronous=FULL`, written by a thread of its own that
+//! commits whatever has queued in one transaction (group commit), as the daemon's writer does.
+//! Its CPU per start is a floor under a start that survives a crash.
+//!
 //! The same server answers Lambda's Invoke API with the payload, and [`calls`] calls it with the
 //! daemon's own Lambda client from another process: that process's CPU per call is a floor
 //! under what a Task's call costs the daemon.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -20,25 +27,34 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use hourglass::model::{Name, StateMachineArn};
+use tokio::sync::oneshot;
 
 const CONTENT_TYPE: (&str, &str) = ("content-type", "application/x-amz-json-1.0");
 
 /// Serve on `127.0.0.1:port` until the process is stopped. `GET /count` answers how many
-/// starts were answered.
-pub async fn serve(port: u16) -> Result<()> {
+/// starts were answered. With `durable`, each start is stored there first.
+pub async fn serve(port: u16, durable: Option<&Path>) -> Result<()> {
     let answered = Arc::new(AtomicU64::new(0));
     let counter = answered.clone();
+    let store = durable.map(Store::open).transpose()?.map(Arc::new);
     let app = axum::Router::new()
         .route(
             "/",
             post(move |headers: HeaderMap, body: Bytes| {
                 let answered = answered.clone();
+                let store = store.clone();
                 async move {
-                    let response = start(&headers, &body);
-                    if response.status() == StatusCode::OK {
-                        answered.fetch_add(1, Ordering::Relaxed);
+                    let started = match start(&headers, &body) {
+                        Ok(started) => started,
+                        Err((kind, message)) => return refuse(kind, &message),
+                    };
+                    if let Some(store) = &store {
+                        if let Err(e) = store.keep(started.execution, started.input).await {
+                            return refuse("InternalFailure", &e);
+                        }
                     }
-                    response
+                    answered.fetch_add(1, Ordering::Relaxed);
+                    ([CONTENT_TYPE], started.answer).into_response()
                 }
             }),
         )
@@ -128,23 +144,36 @@ pub async fn calls(endpoint: &str, count: u64, clients: u64) -> Result<()> {
     Ok(())
 }
 
-fn start(headers: &HeaderMap, body: &[u8]) -> Response {
+/// A start the floor accepted: the execution's ARN, its input and the answer to send.
+struct Started {
+    execution: String,
+    input: String,
+    answer: Vec<u8>,
+}
+
+/// Why a start was refused: the error's type and message.
+type Refused = (&'static str, String);
+
+fn start(headers: &HeaderMap, body: &[u8]) -> Result<Started, Refused> {
     let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
     if target != Some("AWSStepFunctions.StartExecution") {
-        return refuse("UnknownOperationException", "only StartExecution is served");
+        return Err((
+            "UnknownOperationException",
+            "only StartExecution is served".into(),
+        ));
     }
     let Ok(request) = serde_json::from_slice::<serde_json::Value>(body) else {
-        return refuse("SerializationException", "the body is not JSON");
+        return Err(("SerializationException", "the body is not JSON".into()));
     };
     let input = request["input"].as_str().unwrap_or("{}");
     if serde_json::from_str::<serde_json::Value>(input).is_err() {
-        return refuse("InvalidExecutionInput", "the input is not JSON");
+        return Err(("InvalidExecutionInput", "the input is not JSON".into()));
     }
     let Some(Ok(machine)) = request["stateMachineArn"]
         .as_str()
         .map(StateMachineArn::parse)
     else {
-        return refuse("InvalidArn", "no state machine ARN");
+        return Err(("InvalidArn", "no state machine ARN".into()));
     };
     let execution = machine.execution(Name::random().as_str());
     let now = std::time::SystemTime::now()
@@ -154,7 +183,74 @@ fn start(headers: &HeaderMap, body: &[u8]) -> Response {
         "executionArn": execution.as_str(),
         "startDate": now.as_millis() as f64 / 1000.0,
     });
-    ([CONTENT_TYPE], answer.to_string()).into_response()
+    Ok(Started {
+        answer: serde_json::to_vec(&answer).map_err(|e| ("InternalFailure", e.to_string()))?,
+        execution: execution.into_string(),
+        input: input.to_owned(),
+    })
+}
+
+/// A start to store, and where to say it was committed.
+type Kept = (String, String, oneshot::Sender<Result<(), String>>);
+
+/// The durable floor's store: a writer thread with its own SQLite connection.
+struct Store {
+    queue: std::sync::mpsc::Sender<Kept>,
+}
+
+impl Store {
+    /// The most starts one commit takes.
+    const MAX_BATCH: usize = 1_000;
+
+    fn open(dir: &Path) -> Result<Self> {
+        let conn = rusqlite::Connection::open(dir.join("floor.db"))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+             CREATE TABLE IF NOT EXISTS starts (arn TEXT NOT NULL, input TEXT NOT NULL);",
+        )?;
+        let (queue, rx) = std::sync::mpsc::channel::<Kept>();
+        std::thread::Builder::new()
+            .name("floor-writer".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < Self::MAX_BATCH {
+                        match rx.try_recv() {
+                            Ok(next) => batch.push(next),
+                            Err(_) => break,
+                        }
+                    }
+                    let done = Self::commit(&conn, &batch).map_err(|e| e.to_string());
+                    for (_, _, ack) in batch {
+                        let _ = ack.send(done.clone());
+                    }
+                }
+            })?;
+        Ok(Self { queue })
+    }
+
+    fn commit(conn: &rusqlite::Connection, batch: &[Kept]) -> rusqlite::Result<()> {
+        let tx = conn.unchecked_transaction()?;
+        {
+            let mut insert =
+                tx.prepare_cached("INSERT INTO starts (arn, input) VALUES (?1, ?2)")?;
+            for (arn, input, _) in batch {
+                insert.execute([arn, input])?;
+            }
+        }
+        tx.commit()
+    }
+
+    /// Store a start; `Ok` once it is committed.
+    async fn keep(&self, execution: String, input: String) -> Result<(), String> {
+        let (ack, committed) = oneshot::channel();
+        self.queue
+            .send((execution, input, ack))
+            .map_err(|_| "the writer stopped".to_owned())?;
+        committed
+            .await
+            .map_err(|_| "the writer stopped".to_owned())?
+    }
 }
 
 fn refuse(kind: &str, message: &str) -> Response {

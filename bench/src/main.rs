@@ -256,6 +256,10 @@ enum Scenario {
         call: Option<String>,
         #[arg(long, default_value_t = 200_000)]
         count: u64,
+        /// Also store each start before answering it, in an SQLite database in this
+        /// directory: one row in one table, committed in groups with synchronous=FULL
+        #[arg(long)]
+        durable: Option<PathBuf>,
     },
     /// No daemon: the time to read and to write an execution's cursor, as each step does, and
     /// to pack a Task execution's texts, as the writer does
@@ -293,10 +297,16 @@ async fn run(cli: Cli) -> Result<()> {
     if let Scenario::Cursor { count } = cli.scenario {
         return cursor::run(count);
     }
-    if let Scenario::Floor { port, call, count } = &cli.scenario {
+    if let Scenario::Floor {
+        port,
+        call,
+        count,
+        durable,
+    } = &cli.scenario
+    {
         return match call {
             Some(endpoint) => floor::calls(endpoint, *count, cli.clients as u64).await,
-            None => floor::serve(*port).await,
+            None => floor::serve(*port, durable.as_deref()).await,
         };
     }
     if let Some(endpoint) = &cli.endpoint {

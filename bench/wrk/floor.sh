@@ -5,19 +5,25 @@
 # (200,000 unless given) calls of its Lambda Invoke API from 64 tasks in another process,
 # through the daemon's own Lambda client: the floor under a Task's call.
 #   bench/wrk/floor.sh [HOURGLASS_BENCH_BINARY] [SECONDS]
+# With DURABLE=1 the server also stores each start before answering it (`floor --durable`: one
+# row in one table of an SQLite database, group commit, synchronous=FULL), and the calls are
+# left out: the floor under a start that survives a crash.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="${1:-$here/../../target/release/hourglass-bench}"
 secs="${2:-30}"
 port=$((20000 + RANDOM % 20000))
 log="$(mktemp)"
-"$bin" floor --port "$port" > "$log" 2>&1 &
+store="$(mktemp -d)"
+durable=()
+[ "${DURABLE:-0}" = 1 ] && durable=(--durable "$store")
+"$bin" floor --port "$port" "${durable[@]}" > "$log" 2>&1 &
 pid=$!
 stop() {
   local rc=$?
   kill "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null || true
-  rm -f "$log"
+  rm -rf "$log" "$store"
   exit "$rc"
 }
 trap stop EXIT
@@ -30,4 +36,8 @@ wrk -t2 -c"${CONNECTIONS:-64}" -d"${secs}s" --latency -s "$here/start.lua" "http
 cpu1=$(awk '{print $14+$15}' "/proc/$pid/stat")
 n1=$(curl -sf "http://127.0.0.1:$port/count")
 python3 -c "import sys; c=(int(sys.argv[2])-int(sys.argv[1]))/int(sys.argv[3]); n=int(sys.argv[5])-int(sys.argv[4]); print(f'floor CPU {c:.1f} s for {n} starts: {c*1e6/max(n,1):.1f} µs per start')" "$cpu0" "$cpu1" "$(getconf CLK_TCK)" "$n0" "$n1"
+if [ "${DURABLE:-0}" = 1 ]; then
+  echo "stored: $(sqlite3 "$store/floor.db" "SELECT COUNT(*) FROM starts") starts"
+  exit 0
+fi
 "$bin" floor --call "http://127.0.0.1:$port" --count "${CALLS:-200000}" --clients 64
