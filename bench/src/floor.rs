@@ -26,30 +26,42 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use hourglass::invoke::lambda::{LambdaInvoker, LambdaSettings};
+use hourglass::invoke::{Invocation, Invoker};
 use hourglass::model::{Name, StateMachineArn};
 use tokio::sync::oneshot;
 
 const CONTENT_TYPE: (&str, &str) = ("content-type", "application/x-amz-json-1.0");
 
 /// Serve on `127.0.0.1:port` until the process is stopped. `GET /count` answers how many
-/// starts were answered. With `durable`, each start is stored there first.
-pub async fn serve(port: u16, durable: Option<&Path>) -> Result<()> {
+/// starts were answered. With `durable`, each start is stored there first; with `task_call`
+/// too, each start then calls the Lambda Invoke API at that base URL with its input, through
+/// the daemon's Lambda client, and stores the result before answering: the least a durable
+/// Task execution can cost (two commits and a call).
+pub async fn serve(port: u16, durable: Option<&Path>, task_call: Option<&str>) -> Result<()> {
     let answered = Arc::new(AtomicU64::new(0));
     let counter = answered.clone();
     let store = durable.map(Store::open).transpose()?.map(Arc::new);
+    let invoker = task_call.map(invoker).transpose()?;
     let app = axum::Router::new()
         .route(
             "/",
             post(move |headers: HeaderMap, body: Bytes| {
                 let answered = answered.clone();
                 let store = store.clone();
+                let invoker = invoker.clone();
                 async move {
                     let started = match start(&headers, &body) {
                         Ok(started) => started,
                         Err((kind, message)) => return refuse(kind, &message),
                     };
                     if let Some(store) = &store {
-                        if let Err(e) = store.keep(started.execution, started.input).await {
+                        let (execution, input) = (started.execution, started.input);
+                        let kept = match &invoker {
+                            Some(invoker) => task(store, invoker, execution, input).await,
+                            None => store.keep(execution, input).await,
+                        };
+                        if let Err(e) = kept {
                             return refuse("InternalFailure", &e);
                         }
                     }
@@ -88,31 +100,53 @@ pub async fn serve(port: u16, durable: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-/// `count` calls of a function at `endpoint` through the daemon's Lambda client, from
-/// `clients` tasks; prints calls per second and this process's CPU per call.
-pub async fn calls(endpoint: &str, count: u64, clients: u64) -> Result<()> {
-    use hourglass::invoke::lambda::{LambdaInvoker, LambdaSettings};
-    use hourglass::invoke::{Invocation, Invoker};
-
-    let clients = clients.max(1);
-    let invoker = Arc::new(LambdaInvoker::new(LambdaSettings {
+/// The daemon's Lambda client for a function server at `endpoint`.
+fn invoker(endpoint: &str) -> Result<Arc<LambdaInvoker>> {
+    Ok(Arc::new(LambdaInvoker::new(LambdaSettings {
         endpoint: endpoint.to_owned(),
         connect_timeout: std::time::Duration::from_secs(5),
         response_timeout: std::time::Duration::from_secs(30),
-        max_concurrency_per_function: clients as usize,
+        max_concurrency_per_function: 1_000,
         signing: None,
-    })?);
-    let invocation = Invocation {
+    })?))
+}
+
+/// A call of the no-op function with `payload`.
+fn invocation(payload: String) -> Invocation {
+    Invocation {
         seq: 5,
         function_name: "noop".into(),
         qualifier: None,
-        payload: r#"{"expirydate":11,"a":1233333}"#.into(),
+        payload,
         invocation_type: "RequestResponse".into(),
         client_context: None,
         log_type: None,
         kind: Default::default(),
         mock: None,
-    };
+    }
+}
+
+/// A durable Task execution at its least: the start stored, the call, its result stored.
+async fn task(
+    store: &Store,
+    invoker: &LambdaInvoker,
+    execution: String,
+    input: String,
+) -> Result<(), String> {
+    store.keep(execution.clone(), input.clone()).await?;
+    let result = invoker
+        .invoke(invocation(input))
+        .await
+        .map_err(|e| format!("the call failed: {e:?}"))?;
+    store.keep(execution, result.payload).await
+}
+
+/// `count` calls of a function at `endpoint` through the daemon's Lambda client, from
+/// `clients` tasks; prints calls per second and this process's CPU per call.
+pub async fn calls(endpoint: &str, count: u64, clients: u64) -> Result<()> {
+    let clients = clients.max(1);
+    let invoker = invoker(endpoint)?;
+    let invocation = invocation(r#"{"expirydate":11,"a":1233333}"#.into());
     let me = std::process::id();
     let cpu0 = crate::daemon::cpu_seconds_of(me)?;
     let started = std::time::Instant::now();

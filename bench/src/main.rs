@@ -260,6 +260,10 @@ enum Scenario {
         /// directory: one row in one table, committed in groups with synchronous=FULL
         #[arg(long)]
         durable: Option<PathBuf>,
+        /// With `--durable`: each start also calls the Lambda Invoke API at this base URL
+        /// (another `floor`) and stores the result before it is answered
+        #[arg(long, requires = "durable")]
+        task_call: Option<String>,
     },
     /// No daemon: the time to read and to write an execution's cursor, as each step does, and
     /// to pack a Task execution's texts, as the writer does
@@ -302,11 +306,12 @@ async fn run(cli: Cli) -> Result<()> {
         call,
         count,
         durable,
+        task_call,
     } = &cli.scenario
     {
         return match call {
             Some(endpoint) => floor::calls(endpoint, *count, cli.clients as u64).await,
-            None => floor::serve(*port, durable.as_deref()).await,
+            None => floor::serve(*port, durable.as_deref(), task_call.as_deref()).await,
         };
     }
     if let Some(endpoint) = &cli.endpoint {

@@ -7,7 +7,9 @@
 #   bench/wrk/floor.sh [HOURGLASS_BENCH_BINARY] [SECONDS]
 # With DURABLE=1 the server also stores each start before answering it (`floor --durable`: one
 # row in one table of an SQLite database, group commit, synchronous=FULL), and the calls are
-# left out: the floor under a start that survives a crash.
+# left out: the floor under a start that survives a crash. With TASKS=1 as well, each start
+# then calls a second floor's Lambda Invoke API through the daemon's client and stores the
+# result before answering (`--task-call`): the floor under a durable Task execution.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="${1:-$here/../../target/release/hourglass-bench}"
@@ -17,12 +19,20 @@ log="$(mktemp)"
 store="$(mktemp -d)"
 durable=()
 [ "${DURABLE:-0}" = 1 ] && durable=(--durable "$store")
+fn_pid=""
+if [ "${DURABLE:-0}" = 1 ] && [ "${TASKS:-0}" = 1 ]; then
+  # The function the starts call: a plain floor of its own, whose CPU is not counted.
+  fn_port=$((port + 1))
+  "$bin" floor --port "$fn_port" > /dev/null 2>&1 &
+  fn_pid=$!
+  durable+=(--task-call "http://127.0.0.1:$fn_port")
+fi
 "$bin" floor --port "$port" "${durable[@]}" > "$log" 2>&1 &
 pid=$!
 stop() {
   local rc=$?
-  kill "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null || true
+  kill "$pid" $fn_pid 2>/dev/null
+  wait "$pid" $fn_pid 2>/dev/null || true
   rm -rf "$log" "$store"
   exit "$rc"
 }
