@@ -42,7 +42,7 @@ pub async fn serve(port: u16, durable: Option<&Path>, task_call: Option<&str>) -
     let answered = Arc::new(AtomicU64::new(0));
     let counter = answered.clone();
     let store = durable.map(Store::open).transpose()?.map(Arc::new);
-    let invoker = task_call.map(invoker).transpose()?;
+    let invoker = task_call.map(|url| invoker(url, 1_000)).transpose()?;
     let app = axum::Router::new()
         .route(
             "/",
@@ -100,13 +100,14 @@ pub async fn serve(port: u16, durable: Option<&Path>, task_call: Option<&str>) -
     Ok(())
 }
 
-/// The daemon's Lambda client for a function server at `endpoint`.
-fn invoker(endpoint: &str) -> Result<Arc<LambdaInvoker>> {
+/// The daemon's Lambda client for a function server at `endpoint`, with at most `concurrency`
+/// calls in flight.
+fn invoker(endpoint: &str, concurrency: usize) -> Result<Arc<LambdaInvoker>> {
     Ok(Arc::new(LambdaInvoker::new(LambdaSettings {
         endpoint: endpoint.to_owned(),
         connect_timeout: std::time::Duration::from_secs(5),
         response_timeout: std::time::Duration::from_secs(30),
-        max_concurrency_per_function: 1_000,
+        max_concurrency_per_function: concurrency,
         signing: None,
     })?))
 }
@@ -145,7 +146,7 @@ async fn task(
 /// `clients` tasks; prints calls per second and this process's CPU per call.
 pub async fn calls(endpoint: &str, count: u64, clients: u64) -> Result<()> {
     let clients = clients.max(1);
-    let invoker = invoker(endpoint)?;
+    let invoker = invoker(endpoint, clients as usize)?;
     let invocation = invocation(r#"{"expirydate":11,"a":1233333}"#.into());
     let me = std::process::id();
     let cpu0 = crate::daemon::cpu_seconds_of(me)?;

@@ -41,7 +41,6 @@ mod state_machines;
 pub mod test_state;
 pub mod versions;
 
-use crate::model::hash::FastMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -50,6 +49,7 @@ use tokio::sync::Semaphore;
 
 use crate::asl::{Definition, StepConfig};
 pub use crate::cluster::Ownership;
+use crate::model::hash::FastMap;
 use crate::store::{self, Store, WhenFull};
 use crate::timer::{Clock, TimerService};
 use calls::Calls;
