@@ -59,7 +59,7 @@ fn wrap(key: &str, inner: &impl Serialize) -> Option<String> {
 struct Input<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<&'a str>,
-    input: String,
+    input: &'a str,
     input_details: Truncated,
     #[serde(skip_serializing_if = "Option::is_none")]
     role_arn: Option<&'a str>,
@@ -70,7 +70,7 @@ struct Input<'a> {
 struct Output<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<&'a str>,
-    output: String,
+    output: &'a str,
     output_details: Truncated,
 }
 
@@ -82,47 +82,51 @@ struct ErrorCause<'a> {
     cause: Option<&'a str>,
 }
 
-pub fn execution_started(input: &Value, role_arn: &str) -> Option<String> {
+/// ExecutionStarted's details; `input` is the input's [`to_text`].
+pub fn execution_started(input: &str, role_arn: &str) -> Option<String> {
     wrap(
         "executionStartedEventDetails",
         &Input {
             name: None,
-            input: to_text(input),
+            input,
             input_details: NOT_TRUNCATED,
             role_arn: Some(role_arn),
         },
     )
 }
 
-pub fn state_entered(name: &str, input: &Value) -> Option<String> {
+/// StateEntered's details; `input` is the input's [`to_text`].
+pub fn state_entered(name: &str, input: &str) -> Option<String> {
     wrap(
         "stateEnteredEventDetails",
         &Input {
             name: Some(name),
-            input: to_text(input),
+            input,
             input_details: NOT_TRUNCATED,
             role_arn: None,
         },
     )
 }
 
-pub fn state_exited(name: &str, output: &Value) -> Option<String> {
+/// StateExited's details; `output` is the output's [`to_text`].
+pub fn state_exited(name: &str, output: &str) -> Option<String> {
     wrap(
         "stateExitedEventDetails",
         &Output {
             name: Some(name),
-            output: to_text(output),
+            output,
             output_details: NOT_TRUNCATED,
         },
     )
 }
 
-pub fn execution_succeeded(output: &Value) -> Option<String> {
+/// ExecutionSucceeded's details; `output` is the output's [`to_text`].
+pub fn execution_succeeded(output: &str) -> Option<String> {
     wrap(
         "executionSucceededEventDetails",
         &Output {
             name: None,
-            output: to_text(output),
+            output,
             output_details: NOT_TRUNCATED,
         },
     )
@@ -269,7 +273,7 @@ fn task_output_event(
             resource,
             rest: Output {
                 name: None,
-                output: to_text(output),
+                output: &to_text(output),
                 output_details: NOT_TRUNCATED,
             },
         },
@@ -373,7 +377,7 @@ fn output_event(key: &str, output: &Value) -> Option<String> {
         key,
         &Output {
             name: None,
-            output: to_text(output),
+            output: &to_text(output),
             output_details: NOT_TRUNCATED,
         },
     )
@@ -498,22 +502,22 @@ mod tests {
         let cases: Vec<(&str, Option<String>, &str)> = vec![
             (
                 "execution started",
-                execution_started(&input, "arn:role"),
+                execution_started(&to_text(&input), "arn:role"),
                 r#"{"executionStartedEventDetails":{"input":"{\"a\":[1,\"x\"]}","inputDetails":{"truncated":false},"roleArn":"arn:role"}}"#,
             ),
             (
                 "state entered",
-                state_entered("P", &json!({})),
+                state_entered("P", &to_text(&json!({}))),
                 r#"{"stateEnteredEventDetails":{"name":"P","input":"{}","inputDetails":{"truncated":false}}}"#,
             ),
             (
                 "state exited",
-                state_exited("P \"q\"", &json!("s")),
+                state_exited("P \"q\"", &to_text(&json!("s"))),
                 r#"{"stateExitedEventDetails":{"name":"P \"q\"","output":"\"s\"","outputDetails":{"truncated":false}}}"#,
             ),
             (
                 "execution succeeded",
-                execution_succeeded(&json!(null)),
+                execution_succeeded(&to_text(&json!(null))),
                 r#"{"executionSucceededEventDetails":{"output":"null","outputDetails":{"truncated":false}}}"#,
             ),
             (

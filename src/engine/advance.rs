@@ -308,7 +308,7 @@ impl<S: Store> Engine<S> {
             .filter(|seq| Some(*seq) != answered && !after.contains(seq))
             .collect();
         let mut ops: Vec<WriteOp> = fence.into_iter().chain(extra).collect();
-        let update = update_row(id, &state, now)?;
+        let update = update_row(id, &state, step.output_text, now)?;
         let cursor = match keeps_hot(&step.effects, &state) {
             true => update.cursor.clone(),
             false => None,

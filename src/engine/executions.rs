@@ -193,7 +193,7 @@ impl<S: Store> Engine<S> {
             .get()
             .await?;
         let id = self.store.next_execution_id().await?;
-        let update = update_row(id, &state, now)?;
+        let update = update_row(id, &state, step.output_text, now)?;
         let row = ExecutionRow {
             id,
             arn: exec_arn.clone(),

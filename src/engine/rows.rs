@@ -166,12 +166,19 @@ pub(super) fn event_rows(execution_id: i64, events: Vec<asl::HistoryEvent>) -> N
 }
 
 /// The execution row's changing columns after a step.
-pub(super) fn update_row(id: i64, state: &ExecutionState, now: i64) -> Result<ExecutionUpdate> {
+/// `output_text` is the output's text when the step that ended the execution wrote it already
+/// ([`asl::Step::output_text`]).
+pub(super) fn update_row(
+    id: i64,
+    state: &ExecutionState,
+    output_text: Option<String>,
+    now: i64,
+) -> Result<ExecutionUpdate> {
     let terminal = state.status.is_terminal();
     Ok(ExecutionUpdate {
         id,
         status: state.status,
-        output: state.output.as_ref().map(asl::history::to_text),
+        output: output_text.or_else(|| state.output.as_ref().map(asl::history::to_text)),
         error: state.error.clone(),
         cause: state.cause.clone(),
         stop_ms: terminal.then_some(now),

@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 use super::context;
 use super::cursor::{Child, Fanout, Frame};
 use super::io::Io;
+use super::journal::InputFrom;
 use super::outcome::{End, Outcome};
 use super::recovery::error_output;
 use super::step::Run;
@@ -157,7 +158,14 @@ impl Run<'_> {
                 ..Frame::default()
             };
             let start = child_def.start_at.clone();
-            match self.run_from(child_def, &mut child, &vars, start, input) {
+            match self.run_from(
+                child_def,
+                &mut child,
+                &vars,
+                start,
+                input,
+                InputFrom::Elsewhere,
+            ) {
                 End::Blocked => {
                     if let Some(fan) = f.fanout.as_mut() {
                         fan.running.push(Child {

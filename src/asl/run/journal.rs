@@ -49,6 +49,16 @@ use crate::asl::definition::State;
 use crate::asl::history::{self, HistoryEvent};
 use crate::model::HistoryEventType;
 
+/// Where a state's input comes from, as [`Journal::state_entered`] needs to know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFrom {
+    /// It is the value the last event written showed: the output of the state the frame
+    /// just left, or the execution's input for its first state.
+    LastEvent,
+    /// Anywhere else: a branch's or iteration's input, a redrive's.
+    Elsewhere,
+}
+
 pub struct Journal {
     events: Vec<HistoryEvent>,
     last_id: i64,
@@ -59,6 +69,12 @@ pub struct Journal {
     cap: i64,
     /// An event was refused because the history is full.
     overflowed: bool,
+    /// The compact text of the value the last event written showed, when the next event may
+    /// show it again, with the id an event showing it again chains to: a StateExited's
+    /// output is the input of the next state its frame enters (and the execution's output
+    /// after its last state), the execution's input is its first state's. The value is then
+    /// written as text once, not once per event. Cleared by every other event.
+    carried: Option<(i64, String)>,
 }
 
 impl Journal {
@@ -72,6 +88,7 @@ impl Journal {
             now_ms,
             cap,
             overflowed: false,
+            carried: None,
         }
     }
 
@@ -109,6 +126,7 @@ impl Journal {
     ) {
         if self.overflowed || (self.cap > 0 && self.last_id + 1 >= self.cap) {
             self.overflowed = true;
+            self.carried = None;
             return;
         }
         self.write(previous_id, event_type, details);
@@ -119,23 +137,74 @@ impl Journal {
         self.write(self.chain_to.unwrap_or(self.last_id), event_type, details);
     }
 
+    /// ExecutionStarted, showing the execution's input; the first StateEntered (chained to
+    /// nothing) shows it again.
+    pub fn execution_started(&mut self, input: &Value, role_arn: &str) {
+        let text = history::to_text(input);
+        self.append_after(
+            0,
+            HistoryEventType::ExecutionStarted,
+            history::execution_started(&text, role_arn),
+        );
+        self.carry(0, text);
+    }
+
     /// `<Type>StateEntered`, chained to the frame's chain id; the frame remembers its id.
-    pub fn state_entered(&mut self, f: &mut Frame, state: &State, input: &Value) {
+    pub fn state_entered(&mut self, f: &mut Frame, state: &State, input: &Value, from: InputFrom) {
+        let text = match from {
+            InputFrom::LastEvent => self.text_of(f.chain_id, input),
+            InputFrom::Elsewhere => history::to_text(input),
+        };
         self.append_after(
             f.chain_id,
             HistoryEventType::state_entered(&state.type_name),
-            history::state_entered(&state.name, input),
+            history::state_entered(&state.name, &text),
         );
         f.entered_event_id = self.last_id;
     }
 
     /// `<Type>StateExited`; the frame's next StateEntered chains to it.
     pub fn state_exited(&mut self, f: &mut Frame, state: &State, output: &Value) {
+        self.state_exited_text(f, state, history::to_text(output));
+    }
+
+    /// `<Type>StateExited` of an output whose [`history::to_text`] is `text`.
+    pub fn state_exited_text(&mut self, f: &mut Frame, state: &State, text: String) {
         self.append(
             HistoryEventType::state_exited(&state.type_name),
-            history::state_exited(&state.name, output),
+            history::state_exited(&state.name, &text),
         );
         f.chain_id = self.last_id;
+        self.carry(self.last_id, text);
+    }
+
+    /// ExecutionSucceeded, written even when the history is full; the output's text, as the
+    /// execution's row keeps it.
+    pub fn execution_succeeded(&mut self, output: &Value) -> String {
+        // The last state's exit showed this output, when it was the last event written.
+        let text = self.text_of(self.last_id, output);
+        self.append_end(
+            HistoryEventType::ExecutionSucceeded,
+            history::execution_succeeded(&text),
+        );
+        text
+    }
+
+    fn carry(&mut self, chain_id: i64, text: String) {
+        if !self.overflowed {
+            self.carried = Some((chain_id, text));
+        }
+    }
+
+    /// The text of `value`, shown by an event chained to `chain_id`: the text carried from
+    /// the event before, when that showed the value this one does, else written now.
+    fn text_of(&mut self, chain_id: i64, value: &Value) -> String {
+        let text = match self.carried.take() {
+            Some((id, text)) if id == chain_id => text,
+            _ => return history::to_text(value),
+        };
+        debug_assert_eq!(text, history::to_text(value), "a carried text differs");
+        text
     }
 
     pub fn into_events(self) -> Vec<HistoryEvent> {
@@ -143,6 +212,7 @@ impl Journal {
     }
 
     fn write(&mut self, previous_id: i64, event_type: HistoryEventType, details: Option<String>) {
+        self.carried = None;
         let after_run = self
             .events
             .last()

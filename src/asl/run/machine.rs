@@ -12,6 +12,7 @@ use super::context;
 use super::cursor::{Child, Frame};
 use super::fanout::child_definition;
 use super::io::Io;
+use super::journal::InputFrom;
 use super::outcome::{Delivery, End, Exit, Outcome};
 use super::step::Run;
 use super::MAX_PAYLOAD_BYTES;
@@ -33,12 +34,15 @@ impl Run<'_> {
         outer: &Map<String, Value>,
         mut name: String,
         mut input: Value,
+        mut from: InputFrom,
     ) -> End {
         for _ in 0..MAX_TRANSITIONS_PER_STEP {
-            match self.enter(def, f, outer, &name, input) {
+            match self.enter(def, f, outer, &name, input, from) {
                 Outcome::Next(next, next_input) => {
                     name = next;
                     input = next_input;
+                    // The state just left showed it as its output.
+                    from = InputFrom::LastEvent;
                 }
                 other => return self.follow(def, f, outer, other),
             }
@@ -55,7 +59,9 @@ impl Run<'_> {
         outcome: Outcome,
     ) -> End {
         match outcome {
-            Outcome::Next(next, input) => self.run_from(def, f, outer, next, input),
+            Outcome::Next(next, input) => {
+                self.run_from(def, f, outer, next, input, InputFrom::LastEvent)
+            }
             Outcome::Succeed(output) => {
                 f.current = None;
                 End::Succeeded(output)
@@ -77,6 +83,7 @@ impl Run<'_> {
         outer: &Map<String, Value>,
         name: &str,
         input: Value,
+        from: InputFrom,
     ) -> Outcome {
         let Some(state) = def.state(name) else {
             return Outcome::Fail(catalogue::state_missing(name));
@@ -86,7 +93,7 @@ impl Run<'_> {
         f.retry = None;
         f.task = None;
         f.fanout = None;
-        self.journal.state_entered(f, state, &input);
+        self.journal.state_entered(f, state, &input, from);
         f.input = input;
         let result = self.dispatch(state, f, outer);
         self.settle(state, f, outer, result)
@@ -165,11 +172,12 @@ impl Run<'_> {
     /// Set the assigned variables, write the StateExited event and follow the state's
     /// transition. An output over AWS's payload limit fails the frame instead.
     pub(super) fn leave(&mut self, state: &State, f: &mut Frame, exit: Exit) -> Outcome {
-        if let Some(e) = over_limit(state, &exit.output) {
+        let text = history::to_text(&exit.output);
+        if let Some(e) = over_limit(state, &text) {
             return Outcome::Fail(e);
         }
         f.variables.extend(exit.assigned);
-        self.journal.state_exited(f, state, &exit.output);
+        self.journal.state_exited_text(f, state, text);
         match &state.transition {
             Some(Transition::Next(next)) => Outcome::Next(next.clone(), exit.output),
             Some(Transition::End) | None => Outcome::Succeed(exit.output),
@@ -333,8 +341,8 @@ fn heartbeat_seq(f: &Frame) -> Option<i64> {
     f.task.as_ref().and_then(|t| t.heartbeat).map(|w| w.seq)
 }
 
-/// States.DataLimitExceeded when a state's output is over AWS's payload limit.
-pub(super) fn over_limit(state: &State, output: &Value) -> Option<StatesError> {
-    (history::to_text(output).len() > MAX_PAYLOAD_BYTES)
-        .then(|| catalogue::data_limit_exceeded(&state.name))
+/// States.DataLimitExceeded when a state's output (`text`, its [`history::to_text`]) is over
+/// AWS's payload limit.
+pub(super) fn over_limit(state: &State, text: &str) -> Option<StatesError> {
+    (text.len() > MAX_PAYLOAD_BYTES).then(|| catalogue::data_limit_exceeded(&state.name))
 }

@@ -169,4 +169,7 @@ pub enum Effect {
 pub struct Step {
     pub events: Vec<HistoryEvent>,
     pub effects: Vec<Effect>,
+    /// The execution's output as text ([`crate::asl::history::to_text`]), when it succeeded
+    /// in this step: the text its ExecutionSucceeded event shows.
+    pub output_text: Option<String>,
 }

@@ -199,12 +199,13 @@ impl Run<'_> {
         let output = io.caught(catcher, &error_output)?;
         // A catcher's output is held to the payload limit like any state's: a Catch that loops
         // back to a state quoting its input in its error would otherwise double it each turn.
-        if let Some(e) = over_limit(state, &output) {
+        let text = history::to_text(&output);
+        if let Some(e) = over_limit(state, &text) {
             return Ok(Outcome::Fail(e));
         }
         let assigned = io.assign(catcher.assign.as_ref(), None, Some(&error_output))?;
         f.variables.extend(assigned);
-        self.journal.state_exited(f, state, &output);
+        self.journal.state_exited_text(f, state, text);
         Ok(Outcome::Next(catcher.next.clone(), output))
     }
 }

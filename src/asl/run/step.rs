@@ -6,7 +6,7 @@ use crate::model::HistoryEventType;
 use serde_json::Map;
 
 use super::cursor::{ExecutionState, Status};
-use super::journal::Journal;
+use super::journal::{InputFrom, Journal};
 use super::outcome::{Delivery, End};
 use super::{Effect, Event, ExecutionInfo, Step, StepConfig, EXECUTION_TIMEOUT_SEQ};
 use crate::asl::catalogue;
@@ -78,9 +78,7 @@ pub fn step(
     let end = match event {
         Event::Start => {
             let input = root.input.clone();
-            let details = history::execution_started(&input, &info.role_arn);
-            run.journal
-                .append_after(0, HistoryEventType::ExecutionStarted, details);
+            run.journal.execution_started(&input, &info.role_arn);
             root.chain_id = 0;
             let timeout = match (def.timeout_seconds, exec.max_duration_secs) {
                 (Some(a), Some(b)) => Some(a.min(b)),
@@ -93,7 +91,14 @@ pub fn step(
                 exec.timeout_due_ms = Some(due_ms);
                 run.arm(EXECUTION_TIMEOUT_SEQ, due_ms);
             }
-            run.run_from(def, &mut root, &top, def.start_at.clone(), input)
+            run.run_from(
+                def,
+                &mut root,
+                &top,
+                def.start_at.clone(),
+                input,
+                InputFrom::LastEvent,
+            )
         }
         Event::TimerFired { seq } if seq == EXECUTION_TIMEOUT_SEQ => {
             if exec.timeout_due_ms.take().is_some() {
@@ -142,7 +147,14 @@ pub fn step(
                     exec.timeout_due_ms = Some(due_ms);
                     run.arm(EXECUTION_TIMEOUT_SEQ, due_ms);
                 }
-                run.run_from(def, &mut root, &top, point.state, point.input)
+                run.run_from(
+                    def,
+                    &mut root,
+                    &top,
+                    point.state,
+                    point.input,
+                    InputFrom::Elsewhere,
+                )
             }
             None => End::Blocked,
         },
@@ -154,7 +166,8 @@ pub fn step(
     } else {
         end
     };
-    if let Some(status) = finish(&mut run, exec, end) {
+    let mut output_text = None;
+    if let Some(status) = finish(&mut run, exec, end, &mut output_text) {
         // The execution ended: disarm whatever timers it still holds. One that did not
         // succeed keeps where a redrive would resume.
         exec.status = status;
@@ -181,6 +194,7 @@ pub fn step(
     Step {
         events: run.journal.into_events(),
         effects: run.effects,
+        output_text,
     }
 }
 
@@ -208,14 +222,19 @@ fn partial_of(root: &mut super::cursor::Frame, state: &str) -> Option<Box<super:
     root.fanout.as_ref().map(|fan| Box::new(fan.partial(state)))
 }
 
-/// Write the execution's end event and record its result; the new status, if it ended.
-fn finish(run: &mut Run<'_>, exec: &mut ExecutionState, end: End) -> Option<Status> {
+/// Write the execution's end event and record its result (and in `output_text` its output's
+/// text, when it succeeded); the new status, if it ended.
+fn finish(
+    run: &mut Run<'_>,
+    exec: &mut ExecutionState,
+    end: End,
+    output_text: &mut Option<String>,
+) -> Option<Status> {
     let journal = &mut run.journal;
     match end {
         End::Blocked => None,
         End::Succeeded(output) => {
-            let details = history::execution_succeeded(&output);
-            journal.append_end(HistoryEventType::ExecutionSucceeded, details);
+            *output_text = Some(journal.execution_succeeded(&output));
             exec.output = Some(output);
             Some(Status::Succeeded)
         }

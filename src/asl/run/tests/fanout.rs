@@ -1,8 +1,8 @@
 //! Parallel and Map: inputs, results, concurrency, tolerated failures, stopping.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
-use super::{check_ends, definition, driver, FUNCTION};
+use super::{check_ends, definition, drive, driver, FUNCTION};
 use crate::asl::run::{step, Effect, Event, ExecutionState, Status, StepConfig};
 
 #[test]
@@ -214,4 +214,53 @@ fn a_failing_map_iteration_is_not_also_an_aborted_task() {
         ]),
         "{types:?}"
     );
+}
+
+/// Each state's input and output in the history are its own, where a value is written as
+/// text once for the events that show it again: a Parallel's second branch starts chained to
+/// the first branch's exit but is entered with the Parallel's input, not that exit's output.
+#[test]
+fn events_show_each_states_own_input_and_output() {
+    let def = json!({"StartAt": "P", "States": {
+        "P": {"Type": "Parallel", "Next": "After", "Branches": [
+            {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": 1, "End": true}}},
+            {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}]},
+        "After": {"Type": "Pass", "End": true}}});
+    let (state, history) = drive(&def, json!({"x": 1}));
+    let shown: Vec<(String, Option<String>, Value)> = history
+        .iter()
+        .filter_map(|e| {
+            let details: Value = serde_json::from_str(e.details.as_deref()?).ok()?;
+            let (_, inner) = details.as_object()?.iter().next()?;
+            let text = inner
+                .get("input")
+                .or_else(|| inner.get("output"))?
+                .as_str()?;
+            Some((
+                e.event_type.as_str().to_owned(),
+                inner.get("name").and_then(Value::as_str).map(str::to_owned),
+                serde_json::from_str(text).ok()?,
+            ))
+        })
+        .collect();
+    let name = |n: &str| Some(n.to_owned());
+    let both = json!([1, {"x": 1}]);
+    let want = vec![
+        ("ExecutionStarted".to_owned(), None, json!({"x": 1})),
+        (
+            "ParallelStateEntered".to_owned(),
+            name("P"),
+            json!({"x": 1}),
+        ),
+        ("PassStateEntered".to_owned(), name("A"), json!({"x": 1})),
+        ("PassStateExited".to_owned(), name("A"), json!(1)),
+        ("PassStateEntered".to_owned(), name("B"), json!({"x": 1})),
+        ("PassStateExited".to_owned(), name("B"), json!({"x": 1})),
+        ("ParallelStateExited".to_owned(), name("P"), both.clone()),
+        ("PassStateEntered".to_owned(), name("After"), both.clone()),
+        ("PassStateExited".to_owned(), name("After"), both.clone()),
+        ("ExecutionSucceeded".to_owned(), None, both.clone()),
+    ];
+    assert_eq!(shown, want);
+    assert_eq!(state.output, Some(both));
 }
