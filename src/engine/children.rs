@@ -269,10 +269,14 @@ impl<S: Store> Engine<S> {
             .into_iter()
             .filter_map(|seq| {
                 let t = attempt(state, seq)?;
+                // Only a start call's parameters are read: any other call's are not.
                 let waits = t.invocation.kind == CallKind::StartExecution
                     && mode_of(&t.invocation).is_some_and(StartMode::waits_for_end);
+                if !waits {
+                    return None;
+                }
                 let call = child_call((execution_id, seq), &t.invocation.payload, &fits).ok()?;
-                waits.then(|| (seq, call.arn().into_string()))
+                Some((seq, call.arn().into_string()))
             })
             .collect()
     }
