@@ -5,6 +5,7 @@
 # what else the machine runs, so two builds can be told apart by a few percent. The counts
 # include the daemon's start-up and shutdown (the same for both builds).
 #   bench/task_instructions.sh [HOURGLASS_BINARY] [COUNT] [HOURGLASS_BENCH_BINARY]
+# With INPUT='{...}' each execution starts with that input (default {"n":1}).
 # With KEEP_DATA=1 callgrind's files are kept (the path is printed).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -18,6 +19,6 @@ cat > "$data/daemon" <<WRAP
 exec valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$data/cg.out" "$bin" "\$@"
 WRAP
 chmod +x "$data/daemon"
-"$bench" --daemon "$data/daemon" tasks --count "$count" 2>/dev/null | grep -E "^tasks:" || true
+"$bench" --daemon "$data/daemon" tasks --count "$count" --input "${INPUT:-{\"n\":1\}}" 2>/dev/null | grep -E "^tasks:" || true
 # Split by thread (see callgrind_threads.py for what a thread's file can hold).
 python3 "$here/callgrind_threads.py" "$data" "$count" "Task executions"

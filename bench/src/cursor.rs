@@ -11,7 +11,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use hourglass::asl::task::InvokeOutput;
-use hourglass::asl::{step, Definition, Effect, Event, ExecutionInfo, ExecutionState, StepConfig};
+use hourglass::asl::{
+    step, Definition, Effect, Event, ExecutionInfo, ExecutionInput, ExecutionState, StepConfig,
+};
 use hourglass::store::packed::{self, HeldInput};
 use serde_json::{json, Value};
 
@@ -25,7 +27,7 @@ fn info(input: &Value) -> ExecutionInfo {
         start_ms: 1_000,
         state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:bench".into(),
         state_machine_name: "bench".into(),
-        input: input.clone(),
+        input: ExecutionInput::from_value(input.clone()),
         region: "us-east-1".into(),
     }
 }

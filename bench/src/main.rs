@@ -152,6 +152,9 @@ enum Scenario {
     Tasks {
         #[arg(long, default_value_t = 20_000)]
         count: u64,
+        /// Each execution's input
+        #[arg(long, default_value = r#"{"n":1}"#)]
+        input: String,
     },
     /// Callback round trips: start, the task token handed to a function, SendTaskSuccess from
     /// the clients, end.
@@ -518,16 +521,14 @@ async fn scenario(cli: &Cli, daemon_bin: &Path, data_dir: &Path, store: &Store) 
             single("stops")?;
             stops::run(&nodes, store, &clients, count, cli.clients).await?;
         }
-        Scenario::Tasks { count } => {
+        Scenario::Tasks { count, ref input } => {
             let sm = client
                 .create_state_machine("bench-tasks", TASK_FLOW)
                 .await?;
             let t0 = Instant::now();
             let cpu0 = nodes.cpu_seconds()?;
-            let r = drive(&clients, &sm, 0, count, cli.clients, |_| {
-                r#"{"n":1}"#.to_owned()
-            })
-            .await?;
+            let input = input.clone();
+            let r = drive(&clients, &sm, 0, count, cli.clients, move |_| input.clone()).await?;
             r.print("start (tasks)");
             all_succeeded(
                 &nodes,

@@ -35,7 +35,8 @@ pub use expr::Scope;
 pub use history::HistoryEvent;
 pub use run::task;
 pub use run::{
-    step, Effect, Event, ExecutionInfo, ExecutionState, Status, Step, StepConfig, MAX_PAYLOAD_BYTES,
+    step, Effect, Event, ExecutionInfo, ExecutionInput, ExecutionState, Status, Step, StepConfig,
+    MAX_PAYLOAD_BYTES,
 };
 
 /// Definition checks as the API calls them (`ValidateStateMachineDefinition`,

@@ -5,23 +5,21 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use super::locks::Unlocked;
 use super::rows::{
     calls_in_flight, effect_ops, event_rows, map_item_ended, map_run_ops, map_runs_waited,
     parent_marker, update_row,
 };
 use super::{Engine, Error, Result, Revision, HOT_BUDGET_BYTES, HOT_MAX_BYTES};
-use crate::asl::{self, Effect, Event, ExecutionInfo, ExecutionState, Status};
+use crate::asl::{self, Effect, Event, ExecutionInfo, ExecutionInput, ExecutionState, Status};
 use crate::metrics;
 use crate::model::arn;
 use crate::model::{EventId, ExecutionId, TimerKey};
 use crate::store::{self, Store, WhenFull};
 use crate::store::{ExecutionRow, WriteOp};
 
-/// A running execution as [`Engine::advance`] needs it: its identity, parsed input and
-/// last committed state.
+/// A running execution as [`Engine::advance`] needs it: its identity, input and last
+/// committed state.
 #[derive(Debug, Clone)]
 pub(super) struct Running {
     pub(super) id: i64,
@@ -31,8 +29,7 @@ pub(super) struct Running {
     pub(super) state_machine_arn: String,
     pub(super) revision_id: String,
     pub(super) start_ms: i64,
-    pub(super) input: Value,
-    /// The input as stored.
+    /// The input as stored (parsed only when a state reads it from the context object).
     pub(super) input_text: String,
     pub(super) state: ExecutionState,
 }
@@ -135,7 +132,6 @@ impl Running {
             state_machine_arn: row.state_machine_arn.clone(),
             revision_id: row.revision_id.clone(),
             start_ms: row.start_ms,
-            input: serde_json::from_str(&row.input).map_err(store::Error::from)?,
             input_text: row.input.clone(),
             state: serde_json::from_str(cursor).map_err(store::Error::from)?,
         }))
@@ -264,7 +260,6 @@ impl<S: Store> Engine<S> {
             state_machine_arn,
             revision_id,
             start_ms,
-            input,
             input_text,
             state,
         } = running;
@@ -285,7 +280,7 @@ impl<S: Store> Engine<S> {
             start_ms,
             state_machine_arn,
             state_machine_name: sm_name,
-            input,
+            input: ExecutionInput::from_text(input_text.clone()),
             region: self.config.region.clone(),
         };
         let answered = match &event {
@@ -445,7 +440,9 @@ mod tests {
         let mut row = ExecutionRow::running_for_tests(id, &format!("{id:08}"), 0);
         row.partition = id % 2;
         row.input = ["\"", &"x".repeat(input_bytes.saturating_sub(2)), "\""].concat();
-        row.cursor = Some(serde_json::to_string(&ExecutionState::new(Value::Null)).expect("state"));
+        row.cursor = Some(
+            serde_json::to_string(&ExecutionState::new(serde_json::Value::Null)).expect("state"),
+        );
         row
     }
 
@@ -508,7 +505,6 @@ mod tests {
         let row = copy(3, 40);
         let running = Running::from_row(&row).expect("parses").expect("running");
         assert_eq!(running.input_text, row.input);
-        assert_eq!(running.input, Value::String("x".repeat(38)));
         assert_eq!((running.id, running.partition), (3, 1));
         assert_eq!(running.state.last_event_id, 0);
     }

@@ -13,7 +13,7 @@ use super::rows::{effect_ops, event_rows, map_item_ended, map_run_ops, parent_ma
 use super::versions::Through;
 use super::{Engine, Error, Result};
 use crate::asl::run::{MapItemLink, MockRun, ParentLink};
-use crate::asl::{Event, ExecutionInfo, ExecutionState};
+use crate::asl::{Event, ExecutionInfo, ExecutionInput, ExecutionState};
 use crate::invoke::Outcome;
 use crate::metrics;
 use crate::model::{ExecutionArn, ExecutionStatus, Name, StateMachineArn, StateMachineStatus};
@@ -178,7 +178,7 @@ impl<S: Store> Engine<S> {
             start_ms: now,
             state_machine_arn: sm.arn.clone(),
             state_machine_name: sm.name.clone(),
-            input: input.clone(),
+            input: ExecutionInput::from_text(input_text.to_owned()),
             region: self.config.region.clone(),
         };
         let mut fresh = ExecutionState::new(input);

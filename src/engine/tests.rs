@@ -80,12 +80,16 @@ impl Harness {
     }
 
     async fn start(&self, sm: &str, name: &str) -> String {
+        self.start_with(sm, name, json!({})).await
+    }
+
+    async fn start_with(&self, sm: &str, name: &str, input: serde_json::Value) -> String {
         self.engine
             .start_execution(
                 &StateMachineArn::parse(sm).expect("arn"),
                 Name::parse(name).expect("name"),
-                "{}",
-                json!({}),
+                &input.to_string(),
+                input,
             )
             .await
             .expect("start")
@@ -281,4 +285,50 @@ async fn a_task_is_scheduled_after_commit_and_its_result_moves_the_execution_on(
         .await
         .expect("tasks")
         .is_empty());
+}
+
+/// `$$.Execution.Input` in steps after the start: one that reads the execution from the store
+/// (a Wait's end) and one that takes it from memory (a call's result).
+#[tokio::test]
+async fn later_steps_read_the_execution_input_from_the_context_object() {
+    let h = harness().await;
+    let sm = h
+        .machine(
+            "c",
+            json!({"StartAt": "W", "States": {
+                "W": {"Type": "Wait", "Seconds": 5, "Next": "T"},
+                "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+                    "Parameters": {"seen.$": "$$.Execution.Input.a"},
+                    "ResultSelector": {"input.$": "$$.Execution.Input", "result.$": "$"}, "End": true}}}),
+        )
+        .await;
+    let input = json!({"a": [1, "x \"y\""], "b": {"c": null}});
+    let arn = h.start_with(&sm, "e", input.clone()).await;
+    h.clock.advance(5_000);
+    assert_eq!(h.fire_due().await, 1);
+    let (exec_id, call) = h.next_call().expect("a call was scheduled");
+    let sent: serde_json::Value = serde_json::from_str(&call.payload).expect("payload");
+    assert_eq!(sent, json!({"seen": input["a"]}));
+    let ok = InvokeOutput {
+        status_code: 200,
+        payload: "7".into(),
+        executed_version: None,
+        request_id: "r".into(),
+        headers: vec![],
+        mocked: false,
+    };
+    h.engine
+        .task_result(exec_id, call.seq, Ok(ok))
+        .await
+        .expect("recorded");
+    let row = h
+        .store
+        .execution_by_arn(&arn)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(row.status, ExecutionStatus::Succeeded);
+    let output: serde_json::Value =
+        serde_json::from_str(row.output.as_deref().expect("an output")).expect("output");
+    assert_eq!(output, json!({"input": input, "result": 7}));
 }

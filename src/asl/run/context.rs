@@ -39,7 +39,7 @@ pub fn object(
     let mut context = json!({
         "Execution": {
             "Id": info.arn,
-            "Input": info.input,
+            "Input": info.input.value(),
             "Name": info.name,
             "RoleArn": info.role_arn,
             "StartTime": timestamp::format_ms(info.start_ms),

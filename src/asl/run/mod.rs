@@ -93,9 +93,46 @@ pub struct ExecutionInfo {
     pub state_machine_arn: String,
     pub state_machine_name: String,
     /// The execution's input, for `$$.Execution.Input`.
-    pub input: Value,
+    pub input: ExecutionInput,
     /// The region named in TaskScheduled events.
     pub region: String,
+}
+
+/// The execution's input as the context object shows it: kept as its stored text and parsed
+/// when first read. Few states read the context object, and a step that reads none (a Task's
+/// result, a Wait's end) need not parse an input it does not show.
+#[derive(Debug, Clone, Default)]
+pub struct ExecutionInput {
+    text: String,
+    value: std::sync::OnceLock<Value>,
+}
+
+impl ExecutionInput {
+    /// The input as stored: JSON text that parsed when the execution was started.
+    pub fn from_text(text: String) -> Self {
+        Self {
+            text,
+            value: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// An input already parsed.
+    pub fn from_value(value: Value) -> Self {
+        Self {
+            text: String::new(),
+            value: std::sync::OnceLock::from(value),
+        }
+    }
+
+    pub fn value(&self) -> &Value {
+        self.value.get_or_init(|| {
+            serde_json::from_str(&self.text).unwrap_or_else(|e| {
+                // The store gave back text that does not parse: the context shows null.
+                tracing::error!(error = %e, "an execution's stored input does not parse");
+                Value::Null
+            })
+        })
+    }
 }
 
 /// Knobs that change how the interpreter computes deadlines.

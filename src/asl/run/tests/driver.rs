@@ -8,7 +8,8 @@ use crate::asl::definition::Definition;
 use crate::asl::errors::StatesError;
 use crate::asl::history::HistoryEvent;
 use crate::asl::run::{
-    step, Effect, Event, ExecutionInfo, ExecutionState, Invocation, InvokeOutput, StepConfig,
+    step, Effect, Event, ExecutionInfo, ExecutionInput, ExecutionState, Invocation, InvokeOutput,
+    StepConfig,
 };
 
 pub fn info() -> ExecutionInfo {
@@ -19,7 +20,7 @@ pub fn info() -> ExecutionInfo {
         start_ms: 1_000,
         state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:sm".into(),
         state_machine_name: "sm".into(),
-        input: json!({}),
+        input: ExecutionInput::from_value(json!({})),
         region: "us-east-1".into(),
     }
 }
