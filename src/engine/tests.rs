@@ -140,6 +140,18 @@ impl Harness {
     }
 }
 
+/// A function's successful answer with `payload`.
+fn answer(payload: &str) -> InvokeOutput {
+    InvokeOutput {
+        status_code: 200,
+        payload: payload.into(),
+        executed_version: None,
+        request_id: "r".into(),
+        headers: vec![],
+        mocked: false,
+    }
+}
+
 #[tokio::test]
 async fn a_wait_is_committed_armed_and_fired_at_its_deadline() {
     let h = harness().await;
@@ -266,14 +278,7 @@ async fn a_task_is_scheduled_after_commit_and_its_result_moves_the_execution_on(
         .await
         .expect("recorded");
     assert_eq!(h.status(&arn).await, ExecutionStatus::Running);
-    let ok = InvokeOutput {
-        status_code: 200,
-        payload: "{\"done\":true}".into(),
-        executed_version: None,
-        request_id: "r".into(),
-        headers: vec![],
-        mocked: false,
-    };
+    let ok = answer("{\"done\":true}");
     h.engine
         .task_result(exec_id, second.seq, Ok(ok))
         .await
@@ -309,14 +314,7 @@ async fn later_steps_read_the_execution_input_from_the_context_object() {
     let (exec_id, call) = h.next_call().expect("a call was scheduled");
     let sent: serde_json::Value = serde_json::from_str(&call.payload).expect("payload");
     assert_eq!(sent, json!({"seen": input["a"]}));
-    let ok = InvokeOutput {
-        status_code: 200,
-        payload: "7".into(),
-        executed_version: None,
-        request_id: "r".into(),
-        headers: vec![],
-        mocked: false,
-    };
+    let ok = answer("7");
     h.engine
         .task_result(exec_id, call.seq, Ok(ok))
         .await

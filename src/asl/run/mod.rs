@@ -101,7 +101,7 @@ pub struct ExecutionInfo {
 /// The execution's input as the context object shows it: kept as its stored text and parsed
 /// when first read. Few states read the context object, and a step that reads none (a Task's
 /// result, a Wait's end) need not parse an input it does not show.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ExecutionInput {
     text: String,
     value: std::sync::OnceLock<Value>,
