@@ -247,8 +247,10 @@ async fn a_waiting_execution_counts_down_updates_itself_and_stops_through_its_bu
     )
     .await;
 
-    // A Wait of 4 s: its wake-up and countdown, then the page follows it to the end.
-    let short = start(&sfn, &sm, "soon", r#"{"wait": 4}"#).await;
+    // A Wait of 10 s: its wake-up and countdown, then the page follows it to the end. (The
+    // page must open and be read before the Wait ends: under a loaded run of the whole suite
+    // that once took more than 4 s.)
+    let short = start(&sfn, &sm, "soon", r#"{"wait": 10}"#).await;
     browser.open(&page(&daemon, "execution", &short)).await;
     let o = outcomes(&browser).await;
     assert_eq!(o.get("Delay").and_then(Value::as_str), Some("waiting"));
