@@ -269,7 +269,7 @@ impl<S: Store> Engine<S> {
             .into_iter()
             .filter_map(|seq| {
                 let t = attempt(state, seq)?;
-                // Only a start call's parameters are read: any other call's are not.
+                // Only a start that waits for its child has parameters worth parsing here.
                 let waits = t.invocation.kind == CallKind::StartExecution
                     && mode_of(&t.invocation).is_some_and(StartMode::waits_for_end);
                 if !waits {

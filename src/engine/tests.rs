@@ -96,13 +96,16 @@ impl Harness {
             .execution_arn
     }
 
-    async fn status(&self, arn: &str) -> ExecutionStatus {
+    async fn row(&self, arn: &str) -> crate::store::ExecutionRow {
         self.store
             .execution_by_arn(arn)
             .await
             .expect("read")
             .expect("exists")
-            .status
+    }
+
+    async fn status(&self, arn: &str) -> ExecutionStatus {
+        self.row(arn).await.status
     }
 
     async fn stop(&self, arn: &str) {
@@ -114,12 +117,7 @@ impl Harness {
 
     /// The execution's history, as stored.
     async fn history(&self, arn: &str) -> Vec<crate::store::EventRow> {
-        let row = self
-            .store
-            .execution_by_arn(arn)
-            .await
-            .expect("read")
-            .expect("exists");
+        let row = self.row(arn).await;
         self.store
             .history(row.id, None, 100, false)
             .await
@@ -319,12 +317,7 @@ async fn later_steps_read_the_execution_input_from_the_context_object() {
         .task_result(exec_id, call.seq, Ok(ok))
         .await
         .expect("recorded");
-    let row = h
-        .store
-        .execution_by_arn(&arn)
-        .await
-        .expect("read")
-        .expect("exists");
+    let row = h.row(&arn).await;
     assert_eq!(row.status, ExecutionStatus::Succeeded);
     let output: serde_json::Value =
         serde_json::from_str(row.output.as_deref().expect("an output")).expect("output");

@@ -172,10 +172,10 @@ impl Run<'_> {
     /// Set the assigned variables, write the StateExited event and follow the state's
     /// transition. An output over AWS's payload limit fails the frame instead.
     pub(super) fn leave(&mut self, state: &State, f: &mut Frame, exit: Exit) -> Outcome {
-        let text = history::to_text(&exit.output);
-        if let Some(e) = over_limit(state, &text) {
-            return Outcome::Fail(e);
-        }
+        let text = match exit_text(state, &exit.output) {
+            Ok(text) => text,
+            Err(e) => return Outcome::Fail(e),
+        };
         f.variables.extend(exit.assigned);
         self.journal.state_exited_text(f, state, text);
         match &state.transition {
@@ -341,8 +341,12 @@ fn heartbeat_seq(f: &Frame) -> Option<i64> {
     f.task.as_ref().and_then(|t| t.heartbeat).map(|w| w.seq)
 }
 
-/// States.DataLimitExceeded when a state's output (`text`, its [`history::to_text`]) is over
-/// AWS's payload limit.
-pub(super) fn over_limit(state: &State, text: &str) -> Option<StatesError> {
-    (text.len() > MAX_PAYLOAD_BYTES).then(|| catalogue::data_limit_exceeded(&state.name))
+/// A state's output as its StateExited event shows it ([`history::to_text`]), or
+/// States.DataLimitExceeded when that is over AWS's payload limit.
+pub(super) fn exit_text(state: &State, output: &Value) -> Result<String, StatesError> {
+    let text = history::to_text(output);
+    if text.len() > MAX_PAYLOAD_BYTES {
+        return Err(catalogue::data_limit_exceeded(&state.name));
+    }
+    Ok(text)
 }

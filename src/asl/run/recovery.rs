@@ -17,7 +17,7 @@
 use serde_json::{Map, Value};
 
 use super::cursor::{Frame, RetryProgress, Waiting};
-use super::machine::over_limit;
+use super::machine::exit_text;
 use super::outcome::{in_state, Outcome};
 use super::step::Run;
 use crate::asl::definition::{Kind, Retrier, State};
@@ -199,10 +199,10 @@ impl Run<'_> {
         let output = io.caught(catcher, &error_output)?;
         // A catcher's output is held to the payload limit like any state's: a Catch that loops
         // back to a state quoting its input in its error would otherwise double it each turn.
-        let text = history::to_text(&output);
-        if let Some(e) = over_limit(state, &text) {
-            return Ok(Outcome::Fail(e));
-        }
+        let text = match exit_text(state, &output) {
+            Ok(text) => text,
+            Err(e) => return Ok(Outcome::Fail(e)),
+        };
         let assigned = io.assign(catcher.assign.as_ref(), None, Some(&error_output))?;
         f.variables.extend(assigned);
         self.journal.state_exited_text(f, state, text);
