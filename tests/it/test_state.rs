@@ -169,6 +169,36 @@ async fn states_run_on_their_own_with_their_stages_shown() {
         .expect("PRESENT lets a member be missing");
     assert_eq!(present.status(), Some(&TestExecutionStatus::Succeeded));
 
+    // A service this server does not call is tested with a mock of its result, as on AWS;
+    // without a mock, the state fails as it would in an execution.
+    let gateway = r#"{"Type":"Task","QueryLanguage":"JSONata","Resource":"arn:aws:states:::apigateway:invoke","Arguments":{"ApiEndpoint":"example.execute-api.us-east-1.amazonaws.com","Method":"POST","Path":"/approval"},"Output":{"approved":"{% $states.result.approval %}"},"End":true}"#;
+    let out = sfn
+        .test_state()
+        .definition(gateway)
+        .input(r#"{"cost":10}"#)
+        .mock(MockInput::builder().result(r#"{"approval":true}"#).build())
+        .send_unprefixed()
+        .await
+        .expect("a mocked call of a service not called here");
+    assert_eq!(out.status(), Some(&TestExecutionStatus::Succeeded));
+    assert_eq!(json(out.output()), json!({"approved": true}));
+    let out = sfn
+        .test_state()
+        .definition(gateway)
+        .role_arn(ROLE_ARN)
+        .send_unprefixed()
+        .await
+        .expect("TestState");
+    assert_eq!(out.status(), Some(&TestExecutionStatus::Failed));
+    assert_eq!(out.error(), Some("States.Runtime"));
+    assert!(
+        out.cause()
+            .unwrap_or_default()
+            .contains("apigateway:invoke"),
+        "{:?}",
+        out.cause()
+    );
+
     // Nothing was created.
     let machines = sfn
         .list_state_machines()

@@ -13,7 +13,7 @@ use super::io::Io;
 use super::recovery::{error_output, matches};
 use super::task::Invocation;
 use crate::asl::catalogue;
-use crate::asl::definition::{Kind, State, Transition};
+use crate::asl::definition::{Kind, State, TaskResource, Transition};
 use crate::asl::errors::{names, StatesError};
 use crate::asl::expr::choice;
 
@@ -44,8 +44,8 @@ pub struct Report {
 /// Where [`prepare`] left the state.
 pub enum Prepared {
     Done(Report),
-    /// A Task's call (`None` for a Map or a Parallel, whose work the caller mocks), with the
-    /// inspection so far.
+    /// A Task's call (`None` for a Map or a Parallel, whose work the caller mocks, and for a
+    /// Task whose resource this server does not call), with the inspection so far.
     Work {
         invocation: Option<Invocation>,
         inspection: Map<String, Value>,
@@ -180,9 +180,14 @@ fn stages(p: &Probe<'_>, insp: &mut Map<String, Value>) -> Result<Prepared, Stat
                 "afterParameters"
             };
             insp.insert(name.into(), arguments.clone());
-            let invocation = super::task::invocation_for(spec, &arguments)?;
+            // A resource this server does not call (an AWS service of its own) is tested with
+            // a mock of its result, as AWS allows; without one, the caller fails it.
+            let invocation = match &spec.resource {
+                TaskResource::Other(_) => None,
+                _ => Some(super::task::invocation_for(spec, &arguments)?),
+            };
             Ok(Prepared::Work {
-                invocation: Some(invocation),
+                invocation,
                 inspection: insp.clone(),
             })
         }
@@ -236,8 +241,9 @@ pub fn finish(
     match result {
         Ok(r) => {
             let io = io(p);
-            let shown = matches!(p.state.kind, Kind::Task(_)) && !p.state.jsonata;
-            if shown {
+            // A Task's result is shown in either query language (a JSONata Task's as AWS
+            // shows it beside its afterArguments).
+            if matches!(p.state.kind, Kind::Task(_)) {
                 inspection.insert("result".into(), r.clone());
             }
             let staged = if p.state.jsonata {
