@@ -242,6 +242,12 @@ pub struct IntegrationsConfig {
     pub step_functions_endpoint: Option<String>,
     /// S3, which a Map's `ItemReader` reads; also `S3_ENDPOINT`. Default: AWS's.
     pub s3_endpoint: Option<String>,
+    /// Secrets Manager, for `aws-sdk:secretsmanager:*`; also `SECRETSMANAGER_ENDPOINT`.
+    /// Default: AWS's.
+    pub secretsmanager_endpoint: Option<String>,
+    /// Systems Manager (Parameter Store), for `aws-sdk:ssm:*`; also `SSM_ENDPOINT`.
+    /// Default: AWS's.
+    pub ssm_endpoint: Option<String>,
     /// Seconds to wait for a connection. Default `5`.
     pub connect_timeout_secs: u64,
     /// Seconds to wait for an answer. Default `60`.
@@ -261,6 +267,8 @@ impl Default for IntegrationsConfig {
             events_endpoint: None,
             step_functions_endpoint: None,
             s3_endpoint: None,
+            secretsmanager_endpoint: None,
+            ssm_endpoint: None,
             connect_timeout_secs: 5,
             response_timeout_secs: 60,
             max_concurrency_per_service: 100,
@@ -279,6 +287,8 @@ impl IntegrationsConfig {
             "events" => self.events_endpoint.as_deref(),
             "states" => self.step_functions_endpoint.as_deref(),
             "s3" => self.s3_endpoint.as_deref(),
+            "secretsmanager" => self.secretsmanager_endpoint.as_deref(),
+            "ssm" => self.ssm_endpoint.as_deref(),
             _ => None,
         }
     }
@@ -498,6 +508,8 @@ impl Config {
                         "EVENTS_ENDPOINT",
                         "STEP_FUNCTIONS_ENDPOINT",
                         "S3_ENDPOINT",
+                        "SECRETSMANAGER_ENDPOINT",
+                        "SSM_ENDPOINT",
                     ])
                     .map(|k| {
                         let key = match k.as_str() {
@@ -506,6 +518,8 @@ impl Config {
                             "DYNAMODB_ENDPOINT" => "dynamodb_endpoint",
                             "STEP_FUNCTIONS_ENDPOINT" => "step_functions_endpoint",
                             "S3_ENDPOINT" => "s3_endpoint",
+                            "SECRETSMANAGER_ENDPOINT" => "secretsmanager_endpoint",
+                            "SSM_ENDPOINT" => "ssm_endpoint",
                             _ => "events_endpoint",
                         };
                         format!("integrations.{key}").into()
@@ -580,6 +594,11 @@ impl Config {
                 &self.integrations.step_functions_endpoint,
             ),
             ("s3_endpoint", &self.integrations.s3_endpoint),
+            (
+                "secretsmanager_endpoint",
+                &self.integrations.secretsmanager_endpoint,
+            ),
+            ("ssm_endpoint", &self.integrations.ssm_endpoint),
         ] {
             let Some(url) = url else { continue };
             match reqwest::Url::parse(url) {

@@ -233,6 +233,36 @@ pub const SERVICES: &[Service] = &[
         rest: &[],
     },
     Service {
+        sdk_id: "secretsmanager",
+        optimized_id: None,
+        optimized_actions: &[],
+        target_prefix: "secretsmanager",
+        json_version: "1.1",
+        query_version: None,
+        signing_name: "secretsmanager",
+        camel_case: false,
+        sdk_error_prefix: "SecretsManager",
+        optimized_error_prefix: "SecretsManager",
+        optimized_base_exception: "AWSSecretsManagerException",
+        optimized_service_name: "AWSSecretsManager",
+        rest: &[],
+    },
+    Service {
+        sdk_id: "ssm",
+        optimized_id: None,
+        optimized_actions: &[],
+        target_prefix: "AmazonSSM",
+        json_version: "1.1",
+        query_version: None,
+        signing_name: "ssm",
+        camel_case: false,
+        sdk_error_prefix: "Ssm",
+        optimized_error_prefix: "SSM",
+        optimized_base_exception: "AWSSimpleSystemsManagementException",
+        optimized_service_name: "AWSSimpleSystemsManagement",
+        rest: &[],
+    },
+    Service {
         sdk_id: "lambda",
         optimized_id: None,
         optimized_actions: &[],
@@ -326,6 +356,9 @@ mod tests {
         assert_eq!(opt.operation(), "SendMessage");
         let events = ServiceCall::parse("events:putEvents").expect("optimized");
         assert_eq!(events.service.sdk_id, "eventbridge");
+        let secrets = ServiceCall::parse("aws-sdk:secretsmanager:getSecretValue").expect("sdk");
+        assert_eq!(secrets.operation(), "GetSecretValue");
+        assert_eq!(secrets.resource_type(), "aws-sdk:secretsmanager");
         let sdk = ServiceCall::parse("aws-sdk:dynamodb:query").expect("sdk");
         assert_eq!((sdk.action.as_str(), sdk.sdk), ("query", true));
         assert_eq!(sdk.resource_type(), "aws-sdk:dynamodb");

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use crate::support::sfn::{create, describe, finished, history, start, types};
 use crate::support::{eventually, TestDaemon, TestMoto};
 
-async fn daemon_on(moto: &TestMoto, extra: &[(&str, &str)]) -> TestDaemon {
+pub(crate) async fn daemon_on(moto: &TestMoto, extra: &[(&str, &str)]) -> TestDaemon {
     let endpoint = moto.endpoint();
     let mut env = vec![
         ("SQS_ENDPOINT", endpoint.as_str()),
@@ -20,6 +20,8 @@ async fn daemon_on(moto: &TestMoto, extra: &[(&str, &str)]) -> TestDaemon {
         ("DYNAMODB_ENDPOINT", endpoint.as_str()),
         ("EVENTS_ENDPOINT", endpoint.as_str()),
         ("S3_ENDPOINT", endpoint.as_str()),
+        ("SECRETSMANAGER_ENDPOINT", endpoint.as_str()),
+        ("SSM_ENDPOINT", endpoint.as_str()),
     ];
     env.extend_from_slice(extra);
     TestDaemon::start_with_env(&env).await
@@ -87,14 +89,19 @@ fn assert_scheduled(
     );
 }
 
-fn one_task(resource: &str, parameters: Value) -> String {
+pub(crate) fn one_task(resource: &str, parameters: Value) -> String {
     json!({"StartAt": "T", "States": {"T": {
         "Type": "Task", "Resource": format!("arn:aws:states:::{resource}"),
         "Parameters": parameters, "End": true}}})
     .to_string()
 }
 
-async fn run(daemon: &TestDaemon, name: &str, definition: &str, input: &str) -> (String, Value) {
+pub(crate) async fn run(
+    daemon: &TestDaemon,
+    name: &str,
+    definition: &str,
+    input: &str,
+) -> (String, Value) {
     let sfn = daemon.sfn();
     let sm = create(&sfn, name, definition).await;
     let arn = start(&sfn, &sm, "run", input).await;

@@ -31,6 +31,7 @@ mod mocks;
 mod nested;
 mod operations;
 mod page_cache;
+mod parameters_and_secrets;
 mod recovery;
 mod redrive;
 mod restart;

@@ -292,7 +292,9 @@ impl ServiceInvoker {
         } else if text.trim().is_empty() {
             json!({})
         } else {
-            serde_json::from_str(&text).unwrap_or_else(|_| json!(text))
+            // A member sent as null is a member not set, as the AWS SDKs read the JSON
+            // protocol (some emulators send `"NextToken": null`, AWS leaves it out).
+            serde_json::from_str(&text).map_or_else(|_| json!(text), without_nulls)
         };
         Ok(Raw {
             status,
@@ -300,6 +302,20 @@ impl ServiceInvoker {
             request_id,
             answer,
         })
+    }
+}
+
+/// `v` without its objects' null members, at any depth.
+fn without_nulls(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(without_nulls).collect()),
+        other => other,
     }
 }
 
@@ -352,6 +368,14 @@ pub(super) fn request_body(call: &ServiceCall, params: Value) -> Value {
             }
             _ => {}
         }
+    } else if call.service.signing_name == "states"
+        && matches!(
+            call.action.as_str(),
+            "startExecution" | "startSyncExecution"
+        )
+    {
+        // AWS writes an execution's input given as JSON (not as its text) as its text.
+        stringify(&mut params, "Input");
     }
     if call.service.camel_case {
         recase(params, false)
@@ -554,6 +578,14 @@ mod tests {
             json!({"StateMachineArn": "arn", "Input": "{}"}),
         );
         assert_eq!(sent, json!({"stateMachineArn": "arn", "input": "{}"}));
+        let sent = request_body(
+            &call("aws-sdk:sfn:startExecution"),
+            json!({"StateMachineArn": "arn", "Input": {"key": "value"}}),
+        );
+        assert_eq!(
+            sent,
+            json!({"stateMachineArn": "arn", "input": r#"{"key":"value"}"#})
+        );
         let shown = response_output(
             &call("aws-sdk:sfn:startExecution"),
             json!({"executionArn": "e", "startDate": 1_700_000_000.5}),
@@ -565,6 +597,16 @@ mod tests {
         assert_eq!(
             shown,
             json!({"ExecutionArn": "e", "StartDate": "2023-11-14T22:13:20.500Z"})
+        );
+    }
+
+    #[test]
+    fn null_members_of_an_answer_are_members_not_set() {
+        let answer = json!({"SecretList": [{"Name": "a", "Tags": null}], "NextToken": null,
+                            "Values": [null, 1]});
+        assert_eq!(
+            without_nulls(answer),
+            json!({"SecretList": [{"Name": "a"}], "Values": [null, 1]})
         );
     }
 
