@@ -297,7 +297,6 @@ fn service_settings(config: &Config) -> ServiceSettings {
             .iter()
             .filter_map(|s| Some((s.signing_name, i.endpoint(s.signing_name)?.to_owned())))
             .chain([("lambda", config.lambda_endpoint.clone())])
-            .chain(i.s3_endpoint.clone().map(|e| ("s3", e)))
             .collect(),
         region: config.region.clone(),
         connect_timeout: Duration::from_secs(i.connect_timeout_secs),

@@ -370,6 +370,22 @@ pub fn service_error_v2(
     )
 }
 
+/// An S3 error in the AWS SDK form: SDK v2 names S3's extended request id too.
+pub fn service_error_s3(
+    exception: &str,
+    message: &str,
+    status: u16,
+    request_id: &str,
+    extended_request_id: &str,
+) -> StatesError {
+    StatesError::new(
+        format!("S3.{exception}"),
+        format!(
+            "{message} (Service: S3, Status Code: {status}, Request ID: {request_id}, Extended Request ID: {extended_request_id})"
+        ),
+    )
+}
+
 /// A call that got no answer from the service (`prefix` is `SQS`, `Lambda`, ...).
 pub fn sdk_client_error(prefix: &str, cause: &str) -> StatesError {
     StatesError::new(format!("{prefix}.SdkClientException"), cause)

@@ -8,7 +8,8 @@
 //! | AWS SDK | `arn:aws:states:::aws-sdk:sqs:sendMessage` | the API's members, capitalised | `Sqs.QueueDoesNotExistException`, with SDK v2's cause |
 //!
 //! SNS speaks the AWS Query protocol (form-encoded requests, XML answers), Lambda the REST-JSON
-//! protocol (its operations listed in the table); the others AWS JSON.
+//! protocol and S3 the REST-XML one (the operations of both listed in the table); the others
+//! AWS JSON.
 
 /// One service.
 #[derive(Debug, PartialEq, Eq)]
@@ -84,6 +85,11 @@ impl RestOperation {
         self.query = query;
         self
     }
+
+    const fn with_payload(mut self, member: &'static str) -> Self {
+        self.payload = Some(member);
+        self
+    }
 }
 
 const QUALIFIER: &[(&str, &str)] = &[("Qualifier", "Qualifier")];
@@ -154,6 +160,20 @@ const LAMBDA: &[RestOperation] = &[
         .with_method("DELETE")
         .with_query(QUALIFIER),
     RestOperation::get("getAccountSettings", "/2016-08-19/account-settings/"),
+];
+
+/// S3's actions in the AWS SDK form (REST-XML, `crate::invoke::services::s3_sdk`): the path
+/// names where the bucket and key go, `payload` the member sent as the body.
+const S3: &[RestOperation] = &[
+    RestOperation::get("getObject", "/{Bucket}/{Key}"),
+    RestOperation::get("headObject", "/{Bucket}/{Key}").with_method("HEAD"),
+    RestOperation::get("deleteObject", "/{Bucket}/{Key}").with_method("DELETE"),
+    RestOperation::get("putObject", "/{Bucket}/{Key}")
+        .with_method("PUT")
+        .with_payload("Body"),
+    RestOperation::get("listObjectsV2", "/{Bucket}"),
+    RestOperation::get("listObjects", "/{Bucket}"),
+    RestOperation::get("listBuckets", "/"),
 ];
 
 pub const SERVICES: &[Service] = &[
@@ -231,6 +251,21 @@ pub const SERVICES: &[Service] = &[
         optimized_base_exception: "AWSStepFunctionsException",
         optimized_service_name: "AWSStepFunctions",
         rest: &[],
+    },
+    Service {
+        sdk_id: "s3",
+        optimized_id: None,
+        optimized_actions: &[],
+        target_prefix: "",
+        json_version: "",
+        query_version: None,
+        signing_name: "s3",
+        camel_case: false,
+        sdk_error_prefix: "S3",
+        optimized_error_prefix: "S3",
+        optimized_base_exception: "AmazonS3Exception",
+        optimized_service_name: "Amazon S3",
+        rest: S3,
     },
     Service {
         sdk_id: "secretsmanager",
@@ -365,7 +400,7 @@ mod tests {
         for unknown in [
             "sqs:receiveMessage",
             "s3:putObject",
-            "aws-sdk:s3:getObject",
+            "aws-sdk:s3:createBucket",
             "aws-sdk:sqs:",
             "aws-sdk:sqs:Send-Message",
             "aws-sdk:lambda:createFunction",

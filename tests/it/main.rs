@@ -35,6 +35,7 @@ mod parameters_and_secrets;
 mod recovery;
 mod redrive;
 mod restart;
+mod s3_objects;
 mod smoke;
 mod state_machines;
 mod structure;

@@ -370,6 +370,18 @@ fn entries() -> Vec<Entry> {
             recorded("v2_error_handling_test_aws_sdk.py_TestAwsSdk_test_dynamodb_put_item_no_such_table.json"),
         ),
         entry(
+            service_error_s3(
+                "NoSuchBucketException",
+                "The specified bucket does not exist",
+                404,
+                "<request_id>",
+                "<extended_request_id>",
+            ),
+            "S3.NoSuchBucketException",
+            "The specified bucket does not exist (Service: S3, Status Code: 404, Request ID: <request_id>, Extended Request ID: <extended_request_id>)",
+            recorded("v2_error_handling_test_aws_sdk.py_TestAwsSdk_test_no_such_bucket.json"),
+        ),
+        entry(
             sdk_client_error(
                 "SQS",
                 "Unable to execute HTTP request: no-such-queue-fa484d45: Name or service not known",

@@ -1,6 +1,7 @@
 //! Calls to the AWS services of [`crate::model::services`]: over the AWS JSON protocol
 //! (`POST /` with `X-Amz-Target: PREFIX.Operation`), the AWS Query protocol for SNS
-//! (`query`) or the REST-JSON protocol for Lambda (`rest`), SigV4-signed for the service.
+//! (`query`), the REST-JSON protocol for Lambda (`rest`) or the REST-XML one for S3
+//! (`s3_sdk`), SigV4-signed for the service.
 //!
 //! What the state sees, by form:
 //!
@@ -22,6 +23,7 @@ mod http;
 mod query;
 mod rest;
 mod s3;
+mod s3_sdk;
 
 use super::lambda::{error_chain, metadata, read_capped, SigningKeys, MAX_RESPONSE_BYTES};
 use super::{Invocation, InvokeOutput, Invoker, Outcome};
@@ -150,6 +152,19 @@ impl ServiceInvoker {
             )));
         };
         let params: Value = serde_json::from_str(&inv.payload).unwrap_or_else(|_| json!({}));
+        if call.service.sdk_id == "s3" {
+            let endpoint = self.endpoint("s3");
+            let keys = self.keys(&endpoint);
+            let output = s3_sdk::call(&self.http, &endpoint, &keys, &call, params).await?;
+            return Ok(InvokeOutput {
+                status_code: 200,
+                payload: output.to_string(),
+                executed_version: None,
+                request_id: uuid::Uuid::new_v4().to_string(),
+                headers: Vec::new(),
+                mocked: false,
+            });
+        }
         let Raw {
             status,
             headers,
