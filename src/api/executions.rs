@@ -454,6 +454,9 @@ pub async fn describe_state_machine_for_execution(
     if rev.created_ms != base.creation_date_ms {
         out["revisionId"] = json!(rev.revision_id);
     }
+    if let Some(m) = out.as_object_mut() {
+        state_machines::insert_variable_references(m, &rev.definition);
+    }
     if let Some(run) = map_run {
         out["mapRunArn"] = json!(run);
         let label = base.name.rsplit_once('/').map_or("", |(_, l)| l);

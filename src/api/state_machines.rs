@@ -190,7 +190,16 @@ pub fn describe(sm: &StateMachineRow) -> Map<String, Value> {
         "encryptionConfiguration".into(),
         json!({"type": "AWS_OWNED_KEY"}),
     );
+    insert_variable_references(&mut m, &sm.definition);
     m
+}
+
+/// `variableReferences`, when a state of `definition` reads variables.
+pub fn insert_variable_references(m: &mut Map<String, Value>, definition: &str) {
+    let references = crate::asl::definition::variable_references(definition);
+    if !references.is_empty() {
+        m.insert("variableReferences".into(), json!(references));
+    }
 }
 
 fn arn_member(req: &Req, field: &str) -> Result<StateMachineArn, ApiError> {

@@ -42,5 +42,6 @@ mod structure;
 mod support_services;
 mod test_state;
 mod upgrade;
+mod variable_references;
 mod versions;
 mod wait;

@@ -27,6 +27,7 @@ mod graph;
 mod label;
 mod language;
 mod parse;
+mod references;
 mod schema;
 #[cfg(test)]
 mod tests;
@@ -35,6 +36,7 @@ pub use diagnostics::{invalid_definition_message, Diagnostic, Severity};
 pub use express::express_diagnostics;
 pub use label::label_problem;
 pub use parse::{parse, Parsed};
+pub use references::variable_references;
 
 /// A parsed state machine: the top level, a Parallel branch or a Map processor.
 #[derive(Debug)]
