@@ -6,8 +6,15 @@ use serde_json::{json, Value};
 use crate::support::sfn::{create, finished, start};
 use crate::support::TestDaemon;
 
-fn shown(refs: Option<&std::collections::HashMap<String, Vec<String>>>) -> Value {
-    json!(refs)
+/// DescribeStateMachine's `variableReferences`, as JSON (null when absent).
+async fn references(sfn: &aws_sdk_sfn::Client, arn: &str) -> Value {
+    let d = sfn
+        .describe_state_machine()
+        .state_machine_arn(arn)
+        .send()
+        .await
+        .expect("DescribeStateMachine");
+    json!(d.variable_references())
 }
 
 #[tokio::test]
@@ -22,14 +29,8 @@ async fn a_machine_shows_the_variables_each_state_reads() {
         "CorrectAnswer": {"Type": "Pass", "Result": {"state": "CORRECT"}, "End": true},
         "WrongAnswer": {"Type": "Pass", "Assign": {"guess.$": "$answer"}, "Result": {"state": "WRONG"}, "Next": "CheckAnswer"}}});
     let arn = create(&sfn, "choice", &choice.to_string()).await;
-    let d = sfn
-        .describe_state_machine()
-        .state_machine_arn(&arn)
-        .send()
-        .await
-        .expect("DescribeStateMachine");
     assert_eq!(
-        shown(d.variable_references()),
+        references(&sfn, &arn).await,
         json!({"CheckAnswer": ["answer", "guess"], "WrongAnswer": ["answer"]})
     );
     let execution = start(&sfn, &arn, "run", "{}").await;
@@ -41,7 +42,7 @@ async fn a_machine_shows_the_variables_each_state_reads() {
         .await
         .expect("DescribeStateMachineForExecution");
     assert_eq!(
-        shown(d.variable_references()),
+        json!(d.variable_references()),
         json!({"CheckAnswer": ["answer", "guess"], "WrongAnswer": ["answer"]})
     );
 
@@ -55,14 +56,8 @@ async fn a_machine_shows_the_variables_each_state_reads() {
                 "Pass": {"Type": "Pass", "Parameters": {"Question.$": "$Question", "Answer.$": "$.AnnouncePokemon"}, "End": true}}},
             "End": true}}});
     let arn = create(&sfn, "map", &map.to_string()).await;
-    let d = sfn
-        .describe_state_machine()
-        .state_machine_arn(&arn)
-        .send()
-        .await
-        .expect("DescribeStateMachine");
     assert_eq!(
-        shown(d.variable_references()),
+        references(&sfn, &arn).await,
         json!({"MapIterateState": ["AnswerTemplate"], "Pass": ["Question"]})
     );
 
@@ -75,11 +70,5 @@ async fn a_machine_shows_the_variables_each_state_reads() {
         "FinishTrue": {"End": true, "Type": "Pass"},
         "FinishFalse": {"End": true, "Type": "Pass"}}});
     let arn = create(&sfn, "none", &none.to_string()).await;
-    let d = sfn
-        .describe_state_machine()
-        .state_machine_arn(&arn)
-        .send()
-        .await
-        .expect("DescribeStateMachine");
-    assert_eq!(d.variable_references(), None);
+    assert_eq!(references(&sfn, &arn).await, Value::Null);
 }

@@ -88,15 +88,7 @@ fn read(node: &Map<String, Value>, jsonata: bool, found: &mut BTreeSet<String>) 
             continue;
         }
         match value {
-            Value::String(text) if jsonata => {
-                if let Some(expr) = text
-                    .trim()
-                    .strip_prefix("{%")
-                    .and_then(|t| t.strip_suffix("%}"))
-                {
-                    jsonata_reads(expr, found);
-                }
-            }
+            Value::String(text) if jsonata => jsonata_text(text, found),
             Value::String(text) if key.ends_with(".$") || PATH_FIELDS.contains(&key.as_str()) => {
                 path_reads(text, found);
             }
@@ -108,21 +100,24 @@ fn read(node: &Map<String, Value>, jsonata: bool, found: &mut BTreeSet<String>) 
                 for item in items {
                     match item {
                         Value::Object(inner) => read(inner, jsonata, found),
-                        Value::String(text) if jsonata => {
-                            if let Some(expr) = text
-                                .trim()
-                                .strip_prefix("{%")
-                                .and_then(|t| t.strip_suffix("%}"))
-                            {
-                                jsonata_reads(expr, found);
-                            }
-                        }
+                        Value::String(text) if jsonata => jsonata_text(text, found),
                         _ => {}
                     }
                 }
             }
             _ => {}
         }
+    }
+}
+
+/// A JSONata state's text: the variables of its `{% %}` expression, if it is one.
+fn jsonata_text(text: &str, found: &mut BTreeSet<String>) {
+    if let Some(expr) = text
+        .trim()
+        .strip_prefix("{%")
+        .and_then(|t| t.strip_suffix("%}"))
+    {
+        jsonata_reads(expr, found);
     }
 }
 

@@ -155,6 +155,10 @@ impl ServiceInvoker {
         if call.service.sdk_id == "s3" {
             let endpoint = self.endpoint("s3");
             let keys = self.keys(&endpoint);
+            let _permit = match self.limits.get("s3") {
+                Some(l) => l.clone().acquire_owned().await.ok(),
+                None => None,
+            };
             let output = s3_sdk::call(&self.http, &endpoint, &keys, &call, params).await?;
             return Ok(InvokeOutput {
                 status_code: 200,
