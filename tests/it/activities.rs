@@ -108,7 +108,7 @@ async fn four_workers_process_500_tasks_and_none_is_given_twice() {
     assert!(workers.len() > 1, "the work was shared: {workers:?}");
     for (i, arn) in arns.iter().enumerate() {
         assert_eq!(
-            finished(&sfn, arn, Duration::from_secs(10)).await,
+            finished(&sfn, arn, Duration::from_secs(30)).await,
             ExecutionStatus::Succeeded
         );
         let d = describe(&sfn, arn).await;
@@ -170,12 +170,12 @@ async fn an_offered_task_survives_a_sigkill_and_a_taken_one_times_out() {
         .await
         .expect("SendTaskSuccess");
     assert_eq!(
-        finished(&sfn, &offered_arn, Duration::from_secs(10)).await,
+        finished(&sfn, &offered_arn, Duration::from_secs(30)).await,
         ExecutionStatus::Succeeded
     );
     // The worker that took the other one died: its task times out.
     assert_eq!(
-        finished(&sfn, &taken_arn, Duration::from_secs(15)).await,
+        finished(&sfn, &taken_arn, Duration::from_secs(30)).await,
         ExecutionStatus::Failed
     );
     assert_eq!(
@@ -218,13 +218,13 @@ async fn heartbeats_keep_an_activity_alive_and_a_missed_one_fails_it() {
         .await
         .expect("SendTaskSuccess");
     assert_eq!(
-        finished(&sfn, &alive, Duration::from_secs(10)).await,
+        finished(&sfn, &alive, Duration::from_secs(30)).await,
         ExecutionStatus::Succeeded
     );
     let silent = start(&sfn, &sm, "silent", "{}").await;
     let (token, _) = poll(&sfn, &act, "w").await.expect("a task");
     assert_eq!(
-        finished(&sfn, &silent, Duration::from_secs(10)).await,
+        finished(&sfn, &silent, Duration::from_secs(30)).await,
         ExecutionStatus::Failed
     );
     let d = describe(&sfn, &silent).await;
@@ -253,7 +253,7 @@ async fn a_failure_is_raised_to_catch_and_bad_input_gets_aws_errors() {
         .await
         .expect("SendTaskFailure");
     assert_eq!(
-        finished(&sfn, &arn, Duration::from_secs(10)).await,
+        finished(&sfn, &arn, Duration::from_secs(30)).await,
         ExecutionStatus::Succeeded
     );
     assert_eq!(
@@ -305,7 +305,7 @@ async fn a_failure_is_raised_to_catch_and_bad_input_gets_aws_errors() {
     let orphan = create(&sfn, "orphan", &machine(&unknown, json!({}))).await;
     let arn = start(&sfn, &orphan, "one", "{}").await;
     assert_eq!(
-        finished(&sfn, &arn, Duration::from_secs(10)).await,
+        finished(&sfn, &arn, Duration::from_secs(30)).await,
         ExecutionStatus::Failed
     );
     let events = history(&sfn, &arn).await;
@@ -325,7 +325,7 @@ async fn a_failure_is_raised_to_catch_and_bad_input_gets_aws_errors() {
         "ActivityDoesNotExist"
     );
     assert_eq!(
-        finished(&sfn, &arn, Duration::from_secs(10)).await,
+        finished(&sfn, &arn, Duration::from_secs(30)).await,
         ExecutionStatus::Failed
     );
     // Offered before the delete, the task times out; offered after it, it cannot be

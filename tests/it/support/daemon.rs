@@ -10,7 +10,7 @@ use aws_sdk_sfn::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_sfn::Client;
 
 /// How long the daemon may take to print its address.
-const START_TIMEOUT: Duration = Duration::from_secs(30);
+const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct TestDaemon {
     child: Option<Child>,
