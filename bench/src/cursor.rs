@@ -22,6 +22,7 @@ const MAP_FLOW: &str = r#"{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath"
 fn info(input: &Value) -> ExecutionInfo {
     ExecutionInfo {
         arn: "arn:aws:states:us-east-1:123456789012:execution:bench:one".into(),
+        express: false,
         name: "one".into(),
         role_arn: crate::ROLE.into(),
         start_ms: 1_000,

@@ -102,7 +102,7 @@ pub async fn start_execution(app: &Ctx, req: Value) -> Result<Value, ApiError> {
     let s = start_request(&req, Checks::new())?;
     let started = start(app, s).await?;
     Ok(json!({
-        "executionArn": started.execution_arn,
+        "executionArn": started.shown_arn(),
         "startDate": shapes::epoch_seconds(started.start_ms),
     }))
 }
@@ -149,7 +149,7 @@ pub async fn start_sync_execution(app: &Ctx, req: Value) -> Result<Value, ApiErr
     // Billed as AWS bills Express workflows: in 100 ms steps of 64 MB.
     let billed_ms = ((stop_ms - e.start_ms).max(1) + 99) / 100 * 100;
     let mut out = json!({
-        "executionArn": e.arn,
+        "executionArn": started.shown_arn(),
         "stateMachineArn": e.state_machine_arn,
         "name": e.name,
         "startDate": shapes::epoch_seconds(e.start_ms),

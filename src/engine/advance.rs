@@ -275,6 +275,8 @@ impl<S: Store> Engine<S> {
         };
         let info = ExecutionInfo {
             arn: exec_arn,
+            // Only an Express machine's executions have a longest duration of their own.
+            express: state.max_duration_secs.is_some(),
             name,
             role_arn: rev.role_arn.clone(),
             start_ms,

@@ -309,7 +309,7 @@ impl<S: Store> Engine<S> {
             )
             .await;
         match started {
-            Ok(s) => Ok(started_output(&s.execution_arn, s.start_ms)),
+            Ok(s) => Ok(started_output(&s.shown_arn(), s.start_ms)),
             // Started by an earlier try that the parent never heard of.
             Err(Error::ExecutionAlreadyExists(arn)) => {
                 match self.store.execution_by_arn(&arn).await {

@@ -26,6 +26,19 @@ use crate::timer::Fired;
 pub struct StartedExecution {
     pub execution_arn: String,
     pub start_ms: i64,
+    /// An execution of an Express machine: AWS names it with [`crate::model::arn::express_arn`].
+    pub express: bool,
+}
+
+impl StartedExecution {
+    /// The ARN a client is answered with: an Express execution's as AWS names it.
+    pub fn shown_arn(&self) -> String {
+        if self.express {
+            crate::model::arn::express_arn(&self.execution_arn)
+        } else {
+            self.execution_arn.clone()
+        }
+    }
 }
 
 /// What a start may carry besides its machine, name and input.
@@ -171,8 +184,10 @@ impl<S: Store> Engine<S> {
         let _execution = self.locks.execution(exec_arn.as_str(), &mut machine).await;
         let rev = self.revision(revision_id).await?;
         let now = self.clock.now_ms();
+        let express = sm.machine_type == crate::model::StateMachineType::Express;
         let info = ExecutionInfo {
             arn: exec_arn.clone(),
+            express,
             name: name.clone(),
             role_arn: sm.role_arn.clone(),
             start_ms: now,
@@ -182,7 +197,7 @@ impl<S: Store> Engine<S> {
             region: self.config.region.clone(),
         };
         let mut fresh = ExecutionState::new(input);
-        if sm.machine_type == crate::model::StateMachineType::Express {
+        if express {
             fresh.max_duration_secs = Some(self.config.express_max_duration_secs);
         }
         fresh.parent = parent;
@@ -248,6 +263,7 @@ impl<S: Store> Engine<S> {
                         Ok(StartedExecution {
                             execution_arn: existing.arn,
                             start_ms: existing.start_ms,
+                            express,
                         })
                     }
                     _ => Err(Error::ExecutionAlreadyExists(exec_arn)),
@@ -275,6 +291,7 @@ impl<S: Store> Engine<S> {
         Ok(StartedExecution {
             execution_arn: exec_arn,
             start_ms: now,
+            express,
         })
     }
 

@@ -24,6 +24,20 @@ pub fn execution_arn(region: &str, account: &str, machine: &str, name: &str) -> 
     format!("arn:aws:states:{region}:{account}:execution:{machine}:{name}")
 }
 
+/// The ARN AWS gives an Express execution, `arn:aws:states:REGION:ACCOUNT:express:MACHINE:NAME:ID`,
+/// for the execution `arn:...:execution:MACHINE:NAME` (hourglass keeps it under that one). The
+/// ID is a UUID made from the execution's ARN, so the same execution always shows the same.
+pub fn express_arn(execution_arn: &str) -> String {
+    let Some((head, tail)) = execution_arn.split_once(":execution:") else {
+        return execution_arn.to_owned();
+    };
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&stable_hash(execution_arn).to_be_bytes());
+    bytes[8..].copy_from_slice(&stable_hash(tail).to_be_bytes());
+    let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
+    format!("{head}:express:{tail}:{id}")
+}
+
 pub fn activity_arn(region: &str, account: &str, name: &str) -> String {
     format!("arn:aws:states:{region}:{account}:activity:{name}")
 }
@@ -259,6 +273,32 @@ impl From<ExecutionArn> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_express_execution_is_named_as_aws_names_it_the_same_each_time() {
+        let standard = "arn:aws:states:us-east-1:123456789012:execution:orders:run-1";
+        let express = express_arn(standard);
+        let id = express
+            .strip_prefix("arn:aws:states:us-east-1:123456789012:express:orders:run-1:")
+            .expect("the machine and name, then an id");
+        assert_eq!(
+            uuid::Uuid::parse_str(id)
+                .map(|u| u.to_string())
+                .ok()
+                .as_deref(),
+            Some(id)
+        );
+        assert_eq!(express_arn(standard), express);
+        assert_ne!(
+            express_arn("arn:aws:states:us-east-1:123456789012:execution:orders:run-2"),
+            express
+        );
+        assert_eq!(
+            parse(&express),
+            Ok(Resource::Other("express".into())),
+            "not an ARN the execution calls take"
+        );
+    }
 
     #[test]
     fn parses_what_aws_issues_and_refuses_the_rest() {

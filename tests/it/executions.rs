@@ -528,6 +528,74 @@ async fn start_sync(
 }
 
 #[tokio::test]
+async fn express_executions_are_named_as_aws_names_them_and_not_described() {
+    let daemon = TestDaemon::start().await;
+    let sfn = daemon.sfn();
+    let machine = sfn
+        .create_state_machine()
+        .name("shows-its-id")
+        .definition(r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"id.$":"$$.Execution.Id"},"End":true}}}"#)
+        .role_arn(ROLE_ARN)
+        .r#type(aws_sdk_sfn::types::StateMachineType::Express)
+        .send()
+        .await
+        .expect("create")
+        .state_machine_arn()
+        .to_owned();
+    let prefix = "arn:aws:states:us-east-1:123456789012:express:shows-its-id:";
+    let out = sfn
+        .start_sync_execution()
+        .state_machine_arn(&machine)
+        .name("sync-one")
+        .input("{}")
+        .customize()
+        .mutate_request(crate::support::sfn::unprefix)
+        .send()
+        .await
+        .expect("StartSyncExecution");
+    let arn = out.execution_arn().to_owned();
+    let id = arn
+        .strip_prefix(&format!("{prefix}sync-one:"))
+        .expect("MACHINE:NAME:ID after express");
+    assert!(uuid_like(id), "{arn}");
+    // The context object shows the same ARN.
+    assert_eq!(
+        json(out.output().unwrap_or("")),
+        serde_json::json!({"id": arn})
+    );
+
+    let started = sfn
+        .start_execution()
+        .state_machine_arn(&machine)
+        .name("async-one")
+        .send()
+        .await
+        .expect("StartExecution");
+    let arn = started.execution_arn();
+    assert!(arn.starts_with(&format!("{prefix}async-one:")), "{arn}");
+    // AWS keeps no history of an Express execution: its ARN is not one these calls take.
+    let described = sfn.describe_execution().execution_arn(arn).send().await;
+    assert_eq!(
+        code_and_message(&described.expect_err("not described")),
+        (
+            "InvalidArn".to_owned(),
+            "Invalid Arn: 'Resource type not valid in this context: express'".to_owned()
+        )
+    );
+    let history = sfn.get_execution_history().execution_arn(arn).send().await;
+    assert_eq!(
+        code_and_message(&history.expect_err("no history")).0,
+        "InvalidArn"
+    );
+}
+
+/// Eight, four, four, four and twelve hex digits.
+fn uuid_like(text: &str) -> bool {
+    let groups: Vec<usize> = text.split('-').map(str::len).collect();
+    groups == [8, 4, 4, 4, 12] && text.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
+}
+
+#[tokio::test]
 async fn start_sync_execution_answers_an_express_execution_when_it_ends() {
     let daemon = TestDaemon::start_with_env(&[("WAIT_TIME_SCALE", "1")]).await;
     let sfn = daemon.sfn();

@@ -38,7 +38,7 @@ pub fn object(
     }
     let mut context = json!({
         "Execution": {
-            "Id": info.arn,
+            "Id": if info.express { crate::model::arn::express_arn(&info.arn) } else { info.arn.clone() },
             "Input": info.input.value(),
             "Name": info.name,
             "RoleArn": info.role_arn,

@@ -87,6 +87,8 @@ pub const MAX_PAYLOAD_BYTES: usize = 262_144;
 #[derive(Debug, Clone)]
 pub struct ExecutionInfo {
     pub arn: String,
+    /// An execution of an Express machine: the context object shows its ARN as AWS names it.
+    pub express: bool,
     pub name: String,
     pub role_arn: String,
     pub start_ms: i64,

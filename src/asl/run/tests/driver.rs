@@ -15,6 +15,7 @@ use crate::asl::run::{
 pub fn info() -> ExecutionInfo {
     ExecutionInfo {
         arn: "arn:aws:states:us-east-1:123456789012:execution:sm:e".into(),
+        express: false,
         name: "e".into(),
         role_arn: "arn:aws:iam::123456789012:role/r".into(),
         start_ms: 1_000,
