@@ -531,17 +531,12 @@ async fn start_sync(
 async fn express_executions_are_named_as_aws_names_them_and_not_described() {
     let daemon = TestDaemon::start().await;
     let sfn = daemon.sfn();
-    let machine = sfn
-        .create_state_machine()
-        .name("shows-its-id")
-        .definition(r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"id.$":"$$.Execution.Id"},"End":true}}}"#)
-        .role_arn(ROLE_ARN)
-        .r#type(aws_sdk_sfn::types::StateMachineType::Express)
-        .send()
-        .await
-        .expect("create")
-        .state_machine_arn()
-        .to_owned();
+    let machine = create_express(
+        &sfn,
+        "shows-its-id",
+        r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"id.$":"$$.Execution.Id"},"End":true}}}"#,
+    )
+    .await;
     let prefix = "arn:aws:states:us-east-1:123456789012:express:shows-its-id:";
     let out = sfn
         .start_sync_execution()
@@ -587,6 +582,20 @@ async fn express_executions_are_named_as_aws_names_them_and_not_described() {
         code_and_message(&history.expect_err("no history")).0,
         "InvalidArn"
     );
+}
+
+/// Create an Express machine; its ARN.
+async fn create_express(sfn: &Client, name: &str, definition: &str) -> String {
+    sfn.create_state_machine()
+        .name(name)
+        .definition(definition)
+        .role_arn(ROLE_ARN)
+        .r#type(aws_sdk_sfn::types::StateMachineType::Express)
+        .send()
+        .await
+        .expect("create")
+        .state_machine_arn()
+        .to_owned()
 }
 
 /// Eight, four, four, four and twelve hex digits.
@@ -730,17 +739,7 @@ async fn an_express_execution_times_out_at_its_maximum_duration_and_a_standard_o
     .await;
     let sfn = daemon.sfn();
     let waits = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":30,"End":true}}}"#;
-    let express = sfn
-        .create_state_machine()
-        .name("express-waits")
-        .definition(waits)
-        .role_arn(ROLE_ARN)
-        .r#type(aws_sdk_sfn::types::StateMachineType::Express)
-        .send()
-        .await
-        .expect("create")
-        .state_machine_arn()
-        .to_owned();
+    let express = create_express(&sfn, "express-waits", waits).await;
     let standard = create(&sfn, "standard-waits", waits).await;
     let running = start(&sfn, &standard, "s", "{}").await;
     let t0 = std::time::Instant::now();
