@@ -552,7 +552,7 @@ async fn express_executions_are_named_as_aws_names_them_and_not_described() {
     let id = arn
         .strip_prefix(&format!("{prefix}sync-one:"))
         .expect("MACHINE:NAME:ID after express");
-    assert!(uuid_like(id), "{arn}");
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "{arn}");
     // The context object shows the same ARN.
     assert_eq!(
         json(out.output().unwrap_or("")),
@@ -598,29 +598,11 @@ async fn create_express(sfn: &Client, name: &str, definition: &str) -> String {
         .to_owned()
 }
 
-/// Eight, four, four, four and twelve hex digits.
-fn uuid_like(text: &str) -> bool {
-    let groups: Vec<usize> = text.split('-').map(str::len).collect();
-    groups == [8, 4, 4, 4, 12] && text.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
-}
-
 #[tokio::test]
 async fn start_sync_execution_answers_an_express_execution_when_it_ends() {
     let daemon = TestDaemon::start_with_env(&[("WAIT_TIME_SCALE", "1")]).await;
     let sfn = daemon.sfn();
-    let express = |name: &str, definition: &str| {
-        sfn.create_state_machine()
-            .name(name)
-            .definition(definition)
-            .role_arn(ROLE_ARN)
-            .r#type(aws_sdk_sfn::types::StateMachineType::Express)
-            .send()
-    };
-    let waits = express("waits", WAITS_TWO_SECONDS)
-        .await
-        .expect("create")
-        .state_machine_arn()
-        .to_owned();
+    let waits = create_express(&sfn, "waits", WAITS_TWO_SECONDS).await;
     let t0 = std::time::Instant::now();
     let out = start_sync(&sfn, &waits, r#"{"n":1}"#)
         .await
@@ -641,11 +623,7 @@ async fn start_sync_execution_answers_an_express_execution_when_it_ends() {
     assert!(billing.billed_duration_in_milliseconds() >= 2000);
     assert_eq!(billing.billed_duration_in_milliseconds() % 100, 0);
 
-    let fails = express("fails", FAILS)
-        .await
-        .expect("create")
-        .state_machine_arn()
-        .to_owned();
+    let fails = create_express(&sfn, "fails", FAILS).await;
     let out = start_sync(&sfn, &fails, "{}")
         .await
         .expect("StartSyncExecution");

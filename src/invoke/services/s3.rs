@@ -88,22 +88,9 @@ pub async fn put_object(
         key.join("/")
     );
     let body = text("Body").as_bytes().to_vec();
-    let mut headers = vec![(
-        "x-amz-content-sha256".to_owned(),
-        format!("{:x}", Sha256::digest(&body)),
-    )];
-    keys.sign("s3", "PUT", &url, &mut headers, &body)
-        .map_err(|e| failed(format!("Unable to sign the request: {e}")))?;
-    let mut req = http.put(&url).body(body);
-    for (k, v) in &headers {
-        req = req.header(k, v);
-    }
-    let resp = req.send().await.map_err(|e| {
-        failed(format!(
-            "Unable to execute HTTP request: {}",
-            error_chain(&e)
-        ))
-    })?;
+    let resp = send_signed(http, keys, "PUT", &url, Vec::new(), body)
+        .await
+        .map_err(failed)?;
     let status = resp.status();
     if !status.is_success() {
         let body = read_capped(resp, 64 << 10).await.unwrap_or_default();
@@ -122,26 +109,41 @@ async fn get(http: &reqwest::Client, keys: &SigningKeys, url: &str) -> Result<St
     })
 }
 
+/// Send a request to S3 with `headers`, signed with its body's SHA-256 as S3 asks; what went
+/// wrong before an answer, as the cause of the caller's error.
+pub(super) async fn send_signed(
+    http: &reqwest::Client,
+    keys: &SigningKeys,
+    method: &str,
+    url: &str,
+    mut headers: Vec<(String, String)>,
+    body: Vec<u8>,
+) -> Result<reqwest::Response, String> {
+    headers.push((
+        "x-amz-content-sha256".to_owned(),
+        format!("{:x}", Sha256::digest(&body)),
+    ));
+    keys.sign("s3", method, url, &mut headers, &body)
+        .map_err(|e| format!("Unable to sign the request: {e}"))?;
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
+    let mut req = http.request(method, url).body(body);
+    for (k, v) in &headers {
+        req = req.header(k, v);
+    }
+    req.send()
+        .await
+        .map_err(|e| format!("Unable to execute HTTP request: {}", error_chain(&e)))
+}
+
 /// An object's bytes (up to [`MAX_OBJECT_BYTES`]).
 async fn get_bytes(
     http: &reqwest::Client,
     keys: &SigningKeys,
     url: &str,
 ) -> Result<Vec<u8>, StatesError> {
-    let empty = format!("{:x}", Sha256::digest(b""));
-    let mut headers = vec![("x-amz-content-sha256".to_owned(), empty)];
-    keys.sign("s3", "GET", url, &mut headers, b"")
-        .map_err(|e| failed(format!("Unable to sign the request: {e}")))?;
-    let mut req = http.get(url);
-    for (k, v) in &headers {
-        req = req.header(k, v);
-    }
-    let resp = req.send().await.map_err(|e| {
-        failed(format!(
-            "Unable to execute HTTP request: {}",
-            error_chain(&e)
-        ))
-    })?;
+    let resp = send_signed(http, keys, "GET", url, Vec::new(), Vec::new())
+        .await
+        .map_err(failed)?;
     let status = resp.status();
     let body = read_capped_bytes(resp, MAX_OBJECT_BYTES + 1)
         .await

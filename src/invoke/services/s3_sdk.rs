@@ -19,9 +19,8 @@
 
 use base64::Engine;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
-use super::super::lambda::{encode_path_segment as encode, error_chain, read_capped, SigningKeys};
+use super::super::lambda::{encode_path_segment as encode, read_capped, SigningKeys};
 use super::query::text_of;
 use crate::asl::{catalogue, StatesError};
 use crate::model::services::ServiceCall;
@@ -173,23 +172,9 @@ pub async fn call(
             headers.push(("content-type".into(), "binary/octet-stream".into()));
         }
     }
-    headers.push((
-        "x-amz-content-sha256".into(),
-        format!("{:x}", Sha256::digest(body.as_bytes())),
-    ));
-    keys.sign("s3", op.method, &url, &mut headers, body.as_bytes())
-        .map_err(|e| client(format!("Unable to sign the request: {e}")))?;
-    let method = reqwest::Method::from_bytes(op.method.as_bytes()).unwrap_or(reqwest::Method::GET);
-    let mut req = http.request(method, &url).body(body);
-    for (k, v) in &headers {
-        req = req.header(k, v);
-    }
-    let resp = req.send().await.map_err(|e| {
-        client(format!(
-            "Unable to execute HTTP request: {}",
-            error_chain(&e)
-        ))
-    })?;
+    let resp = super::s3::send_signed(http, keys, op.method, &url, headers, body.into_bytes())
+        .await
+        .map_err(client)?;
     let status = resp.status().as_u16();
     let answer_headers = resp.headers().clone();
     let header = |name: &str| {
